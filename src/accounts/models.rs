@@ -1,0 +1,88 @@
+//! Rows of the `users` table. Never serialized to a client: views live with their resources.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use uuid::Uuid;
+
+use crate::db::schema::users;
+use crate::db::types::Email;
+use crate::permissions::{ALL, Kind, Role};
+use crate::text_enum;
+
+text_enum! {
+    /// Whether a person can act: invited (not yet accepted), active, or deactivated.
+    pub enum AccountStatus {
+        Invited = "invited",
+        Active = "active",
+        Deactivated = "deactivated",
+    }
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = users, check_for_backend(diesel::pg::Pg))]
+pub struct UserRow {
+    pub id: Uuid,
+    pub kind: Kind,
+    pub customer_id: Option<Uuid>,
+    pub email: Option<Email>,
+    pub name: String,
+    pub phone: Option<String>,
+    pub password_hash: Option<String>,
+    pub role: Role,
+    pub status: AccountStatus,
+    pub login_enabled: bool,
+    pub customer_ids: Vec<Option<Uuid>>,
+    pub last_login_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl UserRow {
+    /// Whether this person may sign in at all (the password is checked separately).
+    pub fn may_sign_in(&self) -> bool {
+        self.status == AccountStatus::Active && self.login_enabled && self.password_hash.is_some()
+    }
+
+    /// A dispatcher's customer scope; empty means every customer.
+    pub fn customer_scope(&self) -> Vec<Uuid> {
+        self.customer_ids.iter().flatten().copied().collect()
+    }
+
+    /// The `customer_ids` access fact: staff only, `["*"]` for every customer.
+    pub fn customer_ids_claim(&self) -> Option<Vec<String>> {
+        (self.kind == Kind::Staff).then(|| {
+            let scope = self.customer_scope();
+            if scope.is_empty() { vec![ALL.to_owned()] } else { scope.iter().map(Uuid::to_string).collect() }
+        })
+    }
+
+    /// The `groups` access fact: `["*"]` until groups exist for this person.
+    pub fn groups_claim(&self) -> Vec<String> {
+        vec![ALL.to_owned()]
+    }
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = users)]
+pub struct NewAccount {
+    pub id: Uuid,
+    pub kind: Kind,
+    pub customer_id: Option<Uuid>,
+    pub email: Option<Email>,
+    pub name: String,
+    pub phone: Option<String>,
+    pub password_hash: Option<String>,
+    pub role: Role,
+    pub status: AccountStatus,
+    pub login_enabled: bool,
+    pub customer_ids: Vec<Option<Uuid>>,
+}
+
+/// A merge-patch of the fields a person may change about themselves.
+#[derive(Debug, Default, AsChangeset)]
+#[diesel(table_name = users)]
+pub struct ProfileChanges {
+    pub name: Option<String>,
+    /// `Some(None)` clears the phone number.
+    pub phone: Option<Option<String>>,
+}

@@ -1,0 +1,70 @@
+//! The signed-in caller, as an actix extractor: any handler that takes an [`Actor`] requires a
+//! valid bearer token. Beyond the token's signature, the session must still be live and the
+//! person still allowed to sign in, so logout, deactivation and password changes take effect
+//! inside dockgate at once (other services honour tokens until they expire).
+
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{FromRequest, HttpRequest, web};
+use futures_util::future::LocalBoxFuture;
+use uuid::Uuid;
+
+use super::{sessions, tokens};
+use crate::accounts::UserRow;
+use crate::db;
+use crate::error::AppError;
+use crate::permissions::{Kind, Role};
+use crate::startup::AppState;
+
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub session_id: Uuid,
+    pub account: UserRow,
+}
+
+impl Actor {
+    pub fn id(&self) -> Uuid {
+        self.account.id
+    }
+
+    pub fn kind(&self) -> Kind {
+        self.account.kind
+    }
+
+    pub fn role(&self) -> Role {
+        self.account.role
+    }
+}
+
+const MISSING: AppError =
+    AppError::Unauthorized("A bearer token is required (Authorization: Bearer <access token>).");
+const INVALID: AppError = AppError::Unauthorized("The access token is missing, invalid or expired.");
+
+fn bearer(req: &HttpRequest) -> Option<String> {
+    let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.trim().split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim().to_owned())
+}
+
+impl FromRequest for Actor {
+    type Error = AppError;
+    type Future = LocalBoxFuture<'static, Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let token = bearer(req);
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        Box::pin(async move {
+            let state = state.ok_or_else(|| AppError::internal("application state missing"))?;
+            let token = token.ok_or(MISSING)?;
+            let config = &state.config;
+            let claims =
+                tokens::verify(&state.keys, &token, &config.jwt_issuer, &config.jwt_audience).await?;
+            let (session_id, user_id) = (claims.sid, claims.sub);
+            let account = db::run(&state.pool, move |conn| sessions::live_account(conn, session_id, user_id))
+                .await?
+                .filter(UserRow::may_sign_in)
+                .ok_or(INVALID)?;
+            Ok(Actor { session_id, account })
+        })
+    }
+}

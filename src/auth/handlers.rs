@@ -1,0 +1,204 @@
+//! `/v1/auth/*` and the JWKS.
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use diesel::Connection;
+
+use super::dto::{LoginRequest, RefreshRequest, TokenResponse};
+use super::keys::Jwks;
+use super::sessions::{self, Issued, Origin, Rotation};
+use super::tokens::{self, AccessClaims};
+use super::{client_addr, passwords, rate_limit};
+use crate::accounts::{UserRow, queries as accounts};
+use crate::db::{self, types::Email};
+use crate::error::AppError;
+use crate::extract::Json;
+use crate::startup::AppState;
+
+/// The one answer to every failed sign-in, whatever the cause.
+pub const BAD_CREDENTIALS: AppError = AppError::Unauthorized("The e-mail address or password is wrong.");
+const BAD_REFRESH: AppError =
+    AppError::Unauthorized("The refresh token is invalid, expired or already used.");
+
+/// Signs and returns a token pair for a fresh or rotated session.
+async fn token_pair(state: &AppState, account: &UserRow, issued: Issued) -> Result<HttpResponse, AppError> {
+    let config = &state.config;
+    let claims = AccessClaims::for_account(
+        account,
+        issued.session_id,
+        &config.jwt_issuer,
+        &config.jwt_audience,
+        config.access_token_ttl,
+    );
+    let access_token = tokens::sign(&state.keys, &claims).await?;
+    Ok(HttpResponse::Ok().insert_header((header::CACHE_CONTROL, "no-store")).json(TokenResponse {
+        access_token,
+        token_type: "Bearer",
+        expires_in: config.access_token_ttl.as_secs(),
+        refresh_token: issued.refresh_token,
+    }))
+}
+
+/// Sign in
+///
+/// Exchanges an e-mail address and password for an access token and a refresh token. A wrong
+/// e-mail, a wrong password and an account that may not sign in all get the same 401, in the
+/// same time. Failures are limited per account and client address, per account, and per client
+/// address (429 with `Retry-After`).
+#[utoipa::path(
+    tag = "auth",
+    operation_id = "login",
+    request_body(content = LoginRequest, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Signed in.", body = TokenResponse),
+        (status = 400, response = crate::openapi::BadRequest),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 413, response = crate::openapi::PayloadTooLarge),
+        (status = 415, response = crate::openapi::UnsupportedMediaType),
+        (status = 422, response = crate::openapi::ValidationFailed),
+        (status = 429, response = crate::openapi::TooManyRequests),
+        (status = 503, response = crate::openapi::Unavailable),
+    )
+)]
+#[post("/v1/auth/login")]
+pub async fn login(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    Json(body): Json<LoginRequest>,
+) -> Result<HttpResponse, AppError> {
+    let email = Email::lookup(&body.email);
+    let origin = Origin {
+        client_addr: Some(client_addr(&req)),
+        user_agent: req
+            .headers()
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| v.chars().take(256).collect()),
+    };
+    let client = client_addr(&req);
+    let limits = state.config.login_limits;
+
+    let (lookup_email, lookup_client) = (email.clone(), client.clone());
+    let (blocked, account) = db::run(&state.pool, move |conn| {
+        let blocked = rate_limit::blocked_for(conn, &limits, &lookup_email, &lookup_client)?;
+        let account = match blocked {
+            Some(_) => None,
+            None => accounts::find_by_email(conn, &lookup_email)?,
+        };
+        Ok::<_, diesel::result::Error>((blocked, account))
+    })
+    .await?;
+    if let Some(retry_after_secs) = blocked {
+        return Err(AppError::RateLimited { retry_after_secs });
+    }
+
+    // Verify even when there is no account or it may not sign in, so every failure costs the
+    // same Argon2 time.
+    let stored = account.as_ref().and_then(|a| a.password_hash.clone());
+    let password = body.password;
+    let matches = db::blocking(move || Ok(passwords::verify(stored.as_deref(), &password))).await?;
+
+    match account {
+        Some(account) if matches && account.may_sign_in() => {
+            let ttl = state.config.refresh_token_ttl;
+            let user_id = account.id;
+            let issued = db::run(&state.pool, move |conn| {
+                conn.transaction(|conn| {
+                    let issued = sessions::start(conn, user_id, &origin, ttl)?;
+                    accounts::record_sign_in(conn, user_id)?;
+                    rate_limit::forget_failures(conn, &email, &client)?;
+                    Ok::<_, diesel::result::Error>(issued)
+                })
+            })
+            .await?;
+            tracing::info!(user_id = %user_id, "signed in");
+            token_pair(&state, &account, issued).await
+        }
+        _ => {
+            db::run(&state.pool, move |conn| rate_limit::record_failure(conn, &email, &client)).await?;
+            Err(BAD_CREDENTIALS)
+        }
+    }
+}
+
+/// Refresh the token pair
+///
+/// Exchanges a refresh token for a new pair. Each refresh token works once: presenting a used
+/// one again revokes the whole session (it was copied), and the caller must sign in again.
+#[utoipa::path(
+    tag = "auth",
+    operation_id = "refresh",
+    request_body(content = RefreshRequest, content_type = "application/json"),
+    responses(
+        (status = 200, description = "A new token pair; the presented refresh token is now used.", body = TokenResponse),
+        (status = 400, response = crate::openapi::BadRequest),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 413, response = crate::openapi::PayloadTooLarge),
+        (status = 415, response = crate::openapi::UnsupportedMediaType),
+        (status = 422, response = crate::openapi::ValidationFailed),
+        (status = 503, response = crate::openapi::Unavailable),
+    )
+)]
+#[post("/v1/auth/refresh")]
+pub async fn refresh(
+    state: web::Data<AppState>,
+    Json(body): Json<RefreshRequest>,
+) -> Result<HttpResponse, AppError> {
+    let ttl = state.config.refresh_token_ttl;
+    let rotation = db::run(&state.pool, move |conn| {
+        sessions::rotate(conn, &body.refresh_token, ttl, UserRow::may_sign_in)
+    })
+    .await?;
+    match rotation {
+        Rotation::Rotated { account, issued } => token_pair(&state, &account, issued).await,
+        Rotation::Reused => {
+            tracing::warn!("a used refresh token was presented again; its session is revoked");
+            Err(BAD_REFRESH)
+        }
+        Rotation::Invalid => Err(BAD_REFRESH),
+    }
+}
+
+/// Sign out
+///
+/// Ends the session the refresh token belongs to: its refresh tokens stop working, and so do
+/// its access tokens inside dockgate. Answers 204 for unknown tokens too.
+#[utoipa::path(
+    tag = "auth",
+    operation_id = "logout",
+    request_body(content = RefreshRequest, content_type = "application/json"),
+    responses(
+        (status = 204, description = "The session is over."),
+        (status = 400, response = crate::openapi::BadRequest),
+        (status = 413, response = crate::openapi::PayloadTooLarge),
+        (status = 415, response = crate::openapi::UnsupportedMediaType),
+        (status = 422, response = crate::openapi::ValidationFailed),
+        (status = 503, response = crate::openapi::Unavailable),
+    )
+)]
+#[post("/v1/auth/logout")]
+pub async fn logout(
+    state: web::Data<AppState>,
+    Json(body): Json<RefreshRequest>,
+) -> Result<HttpResponse, AppError> {
+    db::run(&state.pool, move |conn| sessions::end_by_refresh_token(conn, &body.refresh_token)).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Public signing keys (JWKS)
+///
+/// The Ed25519 keys access tokens are signed with (RFC 7517 / RFC 8037). Pick the key by the
+/// token's `kid`; refetch this document when a token names a `kid` you do not have.
+#[utoipa::path(
+    tag = "auth",
+    operation_id = "jwks",
+    responses(
+        (status = 200, description = "The key set.", body = Jwks),
+        (status = 503, response = crate::openapi::Unavailable),
+    )
+)]
+#[get("/.well-known/jwks.json")]
+pub async fn jwks(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+    let jwks = state.keys.jwks().await?;
+    Ok(HttpResponse::Ok().insert_header((header::CACHE_CONTROL, "public, max-age=60")).json(jwks))
+}

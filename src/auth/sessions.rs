@@ -1,0 +1,199 @@
+//! Sessions (one per sign-in) and their rotating refresh tokens.
+//!
+//! A refresh token is exchanged exactly once; presenting a used one again means it was copied,
+//! so the whole session is revoked (RFC 6819 5.2.2.3, "refresh token rotation"). Tokens are
+//! 256-bit random values, stored only as SHA-256 hashes.
+
+use std::time::Duration;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::Utc;
+use diesel::prelude::*;
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use crate::accounts::UserRow;
+use crate::db::schema::{refresh_tokens, sessions, users};
+
+/// Prefix that makes a leaked refresh token recognizable to secret scanners.
+const PREFIX: &str = "dgr_";
+
+/// Why a session ended, as recorded on it.
+pub mod reason {
+    pub const LOGOUT: &str = "logout";
+    pub const REUSE: &str = "refresh_token_reuse";
+    pub const PASSWORD_CHANGED: &str = "password_changed";
+    pub const ACCOUNT_UNAVAILABLE: &str = "account_unavailable";
+}
+
+/// A random token and the hash stored for it.
+pub fn new_secret(prefix: &str) -> Result<(String, Vec<u8>), diesel::result::Error> {
+    let mut random = [0u8; 32];
+    getrandom::fill(&mut random)
+        .map_err(|e| diesel::result::Error::QueryBuilderError(format!("no randomness: {e}").into()))?;
+    let token = format!("{prefix}{}", URL_SAFE_NO_PAD.encode(random));
+    let hash = hash_secret(&token);
+    Ok((token, hash))
+}
+
+pub fn hash_secret(token: &str) -> Vec<u8> {
+    Sha256::digest(token.as_bytes()).to_vec()
+}
+
+/// Where a sign-in came from, kept on the session for people reviewing their sessions.
+#[derive(Debug, Clone, Default)]
+pub struct Origin {
+    pub client_addr: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+pub struct Issued {
+    pub session_id: Uuid,
+    pub refresh_token: String,
+}
+
+fn add_refresh_token(conn: &mut PgConnection, session_id: Uuid, ttl: Duration) -> QueryResult<String> {
+    let (token, hash) = new_secret(PREFIX)?;
+    let expires_at =
+        Utc::now() + chrono::Duration::from_std(ttl).unwrap_or_else(|_| chrono::Duration::days(30));
+    diesel::insert_into(refresh_tokens::table)
+        .values((
+            refresh_tokens::id.eq(Uuid::now_v7()),
+            refresh_tokens::session_id.eq(session_id),
+            refresh_tokens::token_hash.eq(hash),
+            refresh_tokens::expires_at.eq(expires_at),
+        ))
+        .execute(conn)?;
+    Ok(token)
+}
+
+/// Starts a session for `user_id` and issues its first refresh token.
+pub fn start(conn: &mut PgConnection, user_id: Uuid, origin: &Origin, ttl: Duration) -> QueryResult<Issued> {
+    conn.transaction(|conn| {
+        let session_id = Uuid::now_v7();
+        diesel::insert_into(sessions::table)
+            .values((
+                sessions::id.eq(session_id),
+                sessions::user_id.eq(user_id),
+                sessions::client_addr.eq(&origin.client_addr),
+                sessions::user_agent.eq(&origin.user_agent),
+            ))
+            .execute(conn)?;
+        let refresh_token = add_refresh_token(conn, session_id, ttl)?;
+        Ok(Issued { session_id, refresh_token })
+    })
+}
+
+pub enum Rotation {
+    Rotated {
+        account: UserRow,
+        issued: Issued,
+    },
+    /// Unknown, expired or revoked token, or a person who may no longer sign in.
+    Invalid,
+    /// A used token was presented again; the session has been revoked.
+    Reused,
+}
+
+/// Exchanges a refresh token for a new one in the same session. `may_continue` decides whether
+/// the person may still sign in (status, login, customer rules).
+pub fn rotate(
+    conn: &mut PgConnection,
+    presented: &str,
+    ttl: Duration,
+    may_continue: impl Fn(&UserRow) -> bool,
+) -> QueryResult<Rotation> {
+    let hash = hash_secret(presented);
+    conn.transaction(|conn| {
+        let found = refresh_tokens::table
+            .inner_join(sessions::table)
+            .filter(refresh_tokens::token_hash.eq(&hash))
+            .select((
+                refresh_tokens::id,
+                refresh_tokens::expires_at,
+                refresh_tokens::used_at,
+                sessions::id,
+                sessions::revoked_at,
+                sessions::user_id,
+            ))
+            .for_update()
+            .first::<(
+                Uuid,
+                chrono::DateTime<Utc>,
+                Option<chrono::DateTime<Utc>>,
+                Uuid,
+                Option<chrono::DateTime<Utc>>,
+                Uuid,
+            )>(conn)
+            .optional()?;
+        let Some((token_id, expires_at, used_at, session_id, revoked_at, user_id)) = found else {
+            return Ok(Rotation::Invalid);
+        };
+        if revoked_at.is_some() {
+            return Ok(Rotation::Invalid);
+        }
+        if used_at.is_some() {
+            revoke(conn, session_id, reason::REUSE)?;
+            return Ok(Rotation::Reused);
+        }
+        if expires_at <= Utc::now() {
+            return Ok(Rotation::Invalid);
+        }
+        let account = users::table.find(user_id).select(UserRow::as_select()).first(conn)?;
+        if !may_continue(&account) {
+            revoke(conn, session_id, reason::ACCOUNT_UNAVAILABLE)?;
+            return Ok(Rotation::Invalid);
+        }
+        diesel::update(refresh_tokens::table.find(token_id))
+            .set(refresh_tokens::used_at.eq(Utc::now()))
+            .execute(conn)?;
+        let refresh_token = add_refresh_token(conn, session_id, ttl)?;
+        Ok(Rotation::Rotated { account, issued: Issued { session_id, refresh_token } })
+    })
+}
+
+fn revoke(conn: &mut PgConnection, session_id: Uuid, why: &str) -> QueryResult<usize> {
+    diesel::update(sessions::table.find(session_id).filter(sessions::revoked_at.is_null()))
+        .set((sessions::revoked_at.eq(Utc::now()), sessions::revoked_reason.eq(why)))
+        .execute(conn)
+}
+
+/// Ends the session a refresh token belongs to (logout). Unknown tokens are ignored.
+pub fn end_by_refresh_token(conn: &mut PgConnection, presented: &str) -> QueryResult<()> {
+    let hash = hash_secret(presented);
+    let session = refresh_tokens::table
+        .filter(refresh_tokens::token_hash.eq(hash))
+        .select(refresh_tokens::session_id)
+        .first::<Uuid>(conn)
+        .optional()?;
+    if let Some(session_id) = session {
+        revoke(conn, session_id, reason::LOGOUT)?;
+    }
+    Ok(())
+}
+
+/// Ends every live session of a person (password change, deactivation, role change, ...).
+pub fn end_all_for_user(conn: &mut PgConnection, user_id: Uuid, why: &str) -> QueryResult<usize> {
+    diesel::update(
+        sessions::table.filter(sessions::user_id.eq(user_id)).filter(sessions::revoked_at.is_null()),
+    )
+    .set((sessions::revoked_at.eq(Utc::now()), sessions::revoked_reason.eq(why)))
+    .execute(conn)
+}
+
+/// The person behind a live session, if the session is live and the person active.
+pub fn live_account(
+    conn: &mut PgConnection,
+    session_id: Uuid,
+    user_id: Uuid,
+) -> QueryResult<Option<UserRow>> {
+    sessions::table
+        .inner_join(users::table)
+        .filter(sessions::id.eq(session_id))
+        .filter(sessions::user_id.eq(user_id))
+        .filter(sessions::revoked_at.is_null())
+        .select(UserRow::as_select())
+        .first(conn)
+        .optional()
+}

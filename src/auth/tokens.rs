@@ -1,0 +1,107 @@
+//! Access tokens: EdDSA JWTs with the access facts other services need (documented in the
+//! README). Verification accepts only EdDSA with a published `kid`, our issuer and audience, and
+//! an unexpired `exp`; everything else is the same 401.
+
+use std::time::Duration;
+
+use chrono::Utc;
+use jsonwebtoken::{Algorithm, Header, Validation};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::keys::{KeyStore, LEEWAY};
+use crate::accounts::UserRow;
+use crate::error::AppError;
+use crate::permissions::{self, Kind, Permission, Role};
+
+/// The claims of an access token.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({
+    "iss": "dockgate", "aud": "dispatch-platform", "sub": "01936f0e-7c1a-7d2b-9a51-3f1f2b7c4d10",
+    "exp": 1790000900, "iat": 1790000000, "jti": "01936f0e-7c1a-7d2b-9a51-3f1f2b7c4d11",
+    "sid": "01936f0e-7c1a-7d2b-9a51-3f1f2b7c4d12", "kind": "staff", "role": "dispatcher",
+    "customer_id": null, "customer_ids": ["*"], "permissions": ["orders.view"], "groups": ["*"]
+}))]
+pub struct AccessClaims {
+    pub iss: String,
+    pub aud: String,
+    /// The person's id.
+    pub sub: Uuid,
+    pub exp: i64,
+    pub iat: i64,
+    pub jti: Uuid,
+    /// The session (sign-in) this token belongs to.
+    pub sid: Uuid,
+    pub kind: Kind,
+    pub role: Role,
+    /// The customer of a customer user; null for staff.
+    pub customer_id: Option<Uuid>,
+    /// Staff only: the customers the person may act on, or `["*"]` for all.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer_ids: Option<Vec<String>>,
+    /// Effective permissions.
+    pub permissions: Vec<Permission>,
+    /// Group ids whose data the person sees, or `["*"]` for all of its customer's data.
+    pub groups: Vec<String>,
+}
+
+impl AccessClaims {
+    pub fn for_account(
+        account: &UserRow,
+        session_id: Uuid,
+        issuer: &str,
+        audience: &str,
+        ttl: Duration,
+    ) -> Self {
+        let now = Utc::now().timestamp();
+        Self {
+            iss: issuer.to_owned(),
+            aud: audience.to_owned(),
+            sub: account.id,
+            exp: now + i64::try_from(ttl.as_secs()).unwrap_or(900),
+            iat: now,
+            jti: Uuid::now_v7(),
+            sid: session_id,
+            kind: account.kind,
+            role: account.role,
+            customer_id: account.customer_id,
+            customer_ids: account.customer_ids_claim(),
+            permissions: permissions::effective(account.role, &[]),
+            groups: account.groups_claim(),
+        }
+    }
+}
+
+pub async fn sign(keys: &KeyStore, claims: &AccessClaims) -> Result<String, AppError> {
+    let (kid, key) = keys.signing_key().await?;
+    let mut header = Header::new(Algorithm::EdDSA);
+    header.kid = Some(kid);
+    jsonwebtoken::encode(&header, claims, &key)
+        .map_err(|e| AppError::internal(format!("cannot sign token: {e}")))
+}
+
+const INVALID: AppError = AppError::Unauthorized("The access token is missing, invalid or expired.");
+
+/// Verifies signature, algorithm, `kid`, issuer, audience and expiry.
+pub async fn verify(
+    keys: &KeyStore,
+    token: &str,
+    issuer: &str,
+    audience: &str,
+) -> Result<AccessClaims, AppError> {
+    let header = jsonwebtoken::decode_header(token).map_err(|_| INVALID)?;
+    if header.alg != Algorithm::EdDSA {
+        return Err(INVALID);
+    }
+    let kid = header.kid.ok_or(INVALID)?;
+    let key = keys.decoding_key(&kid).await?.ok_or(INVALID)?;
+    let mut validation = Validation::new(Algorithm::EdDSA);
+    validation.set_issuer(&[issuer]);
+    validation.set_audience(&[audience]);
+    validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+    validation.leeway = LEEWAY.as_secs();
+    jsonwebtoken::decode::<AccessClaims>(token, &key, &validation)
+        .map(|data| data.claims)
+        .map_err(|_| INVALID)
+}

@@ -1,0 +1,216 @@
+//! The command line: `serve` (the default), `migrate`, `create-admin`, `rotate-keys`, `openapi`.
+
+use std::io::BufRead;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use diesel::{Connection, PgConnection};
+use secrecy::{ExposeSecret, SecretString};
+use uuid::Uuid;
+
+use crate::accounts::{AccountStatus, NewAccount, queries as accounts};
+use crate::auth::{keys, passwords};
+use crate::config::Config;
+use crate::db::{self, embedded::EmbeddedPostgres, embedded::ServerOptions, types::Email};
+use crate::permissions::{Kind, Role};
+use crate::startup::Application;
+use crate::telemetry;
+
+#[derive(Debug, Parser)]
+#[command(name = "dockgate", version, about = "Customer access service of the dispatch platform")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the API (the default); applies pending migrations first.
+    Serve,
+    /// Apply pending database migrations.
+    Migrate,
+    /// Create a platform admin (the first staff user).
+    CreateAdmin {
+        #[arg(long)]
+        email: String,
+        /// The password (visible in the process list; prefer --password-stdin).
+        #[arg(long, required_unless_present = "password_stdin", conflicts_with = "password_stdin")]
+        password: Option<String>,
+        /// Read the password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+        #[arg(long, default_value = "Platform admin")]
+        name: String,
+    },
+    /// Add a new signing key and retire the current one (kept in the JWKS until its tokens expire).
+    RotateKeys,
+    /// Print the OpenAPI document.
+    Openapi,
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let command = cli.command.unwrap_or(Command::Serve);
+    if let Command::Openapi = command {
+        return match openapi_json() {
+            Ok(json) => {
+                println!("{json}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => fail(&e),
+        };
+    }
+    let config = match Config::from_env() {
+        Ok(config) => config,
+        Err(e) => return fail(&e.to_string()),
+    };
+    telemetry::init(config.log_format);
+    let result = match command {
+        Command::Serve => serve(config),
+        Command::Migrate => with_database(&config, |conn| {
+            let applied = db::migrate(conn)?;
+            println!("applied {} migration(s)", applied.len());
+            Ok(())
+        }),
+        Command::CreateAdmin { email, password, password_stdin, name } => {
+            let password = match (password, password_stdin) {
+                (Some(password), _) => Ok(SecretString::from(password)),
+                (None, _) => read_password_line(),
+            };
+            password.and_then(|password| {
+                with_database(&config, |conn| create_admin(conn, &email, &password, &name))
+            })
+        }
+        Command::RotateKeys => with_database(&config, |conn| {
+            db::migrate(conn)?;
+            let kid = keys::rotate(conn).map_err(|e| e.to_string())?;
+            println!("new signing key {kid}; the previous one stays published until its tokens expire");
+            Ok(())
+        }),
+        Command::Openapi => Ok(()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(&e),
+    }
+}
+
+fn fail(message: &str) -> ExitCode {
+    eprintln!("dockgate: {message}");
+    ExitCode::FAILURE
+}
+
+pub fn openapi_json() -> Result<String, String> {
+    crate::openapi::document().to_pretty_json().map_err(|e| e.to_string())
+}
+
+fn read_password_line() -> Result<SecretString, String> {
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line).map_err(|e| format!("cannot read standard input: {e}"))?;
+    Ok(SecretString::from(line.trim_end_matches(['\r', '\n']).to_owned()))
+}
+
+/// The embedded cluster while a command runs; stopped on drop if this process started it.
+struct EmbeddedGuard {
+    cluster: EmbeddedPostgres,
+    started_here: bool,
+}
+
+impl Drop for EmbeddedGuard {
+    fn drop(&mut self) {
+        if self.started_here {
+            match self.cluster.stop() {
+                Ok(()) => tracing::info!("embedded PostgreSQL stopped"),
+                Err(e) => tracing::warn!(error = %e, "stopping the embedded PostgreSQL failed"),
+            }
+        }
+    }
+}
+
+const EMBEDDED_DATABASE: &str = "dockgate";
+
+/// `DATABASE_URL`, or the embedded cluster under `DOCKGATE_DATA_DIR` (started if needed).
+fn database(config: &Config) -> Result<(String, Option<EmbeddedGuard>), String> {
+    if let Some(url) = &config.database_url {
+        return Ok((url.expose_secret().to_owned(), None));
+    }
+    let cluster = EmbeddedPostgres::init(&config.data_dir).map_err(|e| e.to_string())?;
+    let started_here = cluster.start(&ServerOptions::default()).map_err(|e| e.to_string())?;
+    let guard = EmbeddedGuard { cluster, started_here };
+    guard.cluster.ensure_database(EMBEDDED_DATABASE).map_err(|e| e.to_string())?;
+    tracing::info!(
+        data_dir = %guard.cluster.data_dir().display(),
+        reused = !started_here,
+        "using the embedded PostgreSQL (no DATABASE_URL); its data lives in {}",
+        guard.cluster.data_dir().display()
+    );
+    Ok((guard.cluster.url(EMBEDDED_DATABASE), Some(guard)))
+}
+
+fn with_database(
+    config: &Config,
+    work: impl FnOnce(&mut PgConnection) -> Result<(), String>,
+) -> Result<(), String> {
+    let (url, _guard) = database(config)?;
+    let mut conn =
+        PgConnection::establish(&url).map_err(|e| format!("cannot connect to the database: {e}"))?;
+    work(&mut conn)
+}
+
+fn create_admin(
+    conn: &mut PgConnection,
+    email: &str,
+    password: &SecretString,
+    name: &str,
+) -> Result<(), String> {
+    let email = Email::parse(email).ok_or_else(|| format!("{email:?} is not an e-mail address"))?;
+    passwords::check_policy(password.expose_secret(), Some(email.as_str()), "password")
+        .map_err(|e| format!("password {}", e.message))?;
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 200 {
+        return Err("--name must be 1 to 200 characters".into());
+    }
+    db::migrate(conn)?;
+    let hash =
+        passwords::hash(password.expose_secret()).map_err(|e| format!("cannot hash the password: {e}"))?;
+    let account = NewAccount {
+        id: Uuid::now_v7(),
+        kind: Kind::Staff,
+        customer_id: None,
+        email: Some(email.clone()),
+        name: name.to_owned(),
+        phone: None,
+        password_hash: Some(hash),
+        role: Role::PlatformAdmin,
+        status: AccountStatus::Active,
+        login_enabled: true,
+        customer_ids: Vec::new(),
+    };
+    match accounts::insert(conn, &account) {
+        Ok(row) => {
+            println!("created platform admin {} ({})", email, row.id);
+            Ok(())
+        }
+        Err(diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)) => {
+            Err(format!("a user with e-mail {email} already exists; nothing was changed"))
+        }
+        Err(e) => Err(format!("cannot create the admin: {e}")),
+    }
+}
+
+fn serve(mut config: Config) -> Result<(), String> {
+    let (url, guard) = database(&config)?;
+    config.database_url = Some(SecretString::from(url));
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the runtime: {e}"))?;
+    let result = runtime.block_on(async {
+        let app = Application::build(config.clone()).await.map_err(|e| e.to_string())?;
+        tracing::info!(addr = %config.bind_addr, port = app.port(), "dockgate is listening");
+        app.run_until_stopped().await.map_err(|e| e.to_string())
+    });
+    drop(runtime);
+    drop(guard);
+    result
+}

@@ -1,0 +1,235 @@
+//! Configuration, from environment variables only, validated at start.
+//!
+//! Every variable is listed in `.env.example` and the README. A bad value stops the process with
+//! a message that names the variable.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use secrecy::SecretString;
+use url::Url;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// Where mail goes; the outbox worker arrives with the users issue, the setting is parsed now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MailTransport {
+    Smtp(Url),
+    File(PathBuf),
+    Log,
+}
+
+/// Failed sign-in limits (contract section 3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LoginLimits {
+    pub window: Duration,
+    pub per_account_and_client: i64,
+    pub per_account: i64,
+    pub per_client: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// `None`: run on the embedded PostgreSQL under `data_dir`.
+    pub database_url: Option<SecretString>,
+    pub data_dir: PathBuf,
+    pub bind_addr: String,
+    pub portal_url: Url,
+    /// `None`: decided at start (a folder of `.eml` files with the embedded database, else the log).
+    pub mail: Option<MailTransport>,
+    pub jwt_issuer: String,
+    pub jwt_audience: String,
+    pub access_token_ttl: Duration,
+    pub refresh_token_ttl: Duration,
+    pub db_pool_size: u32,
+    pub log_format: LogFormat,
+    pub metrics_token: Option<SecretString>,
+    pub login_limits: LoginLimits,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("invalid configuration: {variable}: {message}")]
+pub struct ConfigError {
+    pub variable: &'static str,
+    pub message: String,
+}
+
+impl Config {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Builds the configuration from any variable source (tests pass a map).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |name: &str| lookup(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+        let database_url = match get("DATABASE_URL") {
+            Some(url) => {
+                let parsed = Url::parse(&url).map_err(|e| err("DATABASE_URL", e))?;
+                if !matches!(parsed.scheme(), "postgres" | "postgresql") {
+                    return Err(err("DATABASE_URL", "must be a postgres:// or postgresql:// URL"));
+                }
+                Some(SecretString::from(url))
+            }
+            None => None,
+        };
+        let bind_addr = get("BIND_ADDR").unwrap_or_else(|| "127.0.0.1:8080".into());
+        if bind_addr.parse::<SocketAddr>().is_err() && !bind_addr.contains(':') {
+            return Err(err("BIND_ADDR", "must be host:port, e.g. 127.0.0.1:8080"));
+        }
+        let portal_url = get("PORTAL_URL").unwrap_or_else(|| "http://localhost:3000".into());
+        let portal_url = Url::parse(&portal_url).map_err(|e| err("PORTAL_URL", e))?;
+        if !matches!(portal_url.scheme(), "http" | "https") {
+            return Err(err("PORTAL_URL", "must be an http:// or https:// URL"));
+        }
+        let mail = get("MAIL_URL").map(|v| parse_mail_url(&v)).transpose()?;
+        let log_format = match get("LOG_FORMAT").as_deref() {
+            None | Some("text") => LogFormat::Text,
+            Some("json") => LogFormat::Json,
+            Some(_) => return Err(err("LOG_FORMAT", "must be text or json")),
+        };
+        if let Some(filter) = get("RUST_LOG") {
+            tracing_subscriber::EnvFilter::try_new(&filter).map_err(|e| err("RUST_LOG", e))?;
+        }
+        let access_token_ttl = duration(&get, "ACCESS_TOKEN_TTL", Duration::from_secs(15 * 60))?;
+        let refresh_token_ttl = duration(&get, "REFRESH_TOKEN_TTL", Duration::from_secs(30 * 24 * 3600))?;
+        if access_token_ttl < Duration::from_secs(10) || access_token_ttl > Duration::from_secs(24 * 3600) {
+            return Err(err("ACCESS_TOKEN_TTL", "must be between 10s and 24h"));
+        }
+        if refresh_token_ttl <= access_token_ttl {
+            return Err(err("REFRESH_TOKEN_TTL", "must be longer than ACCESS_TOKEN_TTL"));
+        }
+        Ok(Self {
+            database_url,
+            data_dir: get("DOCKGATE_DATA_DIR").map_or_else(|| PathBuf::from(".dockgate"), PathBuf::from),
+            bind_addr,
+            portal_url,
+            mail,
+            jwt_issuer: get("JWT_ISSUER").unwrap_or_else(|| "dockgate".into()),
+            jwt_audience: get("JWT_AUDIENCE").unwrap_or_else(|| "dispatch-platform".into()),
+            access_token_ttl,
+            refresh_token_ttl,
+            db_pool_size: number(&get, "DB_POOL_SIZE", 10, 1, 1000)? as u32,
+            log_format,
+            metrics_token: get("METRICS_TOKEN").map(SecretString::from),
+            login_limits: LoginLimits {
+                window: duration(&get, "LOGIN_FAILURE_WINDOW", Duration::from_secs(15 * 60))?,
+                per_account_and_client: number(
+                    &get,
+                    "LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_CLIENT",
+                    10,
+                    1,
+                    1_000_000,
+                )?,
+                per_account: number(&get, "LOGIN_MAX_FAILURES_PER_ACCOUNT", 50, 1, 1_000_000)?,
+                per_client: number(&get, "LOGIN_MAX_FAILURES_PER_CLIENT", 100, 1, 1_000_000)?,
+            },
+        })
+    }
+}
+
+fn err(variable: &'static str, message: impl ToString) -> ConfigError {
+    ConfigError { variable, message: message.to_string() }
+}
+
+/// `900`, `900s`, `15m`, `1h 30m`, `30d`.
+fn duration(
+    get: &impl Fn(&str) -> Option<String>,
+    variable: &'static str,
+    default: Duration,
+) -> Result<Duration, ConfigError> {
+    let Some(raw) = get(variable) else { return Ok(default) };
+    let parsed = match raw.parse::<u64>() {
+        Ok(seconds) => Duration::from_secs(seconds),
+        Err(_) => humantime::parse_duration(&raw)
+            .map_err(|_| err(variable, "must be a duration such as 900, 15m or 30d"))?,
+    };
+    if parsed.is_zero() {
+        return Err(err(variable, "must be longer than zero"));
+    }
+    Ok(parsed)
+}
+
+fn number(
+    get: &impl Fn(&str) -> Option<String>,
+    variable: &'static str,
+    default: i64,
+    min: i64,
+    max: i64,
+) -> Result<i64, ConfigError> {
+    let Some(raw) = get(variable) else { return Ok(default) };
+    match raw.parse::<i64>() {
+        Ok(n) if (min..=max).contains(&n) => Ok(n),
+        _ => Err(err(variable, format!("must be a whole number from {min} to {max}"))),
+    }
+}
+
+fn parse_mail_url(raw: &str) -> Result<MailTransport, ConfigError> {
+    let url = Url::parse(raw).map_err(|e| err("MAIL_URL", e))?;
+    match url.scheme() {
+        "smtp" | "smtps" if url.host_str().is_some() => Ok(MailTransport::Smtp(url)),
+        "smtp" | "smtps" => Err(err("MAIL_URL", "an smtp:// URL needs a host")),
+        "file" => Ok(MailTransport::File(PathBuf::from(url.path()))),
+        "log" => Ok(MailTransport::Log),
+        _ => Err(err("MAIL_URL", "must be smtp://host:port, smtps://host:port, file:///dir or log://")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> =
+            vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        Config::from_lookup(|name| map.get(name).cloned())
+    }
+
+    #[test]
+    fn defaults_need_no_variables() {
+        let config = config(&[]).unwrap_or_else(|e| panic!("{e}"));
+        assert!(config.database_url.is_none());
+        assert_eq!(config.bind_addr, "127.0.0.1:8080");
+        assert_eq!(config.access_token_ttl, Duration::from_secs(900));
+        assert_eq!(config.login_limits.per_account_and_client, 10);
+        assert_eq!(config.login_limits.per_account, 50);
+        assert_eq!(config.login_limits.per_client, 100);
+    }
+
+    #[test]
+    fn a_bad_value_names_its_variable() {
+        for (variable, value) in [
+            ("DATABASE_URL", "mysql://x"),
+            ("ACCESS_TOKEN_TTL", "soon"),
+            ("LOG_FORMAT", "xml"),
+            ("DB_POOL_SIZE", "0"),
+            ("MAIL_URL", "carrier-pigeon://coop"),
+            ("PORTAL_URL", "not a url"),
+            ("RUST_LOG", "dockgate=loud["),
+        ] {
+            let error = config(&[(variable, value)]).err();
+            assert_eq!(error.map(|e| e.variable), Some(variable), "{variable}={value}");
+        }
+    }
+
+    #[test]
+    fn durations_accept_seconds_and_units() {
+        let config = config(&[("ACCESS_TOKEN_TTL", "5m"), ("REFRESH_TOKEN_TTL", "86400")])
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(config.access_token_ttl, Duration::from_secs(300));
+        assert_eq!(config.refresh_token_ttl, Duration::from_secs(86400));
+    }
+
+    #[test]
+    fn mail_urls_pick_a_transport() {
+        let smtp = config(&[("MAIL_URL", "smtp://localhost:2525")]).unwrap_or_else(|e| panic!("{e}"));
+        assert!(matches!(smtp.mail, Some(MailTransport::Smtp(_))));
+        let file = config(&[("MAIL_URL", "file:///tmp/mail")]).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(file.mail, Some(MailTransport::File(PathBuf::from("/tmp/mail"))));
+    }
+}

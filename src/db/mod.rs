@@ -1,0 +1,78 @@
+//! The database: the connection pool, the one helper that runs diesel off the async executor,
+//! the embedded migrations, and the embedded PostgreSQL for a machine without `DATABASE_URL`.
+
+pub mod embedded;
+pub mod schema;
+pub mod types;
+
+use std::time::Duration;
+
+use diesel::PgConnection;
+use diesel::r2d2::{ConnectionManager, Pool, PooledConnection};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+use crate::error::AppError;
+
+pub type DbPool = Pool<ConnectionManager<PgConnection>>;
+pub type DbConn = PooledConnection<ConnectionManager<PgConnection>>;
+
+pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
+
+/// How long a request waits for a free connection before it gets a 503.
+const POOL_WAIT: Duration = Duration::from_secs(5);
+
+/// A pool that does not connect until first use, so the process can start (and report itself
+/// not ready) while the database is still coming up.
+pub fn pool(database_url: &str, max_size: u32) -> DbPool {
+    Pool::builder()
+        .max_size(max_size)
+        .min_idle(Some(0))
+        .connection_timeout(POOL_WAIT)
+        .test_on_check_out(false)
+        .build_unchecked(ConnectionManager::new(database_url))
+}
+
+/// Runs `work` with a pooled connection on the blocking thread pool: every diesel call goes
+/// through here, so none blocks an async worker. The connection is taken inside the blocking
+/// task, so waiting for one does not block either. A panic inside becomes a logged 500 rather
+/// than taking an HTTP worker down.
+pub async fn run<T, E, F>(pool: &DbPool, work: F) -> Result<T, AppError>
+where
+    F: FnOnce(&mut PgConnection) -> Result<T, E> + Send + 'static,
+    T: Send + 'static,
+    E: Into<AppError> + Send + 'static,
+{
+    let pool = pool.clone();
+    blocking(move || {
+        let mut conn = pool.get()?;
+        work(&mut conn).map_err(Into::into)
+    })
+    .await
+}
+
+/// Runs CPU-heavy or blocking work (Argon2, process management) off the async executor.
+pub async fn blocking<T, F>(work: F) -> Result<T, AppError>
+where
+    F: FnOnce() -> Result<T, AppError> + Send + 'static,
+    T: Send + 'static,
+{
+    match tokio::task::spawn_blocking(work).await {
+        Ok(result) => result,
+        Err(join) if join.is_panic() => Err(AppError::internal("a blocking task panicked")),
+        Err(join) => Err(AppError::internal(format!("a blocking task was cancelled: {join}"))),
+    }
+}
+
+/// Applies every pending migration; returns the versions applied.
+pub fn migrate(conn: &mut PgConnection) -> Result<Vec<String>, String> {
+    conn.run_pending_migrations(MIGRATIONS)
+        .map(|versions| versions.iter().map(ToString::to_string).collect())
+        .map_err(|e| format!("migrations failed: {e}"))
+}
+
+/// True when the database has every migration this build knows.
+pub fn migrations_applied(conn: &mut PgConnection) -> Result<bool, AppError> {
+    conn.has_pending_migration(MIGRATIONS)
+        .map(|pending| !pending)
+        .map_err(|e| AppError::Unavailable(format!("cannot read migrations: {e}")))
+}

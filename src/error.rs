@@ -1,0 +1,280 @@
+//! The one error type of the HTTP layer and the one place that turns it into a response.
+//!
+//! Every failure a client can see is an [`AppError`]; [`AppError::status`] is the whole
+//! error-to-status policy, and [`Problem`] is the RFC 9457 body. Causes of 500s and 503s are
+//! logged (with the request id, via the request span) and never sent: no SQL, stack trace, hash
+//! or token leaves the process.
+
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpResponse, ResponseError};
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// One field that failed validation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[schema(example = json!({"field": "email", "code": "email", "message": "must be an e-mail address"}))]
+pub struct FieldError {
+    /// The JSON path of the field (`email`, `addresses[2].country`).
+    pub field: String,
+    /// A machine-readable code (`required`, `length`, `email`, `common_password`, ...).
+    pub code: String,
+    /// A sentence for people.
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, code: impl Into<String>, message: impl Into<String>) -> Self {
+        Self { field: field.into(), code: code.into(), message: message.into() }
+    }
+}
+
+/// RFC 9457 problem details, as every error response carries them.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "type": "urn:dockgate:problem:validation-failed",
+    "title": "Validation failed",
+    "status": 422,
+    "detail": "The request body has invalid fields.",
+    "errors": [{"field": "password", "code": "length", "message": "must be 12 to 128 characters"}]
+}))]
+pub struct Problem {
+    /// A URI naming the kind of problem; stable, for programs to branch on.
+    #[serde(rename = "type")]
+    pub problem_type: String,
+    /// A short summary of the kind of problem.
+    pub title: String,
+    /// The HTTP status code.
+    pub status: u16,
+    /// What went wrong in this case.
+    pub detail: String,
+    /// Per-field errors (validation failures only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub errors: Option<Vec<FieldError>>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("malformed request: {0}")]
+    BadRequest(String),
+    /// Missing, invalid or expired credentials. The detail is deliberately the same for every
+    /// cause a caller could learn something from.
+    #[error("unauthorized: {0}")]
+    Unauthorized(&'static str),
+    #[error("forbidden: {0}")]
+    Forbidden(String),
+    #[error("not found")]
+    NotFound,
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error("precondition failed")]
+    PreconditionFailed,
+    #[error("payload too large: {0}")]
+    PayloadTooLarge(String),
+    #[error("unsupported media type: {0}")]
+    UnsupportedMediaType(String),
+    #[error("validation failed")]
+    Validation(Vec<FieldError>),
+    #[error("rate limited for {retry_after_secs}s")]
+    RateLimited { retry_after_secs: u64 },
+    /// The database cannot be reached or is not ready; the cause is logged, not sent.
+    #[error("service unavailable: {0}")]
+    Unavailable(String),
+    /// A bug or an unexpected failure; the cause is logged, not sent.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl AppError {
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        Self::Internal(cause.to_string())
+    }
+
+    pub fn field(field: &str, code: &str, message: &str) -> Self {
+        Self::Validation(vec![FieldError::new(field, code, message)])
+    }
+
+    /// The whole error-to-status policy.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
+            Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn slug_and_title(&self) -> (&'static str, &'static str) {
+        match self {
+            Self::BadRequest(_) => ("malformed-request", "Malformed request"),
+            Self::Unauthorized(_) => ("unauthorized", "Unauthorized"),
+            Self::Forbidden(_) => ("forbidden", "Forbidden"),
+            Self::NotFound => ("not-found", "Not found"),
+            Self::Conflict(_) => ("conflict", "Conflict"),
+            Self::PreconditionFailed => ("precondition-failed", "Precondition failed"),
+            Self::PayloadTooLarge(_) => ("payload-too-large", "Payload too large"),
+            Self::UnsupportedMediaType(_) => ("unsupported-media-type", "Unsupported media type"),
+            Self::Validation(_) => ("validation-failed", "Validation failed"),
+            Self::RateLimited { .. } => ("rate-limited", "Too many requests"),
+            Self::Unavailable(_) => ("unavailable", "Service unavailable"),
+            Self::Internal(_) => ("internal", "Internal server error"),
+        }
+    }
+
+    fn detail(&self) -> String {
+        match self {
+            Self::BadRequest(d)
+            | Self::Forbidden(d)
+            | Self::Conflict(d)
+            | Self::PayloadTooLarge(d)
+            | Self::UnsupportedMediaType(d) => d.clone(),
+            Self::Unauthorized(d) => (*d).to_owned(),
+            Self::NotFound => "The resource does not exist or is not visible to you.".into(),
+            Self::PreconditionFailed => {
+                "The resource has changed since you read it (If-Match does not match its ETag).".into()
+            }
+            Self::Validation(_) => "The request has invalid fields.".into(),
+            Self::RateLimited { retry_after_secs } => {
+                format!("Too many attempts; try again in {retry_after_secs} seconds.")
+            }
+            Self::Unavailable(_) => "The service cannot reach its database; try again shortly.".into(),
+            Self::Internal(_) => "Something went wrong on our side; it has been logged.".into(),
+        }
+    }
+
+    pub fn problem(&self) -> Problem {
+        let (slug, title) = self.slug_and_title();
+        Problem {
+            problem_type: format!("urn:dockgate:problem:{slug}"),
+            title: title.into(),
+            status: self.status().as_u16(),
+            detail: self.detail(),
+            errors: match self {
+                Self::Validation(errors) => Some(errors.clone()),
+                _ => None,
+            },
+        }
+    }
+}
+
+impl ResponseError for AppError {
+    fn status_code(&self) -> StatusCode {
+        self.status()
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        match self {
+            Self::Internal(cause) => tracing::error!(cause = %cause, "request failed"),
+            Self::Unavailable(cause) => tracing::warn!(cause = %cause, "database unavailable"),
+            _ => {}
+        }
+        let mut response = HttpResponse::build(self.status());
+        response.insert_header((header::CONTENT_TYPE, PROBLEM_JSON));
+        match self {
+            Self::Unauthorized(_) => {
+                response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+            }
+            Self::RateLimited { retry_after_secs } => {
+                response.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
+            }
+            Self::Unavailable(_) => {
+                response.insert_header((header::RETRY_AFTER, "5"));
+            }
+            _ => {}
+        }
+        response.body(problem_body(&self.problem()))
+    }
+}
+
+/// Serializes a problem; a failure here cannot happen for this plain struct, but if it did the
+/// client still gets a valid problem document.
+pub fn problem_body(problem: &Problem) -> String {
+    serde_json::to_string(problem).unwrap_or_else(|_| {
+        r#"{"type":"urn:dockgate:problem:internal","title":"Internal server error","status":500,"detail":"Something went wrong on our side."}"#.into()
+    })
+}
+
+impl From<DieselError> for AppError {
+    fn from(error: DieselError) -> Self {
+        match error {
+            DieselError::NotFound => Self::NotFound,
+            DieselError::DatabaseError(kind, info) => match kind {
+                DatabaseErrorKind::UniqueViolation => Self::Conflict(conflict_detail(info.constraint_name())),
+                DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::ReadOnlyTransaction => {
+                    Self::Unavailable(info.message().to_owned())
+                }
+                DatabaseErrorKind::SerializationFailure => {
+                    Self::Unavailable(format!("serialization failure: {}", info.message()))
+                }
+                _ => Self::Internal(format!("database error: {}", info.message())),
+            },
+            other => Self::Internal(format!("database error: {other}")),
+        }
+    }
+}
+
+/// Names the conflicting field for the unique constraints a client can run into; the constraint
+/// name itself is an internal detail and is not echoed.
+fn conflict_detail(constraint: Option<&str>) -> String {
+    match constraint {
+        Some("users_email_key") => "A user with this e-mail address already exists.".into(),
+        _ => "The resource conflicts with an existing one.".into(),
+    }
+}
+
+impl From<diesel::r2d2::PoolError> for AppError {
+    fn from(error: diesel::r2d2::PoolError) -> Self {
+        Self::Unavailable(format!("no database connection: {error}"))
+    }
+}
+
+impl From<validator::ValidationErrors> for AppError {
+    fn from(errors: validator::ValidationErrors) -> Self {
+        Self::Validation(crate::extract::field_errors(&errors))
+    }
+}
+
+/// Turns every error response that is not already problem+json (actix's own 404/405, for
+/// example) into one, so clients see a single error format.
+pub fn normalize<B>(
+    res: actix_web::dev::ServiceResponse<B>,
+) -> actix_web::Result<actix_web::middleware::ErrorHandlerResponse<B>> {
+    use actix_web::middleware::ErrorHandlerResponse;
+    let already_problem = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(PROBLEM_JSON.as_bytes()));
+    if already_problem {
+        return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
+    }
+    let status = res.status();
+    let reason = status.canonical_reason().unwrap_or("Error");
+    let problem = Problem {
+        problem_type: format!("urn:dockgate:problem:http-{}", status.as_u16()),
+        title: reason.into(),
+        status: status.as_u16(),
+        detail: reason.into(),
+        errors: None,
+    };
+    let (req, old) = res.into_parts();
+    let mut response = HttpResponse::build(status);
+    for (name, value) in old.headers() {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            response.append_header((name.clone(), value.clone()));
+        }
+    }
+    let response = response.content_type(PROBLEM_JSON).body(problem_body(&problem));
+    Ok(ErrorHandlerResponse::Response(
+        actix_web::dev::ServiceResponse::new(req, response).map_into_right_body(),
+    ))
+}

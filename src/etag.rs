@@ -1,0 +1,68 @@
+//! ETags for single resources and the `If-Match` precondition on PATCH and DELETE.
+//!
+//! A resource's ETag is derived from its `updated_at` (microseconds), which every change moves.
+//! The handler reads `If-Match` with [`IfMatch`]; the query compares it inside the transaction
+//! that changes the row (after `SELECT ... FOR UPDATE`), so no concurrent change slips between
+//! the check and the write.
+
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{FromRequest, HttpRequest};
+use chrono::{DateTime, Utc};
+use std::future::{Ready, ready};
+
+use crate::error::AppError;
+
+/// The strong ETag of a resource last changed at `updated_at`, quoted as in the header.
+pub fn of(updated_at: DateTime<Utc>) -> String {
+    format!("\"{:x}\"", updated_at.timestamp_micros())
+}
+
+/// The `If-Match` header of a request: absent, `*`, or a list of entity tags.
+#[derive(Debug, Clone, Default)]
+pub struct IfMatch(Option<Vec<String>>);
+
+impl IfMatch {
+    /// Fails with 412 unless the header is absent, `*`, or names `current` (strong comparison:
+    /// weak tags never match).
+    pub fn check(&self, current: &str) -> Result<(), AppError> {
+        match &self.0 {
+            None => Ok(()),
+            Some(tags) if tags.iter().any(|tag| tag == "*" || tag == current) => Ok(()),
+            Some(_) => Err(AppError::PreconditionFailed),
+        }
+    }
+}
+
+impl FromRequest for IfMatch {
+    type Error = AppError;
+    type Future = Ready<Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let values: Vec<String> = req
+            .headers()
+            .get_all(header::IF_MATCH)
+            .filter_map(|value| value.to_str().ok())
+            .flat_map(|value| value.split(','))
+            .map(|tag| tag.trim().to_owned())
+            .filter(|tag| !tag.is_empty())
+            .collect();
+        let present = req.headers().contains_key(header::IF_MATCH);
+        ready(Ok(IfMatch(present.then_some(values))))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn if_match_compares_strongly() {
+        let current = "\"5f\"";
+        assert!(IfMatch(None).check(current).is_ok());
+        assert!(IfMatch(Some(vec!["*".into()])).check(current).is_ok());
+        assert!(IfMatch(Some(vec!["\"1\"".into(), current.into()])).check(current).is_ok());
+        assert!(IfMatch(Some(vec!["W/\"5f\"".into()])).check(current).is_err());
+        assert!(IfMatch(Some(vec![])).check(current).is_err());
+    }
+}

@@ -1,0 +1,134 @@
+//! Request-body parsing in one place: content type (415), size (413), JSON syntax (400), shape
+//! and validation (422 with the field that failed).
+
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::web::BytesMut;
+use actix_web::{FromRequest, HttpRequest};
+use futures_util::StreamExt;
+use futures_util::future::LocalBoxFuture;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Deserializer};
+use validator::{Validate, ValidationErrors, ValidationErrorsKind};
+
+use crate::error::{AppError, FieldError};
+
+/// The largest request body accepted (contract section 11).
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// A JSON body, parsed and validated. Accepts `application/json` and any `+json` type
+/// (`application/merge-patch+json` for PATCH).
+#[derive(Debug)]
+pub struct Json<T>(pub T);
+
+impl<T: DeserializeOwned + Validate + 'static> FromRequest for Json<T> {
+    type Error = AppError;
+    type Future = LocalBoxFuture<'static, Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let content_type_ok = is_json(req);
+        let declared_length = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<usize>().ok());
+        let mut payload = payload.take();
+        Box::pin(async move {
+            if !content_type_ok {
+                return Err(AppError::UnsupportedMediaType(
+                    "The body must be JSON (Content-Type: application/json).".into(),
+                ));
+            }
+            if declared_length.is_some_and(|length| length > MAX_BODY_BYTES) {
+                return Err(too_large());
+            }
+            let mut body = BytesMut::new();
+            while let Some(chunk) = payload.next().await {
+                let chunk =
+                    chunk.map_err(|e| AppError::BadRequest(format!("The body could not be read: {e}")))?;
+                if body.len() + chunk.len() > MAX_BODY_BYTES {
+                    return Err(too_large());
+                }
+                body.extend_from_slice(&chunk);
+            }
+            let value: T = parse(&body)?;
+            value.validate()?;
+            Ok(Json(value))
+        })
+    }
+}
+
+fn too_large() -> AppError {
+    AppError::PayloadTooLarge(format!("The body must be at most {MAX_BODY_BYTES} bytes."))
+}
+
+fn is_json(req: &HttpRequest) -> bool {
+    let Some(Ok(content_type)) = req.headers().get(header::CONTENT_TYPE).map(|v| v.to_str()) else {
+        return false;
+    };
+    let essence = content_type.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
+/// JSON syntax errors are 400; a well-formed body of the wrong shape is a 422 naming the field.
+pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, AppError> {
+    let mut deserializer = serde_json::Deserializer::from_slice(body);
+    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
+        let path = error.path().to_string();
+        let inner = error.into_inner();
+        match inner.classify() {
+            serde_json::error::Category::Data => {
+                let field = if path == "." { String::new() } else { path };
+                AppError::Validation(vec![FieldError::new(field, "invalid", data_error_message(&inner))])
+            }
+            _ => AppError::BadRequest(format!("The body is not valid JSON: {inner}")),
+        }
+    })?;
+    deserializer.end().map_err(|e| AppError::BadRequest(format!("The body is not valid JSON: {e}")))?;
+    Ok(value)
+}
+
+/// serde's message without its "at line 1 column 9" suffix, which means nothing in a field error.
+fn data_error_message(error: &serde_json::Error) -> String {
+    let text = error.to_string();
+    match text.rfind(" at line ") {
+        Some(at) => text[..at].to_owned(),
+        None => text,
+    }
+}
+
+/// Flattens validator's nested errors into `field` paths.
+pub fn field_errors(errors: &ValidationErrors) -> Vec<FieldError> {
+    let mut out = Vec::new();
+    collect(errors, "", &mut out);
+    out
+}
+
+fn collect(errors: &ValidationErrors, prefix: &str, out: &mut Vec<FieldError>) {
+    for (field, kind) in errors.errors() {
+        let path = if prefix.is_empty() { field.to_string() } else { format!("{prefix}.{field}") };
+        match kind {
+            ValidationErrorsKind::Field(list) => out.extend(list.iter().map(|error| {
+                let message =
+                    error.message.as_ref().map_or_else(|| error.code.to_string(), ToString::to_string);
+                FieldError::new(path.clone(), error.code.to_string(), message)
+            })),
+            ValidationErrorsKind::Struct(inner) => collect(inner, &path, out),
+            ValidationErrorsKind::List(items) => {
+                for (index, inner) in items {
+                    collect(inner, &format!("{path}[{index}]"), out);
+                }
+            }
+        }
+    }
+}
+
+/// For merge-patch fields: absent -> `None`, `null` -> `Some(None)`, a value -> `Some(Some(v))`.
+/// Use with `#[serde(default, deserialize_with = "crate::extract::double_option")]`.
+pub fn double_option<'de, T, D>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    T: Deserialize<'de>,
+    D: Deserializer<'de>,
+{
+    Option::<T>::deserialize(deserializer).map(Some)
+}

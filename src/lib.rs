@@ -1,0 +1,23 @@
+//! dockgate: the customer-access service of a dispatch platform.
+//!
+//! Customers, their users, groups and permissions, and the JWTs the rest of the platform trusts.
+//! The binary (`src/main.rs`) is a thin command line over [`cli`].
+
+pub mod accounts;
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod etag;
+pub mod extract;
+pub mod health;
+pub mod me;
+pub mod openapi;
+pub mod permissions;
+pub mod startup;
+pub mod telemetry;
+
+pub use config::Config;
+pub use error::AppError;
+pub use startup::Application;

@@ -1,0 +1,97 @@
+//! The view of the signed-in person and the bodies that change it.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+use validator::{Validate, ValidationError};
+
+use crate::accounts::{AccountStatus, UserRow};
+use crate::permissions::{self, Kind, Permission, Role};
+
+/// The signed-in person: who it is and what it may do.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "01936f0e-7c1a-7d2b-9a51-3f1f2b7c4d10", "kind": "staff", "name": "Dana Dispatcher",
+    "email": "dana@operator.example", "phone": "+49 30 1234567", "role": "dispatcher", "status": "active",
+    "customer_id": null, "customer_ids": ["*"], "permissions": ["orders.view", "tracking.view"],
+    "groups": ["*"], "last_login_at": "2026-11-23T09:30:00Z",
+    "created_at": "2026-11-01T08:00:00Z", "updated_at": "2026-11-23T09:30:00Z"
+}))]
+pub struct MeView {
+    pub id: Uuid,
+    pub kind: Kind,
+    pub name: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub role: Role,
+    pub status: AccountStatus,
+    /// The customer of a customer user; null for staff.
+    pub customer_id: Option<Uuid>,
+    /// Staff only: the customers this person may act on, or `["*"]` for all.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub customer_ids: Option<Vec<String>>,
+    /// Effective permissions.
+    pub permissions: Vec<Permission>,
+    /// Group ids whose data this person sees, or `["*"]` for all of its customer's data.
+    pub groups: Vec<String>,
+    pub last_login_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<&UserRow> for MeView {
+    fn from(row: &UserRow) -> Self {
+        Self {
+            id: row.id,
+            kind: row.kind,
+            name: row.name.clone(),
+            email: row.email.as_ref().map(ToString::to_string),
+            phone: row.phone.clone(),
+            role: row.role,
+            status: row.status,
+            customer_id: row.customer_id,
+            customer_ids: row.customer_ids_claim(),
+            permissions: permissions::effective(row.role, &[]),
+            groups: row.groups_claim(),
+            last_login_at: row.last_login_at,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        }
+    }
+}
+
+/// A JSON merge-patch of the caller's own profile: absent fields stay, `phone: null` clears it.
+#[derive(Debug, Default, Deserialize, Validate, ToSchema)]
+#[schema(example = json!({"name": "Dana Dispatcher", "phone": "+49 30 1234567"}))]
+pub struct MePatch {
+    #[validate(length(min = 1, max = 200, message = "must be 1 to 200 characters"))]
+    pub name: Option<String>,
+    #[serde(default, deserialize_with = "crate::extract::double_option")]
+    #[validate(custom(function = "validate_phone"))]
+    #[schema(value_type = Option<String>)]
+    pub phone: Option<Option<String>>,
+}
+
+/// Phone numbers as people write them: digits, spaces and `+ ( ) - . /`, 3 to 32 characters.
+pub fn validate_phone(phone: &str) -> Result<(), ValidationError> {
+    let length = phone.chars().count();
+    let allowed = phone.chars().all(|c| c.is_ascii_digit() || " +()-./".contains(c));
+    let digits = phone.chars().filter(char::is_ascii_digit).count();
+    if (3..=32).contains(&length) && allowed && digits >= 3 {
+        Ok(())
+    } else {
+        Err(ValidationError::new("phone")
+            .with_message("must be a phone number (digits, spaces and + ( ) - . /)".into()))
+    }
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[schema(example = json!({"current_password": "correct horse battery staple", "new_password": "a brand new passphrase"}))]
+pub struct ChangePassword {
+    #[validate(length(min = 1, max = 1024, message = "must be 1 to 1024 characters"))]
+    pub current_password: String,
+    /// 12 to 128 characters, not the e-mail address, not a common password.
+    #[validate(length(min = 1, max = 1024, message = "must be 1 to 1024 characters"))]
+    pub new_password: String,
+}

@@ -1,0 +1,149 @@
+//! `GET|PATCH /v1/me`, `POST /v1/me/password`.
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
+use diesel::prelude::*;
+
+use super::dto::{ChangePassword, MePatch, MeView};
+use crate::accounts::{UserRow, models::ProfileChanges, queries as accounts};
+use crate::auth::{Actor, client_addr, passwords, rate_limit, sessions};
+use crate::db::{self, schema::users, types::Email};
+use crate::error::AppError;
+use crate::etag::{self, IfMatch};
+use crate::extract::Json;
+use crate::startup::AppState;
+
+fn me_response(mut response: actix_web::HttpResponseBuilder, row: &UserRow) -> HttpResponse {
+    response.insert_header((header::ETAG, etag::of(row.updated_at))).json(MeView::from(row))
+}
+
+/// Who am I
+///
+/// The signed-in person with its role, effective permissions, groups and (for staff) customer
+/// scope — what the access token says, read fresh from the database.
+#[utoipa::path(
+    tag = "me",
+    operation_id = "getMe",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The caller.", body = MeView,
+            headers(("ETag" = String, description = "Send it back in `If-Match` to PATCH safely."))),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 503, response = crate::openapi::Unavailable),
+    )
+)]
+#[get("/v1/me")]
+pub async fn get_me(actor: Actor) -> HttpResponse {
+    me_response(HttpResponse::Ok(), &actor.account)
+}
+
+/// Update my profile
+///
+/// JSON merge-patch of `name` and `phone` (`null` clears the phone). Honours `If-Match`.
+#[utoipa::path(
+    tag = "me",
+    operation_id = "patchMe",
+    security(("bearer" = [])),
+    params(("If-Match" = Option<String>, Header, description = "The ETag you read; 412 if the profile changed since.")),
+    request_body(content = MePatch, content_type = "application/merge-patch+json"),
+    responses(
+        (status = 200, description = "The updated caller.", body = MeView,
+            headers(("ETag" = String, description = "The new ETag."))),
+        (status = 400, response = crate::openapi::BadRequest),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 412, response = crate::openapi::PreconditionFailed),
+        (status = 413, response = crate::openapi::PayloadTooLarge),
+        (status = 415, response = crate::openapi::UnsupportedMediaType),
+        (status = 422, response = crate::openapi::ValidationFailed),
+        (status = 503, response = crate::openapi::Unavailable),
+    )
+)]
+#[patch("/v1/me")]
+pub async fn patch_me(
+    state: web::Data<AppState>,
+    actor: Actor,
+    if_match: IfMatch,
+    Json(patch): Json<MePatch>,
+) -> Result<HttpResponse, AppError> {
+    let user_id = actor.id();
+    let changes = ProfileChanges { name: patch.name.map(|n| n.trim().to_owned()), phone: patch.phone };
+    let row = db::run(&state.pool, move |conn| {
+        conn.transaction(|conn| {
+            let current: UserRow =
+                users::table.find(user_id).select(UserRow::as_select()).for_update().first(conn)?;
+            if_match.check(&etag::of(current.updated_at))?;
+            Ok::<_, AppError>(accounts::update_profile(conn, user_id, &changes)?)
+        })
+    })
+    .await?;
+    Ok(me_response(HttpResponse::Ok(), &row))
+}
+
+/// Change my password
+///
+/// Needs the current password. The new one must be 12 to 128 characters, not the e-mail
+/// address and not a common password. Every session of the caller ends, this one included:
+/// sign in again with the new password. Wrong current passwords count as failed sign-ins.
+#[utoipa::path(
+    tag = "me",
+    operation_id = "changeMyPassword",
+    security(("bearer" = [])),
+    request_body(content = ChangePassword, content_type = "application/json"),
+    responses(
+        (status = 204, description = "Changed; every session is signed out."),
+        (status = 400, response = crate::openapi::BadRequest),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 413, response = crate::openapi::PayloadTooLarge),
+        (status = 415, response = crate::openapi::UnsupportedMediaType),
+        (status = 422, response = crate::openapi::ValidationFailed),
+        (status = 429, response = crate::openapi::TooManyRequests),
+        (status = 503, response = crate::openapi::Unavailable),
+    )
+)]
+#[post("/v1/me/password")]
+pub async fn change_password(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    actor: Actor,
+    Json(body): Json<ChangePassword>,
+) -> Result<HttpResponse, AppError> {
+    let account = actor.account;
+    let email = account.email.clone().unwrap_or_else(|| Email::lookup(""));
+    passwords::check_policy(&body.new_password, Some(email.as_str()), "new_password")
+        .map_err(|e| AppError::Validation(vec![e]))?;
+
+    let client = client_addr(&req);
+    let limits = state.config.login_limits;
+    let (check_email, check_client) = (email.clone(), client.clone());
+    let blocked =
+        db::run(&state.pool, move |conn| rate_limit::blocked_for(conn, &limits, &check_email, &check_client))
+            .await?;
+    if let Some(retry_after_secs) = blocked {
+        return Err(AppError::RateLimited { retry_after_secs });
+    }
+
+    let stored = account.password_hash.clone();
+    let (current, new) = (body.current_password, body.new_password);
+    let new_hash = db::blocking(move || {
+        if !passwords::verify(stored.as_deref(), &current) {
+            return Ok(None);
+        }
+        passwords::hash(&new).map(Some).map_err(|e| AppError::internal(format!("cannot hash: {e}")))
+    })
+    .await?;
+    let Some(new_hash) = new_hash else {
+        db::run(&state.pool, move |conn| rate_limit::record_failure(conn, &email, &client)).await?;
+        return Err(AppError::field("current_password", "incorrect", "is not your current password"));
+    };
+
+    let user_id = account.id;
+    db::run(&state.pool, move |conn| {
+        conn.transaction(|conn| {
+            accounts::set_password_hash(conn, user_id, &new_hash)?;
+            sessions::end_all_for_user(conn, user_id, sessions::reason::PASSWORD_CHANGED)
+        })
+    })
+    .await?;
+    tracing::info!(user_id = %user_id, "password changed; sessions ended");
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -1,0 +1,150 @@
+//! The OpenAPI root: info, the bearer security scheme, tags, and the reusable error responses
+//! every operation refers to. Operations themselves are collected from the routes
+//! (utoipa-actix-web), so an endpoint cannot exist undocumented. `openapi/openapi.json` is this
+//! document, regenerated with `cargo run -- openapi > openapi/openapi.json`.
+
+use actix_web::App;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi, ToResponse};
+use utoipa_actix_web::AppExt;
+
+use crate::error::Problem;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "dockgate",
+        description = "Customer access for the dispatch platform: customers, their users, groups and permissions, and the JWTs the platform trusts.\n\nErrors are RFC 9457 problem details (`application/problem+json`). Access tokens are EdDSA JWTs; verify them with the keys at `/.well-known/jwks.json`.",
+        license(name = "MIT")
+    ),
+    modifiers(&BearerScheme),
+    components(responses(
+        BadRequest, Unauthorized, Forbidden, NotFound, Conflict, PreconditionFailed,
+        PayloadTooLarge, UnsupportedMediaType, ValidationFailed, TooManyRequests, Unavailable
+    )),
+    tags(
+        (name = "auth", description = "Signing in, refreshing and signing out; the public keys tokens are verified with."),
+        (name = "me", description = "The signed-in person."),
+        (name = "operations", description = "Health and metrics for operators.")
+    )
+)]
+pub struct ApiDoc;
+
+struct BearerScheme;
+
+impl Modify for BearerScheme {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .description(Some("An access token from `/v1/auth/login` or `/v1/auth/refresh`."))
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// The whole document, as the running service serves it.
+pub fn document() -> utoipa::openapi::OpenApi {
+    let (_, api) = App::new()
+        .into_utoipa_app()
+        .openapi(ApiDoc::openapi())
+        .configure(crate::startup::routes)
+        .split_for_parts();
+    api
+}
+
+/// The body is malformed (not JSON, or a query parameter of the wrong type).
+#[derive(ToResponse)]
+#[response(
+    content_type = "application/problem+json",
+    example = json!({"type": "urn:dockgate:problem:malformed-request", "title": "Malformed request", "status": 400, "detail": "The body is not valid JSON: EOF while parsing an object at line 1 column 1"})
+)]
+pub struct BadRequest(pub Problem);
+
+/// No valid bearer token, or the credentials are wrong.
+#[derive(ToResponse)]
+#[response(
+    content_type = "application/problem+json",
+    headers(("WWW-Authenticate" = String, description = "Always `Bearer`.")),
+    example = json!({"type": "urn:dockgate:problem:unauthorized", "title": "Unauthorized", "status": 401, "detail": "The access token is missing, invalid or expired."})
+)]
+pub struct Unauthorized(pub Problem);
+
+/// Signed in, but not allowed to do this.
+#[derive(ToResponse)]
+#[response(
+    content_type = "application/problem+json",
+    example = json!({"type": "urn:dockgate:problem:forbidden", "title": "Forbidden", "status": 403, "detail": "Only a platform admin may manage staff."})
+)]
+pub struct Forbidden(pub Problem);
+
+/// Unknown, or not visible to the caller (another customer's resource is a 404, never a 403).
+#[derive(ToResponse)]
+#[response(
+    content_type = "application/problem+json",
+    example = json!({"type": "urn:dockgate:problem:not-found", "title": "Not found", "status": 404, "detail": "The resource does not exist or is not visible to you."})
+)]
+pub struct NotFound(pub Problem);
+
+/// A duplicate (e-mail, code, name) or a state that forbids the change.
+#[derive(ToResponse)]
+#[response(
+    content_type = "application/problem+json",
+    example = json!({"type": "urn:dockgate:problem:conflict", "title": "Conflict", "status": 409, "detail": "A user with this e-mail address already exists."})
+)]
+pub struct Conflict(pub Problem);
+
+/// `If-Match` does not match the resource's current ETag.
+#[derive(ToResponse)]
+#[response(
+    content_type = "application/problem+json",
+    example = json!({"type": "urn:dockgate:problem:precondition-failed", "title": "Precondition failed", "status": 412, "detail": "The resource has changed since you read it (If-Match does not match its ETag)."})
+)]
+pub struct PreconditionFailed(pub Problem);
+
+/// The body is larger than 1 MiB.
+#[derive(ToResponse)]
+#[response(
+    content_type = "application/problem+json",
+    example = json!({"type": "urn:dockgate:problem:payload-too-large", "title": "Payload too large", "status": 413, "detail": "The body must be at most 1048576 bytes."})
+)]
+pub struct PayloadTooLarge(pub Problem);
+
+/// The body is not JSON.
+#[derive(ToResponse)]
+#[response(
+    content_type = "application/problem+json",
+    example = json!({"type": "urn:dockgate:problem:unsupported-media-type", "title": "Unsupported media type", "status": 415, "detail": "The body must be JSON (Content-Type: application/json)."})
+)]
+pub struct UnsupportedMediaType(pub Problem);
+
+/// Fields failed validation; `errors` names each.
+#[derive(ToResponse)]
+#[response(
+    content_type = "application/problem+json",
+    example = json!({"type": "urn:dockgate:problem:validation-failed", "title": "Validation failed", "status": 422, "detail": "The request has invalid fields.", "errors": [{"field": "new_password", "code": "common_password", "message": "is too common; choose another"}]})
+)]
+pub struct ValidationFailed(pub Problem);
+
+/// Too many failed attempts; wait `Retry-After` seconds.
+#[derive(ToResponse)]
+#[response(
+    content_type = "application/problem+json",
+    headers(("Retry-After" = u64, description = "Seconds to wait before trying again.")),
+    example = json!({"type": "urn:dockgate:problem:rate-limited", "title": "Too many requests", "status": 429, "detail": "Too many attempts; try again in 840 seconds."})
+)]
+pub struct TooManyRequests(pub Problem);
+
+/// The database is unreachable or not migrated; try again after `Retry-After` seconds.
+#[derive(ToResponse)]
+#[response(
+    content_type = "application/problem+json",
+    headers(("Retry-After" = u64, description = "Seconds to wait before trying again.")),
+    example = json!({"type": "urn:dockgate:problem:unavailable", "title": "Service unavailable", "status": 503, "detail": "The service cannot reach its database; try again shortly."})
+)]
+pub struct Unavailable(pub Problem);

@@ -1,0 +1,140 @@
+//! Building and running the HTTP application.
+//!
+//! [`Application::build`] migrates the database, makes sure a signing key exists, binds the
+//! listener (port 0 works: tests use it) and returns; [`Application::run_until_stopped`] serves
+//! until SIGINT/SIGTERM.
+
+use std::net::TcpListener;
+use std::time::Duration;
+
+use actix_web::dev::Server;
+use actix_web::middleware::{ErrorHandlers, from_fn};
+use actix_web::{App, HttpServer, web};
+use secrecy::ExposeSecret;
+use utoipa::OpenApi;
+use utoipa_actix_web::AppExt;
+use utoipa_actix_web::service_config::ServiceConfig;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::auth::{keys, passwords, rate_limit};
+use crate::config::Config;
+use crate::db::{self, DbPool};
+use crate::error::{self, AppError};
+use crate::openapi::ApiDoc;
+use crate::telemetry::{self, Metrics};
+
+/// What every handler can reach.
+pub struct AppState {
+    pub config: Config,
+    pub pool: DbPool,
+    pub keys: keys::KeyStore,
+    pub metrics: Metrics,
+}
+
+/// Every documented route. The OpenAPI document is collected from exactly this list.
+pub fn routes(cfg: &mut ServiceConfig) {
+    crate::health::routes(cfg);
+    crate::auth::routes(cfg);
+    crate::me::routes(cfg);
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("DATABASE_URL is not set (and no embedded database was started)")]
+    NoDatabase,
+    #[error("cannot reach the database: {0}")]
+    Database(String),
+    #[error("{0}")]
+    Other(String),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind { addr: String, source: std::io::Error },
+}
+
+pub struct Application {
+    port: u16,
+    server: Server,
+    pruner: tokio::task::JoinHandle<()>,
+}
+
+/// How often each instance deletes sign-in failures that no limit counts any more.
+const PRUNE_EVERY: Duration = Duration::from_secs(600);
+
+impl Application {
+    pub async fn build(config: Config) -> Result<Self, StartupError> {
+        let url = config.database_url.as_ref().ok_or(StartupError::NoDatabase)?.expose_secret().to_owned();
+        let pool = db::pool(&url, config.db_pool_size);
+        let setup_pool = pool.clone();
+        db::blocking(move || {
+            let mut conn = setup_pool.get().map_err(|e| AppError::Unavailable(e.to_string()))?;
+            let applied = db::migrate(&mut conn).map_err(AppError::Internal)?;
+            if !applied.is_empty() {
+                tracing::info!(migrations = ?applied, "applied migrations");
+            }
+            keys::ensure_signing_key(&mut conn)?;
+            passwords::warm_up();
+            Ok(())
+        })
+        .await
+        .map_err(|e| StartupError::Database(e.to_string()))?;
+
+        let metrics = Metrics::new().map_err(|e| StartupError::Other(e.to_string()))?;
+        let state = web::Data::new(AppState {
+            keys: keys::KeyStore::new(pool.clone(), config.access_token_ttl),
+            pool: pool.clone(),
+            metrics,
+            config: config.clone(),
+        });
+        let openapi = crate::openapi::document();
+
+        let listener = TcpListener::bind(&config.bind_addr)
+            .map_err(|source| StartupError::Bind { addr: config.bind_addr.clone(), source })?;
+        let port = listener.local_addr().map_err(|e| StartupError::Other(e.to_string()))?.port();
+        let server = HttpServer::new(move || {
+            let (app, _) = App::new()
+                .into_utoipa_app()
+                .openapi(ApiDoc::openapi())
+                .app_data(state.clone())
+                .configure(routes)
+                .split_for_parts();
+            app.service(web::redirect("/docs", "/docs/"))
+                .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", openapi.clone()))
+                .default_service(web::to(|| async { Err::<actix_web::HttpResponse, _>(AppError::NotFound) }))
+                .app_data(
+                    web::QueryConfig::default()
+                        .error_handler(|e, _| AppError::BadRequest(e.to_string()).into()),
+                )
+                .app_data(web::PathConfig::default().error_handler(|_, _| AppError::NotFound.into()))
+                .wrap(ErrorHandlers::new().default_handler(error::normalize))
+                .wrap(from_fn(telemetry::observe))
+        })
+        .listen(listener)
+        .map_err(|source| StartupError::Bind { addr: config.bind_addr.clone(), source })?
+        .shutdown_timeout(10)
+        .run();
+
+        let pruner = tokio::spawn(prune_login_failures(pool, config.login_limits.window));
+        Ok(Self { port, server, pruner })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Serves until the server is stopped (SIGINT/SIGTERM, or the handle is dropped).
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let result = self.server.await;
+        self.pruner.abort();
+        result
+    }
+}
+
+async fn prune_login_failures(pool: DbPool, window: Duration) {
+    let mut tick = tokio::time::interval(PRUNE_EVERY);
+    loop {
+        tick.tick().await;
+        let keep_secs = window.as_secs_f64() * 2.0;
+        if let Err(error) = db::run(&pool, move |conn| rate_limit::prune(conn, keep_secs)).await {
+            tracing::warn!(%error, "pruning sign-in failures failed");
+        }
+    }
+}

@@ -1,0 +1,109 @@
+//! Logs, request ids and metrics.
+//!
+//! Every request gets an id (the caller's `x-request-id` when it is sane, else a fresh UUID),
+//! echoed on the response and carried by the span every log line of that request is written in.
+//! Requests are counted and timed by route template (never the raw path, which would let a
+//! caller mint unbounded label values) and status.
+
+use std::time::Instant;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::middleware::Next;
+use actix_web::{Error, HttpMessage};
+use prometheus::{HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry};
+use tracing::Instrument;
+use tracing_subscriber::EnvFilter;
+
+use crate::config::LogFormat;
+
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// Installs the global subscriber; `RUST_LOG` filters (default `info`).
+pub fn init(format: LogFormat) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    // A second init (tests build many apps in one process) is harmless and ignored.
+    let _ = match format {
+        LogFormat::Json => builder.json().flatten_event(true).with_current_span(true).try_init(),
+        LogFormat::Text => builder.try_init(),
+    };
+}
+
+/// The id of the request being served, in the request's extensions.
+#[derive(Debug, Clone)]
+pub struct RequestId(pub String);
+
+/// The process's metrics. Request metrics are recorded by [`observe`]; pool gauges are read
+/// when `/metrics` is scraped.
+#[derive(Clone)]
+pub struct Metrics {
+    pub registry: Registry,
+    requests: IntCounterVec,
+    latency: HistogramVec,
+    pub pool_connections: IntGauge,
+    pub pool_idle: IntGauge,
+    pub pool_max: IntGauge,
+}
+
+impl Metrics {
+    pub fn new() -> Result<Self, prometheus::Error> {
+        let registry = Registry::new();
+        let requests = IntCounterVec::new(
+            Opts::new("http_requests_total", "HTTP requests by method, route template and status"),
+            &["method", "route", "status"],
+        )?;
+        let latency = HistogramVec::new(
+            HistogramOpts::new("http_request_duration_seconds", "HTTP request latency by route template")
+                .buckets(vec![0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0]),
+            &["method", "route"],
+        )?;
+        let pool_connections = IntGauge::new("db_pool_connections", "Open database connections")?;
+        let pool_idle = IntGauge::new("db_pool_idle_connections", "Idle database connections")?;
+        let pool_max = IntGauge::new("db_pool_max_connections", "Pool size limit")?;
+        registry.register(Box::new(requests.clone()))?;
+        registry.register(Box::new(latency.clone()))?;
+        registry.register(Box::new(pool_connections.clone()))?;
+        registry.register(Box::new(pool_idle.clone()))?;
+        registry.register(Box::new(pool_max.clone()))?;
+        Ok(Self { registry, requests, latency, pool_connections, pool_idle, pool_max })
+    }
+}
+
+fn request_id_from(req: &ServiceRequest) -> String {
+    req.headers()
+        .get(&REQUEST_ID)
+        .and_then(|value| value.to_str().ok())
+        .filter(|id| !id.is_empty() && id.len() <= 128 && id.bytes().all(|b| b.is_ascii_graphic()))
+        .map_or_else(|| uuid::Uuid::now_v7().to_string(), str::to_owned)
+}
+
+/// The outermost middleware: request id, span, access log line, metrics.
+pub async fn observe(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    let started = Instant::now();
+    let request_id = request_id_from(&req);
+    req.extensions_mut().insert(RequestId(request_id.clone()));
+    let metrics = req.app_data::<actix_web::web::Data<crate::startup::AppState>>().map(|s| s.metrics.clone());
+    let method = req.method().to_string();
+    let span = tracing::info_span!("request", request_id = %request_id, method = %method, path = %req.path());
+    let mut response = next.call(req).instrument(span.clone()).await?;
+
+    let route = response.request().match_pattern().unwrap_or_else(|| "unmatched".into());
+    let status = response.status();
+    if let Ok(value) = HeaderValue::from_str(&request_id) {
+        response.headers_mut().insert(REQUEST_ID, value);
+    }
+    let elapsed = started.elapsed();
+    if let Some(metrics) = metrics {
+        metrics.requests.with_label_values(&[&method, &route, status.as_str()]).inc();
+        metrics.latency.with_label_values(&[&method, &route]).observe(elapsed.as_secs_f64());
+    }
+    span.in_scope(|| {
+        tracing::info!(route = %route, status = status.as_u16(), elapsed_ms = elapsed.as_secs_f64() * 1000.0, "served");
+    });
+    Ok(response)
+}
