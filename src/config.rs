@@ -47,6 +47,8 @@ pub struct Config {
     pub access_token_ttl: Duration,
     pub refresh_token_ttl: Duration,
     pub db_pool_size: u32,
+    /// HTTP worker threads (default: one per CPU core).
+    pub http_workers: usize,
     pub log_format: LogFormat,
     pub metrics_token: Option<SecretString>,
     pub login_limits: LoginLimits,
@@ -114,6 +116,7 @@ impl Config {
             access_token_ttl,
             refresh_token_ttl,
             db_pool_size: number(&get, "DB_POOL_SIZE", 10, 1, 1000)? as u32,
+            http_workers: number(&get, "HTTP_WORKERS", default_workers(), 1, 256)? as usize,
             log_format,
             metrics_token: get("METRICS_TOKEN").map(SecretString::from),
             login_limits: LoginLimits {
@@ -130,6 +133,10 @@ impl Config {
             },
         })
     }
+}
+
+fn default_workers() -> i64 {
+    std::thread::available_parallelism().map_or(2, |n| n.get() as i64)
 }
 
 fn err(variable: &'static str, message: impl ToString) -> ConfigError {

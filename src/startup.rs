@@ -109,6 +109,7 @@ impl Application {
         })
         .listen(listener)
         .map_err(|source| StartupError::Bind { addr: config.bind_addr.clone(), source })?
+        .workers(config.http_workers)
         .shutdown_timeout(10)
         .run();
 
@@ -118,6 +119,11 @@ impl Application {
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// Stops the server from elsewhere (tests stop theirs when they end).
+    pub fn handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
     }
 
     /// Serves until the server is stopped (SIGINT/SIGTERM, or the handle is dropped).

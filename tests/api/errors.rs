@@ -1,0 +1,120 @@
+//! Every error is problem+json with the right status; nothing internal leaks.
+
+use reqwest::StatusCode;
+use serde_json::json;
+
+use crate::helpers::{TestApp, problem};
+
+#[tokio::test]
+async fn malformed_json_is_400() {
+    let app = TestApp::spawn().await;
+    let response = app
+        .client
+        .post(app.url("/v1/auth/login"))
+        .header("content-type", "application/json")
+        .body("{\"email\": ")
+        .send()
+        .await
+        .expect("request");
+    problem(response, StatusCode::BAD_REQUEST).await;
+}
+
+#[tokio::test]
+async fn a_body_of_the_wrong_shape_is_422_naming_the_field() {
+    let app = TestApp::spawn().await;
+    let body = problem(
+        app.post_json("/v1/auth/login", &json!({"email": 42, "password": "x"})).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert_eq!(body["errors"][0]["field"], "email");
+    let body = problem(
+        app.post_json("/v1/auth/login", &json!({"password": "x"})).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert!(body["errors"][0]["message"].as_str().is_some_and(|m| m.contains("email")), "{body}");
+}
+
+#[tokio::test]
+async fn the_wrong_content_type_is_415() {
+    let app = TestApp::spawn().await;
+    for content_type in [Some("text/plain"), Some("application/x-www-form-urlencoded"), None] {
+        let mut request = app.client.post(app.url("/v1/auth/login")).body("email=a&password=b");
+        if let Some(content_type) = content_type {
+            request = request.header("content-type", content_type);
+        }
+        problem(request.send().await.expect("request"), StatusCode::UNSUPPORTED_MEDIA_TYPE).await;
+    }
+}
+
+#[tokio::test]
+async fn a_body_over_one_mebibyte_is_413() {
+    let app = TestApp::spawn().await;
+    let huge = json!({"email": "a@example.com", "password": "x".repeat(1024 * 1024 + 1)});
+    problem(app.post_json("/v1/auth/login", &huge).await, StatusCode::PAYLOAD_TOO_LARGE).await;
+
+    // Without a Content-Length (chunked), the limit holds while reading.
+    let chunks: Vec<Result<Vec<u8>, std::io::Error>> = (0..20).map(|_| Ok(vec![b' '; 64 * 1024])).collect();
+    let response = app
+        .client
+        .post(app.url("/v1/auth/login"))
+        .header("content-type", "application/json")
+        .body(reqwest::Body::wrap_stream(futures_util::stream::iter(chunks)))
+        .send()
+        .await
+        .expect("request");
+    problem(response, StatusCode::PAYLOAD_TOO_LARGE).await;
+}
+
+#[tokio::test]
+async fn unknown_routes_and_methods_are_problem_json() {
+    let app = TestApp::spawn().await;
+    let response = app.client.get(app.url("/v1/nothing-here")).send().await.expect("request");
+    problem(response, StatusCode::NOT_FOUND).await;
+    let response = app.client.delete(app.url("/v1/auth/login")).send().await.expect("request");
+    let status = response.status();
+    assert!(status == StatusCode::NOT_FOUND || status == StatusCode::METHOD_NOT_ALLOWED);
+    problem(response, status).await;
+}
+
+#[tokio::test]
+async fn every_response_carries_a_request_id_and_echoes_the_callers() {
+    let app = TestApp::spawn().await;
+    let response = app.client.get(app.url("/health/live")).send().await.expect("request");
+    let generated = response.headers()["x-request-id"].to_str().expect("id").to_owned();
+    assert!(uuid::Uuid::parse_str(&generated).is_ok());
+
+    let response = app
+        .client
+        .get(app.url("/nope"))
+        .header("x-request-id", "trace-abc-123")
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.headers()["x-request-id"], "trace-abc-123");
+    // An unreasonable id is replaced, not echoed.
+    let response = app
+        .client
+        .get(app.url("/health/live"))
+        .header("x-request-id", "x".repeat(500))
+        .send()
+        .await
+        .expect("request");
+    assert_ne!(response.headers()["x-request-id"].to_str().expect("id").len(), 500);
+}
+
+#[tokio::test]
+async fn errors_never_contain_sql_or_hashes() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    for response in [
+        app.login(&admin.email, "wrong horse battery staple").await,
+        app.post_json("/v1/auth/refresh", &json!({"refresh_token": "'; DROP TABLE users; --"})).await,
+    ] {
+        let text = response.text().await.expect("body");
+        for needle in ["argon2", "SELECT", "INSERT", "users_", "diesel", "panicked", "$argon"] {
+            assert!(!text.contains(needle), "{needle} in {text}");
+        }
+    }
+}

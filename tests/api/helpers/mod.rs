@@ -1,0 +1,152 @@
+//! The test harness: the real application on a random port, against its own database, driven
+//! over HTTP by typed actors.
+
+pub mod cluster;
+
+use diesel::PgConnection;
+use dockgate::accounts::{AccountStatus, NewAccount, UserRow, queries as accounts};
+use dockgate::auth::passwords;
+use dockgate::db::types::Email;
+use dockgate::permissions::{Kind, Role};
+use dockgate::{Application, Config};
+use reqwest::{Response, StatusCode};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+pub use cluster::TestDatabase;
+
+pub const PASSWORD: &str = "correct horse battery staple";
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub db: std::sync::Arc<TestDatabase>,
+    handle: actix_web::dev::ServerHandle,
+}
+
+/// A signed-in person as the tests use it.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub user_id: Uuid,
+    pub email: String,
+    pub password: String,
+    pub access_token: String,
+    pub refresh_token: String,
+}
+
+/// The configuration every test app starts from: no environment, port 0, a small pool.
+pub fn test_config(database_url: &str) -> Config {
+    let mut config = Config::from_lookup(|_| None).expect("default configuration");
+    config.database_url = Some(database_url.to_owned().into());
+    config.bind_addr = "127.0.0.1:0".into();
+    config.db_pool_size = 4;
+    config.http_workers = 1;
+    config
+}
+
+impl TestApp {
+    pub async fn spawn() -> Self {
+        Self::spawn_with(|_| {}).await
+    }
+
+    pub async fn spawn_with(adjust: impl FnOnce(&mut Config)) -> Self {
+        let db = std::sync::Arc::new(TestDatabase::create());
+        Self::spawn_on(db, adjust).await
+    }
+
+    /// Another instance on the same database: what two replicas behind a load balancer share.
+    pub async fn spawn_on(db: std::sync::Arc<TestDatabase>, adjust: impl FnOnce(&mut Config)) -> Self {
+        let mut config = test_config(&db.url);
+        adjust(&mut config);
+        let app = Application::build(config).await.expect("the application starts");
+        let address = format!("http://127.0.0.1:{}", app.port());
+        let handle = app.handle();
+        tokio::spawn(app.run_until_stopped());
+        let client =
+            reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
+        Self { address, client, db, handle }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    pub fn conn(&self) -> PgConnection {
+        self.db.connect()
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> Response {
+        self.client.get(self.url(path)).bearer_auth(token).send().await.expect("request")
+    }
+
+    pub async fn post_json(&self, path: &str, body: &Value) -> Response {
+        self.client.post(self.url(path)).json(body).send().await.expect("request")
+    }
+
+    /// Inserts a staff person directly (as `create-admin` does) and returns its row.
+    pub fn insert_staff(&self, role: Role, email: &str, password: &str, customer_ids: &[Uuid]) -> UserRow {
+        let account = NewAccount {
+            id: Uuid::now_v7(),
+            kind: Kind::Staff,
+            customer_id: None,
+            email: Some(Email::parse(email).expect("a valid e-mail")),
+            name: format!("{role} {email}"),
+            phone: None,
+            password_hash: Some(passwords::hash(password).expect("hash")),
+            role,
+            status: AccountStatus::Active,
+            login_enabled: true,
+            customer_ids: customer_ids.iter().copied().map(Some).collect(),
+        };
+        accounts::insert(&mut self.conn(), &account).expect("insert staff")
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> Response {
+        self.post_json("/v1/auth/login", &json!({"email": email, "password": password})).await
+    }
+
+    pub async fn sign_in(&self, user_id: Uuid, email: &str, password: &str) -> Session {
+        let response = self.login(email, password).await;
+        assert_eq!(response.status(), StatusCode::OK, "sign-in of {email} works");
+        let body: Value = response.json().await.expect("token json");
+        Session {
+            user_id,
+            email: email.to_owned(),
+            password: password.to_owned(),
+            access_token: body["access_token"].as_str().expect("access token").to_owned(),
+            refresh_token: body["refresh_token"].as_str().expect("refresh token").to_owned(),
+        }
+    }
+
+    /// A platform admin, signed in.
+    pub async fn admin(&self) -> Session {
+        self.staff(Role::PlatformAdmin, &[]).await
+    }
+
+    /// A staff person of `role` (dispatchers optionally scoped to customers), signed in.
+    pub async fn staff(&self, role: Role, customer_ids: &[Uuid]) -> Session {
+        let email = format!("{}-{}@operator.example", role, Uuid::new_v4().simple());
+        let row = self.insert_staff(role, &email, PASSWORD, customer_ids);
+        self.sign_in(row.id, &email, PASSWORD).await
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        // Sends the stop command at once; the workers wind down on their own.
+        drop(self.handle.stop(false));
+    }
+}
+
+/// Reads a problem+json body, checking the content type and that the status agrees.
+pub async fn problem(response: Response, status: StatusCode) -> Value {
+    assert_eq!(response.status(), status, "status");
+    let content_type =
+        response.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+    assert_eq!(content_type, "application/problem+json", "problem content type");
+    let body: Value = response.json().await.expect("problem json");
+    assert_eq!(body["status"], json!(status.as_u16()));
+    assert!(body["type"].as_str().is_some_and(|t| t.starts_with("urn:dockgate:problem:")), "{body}");
+    assert!(body["title"].is_string() && body["detail"].is_string(), "{body}");
+    body
+}

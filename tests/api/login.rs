@@ -1,0 +1,263 @@
+//! Signing in, refreshing, signing out, and the limits on failed attempts.
+
+use std::time::Duration;
+
+use diesel::prelude::*;
+use dockgate::accounts::AccountStatus;
+use dockgate::db::schema::users;
+use dockgate::permissions::Role;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::helpers::{PASSWORD, TestApp, problem};
+
+#[tokio::test]
+async fn a_platform_admin_signs_in_and_reads_itself() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+
+    let response = app.get("/v1/me", &admin.access_token).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let me: Value = response.json().await.expect("json");
+    assert_eq!(me["id"], json!(admin.user_id));
+    assert_eq!(me["kind"], "staff");
+    assert_eq!(me["role"], "platform_admin");
+    assert_eq!(me["customer_ids"], json!(["*"]));
+    assert_eq!(me["groups"], json!(["*"]));
+    assert!(me["last_login_at"].is_string());
+    assert!(me.get("password_hash").is_none());
+}
+
+#[tokio::test]
+async fn the_login_response_is_a_bearer_pair_that_is_not_cached() {
+    let app = TestApp::spawn().await;
+    let row = app.insert_staff(Role::Dispatcher, "Dana@Operator.example", PASSWORD, &[]);
+
+    // E-mail addresses are compared case-insensitively.
+    let response = app.login("dana@OPERATOR.example", PASSWORD).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()["cache-control"], "no-store");
+    let body: Value = response.json().await.expect("json");
+    assert_eq!(body["token_type"], "Bearer");
+    assert_eq!(body["expires_in"], 900);
+    assert!(body["refresh_token"].as_str().is_some_and(|t| t.starts_with("dgr_") && t.len() >= 47));
+    assert_eq!(body["access_token"].as_str().map(|t| t.split('.').count()), Some(3));
+    let me: Value =
+        app.get("/v1/me", body["access_token"].as_str().unwrap_or_default()).await.json().await.expect("me");
+    assert_eq!(me["id"], json!(row.id));
+}
+
+#[tokio::test]
+async fn unknown_email_wrong_password_and_deactivated_user_get_the_same_401() {
+    let app = TestApp::spawn().await;
+    let deactivated = app.insert_staff(Role::Dispatcher, "gone@operator.example", PASSWORD, &[]);
+    diesel::update(users::table.find(deactivated.id))
+        .set(users::status.eq(AccountStatus::Deactivated))
+        .execute(&mut app.conn())
+        .expect("deactivate");
+    app.insert_staff(Role::Dispatcher, "here@operator.example", PASSWORD, &[]);
+
+    let mut bodies = Vec::new();
+    for (email, password) in [
+        ("nobody@operator.example", PASSWORD),
+        ("here@operator.example", "wrong horse battery staple"),
+        ("gone@operator.example", PASSWORD),
+    ] {
+        let response = app.login(email, password).await;
+        assert_eq!(response.headers()["www-authenticate"], "Bearer");
+        bodies.push(problem(response, StatusCode::UNAUTHORIZED).await);
+    }
+    assert_eq!(bodies[0], bodies[1]);
+    assert_eq!(bodies[1], bodies[2]);
+}
+
+#[tokio::test]
+async fn failed_sign_ins_cost_the_same_time_whether_or_not_the_account_exists() {
+    let app = TestApp::spawn().await;
+    app.insert_staff(Role::Dispatcher, "timed@operator.example", PASSWORD, &[]);
+    // Warm up connections and the dummy hash.
+    app.login("warm@operator.example", "x").await;
+
+    let median = |samples: &mut Vec<Duration>| {
+        samples.sort();
+        samples[samples.len() / 2]
+    };
+    let (mut unknown, mut wrong) = (Vec::new(), Vec::new());
+    for round in 0..5 {
+        let started = std::time::Instant::now();
+        app.login(&format!("nobody{round}@operator.example"), "wrong horse battery staple").await;
+        unknown.push(started.elapsed());
+        let started = std::time::Instant::now();
+        app.login("timed@operator.example", "wrong horse battery staple").await;
+        wrong.push(started.elapsed());
+    }
+    let (unknown, wrong) = (median(&mut unknown), median(&mut wrong));
+    // Both run one Argon2 verification; without the dummy hash an unknown account would answer
+    // in a fraction of the time.
+    let ratio = unknown.as_secs_f64() / wrong.as_secs_f64();
+    assert!((0.33..3.0).contains(&ratio), "unknown {unknown:?} vs wrong password {wrong:?}");
+}
+
+#[tokio::test]
+async fn repeated_failures_are_rate_limited_with_retry_after() {
+    let app = TestApp::spawn_with(|config| config.login_limits.per_account_and_client = 3).await;
+    app.insert_staff(Role::Dispatcher, "target@operator.example", PASSWORD, &[]);
+
+    for _ in 0..3 {
+        let response = app.login("target@operator.example", "wrong horse battery staple").await;
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    }
+    // Now even the right password is refused until the window moves on.
+    let response = app.login("target@operator.example", PASSWORD).await;
+    let retry_after: u64 =
+        response.headers()["retry-after"].to_str().ok().and_then(|v| v.parse().ok()).expect("retry-after");
+    assert!((1..=900).contains(&retry_after), "{retry_after}");
+    problem(response, StatusCode::TOO_MANY_REQUESTS).await;
+
+    // Another account from the same address is not affected by this account's limit.
+    app.insert_staff(Role::Dispatcher, "other@operator.example", PASSWORD, &[]);
+    assert_eq!(app.login("other@operator.example", PASSWORD).await.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn the_per_account_limit_holds_whatever_the_address() {
+    let app = TestApp::spawn_with(|config| config.login_limits.per_account = 2).await;
+    app.insert_staff(Role::Dispatcher, "victim@operator.example", PASSWORD, &[]);
+    // Failures recorded from other addresses count towards the account's limit.
+    diesel::sql_query(
+        "INSERT INTO login_failures (email, client_addr) VALUES ('VICTIM@operator.example', '203.0.113.7'), ('victim@operator.example', '198.51.100.9')",
+    )
+    .execute(&mut app.conn())
+    .expect("seed failures");
+    problem(app.login("victim@operator.example", PASSWORD).await, StatusCode::TOO_MANY_REQUESTS).await;
+}
+
+#[tokio::test]
+async fn the_per_client_limit_counts_every_account_from_one_address() {
+    let app = TestApp::spawn_with(|config| config.login_limits.per_client = 3).await;
+    for n in 0..3 {
+        app.login(&format!("spray{n}@operator.example"), "wrong horse battery staple").await;
+    }
+    problem(app.login("another@operator.example", "anything at all").await, StatusCode::TOO_MANY_REQUESTS)
+        .await;
+}
+
+#[tokio::test]
+async fn two_instances_share_the_failure_count() {
+    let first = TestApp::spawn_with(|config| config.login_limits.per_account_and_client = 4).await;
+    let second =
+        TestApp::spawn_on(first.db.clone(), |config| config.login_limits.per_account_and_client = 4).await;
+    first.insert_staff(Role::Dispatcher, "shared@operator.example", PASSWORD, &[]);
+    for app in [&first, &second, &first, &second] {
+        assert_eq!(
+            app.login("shared@operator.example", "wrong horse battery staple").await.status(),
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    problem(second.login("shared@operator.example", PASSWORD).await, StatusCode::TOO_MANY_REQUESTS).await;
+    problem(first.login("shared@operator.example", PASSWORD).await, StatusCode::TOO_MANY_REQUESTS).await;
+}
+
+#[tokio::test]
+async fn a_refresh_token_rotates_and_works_once() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+
+    let response = app.post_json("/v1/auth/refresh", &json!({"refresh_token": admin.refresh_token})).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let pair: Value = response.json().await.expect("json");
+    let new_refresh = pair["refresh_token"].as_str().expect("refresh").to_owned();
+    assert_ne!(new_refresh, admin.refresh_token);
+    let new_access = pair["access_token"].as_str().expect("access").to_owned();
+    assert_eq!(app.get("/v1/me", &new_access).await.status(), StatusCode::OK);
+
+    let again = app.post_json("/v1/auth/refresh", &json!({"refresh_token": new_refresh})).await;
+    assert_eq!(again.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn reusing_a_refresh_token_revokes_the_whole_session() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let stolen = admin.refresh_token.clone();
+
+    // The legitimate client rotates...
+    let pair: Value = app
+        .post_json("/v1/auth/refresh", &json!({"refresh_token": admin.refresh_token}))
+        .await
+        .json()
+        .await
+        .expect("json");
+    let current_refresh = pair["refresh_token"].as_str().expect("refresh").to_owned();
+    let current_access = pair["access_token"].as_str().expect("access").to_owned();
+
+    // ...then the thief replays the old token: refused, and the session is over for both.
+    problem(
+        app.post_json("/v1/auth/refresh", &json!({"refresh_token": stolen})).await,
+        StatusCode::UNAUTHORIZED,
+    )
+    .await;
+    problem(
+        app.post_json("/v1/auth/refresh", &json!({"refresh_token": current_refresh})).await,
+        StatusCode::UNAUTHORIZED,
+    )
+    .await;
+    problem(app.get("/v1/me", &current_access).await, StatusCode::UNAUTHORIZED).await;
+
+    // A new sign-in starts a fresh session.
+    assert_eq!(app.login(&admin.email, &admin.password).await.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn unknown_and_malformed_refresh_tokens_are_401() {
+    let app = TestApp::spawn().await;
+    problem(
+        app.post_json("/v1/auth/refresh", &json!({"refresh_token": "dgr_not-a-real-token"})).await,
+        StatusCode::UNAUTHORIZED,
+    )
+    .await;
+    problem(
+        app.post_json("/v1/auth/refresh", &json!({"refresh_token": ""})).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn logout_ends_the_session_and_its_access_tokens() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let other_session = app.sign_in(admin.user_id, &admin.email, &admin.password).await;
+
+    let response = app.post_json("/v1/auth/logout", &json!({"refresh_token": admin.refresh_token})).await;
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    problem(
+        app.post_json("/v1/auth/refresh", &json!({"refresh_token": admin.refresh_token})).await,
+        StatusCode::UNAUTHORIZED,
+    )
+    .await;
+    problem(app.get("/v1/me", &admin.access_token).await, StatusCode::UNAUTHORIZED).await;
+
+    // Other sessions of the same person live on.
+    assert_eq!(app.get("/v1/me", &other_session.access_token).await.status(), StatusCode::OK);
+    // Logging out twice, or with nonsense, is harmless.
+    let again = app.post_json("/v1/auth/logout", &json!({"refresh_token": admin.refresh_token})).await;
+    assert_eq!(again.status(), StatusCode::NO_CONTENT);
+}
+
+#[tokio::test]
+async fn deactivating_a_person_ends_its_access_and_refresh() {
+    let app = TestApp::spawn().await;
+    let dispatcher = app.staff(Role::Dispatcher, &[]).await;
+    diesel::update(users::table.find(dispatcher.user_id))
+        .set(users::status.eq(AccountStatus::Deactivated))
+        .execute(&mut app.conn())
+        .expect("deactivate");
+
+    problem(app.get("/v1/me", &dispatcher.access_token).await, StatusCode::UNAUTHORIZED).await;
+    problem(
+        app.post_json("/v1/auth/refresh", &json!({"refresh_token": dispatcher.refresh_token})).await,
+        StatusCode::UNAUTHORIZED,
+    )
+    .await;
+}

@@ -1,0 +1,127 @@
+//! The signed-in person edits itself and changes its password.
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, problem};
+
+#[tokio::test]
+async fn a_person_updates_its_name_and_phone_with_merge_patch() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+
+    let patch = |body: Value| {
+        app.client
+            .patch(app.url("/v1/me"))
+            .bearer_auth(&admin.access_token)
+            .header("content-type", "application/merge-patch+json")
+            .body(body.to_string())
+            .send()
+    };
+    let response = patch(json!({"name": "  Ada Admin ", "phone": "+49 30 1234567"})).await.expect("patch");
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(response.headers().contains_key("etag"));
+    let me: Value = response.json().await.expect("json");
+    assert_eq!(me["name"], "Ada Admin");
+    assert_eq!(me["phone"], "+49 30 1234567");
+
+    // Absent fields stay; null clears.
+    let me: Value = patch(json!({"phone": null})).await.expect("patch").json().await.expect("json");
+    assert_eq!(me["name"], "Ada Admin");
+    assert_eq!(me["phone"], Value::Null);
+
+    let body = problem(
+        patch(json!({"name": "", "phone": "call me maybe"})).await.expect("patch"),
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    let fields: Vec<&str> =
+        body["errors"].as_array().expect("errors").iter().filter_map(|e| e["field"].as_str()).collect();
+    assert!(fields.contains(&"name") && fields.contains(&"phone"), "{body}");
+}
+
+#[tokio::test]
+async fn if_match_guards_against_lost_updates() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let etag =
+        app.get("/v1/me", &admin.access_token).await.headers()["etag"].to_str().expect("etag").to_owned();
+
+    let send = |tag: String, name: &'static str| {
+        app.client
+            .patch(app.url("/v1/me"))
+            .bearer_auth(&admin.access_token)
+            .header("if-match", tag)
+            .json(&json!({"name": name}))
+            .send()
+    };
+    let first = send(etag.clone(), "First writer").await.expect("patch");
+    assert_eq!(first.status(), StatusCode::OK);
+    let new_etag = first.headers()["etag"].to_str().expect("etag").to_owned();
+    assert_ne!(new_etag, etag);
+
+    // The second writer read the old version: 412, and nothing changes.
+    problem(send(etag, "Second writer").await.expect("patch"), StatusCode::PRECONDITION_FAILED).await;
+    let me: Value = app.get("/v1/me", &admin.access_token).await.json().await.expect("json");
+    assert_eq!(me["name"], "First writer");
+    assert_eq!(send(new_etag, "Second writer").await.expect("patch").status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn changing_the_password_ends_every_session() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let elsewhere = app.sign_in(admin.user_id, &admin.email, &admin.password).await;
+
+    let response = app
+        .client
+        .post(app.url("/v1/me/password"))
+        .bearer_auth(&admin.access_token)
+        .json(&json!({"current_password": admin.password, "new_password": "a brand new passphrase"}))
+        .send()
+        .await
+        .expect("change");
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+
+    for token in [&admin.access_token, &elsewhere.access_token] {
+        problem(app.get("/v1/me", token).await, StatusCode::UNAUTHORIZED).await;
+    }
+    problem(
+        app.post_json("/v1/auth/refresh", &json!({"refresh_token": elsewhere.refresh_token})).await,
+        StatusCode::UNAUTHORIZED,
+    )
+    .await;
+    problem(app.login(&admin.email, &admin.password).await, StatusCode::UNAUTHORIZED).await;
+    assert_eq!(app.login(&admin.email, "a brand new passphrase").await.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_new_password_must_meet_the_policy_and_the_old_one_must_be_right() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let change = |current: &str, new: &str| {
+        app.client
+            .post(app.url("/v1/me/password"))
+            .bearer_auth(&admin.access_token)
+            .json(&json!({"current_password": current, "new_password": new}))
+            .send()
+    };
+    for (new, code) in
+        [("short", "length"), ("password1234", "common_password"), (admin.email.as_str(), "equals_email")]
+    {
+        let body =
+            problem(change(&admin.password, new).await.expect("change"), StatusCode::UNPROCESSABLE_ENTITY)
+                .await;
+        assert_eq!(body["errors"][0]["field"], "new_password");
+        assert_eq!(body["errors"][0]["code"], code, "{new}");
+    }
+    let body = problem(
+        change("not my password at all", "a brand new passphrase").await.expect("change"),
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert_eq!(body["errors"][0]["field"], "current_password");
+    // Nothing changed.
+    assert_eq!(app.get("/v1/me", &admin.access_token).await.status(), StatusCode::OK);
+    assert_eq!(app.login(&admin.email, &admin.password).await.status(), StatusCode::OK);
+}
