@@ -87,7 +87,7 @@ pub fn start(conn: &mut PgConnection, user_id: Uuid, origin: &Origin, ttl: Durat
 
 pub enum Rotation {
     Rotated {
-        account: UserRow,
+        account: Box<UserRow>,
         issued: Issued,
     },
     /// Unknown, expired or revoked token, or a person who may no longer sign in.
@@ -149,7 +149,7 @@ pub fn rotate(
             .set(refresh_tokens::used_at.eq(Utc::now()))
             .execute(conn)?;
         let refresh_token = add_refresh_token(conn, session_id, ttl)?;
-        Ok(Rotation::Rotated { account, issued: Issued { session_id, refresh_token } })
+        Ok(Rotation::Rotated { account: Box::new(account), issued: Issued { session_id, refresh_token } })
     })
 }
 

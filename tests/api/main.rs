@@ -1,5 +1,8 @@
 //! One test binary for the whole API, driven over HTTP against a real PostgreSQL.
 
+// Tests may panic on the unexpected: that is how they fail.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod helpers;
 
 mod cli;

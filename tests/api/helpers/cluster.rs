@@ -94,7 +94,8 @@ fn embedded(template: String) -> Shared {
 }
 
 /// Starts the process that stops the cluster when no test process holds the users lock, unless
-/// one is already waiting.
+/// one is already waiting. It is meant to outlive this process, so it is never waited for.
+#[allow(clippy::zombie_processes)]
 fn ensure_reaper(root: &Path, users_lock: &Path, cluster: &EmbeddedPostgres) {
     let pid_file = root.join("reaper.pid");
     let alive = fs::read_to_string(&pid_file)
