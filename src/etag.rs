@@ -47,8 +47,16 @@ impl FromRequest for IfMatch {
             .map(|tag| tag.trim().to_owned())
             .filter(|tag| !tag.is_empty())
             .collect();
-        let present = req.headers().contains_key(header::IF_MATCH);
-        ready(Ok(IfMatch(present.then_some(values))))
+        let well_formed = |tag: &String| {
+            let opaque = tag.strip_prefix("W/").unwrap_or(tag);
+            tag == "*" || (opaque.len() >= 2 && opaque.starts_with('"') && opaque.ends_with('"'))
+        };
+        if req.headers().contains_key(header::IF_MATCH)
+            && (values.is_empty() || !values.iter().all(well_formed))
+        {
+            return ready(Err(AppError::BadRequest("If-Match must be `*` or a list of entity tags.".into())));
+        }
+        ready(Ok(IfMatch((!values.is_empty()).then_some(values))))
     }
 }
 
@@ -66,3 +74,12 @@ mod tests {
         assert!(IfMatch(Some(vec![])).check(current).is_err());
     }
 }
+
+/// The `If-Match` request header as documented on every PATCH and DELETE.
+#[derive(utoipa::IntoParams)]
+#[into_params(names("If-Match"), parameter_in = Header)]
+pub struct IfMatchHeader(
+    /// The ETag you read (or `*`); the change is refused with 412 if the resource changed since.
+    #[param(nullable = false, pattern = r#"^(\*|(W/)?"[^"]*"(\s*,\s*(W/)?"[^"]*")*)$"#)]
+    pub Option<String>,
+);

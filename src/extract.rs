@@ -51,6 +51,13 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for Json<T> {
                 }
                 body.extend_from_slice(&chunk);
             }
+            // serde would also read a struct from a JSON array; every body here is an object.
+            if body.iter().find(|b| !b.is_ascii_whitespace()).is_some_and(|first| *first != b'{')
+                && !body.is_empty()
+            {
+                let _: serde_json::Value = parse(&body)?;
+                return Err(AppError::field("", "type", "the body must be a JSON object"));
+            }
             let value: T = parse(&body)?;
             value.validate()?;
             Ok(Json(value))

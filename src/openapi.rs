@@ -8,7 +8,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi, ToResponse};
 use utoipa_actix_web::AppExt;
 
-use crate::error::Problem;
+use crate::error::{FieldError, Problem};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -18,7 +18,7 @@ use crate::error::Problem;
         license(name = "MIT")
     ),
     modifiers(&BearerScheme),
-    components(responses(
+    components(schemas(Problem, FieldError), responses(
         BadRequest, Unauthorized, Forbidden, NotFound, Conflict, PreconditionFailed,
         PayloadTooLarge, UnsupportedMediaType, ValidationFailed, TooManyRequests, Unavailable
     )),

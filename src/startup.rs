@@ -7,9 +7,9 @@
 use std::net::TcpListener;
 use std::time::Duration;
 
-use actix_web::dev::Server;
+use actix_web::dev::{ResourceDef, Server};
 use actix_web::middleware::{ErrorHandlers, from_fn};
-use actix_web::{App, HttpServer, web};
+use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use secrecy::ExposeSecret;
 use utoipa::OpenApi;
 use utoipa_actix_web::AppExt;
@@ -85,6 +85,7 @@ impl Application {
             config: config.clone(),
         });
         let openapi = crate::openapi::document();
+        let known_routes = web::Data::new(KnownRoutes::from_openapi(&openapi));
 
         let listener = TcpListener::bind(&config.bind_addr)
             .map_err(|source| StartupError::Bind { addr: config.bind_addr.clone(), source })?;
@@ -98,7 +99,8 @@ impl Application {
                 .split_for_parts();
             app.service(web::redirect("/docs", "/docs/"))
                 .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", openapi.clone()))
-                .default_service(web::to(|| async { Err::<actix_web::HttpResponse, _>(AppError::NotFound) }))
+                .app_data(known_routes.clone())
+                .default_service(web::to(unmatched))
                 .app_data(
                     web::QueryConfig::default()
                         .error_handler(|e, _| AppError::BadRequest(e.to_string()).into()),
@@ -131,6 +133,40 @@ impl Application {
         let result = self.server.await;
         self.pruner.abort();
         result
+    }
+}
+
+/// The documented paths and their methods, to tell "no such path" (404) from "not with this
+/// method" (405 with `Allow`) for requests no route took.
+struct KnownRoutes(Vec<(ResourceDef, String)>);
+
+impl KnownRoutes {
+    fn from_openapi(openapi: &utoipa::openapi::OpenApi) -> Self {
+        let routes = openapi
+            .paths
+            .paths
+            .iter()
+            .filter_map(|(path, item)| {
+                let value = serde_json::to_value(item).ok()?;
+                let methods: Vec<String> = value
+                    .as_object()?
+                    .keys()
+                    .filter(|k| {
+                        matches!(k.as_str(), "get" | "put" | "post" | "delete" | "patch" | "head" | "options")
+                    })
+                    .map(|k| k.to_uppercase())
+                    .collect();
+                Some((ResourceDef::new(path.as_str()), methods.join(", ")))
+            })
+            .collect();
+        Self(routes)
+    }
+}
+
+async fn unmatched(req: HttpRequest, routes: web::Data<KnownRoutes>) -> Result<HttpResponse, AppError> {
+    match routes.0.iter().find(|(route, _)| route.is_match(req.path())) {
+        Some((_, allow)) => Err(AppError::MethodNotAllowed { allow: allow.clone() }),
+        None => Err(AppError::NotFound),
     }
 }
 

@@ -75,6 +75,9 @@ impl EmbeddedPostgres {
         };
         fs::create_dir_all(root).map_err(|e| io(root, e))?;
         let root = root.canonicalize().map_err(|e| io(root, e))?;
+        if owner.is_some() {
+            reachable_by_others(&root)?;
+        }
         let cluster = Self {
             bindir,
             data_dir: root.join("pgdata"),
@@ -241,6 +244,21 @@ diesel::table! {
 }
 
 use diesel::{ExpressionMethods, QueryDsl};
+
+/// The server runs as `postgres`: every folder above the cluster must let others through.
+fn reachable_by_others(root: &Path) -> Result<(), EmbeddedError> {
+    for dir in root.ancestors().skip(1) {
+        let mode = fs::metadata(dir).map_err(|e| io(dir, e))?.permissions().mode();
+        if mode & 0o001 == 0 {
+            return Err(EmbeddedError::Io(format!(
+                "the embedded PostgreSQL runs as the `postgres` user, which cannot enter {} (mode {:o}); set DOCKGATE_DATA_DIR to a folder it can reach (e.g. /var/tmp/dockgate) or set DATABASE_URL",
+                dir.display(),
+                mode & 0o777
+            )));
+        }
+    }
+    Ok(())
+}
 
 fn path_str(path: &Path) -> String {
     path.to_string_lossy().into_owned()

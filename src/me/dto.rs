@@ -65,24 +65,43 @@ impl From<&UserRow> for MeView {
 #[derive(Debug, Default, Deserialize, Validate, ToSchema)]
 #[schema(example = json!({"name": "Dana Dispatcher", "phone": "+49 30 1234567"}))]
 pub struct MePatch {
-    #[validate(length(min = 1, max = 200, message = "must be 1 to 200 characters"))]
+    #[validate(
+        length(min = 1, max = 200, message = "must be 1 to 200 characters"),
+        custom(function = "not_blank")
+    )]
+    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
     pub name: Option<String>,
     #[serde(default, deserialize_with = "crate::extract::double_option")]
     #[validate(custom(function = "validate_phone"))]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, pattern = r"^\+?[0-9][0-9 ()./-]{1,30}[0-9]$")]
     pub phone: Option<Option<String>>,
 }
 
-/// Phone numbers as people write them: digits, spaces and `+ ( ) - . /`, 3 to 32 characters.
+/// Phone numbers as people write them: an optional `+`, then digits with spaces and `( ) - . /`
+/// between them, starting and ending with a digit; 3 to 32 characters after the `+`. The same
+/// rule as the `pattern` in the schema.
 pub fn validate_phone(phone: &str) -> Result<(), ValidationError> {
-    let length = phone.chars().count();
-    let allowed = phone.chars().all(|c| c.is_ascii_digit() || " +()-./".contains(c));
-    let digits = phone.chars().filter(char::is_ascii_digit).count();
-    if (3..=32).contains(&length) && allowed && digits >= 3 {
+    let number = phone.strip_prefix('+').unwrap_or(phone);
+    let chars: Vec<char> = number.chars().collect();
+    let ok = (3..=32).contains(&chars.len())
+        && chars.first().is_some_and(char::is_ascii_digit)
+        && chars.last().is_some_and(char::is_ascii_digit)
+        && chars.iter().all(|c| c.is_ascii_digit() || " ()./-".contains(*c));
+    if ok {
         Ok(())
     } else {
-        Err(ValidationError::new("phone")
-            .with_message("must be a phone number (digits, spaces and + ( ) - . /)".into()))
+        Err(ValidationError::new("phone").with_message(
+            "must be a phone number: digits, optionally a leading + and spaces or ( ) - . / between".into(),
+        ))
+    }
+}
+
+/// Names must have something besides white space.
+pub fn not_blank(value: &str) -> Result<(), ValidationError> {
+    if value.trim().is_empty() {
+        Err(ValidationError::new("blank").with_message("must not be blank".into()))
+    } else {
+        Ok(())
     }
 }
 
@@ -90,8 +109,10 @@ pub fn validate_phone(phone: &str) -> Result<(), ValidationError> {
 #[schema(example = json!({"current_password": "correct horse battery staple", "new_password": "a brand new passphrase"}))]
 pub struct ChangePassword {
     #[validate(length(min = 1, max = 1024, message = "must be 1 to 1024 characters"))]
+    #[schema(min_length = 1, max_length = 1024)]
     pub current_password: String,
     /// 12 to 128 characters, not the e-mail address, not a common password.
-    #[validate(length(min = 1, max = 1024, message = "must be 1 to 1024 characters"))]
+    #[validate(length(min = 12, max = 128, message = "must be 12 to 128 characters"))]
+    #[schema(min_length = 12, max_length = 128)]
     pub new_password: String,
 }

@@ -44,7 +44,7 @@ pub async fn get_me(actor: Actor) -> HttpResponse {
     tag = "me",
     operation_id = "patchMe",
     security(("bearer" = [])),
-    params(("If-Match" = Option<String>, Header, description = "The ETag you read; 412 if the profile changed since.")),
+    params(etag::IfMatchHeader),
     request_body(content = MePatch, content_type = "application/merge-patch+json"),
     responses(
         (status = 200, description = "The updated caller.", body = MeView,

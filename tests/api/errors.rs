@@ -73,9 +73,23 @@ async fn unknown_routes_and_methods_are_problem_json() {
     let response = app.client.get(app.url("/v1/nothing-here")).send().await.expect("request");
     problem(response, StatusCode::NOT_FOUND).await;
     let response = app.client.delete(app.url("/v1/auth/login")).send().await.expect("request");
-    let status = response.status();
-    assert!(status == StatusCode::NOT_FOUND || status == StatusCode::METHOD_NOT_ALLOWED);
-    problem(response, status).await;
+    assert_eq!(response.headers()["allow"], "POST");
+    problem(response, StatusCode::METHOD_NOT_ALLOWED).await;
+    let response = app.client.delete(app.url("/v1/me")).send().await.expect("request");
+    let allow = response.headers()["allow"].to_str().expect("allow").to_owned();
+    assert!(allow.contains("GET") && allow.contains("PATCH"), "{allow}");
+    problem(response, StatusCode::METHOD_NOT_ALLOWED).await;
+}
+
+#[tokio::test]
+async fn a_body_that_is_not_an_object_is_422() {
+    let app = TestApp::spawn().await;
+    let body = problem(
+        app.post_json("/v1/auth/login", &json!(["a@example.com", "password"])).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert_eq!(body["errors"][0]["code"], "type");
 }
 
 #[tokio::test]

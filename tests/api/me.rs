@@ -65,6 +65,10 @@ async fn if_match_guards_against_lost_updates() {
     let me: Value = app.get("/v1/me", &admin.access_token).await.json().await.expect("json");
     assert_eq!(me["name"], "First writer");
     assert_eq!(send(new_etag, "Second writer").await.expect("patch").status(), StatusCode::OK);
+
+    // `*` matches any version; a malformed tag is a 400, not a silent mismatch.
+    assert_eq!(send("*".into(), "Third writer").await.expect("patch").status(), StatusCode::OK);
+    problem(send("not-a-tag".into(), "Fourth writer").await.expect("patch"), StatusCode::BAD_REQUEST).await;
 }
 
 #[tokio::test]

@@ -1,8 +1,8 @@
 //! The PostgreSQL server the tests run against, and a fresh database per test.
 //!
 //! With `TEST_DATABASE_URL` (or `DATABASE_URL`) set, that server is used: the tests need the
-//! right to create databases there. Otherwise one private cluster under `target/tmp` serves the
-//! whole run, shared by every test process (`cargo test` binaries, `cargo nextest`'s process per
+//! right to create databases there. Otherwise one private cluster (under the system temp
+//! folder) serves the whole run, shared by every test process (`cargo test` binaries, `cargo nextest`'s process per
 //! test): a setup lock serializes starting it, every process holds a shared lock while it runs,
 //! and a detached reaper waiting for an exclusive lock stops the cluster once the last one exits.
 //!
@@ -75,7 +75,13 @@ fn lock_file(path: &Path) -> File {
 }
 
 fn embedded(template: String) -> Shared {
-    let root = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("dockgate-pg");
+    // Under the system temp folder rather than target/: the server may run as `postgres`, which
+    // must be able to reach it, and the socket path must stay short. One per checkout.
+    let checkout = Sha256::digest(env!("CARGO_TARGET_TMPDIR").as_bytes());
+    let root = std::env::temp_dir().join(format!(
+        "dockgate-test-{}",
+        checkout.iter().take(4).map(|b| format!("{b:02x}")).collect::<String>()
+    ));
     fs::create_dir_all(&root).expect("create the test cluster folder");
     let setup = Flock::lock(lock_file(&root.join("setup.lock")), FlockArg::LockExclusive)
         .unwrap_or_else(|(_, e)| panic!("setup lock: {e}"));
