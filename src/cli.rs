@@ -185,6 +185,7 @@ fn create_admin(
         status: AccountStatus::Active,
         login_enabled: true,
         customer_ids: Vec::new(),
+        permissions: Vec::new(),
     };
     match accounts::insert(conn, &account) {
         Ok(row) => {

@@ -219,6 +219,12 @@ impl From<DieselError> for AppError {
             DieselError::NotFound => Self::NotFound,
             DieselError::DatabaseError(kind, info) => match kind {
                 DatabaseErrorKind::UniqueViolation => Self::Conflict(conflict_detail(info.constraint_name())),
+                DatabaseErrorKind::ForeignKeyViolation => match info.constraint_name() {
+                    Some("users_customer_id_fkey") if info.message().contains("update or delete") => {
+                        Self::Conflict("The customer still has users; delete them first.".into())
+                    }
+                    _ => Self::Internal(format!("database error: {}", info.message())),
+                },
                 DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::ReadOnlyTransaction => {
                     Self::Unavailable(info.message().to_owned())
                 }
@@ -237,6 +243,8 @@ impl From<DieselError> for AppError {
 fn conflict_detail(constraint: Option<&str>) -> String {
     match constraint {
         Some("users_email_key") => "A user with this e-mail address already exists.".into(),
+        Some("customers_code_key") => "A customer with this code already exists.".into(),
+        Some("cost_centers_code_key") => "This customer already has a cost center with this code.".into(),
         _ => "The resource conflicts with an existing one.".into(),
     }
 }

@@ -4,9 +4,11 @@
 //! The binary (`src/main.rs`) is a thin command line over [`cli`].
 
 pub mod accounts;
+pub mod audit;
 pub mod auth;
 pub mod cli;
 pub mod config;
+pub mod customers;
 pub mod db;
 pub mod error;
 pub mod etag;
@@ -14,9 +16,12 @@ pub mod extract;
 pub mod health;
 pub mod me;
 pub mod openapi;
+pub mod pagination;
 pub mod permissions;
+pub mod policy;
 pub mod startup;
 pub mod telemetry;
+pub mod validation;
 
 pub use config::Config;
 pub use error::AppError;

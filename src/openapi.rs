@@ -25,6 +25,11 @@ use crate::error::{FieldError, Problem};
     tags(
         (name = "auth", description = "Signing in, refreshing and signing out; the public keys tokens are verified with."),
         (name = "me", description = "The signed-in person."),
+        (name = "customers", description = "The operator's customer accounts."),
+        (name = "warehouse-addresses", description = "A customer's warehouse addresses; exactly one is the default once there are any."),
+        (name = "cost-centers", description = "A customer's cost centers."),
+        (name = "staff", description = "The operator's staff (platform admins only)."),
+        (name = "audit", description = "Who did what to what, when and from where."),
         (name = "operations", description = "Health and metrics for operators.")
     )
 )]

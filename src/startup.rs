@@ -36,6 +36,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
     crate::health::routes(cfg);
     crate::auth::routes(cfg);
     crate::me::routes(cfg);
+    crate::customers::routes(cfg);
+    crate::audit::routes(cfg);
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use crate::db::schema::users;
 use crate::db::types::Email;
-use crate::permissions::{ALL, Kind, Role};
+use crate::permissions::{ALL, Kind, Permission, Role};
 use crate::text_enum;
 
 text_enum! {
@@ -35,9 +35,20 @@ pub struct UserRow {
     pub last_login_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    pub permissions: Vec<Option<Permission>>,
 }
 
 impl UserRow {
+    /// The permissions granted to a `user` (the role decides for everyone else).
+    pub fn granted_permissions(&self) -> Vec<Permission> {
+        self.permissions.iter().flatten().copied().collect()
+    }
+
+    /// What this person may do: the one computation behind tokens, `/v1/me` and the policy.
+    pub fn effective_permissions(&self) -> Vec<Permission> {
+        crate::permissions::effective(self.role, &self.granted_permissions())
+    }
+
     /// Whether this person may sign in at all (the password is checked separately).
     pub fn may_sign_in(&self) -> bool {
         self.status == AccountStatus::Active && self.login_enabled && self.password_hash.is_some()
@@ -76,6 +87,7 @@ pub struct NewAccount {
     pub status: AccountStatus,
     pub login_enabled: bool,
     pub customer_ids: Vec<Option<Uuid>>,
+    pub permissions: Vec<Option<Permission>>,
 }
 
 /// A merge-patch of the fields a person may change about themselves.

@@ -5,7 +5,7 @@
 
 use actix_web::dev::Payload;
 use actix_web::http::header;
-use actix_web::{FromRequest, HttpRequest, web};
+use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use futures_util::future::LocalBoxFuture;
 use uuid::Uuid;
 
@@ -15,11 +15,15 @@ use crate::db;
 use crate::error::AppError;
 use crate::permissions::{Kind, Role};
 use crate::startup::AppState;
+use crate::telemetry::RequestId;
 
 #[derive(Debug, Clone)]
 pub struct Actor {
     pub session_id: Uuid,
     pub account: UserRow,
+    /// Where the request came from, for the audit log.
+    pub request_id: Option<String>,
+    pub client_addr: String,
 }
 
 impl Actor {
@@ -52,6 +56,8 @@ impl FromRequest for Actor {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let token = bearer(req);
+        let request_id = req.extensions().get::<RequestId>().map(|id| id.0.clone());
+        let client_addr = super::client_addr(req);
         let state = req.app_data::<web::Data<AppState>>().cloned();
         Box::pin(async move {
             let state = state.ok_or_else(|| AppError::internal("application state missing"))?;
@@ -64,7 +70,7 @@ impl FromRequest for Actor {
                 .await?
                 .filter(UserRow::may_sign_in)
                 .ok_or(INVALID)?;
-            Ok(Actor { session_id, account })
+            Ok(Actor { session_id, account, request_id, client_addr })
         })
     }
 }

@@ -13,7 +13,7 @@ use uuid::Uuid;
 use super::keys::{KeyStore, LEEWAY};
 use crate::accounts::UserRow;
 use crate::error::AppError;
-use crate::permissions::{self, Kind, Permission, Role};
+use crate::permissions::{Kind, Permission, Role};
 
 /// The claims of an access token.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -67,7 +67,7 @@ impl AccessClaims {
             role: account.role,
             customer_id: account.customer_id,
             customer_ids: account.customer_ids_claim(),
-            permissions: permissions::effective(account.role, &[]),
+            permissions: account.effective_permissions(),
             groups: account.groups_claim(),
         }
     }

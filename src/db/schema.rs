@@ -1,6 +1,49 @@
 // @generated automatically by Diesel CLI.
 
 diesel::table! {
+    audit_events (id) {
+        id -> Uuid,
+        occurred_at -> Timestamptz,
+        actor_id -> Nullable<Uuid>,
+        actor_kind -> Nullable<Text>,
+        action -> Text,
+        target_type -> Text,
+        target_id -> Nullable<Uuid>,
+        customer_id -> Nullable<Uuid>,
+        changes -> Jsonb,
+        request_id -> Nullable<Text>,
+        client_addr -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    cost_centers (customer_id, id) {
+        customer_id -> Uuid,
+        id -> Uuid,
+        code -> Citext,
+        name -> Text,
+        active -> Bool,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    customers (id) {
+        id -> Uuid,
+        name -> Text,
+        code -> Citext,
+        contact_email -> Nullable<Citext>,
+        phone -> Nullable<Text>,
+        status -> Text,
+        portal_enabled -> Bool,
+        self_signup_enabled -> Bool,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     login_failures (id) {
         id -> Int8,
         email -> Citext,
@@ -59,10 +102,44 @@ diesel::table! {
         last_login_at -> Nullable<Timestamptz>,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        permissions -> Array<Nullable<Text>>,
     }
 }
 
+diesel::table! {
+    warehouse_addresses (customer_id, id) {
+        customer_id -> Uuid,
+        id -> Uuid,
+        label -> Text,
+        line1 -> Text,
+        line2 -> Nullable<Text>,
+        city -> Text,
+        region -> Nullable<Text>,
+        postal_code -> Nullable<Text>,
+        country -> Text,
+        contact_name -> Nullable<Text>,
+        phone -> Nullable<Text>,
+        group_id -> Nullable<Uuid>,
+        is_default -> Bool,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::joinable!(cost_centers -> customers (customer_id));
 diesel::joinable!(refresh_tokens -> sessions (session_id));
 diesel::joinable!(sessions -> users (user_id));
+diesel::joinable!(users -> customers (customer_id));
+diesel::joinable!(warehouse_addresses -> customers (customer_id));
 
-diesel::allow_tables_to_appear_in_same_query!(login_failures, refresh_tokens, sessions, signing_keys, users,);
+diesel::allow_tables_to_appear_in_same_query!(
+    audit_events,
+    cost_centers,
+    customers,
+    login_failures,
+    refresh_tokens,
+    sessions,
+    signing_keys,
+    users,
+    warehouse_addresses,
+);

@@ -4,10 +4,12 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
-use validator::{Validate, ValidationError};
+use validator::Validate;
+
+use crate::validation::{not_blank, validate_phone};
 
 use crate::accounts::{AccountStatus, UserRow};
-use crate::permissions::{self, Kind, Permission, Role};
+use crate::permissions::{Kind, Permission, Role};
 
 /// The signed-in person: who it is and what it may do.
 #[derive(Debug, Serialize, ToSchema)]
@@ -52,7 +54,7 @@ impl From<&UserRow> for MeView {
             status: row.status,
             customer_id: row.customer_id,
             customer_ids: row.customer_ids_claim(),
-            permissions: permissions::effective(row.role, &[]),
+            permissions: row.effective_permissions(),
             groups: row.groups_claim(),
             last_login_at: row.last_login_at,
             created_at: row.created_at,
@@ -75,34 +77,6 @@ pub struct MePatch {
     #[validate(custom(function = "validate_phone"))]
     #[schema(value_type = Option<String>, pattern = r"^\+?[0-9][0-9 ()./-]{1,30}[0-9]$")]
     pub phone: Option<Option<String>>,
-}
-
-/// Phone numbers as people write them: an optional `+`, then digits with spaces and `( ) - . /`
-/// between them, starting and ending with a digit; 3 to 32 characters after the `+`. The same
-/// rule as the `pattern` in the schema.
-pub fn validate_phone(phone: &str) -> Result<(), ValidationError> {
-    let number = phone.strip_prefix('+').unwrap_or(phone);
-    let chars: Vec<char> = number.chars().collect();
-    let ok = (3..=32).contains(&chars.len())
-        && chars.first().is_some_and(char::is_ascii_digit)
-        && chars.last().is_some_and(char::is_ascii_digit)
-        && chars.iter().all(|c| c.is_ascii_digit() || " ()./-".contains(*c));
-    if ok {
-        Ok(())
-    } else {
-        Err(ValidationError::new("phone").with_message(
-            "must be a phone number: digits, optionally a leading + and spaces or ( ) - . / between".into(),
-        ))
-    }
-}
-
-/// Names must have something besides white space.
-pub fn not_blank(value: &str) -> Result<(), ValidationError> {
-    if value.trim().is_empty() {
-        Err(ValidationError::new("blank").with_message("must not be blank".into()))
-    } else {
-        Ok(())
-    }
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]

@@ -7,7 +7,7 @@ use diesel::PgConnection;
 use dockgate::accounts::{AccountStatus, NewAccount, UserRow, queries as accounts};
 use dockgate::auth::passwords;
 use dockgate::db::types::Email;
-use dockgate::permissions::{Kind, Role};
+use dockgate::permissions::{Kind, Permission, Role};
 use dockgate::{Application, Config};
 use reqwest::{Response, StatusCode};
 use serde_json::{Value, json};
@@ -97,6 +97,7 @@ impl TestApp {
             status: AccountStatus::Active,
             login_enabled: true,
             customer_ids: customer_ids.iter().copied().map(Some).collect(),
+            permissions: Vec::new(),
         };
         accounts::insert(&mut self.conn(), &account).expect("insert staff")
     }
@@ -129,6 +130,81 @@ impl TestApp {
         let row = self.insert_staff(role, &email, PASSWORD, customer_ids);
         self.sign_in(row.id, &email, PASSWORD).await
     }
+}
+
+impl TestApp {
+    /// `POST` a JSON body with a bearer token.
+    pub async fn post(&self, path: &str, token: &str, body: &Value) -> Response {
+        self.client.post(self.url(path)).bearer_auth(token).json(body).send().await.expect("request")
+    }
+
+    /// `PATCH` a merge-patch body with a bearer token and an optional `If-Match`.
+    pub async fn patch(&self, path: &str, token: &str, body: &Value, if_match: Option<&str>) -> Response {
+        let mut request = self
+            .client
+            .patch(self.url(path))
+            .bearer_auth(token)
+            .header("content-type", "application/merge-patch+json")
+            .body(body.to_string());
+        if let Some(tag) = if_match {
+            request = request.header("if-match", tag);
+        }
+        request.send().await.expect("request")
+    }
+
+    /// `DELETE` with a bearer token and an optional `If-Match`.
+    pub async fn delete(&self, path: &str, token: &str, if_match: Option<&str>) -> Response {
+        let mut request = self.client.delete(self.url(path)).bearer_auth(token);
+        if let Some(tag) = if_match {
+            request = request.header("if-match", tag);
+        }
+        request.send().await.expect("request")
+    }
+
+    /// Creates a customer as `token` (a platform admin's) and returns its JSON.
+    pub async fn create_customer(&self, token: &str, name: &str) -> Value {
+        let code = format!("C-{}", &Uuid::new_v4().simple().to_string()[..10]);
+        let response = self.post("/v1/customers", token, &json!({"name": name, "code": code})).await;
+        assert_eq!(response.status(), StatusCode::CREATED, "customer {name} is created");
+        response.json().await.expect("customer json")
+    }
+
+    /// A customer user of `customer_id` with `role` and granted `permissions`, signed in.
+    pub async fn customer_user(&self, customer_id: Uuid, role: Role, permissions: &[Permission]) -> Session {
+        let email = format!("{}-{}@customer.example", role, Uuid::new_v4().simple());
+        let account = NewAccount {
+            id: Uuid::now_v7(),
+            kind: Kind::CustomerUser,
+            customer_id: Some(customer_id),
+            email: Some(Email::parse(&email).expect("a valid e-mail")),
+            name: format!("{role} of {customer_id}"),
+            phone: None,
+            password_hash: Some(passwords::hash(PASSWORD).expect("hash")),
+            role,
+            status: AccountStatus::Active,
+            login_enabled: true,
+            customer_ids: Vec::new(),
+            permissions: permissions.iter().copied().map(Some).collect(),
+        };
+        let row = accounts::insert(&mut self.conn(), &account).expect("insert customer user");
+        self.sign_in(row.id, &email, PASSWORD).await
+    }
+
+    /// The audit events of the database, oldest first, as (action, target_id) pairs.
+    pub fn audit_actions(&self) -> Vec<(String, Option<Uuid>)> {
+        use diesel::prelude::*;
+        use dockgate::db::schema::audit_events;
+        audit_events::table
+            .order(audit_events::id.asc())
+            .select((audit_events::action, audit_events::target_id))
+            .load(&mut self.conn())
+            .expect("audit events")
+    }
+}
+
+/// The id field of a JSON resource.
+pub fn id_of(value: &Value) -> Uuid {
+    value["id"].as_str().and_then(|id| Uuid::parse_str(id).ok()).expect("an id")
 }
 
 impl Drop for TestApp {

@@ -1,0 +1,52 @@
+//! Audit events as clients read them, and the list filters.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+/// Something that happened, who did it, and from where.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "01936f0e-7c1a-7d2b-9a51-3f1f2b7c4d20", "occurred_at": "2026-11-23T10:00:00Z",
+    "actor_id": "01936f0e-7c1a-7d2b-9a51-3f1f2b7c4d10", "actor_kind": "staff",
+    "action": "customer.updated", "target_type": "customer",
+    "target_id": "01936f0e-7c1a-7d2b-9a51-3f1f2b7c4d30", "customer_id": "01936f0e-7c1a-7d2b-9a51-3f1f2b7c4d30",
+    "changes": {"name": {"from": "Acme", "to": "Acme Logistics"}},
+    "request_id": "01936f0e-7c1a-7d2b-9a51-3f1f2b7c4d40", "client_addr": "203.0.113.7"
+}))]
+pub struct AuditEventView {
+    pub id: Uuid,
+    pub occurred_at: DateTime<Utc>,
+    /// Null for actions taken from the command line.
+    pub actor_id: Option<Uuid>,
+    pub actor_kind: Option<String>,
+    /// `<resource>.<verb>`: `customer.created`, `address.updated`, `staff.deleted`, ...
+    pub action: String,
+    pub target_type: String,
+    pub target_id: Option<Uuid>,
+    pub customer_id: Option<Uuid>,
+    /// The fields that changed: `{field: {"from": old, "to": new}}`; never secrets.
+    #[schema(value_type = Object)]
+    pub changes: serde_json::Value,
+    pub request_id: Option<String>,
+    pub client_addr: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AuditFilters {
+    /// Only events about this customer's data.
+    pub customer_id: Option<Uuid>,
+    /// Only events by this person.
+    pub actor_id: Option<Uuid>,
+    /// Only events about this resource.
+    pub target_id: Option<Uuid>,
+    /// Only this action, e.g. `customer.updated`.
+    #[param(min_length = 1, max_length = 100)]
+    pub action: Option<String>,
+    /// Only events at or after this time (RFC 3339).
+    pub since: Option<DateTime<Utc>>,
+    /// Only events before this time (RFC 3339).
+    pub until: Option<DateTime<Utc>>,
+}

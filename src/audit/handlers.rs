@@ -1,0 +1,56 @@
+//! `GET /v1/audit-events`.
+
+use actix_web::{HttpResponse, get, web};
+
+use super::dto::{AuditEventView, AuditFilters};
+use super::queries;
+use crate::auth::Actor;
+use crate::db;
+use crate::error::AppError;
+use crate::pagination::{List, PageParams};
+use crate::policy::{self, Action, Scope};
+use crate::startup::AppState;
+
+/// List audit events
+///
+/// Who did what to what, when and from where; newest first. Staff see the events of the
+/// customers in their scope (platform admins and unscoped dispatchers also see events about no
+/// customer, such as staff changes); a customer's users with `users.manage` see their
+/// customer's. Events cannot be changed or deleted.
+#[utoipa::path(
+    tag = "audit",
+    operation_id = "listAuditEvents",
+    security(("bearer" = [])),
+    params(AuditFilters, PageParams),
+    responses(
+        (status = 200, description = "A page of events.", body = List<AuditEventView>),
+        (status = 400, response = crate::openapi::BadRequest),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 422, response = crate::openapi::ValidationFailed),
+        (status = 503, response = crate::openapi::Unavailable),
+    )
+)]
+#[get("/v1/audit-events")]
+pub async fn list_audit_events(
+    state: web::Data<AppState>,
+    actor: Actor,
+    filters: web::Query<AuditFilters>,
+    page: web::Query<PageParams>,
+) -> Result<HttpResponse, AppError> {
+    let scope = policy::scope(&actor);
+    match (&scope, filters.customer_id) {
+        // Asking about a customer you cannot see is a 404, as everywhere.
+        (_, Some(customer_id)) => policy::require(&actor, Action::ReadAudit, customer_id)?,
+        (Scope::Only(ids), None) => {
+            for id in ids {
+                policy::require(&actor, Action::ReadAudit, *id)?;
+            }
+        }
+        (Scope::All, None) => policy::require_global(&actor, Action::ReadAudit)?,
+    }
+    let page = page.page()?;
+    let filters = filters.into_inner();
+    let rows = db::run(&state.pool, move |conn| queries::list(conn, &scope, &filters, page)).await?;
+    Ok(HttpResponse::Ok().json(List::from_rows(rows, page, |row| row.id, AuditEventView::from)))
+}

@@ -1,0 +1,114 @@
+//! The audit log: every mutation writes an event in the same transaction as the change
+//! ([`record`]), and `GET /v1/audit-events` reads them within the caller's scope. Events are
+//! append-only: no endpoint changes them, and a trigger refuses UPDATE and DELETE.
+
+pub mod dto;
+pub mod handlers;
+pub mod queries;
+
+use diesel::prelude::*;
+use serde::Serialize;
+use serde_json::{Map, Value};
+use uuid::Uuid;
+
+use crate::auth::Actor;
+use crate::db::schema::audit_events;
+
+pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(handlers::list_audit_events);
+}
+
+/// Who acted and from where, detached from the request so it can travel into a transaction.
+#[derive(Debug, Clone)]
+pub struct Author {
+    pub actor_id: Option<Uuid>,
+    pub actor_kind: Option<String>,
+    pub request_id: Option<String>,
+    pub client_addr: Option<String>,
+}
+
+impl From<&Actor> for Author {
+    fn from(actor: &Actor) -> Self {
+        Self {
+            actor_id: Some(actor.id()),
+            actor_kind: Some(actor.kind().as_str().to_owned()),
+            request_id: actor.request_id.clone(),
+            client_addr: Some(actor.client_addr.clone()),
+        }
+    }
+}
+
+/// One thing that happened.
+pub struct Event {
+    /// `<resource>.<verb>`, e.g. `customer.created`, `address.updated`.
+    pub action: &'static str,
+    pub target_type: &'static str,
+    pub target_id: Uuid,
+    pub customer_id: Option<Uuid>,
+    /// What changed: `{field: {"from": .., "to": ..}}`; see [`changes`].
+    pub changes: Value,
+}
+
+/// Writes `event`; call inside the transaction that makes the change.
+pub fn record(conn: &mut PgConnection, author: &Author, event: Event) -> QueryResult<()> {
+    diesel::insert_into(audit_events::table)
+        .values((
+            audit_events::id.eq(Uuid::now_v7()),
+            audit_events::actor_id.eq(author.actor_id),
+            audit_events::actor_kind.eq(&author.actor_kind),
+            audit_events::action.eq(event.action),
+            audit_events::target_type.eq(event.target_type),
+            audit_events::target_id.eq(event.target_id),
+            audit_events::customer_id.eq(event.customer_id),
+            audit_events::changes.eq(event.changes),
+            audit_events::request_id.eq(&author.request_id),
+            audit_events::client_addr.eq(&author.client_addr),
+        ))
+        .execute(conn)
+        .map(drop)
+}
+
+/// The fields that differ between two views of a resource, as `{field: {"from", "to"}}`;
+/// `None` stands for "did not exist" (creation, deletion). Views are what clients see, so no
+/// secret can reach the log through here. Timestamps and ids are left out.
+pub fn changes<T: Serialize>(before: Option<&T>, after: Option<&T>) -> Value {
+    let object = |view: Option<&T>| match view.map(serde_json::to_value) {
+        Some(Ok(Value::Object(map))) => map,
+        _ => Map::new(),
+    };
+    let (before, after) = (object(before), object(after));
+    let mut out = Map::new();
+    let keys: std::collections::BTreeSet<&String> = before.keys().chain(after.keys()).collect();
+    for key in keys {
+        if matches!(key.as_str(), "id" | "customer_id" | "created_at" | "updated_at") {
+            continue;
+        }
+        let (from, to) = (before.get(key), after.get(key));
+        if from != to {
+            let mut change = Map::new();
+            if let Some(from) = from {
+                change.insert("from".into(), from.clone());
+            }
+            if let Some(to) = to {
+                change.insert("to".into(), to.clone());
+            }
+            out.insert(key.clone(), Value::Object(change));
+        }
+    }
+    Value::Object(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn changes_name_only_what_differs() {
+        let before = json!({"id": 1, "name": "A", "phone": null, "updated_at": "x"});
+        let after = json!({"id": 1, "name": "B", "phone": null, "updated_at": "y"});
+        assert_eq!(changes(Some(&before), Some(&after)), json!({"name": {"from": "A", "to": "B"}}));
+        assert_eq!(changes(None, Some(&json!({"name": "A"}))), json!({"name": {"to": "A"}}));
+        assert_eq!(changes(Some(&json!({"name": "A"})), None), json!({"name": {"from": "A"}}));
+    }
+}

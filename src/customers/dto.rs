@@ -1,0 +1,128 @@
+//! Customer views and request bodies.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+use validator::Validate;
+
+use super::models::{Customer, CustomerStatus};
+use crate::validation::{not_blank, validate_code, validate_email, validate_phone};
+
+/// A customer account of the operator.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "01936f0e-7c1a-7d2b-9a51-3f1f2b7c4d30", "name": "Acme Logistics", "code": "C-10042",
+    "contact_email": "ops@acme.example", "phone": "+49 30 1234567", "status": "active",
+    "portal_enabled": true, "self_signup_enabled": false,
+    "default_warehouse_address_id": "01936f0e-7c1a-7d2b-9a51-3f1f2b7c4d31",
+    "created_at": "2026-11-01T08:00:00Z", "updated_at": "2026-11-23T09:30:00Z"
+}))]
+pub struct CustomerView {
+    pub id: Uuid,
+    pub name: String,
+    /// Unique (case-insensitive), e.g. the ERP customer number.
+    pub code: String,
+    pub contact_email: Option<String>,
+    pub phone: Option<String>,
+    pub status: CustomerStatus,
+    /// Feature flag: off means no customer-user logins.
+    pub portal_enabled: bool,
+    pub self_signup_enabled: bool,
+    /// Read-only: always the customer's default warehouse address (null while it has none).
+    pub default_warehouse_address_id: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<&Customer> for CustomerView {
+    fn from(customer: &Customer) -> Self {
+        let row = &customer.row;
+        Self {
+            id: row.id,
+            name: row.name.clone(),
+            code: row.code.clone(),
+            contact_email: row.contact_email.as_ref().map(ToString::to_string),
+            phone: row.phone.clone(),
+            status: row.status,
+            portal_enabled: row.portal_enabled,
+            self_signup_enabled: row.self_signup_enabled,
+            default_warehouse_address_id: customer.default_warehouse_address_id,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[schema(example = json!({"name": "Acme Logistics", "code": "C-10042", "contact_email": "ops@acme.example", "phone": "+49 30 1234567"}))]
+pub struct CreateCustomer {
+    #[validate(
+        length(min = 1, max = 200, message = "must be 1 to 200 characters"),
+        custom(function = "not_blank")
+    )]
+    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
+    pub name: String,
+    /// Letters, digits and `. _ - /`, 1 to 64 characters; unique regardless of case.
+    #[validate(custom(function = "validate_code"))]
+    #[schema(min_length = 1, max_length = 64, pattern = r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$")]
+    pub code: String,
+    #[validate(custom(function = "validate_email"))]
+    #[schema(format = Email, max_length = 254)]
+    pub contact_email: Option<String>,
+    #[validate(custom(function = "validate_phone"))]
+    #[schema(pattern = r"^\+?[0-9][0-9 ()./-]{1,30}[0-9]$")]
+    pub phone: Option<String>,
+    /// Default `active`.
+    pub status: Option<CustomerStatus>,
+    /// Default true.
+    pub portal_enabled: Option<bool>,
+    /// Default false.
+    pub self_signup_enabled: Option<bool>,
+}
+
+/// A JSON merge-patch. A customer's own owner and admins may change only `name`,
+/// `contact_email` and `phone`; the rest is for staff.
+#[derive(Debug, Default, Deserialize, Validate, ToSchema)]
+#[schema(example = json!({"name": "Acme Logistics GmbH", "phone": null}))]
+pub struct PatchCustomer {
+    #[validate(
+        length(min = 1, max = 200, message = "must be 1 to 200 characters"),
+        custom(function = "not_blank")
+    )]
+    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
+    pub name: Option<String>,
+    #[validate(custom(function = "validate_code"))]
+    #[schema(min_length = 1, max_length = 64, pattern = r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$")]
+    pub code: Option<String>,
+    #[serde(default, deserialize_with = "crate::extract::double_option")]
+    #[validate(custom(function = "validate_email"))]
+    #[schema(value_type = Option<String>, format = Email, max_length = 254)]
+    pub contact_email: Option<Option<String>>,
+    #[serde(default, deserialize_with = "crate::extract::double_option")]
+    #[validate(custom(function = "validate_phone"))]
+    #[schema(value_type = Option<String>, pattern = r"^\+?[0-9][0-9 ()./-]{1,30}[0-9]$")]
+    pub phone: Option<Option<String>>,
+    pub status: Option<CustomerStatus>,
+    pub portal_enabled: Option<bool>,
+    pub self_signup_enabled: Option<bool>,
+}
+
+impl PatchCustomer {
+    /// Whether the patch touches fields only staff may change.
+    pub fn touches_settings(&self) -> bool {
+        self.code.is_some()
+            || self.status.is_some()
+            || self.portal_enabled.is_some()
+            || self.self_signup_enabled.is_some()
+    }
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CustomerFilters {
+    /// Substring of the name, code or contact e-mail (case-insensitive).
+    #[param(min_length = 1, max_length = 200)]
+    pub q: Option<String>,
+    pub status: Option<CustomerStatus>,
+}

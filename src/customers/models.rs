@@ -1,0 +1,65 @@
+//! Rows of the `customers` table.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use uuid::Uuid;
+
+use crate::db::schema::customers;
+use crate::db::types::Email;
+use crate::text_enum;
+
+text_enum! {
+    /// Whether a customer's users can work: a suspended customer has no working logins.
+    pub enum CustomerStatus {
+        Active = "active",
+        Suspended = "suspended",
+    }
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = customers, check_for_backend(diesel::pg::Pg))]
+pub struct CustomerRow {
+    pub id: Uuid,
+    pub name: String,
+    pub code: String,
+    pub contact_email: Option<Email>,
+    pub phone: Option<String>,
+    pub status: CustomerStatus,
+    pub portal_enabled: bool,
+    pub self_signup_enabled: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A customer with the id of its default warehouse address, which the address rules maintain.
+#[derive(Debug, Clone)]
+pub struct Customer {
+    pub row: CustomerRow,
+    pub default_warehouse_address_id: Option<Uuid>,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = customers)]
+pub struct NewCustomer {
+    pub id: Uuid,
+    pub name: String,
+    pub code: String,
+    pub contact_email: Option<Email>,
+    pub phone: Option<String>,
+    pub status: CustomerStatus,
+    pub portal_enabled: bool,
+    pub self_signup_enabled: bool,
+}
+
+/// A merge-patch: `None` leaves a field, `Some(None)` clears a nullable one.
+#[derive(Debug, Default, AsChangeset)]
+#[diesel(table_name = customers)]
+pub struct CustomerChanges {
+    pub name: Option<String>,
+    pub code: Option<String>,
+    pub contact_email: Option<Option<Email>>,
+    pub phone: Option<Option<String>>,
+    pub status: Option<CustomerStatus>,
+    pub portal_enabled: Option<bool>,
+    pub self_signup_enabled: Option<bool>,
+}

@@ -1,0 +1,120 @@
+//! The one place that decides who may do what (contract section 2). Every handler calls
+//! [`require`] first; `/v1/authz/check` will ask the same functions, so the two cannot disagree.
+//!
+//! Order matters: visibility first, then permission. A customer the caller cannot see is a 404
+//! (never a 403, which would confirm it exists); a visible customer on which the caller may not
+//! act is a 403.
+
+use uuid::Uuid;
+
+use crate::auth::Actor;
+use crate::error::AppError;
+use crate::permissions::{Kind, Permission, Role};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// Staff management (platform admins only).
+    ManageStaff,
+    /// Creating customers: platform admins and dispatchers without a customer scope.
+    CreateCustomer,
+    /// Deleting a customer and changing its code, status and portal flags: staff.
+    ManageCustomer,
+    /// A customer's name, contact e-mail and phone: staff, and the customer's owner and admins.
+    UpdateCustomerProfile,
+    /// Reading a customer, its warehouse addresses and cost centers: everyone who sees it.
+    ReadCustomer,
+    ManageAddresses,
+    ManageCostCenters,
+    /// Reading the audit log of a customer: staff, and customer users with `users.manage`.
+    ReadAudit,
+}
+
+/// Which customers a caller sees.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    All,
+    Only(Vec<Uuid>),
+}
+
+impl Scope {
+    pub fn contains(&self, customer_id: Uuid) -> bool {
+        match self {
+            Scope::All => true,
+            Scope::Only(ids) => ids.contains(&customer_id),
+        }
+    }
+}
+
+/// The customers `actor` can see at all.
+pub fn scope(actor: &Actor) -> Scope {
+    let account = &actor.account;
+    match (account.kind, account.role) {
+        (Kind::Staff, Role::PlatformAdmin) => Scope::All,
+        (Kind::Staff, _) => {
+            let ids = account.customer_scope();
+            if ids.is_empty() { Scope::All } else { Scope::Only(ids) }
+        }
+        (Kind::CustomerUser, _) => Scope::Only(account.customer_id.into_iter().collect()),
+    }
+}
+
+/// The caller's effective permissions (role set for staff, owners and admins; grants for users).
+pub fn permissions(actor: &Actor) -> Vec<Permission> {
+    actor.account.effective_permissions()
+}
+
+fn has(actor: &Actor, permission: Permission) -> bool {
+    permissions(actor).contains(&permission)
+}
+
+/// Whether `actor` may perform `action`, visibility aside.
+pub fn allows(actor: &Actor, action: Action) -> bool {
+    let account = &actor.account;
+    match account.kind {
+        Kind::Staff => match action {
+            Action::ManageStaff => account.role == Role::PlatformAdmin,
+            Action::CreateCustomer => scope(actor) == Scope::All,
+            _ => true,
+        },
+        Kind::CustomerUser => match action {
+            Action::ReadCustomer => true,
+            Action::UpdateCustomerProfile => matches!(account.role, Role::Owner | Role::Admin),
+            Action::ManageAddresses => has(actor, Permission::AddressesManage),
+            Action::ManageCostCenters => has(actor, Permission::CostCentersManage),
+            Action::ReadAudit => has(actor, Permission::UsersManage),
+            Action::ManageStaff | Action::CreateCustomer | Action::ManageCustomer => false,
+        },
+    }
+}
+
+/// 404 unless `actor` sees `customer_id`; then 403 unless it may perform `action` there.
+pub fn require(actor: &Actor, action: Action, customer_id: Uuid) -> Result<(), AppError> {
+    if !scope(actor).contains(customer_id) {
+        return Err(AppError::NotFound);
+    }
+    require_global(actor, action)
+}
+
+/// For actions that are not about one customer (staff management, creating a customer).
+pub fn require_global(actor: &Actor, action: Action) -> Result<(), AppError> {
+    if allows(actor, action) { Ok(()) } else { Err(AppError::Forbidden(forbidden_detail(action).into())) }
+}
+
+fn forbidden_detail(action: Action) -> &'static str {
+    match action {
+        Action::ManageStaff => "Only a platform admin may manage staff.",
+        Action::CreateCustomer => {
+            "Only a platform admin or a dispatcher for all customers may create customers."
+        }
+        Action::ManageCustomer => {
+            "Only staff may change a customer's code, status or portal settings, or delete it."
+        }
+        Action::UpdateCustomerProfile => {
+            "Only staff and the customer's owner or admins may update the customer."
+        }
+        Action::ReadCustomer => "You may not read this customer.",
+        Action::ManageAddresses => "Managing warehouse addresses needs the addresses.manage permission.",
+        Action::ManageCostCenters => "Managing cost centers needs the cost_centers.manage permission.",
+        Action::ReadAudit => "Reading the audit log needs the users.manage permission.",
+    }
+}
