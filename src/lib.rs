@@ -19,9 +19,11 @@ pub mod openapi;
 pub mod pagination;
 pub mod permissions;
 pub mod policy;
+pub mod staff;
 pub mod startup;
 pub mod telemetry;
 pub mod validation;
+pub mod warehouse_addresses;
 
 pub use config::Config;
 pub use error::AppError;

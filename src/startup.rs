@@ -37,6 +37,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
     crate::auth::routes(cfg);
     crate::me::routes(cfg);
     crate::customers::routes(cfg);
+    crate::warehouse_addresses::routes(cfg);
+    crate::staff::routes(cfg);
     crate::audit::routes(cfg);
 }
 

@@ -25,6 +25,7 @@ pub mod reason {
     pub const REUSE: &str = "refresh_token_reuse";
     pub const PASSWORD_CHANGED: &str = "password_changed";
     pub const ACCOUNT_UNAVAILABLE: &str = "account_unavailable";
+    pub const ACCESS_CHANGED: &str = "access_changed";
 }
 
 /// A random token and the hash stored for it.

@@ -1,0 +1,137 @@
+//! Staff views and request bodies.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+use validator::Validate;
+
+use crate::accounts::{AccountStatus, UserRow};
+use crate::permissions::Role;
+use crate::text_enum;
+use crate::validation::{not_blank, validate_email};
+
+text_enum! {
+    /// A staff role.
+    pub enum StaffRole {
+        PlatformAdmin = "platform_admin",
+        Dispatcher = "dispatcher",
+    }
+}
+
+text_enum! {
+    /// Whether a staff member can sign in.
+    pub enum StaffStatus {
+        Active = "active",
+        Deactivated = "deactivated",
+    }
+}
+
+impl From<StaffRole> for Role {
+    fn from(role: StaffRole) -> Self {
+        match role {
+            StaffRole::PlatformAdmin => Role::PlatformAdmin,
+            StaffRole::Dispatcher => Role::Dispatcher,
+        }
+    }
+}
+
+impl From<StaffStatus> for AccountStatus {
+    fn from(status: StaffStatus) -> Self {
+        match status {
+            StaffStatus::Active => AccountStatus::Active,
+            StaffStatus::Deactivated => AccountStatus::Deactivated,
+        }
+    }
+}
+
+/// A member of the operator's staff.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "01936f0e-7c1a-7d2b-9a51-3f1f2b7c4d10", "name": "Dana Dispatcher", "email": "dana@operator.example",
+    "role": "dispatcher", "customer_ids": ["01936f0e-7c1a-7d2b-9a51-3f1f2b7c4d30"], "status": "active",
+    "last_login_at": null, "created_at": "2026-11-01T08:00:00Z", "updated_at": "2026-11-01T08:00:00Z"
+}))]
+pub struct StaffView {
+    pub id: Uuid,
+    pub name: String,
+    pub email: String,
+    pub role: Role,
+    /// A dispatcher's customers; empty means all customers.
+    pub customer_ids: Vec<Uuid>,
+    pub status: AccountStatus,
+    pub last_login_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<&UserRow> for StaffView {
+    fn from(row: &UserRow) -> Self {
+        Self {
+            id: row.id,
+            name: row.name.clone(),
+            email: row.email.as_ref().map(ToString::to_string).unwrap_or_default(),
+            role: row.role,
+            customer_ids: row.customer_scope(),
+            status: row.status,
+            last_login_at: row.last_login_at,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[schema(example = json!({"name": "Dana Dispatcher", "email": "dana@operator.example", "role": "dispatcher", "customer_ids": [], "password": "a long dispatcher passphrase"}))]
+pub struct CreateStaff {
+    #[validate(
+        length(min = 1, max = 200, message = "must be 1 to 200 characters"),
+        custom(function = "not_blank")
+    )]
+    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
+    pub name: String,
+    #[validate(custom(function = "validate_email"))]
+    #[schema(format = Email, max_length = 254)]
+    pub email: String,
+    pub role: StaffRole,
+    /// Dispatchers only: the customers they may act on; empty or absent means all.
+    #[validate(length(max = 1000, message = "at most 1000 customers"))]
+    #[schema(max_items = 1000)]
+    pub customer_ids: Option<Vec<Uuid>>,
+    /// 12 to 128 characters, not the e-mail address, not a common password. (A set-password
+    /// link by e-mail instead arrives with the mail outbox.)
+    #[validate(length(min = 12, max = 128, message = "must be 12 to 128 characters"))]
+    #[schema(min_length = 12, max_length = 128)]
+    pub password: String,
+}
+
+/// A JSON merge-patch. Deactivating, changing the role or the customer scope ends the
+/// person's sessions. You cannot deactivate, demote or delete yourself.
+#[derive(Debug, Default, Deserialize, Validate, ToSchema)]
+#[schema(example = json!({"status": "deactivated"}))]
+pub struct PatchStaff {
+    #[validate(
+        length(min = 1, max = 200, message = "must be 1 to 200 characters"),
+        custom(function = "not_blank")
+    )]
+    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
+    pub name: Option<String>,
+    #[validate(custom(function = "validate_email"))]
+    #[schema(format = Email, max_length = 254)]
+    pub email: Option<String>,
+    pub role: Option<StaffRole>,
+    #[validate(length(max = 1000, message = "at most 1000 customers"))]
+    #[schema(max_items = 1000)]
+    pub customer_ids: Option<Vec<Uuid>>,
+    pub status: Option<StaffStatus>,
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct StaffFilters {
+    pub role: Option<StaffRole>,
+    pub status: Option<StaffStatus>,
+    /// Substring of the name or e-mail (case-insensitive).
+    #[param(min_length = 1, max_length = 200)]
+    pub q: Option<String>,
+}

@@ -1,0 +1,157 @@
+//! Warehouse address views and request bodies.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+use validator::Validate;
+
+use super::models::AddressRow;
+use crate::validation::{not_blank, validate_country, validate_phone};
+
+/// A warehouse address of a customer.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "01936f0e-7c1a-7d2b-9a51-3f1f2b7c4d31", "customer_id": "01936f0e-7c1a-7d2b-9a51-3f1f2b7c4d30",
+    "label": "Main warehouse", "line1": "Hafenstraße 12", "line2": "Tor 3", "city": "Hamburg",
+    "region": null, "postal_code": "20457", "country": "DE", "contact_name": "Jana Berg",
+    "phone": "+49 40 123456", "group_id": null, "is_default": true,
+    "created_at": "2026-11-01T08:00:00Z", "updated_at": "2026-11-01T08:00:00Z"
+}))]
+pub struct AddressView {
+    pub id: Uuid,
+    pub customer_id: Uuid,
+    pub label: String,
+    pub line1: String,
+    pub line2: Option<String>,
+    pub city: String,
+    pub region: Option<String>,
+    pub postal_code: Option<String>,
+    /// ISO 3166-1 alpha-2.
+    pub country: String,
+    pub contact_name: Option<String>,
+    pub phone: Option<String>,
+    /// The group whose members see this address; null: everyone of the customer. Set through
+    /// the groups API once groups exist.
+    pub group_id: Option<Uuid>,
+    /// Exactly one address of a customer is the default.
+    pub is_default: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<&AddressRow> for AddressView {
+    fn from(row: &AddressRow) -> Self {
+        Self {
+            id: row.id,
+            customer_id: row.customer_id,
+            label: row.label.clone(),
+            line1: row.line1.clone(),
+            line2: row.line2.clone(),
+            city: row.city.clone(),
+            region: row.region.clone(),
+            postal_code: row.postal_code.clone(),
+            country: row.country.clone(),
+            contact_name: row.contact_name.clone(),
+            phone: row.phone.clone(),
+            group_id: row.group_id,
+            is_default: row.is_default,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[schema(example = json!({"label": "Main warehouse", "line1": "Hafenstraße 12", "city": "Hamburg", "postal_code": "20457", "country": "DE"}))]
+pub struct CreateAddress {
+    #[validate(
+        length(min = 1, max = 100, message = "must be 1 to 100 characters"),
+        custom(function = "not_blank")
+    )]
+    #[schema(min_length = 1, max_length = 100, pattern = r"\S")]
+    pub label: String,
+    #[validate(
+        length(min = 1, max = 200, message = "must be 1 to 200 characters"),
+        custom(function = "not_blank")
+    )]
+    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
+    pub line1: String,
+    #[validate(length(max = 200, message = "must be at most 200 characters"))]
+    #[schema(max_length = 200)]
+    pub line2: Option<String>,
+    #[validate(
+        length(min = 1, max = 100, message = "must be 1 to 100 characters"),
+        custom(function = "not_blank")
+    )]
+    #[schema(min_length = 1, max_length = 100, pattern = r"\S")]
+    pub city: String,
+    #[validate(length(max = 100, message = "must be at most 100 characters"))]
+    #[schema(max_length = 100)]
+    pub region: Option<String>,
+    #[validate(length(max = 20, message = "must be at most 20 characters"))]
+    #[schema(max_length = 20)]
+    pub postal_code: Option<String>,
+    /// ISO 3166-1 alpha-2, upper case.
+    #[validate(custom(function = "validate_country"))]
+    #[schema(pattern = "^[A-Z]{2}$", example = "DE")]
+    pub country: String,
+    #[validate(length(max = 200, message = "must be at most 200 characters"))]
+    #[schema(max_length = 200)]
+    pub contact_name: Option<String>,
+    #[validate(custom(function = "validate_phone"))]
+    #[schema(pattern = r"^\+?[0-9][0-9 ()./-]{1,30}[0-9]$")]
+    pub phone: Option<String>,
+    /// `true` makes this the default (the old default stops being one). The first address of a
+    /// customer is the default whatever this says.
+    pub is_default: Option<bool>,
+}
+
+/// A JSON merge-patch. `is_default: true` makes this the default; `false` on the current
+/// default is a 422 (make another address the default instead).
+#[derive(Debug, Default, Deserialize, Validate, ToSchema)]
+#[schema(example = json!({"is_default": true}))]
+pub struct PatchAddress {
+    #[validate(
+        length(min = 1, max = 100, message = "must be 1 to 100 characters"),
+        custom(function = "not_blank")
+    )]
+    #[schema(min_length = 1, max_length = 100, pattern = r"\S")]
+    pub label: Option<String>,
+    #[validate(
+        length(min = 1, max = 200, message = "must be 1 to 200 characters"),
+        custom(function = "not_blank")
+    )]
+    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
+    pub line1: Option<String>,
+    #[serde(default, deserialize_with = "crate::extract::double_option")]
+    #[validate(length(max = 200, message = "must be at most 200 characters"))]
+    #[schema(value_type = Option<String>, max_length = 200)]
+    pub line2: Option<Option<String>>,
+    #[validate(
+        length(min = 1, max = 100, message = "must be 1 to 100 characters"),
+        custom(function = "not_blank")
+    )]
+    #[schema(min_length = 1, max_length = 100, pattern = r"\S")]
+    pub city: Option<String>,
+    #[serde(default, deserialize_with = "crate::extract::double_option")]
+    #[validate(length(max = 100, message = "must be at most 100 characters"))]
+    #[schema(value_type = Option<String>, max_length = 100)]
+    pub region: Option<Option<String>>,
+    #[serde(default, deserialize_with = "crate::extract::double_option")]
+    #[validate(length(max = 20, message = "must be at most 20 characters"))]
+    #[schema(value_type = Option<String>, max_length = 20)]
+    pub postal_code: Option<Option<String>>,
+    #[validate(custom(function = "validate_country"))]
+    #[schema(pattern = "^[A-Z]{2}$")]
+    pub country: Option<String>,
+    #[serde(default, deserialize_with = "crate::extract::double_option")]
+    #[validate(length(max = 200, message = "must be at most 200 characters"))]
+    #[schema(value_type = Option<String>, max_length = 200)]
+    pub contact_name: Option<Option<String>>,
+    #[serde(default, deserialize_with = "crate::extract::double_option")]
+    #[validate(custom(function = "validate_phone"))]
+    #[schema(value_type = Option<String>, pattern = r"^\+?[0-9][0-9 ()./-]{1,30}[0-9]$")]
+    pub phone: Option<Option<String>>,
+    pub is_default: Option<bool>,
+}
