@@ -9,10 +9,12 @@ use secrecy::{ExposeSecret, SecretString};
 use uuid::Uuid;
 
 use crate::accounts::{AccountStatus, NewAccount, queries as accounts};
+use crate::audit::{self, Author, Event};
 use crate::auth::{keys, passwords};
 use crate::config::Config;
 use crate::db::{self, embedded::EmbeddedPostgres, embedded::ServerOptions, types::Email};
 use crate::permissions::{Kind, Role};
+use crate::staff::dto::StaffView;
 use crate::startup::Application;
 use crate::telemetry;
 
@@ -187,7 +189,24 @@ fn create_admin(
         customer_ids: Vec::new(),
         permissions: Vec::new(),
     };
-    match accounts::insert(conn, &account) {
+    let created = conn.transaction(|conn| {
+        let row = accounts::insert(conn, &account)?;
+        let author =
+            Author { actor_id: None, actor_kind: Some("cli".into()), request_id: None, client_addr: None };
+        audit::record(
+            conn,
+            &author,
+            Event {
+                action: "staff.created",
+                target_type: "staff",
+                target_id: row.id,
+                customer_id: None,
+                changes: audit::changes(None, Some(&StaffView::from(&row))),
+            },
+        )?;
+        Ok(row)
+    });
+    match created {
         Ok(row) => {
             println!("created platform admin {} ({})", email, row.id);
             Ok(())

@@ -6,6 +6,7 @@ use diesel::prelude::*;
 
 use super::dto::{ChangePassword, MePatch, MeView};
 use crate::accounts::{UserRow, models::ProfileChanges, queries as accounts};
+use crate::audit::{self, Author, Event};
 use crate::auth::{Actor, client_addr, passwords, rate_limit, sessions};
 use crate::db::{self, schema::users, types::Email};
 use crate::error::AppError;
@@ -66,13 +67,26 @@ pub async fn patch_me(
     Json(patch): Json<MePatch>,
 ) -> Result<HttpResponse, AppError> {
     let user_id = actor.id();
+    let author = Author::from(&actor);
     let changes = ProfileChanges { name: patch.name.map(|n| n.trim().to_owned()), phone: patch.phone };
     let row = db::run(&state.pool, move |conn| {
         conn.transaction(|conn| {
-            let current: UserRow =
+            let before: UserRow =
                 users::table.find(user_id).select(UserRow::as_select()).for_update().first(conn)?;
-            if_match.check(&etag::of(current.updated_at))?;
-            Ok::<_, AppError>(accounts::update_profile(conn, user_id, &changes)?)
+            if_match.check(&etag::of(before.updated_at))?;
+            let after = accounts::update_profile(conn, user_id, &changes)?;
+            audit::record(
+                conn,
+                &author,
+                Event {
+                    action: "me.updated",
+                    target_type: "user",
+                    target_id: user_id,
+                    customer_id: after.customer_id,
+                    changes: audit::changes(Some(&MeView::from(&before)), Some(&MeView::from(&after))),
+                },
+            )?;
+            Ok::<_, AppError>(after)
         })
     })
     .await?;
@@ -107,6 +121,7 @@ pub async fn change_password(
     actor: Actor,
     Json(body): Json<ChangePassword>,
 ) -> Result<HttpResponse, AppError> {
+    let author = Author::from(&actor);
     let account = actor.account;
     let email = account.email.clone().unwrap_or_else(|| Email::lookup(""));
     passwords::check_policy(&body.new_password, Some(email.as_str()), "new_password")
@@ -137,10 +152,23 @@ pub async fn change_password(
     };
 
     let user_id = account.id;
+    let customer_id = account.customer_id;
     db::run(&state.pool, move |conn| {
         conn.transaction(|conn| {
             accounts::set_password_hash(conn, user_id, &new_hash)?;
-            sessions::end_all_for_user(conn, user_id, sessions::reason::PASSWORD_CHANGED)
+            sessions::end_all_for_user(conn, user_id, sessions::reason::PASSWORD_CHANGED)?;
+            // The log says that the password changed, never anything about it.
+            audit::record(
+                conn,
+                &author,
+                Event {
+                    action: "me.password_changed",
+                    target_type: "user",
+                    target_id: user_id,
+                    customer_id,
+                    changes: serde_json::json!({}),
+                },
+            )
         })
     })
     .await?;

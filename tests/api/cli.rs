@@ -32,6 +32,8 @@ async fn create_admin_makes_a_platform_admin_who_can_sign_in_once() {
         StatusCode::OK
     );
 
+    assert_eq!(app.audit_actions().first().map(|(action, _)| action.as_str()), Some("staff.created"));
+
     // The same address again (any case) is a clear error and changes nothing.
     let again = dockgate(&app.db)
         .args(["create-admin", "--email", "root@operator.EXAMPLE", "--password", "another long passphrase"])

@@ -38,6 +38,9 @@ async fn a_person_updates_its_name_and_phone_with_merge_patch() {
     let fields: Vec<&str> =
         body["errors"].as_array().expect("errors").iter().filter_map(|e| e["field"].as_str()).collect();
     assert!(fields.contains(&"name") && fields.contains(&"phone"), "{body}");
+    // Two changes, two audit events; the refused one left none.
+    let actions: Vec<String> = app.audit_actions().into_iter().map(|(a, _)| a).collect();
+    assert_eq!(actions, ["me.updated", "me.updated"]);
 }
 
 #[tokio::test]
@@ -97,6 +100,18 @@ async fn changing_the_password_ends_every_session() {
     .await;
     problem(app.login(&admin.email, &admin.password).await, StatusCode::UNAUTHORIZED).await;
     assert_eq!(app.login(&admin.email, "a brand new passphrase").await.status(), StatusCode::OK);
+
+    use diesel::prelude::*;
+    use dockgate::db::schema::audit_events;
+    let (action, changes): (String, Value) = audit_events::table
+        .select((audit_events::action, audit_events::changes))
+        .first(&mut app.conn())
+        .expect("an audit event");
+    assert_eq!(
+        (action.as_str(), changes),
+        ("me.password_changed", json!({})),
+        "no password material in the log"
+    );
 }
 
 #[tokio::test]
