@@ -8,6 +8,7 @@ pub mod audit;
 pub mod auth;
 pub mod cli;
 pub mod config;
+pub mod cost_centers;
 pub mod customers;
 pub mod db;
 pub mod error;

@@ -38,6 +38,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
     crate::me::routes(cfg);
     crate::customers::routes(cfg);
     crate::warehouse_addresses::routes(cfg);
+    crate::cost_centers::routes(cfg);
     crate::staff::routes(cfg);
     crate::audit::routes(cfg);
 }

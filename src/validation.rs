@@ -13,12 +13,13 @@ pub fn not_blank(value: &str) -> Result<(), ValidationError> {
 }
 
 /// Phone numbers as people write them: an optional `+`, then digits with spaces and `( ) - . /`
-/// between them, starting and ending with a digit; 3 to 32 characters after the `+`.
+/// between them, starting with a digit or `(` and ending with a digit; 3 to 32 characters after
+/// the `+`. The schemas state the same rule as the pattern `^\+?[0-9(][0-9 ()./-]{1,30}[0-9]$`.
 pub fn validate_phone(phone: &str) -> Result<(), ValidationError> {
     let number = phone.strip_prefix('+').unwrap_or(phone);
     let chars: Vec<char> = number.chars().collect();
     let ok = (3..=32).contains(&chars.len())
-        && chars.first().is_some_and(char::is_ascii_digit)
+        && chars.first().is_some_and(|c| c.is_ascii_digit() || *c == '(')
         && chars.last().is_some_and(char::is_ascii_digit)
         && chars.iter().all(|c| c.is_ascii_digit() || " ()./-".contains(*c));
     if ok {

@@ -71,7 +71,7 @@ pub struct CreateCustomer {
     #[schema(format = Email, max_length = 254)]
     pub contact_email: Option<String>,
     #[validate(custom(function = "validate_phone"))]
-    #[schema(pattern = r"^\+?[0-9][0-9 ()./-]{1,30}[0-9]$")]
+    #[schema(pattern = r"^\+?[0-9(][0-9 ()./-]{1,30}[0-9]$")]
     pub phone: Option<String>,
     /// Default `active`.
     pub status: Option<CustomerStatus>,
@@ -101,7 +101,7 @@ pub struct PatchCustomer {
     pub contact_email: Option<Option<String>>,
     #[serde(default, deserialize_with = "crate::extract::double_option")]
     #[validate(custom(function = "validate_phone"))]
-    #[schema(value_type = Option<String>, pattern = r"^\+?[0-9][0-9 ()./-]{1,30}[0-9]$")]
+    #[schema(value_type = Option<String>, pattern = r"^\+?[0-9(][0-9 ()./-]{1,30}[0-9]$")]
     pub phone: Option<Option<String>>,
     pub status: Option<CustomerStatus>,
     pub portal_enabled: Option<bool>,

@@ -45,12 +45,6 @@ pub fn lock(conn: &mut PgConnection, id: Uuid) -> QueryResult<Customer> {
     one(conn, row)
 }
 
-/// `%`, `_` and `\` are literal in `q`.
-fn like_pattern(q: &str) -> String {
-    let escaped = q.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
-    format!("%{escaped}%")
-}
-
 pub fn list(
     conn: &mut PgConnection,
     scope: &Scope,
@@ -68,7 +62,7 @@ pub fn list(
         // The same expression as the trigram index `customers_search`.
         query = query.filter(
             sql::<Bool>("(customers.name || ' ' || customers.code::text || ' ' || coalesce(customers.contact_email::text, '')) ILIKE ")
-                .bind::<Text, _>(like_pattern(q)),
+                .bind::<Text, _>(crate::db::contains_pattern(q)),
         );
     }
     if let Some(after) = page.after {

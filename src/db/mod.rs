@@ -63,6 +63,13 @@ where
     }
 }
 
+/// A `LIKE`/`ILIKE` pattern matching `q` anywhere, with `%`, `_` and `\` in `q` taken literally
+/// (the search parameters are substrings, not patterns).
+pub fn contains_pattern(q: &str) -> String {
+    let escaped = q.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    format!("%{escaped}%")
+}
+
 /// Applies every pending migration; returns the versions applied.
 pub fn migrate(conn: &mut PgConnection) -> Result<Vec<String>, String> {
     conn.run_pending_migrations(MIGRATIONS)

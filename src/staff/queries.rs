@@ -22,7 +22,7 @@ pub fn list(conn: &mut PgConnection, filters: &StaffFilters, page: Page) -> Quer
     }
     if let Some(q) = filters.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
         // citext: LIKE on the e-mail is case-insensitive already.
-        let pattern = format!("%{}%", q.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
+        let pattern = crate::db::contains_pattern(q);
         query = query.filter(users::name.ilike(pattern.clone()).or(users::email.like(pattern)));
     }
     if let Some(after) = page.after {

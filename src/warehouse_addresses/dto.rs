@@ -100,7 +100,7 @@ pub struct CreateAddress {
     #[schema(max_length = 200)]
     pub contact_name: Option<String>,
     #[validate(custom(function = "validate_phone"))]
-    #[schema(pattern = r"^\+?[0-9][0-9 ()./-]{1,30}[0-9]$")]
+    #[schema(pattern = r"^\+?[0-9(][0-9 ()./-]{1,30}[0-9]$")]
     pub phone: Option<String>,
     /// `true` makes this the default (the old default stops being one). The first address of a
     /// customer is the default whatever this says.
@@ -151,7 +151,7 @@ pub struct PatchAddress {
     pub contact_name: Option<Option<String>>,
     #[serde(default, deserialize_with = "crate::extract::double_option")]
     #[validate(custom(function = "validate_phone"))]
-    #[schema(value_type = Option<String>, pattern = r"^\+?[0-9][0-9 ()./-]{1,30}[0-9]$")]
+    #[schema(value_type = Option<String>, pattern = r"^\+?[0-9(][0-9 ()./-]{1,30}[0-9]$")]
     pub phone: Option<Option<String>>,
     pub is_default: Option<bool>,
 }

@@ -5,7 +5,10 @@
 
 mod helpers;
 
+mod audit;
 mod cli;
+mod cost_centers;
+mod customers;
 mod errors;
 mod jwt;
 mod login;
@@ -13,3 +16,6 @@ mod me;
 mod migrations;
 mod openapi;
 mod operations;
+mod staff;
+mod tenant_isolation;
+mod warehouse_addresses;

@@ -1,0 +1,88 @@
+//! Cost center views and request bodies.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+use validator::Validate;
+
+use super::models::CostCenterRow;
+use crate::validation::{not_blank, validate_code};
+
+/// A cost center of a customer.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "01936f0e-7c1a-7d2b-9a51-3f1f2b7c4d40", "customer_id": "01936f0e-7c1a-7d2b-9a51-3f1f2b7c4d30",
+    "code": "CC-4711", "name": "Outbound logistics", "active": true,
+    "created_at": "2026-11-01T08:00:00Z", "updated_at": "2026-11-23T09:30:00Z"
+}))]
+pub struct CostCenterView {
+    pub id: Uuid,
+    pub customer_id: Uuid,
+    /// Unique within the customer (case-insensitive), e.g. the ERP cost center number.
+    pub code: String,
+    pub name: String,
+    /// Inactive cost centers stay on record but should not be chosen for new orders.
+    pub active: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<&CostCenterRow> for CostCenterView {
+    fn from(row: &CostCenterRow) -> Self {
+        Self {
+            id: row.id,
+            customer_id: row.customer_id,
+            code: row.code.clone(),
+            name: row.name.clone(),
+            active: row.active,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[schema(example = json!({"code": "CC-4711", "name": "Outbound logistics"}))]
+pub struct CreateCostCenter {
+    /// Letters, digits and `. _ - /`, 1 to 64 characters; unique within the customer regardless
+    /// of case.
+    #[validate(custom(function = "validate_code"))]
+    #[schema(min_length = 1, max_length = 64, pattern = r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$")]
+    pub code: String,
+    #[validate(
+        length(min = 1, max = 200, message = "must be 1 to 200 characters"),
+        custom(function = "not_blank")
+    )]
+    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
+    pub name: String,
+    /// Default true.
+    pub active: Option<bool>,
+}
+
+/// A JSON merge-patch; every field is optional.
+#[derive(Debug, Default, Deserialize, Validate, ToSchema)]
+#[schema(example = json!({"name": "Outbound logistics (North)", "active": false}))]
+pub struct PatchCostCenter {
+    #[validate(custom(function = "validate_code"))]
+    #[schema(min_length = 1, max_length = 64, pattern = r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$")]
+    pub code: Option<String>,
+    #[validate(
+        length(min = 1, max = 200, message = "must be 1 to 200 characters"),
+        custom(function = "not_blank")
+    )]
+    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
+    pub name: Option<String>,
+    pub active: Option<bool>,
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CostCenterFilters {
+    /// Only active (`true`) or only inactive (`false`) cost centers; omit for both.
+    #[param(example = true)]
+    pub active: Option<bool>,
+    /// Substring of the code or name (case-insensitive).
+    #[param(min_length = 1, max_length = 200)]
+    pub q: Option<String>,
+}

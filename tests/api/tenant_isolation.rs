@@ -1,0 +1,136 @@
+//! Another customer's data is a 404 for everyone who cannot see it: a dispatcher scoped to
+//! other customers, and every kind of customer user of another customer. A new resource joins
+//! the matrix by adding its endpoints to `ENDPOINTS`.
+
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::helpers::{Session, TestApp, id_of, problem};
+use dockgate::permissions::{Permission, Role};
+
+/// Every endpoint under a customer: method, path (`{customer}`, `{address}`, `{cost_center}`
+/// are the victim's), and a body that would be valid.
+const ENDPOINTS: &[(&str, &str, Option<&str>)] = &[
+    ("GET", "/v1/customers/{customer}", None),
+    ("PATCH", "/v1/customers/{customer}", Some(r#"{"name": "Taken over"}"#)),
+    ("DELETE", "/v1/customers/{customer}", None),
+    ("GET", "/v1/customers/{customer}/warehouse-addresses", None),
+    (
+        "POST",
+        "/v1/customers/{customer}/warehouse-addresses",
+        Some(r#"{"label": "X", "line1": "X 1", "city": "X", "country": "DE"}"#),
+    ),
+    ("GET", "/v1/customers/{customer}/warehouse-addresses/{address}", None),
+    ("PATCH", "/v1/customers/{customer}/warehouse-addresses/{address}", Some(r#"{"is_default": true}"#)),
+    ("DELETE", "/v1/customers/{customer}/warehouse-addresses/{address}", None),
+    ("GET", "/v1/customers/{customer}/cost-centers", None),
+    ("POST", "/v1/customers/{customer}/cost-centers", Some(r#"{"code": "CC-9", "name": "Stolen"}"#)),
+    ("GET", "/v1/customers/{customer}/cost-centers/{cost_center}", None),
+    ("PATCH", "/v1/customers/{customer}/cost-centers/{cost_center}", Some(r#"{"name": "Stolen"}"#)),
+    ("DELETE", "/v1/customers/{customer}/cost-centers/{cost_center}", None),
+    ("GET", "/v1/audit-events?customer_id={customer}", None),
+];
+
+struct Victim {
+    customer: Uuid,
+    address: Uuid,
+    cost_center: Uuid,
+}
+
+async fn victim(app: &TestApp, admin: &Session) -> Victim {
+    let customer = id_of(&app.create_customer(&admin.access_token, "Victim").await);
+    let address: Value = app
+        .post(
+            &format!("/v1/customers/{customer}/warehouse-addresses"),
+            &admin.access_token,
+            &json!({"label": "V", "line1": "V 1", "city": "V", "country": "NL"}),
+        )
+        .await
+        .json()
+        .await
+        .expect("address");
+    let cost_center: Value = app
+        .post(
+            &format!("/v1/customers/{customer}/cost-centers"),
+            &admin.access_token,
+            &json!({"code": "CC-1", "name": "Victim CC"}),
+        )
+        .await
+        .json()
+        .await
+        .expect("cost center");
+    Victim { customer, address: id_of(&address), cost_center: id_of(&cost_center) }
+}
+
+async fn assert_all_not_found(app: &TestApp, who: &str, session: &Session, victim: &Victim) {
+    for (method, template, body) in ENDPOINTS {
+        let path = template
+            .replace("{customer}", &victim.customer.to_string())
+            .replace("{address}", &victim.address.to_string())
+            .replace("{cost_center}", &victim.cost_center.to_string());
+        let mut request = app
+            .client
+            .request(Method::from_bytes(method.as_bytes()).expect("method"), app.url(&path))
+            .bearer_auth(&session.access_token);
+        if let Some(body) = body {
+            request = request.header("content-type", "application/json").body(*body);
+        }
+        let response = request.send().await.expect("request");
+        assert_eq!(response.status(), StatusCode::NOT_FOUND, "{who}: {method} {path}");
+        let body = problem(response, StatusCode::NOT_FOUND).await;
+        assert_eq!(
+            body["detail"], "The resource does not exist or is not visible to you.",
+            "{who}: same text as a missing resource"
+        );
+    }
+}
+
+#[tokio::test]
+async fn nobody_outside_a_customer_can_see_or_touch_its_data() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let victim = victim(&app, &admin).await;
+    let own = id_of(&app.create_customer(&admin.access_token, "Attacker Inc").await);
+    let before = app.audit_actions().len();
+
+    let scoped_dispatcher = app.staff(Role::Dispatcher, &[own]).await;
+    assert_all_not_found(&app, "scoped dispatcher", &scoped_dispatcher, &victim).await;
+    let every_permission: Vec<Permission> = Permission::ALL.to_vec();
+    for (who, role, permissions) in [
+        ("owner of another customer", Role::Owner, vec![]),
+        ("admin of another customer", Role::Admin, vec![]),
+        ("user with every grantable permission", Role::User, every_permission),
+    ] {
+        let attacker = app.customer_user(own, role, &permissions).await;
+        assert_all_not_found(&app, who, &attacker, &victim).await;
+    }
+
+    // Nothing was changed, and lists do not leak the victim either.
+    assert_eq!(app.audit_actions().len(), before);
+    let list: Value =
+        app.get("/v1/customers", &scoped_dispatcher.access_token).await.json().await.expect("list");
+    assert_eq!(list["items"].as_array().map(|i| i.iter().map(id_of).collect::<Vec<_>>()), Some(vec![own]));
+    let audit: Value =
+        app.get("/v1/audit-events", &scoped_dispatcher.access_token).await.json().await.expect("audit");
+    assert!(
+        audit["items"].as_array().expect("items").iter().all(|e| e["customer_id"] == json!(own)),
+        "{audit}"
+    );
+}
+
+#[tokio::test]
+async fn a_resource_of_one_customer_is_not_found_under_another() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let victim = victim(&app, &admin).await;
+    let other = id_of(&app.create_customer(&admin.access_token, "Other").await);
+    // Even a platform admin cannot reach customer A's address through customer B's path.
+    for path in [
+        format!("/v1/customers/{other}/warehouse-addresses/{}", victim.address),
+        format!("/v1/customers/{other}/cost-centers/{}", victim.cost_center),
+    ] {
+        problem(app.get(&path, &admin.access_token).await, StatusCode::NOT_FOUND).await;
+        problem(app.delete(&path, &admin.access_token, None).await, StatusCode::NOT_FOUND).await;
+    }
+}
