@@ -231,6 +231,10 @@ impl From<DieselError> for AppError {
                 DatabaseErrorKind::SerializationFailure => {
                     Self::Unavailable(format!("serialization failure: {}", info.message()))
                 }
+                // A NUL character in a query parameter: the caller's doing, not ours.
+                _ if info.message().starts_with("invalid byte sequence for encoding") => {
+                    Self::BadRequest("Text must not contain NUL characters.".into())
+                }
                 _ => Self::Internal(format!("database error: {}", info.message())),
             },
             other => Self::Internal(format!("database error: {other}")),

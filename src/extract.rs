@@ -51,13 +51,6 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for Json<T> {
                 }
                 body.extend_from_slice(&chunk);
             }
-            // serde would also read a struct from a JSON array; every body here is an object.
-            if body.iter().find(|b| !b.is_ascii_whitespace()).is_some_and(|first| *first != b'{')
-                && !body.is_empty()
-            {
-                let _: serde_json::Value = parse(&body)?;
-                return Err(AppError::field("", "type", "the body must be a JSON object"));
-            }
             let value: T = parse(&body)?;
             value.validate()?;
             Ok(Json(value))
@@ -78,21 +71,35 @@ fn is_json(req: &HttpRequest) -> bool {
 }
 
 /// JSON syntax errors are 400; a well-formed body of the wrong shape is a 422 naming the field.
+/// Bodies are objects, and no string may hold a NUL character (PostgreSQL cannot store one).
 pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, AppError> {
-    let mut deserializer = serde_json::Deserializer::from_slice(body);
-    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
+    let value: serde_json::Value = serde_json::from_slice(body)
+        .map_err(|e| AppError::BadRequest(format!("The body is not valid JSON: {e}")))?;
+    if !value.is_object() {
+        return Err(AppError::field("", "type", "the body must be a JSON object"));
+    }
+    if let Some(field) = nul_in(&value, String::new()) {
+        return Err(AppError::field(&field, "nul", "must not contain NUL characters"));
+    }
+    serde_path_to_error::deserialize(value).map_err(|error| {
         let path = error.path().to_string();
-        let inner = error.into_inner();
-        match inner.classify() {
-            serde_json::error::Category::Data => {
-                let field = if path == "." { String::new() } else { path };
-                AppError::Validation(vec![FieldError::new(field, "invalid", data_error_message(&inner))])
-            }
-            _ => AppError::BadRequest(format!("The body is not valid JSON: {inner}")),
-        }
-    })?;
-    deserializer.end().map_err(|e| AppError::BadRequest(format!("The body is not valid JSON: {e}")))?;
-    Ok(value)
+        let field = if path == "." { String::new() } else { path };
+        AppError::Validation(vec![FieldError::new(field, "invalid", data_error_message(error.inner()))])
+    })
+}
+
+/// The path of the first string (or key) holding a NUL character.
+fn nul_in(value: &serde_json::Value, path: String) -> Option<String> {
+    use serde_json::Value;
+    match value {
+        Value::String(s) if s.contains('\0') => Some(path),
+        Value::Array(items) => items.iter().enumerate().find_map(|(i, v)| nul_in(v, format!("{path}[{i}]"))),
+        Value::Object(map) => map.iter().find_map(|(k, v)| {
+            let field = if path.is_empty() { k.clone() } else { format!("{path}.{k}") };
+            if k.contains('\0') { Some(field) } else { nul_in(v, field) }
+        }),
+        _ => None,
+    }
 }
 
 /// serde's message without its "at line 1 column 9" suffix, which means nothing in a field error.

@@ -14,7 +14,7 @@ use crate::error::{FieldError, Problem};
 #[openapi(
     info(
         title = "dockgate",
-        description = "Customer access for the dispatch platform: customers, their users, groups and permissions, and the JWTs the platform trusts.\n\nErrors are RFC 9457 problem details (`application/problem+json`). Access tokens are EdDSA JWTs; verify them with the keys at `/.well-known/jwks.json`.",
+        description = "Customer access for the dispatch platform: customers, their users, groups and permissions, and the JWTs the platform trusts.\n\nErrors are RFC 9457 problem details (`application/problem+json`). Text is UTF-8 without NUL characters (U+0000): a body holding one is a 422, a query parameter a 400. Access tokens are EdDSA JWTs; verify them with the keys at `/.well-known/jwks.json`.",
         license(name = "MIT")
     ),
     modifiers(&BearerScheme),

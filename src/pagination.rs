@@ -4,7 +4,6 @@
 //! rows inserted between pages neither repeat nor go missing.
 
 use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -21,7 +20,7 @@ pub struct PageParams {
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
     /// `next_cursor` of the previous page; omit for the first page.
-    #[param(min_length = 1, max_length = 64)]
+    #[param(min_length = 22, max_length = 22, pattern = "^[A-Za-z0-9_-]{22}$")]
     pub cursor: Option<String>,
 }
 
@@ -57,13 +56,23 @@ impl Page {
     }
 }
 
+/// Lenient about the unused trailing bits, so every string the documented pattern allows is a
+/// cursor (an unknown id just continues from wherever it sorts).
+const CURSOR: base64::engine::GeneralPurpose = base64::engine::GeneralPurpose::new(
+    &base64::alphabet::URL_SAFE,
+    base64::engine::GeneralPurposeConfig::new()
+        .with_encode_padding(false)
+        .with_decode_padding_mode(base64::engine::DecodePaddingMode::RequireNone)
+        .with_decode_allow_trailing_bits(true),
+);
+
 fn decode(cursor: &str) -> Option<Uuid> {
-    let bytes = URL_SAFE_NO_PAD.decode(cursor).ok()?;
+    let bytes = CURSOR.decode(cursor).ok()?;
     Uuid::from_slice(&bytes).ok()
 }
 
 fn encode(id: Uuid) -> String {
-    URL_SAFE_NO_PAD.encode(id.as_bytes())
+    CURSOR.encode(id.as_bytes())
 }
 
 /// One page of a list.

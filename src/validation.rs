@@ -64,6 +64,19 @@ pub fn validate_country(country: &str) -> Result<(), ValidationError> {
     }
 }
 
+/// The schema of a country field: the ISO 3166-1 alpha-2 codes as an enum, so clients can
+/// offer exactly the values the server accepts.
+pub fn country_schema() -> utoipa::openapi::Object {
+    let mut codes: Vec<&'static str> = isocountry::CountryCode::iter().map(|c| c.alpha2()).collect();
+    codes.sort_unstable();
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .enum_values(Some(codes))
+        .description(Some("ISO 3166-1 alpha-2 country code, upper case."))
+        .examples(["DE"])
+        .build()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

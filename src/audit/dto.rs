@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
+use validator::Validate;
 
 /// Something that happened, who did it, and from where.
 #[derive(Debug, Serialize, ToSchema)]
@@ -33,7 +34,7 @@ pub struct AuditEventView {
     pub client_addr: Option<String>,
 }
 
-#[derive(Debug, Default, Deserialize, IntoParams)]
+#[derive(Debug, Default, Deserialize, IntoParams, Validate)]
 #[into_params(parameter_in = Query)]
 pub struct AuditFilters {
     /// Only events about this customer's data.
@@ -43,7 +44,8 @@ pub struct AuditFilters {
     /// Only events about this resource.
     pub target_id: Option<Uuid>,
     /// Only this action, e.g. `customer.updated`.
-    #[param(min_length = 1, max_length = 100)]
+    #[param(max_length = 100)]
+    #[validate(length(max = 100, message = "must be at most 100 characters"))]
     pub action: Option<String>,
     /// Only events at or after this time (RFC 3339).
     pub since: Option<DateTime<Utc>>,

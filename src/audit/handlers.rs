@@ -50,6 +50,7 @@ pub async fn list_audit_events(
         (Scope::All, None) => policy::require_global(&actor, Action::ReadAudit)?,
     }
     let page = page.page()?;
+    validator::Validate::validate(&*filters)?;
     let filters = filters.into_inner();
     let rows = db::run(&state.pool, move |conn| queries::list(conn, &scope, &filters, page)).await?;
     Ok(HttpResponse::Ok().json(List::from_rows(rows, page, |row| row.id, AuditEventView::from)))

@@ -42,7 +42,7 @@ pub struct SigningKeyRow {
 
 /// A public key as published in the JWKS (RFC 8037 OKP key).
 #[derive(Debug, Clone, Serialize, ToSchema)]
-#[schema(example = json!({"kty": "OKP", "crv": "Ed25519", "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo", "kid": "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs", "use": "sig", "alg": "EdDSA"}))]
+#[schema(example = json!({"kty": "OKP", "crv": "Ed25519", "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo", "kid": "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k", "use": "sig", "alg": "EdDSA"}))]
 pub struct Jwk {
     pub kty: &'static str,
     pub crv: &'static str,
@@ -141,8 +141,11 @@ fn current(conn: &mut PgConnection) -> QueryResult<SigningKeyRow> {
 
 /// Keys whose tokens may still be alive: unretired, or retired less than a token lifetime ago.
 pub fn published(conn: &mut PgConnection, access_token_ttl: Duration) -> QueryResult<Vec<SigningKeyRow>> {
+    // An instance may sign with a retired key until its cache refreshes, and consumers allow
+    // clock skew: keep the key published for all of that.
     let horizon = Utc::now()
-        - chrono::Duration::from_std(access_token_ttl + LEEWAY).unwrap_or_else(|_| chrono::Duration::days(1));
+        - chrono::Duration::from_std(access_token_ttl + LEEWAY + SIGNING_KEY_REFRESH)
+            .unwrap_or_else(|_| chrono::Duration::days(1));
     signing_keys::table
         .filter(signing_keys::retired_at.is_null().or(signing_keys::retired_at.gt(horizon)))
         .order(signing_keys::created_at.desc())

@@ -18,10 +18,11 @@ use crate::permissions::{Kind, Permission, Role};
 /// The claims of an access token.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[schema(example = json!({
-    "iss": "dockgate", "aud": "dispatch-platform", "sub": "01936f0e-7c1a-7d2b-9a51-3f1f2b7c4d10",
+    "iss": "dockgate", "aud": "dispatch-platform", "sub": "01936f0e-7c1a-7d2b-9a51-3f1f2b7c4d50",
     "exp": 1790000900, "iat": 1790000000, "jti": "01936f0e-7c1a-7d2b-9a51-3f1f2b7c4d11",
-    "sid": "01936f0e-7c1a-7d2b-9a51-3f1f2b7c4d12", "kind": "staff", "role": "dispatcher",
-    "customer_id": null, "customer_ids": ["*"], "permissions": ["orders.view"], "groups": ["*"]
+    "sid": "01936f0e-7c1a-7d2b-9a51-3f1f2b7c4d12", "kind": "customer_user", "role": "user",
+    "customer_id": "01936f0e-7c1a-7d2b-9a51-3f1f2b7c4d30",
+    "permissions": ["orders.view", "tracking.view", "pod.download"], "groups": ["*"]
 }))]
 pub struct AccessClaims {
     pub iss: String,

@@ -76,13 +76,14 @@ pub struct PatchCostCenter {
     pub active: Option<bool>,
 }
 
-#[derive(Debug, Default, Deserialize, IntoParams)]
+#[derive(Debug, Default, Deserialize, IntoParams, Validate)]
 #[into_params(parameter_in = Query)]
 pub struct CostCenterFilters {
     /// Only active (`true`) or only inactive (`false`) cost centers; omit for both.
     #[param(example = true)]
     pub active: Option<bool>,
     /// Substring of the code or name (case-insensitive).
-    #[param(min_length = 1, max_length = 200)]
+    #[param(max_length = 200)]
+    #[validate(length(max = 200, message = "must be at most 200 characters"))]
     pub q: Option<String>,
 }

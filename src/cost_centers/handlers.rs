@@ -51,6 +51,7 @@ pub async fn list_cost_centers(
     let customer_id = customer_id.into_inner();
     policy::require(&actor, Action::ReadCustomer, customer_id)?;
     let page = page.page()?;
+    validator::Validate::validate(&*filters)?;
     let filters = filters.into_inner();
     let rows = db::run(&state.pool, move |conn| {
         queries::customer_exists(conn, customer_id)?;

@@ -118,11 +118,12 @@ impl PatchCustomer {
     }
 }
 
-#[derive(Debug, Default, Deserialize, IntoParams)]
+#[derive(Debug, Default, Deserialize, IntoParams, Validate)]
 #[into_params(parameter_in = Query)]
 pub struct CustomerFilters {
-    /// Substring of the name, code or contact e-mail (case-insensitive).
-    #[param(min_length = 1, max_length = 200)]
+    /// Substring of the name, code or contact e-mail (case-insensitive); empty: no filter.
+    #[param(max_length = 200)]
+    #[validate(length(max = 200, message = "must be at most 200 characters"))]
     pub q: Option<String>,
     pub status: Option<CustomerStatus>,
 }

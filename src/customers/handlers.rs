@@ -55,6 +55,7 @@ pub async fn list_customers(
 ) -> Result<HttpResponse, AppError> {
     let scope = policy::scope(&actor);
     let page = page.page()?;
+    validator::Validate::validate(&*filters)?;
     let filters = filters.into_inner();
     let customers = db::run(&state.pool, move |conn| queries::list(conn, &scope, &filters, page)).await?;
     Ok(HttpResponse::Ok().json(List::from_rows(customers, page, |c| c.row.id, |c| CustomerView::from(&c))))

@@ -16,7 +16,10 @@ use crate::permissions::{Kind, Permission, Role};
 #[schema(example = json!({
     "id": "01936f0e-7c1a-7d2b-9a51-3f1f2b7c4d10", "kind": "staff", "name": "Dana Dispatcher",
     "email": "dana@operator.example", "phone": "+49 30 1234567", "role": "dispatcher", "status": "active",
-    "customer_id": null, "customer_ids": ["*"], "permissions": ["orders.view", "tracking.view"],
+    "customer_id": null, "customer_ids": ["01936f0e-7c1a-7d2b-9a51-3f1f2b7c4d30"],
+    "permissions": ["orders.view", "orders.create", "tracking.view", "pod.download", "scheduling.book",
+        "reports.view", "messages.view_body", "addresses.manage", "cost_centers.manage", "users.manage",
+        "pricing.view", "payments.manage"],
     "groups": ["*"], "last_login_at": "2026-11-23T09:30:00Z",
     "created_at": "2026-11-01T08:00:00Z", "updated_at": "2026-11-23T09:30:00Z"
 }))]

@@ -126,12 +126,13 @@ pub struct PatchStaff {
     pub status: Option<StaffStatus>,
 }
 
-#[derive(Debug, Default, Deserialize, IntoParams)]
+#[derive(Debug, Default, Deserialize, IntoParams, Validate)]
 #[into_params(parameter_in = Query)]
 pub struct StaffFilters {
     pub role: Option<StaffRole>,
     pub status: Option<StaffStatus>,
-    /// Substring of the name or e-mail (case-insensitive).
-    #[param(min_length = 1, max_length = 200)]
+    /// Substring of the name or e-mail (case-insensitive); empty: no filter.
+    #[param(max_length = 200)]
+    #[validate(length(max = 200, message = "must be at most 200 characters"))]
     pub q: Option<String>,
 }

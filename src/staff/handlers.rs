@@ -64,6 +64,7 @@ pub async fn list_staff(
 ) -> Result<HttpResponse, AppError> {
     policy::require_global(&actor, Action::ManageStaff)?;
     let page = page.page()?;
+    validator::Validate::validate(&*filters)?;
     let filters = filters.into_inner();
     let rows = db::run(&state.pool, move |conn| queries::list(conn, &filters, page)).await?;
     Ok(HttpResponse::Ok().json(List::from_rows(rows, page, |row| row.id, |row| StaffView::from(&row))))

@@ -7,7 +7,7 @@ use uuid::Uuid;
 use validator::Validate;
 
 use super::models::AddressRow;
-use crate::validation::{not_blank, validate_country, validate_phone};
+use crate::validation::{country_schema, not_blank, validate_country, validate_phone};
 
 /// A warehouse address of a customer.
 #[derive(Debug, Serialize, ToSchema)]
@@ -94,7 +94,7 @@ pub struct CreateAddress {
     pub postal_code: Option<String>,
     /// ISO 3166-1 alpha-2, upper case.
     #[validate(custom(function = "validate_country"))]
-    #[schema(pattern = "^[A-Z]{2}$", example = "DE")]
+    #[schema(schema_with = country_schema)]
     pub country: String,
     #[validate(length(max = 200, message = "must be at most 200 characters"))]
     #[schema(max_length = 200)]
@@ -143,7 +143,7 @@ pub struct PatchAddress {
     #[schema(value_type = Option<String>, max_length = 20)]
     pub postal_code: Option<Option<String>>,
     #[validate(custom(function = "validate_country"))]
-    #[schema(pattern = "^[A-Z]{2}$")]
+    #[schema(schema_with = country_schema)]
     pub country: Option<String>,
     #[serde(default, deserialize_with = "crate::extract::double_option")]
     #[validate(length(max = 200, message = "must be at most 200 characters"))]
