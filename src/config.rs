@@ -40,7 +40,7 @@ pub struct Config {
     pub data_dir: PathBuf,
     pub bind_addr: String,
     pub portal_url: Url,
-    /// `None`: decided at start (a folder of `.eml` files with the embedded database, else the log).
+    /// Parsed and validated now; the mail outbox that uses it arrives with the users issue.
     pub mail: Option<MailTransport>,
     pub jwt_issuer: String,
     pub jwt_audience: String,

@@ -70,11 +70,25 @@ pub fn contains_pattern(q: &str) -> String {
     format!("%{escaped}%")
 }
 
+/// Serializes migrations between instances starting at the same time (diesel takes no lock).
+const MIGRATION_LOCK: i64 = 0x646f_636b_6d69_6772; // "dockmigr"
+
 /// Applies every pending migration; returns the versions applied.
 pub fn migrate(conn: &mut PgConnection) -> Result<Vec<String>, String> {
-    conn.run_pending_migrations(MIGRATIONS)
+    use diesel::RunQueryDsl;
+    let lock = |sql: &str, conn: &mut PgConnection| {
+        diesel::sql_query(sql)
+            .bind::<diesel::sql_types::BigInt, _>(MIGRATION_LOCK)
+            .execute(conn)
+            .map_err(|e| format!("cannot lock the migrations: {e}"))
+    };
+    lock("SELECT pg_advisory_lock($1)", conn)?;
+    let applied = conn
+        .run_pending_migrations(MIGRATIONS)
         .map(|versions| versions.iter().map(ToString::to_string).collect())
-        .map_err(|e| format!("migrations failed: {e}"))
+        .map_err(|e| format!("migrations failed: {e}"));
+    lock("SELECT pg_advisory_unlock($1)", conn)?;
+    applied
 }
 
 /// True when the database has every migration this build knows.
