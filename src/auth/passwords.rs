@@ -96,6 +96,21 @@ mod tests {
         assert!(COMMON.len() >= 10_000);
     }
 
+    /// Unknown accounts are verified against the dummy hash: same algorithm and parameters as a
+    /// real hash, so the same work (timing belongs in benchmarks, not in tests).
+    #[test]
+    fn the_dummy_hash_costs_what_a_real_one_does() {
+        let real = hash("correct horse battery staple").unwrap_or_else(|e| panic!("{e}"));
+        let dummy = DUMMY_HASH.as_deref().unwrap_or_else(|| panic!("no dummy hash"));
+        let (real, dummy) = (
+            PasswordHash::new(&real).unwrap_or_else(|e| panic!("{e}")),
+            PasswordHash::new(dummy).unwrap_or_else(|e| panic!("{e}")),
+        );
+        assert_eq!(real.algorithm, dummy.algorithm);
+        assert_eq!(real.version, dummy.version);
+        assert_eq!(real.params, dummy.params);
+    }
+
     #[test]
     fn hashes_verify_and_the_dummy_never_matches() {
         let stored = hash("correct horse battery staple").unwrap_or_else(|e| panic!("{e}"));

@@ -1,7 +1,5 @@
 //! Signing in, refreshing, signing out, and the limits on failed attempts.
 
-use std::time::Duration;
-
 use diesel::prelude::*;
 use dockgate::accounts::AccountStatus;
 use dockgate::db::schema::users;
@@ -69,33 +67,6 @@ async fn unknown_email_wrong_password_and_deactivated_user_get_the_same_401() {
     }
     assert_eq!(bodies[0], bodies[1]);
     assert_eq!(bodies[1], bodies[2]);
-}
-
-#[tokio::test]
-async fn failed_sign_ins_cost_the_same_time_whether_or_not_the_account_exists() {
-    let app = TestApp::spawn().await;
-    app.insert_staff(Role::Dispatcher, "timed@operator.example", PASSWORD, &[]);
-    // Warm up connections and the dummy hash.
-    app.login("warm@operator.example", "x").await;
-
-    let median = |samples: &mut Vec<Duration>| {
-        samples.sort();
-        samples[samples.len() / 2]
-    };
-    let (mut unknown, mut wrong) = (Vec::new(), Vec::new());
-    for round in 0..5 {
-        let started = std::time::Instant::now();
-        app.login(&format!("nobody{round}@operator.example"), "wrong horse battery staple").await;
-        unknown.push(started.elapsed());
-        let started = std::time::Instant::now();
-        app.login("timed@operator.example", "wrong horse battery staple").await;
-        wrong.push(started.elapsed());
-    }
-    let (unknown, wrong) = (median(&mut unknown), median(&mut wrong));
-    // Both run one Argon2 verification; without the dummy hash an unknown account would answer
-    // in a fraction of the time.
-    let ratio = unknown.as_secs_f64() / wrong.as_secs_f64();
-    assert!((0.33..3.0).contains(&ratio), "unknown {unknown:?} vs wrong password {wrong:?}");
 }
 
 #[tokio::test]
