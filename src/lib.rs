@@ -15,6 +15,7 @@ pub mod error;
 pub mod etag;
 pub mod extract;
 pub mod health;
+pub mod mail;
 pub mod me;
 pub mod openapi;
 pub mod pagination;

@@ -53,6 +53,34 @@ diesel::table! {
 }
 
 diesel::table! {
+    mail_outbox (id) {
+        id -> Uuid,
+        customer_id -> Nullable<Uuid>,
+        template -> Text,
+        recipient -> Text,
+        payload -> Jsonb,
+        status -> Text,
+        attempts -> Int4,
+        next_attempt_at -> Timestamptz,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamptz,
+        sent_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    password_tokens (id) {
+        id -> Uuid,
+        user_id -> Uuid,
+        purpose -> Text,
+        token_hash -> Bytea,
+        created_at -> Timestamptz,
+        expires_at -> Timestamptz,
+        used_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
     refresh_tokens (id) {
         id -> Uuid,
         session_id -> Uuid,
@@ -103,6 +131,9 @@ diesel::table! {
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
         permissions -> Array<Nullable<Text>>,
+        warehouse_address_id -> Nullable<Uuid>,
+        cost_center_id -> Nullable<Uuid>,
+        external_id -> Nullable<Text>,
     }
 }
 
@@ -127,6 +158,7 @@ diesel::table! {
 }
 
 diesel::joinable!(cost_centers -> customers (customer_id));
+diesel::joinable!(password_tokens -> users (user_id));
 diesel::joinable!(refresh_tokens -> sessions (session_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(users -> customers (customer_id));
@@ -137,6 +169,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     cost_centers,
     customers,
     login_failures,
+    mail_outbox,
+    password_tokens,
     refresh_tokens,
     sessions,
     signing_keys,

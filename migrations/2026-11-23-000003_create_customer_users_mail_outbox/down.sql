@@ -1,0 +1,14 @@
+DROP TABLE mail_outbox;
+DROP TABLE password_tokens;
+DROP INDEX users_search;
+DROP INDEX users_cost_center;
+DROP INDEX users_warehouse_address;
+DROP INDEX users_customer_status;
+DROP INDEX users_one_owner;
+ALTER TABLE users
+    DROP CONSTRAINT users_external_id_key,
+    DROP CONSTRAINT users_cost_center_fkey,
+    DROP CONSTRAINT users_warehouse_address_fkey,
+    DROP COLUMN external_id,
+    DROP COLUMN cost_center_id,
+    DROP COLUMN warehouse_address_id;

@@ -1,0 +1,92 @@
+//! Outgoing e-mail through an outbox (contract section 8): [`enqueue`] writes a row in the
+//! caller's transaction, so a mail exists exactly when the change that causes it commits; the
+//! worker in every instance delivers due rows, retrying while the mail server is away.
+//!
+//! A mail is stored as its template data ([`Mail`]), rendered at delivery.
+
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use url::Url;
+use uuid::Uuid;
+
+use crate::db::schema::mail_outbox;
+use crate::db::types::Email;
+
+/// Every mail dockgate sends, with the data its templates need. Links carry single-use tokens;
+/// the row's payload is emptied once the mail is delivered or given up.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "template", rename_all = "snake_case")]
+pub enum Mail {
+    /// "You have a login": names the login and the portal; `set_password_link` when the person
+    /// has no password yet. Never a password.
+    Welcome {
+        name: String,
+        login: String,
+        portal_url: String,
+        /// The customer the person works for; `None` for staff.
+        customer_name: Option<String>,
+        set_password_link: Option<String>,
+        /// How long the link works, for the text ("valid for 7 days").
+        link_valid_for: Option<String>,
+    },
+    /// A link to choose a new password.
+    PasswordReset { name: String, link: String, link_valid_for: String },
+}
+
+impl Mail {
+    /// The template name stored in the outbox row.
+    pub fn template(&self) -> &'static str {
+        match self {
+            Mail::Welcome { .. } => "welcome",
+            Mail::PasswordReset { .. } => "password_reset",
+        }
+    }
+}
+
+/// `{PORTAL_URL}/<path>?token=<token>` (contract section 8), keeping any path prefix of the
+/// portal address.
+pub fn link(portal_url: &Url, path: &str, token: &str) -> String {
+    let mut url = portal_url.clone();
+    let base = url.path().trim_end_matches('/').to_owned();
+    url.set_path(&format!("{base}/{}", path.trim_start_matches('/')));
+    url.query_pairs_mut().clear().append_pair("token", token);
+    url.to_string()
+}
+
+/// Queues `mail` for `recipient`; call inside the transaction of the change that causes it.
+pub fn enqueue(
+    conn: &mut PgConnection,
+    customer_id: Option<Uuid>,
+    recipient: &Email,
+    mail: &Mail,
+) -> QueryResult<Uuid> {
+    let id = Uuid::now_v7();
+    let payload = serde_json::to_value(mail)
+        .map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?;
+    diesel::insert_into(mail_outbox::table)
+        .values((
+            mail_outbox::id.eq(id),
+            mail_outbox::customer_id.eq(customer_id),
+            mail_outbox::template.eq(mail.template()),
+            mail_outbox::recipient.eq(recipient.as_str()),
+            mail_outbox::payload.eq(payload),
+        ))
+        .execute(conn)?;
+    Ok(id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn links_keep_the_portal_path_and_encode_the_token() {
+        let portal = Url::parse("https://portal.example/app/").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            link(&portal, "password-reset", "dgp_a+b"),
+            "https://portal.example/app/password-reset?token=dgp_a%2Bb"
+        );
+        let bare = Url::parse("http://localhost:3000").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(link(&bare, "/invitations/accept", "t"), "http://localhost:3000/invitations/accept?token=t");
+    }
+}
