@@ -52,6 +52,10 @@ pub struct Config {
     pub log_format: LogFormat,
     pub metrics_token: Option<SecretString>,
     pub login_limits: LoginLimits,
+    /// How long a password-reset link works (contract: 1 hour).
+    pub password_reset_ttl: Duration,
+    /// How long the set-password link of a welcome mail works (contract: 7 days).
+    pub set_password_link_ttl: Duration,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -131,6 +135,8 @@ impl Config {
                 per_account: number(&get, "LOGIN_MAX_FAILURES_PER_ACCOUNT", 50, 1, 1_000_000)?,
                 per_client: number(&get, "LOGIN_MAX_FAILURES_PER_CLIENT", 100, 1, 1_000_000)?,
             },
+            password_reset_ttl: duration(&get, "PASSWORD_RESET_TTL", Duration::from_secs(3600))?,
+            set_password_link_ttl: duration(&get, "SET_PASSWORD_LINK_TTL", Duration::from_secs(7 * 24 * 3600))?,
         })
     }
 }

@@ -223,6 +223,15 @@ impl From<DieselError> for AppError {
                     Some("users_customer_id_fkey") if info.message().contains("update or delete") => {
                         Self::Conflict("The customer still has users; delete them first.".into())
                     }
+                    // The address or cost center went away between our check and the write.
+                    Some("users_warehouse_address_fkey") => Self::field(
+                        "warehouse_address_id",
+                        "unknown",
+                        "names no warehouse address of this customer",
+                    ),
+                    Some("users_cost_center_fkey") => {
+                        Self::field("cost_center_id", "unknown", "names no cost center of this customer")
+                    }
                     _ => Self::Internal(format!("database error: {}", info.message())),
                 },
                 DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::ReadOnlyTransaction => {
@@ -249,6 +258,11 @@ fn conflict_detail(constraint: Option<&str>) -> String {
         Some("users_email_key") => "A user with this e-mail address already exists.".into(),
         Some("customers_code_key") => "A customer with this code already exists.".into(),
         Some("cost_centers_code_key") => "This customer already has a cost center with this code.".into(),
+        Some("users_external_id_key") => "This customer already has a user with this external id.".into(),
+        Some("users_one_owner") => {
+            "The customer already has an owner; transfer ownership with POST /v1/customers/{customer_id}/owner."
+                .into()
+        }
         _ => "The resource conflicts with an existing one.".into(),
     }
 }

@@ -24,6 +24,7 @@ pub mod policy;
 pub mod staff;
 pub mod startup;
 pub mod telemetry;
+pub mod users;
 pub mod validation;
 pub mod warehouse_addresses;
 

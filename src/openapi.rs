@@ -23,11 +23,13 @@ use crate::error::{FieldError, Problem};
         PayloadTooLarge, UnsupportedMediaType, ValidationFailed, TooManyRequests, Unavailable
     )),
     tags(
-        (name = "auth", description = "Signing in, refreshing and signing out; the public keys tokens are verified with."),
+        (name = "auth", description = "Signing in, refreshing and signing out, password recovery; the public keys tokens are verified with."),
         (name = "me", description = "The signed-in person."),
         (name = "customers", description = "The operator's customer accounts."),
         (name = "warehouse-addresses", description = "A customer's warehouse addresses; exactly one is the default once there are any."),
         (name = "cost-centers", description = "A customer's cost centers."),
+        (name = "users", description = "The people who work for a customer, with or without a portal login: roles, permissions, passwords, ownership."),
+        (name = "permissions", description = "The permission catalog and the roles."),
         (name = "staff", description = "The operator's staff (platform admins only)."),
         (name = "audit", description = "Who did what to what, when and from where."),
         (name = "operations", description = "Health and metrics for operators.")

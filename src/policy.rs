@@ -27,6 +27,14 @@ pub enum Action {
     ManageCostCenters,
     /// Reading the audit log of a customer: staff, and customer users with `users.manage`.
     ReadAudit,
+    /// Listing, reading and managing a customer's users: staff, and customer users with
+    /// `users.manage` (owners and admins).
+    ManageUsers,
+    /// Acting on the owner, or making someone owner (creating one, transferring ownership):
+    /// staff and the current owner; never an admin.
+    ManageOwner,
+    /// Finding users across customers (`GET /v1/users`): staff, within their scope.
+    FindUsers,
 }
 
 /// Which customers a caller sees.
@@ -74,15 +82,24 @@ pub fn allows(actor: &Actor, action: Action) -> bool {
         Kind::Staff => match action {
             Action::ManageStaff => account.role == Role::PlatformAdmin,
             Action::CreateCustomer => scope(actor) == Scope::All,
-            _ => true,
+            Action::ManageCustomer
+            | Action::UpdateCustomerProfile
+            | Action::ReadCustomer
+            | Action::ManageAddresses
+            | Action::ManageCostCenters
+            | Action::ReadAudit
+            | Action::ManageUsers
+            | Action::ManageOwner
+            | Action::FindUsers => true,
         },
         Kind::CustomerUser => match action {
             Action::ReadCustomer => true,
             Action::UpdateCustomerProfile => matches!(account.role, Role::Owner | Role::Admin),
             Action::ManageAddresses => has(actor, Permission::AddressesManage),
             Action::ManageCostCenters => has(actor, Permission::CostCentersManage),
-            Action::ReadAudit => has(actor, Permission::UsersManage),
-            Action::ManageStaff | Action::CreateCustomer | Action::ManageCustomer => false,
+            Action::ReadAudit | Action::ManageUsers => has(actor, Permission::UsersManage),
+            Action::ManageOwner => account.role == Role::Owner,
+            Action::ManageStaff | Action::CreateCustomer | Action::ManageCustomer | Action::FindUsers => false,
         },
     }
 }
@@ -116,5 +133,10 @@ fn forbidden_detail(action: Action) -> &'static str {
         Action::ManageAddresses => "Managing warehouse addresses needs the addresses.manage permission.",
         Action::ManageCostCenters => "Managing cost centers needs the cost_centers.manage permission.",
         Action::ReadAudit => "Reading the audit log needs the users.manage permission.",
+        Action::ManageUsers => "Managing users needs the users.manage permission.",
+        Action::ManageOwner => {
+            "Only staff and the customer's owner may change the owner or make someone owner."
+        }
+        Action::FindUsers => "Only staff may search users across customers.",
     }
 }

@@ -40,6 +40,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
     crate::warehouse_addresses::routes(cfg);
     crate::cost_centers::routes(cfg);
     crate::staff::routes(cfg);
+    crate::users::routes(cfg);
+    crate::permissions::routes(cfg);
     crate::audit::routes(cfg);
 }
 

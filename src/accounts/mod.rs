@@ -2,6 +2,7 @@
 //! unique across both kinds and sessions, rate limits and tokens have one kind of subject. The
 //! resources that manage them (`staff`, customer `users`) build on these rows and queries.
 
+pub mod mails;
 pub mod models;
 pub mod queries;
 

@@ -36,6 +36,9 @@ pub struct UserRow {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub permissions: Vec<Option<Permission>>,
+    pub warehouse_address_id: Option<Uuid>,
+    pub cost_center_id: Option<Uuid>,
+    pub external_id: Option<String>,
 }
 
 impl UserRow {

@@ -37,3 +37,28 @@ pub fn set_password_hash(conn: &mut PgConnection, id: Uuid, hash: &str) -> Query
 pub fn record_sign_in(conn: &mut PgConnection, id: Uuid) -> QueryResult<()> {
     diesel::update(users::table.find(id)).set(users::last_login_at.eq(Utc::now())).execute(conn).map(drop)
 }
+
+/// Whether `account` may sign in now: its own state (see [`UserRow::may_sign_in`]) and, for a
+/// customer user, its customer's — a suspended customer or one whose portal is switched off has
+/// no working logins (contract section 2). Login, refresh and every authenticated request ask.
+pub fn may_sign_in(conn: &mut PgConnection, account: &UserRow) -> QueryResult<bool> {
+    if !account.may_sign_in() {
+        return Ok(false);
+    }
+    match account.customer_id {
+        None => Ok(true),
+        Some(customer_id) => customer_allows_logins(conn, customer_id),
+    }
+}
+
+/// Whether a customer's users can have working logins: active and with the portal enabled.
+pub fn customer_allows_logins(conn: &mut PgConnection, customer_id: Uuid) -> QueryResult<bool> {
+    use crate::customers::models::CustomerStatus;
+    use crate::db::schema::customers;
+    let found = customers::table
+        .find(customer_id)
+        .select((customers::status, customers::portal_enabled))
+        .first::<(CustomerStatus, bool)>(conn)
+        .optional()?;
+    Ok(matches!(found, Some((CustomerStatus::Active, true))))
+}

@@ -38,6 +38,28 @@ impl From<&Actor> for Author {
     }
 }
 
+impl Author {
+    /// Someone who has not signed in (asking for a password-reset link, for example).
+    pub fn anonymous(req: &actix_web::HttpRequest) -> Self {
+        Self::from_request(req, None, "anonymous")
+    }
+
+    /// A person proven by something other than a session (a password-reset link).
+    pub fn person(req: &actix_web::HttpRequest, account: &crate::accounts::UserRow) -> Self {
+        Self::from_request(req, Some(account.id), account.kind.as_str())
+    }
+
+    fn from_request(req: &actix_web::HttpRequest, actor_id: Option<Uuid>, kind: &str) -> Self {
+        use actix_web::HttpMessage;
+        Self {
+            actor_id,
+            actor_kind: Some(kind.to_owned()),
+            request_id: req.extensions().get::<crate::telemetry::RequestId>().map(|id| id.0.clone()),
+            client_addr: Some(crate::auth::client_addr(req)),
+        }
+    }
+}
+
 /// One thing that happened.
 pub struct Event {
     /// `<resource>.<verb>`, e.g. `customer.created`, `address.updated`.

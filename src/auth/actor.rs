@@ -68,7 +68,6 @@ impl FromRequest for Actor {
             let (session_id, user_id) = (claims.sid, claims.sub);
             let account = db::run(&state.pool, move |conn| sessions::live_account(conn, session_id, user_id))
                 .await?
-                .filter(UserRow::may_sign_in)
                 .ok_or(INVALID)?;
             Ok(Actor { session_id, account, request_id, client_addr })
         })

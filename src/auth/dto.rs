@@ -41,3 +41,25 @@ pub struct TokenResponse {
     /// Single use: exchange it at `/v1/auth/refresh` for a new pair.
     pub refresh_token: String,
 }
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[schema(example = json!({"email": "jana.berg@acme.example"}))]
+pub struct ForgotPassword {
+    /// The login's e-mail address. Any value gets the same 202.
+    #[validate(length(min = 1, max = 320, message = "must be 1 to 320 characters"))]
+    #[schema(min_length = 1, max_length = 320)]
+    pub email: String,
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[schema(example = json!({"token": "dgp_3J0x8K2mVnq4T1pW9bC6eYr5uZa7sLd0fGh2jKl4mNo", "password": "a brand new passphrase"}))]
+pub struct ResetPassword {
+    /// The `token` of the e-mailed link (`{PORTAL_URL}/password-reset?token=...`).
+    #[validate(length(min = 1, max = 512, message = "must be 1 to 512 characters"))]
+    #[schema(min_length = 1, max_length = 512)]
+    pub token: String,
+    /// 12 to 128 characters, not the e-mail address, not a common password.
+    #[validate(length(min = 12, max = 128, message = "must be 12 to 128 characters"))]
+    #[schema(min_length = 12, max_length = 128)]
+    pub password: String,
+}

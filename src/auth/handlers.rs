@@ -83,7 +83,13 @@ pub async fn login(
         let blocked = rate_limit::blocked_for(conn, &limits, &lookup_email, &lookup_client)?;
         let account = match blocked {
             Some(_) => None,
-            None => accounts::find_by_email(conn, &lookup_email)?,
+            None => match accounts::find_by_email(conn, &lookup_email)? {
+                Some(account) => {
+                    let may_sign_in = accounts::may_sign_in(conn, &account)?;
+                    Some((account, may_sign_in))
+                }
+                None => None,
+            },
         };
         Ok::<_, diesel::result::Error>((blocked, account))
     })
@@ -94,12 +100,12 @@ pub async fn login(
 
     // Verify even when there is no account or it may not sign in, so every failure costs the
     // same Argon2 time.
-    let stored = account.as_ref().and_then(|a| a.password_hash.clone());
+    let stored = account.as_ref().and_then(|(a, _)| a.password_hash.clone());
     let password = body.password;
     let matches = db::blocking(move || Ok(passwords::verify(stored.as_deref(), &password))).await?;
 
     match account {
-        Some(account) if matches && account.may_sign_in() => {
+        Some((account, may_sign_in)) if matches && may_sign_in => {
             let ttl = state.config.refresh_token_ttl;
             let user_id = account.id;
             let issued = db::run(&state.pool, move |conn| {
@@ -146,7 +152,7 @@ pub async fn refresh(
 ) -> Result<HttpResponse, AppError> {
     let ttl = state.config.refresh_token_ttl;
     let rotation = db::run(&state.pool, move |conn| {
-        sessions::rotate(conn, &body.refresh_token, ttl, UserRow::may_sign_in)
+        sessions::rotate(conn, &body.refresh_token, ttl, accounts::may_sign_in)
     })
     .await?;
     match rotation {

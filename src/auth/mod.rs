@@ -5,8 +5,10 @@ pub mod actor;
 pub mod dto;
 pub mod handlers;
 pub mod keys;
+pub mod password_tokens;
 pub mod passwords;
 pub mod rate_limit;
+pub mod recovery;
 pub mod sessions;
 pub mod tokens;
 
@@ -16,7 +18,12 @@ use actix_web::HttpRequest;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 pub fn routes(cfg: &mut ServiceConfig) {
-    cfg.service(handlers::login).service(handlers::refresh).service(handlers::logout).service(handlers::jwks);
+    cfg.service(handlers::login)
+        .service(handlers::refresh)
+        .service(handlers::logout)
+        .service(recovery::forgot_password)
+        .service(recovery::reset_password)
+        .service(handlers::jwks);
 }
 
 /// The client address rate limits are counted by: the TCP peer. A proxy in front of dockgate

@@ -26,6 +26,8 @@ pub mod reason {
     pub const PASSWORD_CHANGED: &str = "password_changed";
     pub const ACCOUNT_UNAVAILABLE: &str = "account_unavailable";
     pub const ACCESS_CHANGED: &str = "access_changed";
+    pub const CUSTOMER_CLOSED: &str = "customer_suspended_or_portal_disabled";
+    pub const USER_REMOVED: &str = "user_removed";
 }
 
 /// A random token and the hash stored for it.
@@ -103,7 +105,7 @@ pub fn rotate(
     conn: &mut PgConnection,
     presented: &str,
     ttl: Duration,
-    may_continue: impl Fn(&UserRow) -> bool,
+    may_continue: impl Fn(&mut PgConnection, &UserRow) -> QueryResult<bool>,
 ) -> QueryResult<Rotation> {
     let hash = hash_secret(presented);
     conn.transaction(|conn| {
@@ -142,7 +144,7 @@ pub fn rotate(
             return Ok(Rotation::Invalid);
         }
         let account = users::table.find(user_id).select(UserRow::as_select()).first(conn)?;
-        if !may_continue(&account) {
+        if !may_continue(conn, &account)? {
             revoke(conn, session_id, reason::ACCOUNT_UNAVAILABLE)?;
             return Ok(Rotation::Invalid);
         }
@@ -183,18 +185,33 @@ pub fn end_all_for_user(conn: &mut PgConnection, user_id: Uuid, why: &str) -> Qu
     .execute(conn)
 }
 
-/// The person behind a live session, if the session is live and the person active.
+/// Ends every live session of a customer's users (the customer was suspended or its portal
+/// switched off), so switching it back on does not revive old sign-ins.
+pub fn end_all_for_customer(conn: &mut PgConnection, customer_id: Uuid, why: &str) -> QueryResult<usize> {
+    let people = users::table.filter(users::customer_id.eq(customer_id)).select(users::id);
+    diesel::update(
+        sessions::table.filter(sessions::user_id.eq_any(people)).filter(sessions::revoked_at.is_null()),
+    )
+    .set((sessions::revoked_at.eq(Utc::now()), sessions::revoked_reason.eq(why)))
+    .execute(conn)
+}
+
+/// The person behind a live session, if the session is live and the person may still sign in.
 pub fn live_account(
     conn: &mut PgConnection,
     session_id: Uuid,
     user_id: Uuid,
 ) -> QueryResult<Option<UserRow>> {
-    sessions::table
+    let account = sessions::table
         .inner_join(users::table)
         .filter(sessions::id.eq(session_id))
         .filter(sessions::user_id.eq(user_id))
         .filter(sessions::revoked_at.is_null())
         .select(UserRow::as_select())
         .first(conn)
-        .optional()
+        .optional()?;
+    match account {
+        Some(account) if crate::accounts::queries::may_sign_in(conn, &account)? => Ok(Some(account)),
+        _ => Ok(None),
+    }
 }

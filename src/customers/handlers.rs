@@ -9,7 +9,7 @@ use super::dto::{CreateCustomer, CustomerFilters, CustomerView, PatchCustomer};
 use super::models::{Customer, CustomerChanges, CustomerStatus, NewCustomer};
 use super::queries;
 use crate::audit::{self, Author, Event};
-use crate::auth::Actor;
+use crate::auth::{Actor, sessions};
 use crate::db::{self, types::Email};
 use crate::error::AppError;
 use crate::etag::{self, IfMatch};
@@ -202,6 +202,11 @@ pub async fn patch_customer(
             let before = queries::lock(conn, customer_id)?;
             if_match.check(&etag::of(before.row.updated_at))?;
             let after = queries::update(conn, customer_id, &changes)?;
+            let was_open = before.row.status == CustomerStatus::Active && before.row.portal_enabled;
+            let is_open = after.row.status == CustomerStatus::Active && after.row.portal_enabled;
+            if was_open && !is_open {
+                sessions::end_all_for_customer(conn, customer_id, sessions::reason::CUSTOMER_CLOSED)?;
+            }
             audit::record(
                 conn,
                 &author,

@@ -16,7 +16,7 @@ use crate::permissions::{Kind, Permission, Role};
 #[schema(example = json!({
     "id": "01936f0e-7c1a-7d2b-9a51-3f1f2b7c4d10", "kind": "staff", "name": "Dana Dispatcher",
     "email": "dana@operator.example", "phone": "+49 30 1234567", "role": "dispatcher", "status": "active",
-    "customer_id": null, "customer_ids": ["01936f0e-7c1a-7d2b-9a51-3f1f2b7c4d30"],
+    "customer_id": null, "customer": null, "customer_ids": ["01936f0e-7c1a-7d2b-9a51-3f1f2b7c4d30"],
     "permissions": ["orders.view", "orders.create", "tracking.view", "pod.download", "scheduling.book",
         "reports.view", "messages.view_body", "addresses.manage", "cost_centers.manage", "users.manage",
         "pricing.view", "payments.manage"],
@@ -33,6 +33,8 @@ pub struct MeView {
     pub status: AccountStatus,
     /// The customer of a customer user; null for staff.
     pub customer_id: Option<Uuid>,
+    /// The customer's name and code, for the portal's header; null for staff.
+    pub customer: Option<MeCustomer>,
     /// Staff only: the customers this person may act on, or `["*"]` for all.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub customer_ids: Option<Vec<String>>,
@@ -56,6 +58,7 @@ impl From<&UserRow> for MeView {
             role: row.role,
             status: row.status,
             customer_id: row.customer_id,
+            customer: None,
             customer_ids: row.customer_ids_claim(),
             permissions: row.effective_permissions(),
             groups: row.groups_claim(),
@@ -64,6 +67,14 @@ impl From<&UserRow> for MeView {
             updated_at: row.updated_at,
         }
     }
+}
+
+/// The customer a customer user works for.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct MeCustomer {
+    pub id: Uuid,
+    pub name: String,
+    pub code: String,
 }
 
 /// A JSON merge-patch of the caller's own profile: absent fields stay, `phone: null` clears it.

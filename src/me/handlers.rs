@@ -4,7 +4,7 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 use diesel::prelude::*;
 
-use super::dto::{ChangePassword, MePatch, MeView};
+use super::dto::{ChangePassword, MeCustomer, MePatch, MeView};
 use crate::accounts::{UserRow, models::ProfileChanges, queries as accounts};
 use crate::audit::{self, Author, Event};
 use crate::auth::{Actor, client_addr, passwords, rate_limit, sessions};
@@ -14,8 +14,18 @@ use crate::etag::{self, IfMatch};
 use crate::extract::Json;
 use crate::startup::AppState;
 
-fn me_response(mut response: actix_web::HttpResponseBuilder, row: &UserRow) -> HttpResponse {
-    response.insert_header((header::ETAG, etag::of(row.updated_at))).json(MeView::from(row))
+async fn me_response(
+    state: &AppState,
+    mut response: actix_web::HttpResponseBuilder,
+    row: &UserRow,
+) -> Result<HttpResponse, AppError> {
+    let mut view = MeView::from(row);
+    if let Some(customer_id) = row.customer_id {
+        let customer = db::run(&state.pool, move |conn| crate::customers::queries::find(conn, customer_id)).await?;
+        view.customer =
+            Some(MeCustomer { id: customer.row.id, name: customer.row.name, code: customer.row.code.to_string() });
+    }
+    Ok(response.insert_header((header::ETAG, etag::of(row.updated_at))).json(view))
 }
 
 /// Who am I
@@ -34,8 +44,8 @@ fn me_response(mut response: actix_web::HttpResponseBuilder, row: &UserRow) -> H
     )
 )]
 #[get("/v1/me")]
-pub async fn get_me(actor: Actor) -> HttpResponse {
-    me_response(HttpResponse::Ok(), &actor.account)
+pub async fn get_me(state: web::Data<AppState>, actor: Actor) -> Result<HttpResponse, AppError> {
+    me_response(&state, HttpResponse::Ok(), &actor.account).await
 }
 
 /// Update my profile
@@ -90,7 +100,7 @@ pub async fn patch_me(
         })
     })
     .await?;
-    Ok(me_response(HttpResponse::Ok(), &row))
+    me_response(&state, HttpResponse::Ok(), &row).await
 }
 
 /// Change my password

@@ -98,11 +98,14 @@ pub struct CreateStaff {
     #[validate(length(max = 1000, message = "at most 1000 customers"))]
     #[schema(max_items = 1000)]
     pub customer_ids: Option<Vec<Uuid>>,
-    /// 12 to 128 characters, not the e-mail address, not a common password. (A set-password
-    /// link by e-mail instead arrives with the mail outbox.)
+    /// 12 to 128 characters, not the e-mail address, not a common password. Either this or
+    /// `send_mail: true`.
     #[validate(length(min = 12, max = 128, message = "must be 12 to 128 characters"))]
     #[schema(min_length = 12, max_length = 128)]
-    pub password: String,
+    pub password: Option<String>,
+    /// E-mail a welcome naming the login and the admin portal, with a link (valid 7 days) to
+    /// choose a password when none was given. A password is never e-mailed.
+    pub send_mail: Option<bool>,
 }
 
 /// A JSON merge-patch. Deactivating, changing the role or the customer scope ends the

@@ -72,8 +72,9 @@ pub async fn list_staff(
 
 /// Add a staff member
 ///
-/// With a password (policy: 12 to 128 characters, not the e-mail, not a common password). The
-/// e-mail must not be taken by anyone, staff or customer user (409).
+/// With a password (policy: 12 to 128 characters, not the e-mail, not a common password), or
+/// `send_mail: true` to e-mail a welcome with a 7-day link to choose one. The e-mail must not
+/// be taken by anyone, staff or customer user (409).
 #[utoipa::path(
     tag = "staff",
     operation_id = "createStaff",
@@ -100,13 +101,20 @@ pub async fn create_staff(
     policy::require_global(&actor, Action::ManageStaff)?;
     let email = Email::parse(&body.email)
         .ok_or_else(|| AppError::field("email", "email", "must be an e-mail address"))?;
-    passwords::check_policy(&body.password, Some(email.as_str()), "password")
-        .map_err(|e| AppError::Validation(vec![e]))?;
-    let password = body.password;
-    let hash = db::blocking(move || passwords::hash(&password).map_err(AppError::internal)).await?;
+    let send_mail = body.send_mail.unwrap_or(false);
+    crate::users::rules::check_login(true, true, body.password.is_some(), send_mail)?;
+    let password_hash = match body.password {
+        Some(password) => {
+            passwords::check_policy(&password, Some(email.as_str()), "password")
+                .map_err(|e| AppError::Validation(vec![e]))?;
+            Some(db::blocking(move || passwords::hash(&password).map_err(AppError::internal)).await?)
+        }
+        None => None,
+    };
     let author = Author::from(&actor);
     let role = Role::from(body.role);
     let customer_ids = body.customer_ids.unwrap_or_default();
+    let config = state.config.clone();
     let account = NewAccount {
         id: Uuid::now_v7(),
         kind: Kind::Staff,
@@ -114,7 +122,7 @@ pub async fn create_staff(
         email: Some(email),
         name: body.name.trim().to_owned(),
         phone: None,
-        password_hash: Some(hash),
+        password_hash,
         role,
         status: AccountStatus::Active,
         login_enabled: true,
@@ -125,6 +133,9 @@ pub async fn create_staff(
         conn.transaction(|conn| {
             check_scope(role, &customer_ids, conn)?;
             let row = accounts::insert(conn, &account)?;
+            if send_mail {
+                crate::accounts::mails::send_welcome(conn, &config, &row, None)?;
+            }
             audit::record(
                 conn,
                 &author,

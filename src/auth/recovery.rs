@@ -1,0 +1,167 @@
+//! Password recovery (contract section 8): "forgot password" mails a single-use link, and the
+//! link's token sets a new password and ends every session.
+
+use std::time::Duration;
+
+use actix_web::{HttpRequest, HttpResponse, post, web};
+use chrono::Utc;
+use diesel::prelude::*;
+
+use super::dto::{ForgotPassword, ResetPassword};
+use super::{password_tokens, passwords, sessions};
+use crate::accounts::{AccountStatus, UserRow, mails, queries as accounts};
+use crate::audit::{self, Author, Event};
+use crate::config::Config;
+use crate::db::{self, DbPool, types::Email};
+use crate::error::AppError;
+use crate::extract::Json;
+use crate::startup::AppState;
+
+/// At most one link per person this often, so the endpoint cannot flood a mailbox.
+const RESEND_AFTER: Duration = Duration::from_secs(60);
+
+const INVALID_LINK: &str = "the link is invalid, expired or already used; ask for a new one";
+
+/// Whether a reset link may be mailed: an active person with login whose customer (if any)
+/// lets its users sign in. A missing password does not matter (a lost welcome link).
+fn may_recover(conn: &mut PgConnection, account: &UserRow) -> QueryResult<bool> {
+    if account.status != AccountStatus::Active || !account.login_enabled || account.email.is_none() {
+        return Ok(false);
+    }
+    match account.customer_id {
+        Some(customer_id) => accounts::customer_allows_logins(conn, customer_id),
+        None => Ok(true),
+    }
+}
+
+/// Looks the address up and queues a link when it belongs to someone who may recover.
+fn request_link(conn: &mut PgConnection, config: &Config, email: &Email, author: &Author) -> Result<(), AppError> {
+    let Some(account) = accounts::find_by_email(conn, email)? else { return Ok(()) };
+    if !may_recover(conn, &account)? {
+        return Ok(());
+    }
+    let recent = password_tokens::last_issued_at(conn, account.id)?
+        .is_some_and(|at| Utc::now() - at < chrono::Duration::from_std(RESEND_AFTER).unwrap_or_default());
+    if recent {
+        return Ok(());
+    }
+    conn.transaction(|conn| {
+        mails::send_password_reset(conn, config, &account)?;
+        audit::record(
+            conn,
+            author,
+            Event {
+                action: "user.password_reset_requested",
+                target_type: if account.customer_id.is_some() { "user" } else { "staff" },
+                target_id: account.id,
+                customer_id: account.customer_id,
+                changes: serde_json::json!({}),
+            },
+        )?;
+        Ok(())
+    })
+}
+
+/// Forgot password
+///
+/// Always 202, whether or not the address belongs to anyone, and the answer does not wait for
+/// the lookup, so neither the status nor the time tells. When the address belongs to an active
+/// person with login, a single-use link (`{PORTAL_URL}/password-reset?token=...`, valid 1 hour
+/// by default) is e-mailed; at most one per minute per person.
+#[utoipa::path(
+    tag = "auth",
+    operation_id = "forgotPassword",
+    request_body(content = ForgotPassword, content_type = "application/json"),
+    responses(
+        (status = 202, description = "If the address can sign in, a link is on its way."),
+        (status = 400, response = crate::openapi::BadRequest),
+        (status = 413, response = crate::openapi::PayloadTooLarge),
+        (status = 415, response = crate::openapi::UnsupportedMediaType),
+        (status = 422, response = crate::openapi::ValidationFailed),
+    )
+)]
+#[post("/v1/auth/password/forgot")]
+pub async fn forgot_password(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    Json(body): Json<ForgotPassword>,
+) -> HttpResponse {
+    let email = Email::lookup(&body.email);
+    let author = Author::anonymous(&req);
+    let (pool, config): (DbPool, Config) = (state.pool.clone(), state.config.clone());
+    tokio::spawn(async move {
+        let work = db::run(&pool, move |conn| request_link(conn, &config, &email, &author));
+        if let Err(error) = work.await {
+            tracing::warn!(%error, "could not handle a forgotten-password request");
+        }
+    });
+    HttpResponse::Accepted().finish()
+}
+
+/// Reset the password
+///
+/// Sets a new password with the token of an e-mailed link (forgot password, an admin's reset
+/// link, or the set-password link of a welcome mail). A token works once and expires; every
+/// session of the person ends. An invalid, used or expired token is a 422 on `token`.
+#[utoipa::path(
+    tag = "auth",
+    operation_id = "resetPassword",
+    request_body(content = ResetPassword, content_type = "application/json"),
+    responses(
+        (status = 204, description = "The password is set; sign in with it."),
+        (status = 400, response = crate::openapi::BadRequest),
+        (status = 413, response = crate::openapi::PayloadTooLarge),
+        (status = 415, response = crate::openapi::UnsupportedMediaType),
+        (status = 422, response = crate::openapi::ValidationFailed),
+        (status = 503, response = crate::openapi::Unavailable),
+    )
+)]
+#[post("/v1/auth/password/reset")]
+pub async fn reset_password(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    Json(body): Json<ResetPassword>,
+) -> Result<HttpResponse, AppError> {
+    let invalid = || AppError::field("token", "invalid", INVALID_LINK);
+    let token = body.token.clone();
+    let account = db::run(&state.pool, move |conn| {
+        let Some(user_id) = password_tokens::peek(conn, &token)? else { return Ok(None) };
+        let account = accounts::find(conn, user_id)?;
+        Ok::<_, AppError>(Some(account))
+    })
+    .await?
+    .filter(|a| a.status == AccountStatus::Active && a.login_enabled)
+    .ok_or_else(invalid)?;
+    let email = account.email.as_ref().map(ToString::to_string);
+    passwords::check_policy(&body.password, email.as_deref(), "password")
+        .map_err(|e| AppError::Validation(vec![e]))?;
+    let password = body.password;
+    let hash = db::blocking(move || passwords::hash(&password).map_err(AppError::internal)).await?;
+    let author = Author::person(&req, &account);
+    let token = body.token;
+    db::run(&state.pool, move |conn| {
+        conn.transaction(|conn| {
+            // Used up here, under the row lock: of two concurrent resets exactly one succeeds.
+            if password_tokens::consume(conn, &token)? != Some(account.id) {
+                return Err(invalid());
+            }
+            accounts::set_password_hash(conn, account.id, &hash)?;
+            sessions::end_all_for_user(conn, account.id, sessions::reason::PASSWORD_CHANGED)?;
+            password_tokens::revoke_all(conn, account.id)?;
+            audit::record(
+                conn,
+                &author,
+                Event {
+                    action: "user.password_reset",
+                    target_type: if account.customer_id.is_some() { "user" } else { "staff" },
+                    target_id: account.id,
+                    customer_id: account.customer_id,
+                    changes: serde_json::json!({}),
+                },
+            )?;
+            Ok::<_, AppError>(())
+        })
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -1,0 +1,222 @@
+//! Customer-user views and request bodies (contract section 6).
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+use validator::Validate;
+
+use crate::accounts::{AccountStatus, UserRow};
+use crate::permissions::{Permission, Role};
+use crate::text_enum;
+use crate::validation::{not_blank, validate_email, validate_phone};
+
+text_enum! {
+    /// The role of a customer user.
+    pub enum CustomerRole {
+        Owner = "owner",
+        Admin = "admin",
+        User = "user",
+    }
+}
+
+impl From<CustomerRole> for Role {
+    fn from(role: CustomerRole) -> Self {
+        match role {
+            CustomerRole::Owner => Role::Owner,
+            CustomerRole::Admin => Role::Admin,
+            CustomerRole::User => Role::User,
+        }
+    }
+}
+
+/// A person who works for a customer, with or without a portal login.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "01936f0e-7c1a-7d2b-9a51-3f1f2b7c4d50", "customer_id": "01936f0e-7c1a-7d2b-9a51-3f1f2b7c4d30",
+    "name": "Jana Berg", "phone": "+49 40 123456", "email": "jana.berg@acme.example", "login_enabled": true,
+    "password_set": true, "status": "active", "role": "user",
+    "permissions": ["orders.create", "orders.view", "pod.download", "tracking.view"],
+    "warehouse_address_id": "01936f0e-7c1a-7d2b-9a51-3f1f2b7c4d31", "cost_center_id": null,
+    "external_id": "ERP-10042", "last_login_at": "2026-11-23T09:30:00Z",
+    "created_at": "2026-11-01T08:00:00Z", "updated_at": "2026-11-20T14:12:00Z"
+}))]
+pub struct UserView {
+    pub id: Uuid,
+    pub customer_id: Uuid,
+    pub name: String,
+    pub phone: Option<String>,
+    /// The login of a user with login; optional for users without.
+    pub email: Option<String>,
+    /// Whether the person may sign in to the customer portal at all.
+    pub login_enabled: bool,
+    /// False while a user with login has not chosen a password yet (the welcome link is open).
+    pub password_set: bool,
+    pub status: AccountStatus,
+    pub role: Role,
+    /// Effective permissions: the role's whole set for owners and admins, the grants for users.
+    pub permissions: Vec<Permission>,
+    /// The user's warehouse address; the customer's default when none was chosen or the chosen
+    /// one was deleted.
+    pub warehouse_address_id: Option<Uuid>,
+    pub cost_center_id: Option<Uuid>,
+    /// The ERP's key for this person, unique within the customer.
+    pub external_id: Option<String>,
+    pub last_login_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl UserView {
+    /// `default_address` is the customer's default warehouse address, shown for users that
+    /// have none of their own.
+    pub fn new(row: &UserRow, default_address: Option<Uuid>) -> Self {
+        Self {
+            id: row.id,
+            customer_id: row.customer_id.unwrap_or_default(),
+            name: row.name.clone(),
+            phone: row.phone.clone(),
+            email: row.email.as_ref().map(ToString::to_string),
+            login_enabled: row.login_enabled,
+            password_set: row.password_hash.is_some(),
+            status: row.status,
+            role: row.role,
+            permissions: row.effective_permissions(),
+            warehouse_address_id: row.warehouse_address_id.or(default_address),
+            cost_center_id: row.cost_center_id,
+            external_id: row.external_id.clone(),
+            last_login_at: row.last_login_at,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        }
+    }
+}
+
+/// A new user. Without login only `name` is needed. With login (`login_enabled`, the default
+/// when an `email` is given) the e-mail must be free service-wide and either a `password` or
+/// `send_mail: true` is needed.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[schema(example = json!({
+    "name": "Jana Berg", "email": "jana.berg@acme.example", "role": "user",
+    "permissions": ["orders.view", "orders.create", "tracking.view"], "external_id": "ERP-10042", "send_mail": true
+}))]
+pub struct CreateUser {
+    #[validate(
+        length(min = 1, max = 200, message = "must be 1 to 200 characters"),
+        custom(function = "not_blank")
+    )]
+    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
+    pub name: String,
+    #[validate(custom(function = "validate_phone"))]
+    #[schema(pattern = r"^\+?[0-9(][0-9 ()./-]{1,30}[0-9]$")]
+    pub phone: Option<String>,
+    #[validate(custom(function = "validate_email"))]
+    #[schema(format = Email, max_length = 254)]
+    pub email: Option<String>,
+    /// Default: true when `email` is given, false otherwise. A user without login is a contact
+    /// that can never sign in.
+    pub login_enabled: Option<bool>,
+    /// Default `user`. Only staff and the owner may create an `owner` (one per customer).
+    pub role: Option<CustomerRole>,
+    /// For `user`: the grants, from the user-grantable set (default `orders.view`,
+    /// `tracking.view`, `pod.download`). For `owner`/`admin`: omit it (or send the role's set).
+    #[validate(length(max = 50, message = "at most 50 permissions"))]
+    #[schema(max_items = 50)]
+    pub permissions: Option<Vec<Permission>>,
+    /// One of the customer's warehouse addresses; default: the customer's default address.
+    pub warehouse_address_id: Option<Uuid>,
+    /// One of the customer's active cost centers.
+    pub cost_center_id: Option<Uuid>,
+    #[validate(
+        length(min = 1, max = 200, message = "must be 1 to 200 characters"),
+        custom(function = "not_blank")
+    )]
+    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
+    pub external_id: Option<String>,
+    /// Users with login only: 12 to 128 characters, not the e-mail address, not a common
+    /// password. Never e-mailed.
+    #[validate(length(min = 12, max = 128, message = "must be 12 to 128 characters"))]
+    #[schema(min_length = 12, max_length = 128)]
+    pub password: Option<String>,
+    /// Users with login only: e-mail a welcome naming the login and the portal address, with a
+    /// link (valid 7 days) to choose a password when none was given.
+    pub send_mail: Option<bool>,
+}
+
+/// A JSON merge-patch: absent fields stay, `null` clears a nullable one. Enabling login needs
+/// an e-mail and a `password` or `send_mail: true`. Use `POST .../deactivate` and the owner
+/// transfer for status and ownership. Changing the role, disabling login or setting a password
+/// ends the user's sessions.
+#[derive(Debug, Default, Deserialize, Validate, ToSchema)]
+#[schema(example = json!({"role": "user", "permissions": ["orders.view", "tracking.view", "reports.view"], "cost_center_id": null}))]
+pub struct PatchUser {
+    #[validate(
+        length(min = 1, max = 200, message = "must be 1 to 200 characters"),
+        custom(function = "not_blank")
+    )]
+    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
+    pub name: Option<String>,
+    #[serde(default, deserialize_with = "crate::extract::double_option")]
+    #[validate(custom(function = "validate_phone"))]
+    #[schema(value_type = Option<String>, pattern = r"^\+?[0-9(][0-9 ()./-]{1,30}[0-9]$")]
+    pub phone: Option<Option<String>>,
+    /// `null` removes it (only from a user without login).
+    #[serde(default, deserialize_with = "crate::extract::double_option")]
+    #[validate(custom(function = "validate_email"))]
+    #[schema(value_type = Option<String>, format = Email, max_length = 254)]
+    pub email: Option<Option<String>>,
+    pub login_enabled: Option<bool>,
+    /// `admin` or `user`; ownership moves with `POST /v1/customers/{customer_id}/owner`.
+    pub role: Option<CustomerRole>,
+    #[validate(length(max = 50, message = "at most 50 permissions"))]
+    #[schema(max_items = 50)]
+    pub permissions: Option<Vec<Permission>>,
+    /// `null`: follow the customer's default address.
+    #[serde(default, deserialize_with = "crate::extract::double_option")]
+    #[schema(value_type = Option<Uuid>)]
+    pub warehouse_address_id: Option<Option<Uuid>>,
+    #[serde(default, deserialize_with = "crate::extract::double_option")]
+    #[schema(value_type = Option<Uuid>)]
+    pub cost_center_id: Option<Option<Uuid>>,
+    #[serde(default, deserialize_with = "crate::extract::double_option")]
+    #[validate(
+        length(min = 1, max = 200, message = "must be 1 to 200 characters"),
+        custom(function = "not_blank")
+    )]
+    #[schema(value_type = Option<String>, min_length = 1, max_length = 200, pattern = r"\S")]
+    pub external_id: Option<Option<String>>,
+    /// Sets the password (users with login only); ends the user's sessions.
+    #[validate(length(min = 12, max = 128, message = "must be 12 to 128 characters"))]
+    #[schema(min_length = 12, max_length = 128)]
+    pub password: Option<String>,
+    /// With `login_enabled: true`: e-mail the welcome (and a set-password link when the user
+    /// has no password).
+    pub send_mail: Option<bool>,
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams, Validate)]
+#[into_params(parameter_in = Query)]
+pub struct UserFilters {
+    pub status: Option<AccountStatus>,
+    pub role: Option<CustomerRole>,
+    /// Substring of the name or e-mail (case-insensitive); empty: no filter.
+    #[param(max_length = 200)]
+    #[validate(length(max = 200, message = "must be at most 200 characters"))]
+    pub q: Option<String>,
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[schema(example = json!({"password": "a long temporary passphrase"}))]
+pub struct SetPassword {
+    /// 12 to 128 characters, not the e-mail address, not a common password.
+    #[validate(length(min = 12, max = 128, message = "must be 12 to 128 characters"))]
+    #[schema(min_length = 12, max_length = 128)]
+    pub password: String,
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[schema(example = json!({"user_id": "01936f0e-7c1a-7d2b-9a51-3f1f2b7c4d50"}))]
+pub struct TransferOwnership {
+    /// An active user of the same customer; the current owner becomes an `admin`.
+    pub user_id: Uuid,
+}

@@ -1,0 +1,459 @@
+//! `/v1/customers/{customer_id}/users[/{user_id}]` and `GET /v1/users`.
+
+use actix_web::http::header;
+use actix_web::{HttpResponse, HttpResponseBuilder, delete, get, patch, post, web};
+use diesel::prelude::*;
+use uuid::Uuid;
+
+use super::dto::{CreateUser, CustomerRole, PatchUser, UserFilters, UserView};
+use super::models::{NewUser, UserChanges};
+use super::{queries, rules};
+use crate::accounts::{AccountStatus, UserRow, mails, queries as accounts};
+use crate::audit::{self, Author, Event};
+use crate::auth::{Actor, password_tokens, passwords, sessions};
+use crate::customers::queries as customers;
+use crate::db::{self, types::Email};
+use crate::error::AppError;
+use crate::etag::{self, IfMatch};
+use crate::extract::Json;
+use crate::pagination::{List, PageParams};
+use crate::permissions::{Kind, Role};
+use crate::policy::{self, Action};
+use crate::startup::AppState;
+
+pub(super) fn view(mut response: HttpResponseBuilder, row: &UserRow, default: Option<Uuid>) -> HttpResponse {
+    response.insert_header((header::ETAG, etag::of(row.updated_at))).json(UserView::new(row, default))
+}
+
+pub(super) fn event(action: &'static str, before: Option<&UserView>, after: Option<&UserView>) -> Event {
+    let any = after.or(before);
+    Event {
+        action,
+        target_type: "user",
+        target_id: any.map(|v| v.id).unwrap_or_default(),
+        customer_id: any.map(|v| v.customer_id),
+        changes: audit::changes(before, after),
+    }
+}
+
+/// Acting on the owner needs [`Action::ManageOwner`] (an admin never may).
+pub(super) fn require_for_target(actor: &Actor, target: &UserRow, customer_id: Uuid) -> Result<(), AppError> {
+    if target.role == Role::Owner {
+        policy::require(actor, Action::ManageOwner, customer_id)?;
+    }
+    Ok(())
+}
+
+fn email(value: &str) -> Result<Email, AppError> {
+    Email::parse(value).ok_or_else(|| AppError::field("email", "email", "must be an e-mail address"))
+}
+
+async fn hash(password: Option<String>, email: Option<&str>) -> Result<Option<String>, AppError> {
+    let Some(password) = password else { return Ok(None) };
+    passwords::check_policy(&password, email, "password").map_err(|e| AppError::Validation(vec![e]))?;
+    db::blocking(move || passwords::hash(&password).map(Some).map_err(AppError::internal)).await
+}
+
+const LOGINS_CLOSED: &str =
+    "The customer is suspended or its portal is switched off, so its users cannot have a login.";
+
+/// List a customer's users
+///
+/// Filters combine; `q` matches a substring of the name or e-mail. Staff, or the customer's
+/// owner and admins (`users.manage`).
+#[utoipa::path(
+    tag = "users",
+    operation_id = "listUsers",
+    security(("bearer" = [])),
+    params(("customer_id" = Uuid, Path), UserFilters, PageParams),
+    responses(
+        (status = 200, description = "A page of users.", body = List<UserView>),
+        (status = 400, response = crate::openapi::BadRequest),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 422, response = crate::openapi::ValidationFailed),
+        (status = 503, response = crate::openapi::Unavailable),
+    )
+)]
+#[get("/v1/customers/{customer_id}/users")]
+pub async fn list_users(
+    state: web::Data<AppState>,
+    actor: Actor,
+    customer_id: web::Path<Uuid>,
+    filters: web::Query<UserFilters>,
+    page: web::Query<PageParams>,
+) -> Result<HttpResponse, AppError> {
+    let customer_id = customer_id.into_inner();
+    policy::require(&actor, Action::ManageUsers, customer_id)?;
+    let page = page.page()?;
+    validator::Validate::validate(&*filters)?;
+    let filters = filters.into_inner();
+    let (rows, default) = db::run(&state.pool, move |conn| {
+        customers::find(conn, customer_id)?;
+        let rows = queries::list(conn, customer_id, &filters, page)?;
+        let default = queries::default_address(conn, customer_id)?;
+        Ok::<_, AppError>((rows, default))
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(List::from_rows(rows, page, |row| row.id, |row| UserView::new(&row, default))))
+}
+
+/// Find users across customers
+///
+/// Staff only: customer users of every customer the caller may see, by a substring of the
+/// name or e-mail (`q`), status and role.
+#[utoipa::path(
+    tag = "users",
+    operation_id = "findUsers",
+    security(("bearer" = [])),
+    params(UserFilters, PageParams),
+    responses(
+        (status = 200, description = "A page of users.", body = List<UserView>),
+        (status = 400, response = crate::openapi::BadRequest),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 422, response = crate::openapi::ValidationFailed),
+        (status = 503, response = crate::openapi::Unavailable),
+    )
+)]
+#[get("/v1/users")]
+pub async fn find_users(
+    state: web::Data<AppState>,
+    actor: Actor,
+    filters: web::Query<UserFilters>,
+    page: web::Query<PageParams>,
+) -> Result<HttpResponse, AppError> {
+    policy::require_global(&actor, Action::FindUsers)?;
+    let page = page.page()?;
+    validator::Validate::validate(&*filters)?;
+    let filters = filters.into_inner();
+    let scope = policy::scope(&actor);
+    let (rows, defaults) = db::run(&state.pool, move |conn| {
+        let rows = queries::find_across(conn, &scope, &filters, page)?;
+        let mut customer_ids: Vec<Uuid> = rows.iter().filter_map(|r| r.customer_id).collect();
+        customer_ids.sort();
+        customer_ids.dedup();
+        let defaults = queries::default_addresses(conn, &customer_ids)?;
+        Ok::<_, AppError>((rows, defaults))
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(List::from_rows(
+        rows,
+        page,
+        |row| row.id,
+        |row| {
+            let default = row.customer_id.and_then(|c| defaults.get(&c).copied());
+            UserView::new(&row, default)
+        },
+    )))
+}
+
+/// Add a user
+///
+/// Without login (`login_enabled: false`) only a name is needed: a contact that can never sign
+/// in. With login: an e-mail free across the service (409 otherwise) and a `password` or
+/// `send_mail: true` (a welcome mail with a 7-day link to choose a password). 409 when the
+/// customer is suspended or its portal is off. Only staff and the owner may create an owner
+/// (403), and a customer has at most one (409).
+#[utoipa::path(
+    tag = "users",
+    operation_id = "createUser",
+    security(("bearer" = [])),
+    params(("customer_id" = Uuid, Path)),
+    request_body(content = CreateUser, content_type = "application/json"),
+    responses(
+        (status = 201, description = "Created.", body = UserView, headers(("ETag" = String), ("Location" = String))),
+        (status = 400, response = crate::openapi::BadRequest),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 409, response = crate::openapi::Conflict),
+        (status = 413, response = crate::openapi::PayloadTooLarge),
+        (status = 415, response = crate::openapi::UnsupportedMediaType),
+        (status = 422, response = crate::openapi::ValidationFailed),
+        (status = 503, response = crate::openapi::Unavailable),
+    )
+)]
+#[post("/v1/customers/{customer_id}/users")]
+pub async fn create_user(
+    state: web::Data<AppState>,
+    actor: Actor,
+    customer_id: web::Path<Uuid>,
+    Json(body): Json<CreateUser>,
+) -> Result<HttpResponse, AppError> {
+    let customer_id = customer_id.into_inner();
+    policy::require(&actor, Action::ManageUsers, customer_id)?;
+    let role = Role::from(body.role.unwrap_or(CustomerRole::User));
+    if role == Role::Owner {
+        policy::require(&actor, Action::ManageOwner, customer_id)?;
+    }
+    let email = body.email.as_deref().map(email).transpose()?;
+    let login_enabled = body.login_enabled.unwrap_or(email.is_some());
+    let send_mail = body.send_mail.unwrap_or(false);
+    rules::check_login(login_enabled, email.is_some(), body.password.is_some(), send_mail)?;
+    let permissions = rules::grants(role, body.permissions.as_deref(), None)?;
+    let password_hash = hash(body.password, email.as_ref().map(Email::as_str)).await?;
+    let author = Author::from(&actor);
+    let config = state.config.clone();
+    let new = NewUser {
+        id: Uuid::now_v7(),
+        kind: Kind::CustomerUser,
+        customer_id: Some(customer_id),
+        email,
+        name: body.name.trim().to_owned(),
+        phone: body.phone,
+        password_hash,
+        role,
+        status: AccountStatus::Active,
+        login_enabled,
+        permissions: permissions.into_iter().map(Some).collect(),
+        warehouse_address_id: body.warehouse_address_id,
+        cost_center_id: body.cost_center_id,
+        external_id: body.external_id.map(|id| id.trim().to_owned()),
+    };
+    let (row, default) = db::run(&state.pool, move |conn| {
+        conn.transaction(|conn| {
+            let customer = customers::find(conn, customer_id)?;
+            if new.login_enabled && !accounts::customer_allows_logins(conn, customer_id)? {
+                return Err(AppError::Conflict(LOGINS_CLOSED.into()));
+            }
+            rules::check_references(conn, customer_id, new.warehouse_address_id, new.cost_center_id)?;
+            let mut new = new;
+            new.warehouse_address_id = new.warehouse_address_id.or(customer.default_warehouse_address_id);
+            let row: UserRow = diesel::insert_into(crate::db::schema::users::table)
+                .values(&new)
+                .returning(UserRow::as_returning())
+                .get_result(conn)?;
+            if send_mail {
+                mails::send_welcome(conn, &config, &row, Some(customer.row.name.clone()))?;
+            }
+            let default = customer.default_warehouse_address_id;
+            audit::record(conn, &author, event("user.created", None, Some(&UserView::new(&row, default))))?;
+            Ok::<_, AppError>((row, default))
+        })
+    })
+    .await?;
+    let mut response = HttpResponse::Created();
+    response.insert_header((header::LOCATION, format!("/v1/customers/{customer_id}/users/{}", row.id)));
+    Ok(view(response, &row, default))
+}
+
+/// Get a user
+#[utoipa::path(
+    tag = "users",
+    operation_id = "getUser",
+    security(("bearer" = [])),
+    params(("customer_id" = Uuid, Path), ("user_id" = Uuid, Path)),
+    responses(
+        (status = 200, description = "The user.", body = UserView, headers(("ETag" = String))),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 503, response = crate::openapi::Unavailable),
+    )
+)]
+#[get("/v1/customers/{customer_id}/users/{user_id}")]
+pub async fn get_user(
+    state: web::Data<AppState>,
+    actor: Actor,
+    path: web::Path<(Uuid, Uuid)>,
+) -> Result<HttpResponse, AppError> {
+    let (customer_id, user_id) = path.into_inner();
+    policy::require(&actor, Action::ManageUsers, customer_id)?;
+    let (row, default) = db::run(&state.pool, move |conn| {
+        let row = queries::find(conn, customer_id, user_id)?;
+        let default = queries::default_address(conn, customer_id)?;
+        Ok::<_, AppError>((row, default))
+    })
+    .await?;
+    Ok(view(HttpResponse::Ok(), &row, default))
+}
+
+/// Update a user
+///
+/// JSON merge-patch. Enabling login needs an e-mail and a `password` or `send_mail: true`
+/// (409 while the customer is suspended or its portal is off). Changing the role, turning login
+/// off or setting a password ends the user's sessions. An admin cannot change the owner (403);
+/// ownership moves with `POST /v1/customers/{customer_id}/owner`. You cannot change your own
+/// role or turn off your own login (409). Honours `If-Match`.
+#[utoipa::path(
+    tag = "users",
+    operation_id = "patchUser",
+    security(("bearer" = [])),
+    params(("customer_id" = Uuid, Path), ("user_id" = Uuid, Path), etag::IfMatchHeader),
+    request_body(content = PatchUser, content_type = "application/merge-patch+json"),
+    responses(
+        (status = 200, description = "The updated user.", body = UserView, headers(("ETag" = String))),
+        (status = 400, response = crate::openapi::BadRequest),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 409, response = crate::openapi::Conflict),
+        (status = 412, response = crate::openapi::PreconditionFailed),
+        (status = 413, response = crate::openapi::PayloadTooLarge),
+        (status = 415, response = crate::openapi::UnsupportedMediaType),
+        (status = 422, response = crate::openapi::ValidationFailed),
+        (status = 503, response = crate::openapi::Unavailable),
+    )
+)]
+#[patch("/v1/customers/{customer_id}/users/{user_id}")]
+pub async fn patch_user(
+    state: web::Data<AppState>,
+    actor: Actor,
+    path: web::Path<(Uuid, Uuid)>,
+    if_match: IfMatch,
+    Json(patch): Json<PatchUser>,
+) -> Result<HttpResponse, AppError> {
+    let (customer_id, user_id) = path.into_inner();
+    policy::require(&actor, Action::ManageUsers, customer_id)?;
+    if patch.role == Some(CustomerRole::Owner) {
+        return Err(AppError::field(
+            "role",
+            "use_owner_transfer",
+            "make someone owner with POST /v1/customers/{customer_id}/owner",
+        ));
+    }
+    let is_self = user_id == actor.id();
+    if is_self && (patch.role.is_some() || patch.login_enabled == Some(false)) {
+        return Err(AppError::Conflict("You cannot change your own role or turn off your own login.".into()));
+    }
+    let new_email = match &patch.email {
+        Some(Some(value)) => Some(Some(email(value)?)),
+        Some(None) => Some(None),
+        None => None,
+    };
+    // The password policy needs the final e-mail; read it first (the write re-checks under lock).
+    let current = {
+        let pool = state.pool.clone();
+        db::run(&pool, move |conn| queries::find(conn, customer_id, user_id)).await?
+    };
+    require_for_target(&actor, &current, customer_id)?;
+    let final_email = match &new_email {
+        Some(value) => value.clone(),
+        None => current.email.clone(),
+    };
+    let password_hash = hash(patch.password.clone(), final_email.as_ref().map(Email::as_str)).await?;
+    let author = Author::from(&actor);
+    let config = state.config.clone();
+    let (row, default) = db::run(&state.pool, move |conn| {
+        conn.transaction(|conn| {
+            let before = queries::lock(conn, customer_id, user_id)?;
+            require_for_target(&actor, &before, customer_id)?;
+            if_match.check(&etag::of(before.updated_at))?;
+            if patch.role.is_some() && before.role == Role::Owner {
+                return Err(AppError::Conflict(
+                    "The owner keeps its role; transfer ownership to someone else first.".into(),
+                ));
+            }
+            let role = patch.role.map_or(before.role, Role::from);
+            let current_grants = (before.role == Role::User).then(|| before.granted_permissions());
+            let permissions = rules::grants(role, patch.permissions.as_deref(), current_grants.as_deref())?;
+            let login_enabled = patch.login_enabled.unwrap_or(before.login_enabled);
+            let has_email = match &new_email {
+                Some(value) => value.is_some(),
+                None => before.email.is_some(),
+            };
+            let send_mail = patch.send_mail.unwrap_or(false);
+            let keeps_password = login_enabled && before.password_hash.is_some();
+            rules::check_login(login_enabled, has_email, password_hash.is_some() || keeps_password, send_mail)?;
+            let opening_login = login_enabled && !before.login_enabled;
+            if opening_login && !accounts::customer_allows_logins(conn, customer_id)? {
+                return Err(AppError::Conflict(LOGINS_CLOSED.into()));
+            }
+            let address = patch.warehouse_address_id.flatten();
+            let cost_center = patch.cost_center_id.flatten();
+            rules::check_references(conn, customer_id, address, cost_center)?;
+            let login_closed = !login_enabled && before.login_enabled;
+            let changes = UserChanges {
+                name: patch.name.map(|n| n.trim().to_owned()),
+                phone: patch.phone,
+                email: new_email,
+                login_enabled: patch.login_enabled,
+                role: Some(role),
+                permissions: Some(permissions.into_iter().map(Some).collect()),
+                warehouse_address_id: patch.warehouse_address_id,
+                cost_center_id: patch.cost_center_id,
+                external_id: patch.external_id.map(|id| id.map(|id| id.trim().to_owned())),
+                // A user without login keeps no password.
+                password_hash: if login_closed { Some(None) } else { password_hash.map(Some) },
+                status: None,
+            };
+            let after = queries::update(conn, user_id, &changes)?;
+            let password_changed = after.password_hash != before.password_hash;
+            if after.role != before.role || login_closed || password_changed || after.email != before.email {
+                sessions::end_all_for_user(conn, user_id, sessions::reason::ACCESS_CHANGED)?;
+            }
+            if login_closed || password_changed {
+                password_tokens::revoke_all(conn, user_id)?;
+            }
+            if send_mail {
+                let customer = customers::find(conn, customer_id)?;
+                mails::send_welcome(conn, &config, &after, Some(customer.row.name))?;
+            }
+            let default = queries::default_address(conn, customer_id)?;
+            audit::record(
+                conn,
+                &author,
+                event(
+                    "user.updated",
+                    Some(&UserView::new(&before, default)),
+                    Some(&UserView::new(&after, default)),
+                ),
+            )?;
+            Ok::<_, AppError>((after, default))
+        })
+    })
+    .await?;
+    Ok(view(HttpResponse::Ok(), &row, default))
+}
+
+/// Delete a user
+///
+/// Removes the user: gone from every list, its sessions end, its e-mail address is free again;
+/// the audit log keeps what happened. An admin cannot delete the owner (403); nobody can delete
+/// themselves (409). Honours `If-Match`.
+#[utoipa::path(
+    tag = "users",
+    operation_id = "deleteUser",
+    security(("bearer" = [])),
+    params(("customer_id" = Uuid, Path), ("user_id" = Uuid, Path), etag::IfMatchHeader),
+    responses(
+        (status = 204, description = "Deleted."),
+        (status = 400, response = crate::openapi::BadRequest),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 409, response = crate::openapi::Conflict),
+        (status = 412, response = crate::openapi::PreconditionFailed),
+        (status = 503, response = crate::openapi::Unavailable),
+    )
+)]
+#[delete("/v1/customers/{customer_id}/users/{user_id}")]
+pub async fn delete_user(
+    state: web::Data<AppState>,
+    actor: Actor,
+    path: web::Path<(Uuid, Uuid)>,
+    if_match: IfMatch,
+) -> Result<HttpResponse, AppError> {
+    let (customer_id, user_id) = path.into_inner();
+    policy::require(&actor, Action::ManageUsers, customer_id)?;
+    if user_id == actor.id() {
+        return Err(AppError::Conflict("You cannot delete yourself.".into()));
+    }
+    let author = Author::from(&actor);
+    db::run(&state.pool, move |conn| {
+        conn.transaction(|conn| {
+            let before = queries::lock(conn, customer_id, user_id)?;
+            require_for_target(&actor, &before, customer_id)?;
+            if_match.check(&etag::of(before.updated_at))?;
+            // Sessions, refresh tokens and password links go with the row (ON DELETE CASCADE).
+            queries::delete(conn, customer_id, user_id)?;
+            let default = queries::default_address(conn, customer_id)?;
+            audit::record(conn, &author, event("user.deleted", Some(&UserView::new(&before, default)), None))?;
+            Ok::<_, AppError>(())
+        })
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}

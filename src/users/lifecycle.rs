@@ -1,0 +1,336 @@
+//! A user's lifecycle beyond CRUD: deactivate/reactivate, passwords set by staff or an admin or
+//! chosen through an e-mailed link, and ownership transfer.
+
+use actix_web::{HttpResponse, post, web};
+use diesel::prelude::*;
+use uuid::Uuid;
+
+use super::dto::{SetPassword, TransferOwnership, UserView};
+use super::handlers::{event, require_for_target, view};
+use super::models::UserChanges;
+use super::queries;
+use crate::accounts::{AccountStatus, UserRow, mails, queries as accounts};
+use crate::audit::{self, Author, Event};
+use crate::auth::{Actor, password_tokens, passwords, sessions};
+use crate::db;
+use crate::error::AppError;
+use crate::extract::Json;
+use crate::permissions::Role;
+use crate::policy::{self, Action};
+use crate::startup::AppState;
+
+/// Moves a user between `active` and `deactivated`; a no-op when it is there already.
+async fn set_status(
+    state: &AppState,
+    actor: Actor,
+    customer_id: Uuid,
+    user_id: Uuid,
+    to: AccountStatus,
+) -> Result<HttpResponse, AppError> {
+    policy::require(&actor, Action::ManageUsers, customer_id)?;
+    if user_id == actor.id() {
+        return Err(AppError::Conflict("You cannot deactivate or reactivate yourself.".into()));
+    }
+    let author = Author::from(&actor);
+    let (row, default) = db::run(&state.pool, move |conn| {
+        conn.transaction(|conn| {
+            let before = queries::lock(conn, customer_id, user_id)?;
+            require_for_target(&actor, &before, customer_id)?;
+            let default = queries::default_address(conn, customer_id)?;
+            if before.status == AccountStatus::Invited {
+                return Err(AppError::Conflict(
+                    "The user has not accepted its invitation yet; revoke the invitation instead.".into(),
+                ));
+            }
+            if before.status == to {
+                return Ok((before, default));
+            }
+            let after = queries::update(conn, user_id, &UserChanges { status: Some(to), ..Default::default() })?;
+            let action = if to == AccountStatus::Deactivated {
+                sessions::end_all_for_user(conn, user_id, sessions::reason::ACCESS_CHANGED)?;
+                password_tokens::revoke_all(conn, user_id)?;
+                "user.deactivated"
+            } else {
+                "user.reactivated"
+            };
+            audit::record(
+                conn,
+                &author,
+                event(action, Some(&UserView::new(&before, default)), Some(&UserView::new(&after, default))),
+            )?;
+            Ok::<_, AppError>((after, default))
+        })
+    })
+    .await?;
+    Ok(view(HttpResponse::Ok(), &row, default))
+}
+
+/// Deactivate a user
+///
+/// The user keeps its data and history but cannot sign in; its sessions and open password
+/// links end at once. Listed under `status=deactivated`. Deactivating a deactivated user
+/// changes nothing. An invited user is a 409 (revoke the invitation).
+#[utoipa::path(
+    tag = "users",
+    operation_id = "deactivateUser",
+    security(("bearer" = [])),
+    params(("customer_id" = Uuid, Path), ("user_id" = Uuid, Path)),
+    responses(
+        (status = 200, description = "The deactivated user.", body = UserView, headers(("ETag" = String))),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 409, response = crate::openapi::Conflict),
+        (status = 503, response = crate::openapi::Unavailable),
+    )
+)]
+#[post("/v1/customers/{customer_id}/users/{user_id}/deactivate")]
+pub async fn deactivate_user(
+    state: web::Data<AppState>,
+    actor: Actor,
+    path: web::Path<(Uuid, Uuid)>,
+) -> Result<HttpResponse, AppError> {
+    let (customer_id, user_id) = path.into_inner();
+    set_status(&state, actor, customer_id, user_id, AccountStatus::Deactivated).await
+}
+
+/// Reactivate a user
+///
+/// A deactivated user becomes active again (it signs in with its old password, if it has
+/// one). Reactivating an active user changes nothing.
+#[utoipa::path(
+    tag = "users",
+    operation_id = "reactivateUser",
+    security(("bearer" = [])),
+    params(("customer_id" = Uuid, Path), ("user_id" = Uuid, Path)),
+    responses(
+        (status = 200, description = "The active user.", body = UserView, headers(("ETag" = String))),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 409, response = crate::openapi::Conflict),
+        (status = 503, response = crate::openapi::Unavailable),
+    )
+)]
+#[post("/v1/customers/{customer_id}/users/{user_id}/reactivate")]
+pub async fn reactivate_user(
+    state: web::Data<AppState>,
+    actor: Actor,
+    path: web::Path<(Uuid, Uuid)>,
+) -> Result<HttpResponse, AppError> {
+    let (customer_id, user_id) = path.into_inner();
+    set_status(&state, actor, customer_id, user_id, AccountStatus::Active).await
+}
+
+/// Set a user's password
+///
+/// Staff or an admin sets the password directly (policy: 12 to 128 characters, not the
+/// e-mail, not a common password). The user's sessions and open password links end. Only for
+/// users with login (409); for your own password use `POST /v1/me/password` (409).
+#[utoipa::path(
+    tag = "users",
+    operation_id = "setUserPassword",
+    security(("bearer" = [])),
+    params(("customer_id" = Uuid, Path), ("user_id" = Uuid, Path)),
+    request_body(content = SetPassword, content_type = "application/json"),
+    responses(
+        (status = 204, description = "The password is set."),
+        (status = 400, response = crate::openapi::BadRequest),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 409, response = crate::openapi::Conflict),
+        (status = 413, response = crate::openapi::PayloadTooLarge),
+        (status = 415, response = crate::openapi::UnsupportedMediaType),
+        (status = 422, response = crate::openapi::ValidationFailed),
+        (status = 503, response = crate::openapi::Unavailable),
+    )
+)]
+#[post("/v1/customers/{customer_id}/users/{user_id}/password")]
+pub async fn set_password(
+    state: web::Data<AppState>,
+    actor: Actor,
+    path: web::Path<(Uuid, Uuid)>,
+    Json(body): Json<SetPassword>,
+) -> Result<HttpResponse, AppError> {
+    let (customer_id, user_id) = path.into_inner();
+    policy::require(&actor, Action::ManageUsers, customer_id)?;
+    if user_id == actor.id() {
+        return Err(AppError::Conflict("Change your own password with POST /v1/me/password.".into()));
+    }
+    let target = db::run(&state.pool, move |conn| queries::find(conn, customer_id, user_id)).await?;
+    require_for_target(&actor, &target, customer_id)?;
+    require_login(&target)?;
+    let email = target.email.as_ref().map(ToString::to_string);
+    passwords::check_policy(&body.password, email.as_deref(), "password")
+        .map_err(|e| AppError::Validation(vec![e]))?;
+    let password = body.password;
+    let hash = db::blocking(move || passwords::hash(&password).map_err(AppError::internal)).await?;
+    let author = Author::from(&actor);
+    db::run(&state.pool, move |conn| {
+        conn.transaction(|conn| {
+            let before = queries::lock(conn, customer_id, user_id)?;
+            require_for_target(&actor, &before, customer_id)?;
+            require_login(&before)?;
+            let changes = UserChanges { password_hash: Some(Some(hash)), ..Default::default() };
+            queries::update(conn, user_id, &changes)?;
+            sessions::end_all_for_user(conn, user_id, sessions::reason::PASSWORD_CHANGED)?;
+            password_tokens::revoke_all(conn, user_id)?;
+            audit::record(conn, &author, password_event("user.password_set", &before))?;
+            Ok::<_, AppError>(())
+        })
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Send a password-reset link
+///
+/// E-mails the user a single-use link (`{PORTAL_URL}/password-reset?token=...`, valid 1 hour
+/// by default) to choose a new password with `POST /v1/auth/password/reset`; older links die.
+/// The current password keeps working until then. Only for active users with login (409).
+#[utoipa::path(
+    tag = "users",
+    operation_id = "sendUserPasswordReset",
+    security(("bearer" = [])),
+    params(("customer_id" = Uuid, Path), ("user_id" = Uuid, Path)),
+    responses(
+        (status = 202, description = "The link is on its way."),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 409, response = crate::openapi::Conflict),
+        (status = 503, response = crate::openapi::Unavailable),
+    )
+)]
+#[post("/v1/customers/{customer_id}/users/{user_id}/password-reset")]
+pub async fn send_password_reset(
+    state: web::Data<AppState>,
+    actor: Actor,
+    path: web::Path<(Uuid, Uuid)>,
+) -> Result<HttpResponse, AppError> {
+    let (customer_id, user_id) = path.into_inner();
+    policy::require(&actor, Action::ManageUsers, customer_id)?;
+    let author = Author::from(&actor);
+    let config = state.config.clone();
+    db::run(&state.pool, move |conn| {
+        conn.transaction(|conn| {
+            let target = queries::lock(conn, customer_id, user_id)?;
+            require_for_target(&actor, &target, customer_id)?;
+            require_login(&target)?;
+            if target.status != AccountStatus::Active {
+                return Err(AppError::Conflict("Only an active user can be sent a reset link.".into()));
+            }
+            if !accounts::customer_allows_logins(conn, customer_id)? {
+                return Err(AppError::Conflict(
+                    "The customer is suspended or its portal is switched off; its users cannot sign in."
+                        .into(),
+                ));
+            }
+            mails::send_password_reset(conn, &config, &target)?;
+            audit::record(conn, &author, password_event("user.password_reset_sent", &target))?;
+            Ok::<_, AppError>(())
+        })
+    })
+    .await?;
+    Ok(HttpResponse::Accepted().finish())
+}
+
+fn require_login(user: &UserRow) -> Result<(), AppError> {
+    if user.login_enabled && user.email.is_some() {
+        Ok(())
+    } else {
+        Err(AppError::Conflict("The user has no login; enable it first.".into()))
+    }
+}
+
+/// A password event names the user but records no value.
+fn password_event(action: &'static str, user: &UserRow) -> Event {
+    Event {
+        action,
+        target_type: "user",
+        target_id: user.id,
+        customer_id: user.customer_id,
+        changes: serde_json::json!({}),
+    }
+}
+
+/// Transfer ownership
+///
+/// Makes an active user of the customer its owner; the previous owner (if any) becomes an
+/// `admin`. Both people's sessions end, so their tokens carry the new roles. Staff or the
+/// current owner only (403). Transferring to the owner changes nothing.
+#[utoipa::path(
+    tag = "users",
+    operation_id = "transferOwnership",
+    security(("bearer" = [])),
+    params(("customer_id" = Uuid, Path)),
+    request_body(content = TransferOwnership, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The new owner.", body = UserView, headers(("ETag" = String))),
+        (status = 400, response = crate::openapi::BadRequest),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 409, response = crate::openapi::Conflict),
+        (status = 413, response = crate::openapi::PayloadTooLarge),
+        (status = 415, response = crate::openapi::UnsupportedMediaType),
+        (status = 422, response = crate::openapi::ValidationFailed),
+        (status = 503, response = crate::openapi::Unavailable),
+    )
+)]
+#[post("/v1/customers/{customer_id}/owner")]
+pub async fn transfer_ownership(
+    state: web::Data<AppState>,
+    actor: Actor,
+    customer_id: web::Path<Uuid>,
+    Json(body): Json<TransferOwnership>,
+) -> Result<HttpResponse, AppError> {
+    let customer_id = customer_id.into_inner();
+    policy::require(&actor, Action::ManageOwner, customer_id)?;
+    let author = Author::from(&actor);
+    let (row, default) = db::run(&state.pool, move |conn| {
+        conn.transaction(|conn| {
+            // The customer row serializes transfers of one customer.
+            crate::customers::queries::lock(conn, customer_id)?;
+            let default = queries::default_address(conn, customer_id)?;
+            let target = queries::lock(conn, customer_id, body.user_id).map_err(|e| match e {
+                diesel::result::Error::NotFound => {
+                    AppError::field("user_id", "unknown", "names no user of this customer")
+                }
+                other => other.into(),
+            })?;
+            if target.role == Role::Owner {
+                return Ok((target, default));
+            }
+            if target.status != AccountStatus::Active {
+                return Err(AppError::Conflict("Only an active user can become the owner.".into()));
+            }
+            let previous = queries::lock_owner(conn, customer_id)?;
+            if let Some(previous) = &previous {
+                let demoted = UserChanges { role: Some(Role::Admin), permissions: Some(vec![]), ..Default::default() };
+                queries::update(conn, previous.id, &demoted)?;
+                sessions::end_all_for_user(conn, previous.id, sessions::reason::ACCESS_CHANGED)?;
+            }
+            let promoted = UserChanges { role: Some(Role::Owner), permissions: Some(vec![]), ..Default::default() };
+            let after = queries::update(conn, target.id, &promoted)?;
+            sessions::end_all_for_user(conn, target.id, sessions::reason::ACCESS_CHANGED)?;
+            audit::record(
+                conn,
+                &author,
+                Event {
+                    action: "customer.owner_transferred",
+                    target_type: "customer",
+                    target_id: customer_id,
+                    customer_id: Some(customer_id),
+                    changes: serde_json::json!({
+                        "owner": {"from": previous.as_ref().map(|p| p.id), "to": after.id}
+                    }),
+                },
+            )?;
+            Ok::<_, AppError>((after, default))
+        })
+    })
+    .await?;
+    Ok(view(HttpResponse::Ok(), &row, default))
+}

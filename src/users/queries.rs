@@ -1,0 +1,142 @@
+//! Queries on customer-user rows of `users`. Every one is bounded by `customer_id`, so a user
+//! of another customer is simply not found.
+
+use chrono::Utc;
+use diesel::dsl::sql;
+use diesel::pg::Pg;
+use diesel::prelude::*;
+use diesel::sql_types::{Bool, Text};
+use uuid::Uuid;
+
+use super::dto::UserFilters;
+use super::models::UserChanges;
+use crate::accounts::UserRow;
+use crate::db::schema::{cost_centers, users, warehouse_addresses};
+use crate::pagination::Page;
+use crate::permissions::{Kind, Role};
+use crate::policy::Scope;
+
+type Query = users::BoxedQuery<'static, Pg, diesel::dsl::AsSelect<UserRow, Pg>>;
+
+/// The filters and the keyset page both user lists share.
+fn filtered(mut query: Query, filters: &UserFilters, page: Page) -> Query {
+    if let Some(status) = filters.status {
+        query = query.filter(users::status.eq(status));
+    }
+    if let Some(role) = filters.role {
+        query = query.filter(users::role.eq(Role::from(role)));
+    }
+    if let Some(q) = filters.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+        // The same expression as the trigram index `users_search`.
+        query = query.filter(
+            sql::<Bool>("(users.name || ' ' || coalesce(users.email::text, '')) ILIKE ")
+                .bind::<Text, _>(crate::db::contains_pattern(q)),
+        );
+    }
+    if let Some(after) = page.after {
+        query = query.filter(users::id.gt(after));
+    }
+    query.order(users::id.asc()).limit(page.fetch())
+}
+
+pub fn list(
+    conn: &mut PgConnection,
+    customer_id: Uuid,
+    filters: &UserFilters,
+    page: Page,
+) -> QueryResult<Vec<UserRow>> {
+    let query =
+        users::table.filter(users::customer_id.eq(customer_id)).select(UserRow::as_select()).into_boxed();
+    filtered(query, filters, page).load(conn)
+}
+
+/// Customer users across the customers of `scope` (staff search).
+pub fn find_across(
+    conn: &mut PgConnection,
+    scope: &Scope,
+    filters: &UserFilters,
+    page: Page,
+) -> QueryResult<Vec<UserRow>> {
+    let mut query =
+        users::table.filter(users::kind.eq(Kind::CustomerUser)).select(UserRow::as_select()).into_boxed();
+    if let Scope::Only(ids) = scope {
+        query = query.filter(users::customer_id.eq_any(ids.clone()));
+    }
+    filtered(query, filters, page).load(conn)
+}
+
+pub fn find(conn: &mut PgConnection, customer_id: Uuid, id: Uuid) -> QueryResult<UserRow> {
+    users::table
+        .find(id)
+        .filter(users::customer_id.eq(customer_id))
+        .select(UserRow::as_select())
+        .first(conn)
+}
+
+/// Locks the user row for the rest of the transaction.
+pub fn lock(conn: &mut PgConnection, customer_id: Uuid, id: Uuid) -> QueryResult<UserRow> {
+    users::table
+        .find(id)
+        .filter(users::customer_id.eq(customer_id))
+        .select(UserRow::as_select())
+        .for_update()
+        .first(conn)
+}
+
+/// The customer's owner, locked, if it has one.
+pub fn lock_owner(conn: &mut PgConnection, customer_id: Uuid) -> QueryResult<Option<UserRow>> {
+    users::table
+        .filter(users::customer_id.eq(customer_id))
+        .filter(users::role.eq(Role::Owner))
+        .select(UserRow::as_select())
+        .for_update()
+        .first(conn)
+        .optional()
+}
+
+pub fn update(conn: &mut PgConnection, id: Uuid, changes: &UserChanges) -> QueryResult<UserRow> {
+    diesel::update(users::table.find(id))
+        .set((changes, users::updated_at.eq(Utc::now())))
+        .returning(UserRow::as_returning())
+        .get_result(conn)
+}
+
+pub fn delete(conn: &mut PgConnection, customer_id: Uuid, id: Uuid) -> QueryResult<usize> {
+    diesel::delete(users::table.find(id).filter(users::customer_id.eq(customer_id))).execute(conn)
+}
+
+/// Whether `address_id` is a warehouse address of `customer_id`.
+pub fn address_belongs(conn: &mut PgConnection, customer_id: Uuid, address_id: Uuid) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        warehouse_addresses::table.find((customer_id, address_id)),
+    ))
+    .get_result(conn)
+}
+
+/// `Some(active)` when `cost_center_id` is a cost center of `customer_id`.
+pub fn cost_center_active(
+    conn: &mut PgConnection,
+    customer_id: Uuid,
+    cost_center_id: Uuid,
+) -> QueryResult<Option<bool>> {
+    cost_centers::table.find((customer_id, cost_center_id)).select(cost_centers::active).first(conn).optional()
+}
+
+/// The default warehouse address of each of `customer_ids` (for the users' views).
+pub fn default_addresses(
+    conn: &mut PgConnection,
+    customer_ids: &[Uuid],
+) -> QueryResult<std::collections::HashMap<Uuid, Uuid>> {
+    Ok(warehouse_addresses::table
+        .filter(warehouse_addresses::customer_id.eq_any(customer_ids))
+        .filter(warehouse_addresses::is_default)
+        .select((warehouse_addresses::customer_id, warehouse_addresses::id))
+        .load::<(Uuid, Uuid)>(conn)?
+        .into_iter()
+        .collect())
+}
+
+/// The default warehouse address of one customer.
+pub fn default_address(conn: &mut PgConnection, customer_id: Uuid) -> QueryResult<Option<Uuid>> {
+    Ok(default_addresses(conn, &[customer_id])?.get(&customer_id).copied())
+}
