@@ -9,8 +9,8 @@ use uuid::Uuid;
 use crate::helpers::{Session, TestApp, id_of, problem};
 use dockgate::permissions::{Permission, Role};
 
-/// Every endpoint under a customer: method, path (`{customer}`, `{address}`, `{cost_center}`
-/// are the victim's), and a body that would be valid.
+/// Every endpoint under a customer: method, path (`{customer}`, `{address}`, `{cost_center}`,
+/// `{user}` are the victim's), and a body that would be valid.
 const ENDPOINTS: &[(&str, &str, Option<&str>)] = &[
     ("GET", "/v1/customers/{customer}", None),
     ("PATCH", "/v1/customers/{customer}", Some(r#"{"name": "Taken over"}"#)),
@@ -30,12 +30,23 @@ const ENDPOINTS: &[(&str, &str, Option<&str>)] = &[
     ("PATCH", "/v1/customers/{customer}/cost-centers/{cost_center}", Some(r#"{"name": "Stolen"}"#)),
     ("DELETE", "/v1/customers/{customer}/cost-centers/{cost_center}", None),
     ("GET", "/v1/audit-events?customer_id={customer}", None),
+    ("GET", "/v1/customers/{customer}/users", None),
+    ("POST", "/v1/customers/{customer}/users", Some(r#"{"name": "Mole"}"#)),
+    ("GET", "/v1/customers/{customer}/users/{user}", None),
+    ("PATCH", "/v1/customers/{customer}/users/{user}", Some(r#"{"name": "Renamed"}"#)),
+    ("DELETE", "/v1/customers/{customer}/users/{user}", None),
+    ("POST", "/v1/customers/{customer}/users/{user}/deactivate", None),
+    ("POST", "/v1/customers/{customer}/users/{user}/reactivate", None),
+    ("POST", "/v1/customers/{customer}/users/{user}/password", Some(r#"{"password": "a stolen passphrase here"}"#)),
+    ("POST", "/v1/customers/{customer}/users/{user}/password-reset", None),
+    ("POST", "/v1/customers/{customer}/owner", Some(r#"{"user_id": "{user}"}"#)),
 ];
 
 struct Victim {
     customer: Uuid,
     address: Uuid,
     cost_center: Uuid,
+    user: Uuid,
 }
 
 async fn victim(app: &TestApp, admin: &Session) -> Victim {
@@ -60,21 +71,34 @@ async fn victim(app: &TestApp, admin: &Session) -> Victim {
         .json()
         .await
         .expect("cost center");
-    Victim { customer, address: id_of(&address), cost_center: id_of(&cost_center) }
+    let user: Value = app
+        .post(
+            &format!("/v1/customers/{customer}/users"),
+            &admin.access_token,
+            &json!({"name": "Victim User", "email": "victim.user@victim.example", "password": "victim passphrase 1"}),
+        )
+        .await
+        .json()
+        .await
+        .expect("user");
+    Victim { customer, address: id_of(&address), cost_center: id_of(&cost_center), user: id_of(&user) }
 }
 
 async fn assert_all_not_found(app: &TestApp, who: &str, session: &Session, victim: &Victim) {
     for (method, template, body) in ENDPOINTS {
-        let path = template
-            .replace("{customer}", &victim.customer.to_string())
-            .replace("{address}", &victim.address.to_string())
-            .replace("{cost_center}", &victim.cost_center.to_string());
+        let fill = |text: &str| {
+            text.replace("{customer}", &victim.customer.to_string())
+                .replace("{address}", &victim.address.to_string())
+                .replace("{cost_center}", &victim.cost_center.to_string())
+                .replace("{user}", &victim.user.to_string())
+        };
+        let path = fill(template);
         let mut request = app
             .client
             .request(Method::from_bytes(method.as_bytes()).expect("method"), app.url(&path))
             .bearer_auth(&session.access_token);
         if let Some(body) = body {
-            request = request.header("content-type", "application/json").body(*body);
+            request = request.header("content-type", "application/json").body(fill(body));
         }
         let response = request.send().await.expect("request");
         assert_eq!(response.status(), StatusCode::NOT_FOUND, "{who}: {method} {path}");
@@ -111,6 +135,13 @@ async fn nobody_outside_a_customer_can_see_or_touch_its_data() {
     let list: Value =
         app.get("/v1/customers", &scoped_dispatcher.access_token).await.json().await.expect("list");
     assert_eq!(list["items"].as_array().map(|i| i.iter().map(id_of).collect::<Vec<_>>()), Some(vec![own]));
+    let users: Value = app.get("/v1/users", &scoped_dispatcher.access_token).await.json().await.expect("users");
+    assert!(
+        users["items"].as_array().expect("items").iter().all(|u| u["customer_id"] == json!(own)),
+        "{users}"
+    );
+    // The victim's user still signs in: nobody changed its password or status.
+    assert_eq!(app.login("victim.user@victim.example", "victim passphrase 1").await.status(), StatusCode::OK);
     let audit: Value =
         app.get("/v1/audit-events", &scoped_dispatcher.access_token).await.json().await.expect("audit");
     assert!(
@@ -129,6 +160,7 @@ async fn a_resource_of_one_customer_is_not_found_under_another() {
     for path in [
         format!("/v1/customers/{other}/warehouse-addresses/{}", victim.address),
         format!("/v1/customers/{other}/cost-centers/{}", victim.cost_center),
+        format!("/v1/customers/{other}/users/{}", victim.user),
     ] {
         problem(app.get(&path, &admin.access_token).await, StatusCode::NOT_FOUND).await;
         problem(app.delete(&path, &admin.access_token, None).await, StatusCode::NOT_FOUND).await;
