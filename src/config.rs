@@ -136,7 +136,11 @@ impl Config {
                 per_client: number(&get, "LOGIN_MAX_FAILURES_PER_CLIENT", 100, 1, 1_000_000)?,
             },
             password_reset_ttl: duration(&get, "PASSWORD_RESET_TTL", Duration::from_secs(3600))?,
-            set_password_link_ttl: duration(&get, "SET_PASSWORD_LINK_TTL", Duration::from_secs(7 * 24 * 3600))?,
+            set_password_link_ttl: duration(
+                &get,
+                "SET_PASSWORD_LINK_TTL",
+                Duration::from_secs(7 * 24 * 3600),
+            )?,
         })
     }
 }

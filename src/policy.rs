@@ -99,7 +99,9 @@ pub fn allows(actor: &Actor, action: Action) -> bool {
             Action::ManageCostCenters => has(actor, Permission::CostCentersManage),
             Action::ReadAudit | Action::ManageUsers => has(actor, Permission::UsersManage),
             Action::ManageOwner => account.role == Role::Owner,
-            Action::ManageStaff | Action::CreateCustomer | Action::ManageCustomer | Action::FindUsers => false,
+            Action::ManageStaff | Action::CreateCustomer | Action::ManageCustomer | Action::FindUsers => {
+                false
+            }
         },
     }
 }

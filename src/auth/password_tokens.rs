@@ -28,7 +28,8 @@ text_enum! {
 pub fn issue(conn: &mut PgConnection, user_id: Uuid, purpose: Purpose, ttl: Duration) -> QueryResult<String> {
     revoke_all(conn, user_id)?;
     let (token, hash) = new_secret(PREFIX)?;
-    let expires_at = Utc::now() + chrono::Duration::from_std(ttl).unwrap_or_else(|_| chrono::Duration::hours(1));
+    let expires_at =
+        Utc::now() + chrono::Duration::from_std(ttl).unwrap_or_else(|_| chrono::Duration::hours(1));
     diesel::insert_into(password_tokens::table)
         .values((
             password_tokens::id.eq(Uuid::now_v7()),
@@ -72,10 +73,7 @@ pub fn revoke_all(conn: &mut PgConnection, user_id: Uuid) -> QueryResult<usize> 
 }
 
 /// When the person was last sent a link, to keep "forgot password" from flooding a mailbox.
-pub fn last_issued_at(
-    conn: &mut PgConnection,
-    user_id: Uuid,
-) -> QueryResult<Option<chrono::DateTime<Utc>>> {
+pub fn last_issued_at(conn: &mut PgConnection, user_id: Uuid) -> QueryResult<Option<chrono::DateTime<Utc>>> {
     password_tokens::table
         .filter(password_tokens::user_id.eq(user_id))
         .select(diesel::dsl::max(password_tokens::created_at))

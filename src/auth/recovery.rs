@@ -35,7 +35,12 @@ fn may_recover(conn: &mut PgConnection, account: &UserRow) -> QueryResult<bool> 
 }
 
 /// Looks the address up and queues a link when it belongs to someone who may recover.
-fn request_link(conn: &mut PgConnection, config: &Config, email: &Email, author: &Author) -> Result<(), AppError> {
+fn request_link(
+    conn: &mut PgConnection,
+    config: &Config,
+    email: &Email,
+    author: &Author,
+) -> Result<(), AppError> {
     let Some(account) = accounts::find_by_email(conn, email)? else { return Ok(()) };
     if !may_recover(conn, &account)? {
         return Ok(());

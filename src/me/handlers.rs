@@ -21,9 +21,13 @@ async fn me_response(
 ) -> Result<HttpResponse, AppError> {
     let mut view = MeView::from(row);
     if let Some(customer_id) = row.customer_id {
-        let customer = db::run(&state.pool, move |conn| crate::customers::queries::find(conn, customer_id)).await?;
-        view.customer =
-            Some(MeCustomer { id: customer.row.id, name: customer.row.name, code: customer.row.code.to_string() });
+        let customer =
+            db::run(&state.pool, move |conn| crate::customers::queries::find(conn, customer_id)).await?;
+        view.customer = Some(MeCustomer {
+            id: customer.row.id,
+            name: customer.row.name,
+            code: customer.row.code.to_string(),
+        });
     }
     Ok(response.insert_header((header::ETAG, etag::of(row.updated_at))).json(view))
 }

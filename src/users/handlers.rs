@@ -219,8 +219,7 @@ pub async fn create_user(
                 return Err(AppError::Conflict(LOGINS_CLOSED.into()));
             }
             rules::check_references(conn, customer_id, new.warehouse_address_id, new.cost_center_id)?;
-            let mut new = new;
-            new.warehouse_address_id = new.warehouse_address_id.or(customer.default_warehouse_address_id);
+            // No address stored means "follow the customer's default" (the view fills it in).
             let row: UserRow = diesel::insert_into(crate::db::schema::users::table)
                 .values(&new)
                 .returning(UserRow::as_returning())
@@ -356,7 +355,12 @@ pub async fn patch_user(
             };
             let send_mail = patch.send_mail.unwrap_or(false);
             let keeps_password = login_enabled && before.password_hash.is_some();
-            rules::check_login(login_enabled, has_email, password_hash.is_some() || keeps_password, send_mail)?;
+            rules::check_login(
+                login_enabled,
+                has_email,
+                password_hash.is_some() || keeps_password,
+                send_mail,
+            )?;
             let opening_login = login_enabled && !before.login_enabled;
             if opening_login && !accounts::customer_allows_logins(conn, customer_id)? {
                 return Err(AppError::Conflict(LOGINS_CLOSED.into()));
@@ -450,7 +454,11 @@ pub async fn delete_user(
             // Sessions, refresh tokens and password links go with the row (ON DELETE CASCADE).
             queries::delete(conn, customer_id, user_id)?;
             let default = queries::default_address(conn, customer_id)?;
-            audit::record(conn, &author, event("user.deleted", Some(&UserView::new(&before, default)), None))?;
+            audit::record(
+                conn,
+                &author,
+                event("user.deleted", Some(&UserView::new(&before, default)), None),
+            )?;
             Ok::<_, AppError>(())
         })
     })

@@ -45,7 +45,8 @@ async fn set_status(
             if before.status == to {
                 return Ok((before, default));
             }
-            let after = queries::update(conn, user_id, &UserChanges { status: Some(to), ..Default::default() })?;
+            let after =
+                queries::update(conn, user_id, &UserChanges { status: Some(to), ..Default::default() })?;
             let action = if to == AccountStatus::Deactivated {
                 sessions::end_all_for_user(conn, user_id, sessions::reason::ACCESS_CHANGED)?;
                 password_tokens::revoke_all(conn, user_id)?;
@@ -308,11 +309,13 @@ pub async fn transfer_ownership(
             }
             let previous = queries::lock_owner(conn, customer_id)?;
             if let Some(previous) = &previous {
-                let demoted = UserChanges { role: Some(Role::Admin), permissions: Some(vec![]), ..Default::default() };
+                let demoted =
+                    UserChanges { role: Some(Role::Admin), permissions: Some(vec![]), ..Default::default() };
                 queries::update(conn, previous.id, &demoted)?;
                 sessions::end_all_for_user(conn, previous.id, sessions::reason::ACCESS_CHANGED)?;
             }
-            let promoted = UserChanges { role: Some(Role::Owner), permissions: Some(vec![]), ..Default::default() };
+            let promoted =
+                UserChanges { role: Some(Role::Owner), permissions: Some(vec![]), ..Default::default() };
             let after = queries::update(conn, target.id, &promoted)?;
             sessions::end_all_for_user(conn, target.id, sessions::reason::ACCESS_CHANGED)?;
             audit::record(

@@ -66,11 +66,7 @@ pub fn find_across(
 }
 
 pub fn find(conn: &mut PgConnection, customer_id: Uuid, id: Uuid) -> QueryResult<UserRow> {
-    users::table
-        .find(id)
-        .filter(users::customer_id.eq(customer_id))
-        .select(UserRow::as_select())
-        .first(conn)
+    users::table.find(id).filter(users::customer_id.eq(customer_id)).select(UserRow::as_select()).first(conn)
 }
 
 /// Locks the user row for the rest of the transaction.
@@ -107,10 +103,8 @@ pub fn delete(conn: &mut PgConnection, customer_id: Uuid, id: Uuid) -> QueryResu
 
 /// Whether `address_id` is a warehouse address of `customer_id`.
 pub fn address_belongs(conn: &mut PgConnection, customer_id: Uuid, address_id: Uuid) -> QueryResult<bool> {
-    diesel::select(diesel::dsl::exists(
-        warehouse_addresses::table.find((customer_id, address_id)),
-    ))
-    .get_result(conn)
+    diesel::select(diesel::dsl::exists(warehouse_addresses::table.find((customer_id, address_id))))
+        .get_result(conn)
 }
 
 /// `Some(active)` when `cost_center_id` is a cost center of `customer_id`.
@@ -119,7 +113,11 @@ pub fn cost_center_active(
     customer_id: Uuid,
     cost_center_id: Uuid,
 ) -> QueryResult<Option<bool>> {
-    cost_centers::table.find((customer_id, cost_center_id)).select(cost_centers::active).first(conn).optional()
+    cost_centers::table
+        .find((customer_id, cost_center_id))
+        .select(cost_centers::active)
+        .first(conn)
+        .optional()
 }
 
 /// The default warehouse address of each of `customer_ids` (for the users' views).

@@ -119,7 +119,11 @@ pub fn check_login(
             errors.push(FieldError::new("password", "not_allowed", "only users with login have a password"));
         }
         if send_mail {
-            errors.push(FieldError::new("send_mail", "not_allowed", "only users with login get a welcome mail"));
+            errors.push(FieldError::new(
+                "send_mail",
+                "not_allowed",
+                "only users with login get a welcome mail",
+            ));
         }
     }
     if errors.is_empty() { Ok(()) } else { Err(AppError::Validation(errors)) }

@@ -18,4 +18,5 @@ mod openapi;
 mod operations;
 mod staff;
 mod tenant_isolation;
+mod users;
 mod warehouse_addresses;
