@@ -37,7 +37,11 @@ const ENDPOINTS: &[(&str, &str, Option<&str>)] = &[
     ("DELETE", "/v1/customers/{customer}/users/{user}", None),
     ("POST", "/v1/customers/{customer}/users/{user}/deactivate", None),
     ("POST", "/v1/customers/{customer}/users/{user}/reactivate", None),
-    ("POST", "/v1/customers/{customer}/users/{user}/password", Some(r#"{"password": "a stolen passphrase here"}"#)),
+    (
+        "POST",
+        "/v1/customers/{customer}/users/{user}/password",
+        Some(r#"{"password": "a stolen passphrase here"}"#),
+    ),
     ("POST", "/v1/customers/{customer}/users/{user}/password-reset", None),
     ("POST", "/v1/customers/{customer}/owner", Some(r#"{"user_id": "{user}"}"#)),
 ];
@@ -135,7 +139,8 @@ async fn nobody_outside_a_customer_can_see_or_touch_its_data() {
     let list: Value =
         app.get("/v1/customers", &scoped_dispatcher.access_token).await.json().await.expect("list");
     assert_eq!(list["items"].as_array().map(|i| i.iter().map(id_of).collect::<Vec<_>>()), Some(vec![own]));
-    let users: Value = app.get("/v1/users", &scoped_dispatcher.access_token).await.json().await.expect("users");
+    let users: Value =
+        app.get("/v1/users", &scoped_dispatcher.access_token).await.json().await.expect("users");
     assert!(
         users["items"].as_array().expect("items").iter().all(|u| u["customer_id"] == json!(own)),
         "{users}"
