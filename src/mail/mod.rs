@@ -2,7 +2,9 @@
 //! caller's transaction, so a mail exists exactly when the change that causes it commits; the
 //! worker in every instance delivers due rows, retrying while the mail server is away.
 //!
-//! A mail is stored as its template data ([`Mail`]), rendered at delivery.
+//! A mail is stored as its template data ([`Mail`]), rendered at delivery ([`templates`]).
+
+pub mod templates;
 
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -61,8 +63,8 @@ pub fn enqueue(
     mail: &Mail,
 ) -> QueryResult<Uuid> {
     let id = Uuid::now_v7();
-    let payload = serde_json::to_value(mail)
-        .map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?;
+    let payload =
+        serde_json::to_value(mail).map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?;
     diesel::insert_into(mail_outbox::table)
         .values((
             mail_outbox::id.eq(id),
@@ -87,6 +89,9 @@ mod tests {
             "https://portal.example/app/password-reset?token=dgp_a%2Bb"
         );
         let bare = Url::parse("http://localhost:3000").unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(link(&bare, "/invitations/accept", "t"), "http://localhost:3000/invitations/accept?token=t");
+        assert_eq!(
+            link(&bare, "/invitations/accept", "t"),
+            "http://localhost:3000/invitations/accept?token=t"
+        );
     }
 }
