@@ -3,8 +3,12 @@
 //! worker in every instance delivers due rows, retrying while the mail server is away.
 //!
 //! A mail is stored as its template data ([`Mail`]), rendered at delivery ([`templates`]).
+//! [`outbox`] claims and records, [`transport`] delivers, [`worker`] runs the loop.
 
+pub mod outbox;
 pub mod templates;
+pub mod transport;
+pub mod worker;
 
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
