@@ -19,11 +19,12 @@ RUN mkdir -p src tests/api \
     && cargo build --release --locked --bin dockgate \
     && rm -rf src
 
-# The real sources. The crate embeds migrations/ (src/db/mod.rs) and
-# data/common-passwords.txt (src/auth/passwords.rs) at compile time.
+# The real sources. The crate embeds migrations/ (src/db/mod.rs), data/common-passwords.txt
+# (src/auth/passwords.rs) and templates/mail/ (src/mail/templates.rs) at compile time.
 COPY src ./src
 COPY migrations ./migrations
 COPY data ./data
+COPY templates ./templates
 COPY openapi ./openapi
 # COPY keeps the files' modification times, which can be older than the placeholder build;
 # touch the crate roots so cargo rebuilds dockgate instead of keeping the placeholder binary.

@@ -7,6 +7,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use lettre::message::Mailbox;
 use secrecy::SecretString;
 use url::Url;
 
@@ -16,12 +17,45 @@ pub enum LogFormat {
     Json,
 }
 
-/// Where mail goes; the outbox worker arrives with the users issue, the setting is parsed now.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Where mail goes (`MAIL_URL`, or the default of [`MailTransport::default_for`]).
+#[derive(Clone, PartialEq, Eq)]
 pub enum MailTransport {
+    /// `smtp://` (STARTTLS when offered; `?tls=required` insists, `?tls=none` never tries) or
+    /// `smtps://` (TLS from the first byte); `user:password@` are the SMTP AUTH credentials.
     Smtp(Url),
+    /// One `<outbox id>.eml` file per mail in this folder.
     File(PathBuf),
+    /// Recipient, subject and text body as an info log line.
     Log,
+}
+
+impl MailTransport {
+    /// The transport when `MAIL_URL` is unset: on the embedded database (a developer's machine)
+    /// mail lands in files next to its data, to be opened in a mail program; with
+    /// `DATABASE_URL` (a deployment) it is logged, so nothing is written to a container's disk.
+    pub fn default_for(database_url: Option<&SecretString>, data_dir: &std::path::Path) -> Self {
+        match database_url {
+            None => Self::File(data_dir.join("mail")),
+            Some(_) => Self::Log,
+        }
+    }
+}
+
+// By hand, so the SMTP password in the URL never reaches a log line.
+impl std::fmt::Debug for MailTransport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Smtp(url) => {
+                let mut shown = url.clone();
+                if shown.password().is_some() {
+                    let _ = shown.set_password(Some("***"));
+                }
+                f.debug_tuple("Smtp").field(&shown.as_str()).finish()
+            }
+            Self::File(dir) => f.debug_tuple("File").field(dir).finish(),
+            Self::Log => f.write_str("Log"),
+        }
+    }
 }
 
 /// Failed sign-in limits (contract section 3).
@@ -40,8 +74,16 @@ pub struct Config {
     pub data_dir: PathBuf,
     pub bind_addr: String,
     pub portal_url: Url,
-    /// Parsed and validated now; the mail outbox that uses it arrives with the users issue.
-    pub mail: Option<MailTransport>,
+    /// `MAIL_URL`, or the default for the database in use ([`MailTransport::default_for`]).
+    pub mail: MailTransport,
+    /// `From` of every mail.
+    pub mail_from: Mailbox,
+    /// How often each instance's worker looks for due mail.
+    pub mail_poll_interval: Duration,
+    /// The wait after the first failed attempt; each further failure doubles it, up to an hour.
+    pub mail_retry_base: Duration,
+    /// Attempts before a mail is marked failed.
+    pub mail_max_attempts: i32,
     pub jwt_issuer: String,
     pub jwt_audience: String,
     pub access_token_ttl: Duration,
@@ -92,7 +134,21 @@ impl Config {
         if !matches!(portal_url.scheme(), "http" | "https") {
             return Err(err("PORTAL_URL", "must be an http:// or https:// URL"));
         }
-        let mail = get("MAIL_URL").map(|v| parse_mail_url(&v)).transpose()?;
+        let data_dir = get("DOCKGATE_DATA_DIR").map_or_else(|| PathBuf::from(".dockgate"), PathBuf::from);
+        let mail = match get("MAIL_URL") {
+            Some(raw) => parse_mail_url(&raw)?,
+            None => MailTransport::default_for(database_url.as_ref(), &data_dir),
+        };
+        let mail_from = get("MAIL_FROM")
+            .unwrap_or_else(|| "dockgate <no-reply@localhost>".into())
+            .parse::<Mailbox>()
+            .map_err(|e| {
+                err("MAIL_FROM", format!("must be a mailbox such as dockgate <no-reply@example.com> ({e})"))
+            })?;
+        let mail_retry_base = duration(&get, "MAIL_RETRY_BASE", Duration::from_secs(30))?;
+        if mail_retry_base > MAIL_RETRY_CAP {
+            return Err(err("MAIL_RETRY_BASE", "must be at most 1h"));
+        }
         let log_format = match get("LOG_FORMAT").as_deref() {
             None | Some("text") => LogFormat::Text,
             Some("json") => LogFormat::Json,
@@ -111,10 +167,14 @@ impl Config {
         }
         Ok(Self {
             database_url,
-            data_dir: get("DOCKGATE_DATA_DIR").map_or_else(|| PathBuf::from(".dockgate"), PathBuf::from),
+            data_dir,
             bind_addr,
             portal_url,
             mail,
+            mail_from,
+            mail_poll_interval: duration(&get, "MAIL_POLL_INTERVAL", Duration::from_secs(2))?,
+            mail_retry_base,
+            mail_max_attempts: number(&get, "MAIL_MAX_ATTEMPTS", 12, 1, 100)? as i32,
             jwt_issuer: get("JWT_ISSUER").unwrap_or_else(|| "dockgate".into()),
             jwt_audience: get("JWT_AUDIENCE").unwrap_or_else(|| "dispatch-platform".into()),
             access_token_ttl,
@@ -144,6 +204,9 @@ impl Config {
         })
     }
 }
+
+/// The longest wait between two attempts of one mail.
+pub const MAIL_RETRY_CAP: Duration = Duration::from_secs(3600);
 
 fn default_workers() -> i64 {
     std::thread::available_parallelism().map_or(2, |n| n.get() as i64)
@@ -188,8 +251,25 @@ fn number(
 fn parse_mail_url(raw: &str) -> Result<MailTransport, ConfigError> {
     let url = Url::parse(raw).map_err(|e| err("MAIL_URL", e))?;
     match url.scheme() {
-        "smtp" | "smtps" if url.host_str().is_some() => Ok(MailTransport::Smtp(url)),
-        "smtp" | "smtps" => Err(err("MAIL_URL", "an smtp:// URL needs a host")),
+        "smtp" | "smtps" if url.host_str().is_none_or(str::is_empty) => {
+            Err(err("MAIL_URL", "an smtp:// URL needs a host"))
+        }
+        "smtp" | "smtps" => {
+            for (key, value) in url.query_pairs() {
+                match (key.as_ref(), value.as_ref()) {
+                    ("tls", "required" | "opportunistic" | "none") if url.scheme() == "smtp" => {}
+                    ("tls", _) if url.scheme() == "smtp" => {
+                        return Err(err("MAIL_URL", "tls must be required, opportunistic or none"));
+                    }
+                    _ => return Err(err("MAIL_URL", format!("unknown parameter {key:?}"))),
+                }
+            }
+            Ok(MailTransport::Smtp(url))
+        }
+        // A host in a file URL (file://mail/dir) would silently drop its first folder.
+        "file" if url.host_str().is_some_and(|host| !host.is_empty() && host != "localhost") => {
+            Err(err("MAIL_URL", "must be file:///absolute/folder (three slashes)"))
+        }
         "file" => Ok(MailTransport::File(PathBuf::from(url.path()))),
         "log" => Ok(MailTransport::Log),
         _ => Err(err("MAIL_URL", "must be smtp://host:port, smtps://host:port, file:///dir or log://")),
@@ -245,8 +325,54 @@ mod tests {
     #[test]
     fn mail_urls_pick_a_transport() {
         let smtp = config(&[("MAIL_URL", "smtp://localhost:2525")]).unwrap_or_else(|e| panic!("{e}"));
-        assert!(matches!(smtp.mail, Some(MailTransport::Smtp(_))));
+        assert!(matches!(smtp.mail, MailTransport::Smtp(_)));
         let file = config(&[("MAIL_URL", "file:///tmp/mail")]).unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(file.mail, Some(MailTransport::File(PathBuf::from("/tmp/mail"))));
+        assert_eq!(file.mail, MailTransport::File(PathBuf::from("/tmp/mail")));
+        let log = config(&[("MAIL_URL", "log://")]).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(log.mail, MailTransport::Log);
+        for bad in
+            ["smtp://relay?tls=maybe", "smtps://relay?debug=1", "file://relative/dir", "smtp:///nohost"]
+        {
+            assert_eq!(config(&[("MAIL_URL", bad)]).err().map(|e| e.variable), Some("MAIL_URL"), "{bad}");
+        }
+    }
+
+    #[test]
+    fn mail_defaults_to_files_on_the_embedded_database_and_to_the_log_with_database_url() {
+        let embedded = config(&[("DOCKGATE_DATA_DIR", "/var/tmp/dg")]).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(embedded.mail, MailTransport::File(PathBuf::from("/var/tmp/dg/mail")));
+        let external =
+            config(&[("DATABASE_URL", "postgres://localhost/dockgate")]).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(external.mail, MailTransport::Log);
+        assert_eq!(external.mail_from.to_string(), "dockgate <no-reply@localhost>");
+        assert_eq!(external.mail_poll_interval, Duration::from_secs(2));
+        assert_eq!(external.mail_retry_base, Duration::from_secs(30));
+        assert_eq!(external.mail_max_attempts, 12);
+    }
+
+    #[test]
+    fn mail_settings_are_validated() {
+        for (variable, value) in [
+            ("MAIL_FROM", "not a mailbox"),
+            ("MAIL_POLL_INTERVAL", "often"),
+            ("MAIL_RETRY_BASE", "2h"),
+            ("MAIL_MAX_ATTEMPTS", "0"),
+        ] {
+            let error = config(&[(variable, value)]).err();
+            assert_eq!(error.map(|e| e.variable), Some(variable), "{variable}={value}");
+        }
+        let custom =
+            config(&[("MAIL_FROM", "Dispatch <dispatch@example.com>"), ("MAIL_POLL_INTERVAL", "250ms")])
+                .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(custom.mail_from.email.to_string(), "dispatch@example.com");
+        assert_eq!(custom.mail_poll_interval, Duration::from_millis(250));
+    }
+
+    #[test]
+    fn the_smtp_password_stays_out_of_debug_output() {
+        let smtp = config(&[("MAIL_URL", "smtp://mailer:hunter2secret@relay.example:587")])
+            .unwrap_or_else(|e| panic!("{e}"));
+        let shown = format!("{:?}", smtp.mail);
+        assert!(!shown.contains("hunter2secret") && shown.contains("relay.example"), "{shown}");
     }
 }

@@ -1,8 +1,9 @@
 //! Building and running the HTTP application.
 //!
 //! [`Application::build`] migrates the database, makes sure a signing key exists, binds the
-//! listener (port 0 works: tests use it) and returns; [`Application::run_until_stopped`] serves
-//! until SIGINT/SIGTERM.
+//! listener (port 0 works: tests use it), starts the background tasks (the mail worker, the
+//! sign-in failure pruner) and returns; [`Application::run_until_stopped`] serves until
+//! SIGINT/SIGTERM.
 
 use std::net::TcpListener;
 use std::time::Duration;
@@ -20,6 +21,7 @@ use crate::auth::{keys, passwords, rate_limit};
 use crate::config::Config;
 use crate::db::{self, DbPool};
 use crate::error::{self, AppError};
+use crate::mail::worker::Worker;
 use crate::openapi::ApiDoc;
 use crate::telemetry::{self, Metrics};
 
@@ -61,15 +63,21 @@ pub struct Application {
     port: u16,
     server: Server,
     pruner: tokio::task::JoinHandle<()>,
+    mailer: tokio::task::JoinHandle<()>,
+    stop_mailer: tokio::sync::watch::Sender<bool>,
 }
 
 /// How often each instance deletes sign-in failures that no limit counts any more.
 const PRUNE_EVERY: Duration = Duration::from_secs(600);
+/// How long a stopping instance lets the mail worker finish the mails it is sending; a mail cut
+/// off mid-delivery is sent again once its claim lapses.
+const MAILER_GRACE: Duration = Duration::from_secs(10);
 
 impl Application {
     pub async fn build(config: Config) -> Result<Self, StartupError> {
         let url = config.database_url.as_ref().ok_or(StartupError::NoDatabase)?.expose_secret().to_owned();
         let pool = db::pool(&url, config.db_pool_size);
+        let mail_worker = Worker::new(&config, pool.clone()).map_err(StartupError::Other)?;
         let setup_pool = pool.clone();
         db::blocking(move || {
             let mut conn = setup_pool.get().map_err(|e| AppError::Unavailable(e.to_string()))?;
@@ -123,7 +131,9 @@ impl Application {
         .run();
 
         let pruner = tokio::spawn(prune_login_failures(pool, config.login_limits.window));
-        Ok(Self { port, server, pruner })
+        let (stop_mailer, stopping) = tokio::sync::watch::channel(false);
+        let mailer = tokio::spawn(mail_worker.run(stopping));
+        Ok(Self { port, server, pruner, mailer, stop_mailer })
     }
 
     pub fn port(&self) -> u16 {
@@ -139,6 +149,11 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let result = self.server.await;
         self.pruner.abort();
+        let _ = self.stop_mailer.send(true);
+        let mut mailer = self.mailer;
+        if tokio::time::timeout(MAILER_GRACE, &mut mailer).await.is_err() {
+            mailer.abort();
+        }
         result
     }
 }

@@ -35,8 +35,8 @@ pub fn init(format: LogFormat) {
 #[derive(Debug, Clone)]
 pub struct RequestId(pub String);
 
-/// The process's metrics. Request metrics are recorded by [`observe`]; pool gauges are read
-/// when `/metrics` is scraped.
+/// The process's metrics. Request metrics are recorded by [`observe`]; pool and outbox gauges
+/// are read when `/metrics` is scraped.
 #[derive(Clone)]
 pub struct Metrics {
     pub registry: Registry,
@@ -45,6 +45,8 @@ pub struct Metrics {
     pub pool_connections: IntGauge,
     pub pool_idle: IntGauge,
     pub pool_max: IntGauge,
+    pub mail_pending: IntGauge,
+    pub mail_failed: IntGauge,
 }
 
 impl Metrics {
@@ -62,12 +64,29 @@ impl Metrics {
         let pool_connections = IntGauge::new("db_pool_connections", "Open database connections")?;
         let pool_idle = IntGauge::new("db_pool_idle_connections", "Idle database connections")?;
         let pool_max = IntGauge::new("db_pool_max_connections", "Pool size limit")?;
+        let mail_pending = IntGauge::new(
+            "mail_outbox_pending",
+            "Mails waiting to be sent (all instances share the outbox)",
+        )?;
+        let mail_failed =
+            IntGauge::new("mail_outbox_failed", "Mails given up after their last attempt (all instances)")?;
         registry.register(Box::new(requests.clone()))?;
         registry.register(Box::new(latency.clone()))?;
         registry.register(Box::new(pool_connections.clone()))?;
         registry.register(Box::new(pool_idle.clone()))?;
         registry.register(Box::new(pool_max.clone()))?;
-        Ok(Self { registry, requests, latency, pool_connections, pool_idle, pool_max })
+        registry.register(Box::new(mail_pending.clone()))?;
+        registry.register(Box::new(mail_failed.clone()))?;
+        Ok(Self {
+            registry,
+            requests,
+            latency,
+            pool_connections,
+            pool_idle,
+            pool_max,
+            mail_pending,
+            mail_failed,
+        })
     }
 }
 

@@ -90,6 +90,19 @@ pub async fn metrics(state: web::Data<AppState>, req: HttpRequest) -> Result<Htt
     state.metrics.pool_connections.set(i64::from(pool_state.connections));
     state.metrics.pool_idle.set(i64::from(pool_state.idle_connections));
     state.metrics.pool_max.set(i64::from(state.pool.max_size()));
+    // Scraping still works while the database is away; the outbox gauges then keep their last value.
+    let pool = state.pool.clone();
+    let depth = db::blocking(move || {
+        let mut conn = pool.get_timeout(READY_WAIT)?;
+        crate::mail::outbox::depth(&mut conn).map_err(AppError::from)
+    });
+    match depth.await {
+        Ok((pending, failed)) => {
+            state.metrics.mail_pending.set(pending);
+            state.metrics.mail_failed.set(failed);
+        }
+        Err(error) => tracing::warn!(%error, "cannot count the mail outbox for the metrics"),
+    }
     let body = prometheus::TextEncoder::new()
         .encode_to_string(&state.metrics.registry.gather())
         .map_err(AppError::internal)?;

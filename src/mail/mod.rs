@@ -2,7 +2,13 @@
 //! caller's transaction, so a mail exists exactly when the change that causes it commits; the
 //! worker in every instance delivers due rows, retrying while the mail server is away.
 //!
-//! A mail is stored as its template data ([`Mail`]), rendered at delivery.
+//! A mail is stored as its template data ([`Mail`]), rendered at delivery ([`templates`]).
+//! [`outbox`] claims and records, [`transport`] delivers, [`worker`] runs the loop.
+
+pub mod outbox;
+pub mod templates;
+pub mod transport;
+pub mod worker;
 
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};

@@ -12,6 +12,7 @@ mod customers;
 mod errors;
 mod jwt;
 mod login;
+mod mail;
 mod me;
 mod migrations;
 mod openapi;

@@ -60,6 +60,39 @@ async fn metrics_count_requests_by_route_template_and_status() {
     assert!(!text.contains("12345"), "raw paths never become labels");
     assert!(text.contains("http_request_duration_seconds_bucket"));
     assert!(text.contains("db_pool_max_connections 4"));
+    assert!(text.contains("mail_outbox_pending 0"), "{text}");
+    assert!(text.contains("mail_outbox_failed 0"), "{text}");
+}
+
+#[tokio::test]
+async fn metrics_show_the_mail_outbox_depth() {
+    use dockgate::db::schema::mail_outbox as o;
+    let app = TestApp::spawn().await;
+    let mut conn = app.conn();
+    let mail = dockgate::mail::Mail::PasswordReset {
+        name: "Ada".into(),
+        link: "http://localhost:3000/password-reset?token=t".into(),
+        link_valid_for: "1 hour".into(),
+    };
+    let email = dockgate::db::types::Email::parse("ada@customer.example").expect("email");
+    let mut queue = || dockgate::mail::enqueue(&mut conn, None, &email, &mail).expect("enqueue");
+    let (later, also_later, given_up) = (queue(), queue(), queue());
+    // Out of the worker's reach: two due tomorrow, one already given up.
+    diesel::sql_query(
+        "UPDATE mail_outbox SET next_attempt_at = now() + interval '1 day' WHERE id IN ($1, $2)",
+    )
+    .bind::<diesel::sql_types::Uuid, _>(later)
+    .bind::<diesel::sql_types::Uuid, _>(also_later)
+    .execute(&mut app.conn())
+    .expect("postpone");
+    diesel::update(o::table.filter(o::id.eq(given_up)))
+        .set(o::status.eq("failed"))
+        .execute(&mut app.conn())
+        .expect("give up");
+
+    let text = app.client.get(app.url("/metrics")).send().await.expect("metrics").text().await.expect("text");
+    assert!(text.contains("mail_outbox_pending 2"), "{text}");
+    assert!(text.contains("mail_outbox_failed 1"), "{text}");
 }
 
 #[tokio::test]

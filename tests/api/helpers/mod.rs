@@ -2,18 +2,22 @@
 //! over HTTP by typed actors.
 
 pub mod cluster;
+pub mod smtp;
 
 use diesel::PgConnection;
 use dockgate::accounts::{AccountStatus, NewAccount, UserRow, queries as accounts};
 use dockgate::auth::passwords;
+use dockgate::config::MailTransport;
 use dockgate::db::types::Email;
 use dockgate::permissions::{Kind, Permission, Role};
 use dockgate::{Application, Config};
 use reqwest::{Response, StatusCode};
 use serde_json::{Value, json};
+use std::time::Duration;
 use uuid::Uuid;
 
 pub use cluster::TestDatabase;
+pub use smtp::{ReceivedMail, SmtpSink};
 
 pub const PASSWORD: &str = "correct horse battery staple";
 
@@ -34,19 +38,29 @@ pub struct Session {
     pub refresh_token: String,
 }
 
-/// The configuration every test app starts from: no environment, port 0, a small pool.
+/// The configuration every test app starts from: no environment, port 0, a small pool. Mail
+/// goes to the log (which tests do not show) unless a test sends it to an [`SmtpSink`]; the
+/// worker polls often and retries soon, so mail tests are quick.
 pub fn test_config(database_url: &str) -> Config {
     let mut config = Config::from_lookup(|_| None).expect("default configuration");
     config.database_url = Some(database_url.to_owned().into());
     config.bind_addr = "127.0.0.1:0".into();
     config.db_pool_size = 4;
     config.http_workers = 1;
+    config.mail = MailTransport::Log;
+    config.mail_poll_interval = Duration::from_millis(100);
+    config.mail_retry_base = Duration::from_millis(200);
     config
 }
 
 impl TestApp {
     pub async fn spawn() -> Self {
         Self::spawn_with(|_| {}).await
+    }
+
+    /// An app whose mail goes to `sink`.
+    pub async fn spawn_with_mail(sink: &SmtpSink) -> Self {
+        Self::spawn_with(|config| config.mail = sink.transport()).await
     }
 
     pub async fn spawn_with(adjust: impl FnOnce(&mut Config)) -> Self {
@@ -199,6 +213,72 @@ impl TestApp {
             .select((audit_events::action, audit_events::target_id))
             .load(&mut self.conn())
             .expect("audit events")
+    }
+}
+
+/// A row of the mail outbox, as the tests look at it.
+#[derive(Debug, Clone)]
+pub struct OutboxRow {
+    pub id: Uuid,
+    pub template: String,
+    pub recipient: String,
+    pub status: String,
+    pub attempts: i32,
+    pub payload: Value,
+    pub last_error: Option<String>,
+    pub sent_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+impl TestApp {
+    /// Every outbox row, oldest first.
+    pub fn outbox(&self) -> Vec<OutboxRow> {
+        use diesel::prelude::*;
+        use dockgate::db::schema::mail_outbox as o;
+        type Row =
+            (Uuid, String, String, String, i32, Value, Option<String>, Option<chrono::DateTime<chrono::Utc>>);
+        let rows: Vec<Row> = o::table
+            .order(o::id.asc())
+            .select((
+                o::id,
+                o::template,
+                o::recipient,
+                o::status,
+                o::attempts,
+                o::payload,
+                o::last_error,
+                o::sent_at,
+            ))
+            .load(&mut self.conn())
+            .expect("outbox rows");
+        rows.into_iter()
+            .map(|(id, template, recipient, status, attempts, payload, last_error, sent_at)| OutboxRow {
+                id,
+                template,
+                recipient,
+                status,
+                attempts,
+                payload,
+                last_error,
+                sent_at,
+            })
+            .collect()
+    }
+
+    /// The outbox row `id`.
+    pub fn outbox_row(&self, id: Uuid) -> OutboxRow {
+        self.outbox().into_iter().find(|row| row.id == id).unwrap_or_else(|| panic!("no outbox row {id}"))
+    }
+}
+
+/// Polls `check` every 50 ms until it returns `Some`, for up to 10 seconds; panics naming `what`.
+pub async fn eventually<T>(what: &str, mut check: impl FnMut() -> Option<T>) -> T {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Some(value) = check() {
+            return value;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
 
