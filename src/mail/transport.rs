@@ -38,7 +38,13 @@ impl Transport {
         match setting {
             MailTransport::Smtp(url) => smtp(url).map(Self::Smtp),
             MailTransport::File(dir) => Ok(Self::File(dir.clone())),
-            MailTransport::Log => Ok(Self::Log),
+            MailTransport::Log => {
+                tracing::warn!(
+                    "MAIL_URL=log:// writes every mail, sign-in links included, to the log instead of \
+                     sending it; set MAIL_URL to an smtp:// server outside development"
+                );
+                Ok(Self::Log)
+            }
         }
     }
 

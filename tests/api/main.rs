@@ -17,6 +17,7 @@ mod me;
 mod migrations;
 mod openapi;
 mod operations;
+mod recovery;
 mod staff;
 mod tenant_isolation;
 mod users;
