@@ -74,6 +74,9 @@ pub enum AppError {
     Conflict(String),
     #[error("precondition failed")]
     PreconditionFailed,
+    /// A destructive request must be made conditional (or confirmed); the detail says how.
+    #[error("precondition required: {0}")]
+    PreconditionRequired(String),
     #[error("payload too large: {0}")]
     PayloadTooLarge(String),
     #[error("unsupported media type: {0}")]
@@ -109,6 +112,7 @@ impl AppError {
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
+            Self::PreconditionRequired(_) => StatusCode::PRECONDITION_REQUIRED,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
@@ -127,6 +131,7 @@ impl AppError {
             Self::MethodNotAllowed { .. } => ("method-not-allowed", "Method not allowed"),
             Self::Conflict(_) => ("conflict", "Conflict"),
             Self::PreconditionFailed => ("precondition-failed", "Precondition failed"),
+            Self::PreconditionRequired(_) => ("precondition-required", "Precondition required"),
             Self::PayloadTooLarge(_) => ("payload-too-large", "Payload too large"),
             Self::UnsupportedMediaType(_) => ("unsupported-media-type", "Unsupported media type"),
             Self::Validation(_) => ("validation-failed", "Validation failed"),
@@ -141,6 +146,7 @@ impl AppError {
             Self::BadRequest(d)
             | Self::Forbidden(d)
             | Self::Conflict(d)
+            | Self::PreconditionRequired(d)
             | Self::PayloadTooLarge(d)
             | Self::UnsupportedMediaType(d) => d.clone(),
             Self::Unauthorized(d) => (*d).to_owned(),
@@ -229,6 +235,15 @@ impl From<DieselError> for AppError {
                         "unknown",
                         "names no warehouse address of this customer",
                     ),
+                    Some("warehouse_addresses_group_fkey") if info.message().contains("update or delete") => {
+                        Self::Conflict("The group still tags warehouse addresses; untag them first.".into())
+                    }
+                    Some("warehouse_addresses_group_fkey") => {
+                        Self::field("group_id", "unknown", "names no group of this customer")
+                    }
+                    Some("group_members_group_fkey") => {
+                        Self::field("group_ids", "unknown", "names groups that are not this customer's")
+                    }
                     Some("users_cost_center_fkey") => {
                         Self::field("cost_center_id", "unknown", "names no cost center of this customer")
                     }
@@ -259,6 +274,7 @@ fn conflict_detail(constraint: Option<&str>) -> String {
         Some("customers_code_key") => "A customer with this code already exists.".into(),
         Some("cost_centers_code_key") => "This customer already has a cost center with this code.".into(),
         Some("users_external_id_key") => "This customer already has a user with this external id.".into(),
+        Some("groups_name_key") => "This customer already has a group with this name.".into(),
         Some("users_one_owner") => {
             "The customer already has an owner; transfer ownership with POST /v1/customers/{customer_id}/owner."
                 .into()

@@ -25,6 +25,11 @@ pub struct IfMatch(Option<Vec<String>>);
 impl IfMatch {
     /// Fails with 412 unless the header is absent, `*`, or names `current` (strong comparison:
     /// weak tags never match).
+    /// Whether the request carried an `If-Match` at all.
+    pub fn is_present(&self) -> bool {
+        self.0.is_some()
+    }
+
     pub fn check(&self, current: &str) -> Result<(), AppError> {
         match &self.0 {
             None => Ok(()),

@@ -6,6 +6,7 @@
 pub mod accounts;
 pub mod audit;
 pub mod auth;
+pub mod authz;
 pub mod cli;
 pub mod config;
 pub mod cost_centers;
@@ -14,6 +15,7 @@ pub mod db;
 pub mod error;
 pub mod etag;
 pub mod extract;
+pub mod groups;
 pub mod health;
 pub mod mail;
 pub mod me;

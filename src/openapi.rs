@@ -19,7 +19,7 @@ use crate::error::{FieldError, Problem};
     ),
     modifiers(&BearerScheme),
     components(schemas(Problem, FieldError), responses(
-        BadRequest, Unauthorized, Forbidden, NotFound, Conflict, PreconditionFailed,
+        BadRequest, Unauthorized, Forbidden, NotFound, Conflict, PreconditionFailed, PreconditionRequired,
         PayloadTooLarge, UnsupportedMediaType, ValidationFailed, TooManyRequests, Unavailable
     )),
     tags(
@@ -29,6 +29,8 @@ use crate::error::{FieldError, Problem};
         (name = "warehouse-addresses", description = "A customer's warehouse addresses; exactly one is the default once there are any."),
         (name = "cost-centers", description = "A customer's cost centers."),
         (name = "users", description = "The people who work for a customer, with or without a portal login: roles, permissions, passwords, ownership."),
+        (name = "groups", description = "Sub-accounts of a customer that segregate its data: members see only data of their groups; a person in no group sees all of its customer's data."),
+        (name = "authz", description = "Ask dockgate whether the caller may do something, with the same policy the service applies itself."),
         (name = "permissions", description = "The permission catalog and the roles."),
         (name = "staff", description = "The operator's staff (platform admins only)."),
         (name = "audit", description = "Who did what to what, when and from where."),
@@ -113,6 +115,14 @@ pub struct Conflict(pub Problem);
     example = json!({"type": "urn:dockgate:problem:precondition-failed", "title": "Precondition failed", "status": 412, "detail": "The resource has changed since you read it (If-Match does not match its ETag)."})
 )]
 pub struct PreconditionFailed(pub Problem);
+
+/// A destructive request without `If-Match` (or the confirmation the endpoint names).
+#[derive(ToResponse)]
+#[response(
+    content_type = "application/problem+json",
+    example = json!({"type": "urn:dockgate:problem:precondition-required", "title": "Precondition required", "status": 428, "detail": "Deleting a group needs If-Match with its ETag, or ?confirm=true."})
+)]
+pub struct PreconditionRequired(pub Problem);
 
 /// The body is larger than 1 MiB.
 #[derive(ToResponse)]

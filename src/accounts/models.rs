@@ -70,9 +70,11 @@ impl UserRow {
         })
     }
 
-    /// The `groups` access fact: `["*"]` until groups exist for this person.
-    pub fn groups_claim(&self) -> Vec<String> {
-        vec![ALL.to_owned()]
+    /// The `groups` access fact from the person's groups: their ids, or `["*"]` (all of the
+    /// customer's data) for someone in no group and for staff. Never an empty list, which a
+    /// consumer could misread as "nothing".
+    pub fn groups_claim(groups: &[Uuid]) -> Vec<String> {
+        if groups.is_empty() { vec![ALL.to_owned()] } else { groups.iter().map(Uuid::to_string).collect() }
     }
 }
 

@@ -21,6 +21,9 @@ use crate::telemetry::RequestId;
 pub struct Actor {
     pub session_id: Uuid,
     pub account: UserRow,
+    /// The groups of a customer user; empty: in no group, so it sees all of its customer's
+    /// data (and staff see everything).
+    pub groups: Vec<Uuid>,
     /// Where the request came from, for the audit log.
     pub request_id: Option<String>,
     pub client_addr: String,
@@ -66,10 +69,19 @@ impl FromRequest for Actor {
             let claims =
                 tokens::verify(&state.keys, &token, &config.jwt_issuer, &config.jwt_audience).await?;
             let (session_id, user_id) = (claims.sid, claims.sub);
-            let account = db::run(&state.pool, move |conn| sessions::live_account(conn, session_id, user_id))
-                .await?
-                .ok_or(INVALID)?;
-            Ok(Actor { session_id, account, request_id, client_addr })
+            let (account, groups) = db::run(&state.pool, move |conn| {
+                let Some(account) = sessions::live_account(conn, session_id, user_id)? else {
+                    return Ok(None);
+                };
+                let groups = match account.customer_id {
+                    Some(customer_id) => crate::groups::queries::of_user(conn, customer_id, account.id)?,
+                    None => Vec::new(),
+                };
+                Ok::<_, diesel::result::Error>(Some((account, groups)))
+            })
+            .await?
+            .ok_or(INVALID)?;
+            Ok(Actor { session_id, account, groups, request_id, client_addr })
         })
     }
 }

@@ -23,8 +23,17 @@ const BAD_REFRESH: AppError =
 /// Signs and returns a token pair for a fresh or rotated session.
 async fn token_pair(state: &AppState, account: &UserRow, issued: Issued) -> Result<HttpResponse, AppError> {
     let config = &state.config;
+    let groups = match account.customer_id {
+        Some(customer_id) => {
+            let user_id = account.id;
+            db::run(&state.pool, move |conn| crate::groups::queries::of_user(conn, customer_id, user_id))
+                .await?
+        }
+        None => Vec::new(),
+    };
     let claims = AccessClaims::for_account(
         account,
+        &groups,
         issued.session_id,
         &config.jwt_issuer,
         &config.jwt_audience,

@@ -50,6 +50,7 @@ pub struct AccessClaims {
 impl AccessClaims {
     pub fn for_account(
         account: &UserRow,
+        groups: &[Uuid],
         session_id: Uuid,
         issuer: &str,
         audience: &str,
@@ -69,7 +70,7 @@ impl AccessClaims {
             customer_id: account.customer_id,
             customer_ids: account.customer_ids_claim(),
             permissions: account.effective_permissions(),
-            groups: account.groups_claim(),
+            groups: UserRow::groups_claim(groups),
         }
     }
 }

@@ -44,6 +44,26 @@ diesel::table! {
 }
 
 diesel::table! {
+    group_members (customer_id, group_id, user_id) {
+        customer_id -> Uuid,
+        group_id -> Uuid,
+        user_id -> Uuid,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    groups (customer_id, id) {
+        customer_id -> Uuid,
+        id -> Uuid,
+        name -> Citext,
+        description -> Nullable<Text>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     login_failures (id) {
         id -> Int8,
         email -> Citext,
@@ -158,6 +178,7 @@ diesel::table! {
 }
 
 diesel::joinable!(cost_centers -> customers (customer_id));
+diesel::joinable!(groups -> customers (customer_id));
 diesel::joinable!(password_tokens -> users (user_id));
 diesel::joinable!(refresh_tokens -> sessions (session_id));
 diesel::joinable!(sessions -> users (user_id));
@@ -168,6 +189,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_events,
     cost_centers,
     customers,
+    group_members,
+    groups,
     login_failures,
     mail_outbox,
     password_tokens,

@@ -18,8 +18,10 @@ async fn me_response(
     state: &AppState,
     mut response: actix_web::HttpResponseBuilder,
     row: &UserRow,
+    groups: &[uuid::Uuid],
 ) -> Result<HttpResponse, AppError> {
     let mut view = MeView::from(row);
+    view.groups = UserRow::groups_claim(groups);
     if let Some(customer_id) = row.customer_id {
         let customer =
             db::run(&state.pool, move |conn| crate::customers::queries::find(conn, customer_id)).await?;
@@ -49,7 +51,7 @@ async fn me_response(
 )]
 #[get("/v1/me")]
 pub async fn get_me(state: web::Data<AppState>, actor: Actor) -> Result<HttpResponse, AppError> {
-    me_response(&state, HttpResponse::Ok(), &actor.account).await
+    me_response(&state, HttpResponse::Ok(), &actor.account, &actor.groups).await
 }
 
 /// Update my profile
@@ -82,6 +84,7 @@ pub async fn patch_me(
 ) -> Result<HttpResponse, AppError> {
     let user_id = actor.id();
     let author = Author::from(&actor);
+    let groups = actor.groups.clone();
     let changes = ProfileChanges { name: patch.name.map(|n| n.trim().to_owned()), phone: patch.phone };
     let row = db::run(&state.pool, move |conn| {
         conn.transaction(|conn| {
@@ -104,7 +107,7 @@ pub async fn patch_me(
         })
     })
     .await?;
-    me_response(&state, HttpResponse::Ok(), &row).await
+    me_response(&state, HttpResponse::Ok(), &row, &groups).await
 }
 
 /// Change my password

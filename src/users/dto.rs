@@ -37,7 +37,7 @@ impl From<CustomerRole> for Role {
     "name": "Jana Berg", "phone": "+49 40 123456", "email": "jana.berg@acme.example", "login_enabled": true,
     "password_set": true, "status": "active", "role": "user",
     "permissions": ["orders.create", "orders.view", "pod.download", "tracking.view"],
-    "warehouse_address_id": "01936f0e-7c1a-7d2b-9a51-3f1f2b7c4d31", "cost_center_id": null,
+    "group_ids": ["01936f0e-7c1a-7d2b-9a51-3f1f2b7c4d70"], "warehouse_address_id": "01936f0e-7c1a-7d2b-9a51-3f1f2b7c4d31", "cost_center_id": null,
     "external_id": "ERP-10042", "last_login_at": "2026-11-23T09:30:00Z",
     "created_at": "2026-11-01T08:00:00Z", "updated_at": "2026-11-20T14:12:00Z"
 }))]
@@ -56,6 +56,9 @@ pub struct UserView {
     pub role: Role,
     /// Effective permissions: the role's whole set for owners and admins, the grants for users.
     pub permissions: Vec<Permission>,
+    /// The groups whose data the user sees; empty: the user is in no group and sees all of its
+    /// customer's data (its tokens say `groups: ["*"]`).
+    pub group_ids: Vec<Uuid>,
     /// The user's warehouse address; the customer's default when none was chosen or the chosen
     /// one was deleted.
     pub warehouse_address_id: Option<Uuid>,
@@ -70,7 +73,7 @@ pub struct UserView {
 impl UserView {
     /// `default_address` is the customer's default warehouse address, shown for users that
     /// have none of their own.
-    pub fn new(row: &UserRow, default_address: Option<Uuid>) -> Self {
+    pub fn new(row: &UserRow, default_address: Option<Uuid>, group_ids: Vec<Uuid>) -> Self {
         Self {
             id: row.id,
             customer_id: row.customer_id.unwrap_or_default(),
@@ -82,6 +85,7 @@ impl UserView {
             status: row.status,
             role: row.role,
             permissions: row.effective_permissions(),
+            group_ids,
             warehouse_address_id: row.warehouse_address_id.or(default_address),
             cost_center_id: row.cost_center_id,
             external_id: row.external_id.clone(),
@@ -123,6 +127,11 @@ pub struct CreateUser {
     #[validate(length(max = 50, message = "at most 50 permissions"))]
     #[schema(max_items = 50)]
     pub permissions: Option<Vec<Permission>>,
+    /// Groups of the customer; the user then sees only their data. Empty or absent: no group,
+    /// all of the customer's data.
+    #[validate(length(max = 100, message = "at most 100 groups"))]
+    #[schema(max_items = 100)]
+    pub group_ids: Option<Vec<Uuid>>,
     /// One of the customer's warehouse addresses; default: the customer's default address.
     pub warehouse_address_id: Option<Uuid>,
     /// One of the customer's active cost centers.
@@ -171,6 +180,11 @@ pub struct PatchUser {
     #[validate(length(max = 50, message = "at most 50 permissions"))]
     #[schema(max_items = 50)]
     pub permissions: Option<Vec<Permission>>,
+    /// Replaces the user's groups; `[]`: no group, all of the customer's data. A change ends the
+    /// user's sessions (its tokens carry its groups).
+    #[validate(length(max = 100, message = "at most 100 groups"))]
+    #[schema(max_items = 100)]
+    pub group_ids: Option<Vec<Uuid>>,
     /// `null`: follow the customer's default address.
     #[serde(default, deserialize_with = "crate::extract::double_option")]
     #[schema(value_type = Option<Uuid>)]
@@ -198,6 +212,8 @@ pub struct PatchUser {
 #[into_params(parameter_in = Query)]
 pub struct UserFilters {
     pub status: Option<AccountStatus>,
+    /// Only members of this group.
+    pub group_id: Option<Uuid>,
     pub role: Option<CustomerRole>,
     /// Substring of the name or e-mail (case-insensitive); empty: no filter.
     #[param(max_length = 200)]

@@ -7,6 +7,7 @@ use uuid::Uuid;
 
 use super::dto::{CreateUser, CustomerRole, PatchUser, UserFilters, UserView};
 use super::models::{NewUser, UserChanges};
+use super::views::{self, Views};
 use super::{queries, rules};
 use crate::accounts::{AccountStatus, UserRow, mails, queries as accounts};
 use crate::audit::{self, Author, Event};
@@ -21,8 +22,25 @@ use crate::permissions::{Kind, Role};
 use crate::policy::{self, Action};
 use crate::startup::AppState;
 
-pub(super) fn view(mut response: HttpResponseBuilder, row: &UserRow, default: Option<Uuid>) -> HttpResponse {
-    response.insert_header((header::ETAG, etag::of(row.updated_at))).json(UserView::new(row, default))
+pub(super) fn respond(mut response: HttpResponseBuilder, user: UserView) -> HttpResponse {
+    response.insert_header((header::ETAG, etag::of(user.updated_at))).json(user)
+}
+
+/// 422 unless every id names a group of `customer_id`; then makes them the user's groups.
+pub(super) fn set_groups(
+    conn: &mut PgConnection,
+    customer_id: Uuid,
+    user_id: Uuid,
+    group_ids: &[Uuid],
+) -> Result<(), AppError> {
+    let mut wanted = group_ids.to_vec();
+    wanted.sort();
+    wanted.dedup();
+    if !crate::groups::queries::unknown(conn, customer_id, &wanted)?.is_empty() {
+        return Err(AppError::field("group_ids", "unknown", "names groups that are not this customer's"));
+    }
+    crate::groups::queries::set_memberships(conn, customer_id, user_id, &wanted)?;
+    Ok(())
 }
 
 pub(super) fn event(action: &'static str, before: Option<&UserView>, after: Option<&UserView>) -> Event {
@@ -89,14 +107,14 @@ pub async fn list_users(
     let page = page.page()?;
     validator::Validate::validate(&*filters)?;
     let filters = filters.into_inner();
-    let (rows, default) = db::run(&state.pool, move |conn| {
+    let (rows, views) = db::run(&state.pool, move |conn| {
         customers::find(conn, customer_id)?;
         let rows = queries::list(conn, customer_id, &filters, page)?;
-        let default = queries::default_address(conn, customer_id)?;
-        Ok::<_, AppError>((rows, default))
+        let views = Views::load(conn, &rows)?;
+        Ok::<_, AppError>((rows, views))
     })
     .await?;
-    Ok(HttpResponse::Ok().json(List::from_rows(rows, page, |row| row.id, |row| UserView::new(&row, default))))
+    Ok(HttpResponse::Ok().json(List::from_rows(rows, page, |row| row.id, |row| views.of(&row))))
 }
 
 /// Find users across customers
@@ -129,24 +147,13 @@ pub async fn find_users(
     validator::Validate::validate(&*filters)?;
     let filters = filters.into_inner();
     let scope = policy::scope(&actor);
-    let (rows, defaults) = db::run(&state.pool, move |conn| {
+    let (rows, views) = db::run(&state.pool, move |conn| {
         let rows = queries::find_across(conn, &scope, &filters, page)?;
-        let mut customer_ids: Vec<Uuid> = rows.iter().filter_map(|r| r.customer_id).collect();
-        customer_ids.sort();
-        customer_ids.dedup();
-        let defaults = queries::default_addresses(conn, &customer_ids)?;
-        Ok::<_, AppError>((rows, defaults))
+        let views = Views::load(conn, &rows)?;
+        Ok::<_, AppError>((rows, views))
     })
     .await?;
-    Ok(HttpResponse::Ok().json(List::from_rows(
-        rows,
-        page,
-        |row| row.id,
-        |row| {
-            let default = row.customer_id.and_then(|c| defaults.get(&c).copied());
-            UserView::new(&row, default)
-        },
-    )))
+    Ok(HttpResponse::Ok().json(List::from_rows(rows, page, |row| row.id, |row| views.of(&row))))
 }
 
 /// Add a user
@@ -212,7 +219,8 @@ pub async fn create_user(
         cost_center_id: body.cost_center_id,
         external_id: body.external_id.map(|id| id.trim().to_owned()),
     };
-    let (row, default) = db::run(&state.pool, move |conn| {
+    let group_ids = body.group_ids.unwrap_or_default();
+    let user = db::run(&state.pool, move |conn| {
         conn.transaction(|conn| {
             let customer = customers::find(conn, customer_id)?;
             if new.login_enabled && !accounts::customer_allows_logins(conn, customer_id)? {
@@ -224,18 +232,19 @@ pub async fn create_user(
                 .values(&new)
                 .returning(UserRow::as_returning())
                 .get_result(conn)?;
+            set_groups(conn, customer_id, row.id, &group_ids)?;
             if send_mail {
                 mails::send_welcome(conn, &config, &row, Some(customer.row.name.clone()))?;
             }
-            let default = customer.default_warehouse_address_id;
-            audit::record(conn, &author, event("user.created", None, Some(&UserView::new(&row, default))))?;
-            Ok::<_, AppError>((row, default))
+            let user = views::one(conn, &row)?;
+            audit::record(conn, &author, event("user.created", None, Some(&user)))?;
+            Ok::<_, AppError>(user)
         })
     })
     .await?;
     let mut response = HttpResponse::Created();
-    response.insert_header((header::LOCATION, format!("/v1/customers/{customer_id}/users/{}", row.id)));
-    Ok(view(response, &row, default))
+    response.insert_header((header::LOCATION, format!("/v1/customers/{customer_id}/users/{}", user.id)));
+    Ok(respond(response, user))
 }
 
 /// Get a user
@@ -260,13 +269,12 @@ pub async fn get_user(
 ) -> Result<HttpResponse, AppError> {
     let (customer_id, user_id) = path.into_inner();
     policy::require(&actor, Action::ManageUsers, customer_id)?;
-    let (row, default) = db::run(&state.pool, move |conn| {
+    let user = db::run(&state.pool, move |conn| {
         let row = queries::find(conn, customer_id, user_id)?;
-        let default = queries::default_address(conn, customer_id)?;
-        Ok::<_, AppError>((row, default))
+        Ok::<_, AppError>(views::one(conn, &row)?)
     })
     .await?;
-    Ok(view(HttpResponse::Ok(), &row, default))
+    Ok(respond(HttpResponse::Ok(), user))
 }
 
 /// Update a user
@@ -335,11 +343,12 @@ pub async fn patch_user(
     let password_hash = hash(patch.password.clone(), final_email.as_ref().map(Email::as_str)).await?;
     let author = Author::from(&actor);
     let config = state.config.clone();
-    let (row, default) = db::run(&state.pool, move |conn| {
+    let user = db::run(&state.pool, move |conn| {
         conn.transaction(|conn| {
             let before = queries::lock(conn, customer_id, user_id)?;
             require_for_target(&actor, &before, customer_id)?;
             if_match.check(&etag::of(before.updated_at))?;
+            let before_view = views::one(conn, &before)?;
             if patch.role.is_some() && before.role == Role::Owner {
                 return Err(AppError::Conflict(
                     "The owner keeps its role; transfer ownership to someone else first.".into(),
@@ -384,8 +393,18 @@ pub async fn patch_user(
                 status: None,
             };
             let after = queries::update(conn, user_id, &changes)?;
+            if let Some(group_ids) = &patch.group_ids {
+                set_groups(conn, customer_id, user_id, group_ids)?;
+            }
+            let after_view = views::one(conn, &after)?;
             let password_changed = after.password_hash != before.password_hash;
-            if after.role != before.role || login_closed || password_changed || after.email != before.email {
+            let groups_changed = after_view.group_ids != before_view.group_ids;
+            if after.role != before.role
+                || login_closed
+                || password_changed
+                || groups_changed
+                || after.email != before.email
+            {
                 sessions::end_all_for_user(conn, user_id, sessions::reason::ACCESS_CHANGED)?;
             }
             if login_closed || password_changed {
@@ -395,21 +414,12 @@ pub async fn patch_user(
                 let customer = customers::find(conn, customer_id)?;
                 mails::send_welcome(conn, &config, &after, Some(customer.row.name))?;
             }
-            let default = queries::default_address(conn, customer_id)?;
-            audit::record(
-                conn,
-                &author,
-                event(
-                    "user.updated",
-                    Some(&UserView::new(&before, default)),
-                    Some(&UserView::new(&after, default)),
-                ),
-            )?;
-            Ok::<_, AppError>((after, default))
+            audit::record(conn, &author, event("user.updated", Some(&before_view), Some(&after_view)))?;
+            Ok::<_, AppError>(after_view)
         })
     })
     .await?;
-    Ok(view(HttpResponse::Ok(), &row, default))
+    Ok(respond(HttpResponse::Ok(), user))
 }
 
 /// Delete a user
@@ -451,14 +461,10 @@ pub async fn delete_user(
             let before = queries::lock(conn, customer_id, user_id)?;
             require_for_target(&actor, &before, customer_id)?;
             if_match.check(&etag::of(before.updated_at))?;
-            // Sessions, refresh tokens and password links go with the row (ON DELETE CASCADE).
+            let before_view = views::one(conn, &before)?;
+            // Sessions, refresh tokens, password links and memberships go with the row.
             queries::delete(conn, customer_id, user_id)?;
-            let default = queries::default_address(conn, customer_id)?;
-            audit::record(
-                conn,
-                &author,
-                event("user.deleted", Some(&UserView::new(&before, default)), None),
-            )?;
+            audit::record(conn, &author, event("user.deleted", Some(&before_view), None))?;
             Ok::<_, AppError>(())
         })
     })

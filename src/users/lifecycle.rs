@@ -6,9 +6,10 @@ use diesel::prelude::*;
 use uuid::Uuid;
 
 use super::dto::{SetPassword, TransferOwnership, UserView};
-use super::handlers::{event, require_for_target, view};
+use super::handlers::{event, require_for_target, respond};
 use super::models::UserChanges;
 use super::queries;
+use super::views;
 use crate::accounts::{AccountStatus, UserRow, mails, queries as accounts};
 use crate::audit::{self, Author, Event};
 use crate::auth::{Actor, password_tokens, passwords, sessions};
@@ -32,21 +33,22 @@ async fn set_status(
         return Err(AppError::Conflict("You cannot deactivate or reactivate yourself.".into()));
     }
     let author = Author::from(&actor);
-    let (row, default) = db::run(&state.pool, move |conn| {
+    let user = db::run(&state.pool, move |conn| {
         conn.transaction(|conn| {
             let before = queries::lock(conn, customer_id, user_id)?;
             require_for_target(&actor, &before, customer_id)?;
-            let default = queries::default_address(conn, customer_id)?;
+            let before_view = views::one(conn, &before)?;
             if before.status == AccountStatus::Invited {
                 return Err(AppError::Conflict(
                     "The user has not accepted its invitation yet; revoke the invitation instead.".into(),
                 ));
             }
             if before.status == to {
-                return Ok((before, default));
+                return Ok(before_view);
             }
             let after =
                 queries::update(conn, user_id, &UserChanges { status: Some(to), ..Default::default() })?;
+            let after_view = views::one(conn, &after)?;
             let action = if to == AccountStatus::Deactivated {
                 sessions::end_all_for_user(conn, user_id, sessions::reason::ACCESS_CHANGED)?;
                 password_tokens::revoke_all(conn, user_id)?;
@@ -54,16 +56,12 @@ async fn set_status(
             } else {
                 "user.reactivated"
             };
-            audit::record(
-                conn,
-                &author,
-                event(action, Some(&UserView::new(&before, default)), Some(&UserView::new(&after, default))),
-            )?;
-            Ok::<_, AppError>((after, default))
+            audit::record(conn, &author, event(action, Some(&before_view), Some(&after_view)))?;
+            Ok::<_, AppError>(after_view)
         })
     })
     .await?;
-    Ok(view(HttpResponse::Ok(), &row, default))
+    Ok(respond(HttpResponse::Ok(), user))
 }
 
 /// Deactivate a user
@@ -290,11 +288,10 @@ pub async fn transfer_ownership(
     let customer_id = customer_id.into_inner();
     policy::require(&actor, Action::ManageOwner, customer_id)?;
     let author = Author::from(&actor);
-    let (row, default) = db::run(&state.pool, move |conn| {
+    let user = db::run(&state.pool, move |conn| {
         conn.transaction(|conn| {
             // The customer row serializes transfers of one customer.
             crate::customers::queries::lock(conn, customer_id)?;
-            let default = queries::default_address(conn, customer_id)?;
             let target = queries::lock(conn, customer_id, body.user_id).map_err(|e| match e {
                 diesel::result::Error::NotFound => {
                     AppError::field("user_id", "unknown", "names no user of this customer")
@@ -302,7 +299,7 @@ pub async fn transfer_ownership(
                 other => other.into(),
             })?;
             if target.role == Role::Owner {
-                return Ok((target, default));
+                return Ok(views::one(conn, &target)?);
             }
             if target.status != AccountStatus::Active {
                 return Err(AppError::Conflict("Only an active user can become the owner.".into()));
@@ -331,9 +328,9 @@ pub async fn transfer_ownership(
                     }),
                 },
             )?;
-            Ok::<_, AppError>((after, default))
+            Ok::<_, AppError>(views::one(conn, &after)?)
         })
     })
     .await?;
-    Ok(view(HttpResponse::Ok(), &row, default))
+    Ok(respond(HttpResponse::Ok(), user))
 }

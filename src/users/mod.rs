@@ -9,6 +9,7 @@ pub mod lifecycle;
 pub mod models;
 pub mod queries;
 pub mod rules;
+pub mod views;
 
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(handlers::find_users)

@@ -26,6 +26,11 @@ fn filtered(mut query: Query, filters: &UserFilters, page: Page) -> Query {
     if let Some(role) = filters.role {
         query = query.filter(users::role.eq(Role::from(role)));
     }
+    if let Some(group_id) = filters.group_id {
+        use crate::db::schema::group_members as gm;
+        let members = gm::table.filter(gm::group_id.eq(group_id)).select(gm::user_id);
+        query = query.filter(users::id.eq_any(members));
+    }
     if let Some(q) = filters.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
         // The same expression as the trigram index `users_search`.
         query = query.filter(

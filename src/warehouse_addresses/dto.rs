@@ -31,8 +31,8 @@ pub struct AddressView {
     pub country: String,
     pub contact_name: Option<String>,
     pub phone: Option<String>,
-    /// The group whose members see this address; null: everyone of the customer. Set through
-    /// the groups API once groups exist.
+    /// The group whose members see this address (with everyone in no group); null: everyone
+    /// of the customer.
     pub group_id: Option<Uuid>,
     /// Exactly one address of a customer is the default.
     pub is_default: bool,
@@ -105,6 +105,9 @@ pub struct CreateAddress {
     /// `true` makes this the default (the old default stops being one). The first address of a
     /// customer is the default whatever this says.
     pub is_default: Option<bool>,
+    /// A group of the customer: only its members (and people in no group) see the address.
+    /// Absent: everyone of the customer sees it.
+    pub group_id: Option<Uuid>,
 }
 
 /// A JSON merge-patch. `is_default: true` makes this the default; `false` on the current
@@ -154,4 +157,8 @@ pub struct PatchAddress {
     #[schema(value_type = Option<String>, pattern = r"^\+?[0-9(][0-9 ()./-]{1,30}[0-9]$")]
     pub phone: Option<Option<String>>,
     pub is_default: Option<bool>,
+    /// `null`: everyone of the customer sees the address.
+    #[serde(default, deserialize_with = "crate::extract::double_option")]
+    #[schema(value_type = Option<Uuid>)]
+    pub group_id: Option<Option<Uuid>>,
 }

@@ -23,6 +23,20 @@ fn view(mut response: HttpResponseBuilder, row: &AddressRow) -> HttpResponse {
     response.insert_header((header::ETAG, etag::of(row.updated_at))).json(AddressView::from(row))
 }
 
+/// An address of a group the caller is not in is a 404, like another customer's.
+fn visible(actor: &Actor, row: &AddressRow) -> Result<(), AppError> {
+    if policy::sees_group(actor, row.group_id) { Ok(()) } else { Err(AppError::NotFound) }
+}
+
+/// A group-limited caller may only tag addresses with its own groups (or none).
+fn check_group(actor: &Actor, group: Option<Uuid>) -> Result<(), AppError> {
+    if policy::sees_group(actor, group) {
+        Ok(())
+    } else {
+        Err(AppError::field("group_id", "not_allowed", "you may only tag addresses with your own groups"))
+    }
+}
+
 fn trimmed(value: Option<String>) -> Option<String> {
     value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
 }
@@ -54,9 +68,10 @@ pub async fn list_addresses(
     let customer_id = customer_id.into_inner();
     policy::require(&actor, Action::ReadCustomer, customer_id)?;
     let page = page.page()?;
+    let groups = policy::group_scope(&actor);
     let rows = db::run(&state.pool, move |conn| {
         customers::find(conn, customer_id)?;
-        queries::list(conn, customer_id, page)
+        queries::list(conn, customer_id, groups.as_deref(), page)
     })
     .await?;
     Ok(HttpResponse::Ok().json(List::from_rows(rows, page, |row| row.id, |row| AddressView::from(&row))))
@@ -94,6 +109,7 @@ pub async fn create_address(
 ) -> Result<HttpResponse, AppError> {
     let customer_id = customer_id.into_inner();
     policy::require(&actor, Action::ManageAddresses, customer_id)?;
+    check_group(&actor, body.group_id)?;
     let author = Author::from(&actor);
     let row = db::run(&state.pool, move |conn| {
         conn.transaction(|conn| {
@@ -116,6 +132,7 @@ pub async fn create_address(
                 country: body.country,
                 contact_name: trimmed(body.contact_name),
                 phone: body.phone,
+                group_id: body.group_id,
                 is_default: make_default,
             };
             let row = queries::insert(conn, &new)?;
@@ -164,6 +181,7 @@ pub async fn get_address(
     let (customer_id, address_id) = path.into_inner();
     policy::require(&actor, Action::ReadCustomer, customer_id)?;
     let row = db::run(&state.pool, move |conn| queries::find(conn, customer_id, address_id)).await?;
+    visible(&actor, &row)?;
     Ok(view(HttpResponse::Ok(), &row))
 }
 
@@ -205,6 +223,10 @@ pub async fn patch_address(
         conn.transaction(|conn| {
             customers::lock(conn, customer_id)?;
             let before = queries::lock(conn, customer_id, address_id)?;
+            visible(&actor, &before)?;
+            if let Some(group) = patch.group_id {
+                check_group(&actor, group)?;
+            }
             if_match.check(&etag::of(before.updated_at))?;
             let becomes_default = match (patch.is_default, before.is_default) {
                 (Some(false), true) => {
@@ -231,6 +253,7 @@ pub async fn patch_address(
                 country: patch.country,
                 contact_name: patch.contact_name.map(trimmed),
                 phone: patch.phone,
+                group_id: patch.group_id,
                 is_default: becomes_default.then_some(true),
             };
             let after = queries::update(conn, customer_id, address_id, &changes)?;
@@ -288,6 +311,7 @@ pub async fn delete_address(
         conn.transaction(|conn| {
             customers::lock(conn, customer_id)?;
             let before = queries::lock(conn, customer_id, address_id)?;
+            visible(&actor, &before)?;
             if_match.check(&etag::of(before.updated_at))?;
             queries::delete(conn, customer_id, address_id)?;
             if before.is_default {

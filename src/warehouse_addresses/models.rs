@@ -40,6 +40,7 @@ pub struct NewAddress {
     pub country: String,
     pub contact_name: Option<String>,
     pub phone: Option<String>,
+    pub group_id: Option<Uuid>,
     pub is_default: bool,
 }
 
@@ -56,5 +57,6 @@ pub struct AddressChanges {
     pub country: Option<String>,
     pub contact_name: Option<Option<String>>,
     pub phone: Option<Option<String>>,
+    pub group_id: Option<Option<Uuid>>,
     pub is_default: Option<bool>,
 }

@@ -8,9 +8,18 @@ use super::models::{AddressChanges, AddressRow, NewAddress};
 use crate::db::schema::warehouse_addresses as wa;
 use crate::pagination::Page;
 
-pub fn list(conn: &mut PgConnection, customer_id: Uuid, page: Page) -> QueryResult<Vec<AddressRow>> {
+/// A page of the customer's addresses; with `groups`, only untagged ones and those of the groups.
+pub fn list(
+    conn: &mut PgConnection,
+    customer_id: Uuid,
+    groups: Option<&[Uuid]>,
+    page: Page,
+) -> QueryResult<Vec<AddressRow>> {
     let mut query =
         wa::table.filter(wa::customer_id.eq(customer_id)).select(AddressRow::as_select()).into_boxed();
+    if let Some(groups) = groups {
+        query = query.filter(wa::group_id.is_null().or(wa::group_id.eq_any(groups.to_vec())));
+    }
     if let Some(after) = page.after {
         query = query.filter(wa::id.gt(after));
     }

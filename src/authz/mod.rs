@@ -1,0 +1,84 @@
+//! `POST /v1/authz/check`: for services that would rather ask than read claims. The answer
+//! comes from [`crate::policy::check`], the functions dockgate's own handlers use, so the two
+//! can never disagree.
+
+use actix_web::{HttpResponse, post, web};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+use validator::Validate;
+
+use crate::auth::Actor;
+use crate::db;
+use crate::error::AppError;
+use crate::extract::Json;
+use crate::permissions::Permission;
+use crate::policy;
+use crate::startup::AppState;
+
+pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(check);
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[schema(example = json!({"permission": "orders.view", "customer_id": "01936f0e-7c1a-7d2b-9a51-3f1f2b7c4d30", "group_id": "01936f0e-7c1a-7d2b-9a51-3f1f2b7c4d70"}))]
+pub struct CheckRequest {
+    pub permission: Permission,
+    /// The customer whose data the caller wants to act on.
+    pub customer_id: Uuid,
+    /// The group the data is tagged with; omit for untagged data.
+    pub group_id: Option<Uuid>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"allowed": false, "reason": "group_not_visible"}))]
+pub struct CheckResponse {
+    pub allowed: bool,
+    /// `allowed`, `customer_not_visible` (another customer, or outside a dispatcher's scope),
+    /// `permission_not_held`, `group_not_visible` (the caller is limited to other groups), or
+    /// `unknown_group` (no such group of that customer).
+    pub reason: &'static str,
+}
+
+/// Check an authorization
+///
+/// Whether the caller (the bearer token's person, as it is now: deactivation, role and group
+/// changes count at once) may use `permission` on the customer's data, tagged with `group_id`
+/// when given. Always 200: a customer the caller cannot see is `allowed: false`.
+#[utoipa::path(
+    tag = "authz",
+    operation_id = "checkAuthorization",
+    security(("bearer" = [])),
+    request_body(content = CheckRequest, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The answer.", body = CheckResponse),
+        (status = 400, response = crate::openapi::BadRequest),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 413, response = crate::openapi::PayloadTooLarge),
+        (status = 415, response = crate::openapi::UnsupportedMediaType),
+        (status = 422, response = crate::openapi::ValidationFailed),
+        (status = 503, response = crate::openapi::Unavailable),
+    )
+)]
+#[post("/v1/authz/check")]
+pub async fn check(
+    state: web::Data<AppState>,
+    actor: Actor,
+    Json(body): Json<CheckRequest>,
+) -> Result<HttpResponse, AppError> {
+    let (mut allowed, mut reason) = policy::check(&actor, body.permission, body.customer_id, body.group_id);
+    if let (true, Some(group_id)) = (allowed, body.group_id) {
+        let customer_id = body.customer_id;
+        let exists = db::run(&state.pool, move |conn| {
+            crate::groups::queries::find(conn, customer_id, group_id).map(|_| true).or_else(|e| match e {
+                diesel::result::Error::NotFound => Ok(false),
+                other => Err(other),
+            })
+        })
+        .await?;
+        if !exists {
+            (allowed, reason) = (false, "unknown_group");
+        }
+    }
+    Ok(HttpResponse::Ok().json(CheckResponse { allowed, reason }))
+}

@@ -1,0 +1,154 @@
+//! Queries on `groups` and `group_members`; every one is keyed by `customer_id` first.
+
+use std::collections::HashMap;
+
+use chrono::Utc;
+use diesel::prelude::*;
+use uuid::Uuid;
+
+use super::models::{GroupChanges, GroupRow, NewGroup};
+use crate::accounts::UserRow;
+use crate::db::schema::{group_members as gm, groups, users};
+use crate::pagination::Page;
+
+pub fn list(conn: &mut PgConnection, customer_id: Uuid, page: Page) -> QueryResult<Vec<GroupRow>> {
+    let mut query =
+        groups::table.filter(groups::customer_id.eq(customer_id)).select(GroupRow::as_select()).into_boxed();
+    if let Some(after) = page.after {
+        query = query.filter(groups::id.gt(after));
+    }
+    query.order(groups::id.asc()).limit(page.fetch()).load(conn)
+}
+
+pub fn find(conn: &mut PgConnection, customer_id: Uuid, id: Uuid) -> QueryResult<GroupRow> {
+    groups::table.find((customer_id, id)).select(GroupRow::as_select()).first(conn)
+}
+
+pub fn lock(conn: &mut PgConnection, customer_id: Uuid, id: Uuid) -> QueryResult<GroupRow> {
+    groups::table.find((customer_id, id)).select(GroupRow::as_select()).for_update().first(conn)
+}
+
+pub fn insert(conn: &mut PgConnection, new: &NewGroup) -> QueryResult<GroupRow> {
+    diesel::insert_into(groups::table).values(new).returning(GroupRow::as_returning()).get_result(conn)
+}
+
+pub fn update(
+    conn: &mut PgConnection,
+    customer_id: Uuid,
+    id: Uuid,
+    changes: &GroupChanges,
+) -> QueryResult<GroupRow> {
+    diesel::update(groups::table.find((customer_id, id)))
+        .set((changes, groups::updated_at.eq(Utc::now())))
+        .returning(GroupRow::as_returning())
+        .get_result(conn)
+}
+
+pub fn delete(conn: &mut PgConnection, customer_id: Uuid, id: Uuid) -> QueryResult<usize> {
+    diesel::delete(groups::table.find((customer_id, id))).execute(conn)
+}
+
+/// How many people are in each of `group_ids`.
+pub fn member_counts(
+    conn: &mut PgConnection,
+    customer_id: Uuid,
+    group_ids: &[Uuid],
+) -> QueryResult<HashMap<Uuid, i64>> {
+    Ok(gm::table
+        .filter(gm::customer_id.eq(customer_id))
+        .filter(gm::group_id.eq_any(group_ids))
+        .group_by(gm::group_id)
+        .select((gm::group_id, diesel::dsl::count_star()))
+        .load::<(Uuid, i64)>(conn)?
+        .into_iter()
+        .collect())
+}
+
+/// A page of a group's members, by user id.
+pub fn members(
+    conn: &mut PgConnection,
+    customer_id: Uuid,
+    group_id: Uuid,
+    page: Page,
+) -> QueryResult<Vec<UserRow>> {
+    let mut query = users::table
+        .inner_join(
+            gm::table
+                .on(gm::customer_id.eq(users::customer_id.assume_not_null()).and(gm::user_id.eq(users::id))),
+        )
+        .filter(gm::customer_id.eq(customer_id))
+        .filter(gm::group_id.eq(group_id))
+        .select(UserRow::as_select())
+        .into_boxed();
+    if let Some(after) = page.after {
+        query = query.filter(users::id.gt(after));
+    }
+    query.order(users::id.asc()).limit(page.fetch()).load(conn)
+}
+
+/// The groups of one person (empty: in no group, so it sees all of its customer's data).
+pub fn of_user(conn: &mut PgConnection, customer_id: Uuid, user_id: Uuid) -> QueryResult<Vec<Uuid>> {
+    gm::table
+        .filter(gm::customer_id.eq(customer_id))
+        .filter(gm::user_id.eq(user_id))
+        .order(gm::group_id.asc())
+        .select(gm::group_id)
+        .load(conn)
+}
+
+/// The groups of each of `user_ids` (for a page of users).
+pub fn of_users(
+    conn: &mut PgConnection,
+    customer_ids: &[Uuid],
+    user_ids: &[Uuid],
+) -> QueryResult<HashMap<Uuid, Vec<Uuid>>> {
+    let rows: Vec<(Uuid, Uuid)> = gm::table
+        .filter(gm::customer_id.eq_any(customer_ids))
+        .filter(gm::user_id.eq_any(user_ids))
+        .order((gm::user_id.asc(), gm::group_id.asc()))
+        .select((gm::user_id, gm::group_id))
+        .load(conn)?;
+    let mut out: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
+    for (user_id, group_id) in rows {
+        out.entry(user_id).or_default().push(group_id);
+    }
+    Ok(out)
+}
+
+/// The ids among `group_ids` that are not groups of `customer_id`.
+pub fn unknown(conn: &mut PgConnection, customer_id: Uuid, group_ids: &[Uuid]) -> QueryResult<Vec<Uuid>> {
+    let known: Vec<Uuid> = groups::table
+        .filter(groups::customer_id.eq(customer_id))
+        .filter(groups::id.eq_any(group_ids))
+        .select(groups::id)
+        .load(conn)?;
+    Ok(group_ids.iter().copied().filter(|id| !known.contains(id)).collect())
+}
+
+/// Makes `user_id` a member of exactly `group_ids` (already checked to be the customer's).
+pub fn set_memberships(
+    conn: &mut PgConnection,
+    customer_id: Uuid,
+    user_id: Uuid,
+    group_ids: &[Uuid],
+) -> QueryResult<()> {
+    diesel::delete(gm::table.filter(gm::customer_id.eq(customer_id)).filter(gm::user_id.eq(user_id)))
+        .execute(conn)?;
+    let rows: Vec<_> = group_ids
+        .iter()
+        .map(|group_id| {
+            (gm::customer_id.eq(customer_id), gm::group_id.eq(*group_id), gm::user_id.eq(user_id))
+        })
+        .collect();
+    diesel::insert_into(gm::table).values(rows).on_conflict_do_nothing().execute(conn).map(drop)
+}
+
+/// How many warehouse addresses `group_id` tags (a group that tags any cannot be deleted).
+pub fn tagged_addresses(conn: &mut PgConnection, customer_id: Uuid, group_id: Uuid) -> QueryResult<i64> {
+    use crate::db::schema::warehouse_addresses as wa;
+    wa::table
+        .filter(wa::customer_id.eq(customer_id))
+        .filter(wa::group_id.eq(group_id))
+        .count()
+        .get_result(conn)
+}
