@@ -261,17 +261,18 @@ pub async fn delete_group(
 ) -> Result<HttpResponse, AppError> {
     let (customer_id, group_id) = path.into_inner();
     policy::require(&actor, Action::ManageGroups, customer_id)?;
-    if !if_match.is_present() && params.confirm != Some(true) {
-        return Err(AppError::PreconditionRequired(
-            "Deleting a group lets its members see all of the customer's data; send If-Match with the \
-             group's ETag, or ?confirm=true."
-                .into(),
-        ));
-    }
+    let confirmed = if_match.is_present() || params.confirm == Some(true);
     let author = Author::from(&actor);
     db::run(&state.pool, move |conn| {
         conn.transaction(|conn| {
             let before = queries::lock(conn, customer_id, group_id)?;
+            if !confirmed {
+                return Err(AppError::PreconditionRequired(
+                    "Deleting a group lets its members see all of the customer's data; send If-Match \
+                     with the group's ETag, or ?confirm=true."
+                        .into(),
+                ));
+            }
             if_match.check(&etag::of(before.updated_at))?;
             let tagged = queries::tagged_addresses(conn, customer_id, group_id)?;
             if tagged > 0 {

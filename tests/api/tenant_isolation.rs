@@ -10,7 +10,7 @@ use crate::helpers::{Session, TestApp, id_of, problem};
 use dockgate::permissions::{Permission, Role};
 
 /// Every endpoint under a customer: method, path (`{customer}`, `{address}`, `{cost_center}`,
-/// `{user}` are the victim's), and a body that would be valid.
+/// `{user}`, `{group}` are the victim's), and a body that would be valid.
 const ENDPOINTS: &[(&str, &str, Option<&str>)] = &[
     ("GET", "/v1/customers/{customer}", None),
     ("PATCH", "/v1/customers/{customer}", Some(r#"{"name": "Taken over"}"#)),
@@ -44,6 +44,13 @@ const ENDPOINTS: &[(&str, &str, Option<&str>)] = &[
     ),
     ("POST", "/v1/customers/{customer}/users/{user}/password-reset", None),
     ("POST", "/v1/customers/{customer}/owner", Some(r#"{"user_id": "{user}"}"#)),
+    ("GET", "/v1/customers/{customer}/groups", None),
+    ("POST", "/v1/customers/{customer}/groups", Some(r#"{"name": "Infiltrators"}"#)),
+    ("GET", "/v1/customers/{customer}/groups/{group}", None),
+    ("PATCH", "/v1/customers/{customer}/groups/{group}", Some(r#"{"name": "Renamed"}"#)),
+    ("DELETE", "/v1/customers/{customer}/groups/{group}?confirm=true", None),
+    ("GET", "/v1/customers/{customer}/groups/{group}/members", None),
+    ("GET", "/v1/customers/{customer}/users?group_id={group}", None),
 ];
 
 struct Victim {
@@ -51,6 +58,7 @@ struct Victim {
     address: Uuid,
     cost_center: Uuid,
     user: Uuid,
+    group: Uuid,
 }
 
 async fn victim(app: &TestApp, admin: &Session) -> Victim {
@@ -75,17 +83,30 @@ async fn victim(app: &TestApp, admin: &Session) -> Victim {
         .json()
         .await
         .expect("cost center");
+    let group: Value = app
+        .post(&format!("/v1/customers/{customer}/groups"), &admin.access_token, &json!({"name": "Victim depot"}))
+        .await
+        .json()
+        .await
+        .expect("group");
     let user: Value = app
         .post(
             &format!("/v1/customers/{customer}/users"),
             &admin.access_token,
-            &json!({"name": "Victim User", "email": "victim.user@victim.example", "password": "victim passphrase 1"}),
+            &json!({"name": "Victim User", "email": "victim.user@victim.example", "password": "victim passphrase 1",
+                "group_ids": [group["id"]]}),
         )
         .await
         .json()
         .await
         .expect("user");
-    Victim { customer, address: id_of(&address), cost_center: id_of(&cost_center), user: id_of(&user) }
+    Victim {
+        customer,
+        address: id_of(&address),
+        cost_center: id_of(&cost_center),
+        user: id_of(&user),
+        group: id_of(&group),
+    }
 }
 
 async fn assert_all_not_found(app: &TestApp, who: &str, session: &Session, victim: &Victim) {
@@ -95,6 +116,7 @@ async fn assert_all_not_found(app: &TestApp, who: &str, session: &Session, victi
                 .replace("{address}", &victim.address.to_string())
                 .replace("{cost_center}", &victim.cost_center.to_string())
                 .replace("{user}", &victim.user.to_string())
+                .replace("{group}", &victim.group.to_string())
         };
         let path = fill(template);
         let mut request = app
@@ -111,6 +133,19 @@ async fn assert_all_not_found(app: &TestApp, who: &str, session: &Session, victi
             body["detail"], "The resource does not exist or is not visible to you.",
             "{who}: same text as a missing resource"
         );
+    }
+    // Asking instead of acting tells nothing more: the victim's customer is simply not allowed.
+    for group in [None, Some(victim.group)] {
+        let check = app
+            .post(
+                "/v1/authz/check",
+                &session.access_token,
+                &json!({"permission": "orders.view", "customer_id": victim.customer, "group_id": group}),
+            )
+            .await;
+        assert_eq!(check.status(), StatusCode::OK, "{who}: authz check");
+        let answer: Value = check.json().await.expect("answer");
+        assert_eq!(answer, json!({"allowed": false, "reason": "customer_not_visible"}), "{who}");
     }
 }
 
@@ -166,6 +201,7 @@ async fn a_resource_of_one_customer_is_not_found_under_another() {
         format!("/v1/customers/{other}/warehouse-addresses/{}", victim.address),
         format!("/v1/customers/{other}/cost-centers/{}", victim.cost_center),
         format!("/v1/customers/{other}/users/{}", victim.user),
+        format!("/v1/customers/{other}/groups/{}", victim.group),
     ] {
         problem(app.get(&path, &admin.access_token).await, StatusCode::NOT_FOUND).await;
         problem(app.delete(&path, &admin.access_token, None).await, StatusCode::NOT_FOUND).await;
