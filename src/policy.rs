@@ -94,6 +94,16 @@ pub fn group_scope(actor: &Actor) -> Option<Vec<Uuid>> {
     (actor.account.kind == Kind::CustomerUser && !actor.groups.is_empty()).then(|| actor.groups.clone())
 }
 
+/// Whether `actor` may give data (an address, a person) the groups `groups`: anyone who sees
+/// every group may; a group-limited person only some of its own groups, never none (which would
+/// show the data to every group, or let a person see everything).
+pub fn may_assign_groups(actor: &Actor, groups: &[Uuid]) -> bool {
+    match group_scope(actor) {
+        None => true,
+        Some(own) => !groups.is_empty() && groups.iter().all(|g| own.contains(g)),
+    }
+}
+
 /// The answer of `POST /v1/authz/check`: may `actor` use `permission` on the data of
 /// `customer_id` (and of `group`, when given)? The same functions decide for dockgate itself.
 pub fn check(

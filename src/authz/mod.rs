@@ -67,16 +67,27 @@ pub async fn check(
     Json(body): Json<CheckRequest>,
 ) -> Result<HttpResponse, AppError> {
     let (mut allowed, mut reason) = policy::check(&actor, body.permission, body.customer_id, body.group_id);
-    if let (true, Some(group_id)) = (allowed, body.group_id) {
-        let customer_id = body.customer_id;
-        let exists = db::run(&state.pool, move |conn| {
-            crate::groups::queries::find(conn, customer_id, group_id).map(|_| true).or_else(|e| match e {
-                diesel::result::Error::NotFound => Ok(false),
-                other => Err(other),
-            })
+    if allowed {
+        // Staff see every customer id, existing or not; the endpoints answer 404 for a customer
+        // that does not exist, and so does this check (as one the caller cannot see).
+        let (customer_id, group_id) = (body.customer_id, body.group_id);
+        let (customer_exists, group_exists) = db::run(&state.pool, move |conn| {
+            use crate::db::schema::customers;
+            use diesel::prelude::*;
+            let customer = diesel::select(diesel::dsl::exists(customers::table.find(customer_id)))
+                .get_result::<bool>(conn)?;
+            let group = match group_id {
+                Some(group_id) => {
+                    crate::groups::queries::find(conn, customer_id, group_id).optional()?.is_some()
+                }
+                None => true,
+            };
+            Ok::<_, diesel::result::Error>((customer, group))
         })
         .await?;
-        if !exists {
+        if !customer_exists {
+            (allowed, reason) = (false, "customer_not_visible");
+        } else if !group_exists {
             (allowed, reason) = (false, "unknown_group");
         }
     }

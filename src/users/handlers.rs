@@ -26,6 +26,20 @@ pub(super) fn respond(mut response: HttpResponseBuilder, user: UserView) -> Http
     response.insert_header((header::ETAG, etag::of(user.updated_at))).json(user)
 }
 
+/// A group-limited person may only hand out its own groups, and never "no group" (see
+/// [`policy::may_assign_groups`]).
+fn check_assignable(actor: &Actor, group_ids: &[Uuid]) -> Result<(), AppError> {
+    if policy::may_assign_groups(actor, group_ids) {
+        Ok(())
+    } else {
+        Err(AppError::field(
+            "group_ids",
+            "not_allowed",
+            "you are limited to groups, so you may only assign some of your own groups",
+        ))
+    }
+}
+
 /// 422 unless every id names a group of `customer_id`; then makes them the user's groups.
 pub(super) fn set_groups(
     conn: &mut PgConnection,
@@ -219,7 +233,13 @@ pub async fn create_user(
         cost_center_id: body.cost_center_id,
         external_id: body.external_id.map(|id| id.trim().to_owned()),
     };
-    let group_ids = body.group_ids.unwrap_or_default();
+    // A group-limited admin's people join its groups unless it names some of them.
+    let group_ids = match (body.group_ids, policy::group_scope(&actor)) {
+        (Some(ids), _) => ids,
+        (None, Some(own)) => own,
+        (None, None) => Vec::new(),
+    };
+    check_assignable(&actor, &group_ids)?;
     let user = db::run(&state.pool, move |conn| {
         conn.transaction(|conn| {
             let customer = customers::find(conn, customer_id)?;
@@ -320,6 +340,9 @@ pub async fn patch_user(
             "use_owner_transfer",
             "make someone owner with POST /v1/customers/{customer_id}/owner",
         ));
+    }
+    if let Some(group_ids) = &patch.group_ids {
+        check_assignable(&actor, group_ids)?;
     }
     let is_self = user_id == actor.id();
     if is_self && (patch.role.is_some() || patch.login_enabled == Some(false)) {

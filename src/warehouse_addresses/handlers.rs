@@ -28,12 +28,13 @@ fn visible(actor: &Actor, row: &AddressRow) -> Result<(), AppError> {
     if policy::sees_group(actor, row.group_id) { Ok(()) } else { Err(AppError::NotFound) }
 }
 
-/// A group-limited caller may only tag addresses with its own groups (or none).
+/// A group-limited caller must tag addresses with one of its own groups: another group's would
+/// be out of its reach, and none would show the address to every group.
 fn check_group(actor: &Actor, group: Option<Uuid>) -> Result<(), AppError> {
-    if policy::sees_group(actor, group) {
+    if policy::may_assign_groups(actor, &group.into_iter().collect::<Vec<_>>()) {
         Ok(())
     } else {
-        Err(AppError::field("group_id", "not_allowed", "you may only tag addresses with your own groups"))
+        Err(AppError::field("group_id", "not_allowed", "you must tag addresses with one of your own groups"))
     }
 }
 

@@ -10,6 +10,7 @@ mod cli;
 mod cost_centers;
 mod customers;
 mod errors;
+mod groups;
 mod jwt;
 mod login;
 mod mail;

@@ -84,7 +84,11 @@ async fn victim(app: &TestApp, admin: &Session) -> Victim {
         .await
         .expect("cost center");
     let group: Value = app
-        .post(&format!("/v1/customers/{customer}/groups"), &admin.access_token, &json!({"name": "Victim depot"}))
+        .post(
+            &format!("/v1/customers/{customer}/groups"),
+            &admin.access_token,
+            &json!({"name": "Victim depot"}),
+        )
         .await
         .json()
         .await
