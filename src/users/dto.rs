@@ -233,6 +233,6 @@ pub struct SetPassword {
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[schema(example = json!({"user_id": "01936f0e-7c1a-7d2b-9a51-3f1f2b7c4d50"}))]
 pub struct TransferOwnership {
-    /// An active user of the same customer; the current owner becomes an `admin`.
+    /// An active user with a login of the same customer; the current owner becomes an `admin`.
     pub user_id: Uuid,
 }

@@ -256,7 +256,7 @@ fn password_event(action: &'static str, user: &UserRow) -> Event {
 
 /// Transfer ownership
 ///
-/// Makes an active user of the customer its owner; the previous owner (if any) becomes an
+/// Makes an active user with a login of the customer its owner; the previous owner (if any) becomes an
 /// `admin`. Both people's sessions end, so their tokens carry the new roles. Staff or the
 /// current owner only (403). Transferring to the owner changes nothing.
 #[utoipa::path(
@@ -301,8 +301,10 @@ pub async fn transfer_ownership(
             if target.role == Role::Owner {
                 return Ok(views::one(conn, &target)?);
             }
-            if target.status != AccountStatus::Active {
-                return Err(AppError::Conflict("Only an active user can become the owner.".into()));
+            if target.status != AccountStatus::Active || !target.login_enabled {
+                return Err(AppError::Conflict(
+                    "Only an active user with a login can become the owner.".into(),
+                ));
             }
             let previous = queries::lock_owner(conn, customer_id)?;
             if let Some(previous) = &previous {

@@ -878,7 +878,7 @@ async fn ownership_moves_by_staff_or_the_owner_and_the_previous_owner_becomes_ad
     let admin = app.customer_user(customer, Role::Admin, &[]).await;
     let email = unique_email("heir");
     let heir = add_login_user(&app, token, customer, "Heir", &email).await;
-    let third = add_user(&app, token, customer, json!({"name": "Third"})).await;
+    let third = add_login_user(&app, token, customer, "Third", "third@acme.example").await;
     let stranger = add_user(&app, token, other, json!({"name": "Stranger"})).await;
     let transfer = format!("/v1/customers/{customer}/owner");
     let owners_path = format!("{}?role=owner", users_of(customer));
@@ -888,8 +888,17 @@ async fn ownership_moves_by_staff_or_the_owner_and_the_previous_owner_becomes_ad
         StatusCode::FORBIDDEN,
     )
     .await;
-    // Only an active user can become the owner.
-    let retired = add_user(&app, token, customer, json!({"name": "Retired"})).await;
+    // Only an active user with a login can become the owner.
+    let contact = add_user(&app, token, customer, json!({"name": "Gate contact"})).await;
+    problem(app.post(&transfer, token, &json!({"user_id": id_of(&contact)})).await, StatusCode::CONFLICT)
+        .await;
+    let retired = add_user(
+        &app,
+        token,
+        customer,
+        json!({"name": "Retired", "email": "retired@acme.example", "password": "retired passphrase 1"}),
+    )
+    .await;
     json_of(
         app.post(&format!("{}/deactivate", user_path(customer, id_of(&retired))), token, &json!({})).await,
         StatusCode::OK,
