@@ -8,6 +8,7 @@ pub mod audit;
 pub mod auth;
 pub mod authz;
 pub mod cli;
+pub mod clock;
 pub mod config;
 pub mod cost_centers;
 pub mod customers;

@@ -64,6 +64,28 @@ diesel::table! {
 }
 
 diesel::table! {
+    invitations (customer_id, id) {
+        customer_id -> Uuid,
+        id -> Uuid,
+        user_id -> Nullable<Uuid>,
+        email -> Citext,
+        role -> Text,
+        permissions -> Array<Nullable<Text>>,
+        group_ids -> Array<Nullable<Uuid>>,
+        warehouse_address_id -> Nullable<Uuid>,
+        cost_center_id -> Nullable<Uuid>,
+        status -> Text,
+        token_hash -> Bytea,
+        expires_at -> Timestamptz,
+        invited_by -> Nullable<Uuid>,
+        send_count -> Int4,
+        last_sent_at -> Timestamptz,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     login_failures (id) {
         id -> Int8,
         email -> Citext,
@@ -135,6 +157,20 @@ diesel::table! {
 }
 
 diesel::table! {
+    signup_requests (id) {
+        id -> Uuid,
+        customer_id -> Uuid,
+        email -> Citext,
+        name -> Text,
+        password_hash -> Text,
+        token_hash -> Bytea,
+        created_at -> Timestamptz,
+        expires_at -> Timestamptz,
+        used_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
     users (id) {
         id -> Uuid,
         kind -> Text,
@@ -179,9 +215,11 @@ diesel::table! {
 
 diesel::joinable!(cost_centers -> customers (customer_id));
 diesel::joinable!(groups -> customers (customer_id));
+diesel::joinable!(invitations -> customers (customer_id));
 diesel::joinable!(password_tokens -> users (user_id));
 diesel::joinable!(refresh_tokens -> sessions (session_id));
 diesel::joinable!(sessions -> users (user_id));
+diesel::joinable!(signup_requests -> customers (customer_id));
 diesel::joinable!(users -> customers (customer_id));
 diesel::joinable!(warehouse_addresses -> customers (customer_id));
 
@@ -191,12 +229,14 @@ diesel::allow_tables_to_appear_in_same_query!(
     customers,
     group_members,
     groups,
+    invitations,
     login_failures,
     mail_outbox,
     password_tokens,
     refresh_tokens,
     sessions,
     signing_keys,
+    signup_requests,
     users,
     warehouse_addresses,
 );

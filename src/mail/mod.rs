@@ -37,6 +37,10 @@ pub enum Mail {
     },
     /// A link to choose a new password.
     PasswordReset { name: String, link: String, link_valid_for: String },
+    /// An invitation to a customer's portal, from someone there (or the operator's staff).
+    Invitation { customer_name: String, inviter_name: String, link: String, expires_on: String },
+    /// The verification link of a self sign-up.
+    SignupVerification { name: String, customer_name: String, link: String, link_valid_for: String },
 }
 
 impl Mail {
@@ -45,6 +49,8 @@ impl Mail {
         match self {
             Mail::Welcome { .. } => "welcome",
             Mail::PasswordReset { .. } => "password_reset",
+            Mail::Invitation { .. } => "invitation",
+            Mail::SignupVerification { .. } => "signup_verification",
         }
     }
 }

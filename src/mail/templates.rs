@@ -10,13 +10,19 @@ use minijinja::{Environment, UndefinedBehavior, Value, context};
 use super::Mail;
 
 /// `(name, source)` of every template; the name's extension decides the escaping.
-const SOURCES: [(&str, &str); 6] = [
+const SOURCES: [(&str, &str); 12] = [
     ("welcome.subject.txt", include_str!("../../templates/mail/welcome.subject.txt")),
     ("welcome.txt", include_str!("../../templates/mail/welcome.txt")),
     ("welcome.html", include_str!("../../templates/mail/welcome.html")),
     ("password_reset.subject.txt", include_str!("../../templates/mail/password_reset.subject.txt")),
     ("password_reset.txt", include_str!("../../templates/mail/password_reset.txt")),
     ("password_reset.html", include_str!("../../templates/mail/password_reset.html")),
+    ("invitation.subject.txt", include_str!("../../templates/mail/invitation.subject.txt")),
+    ("invitation.txt", include_str!("../../templates/mail/invitation.txt")),
+    ("invitation.html", include_str!("../../templates/mail/invitation.html")),
+    ("signup_verification.subject.txt", include_str!("../../templates/mail/signup_verification.subject.txt")),
+    ("signup_verification.txt", include_str!("../../templates/mail/signup_verification.txt")),
+    ("signup_verification.html", include_str!("../../templates/mail/signup_verification.html")),
 ];
 
 static TEMPLATES: LazyLock<Result<Environment<'static>, minijinja::Error>> = LazyLock::new(|| {
@@ -73,6 +79,12 @@ fn values(mail: &Mail) -> Value {
             context! { name, login, portal_url, customer_name, set_password_link, link_valid_for }
         }
         Mail::PasswordReset { name, link, link_valid_for } => context! { name, link, link_valid_for },
+        Mail::Invitation { customer_name, inviter_name, link, expires_on } => {
+            context! { customer_name, inviter_name, link, expires_on }
+        }
+        Mail::SignupVerification { name, customer_name, link, link_valid_for } => {
+            context! { name, customer_name, link, link_valid_for }
+        }
     }
 }
 

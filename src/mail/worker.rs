@@ -125,10 +125,14 @@ impl Worker {
             serde_json::from_value(mail.payload.clone()).map_err(|e| permanent("unreadable payload", &e))?;
         let rendered = templates::render(&content).map_err(|e| permanent("cannot render", &e))?;
         let address: Address = mail.recipient.parse().map_err(|e| permanent("bad recipient", &e))?;
+        // The recipient's display name, when the mail knows it (an invitee has none yet).
         let name = match &content {
-            Mail::Welcome { name, .. } | Mail::PasswordReset { name, .. } => name.clone(),
+            Mail::Welcome { name, .. }
+            | Mail::PasswordReset { name, .. }
+            | Mail::SignupVerification { name, .. } => Some(name.clone()),
+            Mail::Invitation { .. } => None,
         };
-        let message = transport::message(mail.id, &self.from, Mailbox::new(Some(name), address), &rendered)
+        let message = transport::message(mail.id, &self.from, Mailbox::new(name, address), &rendered)
             .map_err(|e| permanent("cannot build the message", &e))?;
         self.transport
             .send(mail.id, message, &rendered)
