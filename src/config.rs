@@ -98,6 +98,8 @@ pub struct Config {
     pub password_reset_ttl: Duration,
     /// How long the set-password link of a welcome mail works (contract: 7 days).
     pub set_password_link_ttl: Duration,
+    /// "Now" for expiring invitations and sign-up links; tests move it forward.
+    pub clock: crate::clock::Clock,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -201,6 +203,7 @@ impl Config {
                 "SET_PASSWORD_LINK_TTL",
                 Duration::from_secs(7 * 24 * 3600),
             )?,
+            clock: crate::clock::Clock::default(),
         })
     }
 }
