@@ -72,6 +72,9 @@ pub enum AppError {
     MethodNotAllowed { allow: String },
     #[error("conflict: {0}")]
     Conflict(String),
+    /// The resource existed but is no longer available (an expired invitation link).
+    #[error("gone: {0}")]
+    Gone(String),
     #[error("precondition failed")]
     PreconditionFailed,
     /// A destructive request must be made conditional (or confirmed); the detail says how.
@@ -111,6 +114,7 @@ impl AppError {
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::Gone(_) => StatusCode::GONE,
             Self::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             Self::PreconditionRequired(_) => StatusCode::PRECONDITION_REQUIRED,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
@@ -130,6 +134,7 @@ impl AppError {
             Self::NotFound => ("not-found", "Not found"),
             Self::MethodNotAllowed { .. } => ("method-not-allowed", "Method not allowed"),
             Self::Conflict(_) => ("conflict", "Conflict"),
+            Self::Gone(_) => ("gone", "Gone"),
             Self::PreconditionFailed => ("precondition-failed", "Precondition failed"),
             Self::PreconditionRequired(_) => ("precondition-required", "Precondition required"),
             Self::PayloadTooLarge(_) => ("payload-too-large", "Payload too large"),
@@ -146,6 +151,7 @@ impl AppError {
             Self::BadRequest(d)
             | Self::Forbidden(d)
             | Self::Conflict(d)
+            | Self::Gone(d)
             | Self::PreconditionRequired(d)
             | Self::PayloadTooLarge(d)
             | Self::UnsupportedMediaType(d) => d.clone(),

@@ -18,6 +18,7 @@ pub mod etag;
 pub mod extract;
 pub mod groups;
 pub mod health;
+pub mod invitations;
 pub mod mail;
 pub mod me;
 pub mod openapi;

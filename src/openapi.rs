@@ -19,16 +19,17 @@ use crate::error::{FieldError, Problem};
     ),
     modifiers(&BearerScheme),
     components(schemas(Problem, FieldError), responses(
-        BadRequest, Unauthorized, Forbidden, NotFound, Conflict, PreconditionFailed, PreconditionRequired,
+        BadRequest, Unauthorized, Forbidden, NotFound, Conflict, Gone, PreconditionFailed, PreconditionRequired,
         PayloadTooLarge, UnsupportedMediaType, ValidationFailed, TooManyRequests, Unavailable
     )),
     tags(
-        (name = "auth", description = "Signing in, refreshing and signing out, password recovery; the public keys tokens are verified with."),
+        (name = "auth", description = "Signing in, refreshing and signing out, password recovery, self sign-up; the public keys tokens are verified with."),
         (name = "me", description = "The signed-in person."),
         (name = "customers", description = "The operator's customer accounts."),
         (name = "warehouse-addresses", description = "A customer's warehouse addresses; exactly one is the default once there are any."),
         (name = "cost-centers", description = "A customer's cost centers."),
         (name = "users", description = "The people who work for a customer, with or without a portal login: roles, permissions, passwords, ownership."),
+        (name = "invitations", description = "Inviting people to a customer's portal by e-mail, and the public accept page's endpoints."),
         (name = "groups", description = "Sub-accounts of a customer that segregate its data: members see only data of their groups; a person in no group sees all of its customer's data."),
         (name = "authz", description = "Ask dockgate whether the caller may do something, with the same policy the service applies itself."),
         (name = "permissions", description = "The permission catalog and the roles."),
@@ -107,6 +108,14 @@ pub struct NotFound(pub Problem);
     example = json!({"type": "urn:dockgate:problem:conflict", "title": "Conflict", "status": 409, "detail": "A user with this e-mail address already exists."})
 )]
 pub struct Conflict(pub Problem);
+
+/// The link existed but has expired.
+#[derive(ToResponse)]
+#[response(
+    content_type = "application/problem+json",
+    example = json!({"type": "urn:dockgate:problem:gone", "title": "Gone", "status": 410, "detail": "The invitation has expired; ask the person who invited you to send it again."})
+)]
+pub struct Gone(pub Problem);
 
 /// `If-Match` does not match the resource's current ETag.
 #[derive(ToResponse)]

@@ -43,6 +43,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
     crate::cost_centers::routes(cfg);
     crate::staff::routes(cfg);
     crate::users::routes(cfg);
+    crate::invitations::routes(cfg);
     crate::groups::routes(cfg);
     crate::authz::routes(cfg);
     crate::permissions::routes(cfg);

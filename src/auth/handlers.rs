@@ -22,6 +22,16 @@ const BAD_REFRESH: AppError =
 
 /// Signs and returns a token pair for a fresh or rotated session.
 async fn token_pair(state: &AppState, account: &UserRow, issued: Issued) -> Result<HttpResponse, AppError> {
+    let tokens = issue_tokens(state, account, issued).await?;
+    Ok(HttpResponse::Ok().insert_header((header::CACHE_CONTROL, "no-store")).json(tokens))
+}
+
+/// The token pair of a fresh or rotated session: a signed access token and the refresh token.
+pub(crate) async fn issue_tokens(
+    state: &AppState,
+    account: &UserRow,
+    issued: Issued,
+) -> Result<TokenResponse, AppError> {
     let config = &state.config;
     let groups = match account.customer_id {
         Some(customer_id) => {
@@ -40,12 +50,12 @@ async fn token_pair(state: &AppState, account: &UserRow, issued: Issued) -> Resu
         config.access_token_ttl,
     );
     let access_token = tokens::sign(&state.keys, &claims).await?;
-    Ok(HttpResponse::Ok().insert_header((header::CACHE_CONTROL, "no-store")).json(TokenResponse {
+    Ok(TokenResponse {
         access_token,
         token_type: "Bearer",
         expires_in: config.access_token_ttl.as_secs(),
         refresh_token: issued.refresh_token,
-    }))
+    })
 }
 
 /// Sign in

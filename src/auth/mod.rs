@@ -10,6 +10,7 @@ pub mod passwords;
 pub mod rate_limit;
 pub mod recovery;
 pub mod sessions;
+pub mod signup;
 pub mod tokens;
 
 pub use actor::Actor;
@@ -23,6 +24,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(handlers::logout)
         .service(recovery::forgot_password)
         .service(recovery::reset_password)
+        .service(signup::signup)
+        .service(signup::verify_signup)
         .service(handlers::jwks);
 }
 

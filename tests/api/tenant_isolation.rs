@@ -10,7 +10,7 @@ use crate::helpers::{Session, TestApp, id_of, problem};
 use dockgate::permissions::{Permission, Role};
 
 /// Every endpoint under a customer: method, path (`{customer}`, `{address}`, `{cost_center}`,
-/// `{user}`, `{group}` are the victim's), and a body that would be valid.
+/// `{user}`, `{group}`, `{invitation}` are the victim's), and a body that would be valid.
 const ENDPOINTS: &[(&str, &str, Option<&str>)] = &[
     ("GET", "/v1/customers/{customer}", None),
     ("PATCH", "/v1/customers/{customer}", Some(r#"{"name": "Taken over"}"#)),
@@ -51,6 +51,11 @@ const ENDPOINTS: &[(&str, &str, Option<&str>)] = &[
     ("DELETE", "/v1/customers/{customer}/groups/{group}?confirm=true", None),
     ("GET", "/v1/customers/{customer}/groups/{group}/members", None),
     ("GET", "/v1/customers/{customer}/users?group_id={group}", None),
+    ("GET", "/v1/customers/{customer}/invitations", None),
+    ("POST", "/v1/customers/{customer}/invitations", Some(r#"{"emails": ["mole@attacker.example"]}"#)),
+    ("GET", "/v1/customers/{customer}/invitations/{invitation}", None),
+    ("POST", "/v1/customers/{customer}/invitations/{invitation}/resend", None),
+    ("DELETE", "/v1/customers/{customer}/invitations/{invitation}", None),
 ];
 
 struct Victim {
@@ -59,6 +64,7 @@ struct Victim {
     cost_center: Uuid,
     user: Uuid,
     group: Uuid,
+    invitation: Uuid,
 }
 
 async fn victim(app: &TestApp, admin: &Session) -> Victim {
@@ -104,7 +110,19 @@ async fn victim(app: &TestApp, admin: &Session) -> Victim {
         .json()
         .await
         .expect("user");
+    let invited: Value = app
+        .post(
+            &format!("/v1/customers/{customer}/invitations"),
+            &admin.access_token,
+            &json!({"emails": ["invitee@victim.example"]}),
+        )
+        .await
+        .json()
+        .await
+        .expect("invitation");
+    let invitation = id_of(&invited["results"][0]["invitation"]);
     Victim {
+        invitation,
         customer,
         address: id_of(&address),
         cost_center: id_of(&cost_center),
@@ -121,6 +139,7 @@ async fn assert_all_not_found(app: &TestApp, who: &str, session: &Session, victi
                 .replace("{cost_center}", &victim.cost_center.to_string())
                 .replace("{user}", &victim.user.to_string())
                 .replace("{group}", &victim.group.to_string())
+                .replace("{invitation}", &victim.invitation.to_string())
         };
         let path = fill(template);
         let mut request = app
@@ -206,6 +225,7 @@ async fn a_resource_of_one_customer_is_not_found_under_another() {
         format!("/v1/customers/{other}/cost-centers/{}", victim.cost_center),
         format!("/v1/customers/{other}/users/{}", victim.user),
         format!("/v1/customers/{other}/groups/{}", victim.group),
+        format!("/v1/customers/{other}/invitations/{}", victim.invitation),
     ] {
         problem(app.get(&path, &admin.access_token).await, StatusCode::NOT_FOUND).await;
         problem(app.delete(&path, &admin.access_token, None).await, StatusCode::NOT_FOUND).await;

@@ -1,0 +1,370 @@
+//! Self sign-up (contract section 8): someone gives the e-mail address a customer lists as its
+//! contact, a name and a password; a verification link is mailed when that customer allows self
+//! sign-up, and following the link creates the user (the first becomes the customer's owner).
+//!
+//! The request always gets the same 202 and does its work in the background, so neither the
+//! status nor the time tells whether an address belongs to a customer. The password is hashed
+//! when the request is made, so the link alone finishes the sign-up.
+
+use std::time::Duration;
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, post, web};
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use uuid::Uuid;
+
+use super::dto::{SignupRequest, SignupResult, VerifySignup};
+use super::sessions::{self, Origin};
+use super::{client_addr, handlers, passwords, rate_limit};
+use crate::accounts::{AccountStatus, UserRow, mails::describe, queries as accounts};
+use crate::audit::{self, Author, Event};
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::customers::models::{CustomerRow, CustomerStatus};
+use crate::customers::queries as customers;
+use crate::db::schema::{customers as customers_table, signup_requests};
+use crate::db::{self, DbPool, types::Email};
+use crate::error::AppError;
+use crate::extract::Json;
+use crate::mail::{self, Mail};
+use crate::permissions::{DEFAULT_USER_PERMISSIONS, Kind, Role};
+use crate::startup::AppState;
+use crate::users::{models::NewUser, queries as users, views};
+
+/// Prefix that makes a leaked sign-up token recognizable to secret scanners.
+const PREFIX: &str = "dgs_";
+
+/// How long a verification link works.
+const LINK_TTL: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// At most one link per address and customer this often, so the endpoint cannot flood the
+/// contact's mailbox (the rate limits bound it further).
+const RESEND_AFTER: chrono::Duration = chrono::Duration::seconds(60);
+
+const INVALID_LINK: &str = "the link is invalid, expired or already used; sign up again";
+
+const SIGNUP_CLOSED: &str =
+    "The customer no longer accepts self sign-up; ask its administrator for an invitation.";
+
+const ALREADY_A_USER: &str = "A user with this e-mail address already exists; sign in or reset the password.";
+
+/// The one customer that lets `email` sign up: its contact address, active, portal and self
+/// sign-up on. Two such customers sharing a contact address is ambiguous: none.
+fn customer_for(conn: &mut PgConnection, email: &Email) -> QueryResult<Option<CustomerRow>> {
+    let mut found: Vec<CustomerRow> = customers_table::table
+        .filter(customers_table::contact_email.eq(email))
+        .filter(customers_table::status.eq(CustomerStatus::Active))
+        .filter(customers_table::portal_enabled.eq(true))
+        .filter(customers_table::self_signup_enabled.eq(true))
+        .select(CustomerRow::as_select())
+        .limit(2)
+        .load(conn)?;
+    Ok(if found.len() == 1 { found.pop() } else { None })
+}
+
+fn allows_signup(customer: &CustomerRow, email: &Email) -> bool {
+    customer.status == CustomerStatus::Active
+        && customer.portal_enabled
+        && customer.self_signup_enabled
+        && customer.contact_email.as_ref().is_some_and(|c| c.as_str().eq_ignore_ascii_case(email.as_str()))
+}
+
+/// The customer a link may be mailed for, or `None` (no such customer, the address is already a
+/// login, or a link went out a moment ago).
+fn eligible(conn: &mut PgConnection, email: &Email, now: DateTime<Utc>) -> QueryResult<Option<CustomerRow>> {
+    let Some(customer) = customer_for(conn, email)? else { return Ok(None) };
+    if accounts::find_by_email(conn, email)?.is_some() {
+        return Ok(None);
+    }
+    let last: Option<DateTime<Utc>> = signup_requests::table
+        .filter(signup_requests::customer_id.eq(customer.id))
+        .filter(signup_requests::email.eq(email))
+        .select(diesel::dsl::max(signup_requests::created_at))
+        .first(conn)?;
+    if last.is_some_and(|at| now - at < RESEND_AFTER) {
+        return Ok(None);
+    }
+    Ok(Some(customer))
+}
+
+struct Pending {
+    email: Email,
+    name: String,
+    password: String,
+    author: Author,
+}
+
+/// The background half of a sign-up: look the address up, and when it may sign up, store the
+/// request (older unused links of the address die) and queue the mail in one transaction.
+async fn request_link(pool: DbPool, config: Config, pending: Pending) -> Result<(), AppError> {
+    let clock: Clock = config.clock.clone();
+    let email = pending.email.clone();
+    let now = clock.now();
+    let Some(customer) = db::run(&pool, move |conn| eligible(conn, &email, now)).await? else {
+        return Ok(());
+    };
+    let password = pending.password;
+    let password_hash = db::blocking(move || passwords::hash(&password).map_err(AppError::internal)).await?;
+    db::run(&pool, move |conn| {
+        conn.transaction(|conn| {
+            let now = clock.now();
+            let expires_at =
+                now + chrono::Duration::from_std(LINK_TTL).unwrap_or_else(|_| chrono::Duration::days(1));
+            diesel::delete(
+                signup_requests::table
+                    .filter(signup_requests::customer_id.eq(customer.id))
+                    .filter(signup_requests::email.eq(&pending.email))
+                    .filter(signup_requests::used_at.is_null()),
+            )
+            .execute(conn)?;
+            let (token, token_hash) = sessions::new_secret(PREFIX)?;
+            let id = Uuid::now_v7();
+            diesel::insert_into(signup_requests::table)
+                .values((
+                    signup_requests::id.eq(id),
+                    signup_requests::customer_id.eq(customer.id),
+                    signup_requests::email.eq(&pending.email),
+                    signup_requests::name.eq(&pending.name),
+                    signup_requests::password_hash.eq(&password_hash),
+                    signup_requests::token_hash.eq(token_hash),
+                    signup_requests::created_at.eq(now),
+                    signup_requests::expires_at.eq(expires_at),
+                ))
+                .execute(conn)?;
+            let verification = Mail::SignupVerification {
+                name: pending.name.clone(),
+                customer_name: customer.name.clone(),
+                link: mail::link(&config.portal_url, "signup/verify", &token),
+                link_valid_for: describe(LINK_TTL),
+            };
+            mail::enqueue(conn, Some(customer.id), &pending.email, &verification)?;
+            audit::record(
+                conn,
+                &pending.author,
+                Event {
+                    action: "user.signup_requested",
+                    target_type: "signup_request",
+                    target_id: id,
+                    customer_id: Some(customer.id),
+                    changes: serde_json::json!({}),
+                },
+            )?;
+            Ok::<_, AppError>(())
+        })
+    })
+    .await
+}
+
+/// Sign up
+///
+/// Always 202 with an empty body once the body is valid and the caller is within the limits,
+/// whether or not anything happens, and the answer does not wait for the lookup: neither the
+/// status nor the time tells whether the address belongs to a customer. When the address is the
+/// `contact_email` of exactly one active customer with `portal_enabled` and
+/// `self_signup_enabled`, and no login has it yet, a verification link
+/// (`{PORTAL_URL}/signup/verify?token=...`, valid 24 hours, single use) is e-mailed; at most one
+/// per minute, and a new link replaces the older ones. Requests count against the sign-in
+/// limits of the address and of the client address (429 with `Retry-After`). A malformed
+/// address or a password failing the policy is a 422.
+#[utoipa::path(
+    tag = "auth",
+    operation_id = "signup",
+    request_body(content = SignupRequest, content_type = "application/json"),
+    responses(
+        (status = 202, description = "If the address may sign up, a verification link is on its way."),
+        (status = 400, response = crate::openapi::BadRequest),
+        (status = 413, response = crate::openapi::PayloadTooLarge),
+        (status = 415, response = crate::openapi::UnsupportedMediaType),
+        (status = 422, response = crate::openapi::ValidationFailed),
+        (status = 429, response = crate::openapi::TooManyRequests),
+        (status = 503, response = crate::openapi::Unavailable),
+    )
+)]
+#[post("/v1/auth/signup")]
+pub async fn signup(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    Json(body): Json<SignupRequest>,
+) -> Result<HttpResponse, AppError> {
+    let email = Email::parse(&body.email)
+        .ok_or_else(|| AppError::field("email", "email", "must be an e-mail address"))?;
+    passwords::check_policy(&body.password, Some(email.as_str()), "password")
+        .map_err(|e| AppError::Validation(vec![e]))?;
+
+    // Every request counts, as a failed sign-in would: checked and recorded before answering.
+    let limits = state.config.login_limits;
+    let (counted_email, client) = (email.clone(), client_addr(&req));
+    let blocked = db::run(&state.pool, move |conn| {
+        let blocked = rate_limit::blocked_for(conn, &limits, &counted_email, &client)?;
+        if blocked.is_none() {
+            rate_limit::record_failure(conn, &counted_email, &client)?;
+        }
+        Ok::<_, diesel::result::Error>(blocked)
+    })
+    .await?;
+    if let Some(retry_after_secs) = blocked {
+        return Err(AppError::RateLimited { retry_after_secs });
+    }
+
+    let pending = Pending {
+        email,
+        name: body.name.trim().to_owned(),
+        password: body.password,
+        author: Author::anonymous(&req),
+    };
+    let (pool, config): (DbPool, Config) = (state.pool.clone(), state.config.clone());
+    tokio::spawn(async move {
+        if let Err(error) = request_link(pool, config, pending).await {
+            tracing::warn!(%error, "could not handle a sign-up request");
+        }
+    });
+    Ok(HttpResponse::Accepted().finish())
+}
+
+/// A stored sign-up request, as a verification uses it up.
+#[derive(Queryable)]
+struct Request {
+    customer_id: Uuid,
+    email: Email,
+    name: String,
+    password_hash: String,
+}
+
+/// Uses a live request up; `None` if the token is unknown, used or expired. One conditional
+/// UPDATE: of two concurrent verifications exactly one gets the row back.
+fn consume(conn: &mut PgConnection, presented: &str, now: DateTime<Utc>) -> QueryResult<Option<Request>> {
+    diesel::update(
+        signup_requests::table
+            .filter(signup_requests::token_hash.eq(sessions::hash_secret(presented)))
+            .filter(signup_requests::used_at.is_null())
+            .filter(signup_requests::expires_at.gt(now)),
+    )
+    .set(signup_requests::used_at.eq(now))
+    .returning((
+        signup_requests::customer_id,
+        signup_requests::email,
+        signup_requests::name,
+        signup_requests::password_hash,
+    ))
+    .get_result(conn)
+    .optional()
+}
+
+/// Verify a sign-up
+///
+/// Finishes a sign-up with the token of its e-mailed link: creates the user (active, with the
+/// password given at sign-up) and signs it in. The customer's first owner-less sign-up becomes
+/// its `owner`; later ones are `user`s with the default permissions (`orders.view`,
+/// `tracking.view`, `pod.download`). A token works once and expires after 24 hours: an invalid,
+/// used or expired one is a 422 on `token`. 409 when the customer no longer accepts self
+/// sign-up (suspended, portal or self sign-up off, or another contact address) or the address
+/// has become a login meanwhile; the link then keeps working until it expires.
+#[utoipa::path(
+    tag = "auth",
+    operation_id = "verifySignup",
+    request_body(content = VerifySignup, content_type = "application/json"),
+    responses(
+        (status = 201, description = "The user is created and signed in.", body = SignupResult,
+            headers(("Location" = String, description = "The new user."))),
+        (status = 400, response = crate::openapi::BadRequest),
+        (status = 409, response = crate::openapi::Conflict),
+        (status = 413, response = crate::openapi::PayloadTooLarge),
+        (status = 415, response = crate::openapi::UnsupportedMediaType),
+        (status = 422, response = crate::openapi::ValidationFailed),
+        (status = 503, response = crate::openapi::Unavailable),
+    )
+)]
+#[post("/v1/auth/signup/verify")]
+pub async fn verify_signup(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    Json(body): Json<VerifySignup>,
+) -> Result<HttpResponse, AppError> {
+    let origin = Origin {
+        client_addr: Some(client_addr(&req)),
+        user_agent: req
+            .headers()
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| v.chars().take(256).collect()),
+    };
+    let anonymous = Author::anonymous(&req);
+    let clock = state.config.clock.clone();
+    let ttl = state.config.refresh_token_ttl;
+    let token = body.token;
+    let (row, user, issued) = db::run(&state.pool, move |conn| {
+        conn.transaction(|conn| {
+            let request = consume(conn, &token, clock.now())?
+                .ok_or_else(|| AppError::field("token", "invalid", INVALID_LINK))?;
+            let customer = customers::lock(conn, request.customer_id)?;
+            if !allows_signup(&customer.row, &request.email) {
+                return Err(AppError::Conflict(SIGNUP_CLOSED.into()));
+            }
+            if accounts::find_by_email(conn, &request.email)?.is_some() {
+                return Err(AppError::Conflict(ALREADY_A_USER.into()));
+            }
+            // The customer row is locked, so two sign-ups cannot both become its owner.
+            let (role, permissions) = match users::lock_owner(conn, request.customer_id)? {
+                None => (Role::Owner, Vec::new()),
+                Some(_) => (Role::User, DEFAULT_USER_PERMISSIONS.iter().copied().map(Some).collect()),
+            };
+            let new = NewUser {
+                id: Uuid::now_v7(),
+                kind: Kind::CustomerUser,
+                customer_id: Some(request.customer_id),
+                email: Some(request.email.clone()),
+                name: request.name,
+                phone: None,
+                password_hash: Some(request.password_hash),
+                role,
+                status: AccountStatus::Active,
+                login_enabled: true,
+                permissions,
+                warehouse_address_id: None,
+                cost_center_id: None,
+                external_id: None,
+            };
+            let row: UserRow = diesel::insert_into(crate::db::schema::users::table)
+                .values(&new)
+                .returning(UserRow::as_returning())
+                .get_result(conn)?;
+            // Other links of the address are pointless now.
+            diesel::delete(
+                signup_requests::table
+                    .filter(signup_requests::email.eq(&request.email))
+                    .filter(signup_requests::used_at.is_null()),
+            )
+            .execute(conn)?;
+            let issued = sessions::start(conn, row.id, &origin, ttl)?;
+            accounts::record_sign_in(conn, row.id)?;
+            let row = accounts::find(conn, row.id)?;
+            let user = views::one(conn, &row)?;
+            let author = Author {
+                actor_id: Some(row.id),
+                actor_kind: Some(row.kind.as_str().to_owned()),
+                ..anonymous
+            };
+            audit::record(
+                conn,
+                &author,
+                Event {
+                    action: "user.signed_up",
+                    target_type: "user",
+                    target_id: row.id,
+                    customer_id: row.customer_id,
+                    changes: audit::changes(None, Some(&user)),
+                },
+            )?;
+            Ok::<_, AppError>((row, user, issued))
+        })
+    })
+    .await?;
+    tracing::info!(user_id = %row.id, role = %row.role.as_str(), "signed up");
+    let location = format!("/v1/customers/{}/users/{}", user.customer_id, user.id);
+    let tokens = handlers::issue_tokens(&state, &row, issued).await?;
+    Ok(HttpResponse::Created()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header((header::LOCATION, location))
+        .json(SignupResult { user, tokens }))
+}

@@ -1,0 +1,452 @@
+//! Invitations (contract section 7), over HTTP against PostgreSQL with a real SMTP conversation:
+//! bulk outcomes, the mailed link, lookup and accept, expiry on an injected clock, resend,
+//! revoke, who may invite, tenant isolation and closed portals.
+
+use dockgate::clock::Clock;
+use dockgate::permissions::{Permission, Role};
+use reqwest::{Response, StatusCode};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::helpers::{PASSWORD, ReceivedMail, Session, SmtpSink, TestApp, eventually, id_of, problem};
+
+const CHOSEN: &str = "a passphrase of my own";
+
+struct World {
+    sink: SmtpSink,
+    app: TestApp,
+    clock: Clock,
+    staff: Session,
+    customer: Uuid,
+}
+
+/// An app mailing to an SMTP sink, with a handle on its clock, a platform admin and a customer
+/// "Acme Logistics" with a default warehouse address.
+async fn world() -> World {
+    let sink = SmtpSink::start().await;
+    let mut clock = None;
+    let app = TestApp::spawn_with(|c| {
+        c.mail = sink.transport();
+        clock = Some(c.clock.clone());
+    })
+    .await;
+    let staff = app.admin().await;
+    let customer = id_of(&app.create_customer(&staff.access_token, "Acme Logistics").await);
+    let address = app
+        .post(
+            &format!("/v1/customers/{customer}/warehouse-addresses"),
+            &staff.access_token,
+            &json!({"label": "Main", "line1": "Hafenstraße 1", "city": "Hamburg", "country": "DE"}),
+        )
+        .await;
+    assert_eq!(address.status(), StatusCode::CREATED);
+    World { sink, app, clock: clock.expect("the clock"), staff, customer }
+}
+
+fn invitations_of(customer: Uuid) -> String {
+    format!("/v1/customers/{customer}/invitations")
+}
+
+async fn json_of(response: Response, status: StatusCode) -> Value {
+    assert_eq!(response.status(), status, "status");
+    response.json().await.expect("json body")
+}
+
+async fn invite(app: &TestApp, token: &str, customer: Uuid, body: Value) -> Vec<Value> {
+    let response = app.post(&invitations_of(customer), token, &body).await;
+    json_of(response, StatusCode::OK).await["results"].as_array().expect("results").clone()
+}
+
+/// Invites one address and returns its invitation.
+async fn invite_one(app: &TestApp, token: &str, customer: Uuid, email: &str) -> Value {
+    let results = invite(app, token, customer, json!({"emails": [email]})).await;
+    assert_eq!(results[0]["outcome"], "invited", "{results:?}");
+    results[0]["invitation"].clone()
+}
+
+async fn lookup(app: &TestApp, token: &str) -> Response {
+    app.client
+        .get(app.url("/v1/invitations/lookup"))
+        .query(&[("token", token)])
+        .send()
+        .await
+        .expect("request")
+}
+
+async fn accept(app: &TestApp, token: &str, name: &str) -> Response {
+    app.post_json("/v1/invitations/accept", &json!({"token": token, "name": name, "password": CHOSEN})).await
+}
+
+/// The `n`-th (1-based) mail to `recipient`, waiting for it.
+async fn nth_mail(sink: &SmtpSink, recipient: &str, n: usize) -> ReceivedMail {
+    eventually(&format!("mail {n} to {recipient}"), || {
+        sink.received().into_iter().filter(|m| m.to.iter().any(|to| to == recipient)).nth(n - 1)
+    })
+    .await
+}
+
+async fn invited_users(app: &TestApp, token: &str, customer: Uuid) -> Vec<Value> {
+    let path = format!("/v1/customers/{customer}/users?status=invited");
+    json_of(app.get(&path, token).await, StatusCode::OK).await["items"].as_array().expect("items").clone()
+}
+
+fn count(app: &TestApp, action: &str) -> usize {
+    app.audit_actions().iter().filter(|(a, _)| a == action).count()
+}
+
+#[tokio::test]
+async fn a_bulk_invitation_reports_every_outcome_and_reason_in_request_order() {
+    let World { app, staff, customer, .. } = world().await;
+    let token = &staff.access_token;
+    let users = format!("/v1/customers/{customer}/users");
+    let active = json_of(
+        app.post(&users, token, &json!({"name": "Ann", "email": "ann@acme.example", "password": PASSWORD}))
+            .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let gone = json_of(
+        app.post(&users, token, &json!({"name": "Dirk", "email": "dirk@acme.example", "password": PASSWORD}))
+            .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let deactivate = app.post(&format!("{users}/{}/deactivate", id_of(&gone)), token, &json!({})).await;
+    assert!(deactivate.status().is_success(), "{}", deactivate.status());
+    let other = id_of(&app.create_customer(token, "Other").await);
+    let elsewhere = app.customer_user(other, Role::User, &[Permission::OrdersView]).await;
+    invite_one(&app, token, customer, "pending@acme.example").await;
+
+    let emails = json!([
+        "New.Person@acme.example",
+        "not an address",
+        "ANN@acme.example",
+        "dirk@acme.example",
+        staff.email,
+        elsewhere.email,
+        "pending@acme.example",
+        "someone@mailinator.com",
+        "new.person@ACME.example",
+        "second@acme.example",
+    ]);
+    let results = invite(&app, token, customer, json!({"emails": emails, "role": "user"})).await;
+    let outcomes: Vec<(String, String, Option<String>)> = results
+        .iter()
+        .map(|r| {
+            (
+                r["email"].as_str().unwrap().to_owned(),
+                r["outcome"].as_str().unwrap().to_owned(),
+                r["reason"].as_str().map(String::from),
+            )
+        })
+        .collect();
+    let expected = [
+        ("invited", None),
+        ("skipped", Some("invalid_email")),
+        ("skipped", Some("already_a_user")),
+        ("skipped", Some("already_a_user")),
+        ("skipped", Some("already_a_user")),
+        ("skipped", Some("already_a_user")),
+        ("skipped", Some("already_invited")),
+        ("skipped", Some("disposable_domain")),
+        ("skipped", Some("duplicate_in_request")),
+        ("invited", None),
+    ];
+    assert_eq!(outcomes.len(), expected.len());
+    for ((email, outcome, reason), (want, want_reason)) in outcomes.iter().zip(expected) {
+        assert_eq!((outcome.as_str(), reason.as_deref()), (want, want_reason), "{email}");
+    }
+    assert_eq!(outcomes[0].0, "New.Person@acme.example", "the address as given");
+    let invitation = &results[0]["invitation"];
+    assert_eq!(invitation["status"], "pending");
+    assert_eq!(invitation["email"], "New.Person@acme.example");
+    assert_eq!(invitation["role"], "user");
+    assert_eq!(invitation["send_count"], 1);
+    assert_eq!(invitation["invited_by"], json!(staff.user_id));
+    assert_eq!(invitation["permissions"], json!(["orders.view", "tracking.view", "pod.download"]));
+    assert!(results[1].get("invitation").is_none() && results[0].get("reason").is_none());
+    assert!(!active["id"].is_null());
+
+    let invited = invited_users(&app, token, customer).await;
+    let mut emails: Vec<&str> = invited.iter().map(|u| u["email"].as_str().unwrap()).collect();
+    emails.sort();
+    assert_eq!(emails, ["New.Person@acme.example", "pending@acme.example", "second@acme.example"]);
+    let user = invited.iter().find(|u| u["id"] == invitation["user_id"]).expect("the invited user");
+    assert_eq!(user["status"], "invited");
+    assert_eq!(user["login_enabled"], true);
+    assert_eq!(user["password_set"], false);
+    assert_eq!(count(&app, "invitation.created"), 3, "one event per invited address");
+
+    let listed = json_of(
+        app.get(&format!("{}?status=pending", invitations_of(customer)), token).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(listed["items"].as_array().unwrap().len(), 3);
+    let one = app.get(&format!("{}/{}", invitations_of(customer), id_of(invitation)), token).await;
+    assert!(one.headers().get("etag").is_some());
+    assert_eq!(json_of(one, StatusCode::OK).await["id"], invitation["id"]);
+}
+
+#[tokio::test]
+async fn the_mailed_link_names_customer_and_inviter_and_accepting_it_signs_the_person_in() {
+    let World { sink, app, staff, customer, .. } = world().await;
+    let admin = app.customer_user(customer, Role::Admin, &[]).await;
+    let invitation = invite_one(&app, &admin.access_token, customer, "jana@acme.example").await;
+
+    let mail = sink.wait_for("jana@acme.example").await;
+    let inviter = format!("admin of {customer}");
+    assert!(mail.subject.contains("Acme Logistics"), "{}", mail.subject);
+    assert!(mail.text.contains("Acme Logistics") && mail.text.contains(&inviter), "{}", mail.text);
+    let link = mail.link("http://localhost:3000/invitations/accept?token=");
+    let token = mail.token("/invitations/accept");
+    assert!(link.ends_with(&token));
+    assert!(mail.html.contains("Acme Logistics") && mail.html.contains(&token), "{}", mail.html);
+    let expires: chrono::DateTime<chrono::Utc> = invitation["expires_at"].as_str().unwrap().parse().unwrap();
+    assert!(mail.text.contains(&expires.format("%-d %B %Y").to_string()), "a human date:\n{}", mail.text);
+    assert!(token.starts_with("dgi_") && token.len() >= 47, "a 256-bit token: {token}");
+
+    let found = json_of(lookup(&app, &token).await, StatusCode::OK).await;
+    assert_eq!(
+        found,
+        json!({"email": "jana@acme.example", "customer_name": "Acme Logistics", "expires_at": invitation["expires_at"]})
+    );
+    problem(lookup(&app, "dgi_nothing-like-this").await, StatusCode::NOT_FOUND).await;
+    let weak = app
+        .post_json(
+            "/v1/invitations/accept",
+            &json!({"token": token, "name": "Jana", "password": "jana@acme.example"}),
+        )
+        .await;
+    assert_eq!(problem(weak, StatusCode::UNPROCESSABLE_ENTITY).await["errors"][0]["field"], "password");
+
+    let joined = json_of(accept(&app, &token, "Jana Berg").await, StatusCode::CREATED).await;
+    assert_eq!(joined["user"]["id"], invitation["user_id"]);
+    assert_eq!(joined["user"]["status"], "active");
+    assert_eq!(joined["user"]["name"], "Jana Berg");
+    assert_eq!(joined["tokens"]["token_type"], "Bearer");
+    let access = joined["tokens"]["access_token"].as_str().unwrap();
+    let me = json_of(app.get("/v1/me", access).await, StatusCode::OK).await;
+    assert_eq!(me["email"], "jana@acme.example");
+    let refresh =
+        app.post_json("/v1/auth/refresh", &json!({"refresh_token": joined["tokens"]["refresh_token"]})).await;
+    assert_eq!(refresh.status(), StatusCode::OK);
+    app.sign_in(id_of(&joined["user"]), "jana@acme.example", CHOSEN).await;
+
+    // The link works once.
+    problem(accept(&app, &token, "Jana again").await, StatusCode::NOT_FOUND).await;
+    problem(lookup(&app, &token).await, StatusCode::NOT_FOUND).await;
+    let path = format!("{}/{}", invitations_of(customer), id_of(&invitation));
+    let now = json_of(app.get(&path, &staff.access_token).await, StatusCode::OK).await;
+    assert_eq!(now["status"], "accepted");
+    problem(app.delete(&path, &staff.access_token, None).await, StatusCode::CONFLICT).await;
+    problem(app.post(&format!("{path}/resend"), &staff.access_token, &json!({})).await, StatusCode::CONFLICT)
+        .await;
+    assert!(invited_users(&app, &staff.access_token, customer).await.is_empty());
+    let accepted = app.audit_actions();
+    assert!(accepted.iter().any(|(a, id)| a == "invitation.accepted" && *id == Some(id_of(&invitation))));
+    let actor: Option<Uuid> = {
+        use diesel::prelude::*;
+        use dockgate::db::schema::audit_events as ae;
+        ae::table
+            .filter(ae::action.eq("invitation.accepted"))
+            .select(ae::actor_id)
+            .first(&mut app.conn())
+            .expect("the event")
+    };
+    assert_eq!(actor, Some(id_of(&joined["user"])), "the accepting person is the actor");
+}
+
+#[tokio::test]
+async fn two_concurrent_accepts_of_one_link_make_exactly_one_member() {
+    let World { sink, app, staff, customer, .. } = world().await;
+    invite_one(&app, &staff.access_token, customer, "racer@acme.example").await;
+    let token = sink.wait_for("racer@acme.example").await.token("/invitations/accept");
+    let (a, b) = tokio::join!(accept(&app, &token, "One"), accept(&app, &token, "Two"));
+    let mut statuses = [a.status(), b.status()];
+    statuses.sort();
+    assert_eq!(statuses, [StatusCode::CREATED, StatusCode::NOT_FOUND]);
+    assert_eq!(count(&app, "invitation.accepted"), 1);
+}
+
+#[tokio::test]
+async fn a_link_expires_after_seven_days_and_the_address_can_then_be_invited_again() {
+    let World { sink, app, clock, staff, customer } = world().await;
+    let token = &staff.access_token;
+    let first = invite_one(&app, token, customer, "late@acme.example").await;
+    let old = sink.wait_for("late@acme.example").await.token("/invitations/accept");
+
+    clock.advance(chrono::Duration::days(6));
+    assert_eq!(lookup(&app, &old).await.status(), StatusCode::OK, "still open on day 6");
+    clock.advance(chrono::Duration::days(2));
+    let gone = problem(lookup(&app, &old).await, StatusCode::GONE).await;
+    assert_eq!(gone["type"], "urn:dockgate:problem:gone");
+    problem(accept(&app, &old, "Late").await, StatusCode::GONE).await;
+    let expired = json_of(
+        app.get(&format!("{}?status=expired", invitations_of(customer)), token).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(expired["items"][0]["id"], first["id"]);
+    assert_eq!(expired["items"][0]["status"], "expired");
+
+    let again = invite_one(&app, token, customer, "late@acme.example").await;
+    assert_ne!(again["id"], first["id"], "a new invitation");
+    assert_eq!(again["user_id"], first["user_id"], "for the same invited user");
+    assert_eq!(again["status"], "pending");
+    let fresh = nth_mail(&sink, "late@acme.example", 2).await.token("/invitations/accept");
+    assert_eq!(lookup(&app, &fresh).await.status(), StatusCode::OK);
+    // The replaced invitation cannot be revived.
+    let stale = format!("{}/{}/resend", invitations_of(customer), id_of(&first));
+    problem(app.post(&stale, token, &json!({})).await, StatusCode::CONFLICT).await;
+    assert_eq!(
+        json_of(accept(&app, &fresh, "Late").await, StatusCode::CREATED).await["user"]["id"],
+        first["user_id"]
+    );
+}
+
+#[tokio::test]
+async fn resending_mails_a_new_link_and_kills_the_old_one() {
+    let World { sink, app, clock, staff, customer } = world().await;
+    let token = &staff.access_token;
+    let invitation = invite_one(&app, token, customer, "again@acme.example").await;
+    let old = sink.wait_for("again@acme.example").await.token("/invitations/accept");
+    clock.advance(chrono::Duration::days(8));
+
+    let path = format!("{}/{}/resend", invitations_of(customer), id_of(&invitation));
+    let resent = app.post(&path, token, &json!({})).await;
+    assert!(resent.headers().get("etag").is_some());
+    let resent = json_of(resent, StatusCode::OK).await;
+    assert_eq!(resent["send_count"], 2);
+    assert_eq!(resent["status"], "pending");
+    let expires: chrono::DateTime<chrono::Utc> = resent["expires_at"].as_str().unwrap().parse().unwrap();
+    assert!(expires > clock.now() + chrono::Duration::days(6), "7 days from the resend");
+
+    let new = nth_mail(&sink, "again@acme.example", 2).await.token("/invitations/accept");
+    assert_ne!(new, old);
+    problem(lookup(&app, &old).await, StatusCode::NOT_FOUND).await;
+    problem(accept(&app, &old, "Old link").await, StatusCode::NOT_FOUND).await;
+    assert_eq!(lookup(&app, &new).await.status(), StatusCode::OK);
+    assert_eq!(count(&app, "invitation.resent"), 1);
+    json_of(accept(&app, &new, "New link").await, StatusCode::CREATED).await;
+}
+
+#[tokio::test]
+async fn revoking_removes_the_invited_user_and_kills_the_link() {
+    let World { sink, app, staff, customer, .. } = world().await;
+    let token = &staff.access_token;
+    let invitation = invite_one(&app, token, customer, "nope@acme.example").await;
+    let link = sink.wait_for("nope@acme.example").await.token("/invitations/accept");
+    let path = format!("{}/{}", invitations_of(customer), id_of(&invitation));
+
+    problem(app.delete(&path, token, Some("\"0\"")).await, StatusCode::PRECONDITION_FAILED).await;
+    assert_eq!(app.delete(&path, token, None).await.status(), StatusCode::NO_CONTENT);
+    problem(lookup(&app, &link).await, StatusCode::NOT_FOUND).await;
+    problem(accept(&app, &link, "Nope").await, StatusCode::NOT_FOUND).await;
+    let user_path = format!("/v1/customers/{customer}/users/{}", invitation["user_id"].as_str().unwrap());
+    problem(app.get(&user_path, token).await, StatusCode::NOT_FOUND).await;
+    assert!(invited_users(&app, token, customer).await.is_empty());
+    let revoked = json_of(app.get(&path, token).await, StatusCode::OK).await;
+    assert_eq!(revoked["status"], "revoked");
+    assert_eq!(revoked["user_id"], Value::Null);
+    problem(app.delete(&path, token, None).await, StatusCode::CONFLICT).await;
+    problem(app.post(&format!("{path}/resend"), token, &json!({})).await, StatusCode::CONFLICT).await;
+    assert_eq!(count(&app, "invitation.revoked"), 1);
+    // The address is free again.
+    invite_one(&app, token, customer, "nope@acme.example").await;
+}
+
+#[tokio::test]
+async fn an_admin_cannot_invite_an_owner_and_a_user_cannot_invite_at_all() {
+    let World { app, staff, customer, .. } = world().await;
+    let admin = app.customer_user(customer, Role::Admin, &[]).await;
+    let user = app.customer_user(customer, Role::User, &[Permission::OrdersView]).await;
+    let body = json!({"emails": ["boss@acme.example"], "role": "owner"});
+    problem(app.post(&invitations_of(customer), &admin.access_token, &body).await, StatusCode::FORBIDDEN)
+        .await;
+    let body = json!({"emails": ["someone@acme.example"]});
+    problem(app.post(&invitations_of(customer), &user.access_token, &body).await, StatusCode::FORBIDDEN)
+        .await;
+    problem(app.get(&invitations_of(customer), &user.access_token).await, StatusCode::FORBIDDEN).await;
+
+    // The rules of user creation apply to the whole request: nothing is created.
+    let bad = json!({"emails": ["a@acme.example", "b@acme.example"], "permissions": ["users.manage"]});
+    problem(
+        app.post(&invitations_of(customer), &admin.access_token, &bad).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    let bad = json!({"emails": ["a@acme.example"], "group_ids": [Uuid::now_v7()]});
+    let body = problem(
+        app.post(&invitations_of(customer), &admin.access_token, &bad).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert_eq!(body["errors"][0]["field"], "group_ids");
+    let empty = json!({"emails": []});
+    problem(
+        app.post(&invitations_of(customer), &admin.access_token, &empty).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert!(invited_users(&app, &staff.access_token, customer).await.is_empty());
+
+    // Staff may invite the owner.
+    let owner = invite(
+        &app,
+        &staff.access_token,
+        customer,
+        json!({"emails": ["boss@acme.example"], "role": "owner"}),
+    )
+    .await;
+    assert_eq!(owner[0]["invitation"]["role"], "owner");
+}
+
+#[tokio::test]
+async fn another_customers_admin_gets_404_on_every_invitation_endpoint() {
+    let World { app, staff, customer, .. } = world().await;
+    let invitation = invite_one(&app, &staff.access_token, customer, "mine@acme.example").await;
+    let other = id_of(&app.create_customer(&staff.access_token, "Other").await);
+    let stranger = app.customer_user(other, Role::Admin, &[]).await;
+    let token = &stranger.access_token;
+    let one = format!("{}/{}", invitations_of(customer), id_of(&invitation));
+    problem(app.get(&invitations_of(customer), token).await, StatusCode::NOT_FOUND).await;
+    problem(
+        app.post(&invitations_of(customer), token, &json!({"emails": ["x@acme.example"]})).await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    problem(app.get(&one, token).await, StatusCode::NOT_FOUND).await;
+    problem(app.post(&format!("{one}/resend"), token, &json!({})).await, StatusCode::NOT_FOUND).await;
+    problem(app.delete(&one, token, None).await, StatusCode::NOT_FOUND).await;
+    // Nor through its own customer's path.
+    let own = format!("{}/{}", invitations_of(other), id_of(&invitation));
+    problem(app.get(&own, token).await, StatusCode::NOT_FOUND).await;
+    problem(app.post(&format!("{own}/resend"), token, &json!({})).await, StatusCode::NOT_FOUND).await;
+    problem(app.delete(&own, token, None).await, StatusCode::NOT_FOUND).await;
+    let listed = json_of(app.get(&invitations_of(other), token).await, StatusCode::OK).await;
+    assert!(listed["items"].as_array().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_customer_with_the_portal_off_can_neither_invite_nor_be_joined() {
+    let World { sink, app, staff, customer, .. } = world().await;
+    let token = &staff.access_token;
+    invite_one(&app, token, customer, "early@acme.example").await;
+    let link = sink.wait_for("early@acme.example").await.token("/invitations/accept");
+    let off =
+        app.patch(&format!("/v1/customers/{customer}"), token, &json!({"portal_enabled": false}), None).await;
+    assert_eq!(off.status(), StatusCode::OK);
+
+    let body = json!({"emails": ["late@acme.example", "later@acme.example"]});
+    let refused =
+        problem(app.post(&invitations_of(customer), token, &body).await, StatusCode::CONFLICT).await;
+    assert!(refused["detail"].as_str().unwrap().contains("portal"), "{refused}");
+    problem(accept(&app, &link, "Early").await, StatusCode::CONFLICT).await;
+    assert_eq!(invited_users(&app, token, customer).await.len(), 1, "nothing new was created");
+
+    let on =
+        app.patch(&format!("/v1/customers/{customer}"), token, &json!({"portal_enabled": true}), None).await;
+    assert_eq!(on.status(), StatusCode::OK);
+    json_of(accept(&app, &link, "Early").await, StatusCode::CREATED).await;
+}

@@ -1,0 +1,334 @@
+//! Self sign-up over a real SMTP conversation: the request answers the same for everyone, the
+//! mailed link creates the user (the first one the customer's owner) and signs it in, once.
+
+use dockgate::clock::Clock;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::helpers::{PASSWORD, SmtpSink, TestApp, id_of, problem};
+
+/// A customer created by staff, with `settings` (e.g. `contact_email`, `self_signup_enabled`).
+async fn customer(app: &TestApp, token: &str, name: &str, settings: Value) -> Uuid {
+    let code = format!("C-{}", &Uuid::new_v4().simple().to_string()[..10]);
+    let mut body = json!({"name": name, "code": code});
+    if let (Some(body), Some(settings)) = (body.as_object_mut(), settings.as_object()) {
+        body.extend(settings.clone());
+    }
+    let response = app.post("/v1/customers", token, &body).await;
+    assert_eq!(response.status(), StatusCode::CREATED, "customer {body} is created");
+    id_of(&response.json().await.expect("customer json"))
+}
+
+async fn signup(app: &TestApp, email: &str, name: &str) -> reqwest::Response {
+    app.post_json("/v1/auth/signup", &json!({"email": email, "name": name, "password": PASSWORD})).await
+}
+
+async fn verify(app: &TestApp, token: &str) -> reqwest::Response {
+    app.post_json("/v1/auth/signup/verify", &json!({"token": token})).await
+}
+
+/// The status and body of a response, for comparing answers.
+async fn answer(response: reqwest::Response) -> (StatusCode, String) {
+    (response.status(), response.text().await.expect("body"))
+}
+
+fn recipients(app: &TestApp) -> Vec<String> {
+    app.outbox().into_iter().map(|row| row.recipient).collect()
+}
+
+#[tokio::test]
+async fn the_first_sign_up_becomes_the_owner_and_later_ones_users_with_the_defaults() {
+    let sink = SmtpSink::start().await;
+    let app = TestApp::spawn_with_mail(&sink).await;
+    let admin = app.admin().await;
+    let acme = customer(
+        &app,
+        &admin.access_token,
+        "Acme <Logistics>",
+        json!({"contact_email": "Jana.Berg@acme.example", "self_signup_enabled": true}),
+    )
+    .await;
+
+    // The address in another case still matches (citext).
+    let response = signup(&app, "jana.berg@ACME.example", "Jana Berg").await;
+    assert_eq!(answer(response).await, (StatusCode::ACCEPTED, String::new()));
+    let mail = sink.wait_for("jana.berg@ACME.example").await;
+    assert!(mail.text.contains("Acme <Logistics>"), "names the customer:\n{}", mail.text);
+    assert!(mail.html.contains("Acme &lt;Logistics&gt;"), "the HTML part escapes it:\n{}", mail.html);
+    assert!(mail.text.contains("1 day"), "says how long the link works:\n{}", mail.text);
+    assert!(mail.text.contains("http://localhost:3000/signup/verify?token="), "{}", mail.text);
+    assert!(!mail.raw.contains(PASSWORD), "the password is never e-mailed");
+    let token = mail.token("/signup/verify");
+    assert!(token.starts_with("dgs_") && token.len() >= 47, "a 256-bit token: {token}");
+    // Nothing exists before the link is followed.
+    assert_eq!(app.login("jana.berg@acme.example", PASSWORD).await.status(), StatusCode::UNAUTHORIZED);
+
+    let response = verify(&app, &token).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    assert_eq!(response.headers()["cache-control"], "no-store");
+    let location = response.headers()["location"].to_str().expect("location").to_owned();
+    let body: Value = response.json().await.expect("body");
+    let jana = &body["user"];
+    assert_eq!(location, format!("/v1/customers/{acme}/users/{}", id_of(jana)));
+    assert_eq!(jana["role"], "owner");
+    assert_eq!(jana["customer_id"], acme.to_string());
+    assert_eq!(jana["name"], "Jana Berg");
+    assert_eq!(jana["email"], "jana.berg@ACME.example");
+    assert_eq!(jana["status"], "active");
+    assert_eq!(jana["login_enabled"], true);
+    assert_eq!(jana["password_set"], true);
+    assert!(!body.to_string().contains("argon2"), "no hash in the response");
+    let tokens = &body["tokens"];
+    assert_eq!(tokens["token_type"], "Bearer");
+    assert!(tokens["expires_in"].as_u64().is_some_and(|s| s > 0));
+    let access = tokens["access_token"].as_str().expect("access token");
+    let me = app.get("/v1/me", access).await;
+    assert_eq!(me.status(), StatusCode::OK);
+    let me: Value = me.json().await.expect("me");
+    assert!(me.to_string().contains(&id_of(jana).to_string()), "{me}");
+    let refreshed =
+        app.post_json("/v1/auth/refresh", &json!({"refresh_token": tokens["refresh_token"]})).await;
+    assert_eq!(refreshed.status(), StatusCode::OK, "the refresh token works");
+    // The password chosen at sign-up signs in.
+    app.sign_in(id_of(jana), "jana.berg@acme.example", PASSWORD).await;
+
+    // The link works once.
+    let again = problem(verify(&app, &token).await, StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert_eq!(again["errors"][0]["field"], "token");
+
+    // The contact, now with a login, signing up again gets nothing.
+    assert_eq!(signup(&app, "jana.berg@acme.example", "Jana again").await.status(), StatusCode::ACCEPTED);
+
+    // The customer names another contact, who signs up next: a user with the defaults.
+    let patch = app
+        .patch(
+            &format!("/v1/customers/{acme}"),
+            &admin.access_token,
+            &json!({"contact_email": "piet@acme.example"}),
+            None,
+        )
+        .await;
+    assert_eq!(patch.status(), StatusCode::OK);
+    assert_eq!(signup(&app, "piet@acme.example", "Piet").await.status(), StatusCode::ACCEPTED);
+    let token = sink.wait_for("piet@acme.example").await.token("/signup/verify");
+    let response = verify(&app, &token).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let body: Value = response.json().await.expect("body");
+    let piet = &body["user"];
+    assert_eq!(piet["role"], "user");
+    let mut permissions: Vec<&str> =
+        piet["permissions"].as_array().expect("permissions").iter().filter_map(Value::as_str).collect();
+    permissions.sort_unstable();
+    assert_eq!(permissions, ["orders.view", "pod.download", "tracking.view"]);
+    assert_eq!(
+        app.get("/v1/me", body["tokens"]["access_token"].as_str().expect("token")).await.status(),
+        StatusCode::OK
+    );
+
+    let actions = app.audit_actions();
+    for (action, target) in [("user.signed_up", id_of(jana)), ("user.signed_up", id_of(piet))] {
+        assert!(
+            actions.iter().any(|(a, id)| a == action && *id == Some(target)),
+            "{action} {target}: {actions:?}"
+        );
+    }
+    assert_eq!(actions.iter().filter(|(a, _)| a == "user.signup_requested").count(), 2, "{actions:?}");
+    // The audit records the new user as the actor of its sign-up.
+    let actor: Option<Uuid> = {
+        use diesel::prelude::*;
+        use dockgate::db::schema::audit_events as a;
+        a::table
+            .filter(a::action.eq("user.signed_up"))
+            .filter(a::target_id.eq(id_of(piet)))
+            .select(a::actor_id)
+            .first(&mut app.conn())
+            .expect("event")
+    };
+    assert_eq!(actor, Some(id_of(piet)));
+    // Jana's second request came before Piet's mail and is cheaper: still only the two links.
+    assert_eq!(recipients(&app), ["jana.berg@ACME.example", "piet@acme.example"]);
+}
+
+#[tokio::test]
+async fn sign_up_answers_the_same_for_everyone_and_mails_only_a_customer_that_allows_it() {
+    let sink = SmtpSink::start().await;
+    let app = TestApp::spawn_with_mail(&sink).await;
+    let admin = app.admin().await;
+    let token = &admin.access_token;
+    customer(&app, token, "Closed", json!({"contact_email": "closed@closed.example"})).await;
+    customer(
+        &app,
+        token,
+        "No portal",
+        json!({"contact_email": "off@off.example", "self_signup_enabled": true, "portal_enabled": false}),
+    )
+    .await;
+    customer(
+        &app,
+        token,
+        "Suspended",
+        json!({"contact_email": "paused@paused.example", "self_signup_enabled": true, "status": "suspended"}),
+    )
+    .await;
+    for name in ["Twin A", "Twin B"] {
+        customer(
+            &app,
+            token,
+            name,
+            json!({"contact_email": "twins@twins.example", "self_signup_enabled": true}),
+        )
+        .await;
+    }
+    customer(&app, token, "Open", json!({"contact_email": "open@open.example", "self_signup_enabled": true}))
+        .await;
+
+    let mut answers = Vec::new();
+    for email in [
+        "nobody@nowhere.example",
+        "closed@closed.example",
+        "off@off.example",
+        "paused@paused.example",
+        "twins@twins.example",
+        "open@open.example",
+    ] {
+        answers.push(answer(signup(&app, email, "Someone").await).await);
+    }
+    assert!(answers.iter().all(|a| *a == (StatusCode::ACCEPTED, String::new())), "{answers:?}");
+    let mail = sink.wait_for("open@open.example").await;
+    assert!(mail.text.contains("Open"), "{}", mail.text);
+    // The others were asked first and are cheaper; none of them queued a mail.
+    assert_eq!(recipients(&app), ["open@open.example"]);
+    let requests: i64 = {
+        use diesel::prelude::*;
+        use dockgate::db::schema::signup_requests;
+        signup_requests::table.count().get_result(&mut app.conn()).expect("count")
+    };
+    assert_eq!(requests, 1);
+    let actions = app.audit_actions();
+    assert_eq!(actions.iter().filter(|(a, _)| a == "user.signup_requested").count(), 1, "{actions:?}");
+
+    // Invalid input is a 422 that says nothing about any customer.
+    let bad_email = app
+        .post_json("/v1/auth/signup", &json!({"email": "not-an-address", "name": "X", "password": PASSWORD}))
+        .await;
+    assert_eq!(problem(bad_email, StatusCode::UNPROCESSABLE_ENTITY).await["errors"][0]["field"], "email");
+    let weak = app
+        .post_json(
+            "/v1/auth/signup",
+            &json!({"email": "open@open.example", "name": "X", "password": "password1234"}),
+        )
+        .await;
+    assert_eq!(problem(weak, StatusCode::UNPROCESSABLE_ENTITY).await["errors"][0]["field"], "password");
+    let blank = app
+        .post_json(
+            "/v1/auth/signup",
+            &json!({"email": "open@open.example", "name": "  ", "password": PASSWORD}),
+        )
+        .await;
+    assert_eq!(problem(blank, StatusCode::UNPROCESSABLE_ENTITY).await["errors"][0]["field"], "name");
+    let token = problem(verify(&app, "dgs_nonsense").await, StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert_eq!(token["errors"][0]["field"], "token");
+}
+
+#[tokio::test]
+async fn an_expired_link_does_not_work_and_a_closed_customer_is_a_conflict() {
+    let sink = SmtpSink::start().await;
+    let clock = Clock::default();
+    let app = {
+        let clock = clock.clone();
+        let transport = sink.transport();
+        TestApp::spawn_with(move |config| {
+            config.mail = transport;
+            config.clock = clock;
+        })
+        .await
+    };
+    let admin = app.admin().await;
+    let acme = customer(
+        &app,
+        &admin.access_token,
+        "Acme",
+        json!({"contact_email": "ops@acme.example", "self_signup_enabled": true}),
+    )
+    .await;
+    assert_eq!(signup(&app, "ops@acme.example", "Ops").await.status(), StatusCode::ACCEPTED);
+    let token = sink.wait_for("ops@acme.example").await.token("/signup/verify");
+
+    clock.advance(chrono::Duration::hours(25));
+    let expired = problem(verify(&app, &token).await, StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert_eq!(expired["errors"][0]["field"], "token");
+
+    // A new link; meanwhile staff switch self sign-up off: 409, and nobody was created.
+    assert_eq!(signup(&app, "ops@acme.example", "Ops").await.status(), StatusCode::ACCEPTED);
+    let token = sink.wait_for_count(2).await[1].token("/signup/verify");
+    let patch = app
+        .patch(
+            &format!("/v1/customers/{acme}"),
+            &admin.access_token,
+            &json!({"self_signup_enabled": false}),
+            None,
+        )
+        .await;
+    assert_eq!(patch.status(), StatusCode::OK);
+    problem(verify(&app, &token).await, StatusCode::CONFLICT).await;
+    assert_eq!(app.login("ops@acme.example", PASSWORD).await.status(), StatusCode::UNAUTHORIZED);
+    // Switched back on, the same link still works (it was not used up by the conflict).
+    let patch = app
+        .patch(
+            &format!("/v1/customers/{acme}"),
+            &admin.access_token,
+            &json!({"self_signup_enabled": true}),
+            None,
+        )
+        .await;
+    assert_eq!(patch.status(), StatusCode::OK);
+    assert_eq!(verify(&app, &token).await.status(), StatusCode::CREATED);
+}
+
+#[tokio::test]
+async fn two_concurrent_verifications_of_one_link_create_one_user() {
+    let sink = SmtpSink::start().await;
+    let app = TestApp::spawn_with_mail(&sink).await;
+    let admin = app.admin().await;
+    let acme = customer(
+        &app,
+        &admin.access_token,
+        "Acme",
+        json!({"contact_email": "race@acme.example", "self_signup_enabled": true}),
+    )
+    .await;
+    assert_eq!(signup(&app, "race@acme.example", "Racer").await.status(), StatusCode::ACCEPTED);
+    let token = sink.wait_for("race@acme.example").await.token("/signup/verify");
+
+    let (a, b) = tokio::join!(verify(&app, &token), verify(&app, &token));
+    let mut statuses = [a.status(), b.status()];
+    statuses.sort();
+    assert_eq!(statuses, [StatusCode::CREATED, StatusCode::UNPROCESSABLE_ENTITY]);
+    let users: Value = app
+        .get(&format!("/v1/customers/{acme}/users"), &admin.access_token)
+        .await
+        .json()
+        .await
+        .expect("users");
+    assert_eq!(users["items"].as_array().map(Vec::len), Some(1), "{users}");
+}
+
+#[tokio::test]
+async fn sign_up_requests_count_against_the_client_limit() {
+    let sink = SmtpSink::start().await;
+    let transport = sink.transport();
+    let app = TestApp::spawn_with(move |config| {
+        config.mail = transport;
+        config.login_limits.per_client = 3;
+    })
+    .await;
+    for i in 0..3 {
+        let response = signup(&app, &format!("someone{i}@nowhere.example"), "Someone").await;
+        assert_eq!(response.status(), StatusCode::ACCEPTED);
+    }
+    let response = signup(&app, "someone-else@nowhere.example", "Someone").await;
+    let retry_after = response.headers().get("retry-after").and_then(|v| v.to_str().ok()).map(str::to_owned);
+    problem(response, StatusCode::TOO_MANY_REQUESTS).await;
+    assert!(retry_after.and_then(|v| v.parse::<u64>().ok()).is_some_and(|s| s > 0), "a Retry-After");
+}
