@@ -16,32 +16,17 @@ lists), then times `GET /v1/customers/{id}/users?limit=100` for the first page a
 requests each. Only talks to the URL given (use loopback).
 """
 import argparse
-import http.client
-import json
 import shlex
 import statistics
 import subprocess
 import time
-import urllib.parse
 import uuid
 
-
-def request(conn, method, path, token=None, body=None):
-    headers = {"content-type": "application/json"}
-    if token:
-        headers["authorization"] = f"Bearer {token}"
-    started = time.perf_counter()
-    conn.request(method, path, body=json.dumps(body) if body is not None else None, headers=headers)
-    response = conn.getresponse()
-    data = response.read()
-    elapsed = time.perf_counter() - started
-    if response.status >= 300:
-        raise SystemExit(f"{method} {path}: {response.status} {data[:200]!r}")
-    return elapsed, (json.loads(data) if data else None)
+from client import call, connect, sign_in
 
 
 def median_ms(conn, path, token, repeat):
-    times = [request(conn, "GET", path, token)[0] for _ in range(repeat)]
+    times = [call(conn, "GET", path, token)[0] for _ in range(repeat)]
     return statistics.median(times) * 1000
 
 
@@ -57,12 +42,10 @@ def main():
     parser.add_argument("--repeat", type=int, default=50)
     args = parser.parse_args()
 
-    parsed = urllib.parse.urlparse(args.url)
-    conn = http.client.HTTPConnection(parsed.hostname, parsed.port, timeout=60)
-    _, tokens = request(conn, "POST", "/v1/auth/login", body={"email": args.email, "password": args.password})
-    token = tokens["access_token"]
+    conn = connect(args.url)
+    token = sign_in(conn, args.email, args.password)
     code = f"BENCH-{uuid.uuid4().hex[:8]}"
-    _, customer = request(conn, "POST", "/v1/customers", token, {"name": "Bench customer", "code": code})
+    _, customer = call(conn, "POST", "/v1/customers", token, {"name": "Bench customer", "code": code})
     customer_id = customer["id"]
 
     sql = f"""
@@ -83,12 +66,14 @@ def main():
     subprocess.run([*shlex.split(args.psql), "-q", "-v", "ON_ERROR_STOP=1", "-c", function, "-c", sql,
                     "-c", "DROP FUNCTION uuid_generate_v7_bench(bigint); ANALYZE users;"], check=True)
     print(f"inserted {args.users} users in {time.perf_counter() - started:.1f} s")
+    # The insert may outlast the server's keep-alive; start a fresh connection.
+    conn = connect(args.url)
 
     base = f"/v1/customers/{customer_id}/users?limit={args.page_size}"
     first = median_ms(conn, base, token, args.repeat)
     cursor, page = None, 1
     while page < args.page:
-        _, body = request(conn, "GET", base + (f"&cursor={cursor}" if cursor else ""), token)
+        _, body = call(conn, "GET", base + (f"&cursor={cursor}" if cursor else ""), token)
         cursor = body["next_cursor"]
         if cursor is None:
             raise SystemExit(f"only {page} pages of {args.page_size}")
