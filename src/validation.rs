@@ -7,6 +7,11 @@ fn invalid(code: &'static str, message: &'static str) -> ValidationError {
     ValidationError::new(code).with_message(message.into())
 }
 
+/// An optional text as stored: trimmed, and absent when nothing is left.
+pub fn trimmed(value: Option<String>) -> Option<String> {
+    value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
+}
+
 /// Names must have something besides white space.
 pub fn not_blank(value: &str) -> Result<(), ValidationError> {
     if value.trim().is_empty() { Err(invalid("blank", "must not be blank")) } else { Ok(()) }

@@ -73,10 +73,7 @@ impl FromRequest for Actor {
                 let Some(account) = sessions::live_account(conn, session_id, user_id)? else {
                     return Ok(None);
                 };
-                let groups = match account.customer_id {
-                    Some(customer_id) => crate::groups::queries::of_user(conn, customer_id, account.id)?,
-                    None => Vec::new(),
-                };
+                let groups = crate::groups::queries::of_account(conn, &account)?;
                 Ok::<_, diesel::result::Error>(Some((account, groups)))
             })
             .await?

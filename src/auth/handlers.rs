@@ -33,13 +33,11 @@ pub(crate) async fn issue_tokens(
     issued: Issued,
 ) -> Result<TokenResponse, AppError> {
     let config = &state.config;
-    let groups = match account.customer_id {
-        Some(customer_id) => {
-            let user_id = account.id;
-            db::run(&state.pool, move |conn| crate::groups::queries::of_user(conn, customer_id, user_id))
-                .await?
-        }
-        None => Vec::new(),
+    let groups = if account.customer_id.is_some() {
+        let account = account.clone();
+        db::run(&state.pool, move |conn| crate::groups::queries::of_account(conn, &account)).await?
+    } else {
+        Vec::new()
     };
     let claims = AccessClaims::for_account(
         account,
@@ -86,14 +84,7 @@ pub async fn login(
     Json(body): Json<LoginRequest>,
 ) -> Result<HttpResponse, AppError> {
     let email = Email::lookup(&body.email);
-    let origin = Origin {
-        client_addr: Some(client_addr(&req)),
-        user_agent: req
-            .headers()
-            .get(header::USER_AGENT)
-            .and_then(|v| v.to_str().ok())
-            .map(|v| v.chars().take(256).collect()),
-    };
+    let origin = Origin::of(&req);
     let client = client_addr(&req);
     let limits = state.config.login_limits;
 

@@ -34,6 +34,11 @@ fn may_recover(conn: &mut PgConnection, account: &UserRow) -> QueryResult<bool> 
     }
 }
 
+/// How the audit log names the person: a customer user or a staff member.
+fn target_type(account: &UserRow) -> &'static str {
+    if account.customer_id.is_some() { "user" } else { "staff" }
+}
+
 /// Looks the address up and queues a link when it belongs to someone who may recover.
 fn request_link(
     conn: &mut PgConnection,
@@ -57,7 +62,7 @@ fn request_link(
             author,
             Event {
                 action: "user.password_reset_requested",
-                target_type: if account.customer_id.is_some() { "user" } else { "staff" },
+                target_type: target_type(&account),
                 target_id: account.id,
                 customer_id: account.customer_id,
                 changes: serde_json::json!({}),
@@ -158,7 +163,7 @@ pub async fn reset_password(
                 &author,
                 Event {
                     action: "user.password_reset",
-                    target_type: if account.customer_id.is_some() { "user" } else { "staff" },
+                    target_type: target_type(&account),
                     target_id: account.id,
                     customer_id: account.customer_id,
                     changes: serde_json::json!({}),

@@ -51,6 +51,20 @@ pub struct Origin {
     pub user_agent: Option<String>,
 }
 
+impl Origin {
+    /// The client address and (at most 256 characters of) the user agent of a request.
+    pub fn of(req: &actix_web::HttpRequest) -> Self {
+        Self {
+            client_addr: Some(super::client_addr(req)),
+            user_agent: req
+                .headers()
+                .get(actix_web::http::header::USER_AGENT)
+                .and_then(|v| v.to_str().ok())
+                .map(|v| v.chars().take(256).collect()),
+        }
+    }
+}
+
 pub struct Issued {
     pub session_id: Uuid,
     pub refresh_token: String,

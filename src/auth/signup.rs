@@ -281,14 +281,7 @@ pub async fn verify_signup(
     req: HttpRequest,
     Json(body): Json<VerifySignup>,
 ) -> Result<HttpResponse, AppError> {
-    let origin = Origin {
-        client_addr: Some(client_addr(&req)),
-        user_agent: req
-            .headers()
-            .get(header::USER_AGENT)
-            .and_then(|v| v.to_str().ok())
-            .map(|v| v.chars().take(256).collect()),
-    };
+    let origin = Origin::of(&req);
     let anonymous = Author::anonymous(&req);
     let clock = state.config.clock.clone();
     let ttl = state.config.refresh_token_ttl;

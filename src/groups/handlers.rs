@@ -20,6 +20,7 @@ use crate::policy::{self, Action};
 use crate::startup::AppState;
 use crate::users::dto::UserView;
 use crate::users::views::Views;
+use crate::validation::trimmed;
 
 fn view(mut response: HttpResponseBuilder, row: &GroupRow, members: i64) -> HttpResponse {
     response.insert_header((header::ETAG, etag::of(row.updated_at))).json(GroupView::new(row, members))
@@ -34,10 +35,6 @@ fn event(action: &'static str, before: Option<&GroupView>, after: Option<&GroupV
         customer_id: any.map(|v| v.customer_id),
         changes: audit::changes(before, after),
     }
-}
-
-fn trimmed(value: Option<String>) -> Option<String> {
-    value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
 }
 
 /// List a customer's groups

@@ -96,6 +96,14 @@ pub fn of_user(conn: &mut PgConnection, customer_id: Uuid, user_id: Uuid) -> Que
         .load(conn)
 }
 
+/// The groups of a person: a customer user's memberships; none for staff.
+pub fn of_account(conn: &mut PgConnection, account: &UserRow) -> QueryResult<Vec<Uuid>> {
+    match account.customer_id {
+        Some(customer_id) => of_user(conn, customer_id, account.id),
+        None => Ok(Vec::new()),
+    }
+}
+
 /// The groups of each of `user_ids` (for a page of users).
 pub fn of_users(
     conn: &mut PgConnection,

@@ -12,8 +12,8 @@ use super::models::InvitationRow;
 use super::queries;
 use crate::accounts::{AccountStatus, UserRow, queries as accounts};
 use crate::audit::{self, Author, Event};
+use crate::auth::passwords;
 use crate::auth::sessions::{self, Origin};
-use crate::auth::{client_addr, passwords};
 use crate::customers::queries as customers;
 use crate::db::{self, schema::users};
 use crate::error::AppError;
@@ -122,14 +122,7 @@ pub async fn accept_invitation(
         .map_err(|e| AppError::Validation(vec![e]))?;
     let password = body.password;
     let password_hash = db::blocking(move || passwords::hash(&password).map_err(AppError::internal)).await?;
-    let origin = Origin {
-        client_addr: Some(client_addr(&req)),
-        user_agent: req
-            .headers()
-            .get(header::USER_AGENT)
-            .and_then(|v| v.to_str().ok())
-            .map(|v| v.chars().take(256).collect()),
-    };
+    let origin = Origin::of(&req);
     let author = Author::person(&req, &account);
     let name = body.name.trim().to_owned();
     let ttl = state.config.refresh_token_ttl;

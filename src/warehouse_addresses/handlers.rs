@@ -18,6 +18,7 @@ use crate::extract::Json;
 use crate::pagination::{List, PageParams};
 use crate::policy::{self, Action};
 use crate::startup::AppState;
+use crate::validation::trimmed;
 
 fn view(mut response: HttpResponseBuilder, row: &AddressRow) -> HttpResponse {
     response.insert_header((header::ETAG, etag::of(row.updated_at))).json(AddressView::from(row))
@@ -36,10 +37,6 @@ fn check_group(actor: &Actor, group: Option<Uuid>) -> Result<(), AppError> {
     } else {
         Err(AppError::field("group_id", "not_allowed", "you must tag addresses with one of your own groups"))
     }
-}
-
-fn trimmed(value: Option<String>) -> Option<String> {
-    value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
 }
 
 /// List warehouse addresses

@@ -125,6 +125,10 @@ async fn an_admin_sends_a_reset_link_that_works_once_and_ends_every_session() {
     assert_eq!(response.status(), StatusCode::ACCEPTED);
     let mail = sink.wait_for("kim@acme.example").await;
     assert!(mail.text.contains("1 hour"), "{}", mail.text);
+    assert!(
+        app.audit_actions().contains(&("user.password_reset_sent".to_owned(), Some(id_of(&created)))),
+        "the admin's reset link is audited"
+    );
     // Until the link is used, the old password still works.
     assert_eq!(app.login("kim@acme.example", PASSWORD).await.status(), StatusCode::OK);
 
@@ -183,6 +187,13 @@ async fn forgot_password_answers_the_same_for_everyone_and_mails_only_who_can_si
     assert!(answers.iter().all(|a| *a == (StatusCode::ACCEPTED, String::new())), "{answers:?}");
 
     let mail = sink.wait_for("ola@acme.example").await;
+    let requested: Vec<Option<Uuid>> = app
+        .audit_actions()
+        .into_iter()
+        .filter(|(action, _)| action == "user.password_reset_requested")
+        .map(|(_, target)| target)
+        .collect();
+    assert_eq!(requested, vec![Some(id_of(&known))], "only the request that sent a link is audited");
     let token = mail.token("/password-reset");
     assert_eq!(reset(&app, &token, NEW_PASSWORD).await.status(), StatusCode::NO_CONTENT);
     app.sign_in(id_of(&known), "ola@acme.example", NEW_PASSWORD).await;
