@@ -89,24 +89,18 @@ pub async fn login(
     let limits = state.config.login_limits;
 
     let (lookup_email, lookup_client) = (email.clone(), client.clone());
-    let (blocked, account) = db::run(&state.pool, move |conn| {
-        let blocked = rate_limit::blocked_for(conn, &limits, &lookup_email, &lookup_client)?;
-        let account = match blocked {
-            Some(_) => None,
-            None => match accounts::find_by_email(conn, &lookup_email)? {
-                Some(account) => {
-                    let may_sign_in = accounts::may_sign_in(conn, &account)?;
-                    Some((account, may_sign_in))
-                }
-                None => None,
-            },
+    let (reserved, account) = db::run(&state.pool, move |conn| {
+        let reserved = rate_limit::reserve(conn, &limits, &lookup_email, &lookup_client)?.admitted()?;
+        let account = match accounts::find_by_email(conn, &lookup_email)? {
+            Some(account) => {
+                let may_sign_in = accounts::may_sign_in(conn, &account)?;
+                Some((account, may_sign_in))
+            }
+            None => None,
         };
-        Ok::<_, diesel::result::Error>((blocked, account))
+        Ok::<_, AppError>((reserved, account))
     })
     .await?;
-    if let Some(retry_after_secs) = blocked {
-        return Err(AppError::RateLimited { retry_after_secs });
-    }
 
     // Verify even when there is no account or it may not sign in, so every failure costs the
     // same Argon2 time.
@@ -122,7 +116,7 @@ pub async fn login(
                 conn.transaction(|conn| {
                     let issued = sessions::start(conn, user_id, &origin, ttl)?;
                     accounts::record_sign_in(conn, user_id)?;
-                    rate_limit::forget_failures(conn, &email, &client)?;
+                    rate_limit::release(conn, reserved, &email, &client)?;
                     Ok::<_, diesel::result::Error>(issued)
                 })
             })
@@ -130,10 +124,8 @@ pub async fn login(
             tracing::info!(user_id = %user_id, "signed in");
             token_pair(&state, &account, issued).await
         }
-        _ => {
-            db::run(&state.pool, move |conn| rate_limit::record_failure(conn, &email, &client)).await?;
-            Err(BAD_CREDENTIALS)
-        }
+        // The reserved attempt stays: it is the counted failure.
+        _ => Err(BAD_CREDENTIALS),
     }
 }
 

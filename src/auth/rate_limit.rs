@@ -1,13 +1,20 @@
 //! Failed sign-in limits, counted in PostgreSQL so every instance enforces the same ones:
 //! per account from one client address, per account from anywhere (high enough that an attacker
 //! elsewhere cannot cheaply lock a person out), and per client address.
+//!
+//! An attempt is counted *before* its secret is verified: [`reserve`] takes the account's and the
+//! client's advisory locks, counts, and inserts the attempt in one transaction, so however many
+//! requests arrive at once on however many instances, at most the configured number of guesses
+//! per window is ever evaluated. A success [`release`]s its reservation; a failure leaves it as
+//! the counted failure.
 
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Citext, Double, Text};
+use diesel::sql_types::{BigInt, Citext, Double, Integer, Text};
 
 use crate::config::LoginLimits;
 use crate::db::schema::login_failures;
 use crate::db::types::Email;
+use crate::error::AppError;
 
 #[derive(QueryableByName)]
 struct Counts {
@@ -27,7 +34,7 @@ struct Counts {
 
 /// `Some(seconds)` to wait when a limit is reached, else `None`. The wait is until the oldest
 /// counted failure leaves the window (blocked attempts are not counted, so that frees a slot).
-pub fn blocked_for(
+fn blocked_for(
     conn: &mut PgConnection,
     limits: &LoginLimits,
     email: &Email,
@@ -63,22 +70,77 @@ pub fn blocked_for(
     Ok(waits.iter().filter(|(exceeded, _)| *exceeded).map(|(_, wait)| wait.ceil().max(1.0) as u64).max())
 }
 
-pub fn record_failure(conn: &mut PgConnection, email: &Email, client_addr: &str) -> QueryResult<()> {
-    diesel::insert_into(login_failures::table)
-        .values((login_failures::email.eq(email), login_failures::client_addr.eq(client_addr)))
-        .execute(conn)
-        .map(drop)
+/// A counted attempt whose secret may now be verified, or how long to wait.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Attempt {
+    /// The attempt is counted as a failure until [`release`]d; the id of its row.
+    Reserved(i64),
+    Blocked {
+        retry_after_secs: u64,
+    },
 }
 
-/// A successful sign-in clears that account's failures from that address.
-pub fn forget_failures(conn: &mut PgConnection, email: &Email, client_addr: &str) -> QueryResult<()> {
+impl Attempt {
+    /// The reservation, or the 429 to answer.
+    pub fn admitted(self) -> Result<i64, AppError> {
+        match self {
+            Self::Reserved(id) => Ok(id),
+            Self::Blocked { retry_after_secs } => Err(AppError::RateLimited { retry_after_secs }),
+        }
+    }
+}
+
+/// Advisory-lock namespaces (the first key of `pg_advisory_xact_lock(int, int)`).
+const ACCOUNT_LOCK: i32 = 0x6467_6c61; // "dgla"
+const CLIENT_LOCK: i32 = 0x6467_6c63; // "dglc"
+
+/// Counts and reserves one attempt for `email` from `client_addr`, atomically with every other
+/// instance: the account's lock, then the client's (always in that order, and nothing else is
+/// locked meanwhile, so two attempts cannot deadlock), then the count, then the insert.
+pub fn reserve(
+    conn: &mut PgConnection,
+    limits: &LoginLimits,
+    email: &Email,
+    client_addr: &str,
+) -> QueryResult<Attempt> {
+    conn.transaction(|conn| {
+        diesel::sql_query("SELECT pg_advisory_xact_lock($1, hashtext(lower($2)))")
+            .bind::<Integer, _>(ACCOUNT_LOCK)
+            .bind::<Text, _>(email.as_str())
+            .execute(conn)?;
+        diesel::sql_query("SELECT pg_advisory_xact_lock($1, hashtext($2))")
+            .bind::<Integer, _>(CLIENT_LOCK)
+            .bind::<Text, _>(client_addr)
+            .execute(conn)?;
+        if let Some(retry_after_secs) = blocked_for(conn, limits, email, client_addr)? {
+            return Ok(Attempt::Blocked { retry_after_secs });
+        }
+        diesel::insert_into(login_failures::table)
+            .values((login_failures::email.eq(email), login_failures::client_addr.eq(client_addr)))
+            .returning(login_failures::id)
+            .get_result(conn)
+            .map(Attempt::Reserved)
+    })
+}
+
+/// The attempt `reserved` succeeded (or was never evaluated): it no longer counts, and neither
+/// do the account's earlier failures from the same address.
+pub fn release(conn: &mut PgConnection, reserved: i64, email: &Email, client_addr: &str) -> QueryResult<()> {
     diesel::delete(
-        login_failures::table
-            .filter(login_failures::email.eq(email))
-            .filter(login_failures::client_addr.eq(client_addr)),
+        login_failures::table.filter(
+            login_failures::id
+                .eq(reserved)
+                .or(login_failures::email.eq(email).and(login_failures::client_addr.eq(client_addr))),
+        ),
     )
     .execute(conn)
     .map(drop)
+}
+
+/// The attempt `reserved` was not evaluated after all (the service was too busy to check the
+/// secret): it does not count against the caller.
+pub fn discard(conn: &mut PgConnection, reserved: i64) -> QueryResult<()> {
+    diesel::delete(login_failures::table.filter(login_failures::id.eq(reserved))).execute(conn).map(drop)
 }
 
 /// Deletes failures older than `max_age_secs`; run periodically by every instance.

@@ -195,17 +195,8 @@ pub async fn signup(
     // Every request counts, as a failed sign-in would: checked and recorded before answering.
     let limits = state.config.login_limits;
     let (counted_email, client) = (email.clone(), client_addr(&req));
-    let blocked = db::run(&state.pool, move |conn| {
-        let blocked = rate_limit::blocked_for(conn, &limits, &counted_email, &client)?;
-        if blocked.is_none() {
-            rate_limit::record_failure(conn, &counted_email, &client)?;
-        }
-        Ok::<_, diesel::result::Error>(blocked)
-    })
-    .await?;
-    if let Some(retry_after_secs) = blocked {
-        return Err(AppError::RateLimited { retry_after_secs });
-    }
+    db::run(&state.pool, move |conn| rate_limit::reserve(conn, &limits, &counted_email, &client)?.admitted())
+        .await?;
 
     let pending = Pending {
         email,

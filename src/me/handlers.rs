@@ -144,15 +144,15 @@ pub async fn change_password(
     passwords::check_policy(&body.new_password, Some(email.as_str()), "new_password")
         .map_err(|e| AppError::Validation(vec![e]))?;
 
+    // Counted before the current password is checked, so guesses through this endpoint stay
+    // within the sign-in limits however many arrive at once.
     let client = client_addr(&req);
     let limits = state.config.login_limits;
     let (check_email, check_client) = (email.clone(), client.clone());
-    let blocked =
-        db::run(&state.pool, move |conn| rate_limit::blocked_for(conn, &limits, &check_email, &check_client))
-            .await?;
-    if let Some(retry_after_secs) = blocked {
-        return Err(AppError::RateLimited { retry_after_secs });
-    }
+    let reserved = db::run(&state.pool, move |conn| {
+        rate_limit::reserve(conn, &limits, &check_email, &check_client)?.admitted()
+    })
+    .await?;
 
     let stored = account.password_hash.clone();
     let (current, new) = (body.current_password, body.new_password);
@@ -163,8 +163,8 @@ pub async fn change_password(
         passwords::hash(&new).map(Some).map_err(|e| AppError::internal(format!("cannot hash: {e}")))
     })
     .await?;
+    // A wrong current password keeps its reservation: it is the counted failure.
     let Some(new_hash) = new_hash else {
-        db::run(&state.pool, move |conn| rate_limit::record_failure(conn, &email, &client)).await?;
         return Err(AppError::field("current_password", "incorrect", "is not your current password"));
     };
 
@@ -172,6 +172,7 @@ pub async fn change_password(
     let customer_id = account.customer_id;
     db::run(&state.pool, move |conn| {
         conn.transaction(|conn| {
+            rate_limit::release(conn, reserved, &email, &client)?;
             accounts::set_password_hash(conn, user_id, &new_hash)?;
             sessions::end_all_for_user(conn, user_id, sessions::reason::PASSWORD_CHANGED)?;
             // The log says that the password changed, never anything about it.

@@ -232,3 +232,48 @@ async fn deactivating_a_person_ends_its_access_and_refresh() {
     )
     .await;
 }
+
+/// The count is taken before the password is checked: of 40 wrong guesses sent at the same
+/// moment across two instances, only the first 10 are evaluated; the rest are refused unread.
+#[tokio::test]
+async fn forty_concurrent_wrong_passwords_across_two_instances_evaluate_at_most_ten() {
+    let first = TestApp::spawn().await;
+    let second = TestApp::spawn_on(first.db.clone(), |_| {}).await;
+    first.insert_staff(Role::Dispatcher, "guessed@operator.example", PASSWORD, &[]);
+    let guesses = (0..40).map(|n| {
+        let app = if n % 2 == 0 { &first } else { &second };
+        app.login("guessed@operator.example", "wrong horse battery staple")
+    });
+    let statuses: Vec<StatusCode> =
+        futures_util::future::join_all(guesses).await.iter().map(reqwest::Response::status).collect();
+    let evaluated = statuses.iter().filter(|s| **s == StatusCode::UNAUTHORIZED).count();
+    let refused = statuses.iter().filter(|s| **s == StatusCode::TOO_MANY_REQUESTS).count();
+    assert_eq!((evaluated, refused), (10, 30), "{statuses:?}");
+    let counted: i64 = dockgate::db::schema::login_failures::table
+        .count()
+        .get_result(&mut first.conn())
+        .expect("count failures");
+    assert_eq!(counted, 10, "only the evaluated guesses are recorded");
+}
+
+/// A success does not count: its reservation is released, together with the account's earlier
+/// failures from the same address.
+#[tokio::test]
+async fn a_successful_sign_in_releases_its_reservation() {
+    let app = TestApp::spawn_with(|config| config.login_limits.per_account_and_client = 3).await;
+    app.insert_staff(Role::Dispatcher, "careful@operator.example", PASSWORD, &[]);
+    for _ in 0..2 {
+        assert_eq!(
+            app.login("careful@operator.example", "wrong horse battery staple").await.status(),
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    for _ in 0..5 {
+        assert_eq!(app.login("careful@operator.example", PASSWORD).await.status(), StatusCode::OK);
+    }
+    let counted: i64 = dockgate::db::schema::login_failures::table
+        .count()
+        .get_result(&mut app.conn())
+        .expect("count failures");
+    assert_eq!(counted, 0);
+}

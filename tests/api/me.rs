@@ -144,3 +144,26 @@ async fn a_new_password_must_meet_the_policy_and_the_old_one_must_be_right() {
     assert_eq!(app.get("/v1/me", &admin.access_token).await.status(), StatusCode::OK);
     assert_eq!(app.login(&admin.email, &admin.password).await.status(), StatusCode::OK);
 }
+
+/// Guessing the current password through `/v1/me/password` is bounded like sign-in: counted
+/// before the check, so 20 guesses at once evaluate at most 10.
+#[tokio::test]
+async fn concurrent_wrong_current_passwords_evaluate_at_most_the_limit() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let guesses = (0..20).map(|n| {
+        app.client
+            .post(app.url("/v1/me/password"))
+            .bearer_auth(&admin.access_token)
+            .json(&json!({"current_password": format!("guess number {n} here"), "new_password": "a brand new passphrase"}))
+            .send()
+    });
+    let statuses: Vec<StatusCode> = futures_util::future::join_all(guesses)
+        .await
+        .into_iter()
+        .map(|r| r.expect("response").status())
+        .collect();
+    let evaluated = statuses.iter().filter(|s| **s == StatusCode::UNPROCESSABLE_ENTITY).count();
+    let refused = statuses.iter().filter(|s| **s == StatusCode::TOO_MANY_REQUESTS).count();
+    assert_eq!((evaluated, refused), (10, 10), "{statuses:?}");
+}

@@ -332,3 +332,14 @@ async fn sign_up_requests_count_against_the_client_limit() {
     problem(response, StatusCode::TOO_MANY_REQUESTS).await;
     assert!(retry_after.and_then(|v| v.parse::<u64>().ok()).is_some_and(|s| s > 0), "a Retry-After");
 }
+
+#[tokio::test]
+async fn concurrent_sign_ups_are_counted_before_they_are_answered() {
+    let app = TestApp::spawn_with(|config| config.login_limits.per_account_and_client = 4).await;
+    let requests = (0..12).map(|_| signup(&app, "same.person@nowhere.example", "Someone"));
+    let statuses: Vec<StatusCode> =
+        futures_util::future::join_all(requests).await.iter().map(reqwest::Response::status).collect();
+    let accepted = statuses.iter().filter(|s| **s == StatusCode::ACCEPTED).count();
+    let refused = statuses.iter().filter(|s| **s == StatusCode::TOO_MANY_REQUESTS).count();
+    assert_eq!((accepted, refused), (4, 8), "{statuses:?}");
+}
