@@ -245,9 +245,11 @@ fn consume(conn: &mut PgConnection, presented: &str, now: DateTime<Utc>) -> Quer
 /// Verify a sign-up
 ///
 /// Finishes a sign-up with the token of its e-mailed link: creates the user (active, with the
-/// password given at sign-up) and signs it in. The customer's first owner-less sign-up becomes
-/// its `owner`; later ones are `user`s with the default permissions (`orders.view`,
-/// `tracking.view`, `pod.download`). A token works once and expires after 24 hours: an invalid,
+/// password given at sign-up) and signs it in. The sign-up becomes the customer's `owner` only
+/// while the customer has nobody who manages its users (no owner and no admin, in any status);
+/// otherwise it is a `user` with the default permissions (`orders.view`, `tracking.view`,
+/// `pod.download`). So an admin can never make itself owner by pointing the contact address at
+/// itself. A token works once and expires after 24 hours: an invalid,
 /// used or expired one is a 422 on `token`. 409 when the customer no longer accepts self
 /// sign-up (suspended, portal or self sign-up off, or another contact address) or the address
 /// has become a login meanwhile; the link then keeps working until it expires.
@@ -288,10 +290,13 @@ pub async fn verify_signup(
             if accounts::find_by_email(conn, &request.email)?.is_some() {
                 return Err(AppError::Conflict(ALREADY_A_USER.into()));
             }
-            // The customer row is locked, so two sign-ups cannot both become its owner.
-            let (role, permissions) = match users::lock_owner(conn, request.customer_id)? {
-                None => (Role::Owner, Vec::new()),
-                Some(_) => (Role::User, DEFAULT_USER_PERMISSIONS.iter().copied().map(Some).collect()),
+            // Only a customer nobody manages yet gets its owner this way: an admin who pointed
+            // the contact address at itself must not become owner. The customer row is locked,
+            // so two sign-ups cannot both become its owner.
+            let (role, permissions) = if users::has_user_managers(conn, request.customer_id)? {
+                (Role::User, DEFAULT_USER_PERMISSIONS.iter().copied().map(Some).collect())
+            } else {
+                (Role::Owner, Vec::new())
             };
             let new = NewUser {
                 id: Uuid::now_v7(),

@@ -95,6 +95,17 @@ pub fn lock_owner(conn: &mut PgConnection, customer_id: Uuid) -> QueryResult<Opt
         .optional()
 }
 
+/// Whether the customer has anyone who manages its users (an owner or an admin, whatever their
+/// status): self sign-up then never makes an owner, so an admin cannot become one through it.
+pub fn has_user_managers(conn: &mut PgConnection, customer_id: Uuid) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        users::table
+            .filter(users::customer_id.eq(customer_id))
+            .filter(users::role.eq_any([Role::Owner, Role::Admin])),
+    ))
+    .get_result(conn)
+}
+
 pub fn update(conn: &mut PgConnection, id: Uuid, changes: &UserChanges) -> QueryResult<UserRow> {
     diesel::update(users::table.find(id))
         .set((changes, users::updated_at.eq(Utc::now())))

@@ -343,3 +343,84 @@ async fn concurrent_sign_ups_are_counted_before_they_are_answered() {
     let refused = statuses.iter().filter(|s| **s == StatusCode::TOO_MANY_REQUESTS).count();
     assert_eq!((accepted, refused), (4, 8), "{statuses:?}");
 }
+
+/// The break-in found from outside: a customer with self sign-up and no owner; its admin points
+/// the contact address at a mailbox it controls, signs up and verifies. It gets a plain user,
+/// never the owner.
+#[tokio::test]
+async fn an_admin_cannot_become_owner_by_signing_up_as_the_contact() {
+    let sink = SmtpSink::start().await;
+    let app = TestApp::spawn_with_mail(&sink).await;
+    let staff = app.admin().await;
+    let acme = customer(
+        &app,
+        &staff.access_token,
+        "Acme",
+        json!({"contact_email": "office@acme.example", "self_signup_enabled": true}),
+    )
+    .await;
+    let admin = app.customer_user(acme, dockgate::permissions::Role::Admin, &[]).await;
+
+    let patch = app
+        .patch(
+            &format!("/v1/customers/{acme}"),
+            &admin.access_token,
+            &json!({"contact_email": "mallory@attacker.example"}),
+            None,
+        )
+        .await;
+    assert_eq!(patch.status(), StatusCode::OK, "admins may still edit the contact address");
+    assert_eq!(signup(&app, "mallory@attacker.example", "Mallory").await.status(), StatusCode::ACCEPTED);
+    let token = sink.wait_for("mallory@attacker.example").await.token("/signup/verify");
+    let response = verify(&app, &token).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let body: Value = response.json().await.expect("body");
+    assert_eq!(body["user"]["role"], "user", "{body}");
+    let me: Value = app
+        .get("/v1/me", body["tokens"]["access_token"].as_str().expect("token"))
+        .await
+        .json()
+        .await
+        .expect("me");
+    assert!(!me["permissions"].to_string().contains("users.manage"), "{me}");
+    let owners: i64 = {
+        use diesel::prelude::*;
+        use dockgate::db::schema::users;
+        users::table
+            .filter(users::customer_id.eq(acme))
+            .filter(users::role.eq(dockgate::permissions::Role::Owner))
+            .count()
+            .get_result(&mut app.conn())
+            .expect("count")
+    };
+    assert_eq!(owners, 0, "the customer still has no owner");
+}
+
+/// A deactivated admin still manages the customer's users on paper: sign-up does not make an
+/// owner past it either.
+#[tokio::test]
+async fn a_customer_with_only_a_deactivated_admin_gets_no_owner_by_sign_up() {
+    let sink = SmtpSink::start().await;
+    let app = TestApp::spawn_with_mail(&sink).await;
+    let staff = app.admin().await;
+    let acme = customer(
+        &app,
+        &staff.access_token,
+        "Acme",
+        json!({"contact_email": "office@acme.example", "self_signup_enabled": true}),
+    )
+    .await;
+    let admin = app.customer_user(acme, dockgate::permissions::Role::Admin, &[]).await;
+    let deactivate = app
+        .post(
+            &format!("/v1/customers/{acme}/users/{}/deactivate", admin.user_id),
+            &staff.access_token,
+            &json!({}),
+        )
+        .await;
+    assert_eq!(deactivate.status(), StatusCode::OK);
+    assert_eq!(signup(&app, "office@acme.example", "Office").await.status(), StatusCode::ACCEPTED);
+    let token = sink.wait_for("office@acme.example").await.token("/signup/verify");
+    let body: Value = verify(&app, &token).await.json().await.expect("body");
+    assert_eq!(body["user"]["role"], "user", "{body}");
+}
