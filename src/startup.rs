@@ -70,7 +70,7 @@ pub struct Application {
     stop_mailer: tokio::sync::watch::Sender<bool>,
 }
 
-/// How often each instance deletes sign-in failures that no limit counts any more.
+/// How often each instance deletes sign-in failures and mail-throttle records that no longer count.
 const PRUNE_EVERY: Duration = Duration::from_secs(600);
 /// How long a stopping instance lets the mail worker finish the mails it is sending; a mail cut
 /// off mid-delivery is sent again once its claim lapses.
@@ -133,7 +133,7 @@ impl Application {
         .shutdown_timeout(10)
         .run();
 
-        let pruner = tokio::spawn(prune_login_failures(pool, config.login_limits.window));
+        let pruner = tokio::spawn(prune(pool, config.login_limits.window, config.clock.clone()));
         let (stop_mailer, stopping) = tokio::sync::watch::channel(false);
         let mailer = tokio::spawn(mail_worker.run(stopping));
         Ok(Self { port, server, pruner, mailer, stop_mailer })
@@ -195,13 +195,19 @@ async fn unmatched(req: HttpRequest, routes: web::Data<KnownRoutes>) -> Result<H
     }
 }
 
-async fn prune_login_failures(pool: DbPool, window: Duration) {
+/// Deletes sign-in failures that no limit counts any more, and mail-throttle records that no
+/// longer throttle anything.
+async fn prune(pool: DbPool, window: Duration, clock: crate::clock::Clock) {
     let mut tick = tokio::time::interval(PRUNE_EVERY);
     loop {
         tick.tick().await;
         let keep_secs = window.as_secs_f64() * 2.0;
         if let Err(error) = db::run(&pool, move |conn| rate_limit::prune(conn, keep_secs)).await {
             tracing::warn!(%error, "pruning sign-in failures failed");
+        }
+        let now = clock.now();
+        if let Err(error) = db::run(&pool, move |conn| crate::mail::throttle::prune(conn, now)).await {
+            tracing::warn!(%error, "pruning mail-throttle records failed");
         }
     }
 }

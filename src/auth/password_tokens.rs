@@ -72,14 +72,6 @@ pub fn revoke_all(conn: &mut PgConnection, user_id: Uuid) -> QueryResult<usize> 
     .execute(conn)
 }
 
-/// When the person was last sent a link, to keep "forgot password" from flooding a mailbox.
-pub fn last_issued_at(conn: &mut PgConnection, user_id: Uuid) -> QueryResult<Option<chrono::DateTime<Utc>>> {
-    password_tokens::table
-        .filter(password_tokens::user_id.eq(user_id))
-        .select(diesel::dsl::max(password_tokens::created_at))
-        .first(conn)
-}
-
 fn live(presented: &str) -> password_tokens::BoxedQuery<'static, diesel::pg::Pg> {
     password_tokens::table
         .filter(password_tokens::token_hash.eq(hash_secret(presented)))

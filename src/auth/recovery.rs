@@ -1,10 +1,7 @@
 //! Password recovery (contract section 8): "forgot password" mails a single-use link, and the
 //! link's token sets a new password and ends every session.
 
-use std::time::Duration;
-
 use actix_web::{HttpRequest, HttpResponse, post, web};
-use chrono::Utc;
 use diesel::prelude::*;
 
 use super::dto::{ForgotPassword, ResetPassword};
@@ -15,10 +12,8 @@ use crate::config::Config;
 use crate::db::{self, DbPool, types::Email};
 use crate::error::AppError;
 use crate::extract::Json;
+use crate::mail::throttle;
 use crate::startup::AppState;
-
-/// At most one link per person this often, so the endpoint cannot flood a mailbox.
-const RESEND_AFTER: Duration = Duration::from_secs(60);
 
 const INVALID_LINK: &str = "the link is invalid, expired or already used; ask for a new one";
 
@@ -50,12 +45,13 @@ fn request_link(
     if !may_recover(conn, &account)? {
         return Ok(());
     }
-    let recent = password_tokens::last_issued_at(conn, account.id)?
-        .is_some_and(|at| Utc::now() - at < chrono::Duration::from_std(RESEND_AFTER).unwrap_or_default());
-    if recent {
-        return Ok(());
-    }
+    let Some(recipient) = account.email.clone() else { return Ok(()) };
     conn.transaction(|conn| {
+        // At most one link a minute per person, shared with the admin's "send a reset link":
+        // beyond it the request is dropped as silently as one for an unknown address.
+        if throttle::admit(conn, &recipient, throttle::Kind::PasswordReset, config.clock.now())?.is_err() {
+            return Ok(());
+        }
         mails::send_password_reset(conn, config, &account)?;
         audit::record(
             conn,

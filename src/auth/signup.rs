@@ -27,7 +27,7 @@ use crate::db::schema::{customers as customers_table, signup_requests};
 use crate::db::{self, DbPool, types::Email};
 use crate::error::AppError;
 use crate::extract::Json;
-use crate::mail::{self, Mail};
+use crate::mail::{self, Mail, throttle};
 use crate::permissions::{DEFAULT_USER_PERMISSIONS, Kind, Role};
 use crate::startup::AppState;
 use crate::users::{models::NewUser, queries as users, views};
@@ -37,10 +37,6 @@ const PREFIX: &str = "dgs_";
 
 /// How long a verification link works.
 const LINK_TTL: Duration = Duration::from_secs(24 * 60 * 60);
-
-/// At most one link per address and customer this often, so the endpoint cannot flood the
-/// contact's mailbox (the rate limits bound it further).
-const RESEND_AFTER: chrono::Duration = chrono::Duration::seconds(60);
 
 const INVALID_LINK: &str = "the link is invalid, expired or already used; sign up again";
 
@@ -71,18 +67,10 @@ fn allows_signup(customer: &CustomerRow, email: &Email) -> bool {
 }
 
 /// The customer a link may be mailed for, or `None` (no such customer, the address is already a
-/// login, or a link went out a moment ago).
-fn eligible(conn: &mut PgConnection, email: &Email, now: DateTime<Utc>) -> QueryResult<Option<CustomerRow>> {
+/// login).
+fn eligible(conn: &mut PgConnection, email: &Email) -> QueryResult<Option<CustomerRow>> {
     let Some(customer) = customer_for(conn, email)? else { return Ok(None) };
     if accounts::find_by_email(conn, email)?.is_some() {
-        return Ok(None);
-    }
-    let last: Option<DateTime<Utc>> = signup_requests::table
-        .filter(signup_requests::customer_id.eq(customer.id))
-        .filter(signup_requests::email.eq(email))
-        .select(diesel::dsl::max(signup_requests::created_at))
-        .first(conn)?;
-    if last.is_some_and(|at| now - at < RESEND_AFTER) {
         return Ok(None);
     }
     Ok(Some(customer))
@@ -100,8 +88,7 @@ struct Pending {
 async fn request_link(pool: DbPool, config: Config, pending: Pending) -> Result<(), AppError> {
     let clock: Clock = config.clock.clone();
     let email = pending.email.clone();
-    let now = clock.now();
-    let Some(customer) = db::run(&pool, move |conn| eligible(conn, &email, now)).await? else {
+    let Some(customer) = db::run(&pool, move |conn| eligible(conn, &email)).await? else {
         return Ok(());
     };
     let password = pending.password;
@@ -109,6 +96,10 @@ async fn request_link(pool: DbPool, config: Config, pending: Pending) -> Result<
     db::run(&pool, move |conn| {
         conn.transaction(|conn| {
             let now = clock.now();
+            // One link a minute per address: a request within it is dropped silently.
+            if throttle::admit(conn, &pending.email, throttle::Kind::SignupVerification, now)?.is_err() {
+                return Ok(());
+            }
             let expires_at =
                 now + chrono::Duration::from_std(LINK_TTL).unwrap_or_else(|_| chrono::Duration::days(1));
             diesel::delete(

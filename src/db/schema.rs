@@ -111,6 +111,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    mail_throttle (recipient, kind) {
+        recipient -> Citext,
+        kind -> Text,
+        last_sent_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     password_tokens (id) {
         id -> Uuid,
         user_id -> Uuid,
@@ -232,6 +240,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     invitations,
     login_failures,
     mail_outbox,
+    mail_throttle,
     password_tokens,
     refresh_tokens,
     sessions,

@@ -19,7 +19,7 @@ use crate::customers::queries as customers;
 use crate::db::{self, schema::users};
 use crate::error::AppError;
 use crate::etag::{self, IfMatch};
-use crate::mail::{self, Mail};
+use crate::mail::{self, Mail, throttle};
 use crate::pagination::{List, PageParams};
 use crate::permissions::Role;
 use crate::policy::{self, Action};
@@ -166,7 +166,9 @@ pub async fn get_invitation(
 /// A pending or expired invitation gets a new link, valid 7 days from now, mailed again; the
 /// old link stops working. 409 for an accepted or revoked invitation, for one replaced by a
 /// newer invitation of the same person, and while the customer is suspended or its portal is
-/// off. Only staff and the owner may resend an owner's invitation (403). Honours `If-Match`.
+/// off. Only staff and the owner may resend an owner's invitation (403). At most one mail a
+/// minute goes to one address (429 with `Retry-After`, counting the first invitation). Honours
+/// `If-Match`.
 #[utoipa::path(
     tag = "invitations",
     operation_id = "resendInvitation",
@@ -180,6 +182,7 @@ pub async fn get_invitation(
         (status = 404, response = crate::openapi::NotFound),
         (status = 409, response = crate::openapi::Conflict),
         (status = 412, response = crate::openapi::PreconditionFailed),
+        (status = 429, response = crate::openapi::TooManyRequests),
         (status = 503, response = crate::openapi::Unavailable),
     )
 )]
@@ -219,6 +222,11 @@ pub async fn resend_invitation(
             }
             if !accounts::customer_allows_logins(conn, customer_id)? {
                 return Err(AppError::Conflict(LOGINS_CLOSED.into()));
+            }
+            if let Err(retry_after_secs) =
+                throttle::admit(conn, &before.email, throttle::Kind::Invitation, now)?
+            {
+                return Err(AppError::RateLimited { retry_after_secs });
             }
             let customer = customers::find(conn, customer_id)?;
             let (token, token_hash) = sessions::new_secret(TOKEN_PREFIX)?;

@@ -20,6 +20,7 @@ use crate::db::schema::users;
 use crate::db::{self, types::Email};
 use crate::error::AppError;
 use crate::extract::Json;
+use crate::mail::throttle;
 use crate::permissions::{Kind, Role};
 use crate::policy::{self, Action};
 use crate::startup::AppState;
@@ -241,6 +242,8 @@ pub async fn create_invitations(
                     },
                 )?;
                 send_mail(conn, &config, &row, &customer.row.name, &inviter_name, &token)?;
+                // A resend within the minute is refused; the first mail itself always goes.
+                throttle::record(conn, &row.email, throttle::Kind::Invitation, now)?;
                 let view = InvitationView::new(&row, now);
                 audit::record(conn, &author, event("invitation.created", None, Some(&view)))?;
                 results.push(InviteResult {

@@ -7,6 +7,7 @@
 
 pub mod outbox;
 pub mod templates;
+pub mod throttle;
 pub mod transport;
 pub mod worker;
 

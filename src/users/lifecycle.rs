@@ -16,6 +16,7 @@ use crate::auth::{Actor, password_tokens, passwords, sessions};
 use crate::db;
 use crate::error::AppError;
 use crate::extract::Json;
+use crate::mail::throttle;
 use crate::permissions::Role;
 use crate::policy::{self, Action};
 use crate::startup::AppState;
@@ -187,7 +188,8 @@ pub async fn set_password(
 ///
 /// E-mails the user a single-use link (`{PORTAL_URL}/password-reset?token=...`, valid 1 hour
 /// by default) to choose a new password with `POST /v1/auth/password/reset`; older links die.
-/// The current password keeps working until then. Only for active users with login (409).
+/// The current password keeps working until then. Only for active users with login (409). At
+/// most one reset mail a minute goes to one person, whoever asks (429 with `Retry-After`).
 #[utoipa::path(
     tag = "users",
     operation_id = "sendUserPasswordReset",
@@ -199,6 +201,7 @@ pub async fn set_password(
         (status = 403, response = crate::openapi::Forbidden),
         (status = 404, response = crate::openapi::NotFound),
         (status = 409, response = crate::openapi::Conflict),
+        (status = 429, response = crate::openapi::TooManyRequests),
         (status = 503, response = crate::openapi::Unavailable),
     )
 )]
@@ -225,6 +228,12 @@ pub async fn send_password_reset(
                     "The customer is suspended or its portal is switched off; its users cannot sign in."
                         .into(),
                 ));
+            }
+            if let Some(email) = &target.email
+                && let Err(retry_after_secs) =
+                    throttle::admit(conn, email, throttle::Kind::PasswordReset, config.clock.now())?
+            {
+                return Err(AppError::RateLimited { retry_after_secs });
             }
             mails::send_password_reset(conn, &config, &target)?;
             audit::record(conn, &author, password_event("user.password_reset_sent", &target))?;

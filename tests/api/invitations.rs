@@ -450,3 +450,29 @@ async fn a_customer_with_the_portal_off_can_neither_invite_nor_be_joined() {
     assert_eq!(on.status(), StatusCode::OK);
     json_of(accept(&app, &link, "Early").await, StatusCode::CREATED).await;
 }
+
+/// Ten resends at once right after the invitation: one mail in all (the invitation's own), the
+/// resends 429 with `Retry-After`; a minute later a resend goes through.
+#[tokio::test]
+async fn resends_are_throttled_to_one_mail_a_minute_per_address() {
+    let World { sink: _sink, app, clock, staff, customer } = world().await;
+    let token = &staff.access_token;
+    let invitation = invite_one(&app, token, customer, "flooded@acme.example").await;
+    let path = format!("{}/{}/resend", invitations_of(customer), id_of(&invitation));
+    let empty = json!({});
+    let resends = futures_util::future::join_all((0..10).map(|_| app.post(&path, token, &empty))).await;
+    for response in resends {
+        let retry_after: u64 = response.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+        assert!((1..=60).contains(&retry_after), "{retry_after}");
+        problem(response, StatusCode::TOO_MANY_REQUESTS).await;
+    }
+    let mails = |app: &TestApp| app.outbox().iter().filter(|m| m.recipient == "flooded@acme.example").count();
+    assert_eq!(mails(&app), 1);
+
+    clock.advance(chrono::Duration::seconds(61));
+    let resends = futures_util::future::join_all((0..5).map(|_| app.post(&path, token, &empty))).await;
+    let mut statuses: Vec<u16> = resends.iter().map(|r| r.status().as_u16()).collect();
+    statuses.sort_unstable();
+    assert_eq!(statuses, [200, 429, 429, 429, 429], "one of five concurrent resends goes through");
+    assert_eq!(mails(&app), 2);
+}

@@ -279,3 +279,48 @@ async fn staff_created_with_send_mail_choose_their_password_through_the_link() {
     assert_eq!(reset(&app, &token, NEW_PASSWORD).await.status(), StatusCode::NO_CONTENT);
     app.sign_in(id_of(&dana), "dana@operator.example", NEW_PASSWORD).await;
 }
+
+/// Reset mails are throttled per person, from one record that survives link replacement: ten
+/// admin requests give one mail (the rest 429), and forgot-password within the same minute
+/// sends nothing more (with the same silent 202).
+#[tokio::test]
+async fn reset_links_are_throttled_to_one_mail_a_minute_per_person() {
+    let mut clock = None;
+    let app = TestApp::spawn_with(|c| clock = Some(c.clock.clone())).await;
+    let clock = clock.expect("the clock");
+    let admin = app.admin().await;
+    let customer = customer_with_address(&app, &admin.access_token).await;
+    let created = create_user(
+        &app,
+        &admin.access_token,
+        customer,
+        json!({"name": "Kim", "email": "kim@acme.example", "password": PASSWORD}),
+    )
+    .await;
+    let mails = |app: &TestApp| app.outbox().iter().filter(|m| m.recipient == "kim@acme.example").count();
+
+    let path = format!("/v1/customers/{customer}/users/{}/password-reset", id_of(&created));
+    let empty = json!({});
+    let requests =
+        futures_util::future::join_all((0..10).map(|_| app.post(&path, &admin.access_token, &empty)));
+    let mut statuses: Vec<u16> = requests.await.iter().map(|r| r.status().as_u16()).collect();
+    statuses.sort_unstable();
+    assert_eq!(statuses, [202, 429, 429, 429, 429, 429, 429, 429, 429, 429]);
+    assert_eq!(mails(&app), 1);
+
+    for _ in 0..10 {
+        let forgot = app.post_json("/v1/auth/password/forgot", &json!({"email": "kim@acme.example"})).await;
+        assert_eq!(forgot.status(), StatusCode::ACCEPTED);
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert_eq!(mails(&app), 1, "forgot-password shares the person's minute");
+
+    // A minute later, ten forgot-password requests at once still mail once.
+    clock.advance(chrono::Duration::seconds(61));
+    let kim = json!({"email": "kim@acme.example"});
+    let forgot = (0..10).map(|_| app.post_json("/v1/auth/password/forgot", &kim));
+    assert!(futures_util::future::join_all(forgot).await.iter().all(|r| r.status() == StatusCode::ACCEPTED));
+    crate::helpers::eventually("the second reset mail", || (mails(&app) == 2).then_some(())).await;
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert_eq!(mails(&app), 2);
+}
