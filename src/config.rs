@@ -58,6 +58,14 @@ impl std::fmt::Debug for MailTransport {
     }
 }
 
+/// How long a session's refresh tokens live: each one `refresh_token_ttl` from its issue, and
+/// none past `max_age` from the sign-in (refreshing slides the first, never the second).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionLifetimes {
+    pub refresh_token_ttl: Duration,
+    pub max_age: Duration,
+}
+
 /// Failed sign-in limits (contract section 3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LoginLimits {
@@ -87,7 +95,7 @@ pub struct Config {
     pub jwt_issuer: String,
     pub jwt_audience: String,
     pub access_token_ttl: Duration,
-    pub refresh_token_ttl: Duration,
+    pub sessions: SessionLifetimes,
     pub db_pool_size: u32,
     /// HTTP worker threads (default: one per CPU core).
     pub http_workers: usize,
@@ -167,6 +175,10 @@ impl Config {
         if refresh_token_ttl <= access_token_ttl {
             return Err(err("REFRESH_TOKEN_TTL", "must be longer than ACCESS_TOKEN_TTL"));
         }
+        let session_max_age = duration(&get, "SESSION_MAX_AGE", Duration::from_secs(30 * 24 * 3600))?;
+        if session_max_age <= access_token_ttl {
+            return Err(err("SESSION_MAX_AGE", "must be longer than ACCESS_TOKEN_TTL"));
+        }
         Ok(Self {
             database_url,
             data_dir,
@@ -180,7 +192,7 @@ impl Config {
             jwt_issuer: get("JWT_ISSUER").unwrap_or_else(|| "dockgate".into()),
             jwt_audience: get("JWT_AUDIENCE").unwrap_or_else(|| "dispatch-platform".into()),
             access_token_ttl,
-            refresh_token_ttl,
+            sessions: SessionLifetimes { refresh_token_ttl, max_age: session_max_age },
             db_pool_size: number(&get, "DB_POOL_SIZE", 10, 1, 1000)? as u32,
             http_workers: number(&get, "HTTP_WORKERS", default_workers(), 1, 256)? as usize,
             log_format,
@@ -311,6 +323,7 @@ mod tests {
             ("MAIL_URL", "carrier-pigeon://coop"),
             ("PORTAL_URL", "not a url"),
             ("RUST_LOG", "dockgate=loud["),
+            ("SESSION_MAX_AGE", "1s"),
         ] {
             let error = config(&[(variable, value)]).err();
             assert_eq!(error.map(|e| e.variable), Some(variable), "{variable}={value}");
@@ -322,7 +335,7 @@ mod tests {
         let config = config(&[("ACCESS_TOKEN_TTL", "5m"), ("REFRESH_TOKEN_TTL", "86400")])
             .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(config.access_token_ttl, Duration::from_secs(300));
-        assert_eq!(config.refresh_token_ttl, Duration::from_secs(86400));
+        assert_eq!(config.sessions.refresh_token_ttl, Duration::from_secs(86400));
     }
 
     #[test]

@@ -69,8 +69,10 @@ impl FromRequest for Actor {
             let claims =
                 tokens::verify(&state.keys, &token, &config.jwt_issuer, &config.jwt_audience).await?;
             let (session_id, user_id) = (claims.sid, claims.sub);
+            let started_after = config.clock.now()
+                - chrono::Duration::from_std(config.sessions.max_age).unwrap_or(chrono::Duration::MAX);
             let (account, groups) = db::run(&state.pool, move |conn| {
-                let Some(account) = sessions::live_account(conn, session_id, user_id)? else {
+                let Some(account) = sessions::live_account(conn, session_id, user_id, started_after)? else {
                     return Ok(None);
                 };
                 let groups = crate::groups::queries::of_account(conn, &account)?;

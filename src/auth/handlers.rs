@@ -110,11 +110,11 @@ pub async fn login(
 
     match account {
         Some((account, may_sign_in)) if matches && may_sign_in => {
-            let ttl = state.config.refresh_token_ttl;
+            let (lifetimes, now) = (state.config.sessions, state.config.clock.now());
             let user_id = account.id;
             let issued = db::run(&state.pool, move |conn| {
                 conn.transaction(|conn| {
-                    let issued = sessions::start(conn, user_id, &origin, ttl)?;
+                    let issued = sessions::start(conn, user_id, &origin, &lifetimes, now)?;
                     accounts::record_sign_in(conn, user_id)?;
                     rate_limit::release(conn, reserved, &email, &client)?;
                     Ok::<_, diesel::result::Error>(issued)
@@ -152,9 +152,9 @@ pub async fn refresh(
     state: web::Data<AppState>,
     Json(body): Json<RefreshRequest>,
 ) -> Result<HttpResponse, AppError> {
-    let ttl = state.config.refresh_token_ttl;
+    let (lifetimes, now) = (state.config.sessions, state.config.clock.now());
     let rotation = db::run(&state.pool, move |conn| {
-        sessions::rotate(conn, &body.refresh_token, ttl, accounts::may_sign_in)
+        sessions::rotate(conn, &body.refresh_token, &lifetimes, now, accounts::may_sign_in)
     })
     .await?;
     match rotation {

@@ -8,12 +8,13 @@ use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::accounts::UserRow;
+use crate::config::SessionLifetimes;
 use crate::db::schema::{refresh_tokens, sessions, users};
 
 /// Prefix that makes a leaked refresh token recognizable to secret scanners.
@@ -28,6 +29,7 @@ pub mod reason {
     pub const ACCESS_CHANGED: &str = "access_changed";
     pub const CUSTOMER_CLOSED: &str = "customer_suspended_or_portal_disabled";
     pub const USER_REMOVED: &str = "user_removed";
+    pub const MAX_AGE: &str = "max_age_reached";
 }
 
 /// A random token and the hash stored for it.
@@ -70,10 +72,17 @@ pub struct Issued {
     pub refresh_token: String,
 }
 
-fn add_refresh_token(conn: &mut PgConnection, session_id: Uuid, ttl: Duration) -> QueryResult<String> {
+/// Issues a refresh token for `session_id`, valid `refresh_token_ttl` from `now` but never past
+/// the session's `max_age` from `started_at`.
+fn add_refresh_token(
+    conn: &mut PgConnection,
+    session_id: Uuid,
+    lifetimes: &SessionLifetimes,
+    started_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> QueryResult<String> {
     let (token, hash) = new_secret(PREFIX)?;
-    let expires_at =
-        Utc::now() + chrono::Duration::from_std(ttl).unwrap_or_else(|_| chrono::Duration::days(30));
+    let expires_at = (now + span(lifetimes.refresh_token_ttl)).min(started_at + span(lifetimes.max_age));
     diesel::insert_into(refresh_tokens::table)
         .values((
             refresh_tokens::id.eq(Uuid::now_v7()),
@@ -85,8 +94,18 @@ fn add_refresh_token(conn: &mut PgConnection, session_id: Uuid, ttl: Duration) -
     Ok(token)
 }
 
-/// Starts a session for `user_id` and issues its first refresh token.
-pub fn start(conn: &mut PgConnection, user_id: Uuid, origin: &Origin, ttl: Duration) -> QueryResult<Issued> {
+fn span(duration: Duration) -> chrono::Duration {
+    chrono::Duration::from_std(duration).unwrap_or(chrono::Duration::MAX)
+}
+
+/// Starts a session for `user_id` at `now` and issues its first refresh token.
+pub fn start(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    origin: &Origin,
+    lifetimes: &SessionLifetimes,
+    now: DateTime<Utc>,
+) -> QueryResult<Issued> {
     conn.transaction(|conn| {
         let session_id = Uuid::now_v7();
         diesel::insert_into(sessions::table)
@@ -95,9 +114,10 @@ pub fn start(conn: &mut PgConnection, user_id: Uuid, origin: &Origin, ttl: Durat
                 sessions::user_id.eq(user_id),
                 sessions::client_addr.eq(&origin.client_addr),
                 sessions::user_agent.eq(&origin.user_agent),
+                sessions::created_at.eq(now),
             ))
             .execute(conn)?;
-        let refresh_token = add_refresh_token(conn, session_id, ttl)?;
+        let refresh_token = add_refresh_token(conn, session_id, lifetimes, now, now)?;
         Ok(Issued { session_id, refresh_token })
     })
 }
@@ -113,12 +133,14 @@ pub enum Rotation {
     Reused,
 }
 
-/// Exchanges a refresh token for a new one in the same session. `may_continue` decides whether
-/// the person may still sign in (status, login, customer rules).
+/// Exchanges a refresh token for a new one in the same session, at `now`. `may_continue`
+/// decides whether the person may still sign in (status, login, customer rules). A session
+/// older than its maximum age ends here, however recently it was refreshed.
 pub fn rotate(
     conn: &mut PgConnection,
     presented: &str,
-    ttl: Duration,
+    lifetimes: &SessionLifetimes,
+    now: DateTime<Utc>,
     may_continue: impl Fn(&mut PgConnection, &UserRow) -> QueryResult<bool>,
 ) -> QueryResult<Rotation> {
     let hash = hash_secret(presented);
@@ -131,20 +153,22 @@ pub fn rotate(
                 refresh_tokens::expires_at,
                 refresh_tokens::used_at,
                 sessions::id,
+                sessions::created_at,
                 sessions::revoked_at,
                 sessions::user_id,
             ))
             .for_update()
             .first::<(
                 Uuid,
-                chrono::DateTime<Utc>,
-                Option<chrono::DateTime<Utc>>,
+                DateTime<Utc>,
+                Option<DateTime<Utc>>,
                 Uuid,
-                Option<chrono::DateTime<Utc>>,
+                DateTime<Utc>,
+                Option<DateTime<Utc>>,
                 Uuid,
             )>(conn)
             .optional()?;
-        let Some((token_id, expires_at, used_at, session_id, revoked_at, user_id)) = found else {
+        let Some((token_id, expires_at, used_at, session_id, started_at, revoked_at, user_id)) = found else {
             return Ok(Rotation::Invalid);
         };
         if revoked_at.is_some() {
@@ -154,7 +178,11 @@ pub fn rotate(
             revoke(conn, session_id, reason::REUSE)?;
             return Ok(Rotation::Reused);
         }
-        if expires_at <= Utc::now() {
+        if started_at + span(lifetimes.max_age) <= now {
+            revoke(conn, session_id, reason::MAX_AGE)?;
+            return Ok(Rotation::Invalid);
+        }
+        if expires_at <= now {
             return Ok(Rotation::Invalid);
         }
         let account = users::table.find(user_id).select(UserRow::as_select()).first(conn)?;
@@ -163,9 +191,9 @@ pub fn rotate(
             return Ok(Rotation::Invalid);
         }
         diesel::update(refresh_tokens::table.find(token_id))
-            .set(refresh_tokens::used_at.eq(Utc::now()))
+            .set(refresh_tokens::used_at.eq(now))
             .execute(conn)?;
-        let refresh_token = add_refresh_token(conn, session_id, ttl)?;
+        let refresh_token = add_refresh_token(conn, session_id, lifetimes, started_at, now)?;
         Ok(Rotation::Rotated { account: Box::new(account), issued: Issued { session_id, refresh_token } })
     })
 }
@@ -210,17 +238,20 @@ pub fn end_all_for_customer(conn: &mut PgConnection, customer_id: Uuid, why: &st
     .execute(conn)
 }
 
-/// The person behind a live session, if the session is live and the person may still sign in.
+/// The person behind a live session, if the session is live (not ended, and started after
+/// `started_after`: younger than its maximum age) and the person may still sign in.
 pub fn live_account(
     conn: &mut PgConnection,
     session_id: Uuid,
     user_id: Uuid,
+    started_after: DateTime<Utc>,
 ) -> QueryResult<Option<UserRow>> {
     let account = sessions::table
         .inner_join(users::table)
         .filter(sessions::id.eq(session_id))
         .filter(sessions::user_id.eq(user_id))
         .filter(sessions::revoked_at.is_null())
+        .filter(sessions::created_at.gt(started_after))
         .select(UserRow::as_select())
         .first(conn)
         .optional()?;

@@ -268,7 +268,7 @@ pub async fn verify_signup(
     let origin = Origin::of(&req);
     let anonymous = Author::anonymous(&req);
     let clock = state.config.clock.clone();
-    let ttl = state.config.refresh_token_ttl;
+    let lifetimes = state.config.sessions;
     let token = body.token;
     let (row, user, issued) = db::run(&state.pool, move |conn| {
         conn.transaction(|conn| {
@@ -316,7 +316,7 @@ pub async fn verify_signup(
                     .filter(signup_requests::used_at.is_null()),
             )
             .execute(conn)?;
-            let issued = sessions::start(conn, row.id, &origin, ttl)?;
+            let issued = sessions::start(conn, row.id, &origin, &lifetimes, clock.now())?;
             accounts::record_sign_in(conn, row.id)?;
             let row = accounts::find(conn, row.id)?;
             let user = views::one(conn, &row)?;

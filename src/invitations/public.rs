@@ -125,7 +125,7 @@ pub async fn accept_invitation(
     let origin = Origin::of(&req);
     let author = Author::person(&req, &account);
     let name = body.name.trim().to_owned();
-    let ttl = state.config.refresh_token_ttl;
+    let lifetimes = state.config.sessions;
     let (user, account, issued) = db::run(&state.pool, move |conn| {
         conn.transaction(|conn| {
             let now = clock.now();
@@ -154,7 +154,7 @@ pub async fn accept_invitation(
             if activated != 1 {
                 return Err(AppError::NotFound);
             }
-            let issued = sessions::start(conn, user_id, &origin, ttl)?;
+            let issued = sessions::start(conn, user_id, &origin, &lifetimes, now)?;
             accounts::record_sign_in(conn, user_id)?;
             let account: UserRow = accounts::find(conn, user_id)?;
             let user = crate::users::views::one(conn, &account)?;

@@ -277,3 +277,37 @@ async fn a_successful_sign_in_releases_its_reservation() {
         .expect("count failures");
     assert_eq!(counted, 0);
 }
+
+/// Refreshing slides each refresh token, never the session: at `SESSION_MAX_AGE` from the
+/// sign-in the session ends, however recently it was refreshed, and its access token with it.
+#[tokio::test]
+async fn a_session_ends_at_its_maximum_age_however_often_it_is_refreshed() {
+    let mut clock = None;
+    let app = TestApp::spawn_with(|config| {
+        config.sessions.max_age = std::time::Duration::from_secs(2 * 24 * 3600);
+        clock = Some(config.clock.clone());
+    })
+    .await;
+    let clock = clock.expect("the clock");
+    let admin = app.admin().await;
+    let mut refresh_token = admin.refresh_token.clone();
+    let mut access_token = admin.access_token.clone();
+    for _ in 0..3 {
+        clock.advance(chrono::Duration::hours(15));
+        let response = app.post_json("/v1/auth/refresh", &json!({"refresh_token": refresh_token})).await;
+        assert_eq!(response.status(), StatusCode::OK, "within the maximum age");
+        let pair: Value = response.json().await.expect("pair");
+        refresh_token = pair["refresh_token"].as_str().expect("refresh").to_owned();
+        access_token = pair["access_token"].as_str().expect("access").to_owned();
+        assert_eq!(app.get("/v1/me", &access_token).await.status(), StatusCode::OK);
+    }
+    clock.advance(chrono::Duration::hours(4));
+    problem(
+        app.post_json("/v1/auth/refresh", &json!({"refresh_token": refresh_token})).await,
+        StatusCode::UNAUTHORIZED,
+    )
+    .await;
+    problem(app.get("/v1/me", &access_token).await, StatusCode::UNAUTHORIZED).await;
+    // Signing in again starts a new session.
+    assert_eq!(app.login(&admin.email, PASSWORD).await.status(), StatusCode::OK);
+}
