@@ -58,7 +58,7 @@ pub struct ResetPassword {
     #[validate(length(min = 1, max = 512, message = "must be 1 to 512 characters"))]
     #[schema(min_length = 1, max_length = 512)]
     pub token: String,
-    /// 12 to 128 characters, not the e-mail address, not a common password.
+    /// 12 to 128 characters, not the e-mail address, not common or easy to guess.
     #[validate(length(min = 12, max = 128, message = "must be 12 to 128 characters"))]
     #[schema(min_length = 12, max_length = 128)]
     pub password: String,
@@ -78,7 +78,7 @@ pub struct SignupRequest {
     )]
     #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
     pub name: String,
-    /// 12 to 128 characters, not the e-mail address, not a common password. Stored only as an
+    /// 12 to 128 characters, not the e-mail address, not common or easy to guess. Stored only as an
     /// Argon2id hash; it becomes the password of the new user once the link is followed.
     #[validate(length(min = 12, max = 128, message = "must be 12 to 128 characters"))]
     #[schema(min_length = 12, max_length = 128)]

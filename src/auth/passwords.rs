@@ -1,4 +1,5 @@
-//! Passwords: the policy of contract section 3 and Argon2id hashing.
+//! Passwords: the policy of contract section 3 (with zxcvbn's strength estimate) and Argon2id
+//! hashing.
 //!
 //! Hashing and verifying cost tens of milliseconds of CPU, so callers run them through
 //! [`crate::db::blocking`], never on an async worker.
@@ -37,10 +38,43 @@ pub fn check_policy(password: &str, email: Option<&str>, field: &str) -> Result<
     if email.is_some_and(|email| email.trim().eq_ignore_ascii_case(password.trim())) {
         return Err(FieldError::new(field, "equals_email", "must not be the e-mail address"));
     }
+    if password.trim().is_empty() {
+        return Err(FieldError::new(field, "blank", "must not be only spaces"));
+    }
     if COMMON.contains(password.to_lowercase().as_str()) {
         return Err(FieldError::new(field, "common_password", "is too common; choose another"));
     }
+    if too_easy_to_guess(password, email) {
+        return Err(FieldError::new(
+            field,
+            "too_weak",
+            "is too easy to guess (a repeated character, a sequence, a keyboard row, a common word with \
+             small changes); a few unrelated words make a good passphrase",
+        ));
+    }
     Ok(())
+}
+
+/// The lowest zxcvbn score accepted: 3, "safely unguessable" (about 10^8 guesses or more), which
+/// every passphrase of a few unrelated words reaches and `aaaaaaaaaaaa`, `123456789012` or
+/// `qwertyuiopas` do not.
+const MIN_SCORE: zxcvbn::Score = zxcvbn::Score::Three;
+
+/// How much of a password the estimator reads: its cost grows fast with length (about 0.7 ms
+/// for 32 characters in a release build, 20 ms for 128), and a password whose first 32
+/// characters are strong is strong.
+const ESTIMATED_PREFIX: usize = 32;
+
+/// zxcvbn's estimate (dictionaries, repeats, sequences, keyboard patterns, dates, l33t), with
+/// the e-mail address and its local part as words an attacker would try first.
+fn too_easy_to_guess(password: &str, email: Option<&str>) -> bool {
+    let prefix: String = password.chars().take(ESTIMATED_PREFIX).collect();
+    let mut inputs: Vec<&str> = Vec::new();
+    if let Some(email) = email {
+        inputs.push(email);
+        inputs.extend(email.split('@').next());
+    }
+    zxcvbn::zxcvbn(&prefix, &inputs).score() < MIN_SCORE
 }
 
 /// Argon2id with the crate's defaults (m=19 MiB, t=2, p=1, the OWASP baseline) and a fresh salt.
@@ -89,6 +123,27 @@ mod tests {
             Err("equals_email".into())
         );
         assert!(check_policy("correct horse battery staple", Some("ann@example.com"), "password").is_ok());
+    }
+
+    #[test]
+    fn trivial_twelve_character_passwords_are_refused() {
+        assert_eq!(check_policy(&" ".repeat(12), None, "password").map_err(|e| e.code), Err("blank".into()));
+        for trivial in ["aaaaaaaaaaaa", "123456789012", "abcdefghijkl", "qwertyuiopas", "abababababab"] {
+            assert_eq!(
+                check_policy(trivial, None, "password").map_err(|e| e.code),
+                Err("too_weak".into()),
+                "{trivial}"
+            );
+        }
+        assert_eq!(
+            check_policy("annberg@example.com1", Some("annberg@example.com"), "password").map_err(|e| e.code),
+            Err("too_weak".into()),
+            "the address is the first thing an attacker tries"
+        );
+        assert!(check_policy("annberg@example.com1", None, "password").is_ok(), "strong without it");
+        for strong in ["a long admin passphrase", "piet picks a long passphrase", "victim passphrase 1"] {
+            assert!(check_policy(strong, None, "password").is_ok(), "{strong}");
+        }
     }
 
     #[test]

@@ -214,7 +214,7 @@ pub struct AcceptInvitation {
     )]
     #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
     pub name: String,
-    /// 12 to 128 characters, not the e-mail address, not a common password.
+    /// 12 to 128 characters, not the e-mail address, not common or easy to guess.
     #[validate(length(min = 12, max = 128, message = "must be 12 to 128 characters"))]
     #[schema(min_length = 12, max_length = 128)]
     pub password: String,

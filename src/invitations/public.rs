@@ -75,7 +75,7 @@ pub async fn lookup_invitation(
 /// Accept an invitation
 ///
 /// The invited user becomes `active` with this name and password (12 to 128 characters, not
-/// the e-mail address, not a common password) and is signed in: the answer holds the user and
+/// the e-mail address, not common or easy to guess) and is signed in: the answer holds the user and
 /// a token pair. The token works once, also when two accepts race. 404 for a token that is
 /// unknown, revoked, replaced by a resend or already used; 410 once it expired; 409 while the
 /// customer is suspended or its portal is off.

@@ -100,7 +100,7 @@ pub struct ChangePassword {
     #[validate(length(min = 1, max = 1024, message = "must be 1 to 1024 characters"))]
     #[schema(min_length = 1, max_length = 1024)]
     pub current_password: String,
-    /// 12 to 128 characters, not the e-mail address, not a common password.
+    /// 12 to 128 characters, not the e-mail address, not common or easy to guess.
     #[validate(length(min = 12, max = 128, message = "must be 12 to 128 characters"))]
     #[schema(min_length = 12, max_length = 128)]
     pub new_password: String,

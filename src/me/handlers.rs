@@ -113,7 +113,7 @@ pub async fn patch_me(
 /// Change my password
 ///
 /// Needs the current password. The new one must be 12 to 128 characters, not the e-mail
-/// address and not a common password. Every session of the caller ends, this one included:
+/// address and not common or easy to guess. Every session of the caller ends, this one included:
 /// sign in again with the new password. Wrong current passwords count as failed sign-ins.
 #[utoipa::path(
     tag = "me",

@@ -98,7 +98,7 @@ pub struct CreateStaff {
     #[validate(length(max = 1000, message = "at most 1000 customers"))]
     #[schema(max_items = 1000)]
     pub customer_ids: Option<Vec<Uuid>>,
-    /// 12 to 128 characters, not the e-mail address, not a common password. Either this or
+    /// 12 to 128 characters, not the e-mail address, not common or easy to guess. Either this or
     /// `send_mail: true`.
     #[validate(length(min = 12, max = 128, message = "must be 12 to 128 characters"))]
     #[schema(min_length = 12, max_length = 128)]

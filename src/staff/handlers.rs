@@ -72,7 +72,7 @@ pub async fn list_staff(
 
 /// Add a staff member
 ///
-/// With a password (policy: 12 to 128 characters, not the e-mail, not a common password), or
+/// With a password (policy: 12 to 128 characters, not the e-mail, not common or easy to guess), or
 /// `send_mail: true` to e-mail a welcome with a 7-day link to choose one. The e-mail must not
 /// be taken by anyone, staff or customer user (409).
 #[utoipa::path(

@@ -142,8 +142,8 @@ pub struct CreateUser {
     )]
     #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
     pub external_id: Option<String>,
-    /// Users with login only: 12 to 128 characters, not the e-mail address, not a common
-    /// password. Never e-mailed.
+    /// Users with login only: 12 to 128 characters, not the e-mail address, not common or
+    /// easy to guess. Never e-mailed.
     #[validate(length(min = 12, max = 128, message = "must be 12 to 128 characters"))]
     #[schema(min_length = 12, max_length = 128)]
     pub password: Option<String>,
@@ -224,7 +224,7 @@ pub struct UserFilters {
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[schema(example = json!({"password": "a long temporary passphrase"}))]
 pub struct SetPassword {
-    /// 12 to 128 characters, not the e-mail address, not a common password.
+    /// 12 to 128 characters, not the e-mail address, not common or easy to guess.
     #[validate(length(min = 12, max = 128, message = "must be 12 to 128 characters"))]
     #[schema(min_length = 12, max_length = 128)]
     pub password: String,

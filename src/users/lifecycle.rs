@@ -125,7 +125,7 @@ pub async fn reactivate_user(
 /// Set a user's password
 ///
 /// Staff or an admin sets the password directly (policy: 12 to 128 characters, not the
-/// e-mail, not a common password). The user's sessions and open password links end. Only for
+/// e-mail, not common or easy to guess). The user's sessions and open password links end. Only for
 /// users with login (409); for your own password use `POST /v1/me/password` (409).
 #[utoipa::path(
     tag = "users",
