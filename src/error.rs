@@ -13,6 +13,10 @@ use utoipa::ToSchema;
 
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
+/// The `Retry-After` of a 503: a PostgreSQL restart or failover takes seconds, and a retry
+/// waits up to 5 s for a connection itself, so sooner would only add load.
+pub const UNAVAILABLE_RETRY_AFTER_SECS: u64 = 5;
+
 /// One field that failed validation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 #[schema(example = json!({"field": "email", "code": "email", "message": "must be an e-mail address"}))]
@@ -209,7 +213,7 @@ impl ResponseError for AppError {
                 response.insert_header((header::ALLOW, allow.as_str()));
             }
             Self::Unavailable(_) => {
-                response.insert_header((header::RETRY_AFTER, "5"));
+                response.insert_header((header::RETRY_AFTER, UNAVAILABLE_RETRY_AFTER_SECS.to_string()));
             }
             _ => {}
         }
@@ -227,6 +231,9 @@ pub fn problem_body(problem: &Problem) -> String {
 
 impl From<DieselError> for AppError {
     fn from(error: DieselError) -> Self {
+        if connection_lost(&error) {
+            return Self::Unavailable(format!("database connection lost: {error}"));
+        }
         match error {
             DieselError::NotFound => Self::NotFound,
             DieselError::DatabaseError(kind, info) => match kind {
@@ -255,9 +262,7 @@ impl From<DieselError> for AppError {
                     }
                     _ => Self::Internal(format!("database error: {}", info.message())),
                 },
-                DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::ReadOnlyTransaction => {
-                    Self::Unavailable(info.message().to_owned())
-                }
+                DatabaseErrorKind::ReadOnlyTransaction => Self::Unavailable(info.message().to_owned()),
                 DatabaseErrorKind::SerializationFailure => {
                     Self::Unavailable(format!("serialization failure: {}", info.message()))
                 }
@@ -267,9 +272,57 @@ impl From<DieselError> for AppError {
                 }
                 _ => Self::Internal(format!("database error: {}", info.message())),
             },
+            // What the commit ran into is what the caller should hear (a lost connection is
+            // handled above, whichever of the two ran into it).
+            DieselError::RollbackErrorOnCommit { commit_error, .. } => Self::from(*commit_error),
             other => Self::Internal(format!("database error: {other}")),
         }
     }
+}
+
+/// Whether `error` means the connection to PostgreSQL is gone, or the server is going away or
+/// not serving yet: the request failed for want of a database, not because of anything in it.
+fn connection_lost(error: &DieselError) -> bool {
+    match error {
+        // diesel reports `ClosedConnection` for SQLSTATE class 08 and whenever libpq says the
+        // connection is bad, and `UnableToSendCommand` when libpq refuses to send a query
+        // (it has no connection, or writing to the socket failed).
+        DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, _)
+        | DieselError::DatabaseError(DatabaseErrorKind::UnableToSendCommand, _) => true,
+        // diesel does not expose the SQLSTATE, so the rest is told by the message alone.
+        DieselError::DatabaseError(DatabaseErrorKind::Unknown, info) => {
+            names_an_unavailable_server(info.message())
+        }
+        // The transaction bookkeeping broke, which diesel does when libpq no longer knows
+        // the connection's state: a broken connection.
+        DieselError::BrokenTransactionManager => true,
+        DieselError::RollbackErrorOnCommit { commit_error, rollback_error } => {
+            connection_lost(commit_error) || connection_lost(rollback_error)
+        }
+        _ => false,
+    }
+}
+
+/// Messages of libpq and of the server, as diesel passes them on untyped, that mean the
+/// connection is lost or the server is shutting down, starting up or recovering
+/// (SQLSTATEs 57P01-57P05, 25P03). English only: a server with another `lc_messages` is
+/// recognised only where diesel's error kind says so.
+fn names_an_unavailable_server(message: &str) -> bool {
+    const FRAGMENTS: [&str; 9] = [
+        "no connection to the server",
+        "server closed the connection unexpectedly",
+        "could not receive data from server",
+        "could not send data to server",
+        "lost synchronization with server",
+        "SSL connection has been closed unexpectedly",
+        "SSL SYSCALL error",
+        // due to administrator command (a fast shutdown), idle timeouts, a crash of another
+        // server process, conflict with recovery, an unexpected postmaster exit
+        "terminating connection ",
+        // is shutting down, starting up, in recovery mode, not (yet) accepting connections
+        "the database system is ",
+    ];
+    FRAGMENTS.iter().any(|fragment| message.contains(fragment))
 }
 
 /// Names the conflicting field for the unique constraints a client can run into; the constraint
@@ -334,4 +387,106 @@ pub fn normalize<B>(
     Ok(ErrorHandlerResponse::Response(
         actix_web::dev::ServiceResponse::new(req, response).map_into_right_body(),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn database_error(kind: DatabaseErrorKind, message: &str) -> DieselError {
+        DieselError::DatabaseError(kind, Box::new(message.to_owned()))
+    }
+
+    fn status_of(error: DieselError) -> StatusCode {
+        AppError::from(error).status()
+    }
+
+    #[test]
+    fn messages_of_a_lost_connection_or_an_unavailable_server_are_recognised() {
+        for message in [
+            "no connection to the server\n",
+            "server closed the connection unexpectedly\n\tThis probably means the server terminated abnormally\n",
+            "could not receive data from server: Connection reset by peer\n",
+            "could not send data to server: Broken pipe\n",
+            "lost synchronization with server: got message type \"Z\", length 5\n",
+            "SSL connection has been closed unexpectedly\n",
+            "SSL SYSCALL error: EOF detected\n",
+            "terminating connection due to administrator command",
+            "terminating connection due to idle-session timeout",
+            "terminating connection because of crash of another server process",
+            "the database system is shutting down",
+            "the database system is starting up",
+            "the database system is in recovery mode",
+            "the database system is not yet accepting connections",
+        ] {
+            assert!(names_an_unavailable_server(message), "{message}");
+        }
+        for message in [
+            "deadlock detected",
+            "canceling statement due to statement timeout",
+            "invalid byte sequence for encoding \"UTF8\": 0x00",
+            "relation \"customers\" does not exist",
+        ] {
+            assert!(!names_an_unavailable_server(message), "{message}");
+        }
+    }
+
+    #[test]
+    fn a_lost_connection_is_a_503_whatever_diesel_calls_it() {
+        for error in [
+            database_error(DatabaseErrorKind::ClosedConnection, "server closed the connection unexpectedly"),
+            database_error(DatabaseErrorKind::UnableToSendCommand, "no connection to the server\n"),
+            database_error(DatabaseErrorKind::Unknown, "terminating connection due to administrator command"),
+            database_error(DatabaseErrorKind::Unknown, "the database system is starting up"),
+            database_error(
+                DatabaseErrorKind::ReadOnlyTransaction,
+                "cannot execute INSERT in a read-only transaction",
+            ),
+            DieselError::BrokenTransactionManager,
+            DieselError::RollbackErrorOnCommit {
+                commit_error: Box::new(database_error(DatabaseErrorKind::ClosedConnection, "gone")),
+                rollback_error: Box::new(database_error(DatabaseErrorKind::UnableToSendCommand, "gone")),
+            },
+            DieselError::RollbackErrorOnCommit {
+                commit_error: Box::new(database_error(DatabaseErrorKind::UniqueViolation, "duplicate key")),
+                rollback_error: Box::new(database_error(DatabaseErrorKind::UnableToSendCommand, "gone")),
+            },
+        ] {
+            assert_eq!(status_of(error), StatusCode::SERVICE_UNAVAILABLE);
+        }
+    }
+
+    #[test]
+    fn other_database_errors_keep_their_status() {
+        assert_eq!(status_of(DieselError::NotFound), StatusCode::NOT_FOUND);
+        assert_eq!(
+            status_of(database_error(DatabaseErrorKind::Unknown, "deadlock detected")),
+            StatusCode::INTERNAL_SERVER_ERROR
+        );
+        // A commit that failed on its own merits (a deferred constraint), the connection fine:
+        // the caller hears what the commit ran into.
+        let commit = DieselError::RollbackErrorOnCommit {
+            commit_error: Box::new(database_error(DatabaseErrorKind::UniqueViolation, "duplicate key")),
+            rollback_error: Box::new(database_error(DatabaseErrorKind::Unknown, "rollback failed")),
+        };
+        assert_eq!(status_of(commit), StatusCode::CONFLICT);
+        // Ours to give, never diesel's: reaching a client means a bug.
+        assert_eq!(status_of(DieselError::RollbackTransaction), StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(status_of(DieselError::NotInTransaction), StatusCode::INTERNAL_SERVER_ERROR);
+    }
+
+    #[test]
+    fn a_503_says_when_to_retry_and_nothing_of_its_cause() {
+        let response = AppError::from(database_error(
+            DatabaseErrorKind::UnableToSendCommand,
+            "no connection to the server",
+        ))
+        .error_response();
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        let retry_after = response.headers().get(header::RETRY_AFTER).and_then(|v| v.to_str().ok());
+        assert_eq!(retry_after, Some(UNAVAILABLE_RETRY_AFTER_SECS.to_string().as_str()));
+        let problem = AppError::Unavailable("no connection to the server".into()).problem();
+        assert_eq!(problem.problem_type, "urn:dockgate:problem:unavailable");
+        assert!(!problem.detail.contains("no connection"), "{}", problem.detail);
+    }
 }

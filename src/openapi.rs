@@ -166,11 +166,12 @@ pub struct ValidationFailed(pub Problem);
 )]
 pub struct TooManyRequests(pub Problem);
 
-/// The database is unreachable or not migrated; try again after `Retry-After` seconds.
+/// The database is unreachable, went away mid-request, or is not migrated; try again after
+/// `Retry-After` seconds. A write answered so may or may not have been committed.
 #[derive(ToResponse)]
 #[response(
     content_type = "application/problem+json",
-    headers(("Retry-After" = u64, description = "Seconds to wait before trying again.")),
+    headers(("Retry-After" = u64, description = "Seconds to wait before trying again: 5.")),
     example = json!({"type": "urn:dockgate:problem:unavailable", "title": "Service unavailable", "status": 503, "detail": "The service cannot reach its database; try again shortly."})
 )]
 pub struct Unavailable(pub Problem);

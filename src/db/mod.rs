@@ -5,16 +5,17 @@ pub mod embedded;
 pub mod schema;
 pub mod types;
 
+use std::ops::{Deref, DerefMut};
 use std::time::Duration;
 
 use diesel::PgConnection;
-use diesel::r2d2::{ConnectionManager, Pool, PooledConnection};
+use diesel::r2d2::{ConnectionManager, ManageConnection, Pool, PooledConnection};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
 use crate::error::AppError;
 
-pub type DbPool = Pool<ConnectionManager<PgConnection>>;
-pub type DbConn = PooledConnection<ConnectionManager<PgConnection>>;
+pub type DbPool = Pool<Manager>;
+pub type DbConn = PooledConnection<Manager>;
 
 pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
 
@@ -23,13 +24,61 @@ const POOL_WAIT: Duration = Duration::from_secs(5);
 
 /// A pool that does not connect until first use, so the process can start (and report itself
 /// not ready) while the database is still coming up.
+///
+/// Connections are not tested on checkout; [`run`] retires those of a server that has gone
+/// away instead (see [`Manager`]).
 pub fn pool(database_url: &str, max_size: u32) -> DbPool {
     Pool::builder()
         .max_size(max_size)
         .min_idle(Some(0))
         .connection_timeout(POOL_WAIT)
         .test_on_check_out(false)
-        .build_unchecked(ConnectionManager::new(database_url))
+        .build_unchecked(Manager(ConnectionManager::new(database_url)))
+}
+
+/// A pooled connection that [`run`] can retire: the pool drops it instead of handing it out
+/// again.
+pub struct PoolConnection {
+    pg: PgConnection,
+    retired: bool,
+}
+
+impl Deref for PoolConnection {
+    type Target = PgConnection;
+
+    fn deref(&self) -> &PgConnection {
+        &self.pg
+    }
+}
+
+impl DerefMut for PoolConnection {
+    fn deref_mut(&mut self) -> &mut PgConnection {
+        &mut self.pg
+    }
+}
+
+/// diesel's connection manager, plus retirement. diesel drops a connection only when it is
+/// left inside a transaction or its transaction bookkeeping saw the failure; a connection
+/// whose server went away while a statement was being prepared (the first use of a
+/// statement on that connection) looks healthy to it and would fail every request that gets
+/// it, with "no connection to the server", long after the server is back.
+pub struct Manager(ConnectionManager<PgConnection>);
+
+impl ManageConnection for Manager {
+    type Connection = PoolConnection;
+    type Error = diesel::r2d2::Error;
+
+    fn connect(&self) -> Result<PoolConnection, Self::Error> {
+        self.0.connect().map(|pg| PoolConnection { pg, retired: false })
+    }
+
+    fn is_valid(&self, conn: &mut PoolConnection) -> Result<(), Self::Error> {
+        self.0.is_valid(&mut conn.pg)
+    }
+
+    fn has_broken(&self, conn: &mut PoolConnection) -> bool {
+        conn.retired || self.0.has_broken(&mut conn.pg)
+    }
 }
 
 /// Runs `work` with a pooled connection on the blocking thread pool: every diesel call goes
@@ -42,12 +91,45 @@ where
     T: Send + 'static,
     E: Into<AppError> + Send + 'static,
 {
+    run_waiting(pool, POOL_WAIT, work).await
+}
+
+/// [`run`], waiting at most `wait` for a connection (readiness answers sooner than requests).
+pub async fn run_waiting<T, E, F>(pool: &DbPool, wait: Duration, work: F) -> Result<T, AppError>
+where
+    F: FnOnce(&mut PgConnection) -> Result<T, E> + Send + 'static,
+    T: Send + 'static,
+    E: Into<AppError> + Send + 'static,
+{
     let pool = pool.clone();
     blocking(move || {
-        let mut conn = pool.get()?;
-        work(&mut conn).map_err(Into::into)
+        let mut conn = pool.get_timeout(wait)?;
+        let result = work(&mut conn).map_err(Into::into);
+        if let Err(AppError::Unavailable(_)) = &result {
+            retire_if_lost(&pool, &mut conn);
+        }
+        result
     })
     .await
+}
+
+/// Tests a connection after a 503 (not on every checkout, which would cost every request a
+/// round trip). A lost connection fails the test at once, without touching the network:
+/// libpq already knows it is closed. A healthy one (the 503 was pending migrations, say)
+/// answers and stays.
+fn retire_if_lost(pool: &DbPool, conn: &mut PoolConnection) {
+    use diesel::r2d2::R2D2Connection;
+    if conn.pg.ping().is_ok() {
+        return;
+    }
+    conn.retired = true;
+    // The idle connections went to the same server and are most likely lost too; testing
+    // each could hang on a network that drops packets, and retiring a healthy one only costs
+    // a reconnect. Bounded, as connections returned meanwhile may be fresh.
+    for _ in 0..pool.max_size() {
+        let Some(mut idle) = pool.try_get() else { break };
+        idle.retired = true;
+    }
 }
 
 /// Runs CPU-heavy or blocking work (Argon2, process management) off the async executor.

@@ -49,10 +49,8 @@ const READY_WAIT: Duration = Duration::from_secs(2);
 )]
 #[get("/health/ready")]
 pub async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
-    let pool = state.pool.clone();
-    db::blocking(move || {
-        let mut conn = pool.get_timeout(READY_WAIT)?;
-        if db::migrations_applied(&mut conn)? {
+    db::run_waiting(&state.pool, READY_WAIT, |conn| {
+        if db::migrations_applied(conn)? {
             Ok(())
         } else {
             Err(AppError::Unavailable("migrations are pending".into()))
@@ -91,11 +89,7 @@ pub async fn metrics(state: web::Data<AppState>, req: HttpRequest) -> Result<Htt
     state.metrics.pool_idle.set(i64::from(pool_state.idle_connections));
     state.metrics.pool_max.set(i64::from(state.pool.max_size()));
     // Scraping still works while the database is away; the outbox gauges then keep their last value.
-    let pool = state.pool.clone();
-    let depth = db::blocking(move || {
-        let mut conn = pool.get_timeout(READY_WAIT)?;
-        crate::mail::outbox::depth(&mut conn).map_err(AppError::from)
-    });
+    let depth = db::run_waiting(&state.pool, READY_WAIT, crate::mail::outbox::depth);
     match depth.await {
         Ok((pending, failed)) => {
             state.metrics.mail_pending.set(pending);

@@ -19,6 +19,7 @@ mod me;
 mod migrations;
 mod openapi;
 mod operations;
+mod outage;
 mod recovery;
 mod signup;
 mod staff;

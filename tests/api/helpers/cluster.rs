@@ -7,7 +7,8 @@
 //! and a detached reaper waiting for an exclusive lock stops the cluster once the last one exits.
 //!
 //! Each test gets its own database cloned from a migrated template (`CREATE DATABASE ..
-//! TEMPLATE`), dropped when the test ends.
+//! TEMPLATE`), dropped when the test ends. A test that stops the server takes a
+//! [`PrivateCluster`] of its own instead.
 
 use std::fs::{self, File, OpenOptions};
 use std::path::{Path, PathBuf};
@@ -157,6 +158,8 @@ fn build_template(server: &Server, admin: &mut PgConnection, template: &str) {
 pub struct TestDatabase {
     pub name: String,
     pub url: String,
+    /// The server's `postgres` database, to drop this one from.
+    admin_url: String,
 }
 
 impl TestDatabase {
@@ -168,7 +171,7 @@ impl TestDatabase {
         diesel::sql_query(format!("CREATE DATABASE {name} TEMPLATE {}", shared.template))
             .execute(&mut admin)
             .expect("clone the template");
-        Self { url: shared.server.url(&name), name }
+        Self { url: shared.server.url(&name), admin_url: shared.server.url("postgres"), name }
     }
 
     /// An empty database (no migrations), for tests of the migrations themselves.
@@ -178,7 +181,7 @@ impl TestDatabase {
         let mut admin =
             PgConnection::establish(&shared.server.url("postgres")).expect("connect to the test server");
         diesel::sql_query(format!("CREATE DATABASE {name}")).execute(&mut admin).expect("create database");
-        Self { url: shared.server.url(&name), name }
+        Self { url: shared.server.url(&name), admin_url: shared.server.url("postgres"), name }
     }
 
     pub fn connect(&self) -> PgConnection {
@@ -187,7 +190,7 @@ impl TestDatabase {
 
     /// Drops the database now, with every connection to it (the app's pool included).
     pub fn drop_now(&self) {
-        if let Ok(mut admin) = PgConnection::establish(&shared().server.url("postgres")) {
+        if let Ok(mut admin) = PgConnection::establish(&self.admin_url) {
             let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name))
                 .execute(&mut admin);
         }
@@ -197,5 +200,54 @@ impl TestDatabase {
 impl Drop for TestDatabase {
     fn drop(&mut self) {
         self.drop_now();
+    }
+}
+
+/// A PostgreSQL cluster of one test's own, for a test that stops and starts the server (the
+/// shared one must keep serving every other test). Stopped and removed when dropped, so also
+/// when the test panics.
+pub struct PrivateCluster {
+    root: PathBuf,
+    server: EmbeddedPostgres,
+}
+
+impl PrivateCluster {
+    pub fn start() -> Self {
+        // Short: the socket path inside it must fit in a unix socket address.
+        let id = uuid::Uuid::new_v4().simple().to_string();
+        let root = std::env::temp_dir().join(format!("dockgate-own-{}", &id[..12]));
+        let server = EmbeddedPostgres::init(&root).unwrap_or_else(|e| {
+            let _ = fs::remove_dir_all(&root);
+            panic!("{e}")
+        });
+        let cluster = Self { root, server };
+        cluster.start_server();
+        cluster
+    }
+
+    /// Stops the server the way an operator's restart does (`pg_ctl stop -m fast`: sessions
+    /// are terminated, new connections refused); returns once it is down.
+    pub fn stop_server(&self) {
+        self.server.stop().unwrap_or_else(|e| panic!("{e}"));
+    }
+
+    pub fn start_server(&self) {
+        self.server.start(&ServerOptions::for_tests()).unwrap_or_else(|e| panic!("{e}"));
+    }
+
+    /// A new, empty database on this cluster (the app migrates it when it starts).
+    pub fn database(&self) -> TestDatabase {
+        let name = "dockgate".to_owned();
+        self.server.ensure_database(&name).unwrap_or_else(|e| panic!("{e}"));
+        TestDatabase { url: self.server.url(&name), admin_url: self.server.url("postgres"), name }
+    }
+}
+
+impl Drop for PrivateCluster {
+    fn drop(&mut self) {
+        if self.server.is_running() {
+            let _ = self.server.stop();
+        }
+        let _ = fs::remove_dir_all(&self.root);
     }
 }

@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 use std::time::Duration;
 use uuid::Uuid;
 
-pub use cluster::TestDatabase;
+pub use cluster::{PrivateCluster, TestDatabase};
 pub use smtp::{ReceivedMail, SmtpSink};
 
 pub const PASSWORD: &str = "correct horse battery staple";
