@@ -12,6 +12,7 @@ use serde::{Deserialize, Deserializer};
 use validator::{Validate, ValidationErrors, ValidationErrorsKind};
 
 use crate::error::{AppError, FieldError};
+use crate::validation;
 
 /// The largest request body accepted (contract section 11).
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -71,15 +72,16 @@ fn is_json(req: &HttpRequest) -> bool {
 }
 
 /// JSON syntax errors are 400; a well-formed body of the wrong shape is a 422 naming the field.
-/// Bodies are objects, and no string may hold a NUL character (PostgreSQL cannot store one).
+/// Bodies are objects, and no string may hold a control character (see
+/// [`control_character_in`]).
 pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, AppError> {
     let value: serde_json::Value = serde_json::from_slice(body)
         .map_err(|e| AppError::BadRequest(format!("The body is not valid JSON: {e}")))?;
     if !value.is_object() {
         return Err(AppError::field("", "type", "the body must be a JSON object"));
     }
-    if let Some(field) = nul_in(&value, String::new()) {
-        return Err(AppError::field(&field, "nul", "must not contain NUL characters"));
+    if let Some((field, message)) = control_character_in(&value, "", String::new()) {
+        return Err(AppError::field(&field, "control_character", message));
     }
     serde_path_to_error::deserialize(value).map_err(|error| {
         let path = error.path().to_string();
@@ -88,15 +90,27 @@ pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, AppError> {
     })
 }
 
-/// The path of the first string (or key) holding a NUL character.
-fn nul_in(value: &serde_json::Value, path: String) -> Option<String> {
+/// The path of the first string (or key) holding a control character, and what the field
+/// allows. Every text is a single line (a CR/LF in a name would end up in a mail header),
+/// except the multi-line fields of [`validation::MULTI_LINE_FIELDS`], which may hold line
+/// breaks and tabs; PostgreSQL cannot store NUL anywhere.
+fn control_character_in(
+    value: &serde_json::Value,
+    key: &str,
+    path: String,
+) -> Option<(String, &'static str)> {
     use serde_json::Value;
     match value {
-        Value::String(s) if s.contains('\0') => Some(path),
-        Value::Array(items) => items.iter().enumerate().find_map(|(i, v)| nul_in(v, format!("{path}[{i}]"))),
+        Value::String(s) => validation::control_character(key, s).map(|message| (path, message)),
+        Value::Array(items) => {
+            items.iter().enumerate().find_map(|(i, v)| control_character_in(v, key, format!("{path}[{i}]")))
+        }
         Value::Object(map) => map.iter().find_map(|(k, v)| {
             let field = if path.is_empty() { k.clone() } else { format!("{path}.{k}") };
-            if k.contains('\0') { Some(field) } else { nul_in(v, field) }
+            match validation::control_character("", k) {
+                Some(message) => Some((field, message)),
+                None => control_character_in(v, k, field),
+            }
         }),
         _ => None,
     }

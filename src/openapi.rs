@@ -4,6 +4,7 @@
 //! document, regenerated with `cargo run -- openapi > openapi/openapi.json`.
 
 use actix_web::App;
+use utoipa::openapi::schema::Schema;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi, ToResponse};
 use utoipa_actix_web::AppExt;
@@ -14,7 +15,7 @@ use crate::error::{FieldError, Problem};
 #[openapi(
     info(
         title = "dockgate",
-        description = "Customer access for the dispatch platform: customers, their users, groups and permissions, and the JWTs the platform trusts.\n\nErrors are RFC 9457 problem details (`application/problem+json`). Text is UTF-8 without NUL characters (U+0000): a body holding one is a 422, a query parameter a 400. Access tokens are EdDSA JWTs; verify them with the keys at `/.well-known/jwks.json`.",
+        description = "Customer access for the dispatch platform: customers, their users, groups and permissions, and the JWTs the platform trusts.\n\nErrors are RFC 9457 problem details (`application/problem+json`). Text is UTF-8 without control characters (U+0000-U+001F, U+007F-U+009F; line breaks and tabs are allowed in descriptions only): a body holding one is a 422 naming the field (code `control_character`), a query parameter holding NUL a 400. Access tokens are EdDSA JWTs; verify them with the keys at `/.well-known/jwks.json`.",
         license(name = "MIT")
     ),
     modifiers(&BearerScheme),
@@ -60,12 +61,80 @@ impl Modify for BearerScheme {
 
 /// The whole document, as the running service serves it.
 pub fn document() -> utoipa::openapi::OpenApi {
-    let (_, api) = App::new()
+    let (_, mut api) = App::new()
         .into_utoipa_app()
         .openapi(ApiDoc::openapi())
         .configure(crate::startup::routes)
         .split_for_parts();
+    text_patterns(&mut api);
     api
+}
+
+/// States the body parser's text rule ([`crate::validation::control_character`]) on every text
+/// field of every request body, from the same list of multi-line fields, so the document and
+/// the parser cannot disagree: single-line text has no control character, a field that must not
+/// be blank keeps that too, and fields with their own pattern or format (phone numbers, codes,
+/// e-mail addresses) already exclude them.
+fn text_patterns(api: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::RefOr;
+    let mut bodies = std::collections::BTreeSet::new();
+    for item in api.paths.paths.values() {
+        let operations = [&item.get, &item.put, &item.post, &item.patch, &item.delete];
+        for operation in operations.into_iter().flatten() {
+            let Some(RefOr::T(body)) = &operation.request_body else { continue };
+            for content in body.content.values() {
+                if let RefOr::T(content) = content
+                    && let Some(RefOr::Ref(reference)) = &content.schema
+                {
+                    bodies.insert(
+                        reference.ref_location.trim_start_matches("#/components/schemas/").to_owned(),
+                    );
+                }
+            }
+        }
+    }
+    let Some(components) = api.components.as_mut() else { return };
+    for name in bodies {
+        if let Some(RefOr::T(Schema::Object(object))) = components.schemas.get_mut(&name) {
+            for (field, property) in object.properties.iter_mut() {
+                if let RefOr::T(schema) = property {
+                    constrain_text(field, schema);
+                }
+            }
+        }
+    }
+}
+
+fn constrain_text(field: &str, schema: &mut Schema) {
+    use crate::validation::{MULTI_LINE, MULTI_LINE_FIELDS, SINGLE_LINE, SINGLE_LINE_NOT_BLANK};
+    use utoipa::openapi::RefOr;
+    use utoipa::openapi::schema::{ArrayItems, SchemaType, Type};
+    match schema {
+        Schema::Object(text) => {
+            let is_text = match &text.schema_type {
+                SchemaType::Type(kind) => *kind == Type::String,
+                SchemaType::Array(kinds) => kinds.contains(&Type::String),
+                SchemaType::AnyValue => false,
+            };
+            if !is_text || text.format.is_some() || text.enum_values.is_some() {
+                return;
+            }
+            text.pattern = match text.pattern.as_deref() {
+                None if MULTI_LINE_FIELDS.contains(&field) => Some(MULTI_LINE.into()),
+                None => Some(SINGLE_LINE.into()),
+                Some(r"\S") => Some(SINGLE_LINE_NOT_BLANK.into()),
+                Some(own) => Some(own.to_owned()),
+            };
+        }
+        Schema::Array(list) => {
+            if let ArrayItems::RefOrSchema(items) = &mut list.items
+                && let RefOr::T(items) = items.as_mut()
+            {
+                constrain_text(field, items);
+            }
+        }
+        _ => {}
+    }
 }
 
 /// The body is malformed (not JSON, or a query parameter of the wrong type).

@@ -3,6 +3,31 @@
 
 use validator::{ValidateEmail, ValidationError};
 
+/// The request fields that are text of several lines: line breaks and tabs are allowed there,
+/// and in no other field.
+pub const MULTI_LINE_FIELDS: &[&str] = &["description"];
+
+/// The schema pattern of a single-line text: no control character (U+0000-U+001F,
+/// U+007F-U+009F).
+pub const SINGLE_LINE: &str = r"^[^\u0000-\u001F\u007F-\u009F]*$";
+/// A single line with something besides white space (names, labels).
+pub const SINGLE_LINE_NOT_BLANK: &str =
+    r"^[^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u001F\u007F-\u009F]*$";
+/// The schema pattern of a multi-line text: line breaks and tabs, but no other control character.
+pub const MULTI_LINE: &str = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$";
+
+/// What is wrong with `text` as the value of the body field `key`, if anything: a control
+/// character (a line break or tab only where the field is multi-line).
+pub fn control_character(key: &str, text: &str) -> Option<&'static str> {
+    let multi_line = MULTI_LINE_FIELDS.contains(&key);
+    let refused = |c: char| c.is_control() && !(multi_line && matches!(c, '\n' | '\r' | '\t'));
+    match (text.chars().any(refused), multi_line) {
+        (false, _) => None,
+        (true, false) => Some("must be a single line without control characters"),
+        (true, true) => Some("must not contain control characters other than line breaks and tabs"),
+    }
+}
+
 fn invalid(code: &'static str, message: &'static str) -> ValidationError {
     ValidationError::new(code).with_message(message.into())
 }
@@ -101,5 +126,36 @@ mod tests {
         assert!(validate_email("ops@acme.example").is_ok());
         assert!(validate_email("not an email").is_err());
         assert!(not_blank("  ").is_err());
+    }
+
+    /// The schema patterns say what [`control_character`] decides, for clients that check first.
+    #[test]
+    fn the_text_patterns_state_the_control_character_rule() {
+        let single = regex::Regex::new(SINGLE_LINE).unwrap_or_else(|e| panic!("{e}"));
+        let not_blank = regex::Regex::new(SINGLE_LINE_NOT_BLANK).unwrap_or_else(|e| panic!("{e}"));
+        let multi = regex::Regex::new(MULTI_LINE).unwrap_or_else(|e| panic!("{e}"));
+        for text in [
+            "Acme",
+            "Hafenstraße 12",
+            "",
+            " ",
+            "a\tb",
+            "a\nb",
+            "a\r\nb",
+            "\u{0}",
+            "\u{7}",
+            "\u{7f}",
+            "\u{85}",
+            "ü\u{9f}",
+        ] {
+            assert_eq!(single.is_match(text), control_character("name", text).is_none(), "{text:?}");
+            assert_eq!(multi.is_match(text), control_character("description", text).is_none(), "{text:?}");
+            let blank = text.trim().is_empty();
+            assert_eq!(
+                not_blank.is_match(text),
+                control_character("name", text).is_none() && !blank,
+                "{text:?}"
+            );
+        }
     }
 }

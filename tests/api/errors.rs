@@ -132,3 +132,50 @@ async fn errors_never_contain_sql_or_hashes() {
         }
     }
 }
+
+/// A CR/LF in a name would travel into a mail subject; every single-line text refuses control
+/// characters (422 naming the field), and only descriptions take line breaks and tabs.
+#[tokio::test]
+async fn control_characters_are_refused_in_single_line_fields() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let customer = crate::helpers::id_of(&app.create_customer(&admin.access_token, "Acme").await);
+    let refused = [
+        ("/v1/customers", json!({"name": "Acme\r\nBcc: everyone@example.com", "code": "C-CR"}), "name"),
+        ("/v1/customers", json!({"name": "Acme\u{7}", "code": "C-BEL"}), "name"),
+        ("/v1/customers", json!({"name": "Acme\u{85}", "code": "C-NEL"}), "name"),
+        (&format!("/v1/customers/{customer}/groups"), json!({"name": "North\nSouth"}), "name"),
+        (
+            &format!("/v1/customers/{customer}/groups"),
+            json!({"name": "North", "description": "bell\u{7}"}),
+            "description",
+        ),
+        (
+            &format!("/v1/customers/{customer}/groups"),
+            json!({"name": "North", "description": "nul\u{0}"}),
+            "description",
+        ),
+        (
+            &format!("/v1/customers/{customer}/invitations"),
+            json!({"emails": ["a@acme.example", "b@acme.example\n"]}),
+            "emails[1]",
+        ),
+    ];
+    for (path, body, field) in refused {
+        let answer =
+            problem(app.post(path, &admin.access_token, &body).await, StatusCode::UNPROCESSABLE_ENTITY).await;
+        assert_eq!(answer["errors"][0]["field"], field, "{body}");
+        assert_eq!(answer["errors"][0]["code"], "control_character", "{body}");
+    }
+    let group = app
+        .post(
+            &format!("/v1/customers/{customer}/groups"),
+            &admin.access_token,
+            &json!({"name": "North", "description": "Depot north.\r\n\tOpen 6-22."}),
+        )
+        .await;
+    assert_eq!(group.status(), StatusCode::CREATED, "a description may span lines");
+    let list: serde_json::Value =
+        app.get("/v1/customers?q=Acme", &admin.access_token).await.json().await.expect("customers");
+    assert_eq!(list["items"].as_array().map(Vec::len), Some(1), "nothing else was stored: {list}");
+}
