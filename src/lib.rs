@@ -25,6 +25,7 @@ pub mod openapi;
 pub mod pagination;
 pub mod permissions;
 pub mod policy;
+pub mod response_headers;
 pub mod staff;
 pub mod startup;
 pub mod telemetry;

@@ -125,6 +125,7 @@ impl Application {
                 )
                 .app_data(web::PathConfig::default().error_handler(|_, _| AppError::NotFound.into()))
                 .wrap(ErrorHandlers::new().default_handler(error::normalize))
+                .wrap(from_fn(crate::response_headers::apply))
                 .wrap(from_fn(telemetry::observe))
         })
         .listen(listener)

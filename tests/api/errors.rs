@@ -179,3 +179,34 @@ async fn control_characters_are_refused_in_single_line_fields() {
         app.get("/v1/customers?q=Acme", &admin.access_token).await.json().await.expect("customers");
     assert_eq!(list["items"].as_array().map(Vec::len), Some(1), "nothing else was stored: {list}");
 }
+
+/// Personal data and credentials are never stored by a cache, and no response is sniffed.
+#[tokio::test]
+async fn responses_are_not_stored_and_not_sniffed() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let customer = crate::helpers::id_of(&app.create_customer(&admin.access_token, "Acme").await);
+    let login = app.login(&admin.email, &admin.password).await;
+    let mut responses = vec![("login", login)];
+    for path in [
+        "/v1/me".to_owned(),
+        format!("/v1/customers/{customer}/users"),
+        "/v1/staff".to_owned(),
+        "/v1/audit-events".to_owned(),
+        format!("/v1/customers/{customer}/invitations"),
+        "/v1/no-such-thing".to_owned(),
+    ] {
+        responses.push(("get", app.get(&path, &admin.access_token).await));
+    }
+    responses.push(("unauthenticated", app.client.get(app.url("/v1/me")).send().await.expect("me")));
+    for (what, response) in &responses {
+        let headers = response.headers();
+        assert_eq!(headers["cache-control"], "no-store", "{what} {}", response.url());
+        assert_eq!(headers["pragma"], "no-cache", "{what} {}", response.url());
+        assert_eq!(headers["x-content-type-options"], "nosniff", "{what} {}", response.url());
+    }
+    let jwks = app.client.get(app.url("/.well-known/jwks.json")).send().await.expect("jwks");
+    assert_eq!(jwks.headers()["cache-control"], "public, max-age=60", "public keys may be cached");
+    assert!(jwks.headers().get("pragma").is_none());
+    assert_eq!(jwks.headers()["x-content-type-options"], "nosniff");
+}
