@@ -28,35 +28,78 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for Json<T> {
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let content_type_ok = is_json(req);
-        let declared_length = req
-            .headers()
-            .get(header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<usize>().ok());
-        let mut payload = payload.take();
+        let body = read(req, payload);
         Box::pin(async move {
             if !content_type_ok {
-                return Err(AppError::UnsupportedMediaType(
-                    "The body must be JSON (Content-Type: application/json).".into(),
-                ));
+                return Err(not_json());
             }
-            if declared_length.is_some_and(|length| length > MAX_BODY_BYTES) {
-                return Err(too_large());
-            }
-            let mut body = BytesMut::new();
-            while let Some(chunk) = payload.next().await {
-                let chunk =
-                    chunk.map_err(|e| AppError::BadRequest(format!("The body could not be read: {e}")))?;
-                if body.len() + chunk.len() > MAX_BODY_BYTES {
-                    return Err(too_large());
-                }
-                body.extend_from_slice(&chunk);
-            }
-            let value: T = parse(&body)?;
+            let value: T = parse(&body.await?)?;
             value.validate()?;
             Ok(Json(value))
         })
     }
+}
+
+/// The body of an action that takes none (`.../deactivate`, `.../resend`): nothing, or an empty
+/// JSON object. Anything else gets the answers of every other body — 413 past the limit, 415
+/// for a body that is not JSON, 400 for broken JSON, 422 naming an unknown field — so no body
+/// is accepted and ignored.
+#[derive(Debug)]
+pub struct NoBody;
+
+/// The only body [`NoBody`] takes.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Empty {}
+
+impl FromRequest for NoBody {
+    type Error = AppError;
+    type Future = LocalBoxFuture<'static, Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let content_type_ok = is_json(req);
+        let body = read(req, payload);
+        Box::pin(async move {
+            let body = body.await?;
+            if body.is_empty() {
+                return Ok(NoBody);
+            }
+            if !content_type_ok {
+                return Err(not_json());
+            }
+            parse::<Empty>(&body).map(|_| NoBody)
+        })
+    }
+}
+
+/// Reads the whole body, refusing it (413) once it passes [`MAX_BODY_BYTES`], whether the
+/// length was declared or not (chunked).
+fn read(req: &HttpRequest, payload: &mut Payload) -> LocalBoxFuture<'static, Result<BytesMut, AppError>> {
+    let declared_length = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    let mut payload = payload.take();
+    Box::pin(async move {
+        if declared_length.is_some_and(|length| length > MAX_BODY_BYTES) {
+            return Err(too_large());
+        }
+        let mut body = BytesMut::new();
+        while let Some(chunk) = payload.next().await {
+            let chunk =
+                chunk.map_err(|e| AppError::BadRequest(format!("The body could not be read: {e}")))?;
+            if body.len() + chunk.len() > MAX_BODY_BYTES {
+                return Err(too_large());
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body)
+    })
+}
+
+fn not_json() -> AppError {
+    AppError::UnsupportedMediaType("The body must be JSON (Content-Type: application/json).".into())
 }
 
 fn too_large() -> AppError {

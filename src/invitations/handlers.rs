@@ -19,6 +19,7 @@ use crate::customers::queries as customers;
 use crate::db::{self, schema::users};
 use crate::error::AppError;
 use crate::etag::{self, IfMatch};
+use crate::extract::NoBody;
 use crate::mail::{self, Mail, throttle};
 use crate::pagination::{List, PageParams};
 use crate::permissions::Role;
@@ -182,6 +183,9 @@ pub async fn get_invitation(
         (status = 404, response = crate::openapi::NotFound),
         (status = 409, response = crate::openapi::Conflict),
         (status = 412, response = crate::openapi::PreconditionFailed),
+        (status = 413, response = crate::openapi::PayloadTooLarge),
+        (status = 415, response = crate::openapi::UnsupportedMediaType),
+        (status = 422, response = crate::openapi::ValidationFailed),
         (status = 429, response = crate::openapi::TooManyRequests),
         (status = 503, response = crate::openapi::Unavailable),
     )
@@ -192,6 +196,7 @@ pub async fn resend_invitation(
     actor: Actor,
     path: web::Path<(Uuid, Uuid)>,
     if_match: IfMatch,
+    _body: NoBody,
 ) -> Result<HttpResponse, AppError> {
     let (customer_id, invitation_id) = path.into_inner();
     policy::require(&actor, Action::ManageUsers, customer_id)?;

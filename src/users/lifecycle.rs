@@ -15,7 +15,7 @@ use crate::audit::{self, Author, Event};
 use crate::auth::{Actor, password_tokens, passwords, sessions};
 use crate::db;
 use crate::error::AppError;
-use crate::extract::Json;
+use crate::extract::{Json, NoBody};
 use crate::mail::throttle;
 use crate::permissions::Role;
 use crate::policy::{self, Action};
@@ -77,10 +77,14 @@ async fn set_status(
     params(("customer_id" = Uuid, Path), ("user_id" = Uuid, Path)),
     responses(
         (status = 200, description = "The deactivated user.", body = UserView, headers(("ETag" = String))),
+        (status = 400, response = crate::openapi::BadRequest),
         (status = 401, response = crate::openapi::Unauthorized),
         (status = 403, response = crate::openapi::Forbidden),
         (status = 404, response = crate::openapi::NotFound),
         (status = 409, response = crate::openapi::Conflict),
+        (status = 413, response = crate::openapi::PayloadTooLarge),
+        (status = 415, response = crate::openapi::UnsupportedMediaType),
+        (status = 422, response = crate::openapi::ValidationFailed),
         (status = 503, response = crate::openapi::Unavailable),
     )
 )]
@@ -89,6 +93,7 @@ pub async fn deactivate_user(
     state: web::Data<AppState>,
     actor: Actor,
     path: web::Path<(Uuid, Uuid)>,
+    _body: NoBody,
 ) -> Result<HttpResponse, AppError> {
     let (customer_id, user_id) = path.into_inner();
     set_status(&state, actor, customer_id, user_id, AccountStatus::Deactivated).await
@@ -105,10 +110,14 @@ pub async fn deactivate_user(
     params(("customer_id" = Uuid, Path), ("user_id" = Uuid, Path)),
     responses(
         (status = 200, description = "The active user.", body = UserView, headers(("ETag" = String))),
+        (status = 400, response = crate::openapi::BadRequest),
         (status = 401, response = crate::openapi::Unauthorized),
         (status = 403, response = crate::openapi::Forbidden),
         (status = 404, response = crate::openapi::NotFound),
         (status = 409, response = crate::openapi::Conflict),
+        (status = 413, response = crate::openapi::PayloadTooLarge),
+        (status = 415, response = crate::openapi::UnsupportedMediaType),
+        (status = 422, response = crate::openapi::ValidationFailed),
         (status = 503, response = crate::openapi::Unavailable),
     )
 )]
@@ -117,6 +126,7 @@ pub async fn reactivate_user(
     state: web::Data<AppState>,
     actor: Actor,
     path: web::Path<(Uuid, Uuid)>,
+    _body: NoBody,
 ) -> Result<HttpResponse, AppError> {
     let (customer_id, user_id) = path.into_inner();
     set_status(&state, actor, customer_id, user_id, AccountStatus::Active).await
@@ -197,10 +207,14 @@ pub async fn set_password(
     params(("customer_id" = Uuid, Path), ("user_id" = Uuid, Path)),
     responses(
         (status = 202, description = "The link is on its way."),
+        (status = 400, response = crate::openapi::BadRequest),
         (status = 401, response = crate::openapi::Unauthorized),
         (status = 403, response = crate::openapi::Forbidden),
         (status = 404, response = crate::openapi::NotFound),
         (status = 409, response = crate::openapi::Conflict),
+        (status = 413, response = crate::openapi::PayloadTooLarge),
+        (status = 415, response = crate::openapi::UnsupportedMediaType),
+        (status = 422, response = crate::openapi::ValidationFailed),
         (status = 429, response = crate::openapi::TooManyRequests),
         (status = 503, response = crate::openapi::Unavailable),
     )
@@ -210,6 +224,7 @@ pub async fn send_password_reset(
     state: web::Data<AppState>,
     actor: Actor,
     path: web::Path<(Uuid, Uuid)>,
+    _body: NoBody,
 ) -> Result<HttpResponse, AppError> {
     let (customer_id, user_id) = path.into_inner();
     policy::require(&actor, Action::ManageUsers, customer_id)?;

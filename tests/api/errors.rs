@@ -210,3 +210,71 @@ async fn responses_are_not_stored_and_not_sniffed() {
     assert!(jwks.headers().get("pragma").is_none());
     assert_eq!(jwks.headers()["x-content-type-options"], "nosniff");
 }
+
+/// Actions that take no body (deactivate, reactivate, reset link, resend) refuse one the way
+/// every other POST does, before acting: too large 413, not JSON 415, any field 422.
+#[tokio::test]
+async fn body_less_actions_refuse_a_body_before_acting() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let customer = crate::helpers::id_of(&app.create_customer(&admin.access_token, "Acme").await);
+    let user: serde_json::Value = app
+        .post(
+            &format!("/v1/customers/{customer}/users"),
+            &admin.access_token,
+            &json!({"name": "Kim", "email": "kim@acme.example", "password": "kim picks a long passphrase"}),
+        )
+        .await
+        .json()
+        .await
+        .expect("user");
+    let invited: serde_json::Value = app
+        .post(
+            &format!("/v1/customers/{customer}/invitations"),
+            &admin.access_token,
+            &json!({"emails": ["new@acme.example"]}),
+        )
+        .await
+        .json()
+        .await
+        .expect("invitation");
+    let user_path = format!("/v1/customers/{customer}/users/{}", user["id"].as_str().expect("id"));
+    let invitation = invited["results"][0]["invitation"]["id"].as_str().expect("invitation id");
+    let actions = [
+        format!("{user_path}/deactivate"),
+        format!("{user_path}/reactivate"),
+        format!("{user_path}/password-reset"),
+        format!("/v1/customers/{customer}/invitations/{invitation}/resend"),
+    ];
+    let before = app.audit_actions().len();
+    let big = format!("{{\"x\": \"{}\"}}", "a".repeat(2 * 1024 * 1024));
+    for path in &actions {
+        let send = |content_type: &'static str, body: String| {
+            app.client
+                .post(app.url(path))
+                .bearer_auth(&admin.access_token)
+                .header("content-type", content_type)
+                .body(body)
+                .send()
+        };
+        problem(send("application/json", big.clone()).await.expect("big"), StatusCode::PAYLOAD_TOO_LARGE)
+            .await;
+        problem(
+            send("text/plain", "deactivate!".into()).await.expect("text"),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        )
+        .await;
+        problem(
+            send("application/json", "{\"force\": true}".into()).await.expect("field"),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+        problem(send("application/json", "{".into()).await.expect("broken"), StatusCode::BAD_REQUEST).await;
+    }
+    assert_eq!(app.audit_actions().len(), before, "nothing was done");
+    // No body, or an empty object, still works.
+    let deactivated =
+        app.client.post(app.url(&actions[0])).bearer_auth(&admin.access_token).send().await.expect("none");
+    assert_eq!(deactivated.status(), StatusCode::OK);
+    assert_eq!(app.post(&actions[1], &admin.access_token, &json!({})).await.status(), StatusCode::OK);
+}
