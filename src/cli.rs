@@ -202,6 +202,7 @@ fn create_admin(
                 target_id: row.id,
                 customer_id: None,
                 changes: audit::changes(None, Some(&StaffView::from(&row))),
+                visibility: audit::Visibility::Everyone,
             },
         )?;
         Ok(row)

@@ -94,13 +94,53 @@ pub fn group_scope(actor: &Actor) -> Option<Vec<Uuid>> {
     (actor.account.kind == Kind::CustomerUser && !actor.groups.is_empty()).then(|| actor.groups.clone())
 }
 
-/// Whether `actor` may give data (an address, a person) the groups `groups`: anyone who sees
-/// every group may; a group-limited person only some of its own groups, never none (which would
-/// show the data to every group, or let a person see everything).
-pub fn may_assign_groups(actor: &Actor, groups: &[Uuid]) -> bool {
+/// Whether `actor`'s visibility covers someone (a person, an invitation) whose groups are
+/// `groups`, and so whether it may act on them or give data those groups. Anyone who sees every
+/// group covers everyone of the customer; a person limited to groups G covers only someone in
+/// at least one group and in none outside G: someone in no group sees all of the customer's
+/// data, and someone also in another group sees data of that group, so acting on either (a
+/// password, a reset link, a role) or giving data no group would hand over more than G.
+pub fn covers(actor: &Actor, groups: &[Uuid]) -> bool {
     match group_scope(actor) {
         None => true,
         Some(own) => !groups.is_empty() && groups.iter().all(|g| own.contains(g)),
+    }
+}
+
+/// 404 unless `actor` covers someone in `groups` (see [`covers`]): a person or invitation
+/// outside the caller's groups is not there for it, exactly like a missing one.
+pub fn require_covers(actor: &Actor, groups: &[Uuid]) -> Result<(), AppError> {
+    if covers(actor, groups) { Ok(()) } else { Err(AppError::NotFound) }
+}
+
+/// 404 unless `actor` may manage groups of `customer_id` and sees `group` (a person limited to
+/// groups sees only its own).
+pub fn require_group(actor: &Actor, customer_id: Uuid, group: Uuid) -> Result<(), AppError> {
+    require(actor, Action::ManageGroups, customer_id)?;
+    if sees_group(actor, Some(group)) { Ok(()) } else { Err(AppError::NotFound) }
+}
+
+/// Creating a group needs [`Action::ManageGroups`] and no group limit: a new group is outside
+/// every group the caller is limited to.
+pub fn require_group_creation(actor: &Actor, customer_id: Uuid) -> Result<(), AppError> {
+    require(actor, Action::ManageGroups, customer_id)?;
+    match group_scope(actor) {
+        None => Ok(()),
+        Some(_) => Err(AppError::Forbidden("A person limited to groups cannot create groups.".into())),
+    }
+}
+
+/// Deleting `group`: a person limited to groups sees only its own groups, and deleting one of
+/// them would leave its members (itself included) in fewer groups or in none, seeing more; so it
+/// may not (403), and another group is not there for it (404).
+pub fn require_group_deletion(actor: &Actor, customer_id: Uuid, group: Uuid) -> Result<(), AppError> {
+    require_group(actor, customer_id, group)?;
+    match group_scope(actor) {
+        None => Ok(()),
+        Some(_) => Err(AppError::Forbidden(
+            "A person limited to groups cannot delete a group it belongs to: its members would see more."
+                .into(),
+        )),
     }
 }
 

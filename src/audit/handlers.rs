@@ -16,7 +16,10 @@ use crate::startup::AppState;
 /// Who did what to what, when and from where; newest first. Staff see the events of the
 /// customers in their scope (platform admins and unscoped dispatchers also see events about no
 /// customer, such as staff changes); a customer's users with `users.manage` see their
-/// customer's. Events cannot be changed or deleted.
+/// customer's. A reader limited to groups sees only events about what it can see: untagged
+/// data, and people, invitations, groups and addresses of its own groups (an event about
+/// someone in no group, or a change from another group, is not listed to it). Events cannot be
+/// changed or deleted.
 #[utoipa::path(
     tag = "audit",
     operation_id = "listAuditEvents",
@@ -52,6 +55,9 @@ pub async fn list_audit_events(
     let page = page.page()?;
     validator::Validate::validate(&*filters)?;
     let filters = filters.into_inner();
-    let rows = db::run(&state.pool, move |conn| queries::list(conn, &scope, &filters, page)).await?;
+    let groups = policy::group_scope(&actor);
+    let rows =
+        db::run(&state.pool, move |conn| queries::list(conn, &scope, groups.as_deref(), &filters, page))
+            .await?;
     Ok(HttpResponse::Ok().json(List::from_rows(rows, page, |row| row.id, AuditEventView::from)))
 }

@@ -1,10 +1,14 @@
 //! The audit log: every mutation writes an event in the same transaction as the change
 //! ([`record`]), and `GET /v1/audit-events` reads them within the caller's scope. Events are
-//! append-only: no endpoint changes them, and a trigger refuses UPDATE and DELETE.
+//! append-only: no endpoint changes them, and a trigger refuses UPDATE and DELETE. Who among a
+//! customer's readers may see an event is decided when it is written ([`Visibility`]).
 
 pub mod dto;
 pub mod handlers;
 pub mod queries;
+mod visibility;
+
+pub use visibility::Visibility;
 
 use diesel::prelude::*;
 use serde::Serialize;
@@ -69,6 +73,9 @@ pub struct Event {
     pub customer_id: Option<Uuid>,
     /// What changed: `{field: {"from": .., "to": ..}}`; see [`changes`].
     pub changes: Value,
+    /// Which of the customer's readers see the event: it shows what the target was and became,
+    /// so it is as visible as the target on both sides of the change.
+    pub visibility: Visibility,
 }
 
 /// Writes `event`; call inside the transaction that makes the change.
@@ -85,6 +92,7 @@ pub fn record(conn: &mut PgConnection, author: &Author, event: Event) -> QueryRe
             audit_events::changes.eq(event.changes),
             audit_events::request_id.eq(&author.request_id),
             audit_events::client_addr.eq(&author.client_addr),
+            audit_events::visible_groups.eq(event.visibility.stored()),
         ))
         .execute(conn)
         .map(drop)

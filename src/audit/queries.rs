@@ -1,6 +1,7 @@
 //! Reading the audit log. Newest first, keyset-paginated on the (time-ordered) event id.
 
 use chrono::{DateTime, Utc};
+use diesel::dsl::cardinality;
 use diesel::prelude::*;
 use uuid::Uuid;
 
@@ -44,16 +45,26 @@ impl From<AuditEventRow> for AuditEventView {
 }
 
 /// Events matching `filters` within `scope` (a scoped caller sees only events about its
-/// customers; events about no customer, such as staff changes, only with `Scope::All`).
+/// customers; events about no customer, such as staff changes, only with `Scope::All`) and,
+/// for a reader limited to `groups`, only those its groups see (see [`super::Visibility`]).
 pub fn list(
     conn: &mut PgConnection,
     scope: &Scope,
+    groups: Option<&[Uuid]>,
     filters: &AuditFilters,
     page: Page,
 ) -> QueryResult<Vec<AuditEventRow>> {
     let mut query = audit_events::table.select(AuditEventRow::as_select()).into_boxed();
     if let Scope::Only(ids) = scope {
         query = query.filter(audit_events::customer_id.eq_any(ids.clone()));
+    }
+    if let Some(groups) = groups {
+        let groups: Vec<Option<Uuid>> = groups.iter().copied().map(Some).collect();
+        let visible = audit_events::visible_groups.is_null().or(cardinality(audit_events::visible_groups)
+            .gt(0)
+            .and(audit_events::visible_groups.is_contained_by(groups))
+            .assume_not_null());
+        query = query.filter(visible);
     }
     if let Some(customer_id) = filters.customer_id {
         query = query.filter(audit_events::customer_id.eq(customer_id));

@@ -53,6 +53,7 @@ fn request_link(
             return Ok(());
         }
         mails::send_password_reset(conn, config, &account)?;
+        let groups = crate::groups::queries::of_account(conn, &account)?;
         audit::record(
             conn,
             author,
@@ -62,6 +63,7 @@ fn request_link(
                 target_id: account.id,
                 customer_id: account.customer_id,
                 changes: serde_json::json!({}),
+                visibility: audit::Visibility::person(&groups),
             },
         )?;
         Ok(())
@@ -154,6 +156,7 @@ pub async fn reset_password(
             accounts::set_password_hash(conn, account.id, &hash)?;
             sessions::end_all_for_user(conn, account.id, sessions::reason::PASSWORD_CHANGED)?;
             password_tokens::revoke_all(conn, account.id)?;
+            let groups = crate::groups::queries::of_account(conn, &account)?;
             audit::record(
                 conn,
                 &author,
@@ -163,6 +166,7 @@ pub async fn reset_password(
                     target_id: account.id,
                     customer_id: account.customer_id,
                     changes: serde_json::json!({}),
+                    visibility: audit::Visibility::person(&groups),
                 },
             )?;
             Ok::<_, AppError>(())

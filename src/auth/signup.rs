@@ -139,6 +139,8 @@ async fn request_link(pool: DbPool, config: Config, pending: Pending) -> Result<
                     target_id: id,
                     customer_id: Some(customer.id),
                     changes: serde_json::json!({}),
+                    // Who signs up joins no group, and so sees all of the customer's data.
+                    visibility: audit::Visibility::Unlimited,
                 },
             )?;
             Ok::<_, AppError>(())
@@ -334,6 +336,7 @@ pub async fn verify_signup(
                     target_id: row.id,
                     customer_id: row.customer_id,
                     changes: audit::changes(None, Some(&user)),
+                    visibility: audit::Visibility::person(&user.group_ids),
                 },
             )?;
             Ok::<_, AppError>((row, user, issued))

@@ -115,6 +115,7 @@ pub async fn create_cost_center(
                     target_id: row.id,
                     customer_id: Some(customer_id),
                     changes: audit::changes(None, Some(&CostCenterView::from(&row))),
+                    visibility: audit::Visibility::Everyone,
                 },
             )?;
             Ok::<_, AppError>(row)
@@ -211,6 +212,7 @@ pub async fn patch_cost_center(
                         Some(&CostCenterView::from(&before)),
                         Some(&CostCenterView::from(&after)),
                     ),
+                    visibility: audit::Visibility::Everyone,
                 },
             )?;
             Ok::<_, AppError>(after)
@@ -262,6 +264,7 @@ pub async fn delete_cost_center(
                     target_id: cost_center_id,
                     customer_id: Some(customer_id),
                     changes: audit::changes(Some(&CostCenterView::from(&before)), None),
+                    visibility: audit::Visibility::Everyone,
                 },
             )?;
             Ok::<_, AppError>(())

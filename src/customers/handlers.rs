@@ -113,6 +113,7 @@ pub async fn create_customer(
                     target_id: customer.row.id,
                     customer_id: Some(customer.row.id),
                     changes: audit::changes(None, Some(&CustomerView::from(&customer))),
+                    visibility: audit::Visibility::Everyone,
                 },
             )?;
             Ok::<_, AppError>(customer)
@@ -219,6 +220,7 @@ pub async fn patch_customer(
                         Some(&CustomerView::from(&before)),
                         Some(&CustomerView::from(&after)),
                     ),
+                    visibility: audit::Visibility::Everyone,
                 },
             )?;
             Ok::<_, AppError>(after)
@@ -272,6 +274,7 @@ pub async fn delete_customer(
                     target_id: customer_id,
                     customer_id: Some(customer_id),
                     changes: audit::changes(Some(&CustomerView::from(&before)), None),
+                    visibility: audit::Visibility::Everyone,
                 },
             )?;
             Ok::<_, AppError>(())

@@ -13,6 +13,7 @@ diesel::table! {
         changes -> Jsonb,
         request_id -> Nullable<Text>,
         client_addr -> Nullable<Text>,
+        visible_groups -> Nullable<Array<Nullable<Uuid>>>,
     }
 }
 

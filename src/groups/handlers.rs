@@ -8,7 +8,7 @@ use uuid::Uuid;
 use super::dto::{CreateGroup, DeleteGroupParams, GroupView, PatchGroup};
 use super::models::{GroupChanges, GroupRow, NewGroup};
 use super::queries;
-use crate::audit::{self, Author, Event};
+use crate::audit::{self, Author, Event, Visibility};
 use crate::auth::Actor;
 use crate::customers::queries as customers;
 use crate::db;
@@ -34,10 +34,14 @@ fn event(action: &'static str, before: Option<&GroupView>, after: Option<&GroupV
         target_id: any.map(|v| v.id).unwrap_or_default(),
         customer_id: any.map(|v| v.customer_id),
         changes: audit::changes(before, after),
+        visibility: Visibility::tag(any.map(|v| v.id)),
     }
 }
 
 /// List a customer's groups
+///
+/// A caller limited to groups lists only its own groups, and their `member_count` counts only
+/// the people within its groups (those its members list shows).
 #[utoipa::path(
     tag = "groups",
     operation_id = "listGroups",
@@ -63,11 +67,12 @@ pub async fn list_groups(
     let customer_id = customer_id.into_inner();
     policy::require(&actor, Action::ManageGroups, customer_id)?;
     let page = page.page()?;
+    let within = policy::group_scope(&actor);
     let (rows, counts) = db::run(&state.pool, move |conn| {
         customers::find(conn, customer_id)?;
-        let rows = queries::list(conn, customer_id, page)?;
+        let rows = queries::list(conn, customer_id, within.as_deref(), page)?;
         let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
-        let counts = queries::member_counts(conn, customer_id, &ids)?;
+        let counts = queries::member_counts(conn, customer_id, &ids, within.as_deref())?;
         Ok::<_, AppError>((rows, counts))
     })
     .await?;
@@ -82,7 +87,8 @@ pub async fn list_groups(
 /// Create a group
 ///
 /// Name unique within the customer regardless of case (409). People join with `group_ids` on
-/// the user; warehouse addresses are tagged with `group_id`.
+/// the user; warehouse addresses are tagged with `group_id`. A person limited to groups cannot
+/// create groups (403): a new group would be outside the groups it is limited to.
 #[utoipa::path(
     tag = "groups",
     operation_id = "createGroup",
@@ -110,7 +116,7 @@ pub async fn create_group(
     Json(body): Json<CreateGroup>,
 ) -> Result<HttpResponse, AppError> {
     let customer_id = customer_id.into_inner();
-    policy::require(&actor, Action::ManageGroups, customer_id)?;
+    policy::require_group_creation(&actor, customer_id)?;
     let author = Author::from(&actor);
     let new = NewGroup {
         customer_id,
@@ -133,6 +139,8 @@ pub async fn create_group(
 }
 
 /// Get a group
+///
+/// For a caller limited to groups, any group but its own is a 404, exactly like a missing one.
 #[utoipa::path(
     tag = "groups",
     operation_id = "getGroup",
@@ -153,10 +161,12 @@ pub async fn get_group(
     path: web::Path<(Uuid, Uuid)>,
 ) -> Result<HttpResponse, AppError> {
     let (customer_id, group_id) = path.into_inner();
-    policy::require(&actor, Action::ManageGroups, customer_id)?;
+    policy::require_group(&actor, customer_id, group_id)?;
+    let within = policy::group_scope(&actor);
     let (row, members) = db::run(&state.pool, move |conn| {
         let row = queries::find(conn, customer_id, group_id)?;
-        let members = queries::member_counts(conn, customer_id, &[group_id])?.get(&group_id).copied();
+        let members = queries::member_counts(conn, customer_id, &[group_id], within.as_deref())?;
+        let members = members.get(&group_id).copied();
         Ok::<_, AppError>((row, members.unwrap_or(0)))
     })
     .await?;
@@ -166,6 +176,7 @@ pub async fn get_group(
 /// Update a group
 ///
 /// JSON merge-patch of `name` and `description`. Honours `If-Match`.
+/// For a caller limited to groups, any group but its own is a 404, exactly like a missing one.
 #[utoipa::path(
     tag = "groups",
     operation_id = "patchGroup",
@@ -195,8 +206,9 @@ pub async fn patch_group(
     Json(patch): Json<PatchGroup>,
 ) -> Result<HttpResponse, AppError> {
     let (customer_id, group_id) = path.into_inner();
-    policy::require(&actor, Action::ManageGroups, customer_id)?;
+    policy::require_group(&actor, customer_id, group_id)?;
     let author = Author::from(&actor);
+    let within = policy::group_scope(&actor);
     let changes = GroupChanges {
         name: patch.name.map(|n| n.trim().to_owned()),
         description: patch.description.map(trimmed),
@@ -205,8 +217,8 @@ pub async fn patch_group(
         conn.transaction(|conn| {
             let before = queries::lock(conn, customer_id, group_id)?;
             if_match.check(&etag::of(before.updated_at))?;
-            let members = queries::member_counts(conn, customer_id, &[group_id])?.get(&group_id).copied();
-            let members = members.unwrap_or(0);
+            let members = queries::member_counts(conn, customer_id, &[group_id], within.as_deref())?;
+            let members = members.get(&group_id).copied().unwrap_or(0);
             let after = queries::update(conn, customer_id, group_id, &changes)?;
             audit::record(
                 conn,
@@ -230,7 +242,9 @@ pub async fn patch_group(
 /// their customer's data**, so the request must say it means it: send `If-Match` with the
 /// group's ETag, or `?confirm=true` (428 otherwise). A group that still tags warehouse
 /// addresses is a 409 (untag them first, so they are not suddenly visible to everyone). The
-/// audit log records the group and its former members.
+/// audit log records the group and its former members. A person limited to groups cannot
+/// delete a group it belongs to (403: it and the group's other members would see more), and
+/// any other group is a 404 to it.
 #[utoipa::path(
     tag = "groups",
     operation_id = "deleteGroup",
@@ -257,7 +271,7 @@ pub async fn delete_group(
     if_match: IfMatch,
 ) -> Result<HttpResponse, AppError> {
     let (customer_id, group_id) = path.into_inner();
-    policy::require(&actor, Action::ManageGroups, customer_id)?;
+    policy::require_group_deletion(&actor, customer_id, group_id)?;
     let confirmed = if_match.is_present() || params.confirm == Some(true);
     let author = Author::from(&actor);
     db::run(&state.pool, move |conn| {
@@ -279,7 +293,7 @@ pub async fn delete_group(
             }
             let page = crate::pagination::Page { limit: 100_000, after: None };
             let members: Vec<Uuid> =
-                queries::members(conn, customer_id, group_id, page)?.iter().map(|u| u.id).collect();
+                queries::members(conn, customer_id, group_id, None, page)?.iter().map(|u| u.id).collect();
             queries::delete(conn, customer_id, group_id)?;
             let mut record =
                 event("group.deleted", Some(&GroupView::new(&before, members.len() as i64)), None);
@@ -293,6 +307,9 @@ pub async fn delete_group(
 }
 
 /// List a group's members
+///
+/// For a caller limited to groups, any group but its own is a 404, exactly like a missing one. It lists only the
+/// members within its groups (someone also in another group, or in no group, is left out).
 #[utoipa::path(
     tag = "groups",
     operation_id = "listGroupMembers",
@@ -316,11 +333,12 @@ pub async fn list_members(
     page: web::Query<PageParams>,
 ) -> Result<HttpResponse, AppError> {
     let (customer_id, group_id) = path.into_inner();
-    policy::require(&actor, Action::ManageGroups, customer_id)?;
+    policy::require_group(&actor, customer_id, group_id)?;
     let page = page.page()?;
+    let within = policy::group_scope(&actor);
     let (rows, views) = db::run(&state.pool, move |conn| {
         queries::find(conn, customer_id, group_id)?;
-        let rows = queries::members(conn, customer_id, group_id, page)?;
+        let rows = queries::members(conn, customer_id, group_id, within.as_deref(), page)?;
         let views = Views::load(conn, &rows)?;
         Ok::<_, AppError>((rows, views))
     })

@@ -11,9 +11,18 @@ use crate::accounts::UserRow;
 use crate::db::schema::{group_members as gm, groups, users};
 use crate::pagination::Page;
 
-pub fn list(conn: &mut PgConnection, customer_id: Uuid, page: Page) -> QueryResult<Vec<GroupRow>> {
+/// A page of a customer's groups; `within` a group limit, only those groups.
+pub fn list(
+    conn: &mut PgConnection,
+    customer_id: Uuid,
+    within: Option<&[Uuid]>,
+    page: Page,
+) -> QueryResult<Vec<GroupRow>> {
     let mut query =
         groups::table.filter(groups::customer_id.eq(customer_id)).select(GroupRow::as_select()).into_boxed();
+    if let Some(own) = within {
+        query = query.filter(groups::id.eq_any(own.to_vec()));
+    }
     if let Some(after) = page.after {
         query = query.filter(groups::id.gt(after));
     }
@@ -48,27 +57,36 @@ pub fn delete(conn: &mut PgConnection, customer_id: Uuid, id: Uuid) -> QueryResu
     diesel::delete(groups::table.find((customer_id, id))).execute(conn)
 }
 
-/// How many people are in each of `group_ids`.
+/// How many people are in each of `group_ids`; `within` a group limit, counting only the
+/// people it covers (the ones its members list shows).
 pub fn member_counts(
     conn: &mut PgConnection,
     customer_id: Uuid,
     group_ids: &[Uuid],
+    within: Option<&[Uuid]>,
 ) -> QueryResult<HashMap<Uuid, i64>> {
-    Ok(gm::table
+    let mut query = gm::table
         .filter(gm::customer_id.eq(customer_id))
         .filter(gm::group_id.eq_any(group_ids))
         .group_by(gm::group_id)
         .select((gm::group_id, diesel::dsl::count_star()))
-        .load::<(Uuid, i64)>(conn)?
-        .into_iter()
-        .collect())
+        .into_boxed();
+    if let Some(own) = within {
+        let covered = users::table
+            .filter(users::customer_id.eq(customer_id))
+            .filter(crate::users::queries::covered_by(own))
+            .select(users::id);
+        query = query.filter(gm::user_id.eq_any(covered));
+    }
+    Ok(query.load::<(Uuid, i64)>(conn)?.into_iter().collect())
 }
 
-/// A page of a group's members, by user id.
+/// A page of a group's members, by user id; `within` a group limit, only the people it covers.
 pub fn members(
     conn: &mut PgConnection,
     customer_id: Uuid,
     group_id: Uuid,
+    within: Option<&[Uuid]>,
     page: Page,
 ) -> QueryResult<Vec<UserRow>> {
     let mut query = users::table
@@ -80,6 +98,9 @@ pub fn members(
         .filter(gm::group_id.eq(group_id))
         .select(UserRow::as_select())
         .into_boxed();
+    if let Some(own) = within {
+        query = query.filter(crate::users::queries::covered_by(own));
+    }
     if let Some(after) = page.after {
         query = query.filter(users::id.gt(after));
     }

@@ -12,7 +12,7 @@ use super::models::InvitationRow;
 use super::queries;
 use super::{TOKEN_PREFIX, VALIDITY};
 use crate::accounts::{AccountStatus, queries as accounts};
-use crate::audit::{self, Author, Event};
+use crate::audit::{self, Author, Event, Visibility};
 use crate::auth::{Actor, sessions};
 use crate::config::Config;
 use crate::customers::queries as customers;
@@ -45,12 +45,21 @@ pub(super) fn event(
         target_id: any.map(|v| v.id).unwrap_or_default(),
         customer_id: any.map(|v| v.customer_id),
         changes: audit::changes(before, after),
+        // An invitation's groups never change: they are the invited person's.
+        visibility: Visibility::person(any.map_or(&[][..], |v| &v.group_ids)),
     }
 }
 
-/// A group-limited person may only hand out its own groups (see [`policy::may_assign_groups`]).
+/// 404 unless `invitation` is within `actor`'s visibility ([`policy::covers`]): every handler
+/// that shows or acts on one invitation checks here, so another group's invitation, or one
+/// without groups, is as absent to a group-limited admin as a missing one.
+pub(super) fn require_visible_invitation(actor: &Actor, invitation: &InvitationRow) -> Result<(), AppError> {
+    policy::require_covers(actor, &invitation.groups())
+}
+
+/// A group-limited person may only hand out its own groups (see [`policy::covers`]).
 pub(super) fn check_assignable(actor: &Actor, group_ids: &[Uuid]) -> Result<(), AppError> {
-    if policy::may_assign_groups(actor, group_ids) {
+    if policy::covers(actor, group_ids) {
         Ok(())
     } else {
         Err(AppError::field(
@@ -94,7 +103,9 @@ pub(super) fn send_mail(
 
 /// List a customer's invitations
 ///
-/// `status` filters by the status clients see (`expired`: pending past `expires_at`).
+/// `status` filters by the status clients see (`expired`: pending past `expires_at`). A caller
+/// limited to groups lists only invitations whose groups are all its own (an invitation without
+/// groups is for someone who would see everything, so it is not listed).
 #[utoipa::path(
     tag = "invitations",
     operation_id = "listInvitations",
@@ -123,9 +134,10 @@ pub async fn list_invitations(
     let page = page.page()?;
     let status = filters.status;
     let now = state.config.clock.now();
+    let within = policy::group_scope(&actor);
     let rows = db::run(&state.pool, move |conn| {
         customers::find(conn, customer_id)?;
-        Ok::<_, AppError>(queries::list(conn, customer_id, status, now, page)?)
+        Ok::<_, AppError>(queries::list(conn, customer_id, within.as_deref(), status, now, page)?)
     })
     .await?;
     Ok(HttpResponse::Ok().json(List::from_rows(
@@ -137,6 +149,9 @@ pub async fn list_invitations(
 }
 
 /// Get an invitation
+///
+/// For a caller limited to groups, an invitation whose groups are not all its own (or that has
+/// none: its person would see everything) is a 404, exactly like a missing one.
 #[utoipa::path(
     tag = "invitations",
     operation_id = "getInvitation",
@@ -159,6 +174,7 @@ pub async fn get_invitation(
     let (customer_id, invitation_id) = path.into_inner();
     policy::require(&actor, Action::ManageUsers, customer_id)?;
     let row = db::run(&state.pool, move |conn| queries::find(conn, customer_id, invitation_id)).await?;
+    require_visible_invitation(&actor, &row)?;
     Ok(respond(HttpResponse::Ok(), InvitationView::new(&row, state.config.clock.now())))
 }
 
@@ -169,7 +185,8 @@ pub async fn get_invitation(
 /// newer invitation of the same person, and while the customer is suspended or its portal is
 /// off. Only staff and the owner may resend an owner's invitation (403). At most one mail a
 /// minute goes to one address (429 with `Retry-After`, counting the first invitation). Honours
-/// `If-Match`.
+/// `If-Match`. For a caller limited to groups, an invitation whose groups are not all its own
+/// (or that has none: its person would see everything) is a 404, exactly like a missing one.
 #[utoipa::path(
     tag = "invitations",
     operation_id = "resendInvitation",
@@ -207,6 +224,7 @@ pub async fn resend_invitation(
         conn.transaction(|conn| {
             let now = config.clock.now();
             let before = queries::lock(conn, customer_id, invitation_id)?;
+            require_visible_invitation(&actor, &before)?;
             require_for_role(&actor, before.role, customer_id)?;
             if_match.check(&etag::of(before.updated_at))?;
             match before.status_at(now) {
@@ -251,6 +269,8 @@ pub async fn resend_invitation(
 /// The link stops working and the invited user (still `invited`) is removed; the invitation
 /// stays listed as `revoked`. 409 for an invitation that was accepted or revoked already. Only
 /// staff and the owner may revoke an owner's invitation (403). Honours `If-Match`.
+/// For a caller limited to groups, an invitation whose groups are not all its own (or that has
+/// none: its person would see everything) is a 404, exactly like a missing one.
 #[utoipa::path(
     tag = "invitations",
     operation_id = "revokeInvitation",
@@ -282,6 +302,7 @@ pub async fn revoke_invitation(
         conn.transaction(|conn| {
             let now = clock.now();
             let before = queries::lock(conn, customer_id, invitation_id)?;
+            require_visible_invitation(&actor, &before)?;
             require_for_role(&actor, before.role, customer_id)?;
             if_match.check(&etag::of(before.updated_at))?;
             match before.status_at(now) {

@@ -20,6 +20,7 @@ use crate::db::schema::users;
 use crate::db::{self, types::Email};
 use crate::error::AppError;
 use crate::extract::Json;
+use crate::groups::queries as groups;
 use crate::mail::throttle;
 use crate::permissions::{Kind, Role};
 use crate::policy::{self, Action};
@@ -107,7 +108,8 @@ fn invited_user(
 /// One result per address, in request order: `invited` (the person now exists as an `invited`
 /// user and gets a mail with a link valid 7 days) or `skipped` with a `reason` (nothing created
 /// or sent): `invalid_email`, `already_a_user` (someone, of any customer or staff, has the
-/// address), `already_invited` (a pending invitation that has not expired), `disposable_domain`,
+/// address; or, for a caller limited to groups, an invited person outside them whose invitation
+/// expired), `already_invited` (a pending invitation that has not expired), `disposable_domain`,
 /// `duplicate_in_request` (the first occurrence counts; case-insensitive). An address whose
 /// invitation expired is invited again (same invited user). Role, permissions, groups, address
 /// and cost center follow the rules of user creation; a violation is one 422 (or 403: only
@@ -182,7 +184,13 @@ pub async fn create_invitations(
             if !accounts::customer_allows_logins(conn, customer_id)? {
                 return Err(AppError::Conflict(LOGINS_CLOSED.into()));
             }
-            rules::check_references(conn, customer_id, terms.warehouse_address_id, terms.cost_center_id)?;
+            rules::check_references(
+                conn,
+                customer_id,
+                policy::group_scope(&actor).as_deref(),
+                terms.warehouse_address_id,
+                terms.cost_center_id,
+            )?;
             if !crate::groups::queries::unknown(conn, customer_id, &terms.group_ids)?.is_empty() {
                 return Err(AppError::field(
                     "group_ids",
@@ -211,6 +219,10 @@ pub async fn create_invitations(
                     _ if queries::live_for_email(conn, &email, now)? => Some(SkipReason::AlreadyInvited),
                     // Invited by another customer, expired there: the address is still taken.
                     Some(user) if user.customer_id != Some(customer_id) => Some(SkipReason::AlreadyAUser),
+                    // Re-inviting would take over a person outside the caller's groups.
+                    Some(user) if !policy::covers(&actor, &groups::of_account(conn, user)?) => {
+                        Some(SkipReason::AlreadyAUser)
+                    }
                     _ => None,
                 };
                 if let Some(reason) = refusal {

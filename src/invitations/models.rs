@@ -48,6 +48,11 @@ impl InvitationRow {
     pub fn granted_permissions(&self) -> Vec<Permission> {
         self.permissions.iter().flatten().copied().collect()
     }
+
+    /// The groups the invited person joins (none: it will see all of the customer's data).
+    pub fn groups(&self) -> Vec<Uuid> {
+        self.group_ids.iter().flatten().copied().collect()
+    }
 }
 
 #[derive(Debug, Insertable)]

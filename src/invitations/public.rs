@@ -170,6 +170,7 @@ pub async fn accept_invitation(
                         "status": {"from": "pending", "to": "accepted"},
                         "user_id": {"to": user_id},
                     }),
+                    visibility: audit::Visibility::person(&invitation.groups()),
                 },
             )?;
             Ok::<_, AppError>((user, account, issued))

@@ -2,6 +2,7 @@
 //! `customer_id`; the public ones find an invitation by the hash of its token only.
 
 use chrono::{DateTime, Utc};
+use diesel::dsl::cardinality;
 use diesel::prelude::*;
 use uuid::Uuid;
 
@@ -27,10 +28,12 @@ pub fn lock(conn: &mut PgConnection, customer_id: Uuid, id: Uuid) -> QueryResult
     invitations::table.find((customer_id, id)).select(InvitationRow::as_select()).for_update().first(conn)
 }
 
-/// A customer's invitations in `status` (as clients see it at `now`), keyset-paginated by id.
+/// A customer's invitations in `status` (as clients see it at `now`), keyset-paginated by id;
+/// `within` a group limit, only those it covers: with groups, all among `within`.
 pub fn list(
     conn: &mut PgConnection,
     customer_id: Uuid,
+    within: Option<&[Uuid]>,
     status: Option<InvitationStatus>,
     now: DateTime<Utc>,
     page: Page,
@@ -39,6 +42,12 @@ pub fn list(
         .filter(invitations::customer_id.eq(customer_id))
         .select(InvitationRow::as_select())
         .into_boxed();
+    if let Some(groups) = within {
+        let groups: Vec<Option<Uuid>> = groups.iter().copied().map(Some).collect();
+        query = query.filter(
+            cardinality(invitations::group_ids).gt(0).and(invitations::group_ids.is_contained_by(groups)),
+        );
+    }
     let pending = InvitationStatus::Pending;
     query = match status {
         None => query,

@@ -6,7 +6,7 @@ use diesel::prelude::*;
 
 use super::dto::{ChangePassword, MeCustomer, MePatch, MeView};
 use crate::accounts::{UserRow, models::ProfileChanges, queries as accounts};
-use crate::audit::{self, Author, Event};
+use crate::audit::{self, Author, Event, Visibility};
 use crate::auth::{Actor, client_addr, passwords, rate_limit, sessions};
 use crate::db::{self, schema::users, types::Email};
 use crate::error::AppError;
@@ -85,6 +85,8 @@ pub async fn patch_me(
     let user_id = actor.id();
     let author = Author::from(&actor);
     let groups = actor.groups.clone();
+    // About the caller itself: as visible as the caller.
+    let visibility = Visibility::person(&groups);
     let changes = ProfileChanges { name: patch.name.map(|n| n.trim().to_owned()), phone: patch.phone };
     let row = db::run(&state.pool, move |conn| {
         conn.transaction(|conn| {
@@ -101,6 +103,7 @@ pub async fn patch_me(
                     target_id: user_id,
                     customer_id: after.customer_id,
                     changes: audit::changes(Some(&MeView::from(&before)), Some(&MeView::from(&after))),
+                    visibility,
                 },
             )?;
             Ok::<_, AppError>(after)
@@ -139,6 +142,7 @@ pub async fn change_password(
     Json(body): Json<ChangePassword>,
 ) -> Result<HttpResponse, AppError> {
     let author = Author::from(&actor);
+    let visibility = Visibility::person(&actor.groups);
     let account = actor.account;
     let email = account.email.clone().unwrap_or_else(|| Email::lookup(""));
     passwords::check_policy(&body.new_password, Some(email.as_str()), "new_password")
@@ -185,6 +189,7 @@ pub async fn change_password(
                     target_id: user_id,
                     customer_id,
                     changes: serde_json::json!({}),
+                    visibility,
                 },
             )
         })

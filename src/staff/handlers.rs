@@ -145,6 +145,7 @@ pub async fn create_staff(
                     target_id: row.id,
                     customer_id: None,
                     changes: audit::changes(None, Some(&StaffView::from(&row))),
+                    visibility: audit::Visibility::Everyone,
                 },
             )?;
             Ok::<_, AppError>(row)
@@ -263,6 +264,7 @@ pub async fn patch_staff(
                     target_id: staff_id,
                     customer_id: None,
                     changes: audit::changes(Some(&StaffView::from(&before)), Some(&StaffView::from(&after))),
+                    visibility: audit::Visibility::Everyone,
                 },
             )?;
             Ok::<_, AppError>(after)
@@ -320,6 +322,7 @@ pub async fn delete_staff(
                     target_id: staff_id,
                     customer_id: None,
                     changes: audit::changes(Some(&StaffView::from(&before)), None),
+                    visibility: audit::Visibility::Everyone,
                 },
             )?;
             Ok::<_, AppError>(())

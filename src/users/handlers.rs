@@ -10,7 +10,7 @@ use super::models::{NewUser, UserChanges};
 use super::views::{self, Views};
 use super::{queries, rules};
 use crate::accounts::{AccountStatus, UserRow, mails, queries as accounts};
-use crate::audit::{self, Author, Event};
+use crate::audit::{self, Author, Event, Visibility};
 use crate::auth::{Actor, password_tokens, passwords, sessions};
 use crate::customers::queries as customers;
 use crate::db::{self, types::Email};
@@ -27,9 +27,9 @@ pub(super) fn respond(mut response: HttpResponseBuilder, user: UserView) -> Http
 }
 
 /// A group-limited person may only hand out its own groups, and never "no group" (see
-/// [`policy::may_assign_groups`]).
+/// [`policy::covers`]).
 fn check_assignable(actor: &Actor, group_ids: &[Uuid]) -> Result<(), AppError> {
-    if policy::may_assign_groups(actor, group_ids) {
+    if policy::covers(actor, group_ids) {
         Ok(())
     } else {
         Err(AppError::field(
@@ -59,13 +59,50 @@ pub(super) fn set_groups(
 
 pub(super) fn event(action: &'static str, before: Option<&UserView>, after: Option<&UserView>) -> Event {
     let any = after.or(before);
+    let visibility = [before, after]
+        .into_iter()
+        .flatten()
+        .map(|view| Visibility::person(&view.group_ids))
+        .reduce(Visibility::join)
+        .unwrap_or(Visibility::Unlimited);
     Event {
         action,
         target_type: "user",
         target_id: any.map(|v| v.id).unwrap_or_default(),
         customer_id: any.map(|v| v.customer_id),
         changes: audit::changes(before, after),
+        visibility,
     }
+}
+
+/// 404 unless `user` is within `actor`'s visibility ([`policy::covers`]): every handler that
+/// acts on or shows one user checks here, so a person of another group, or one who sees all,
+/// is exactly as absent to a group-limited admin as a missing one. Returns the user's groups.
+pub(super) fn require_visible_user(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    user: &UserRow,
+) -> Result<Vec<Uuid>, AppError> {
+    let groups = crate::groups::queries::of_account(conn, user)?;
+    policy::require_covers(actor, &groups)?;
+    Ok(groups)
+}
+
+/// The user as read before a write's slow part (hashing a password); the write re-checks
+/// under its lock.
+pub(super) async fn find_visible_user(
+    pool: &db::DbPool,
+    actor: &Actor,
+    customer_id: Uuid,
+    user_id: Uuid,
+) -> Result<UserRow, AppError> {
+    let actor = actor.clone();
+    db::run(pool, move |conn| {
+        let row = queries::find(conn, customer_id, user_id)?;
+        require_visible_user(conn, &actor, &row)?;
+        Ok::<_, AppError>(row)
+    })
+    .await
 }
 
 /// Acting on the owner needs [`Action::ManageOwner`] (an admin never may).
@@ -92,7 +129,9 @@ const LOGINS_CLOSED: &str =
 /// List a customer's users
 ///
 /// Filters combine; `q` matches a substring of the name or e-mail. Staff, or the customer's
-/// owner and admins (`users.manage`).
+/// owner and admins (`users.manage`). A caller limited to groups lists only the people within
+/// them: in at least one of its groups and in no other (someone in no group sees everything,
+/// so is not listed to it).
 #[utoipa::path(
     tag = "users",
     operation_id = "listUsers",
@@ -121,9 +160,10 @@ pub async fn list_users(
     let page = page.page()?;
     validator::Validate::validate(&*filters)?;
     let filters = filters.into_inner();
+    let within = policy::group_scope(&actor);
     let (rows, views) = db::run(&state.pool, move |conn| {
         customers::find(conn, customer_id)?;
-        let rows = queries::list(conn, customer_id, &filters, page)?;
+        let rows = queries::list(conn, customer_id, within.as_deref(), &filters, page)?;
         let views = Views::load(conn, &rows)?;
         Ok::<_, AppError>((rows, views))
     })
@@ -176,7 +216,9 @@ pub async fn find_users(
 /// in. With login: an e-mail free across the service (409 otherwise) and a `password` or
 /// `send_mail: true` (a welcome mail with a 7-day link to choose a password). 409 when the
 /// customer is suspended or its portal is off. Only staff and the owner may create an owner
-/// (403), and a customer has at most one (409).
+/// (403), and a customer has at most one (409). A caller limited to groups gives the user some
+/// of its own groups (all of them by default; none or another group's is a 422), and another
+/// group's warehouse address is a 422 like an unknown one.
 #[utoipa::path(
     tag = "users",
     operation_id = "createUser",
@@ -240,13 +282,20 @@ pub async fn create_user(
         (None, None) => Vec::new(),
     };
     check_assignable(&actor, &group_ids)?;
+    let within = policy::group_scope(&actor);
     let user = db::run(&state.pool, move |conn| {
         conn.transaction(|conn| {
             let customer = customers::find(conn, customer_id)?;
             if new.login_enabled && !accounts::customer_allows_logins(conn, customer_id)? {
                 return Err(AppError::Conflict(LOGINS_CLOSED.into()));
             }
-            rules::check_references(conn, customer_id, new.warehouse_address_id, new.cost_center_id)?;
+            rules::check_references(
+                conn,
+                customer_id,
+                within.as_deref(),
+                new.warehouse_address_id,
+                new.cost_center_id,
+            )?;
             // No address stored means "follow the customer's default" (the view fills it in).
             let row: UserRow = diesel::insert_into(crate::db::schema::users::table)
                 .values(&new)
@@ -268,6 +317,9 @@ pub async fn create_user(
 }
 
 /// Get a user
+///
+/// For a caller limited to groups, a user outside them (also in another group, or in no group
+/// and so seeing everything) is a 404, exactly like a missing one.
 #[utoipa::path(
     tag = "users",
     operation_id = "getUser",
@@ -291,6 +343,7 @@ pub async fn get_user(
     policy::require(&actor, Action::ManageUsers, customer_id)?;
     let user = db::run(&state.pool, move |conn| {
         let row = queries::find(conn, customer_id, user_id)?;
+        require_visible_user(conn, &actor, &row)?;
         Ok::<_, AppError>(views::one(conn, &row)?)
     })
     .await?;
@@ -304,6 +357,9 @@ pub async fn get_user(
 /// off or setting a password ends the user's sessions. An admin cannot change the owner (403);
 /// ownership moves with `POST /v1/customers/{customer_id}/owner`. You cannot change your own
 /// role or turn off your own login (409). Honours `If-Match`.
+/// For a caller limited to groups, a user outside them (also in another group, or in no group
+/// and so seeing everything) is a 404, exactly like a missing one. Its new
+/// `group_ids` must be some of the caller's own (422).
 #[utoipa::path(
     tag = "users",
     operation_id = "patchUser",
@@ -354,10 +410,7 @@ pub async fn patch_user(
         None => None,
     };
     // The password policy needs the final e-mail; read it first (the write re-checks under lock).
-    let current = {
-        let pool = state.pool.clone();
-        db::run(&pool, move |conn| queries::find(conn, customer_id, user_id)).await?
-    };
+    let current = find_visible_user(&state.pool, &actor, customer_id, user_id).await?;
     require_for_target(&actor, &current, customer_id)?;
     let final_email = match &new_email {
         Some(value) => value.clone(),
@@ -365,10 +418,12 @@ pub async fn patch_user(
     };
     let password_hash = hash(patch.password.clone(), final_email.as_ref().map(Email::as_str)).await?;
     let author = Author::from(&actor);
+    let within = policy::group_scope(&actor);
     let config = state.config.clone();
     let user = db::run(&state.pool, move |conn| {
         conn.transaction(|conn| {
             let before = queries::lock(conn, customer_id, user_id)?;
+            require_visible_user(conn, &actor, &before)?;
             require_for_target(&actor, &before, customer_id)?;
             if_match.check(&etag::of(before.updated_at))?;
             let before_view = views::one(conn, &before)?;
@@ -399,7 +454,7 @@ pub async fn patch_user(
             }
             let address = patch.warehouse_address_id.flatten();
             let cost_center = patch.cost_center_id.flatten();
-            rules::check_references(conn, customer_id, address, cost_center)?;
+            rules::check_references(conn, customer_id, within.as_deref(), address, cost_center)?;
             let login_closed = !login_enabled && before.login_enabled;
             let changes = UserChanges {
                 name: patch.name.map(|n| n.trim().to_owned()),
@@ -450,6 +505,8 @@ pub async fn patch_user(
 /// Removes the user: gone from every list, its sessions end, its e-mail address is free again;
 /// the audit log keeps what happened. An admin cannot delete the owner (403); nobody can delete
 /// themselves (409). Honours `If-Match`.
+/// For a caller limited to groups, a user outside them (also in another group, or in no group
+/// and so seeing everything) is a 404, exactly like a missing one.
 #[utoipa::path(
     tag = "users",
     operation_id = "deleteUser",
@@ -482,6 +539,7 @@ pub async fn delete_user(
     db::run(&state.pool, move |conn| {
         conn.transaction(|conn| {
             let before = queries::lock(conn, customer_id, user_id)?;
+            require_visible_user(conn, &actor, &before)?;
             require_for_target(&actor, &before, customer_id)?;
             if_match.check(&etag::of(before.updated_at))?;
             let before_view = views::one(conn, &before)?;

@@ -6,12 +6,12 @@ use diesel::prelude::*;
 use uuid::Uuid;
 
 use super::dto::{SetPassword, TransferOwnership, UserView};
-use super::handlers::{event, require_for_target, respond};
+use super::handlers::{event, find_visible_user, require_for_target, require_visible_user, respond};
 use super::models::UserChanges;
 use super::queries;
 use super::views;
 use crate::accounts::{AccountStatus, UserRow, mails, queries as accounts};
-use crate::audit::{self, Author, Event};
+use crate::audit::{self, Author, Event, Visibility};
 use crate::auth::{Actor, password_tokens, passwords, sessions};
 use crate::db;
 use crate::error::AppError;
@@ -37,6 +37,7 @@ async fn set_status(
     let user = db::run(&state.pool, move |conn| {
         conn.transaction(|conn| {
             let before = queries::lock(conn, customer_id, user_id)?;
+            require_visible_user(conn, &actor, &before)?;
             require_for_target(&actor, &before, customer_id)?;
             let before_view = views::one(conn, &before)?;
             if before.status == AccountStatus::Invited {
@@ -70,6 +71,8 @@ async fn set_status(
 /// The user keeps its data and history but cannot sign in; its sessions and open password
 /// links end at once. Listed under `status=deactivated`. Deactivating a deactivated user
 /// changes nothing. An invited user is a 409 (revoke the invitation).
+/// For a caller limited to groups, a user outside them (also in another group, or in no group
+/// and so seeing everything) is a 404, exactly like a missing one.
 #[utoipa::path(
     tag = "users",
     operation_id = "deactivateUser",
@@ -103,6 +106,8 @@ pub async fn deactivate_user(
 ///
 /// A deactivated user becomes active again (it signs in with its old password, if it has
 /// one). Reactivating an active user changes nothing.
+/// For a caller limited to groups, a user outside them (also in another group, or in no group
+/// and so seeing everything) is a 404, exactly like a missing one.
 #[utoipa::path(
     tag = "users",
     operation_id = "reactivateUser",
@@ -137,6 +142,8 @@ pub async fn reactivate_user(
 /// Staff or an admin sets the password directly (policy: 12 to 128 characters, not the
 /// e-mail, not common or easy to guess). The user's sessions and open password links end. Only for
 /// users with login (409); for your own password use `POST /v1/me/password` (409).
+/// For a caller limited to groups, a user outside them (also in another group, or in no group
+/// and so seeing everything) is a 404, exactly like a missing one.
 #[utoipa::path(
     tag = "users",
     operation_id = "setUserPassword",
@@ -168,7 +175,7 @@ pub async fn set_password(
     if user_id == actor.id() {
         return Err(AppError::Conflict("Change your own password with POST /v1/me/password.".into()));
     }
-    let target = db::run(&state.pool, move |conn| queries::find(conn, customer_id, user_id)).await?;
+    let target = find_visible_user(&state.pool, &actor, customer_id, user_id).await?;
     require_for_target(&actor, &target, customer_id)?;
     require_login(&target)?;
     let email = target.email.as_ref().map(ToString::to_string);
@@ -180,13 +187,14 @@ pub async fn set_password(
     db::run(&state.pool, move |conn| {
         conn.transaction(|conn| {
             let before = queries::lock(conn, customer_id, user_id)?;
+            let groups = require_visible_user(conn, &actor, &before)?;
             require_for_target(&actor, &before, customer_id)?;
             require_login(&before)?;
             let changes = UserChanges { password_hash: Some(Some(hash)), ..Default::default() };
             queries::update(conn, user_id, &changes)?;
             sessions::end_all_for_user(conn, user_id, sessions::reason::PASSWORD_CHANGED)?;
             password_tokens::revoke_all(conn, user_id)?;
-            audit::record(conn, &author, password_event("user.password_set", &before))?;
+            audit::record(conn, &author, password_event("user.password_set", &before, &groups))?;
             Ok::<_, AppError>(())
         })
     })
@@ -200,6 +208,8 @@ pub async fn set_password(
 /// by default) to choose a new password with `POST /v1/auth/password/reset`; older links die.
 /// The current password keeps working until then. Only for active users with login (409). At
 /// most one reset mail a minute goes to one person, whoever asks (429 with `Retry-After`).
+/// For a caller limited to groups, a user outside them (also in another group, or in no group
+/// and so seeing everything) is a 404, exactly like a missing one.
 #[utoipa::path(
     tag = "users",
     operation_id = "sendUserPasswordReset",
@@ -233,6 +243,7 @@ pub async fn send_password_reset(
     db::run(&state.pool, move |conn| {
         conn.transaction(|conn| {
             let target = queries::lock(conn, customer_id, user_id)?;
+            let groups = require_visible_user(conn, &actor, &target)?;
             require_for_target(&actor, &target, customer_id)?;
             require_login(&target)?;
             if target.status != AccountStatus::Active {
@@ -251,7 +262,7 @@ pub async fn send_password_reset(
                 return Err(AppError::RateLimited { retry_after_secs });
             }
             mails::send_password_reset(conn, &config, &target)?;
-            audit::record(conn, &author, password_event("user.password_reset_sent", &target))?;
+            audit::record(conn, &author, password_event("user.password_reset_sent", &target, &groups))?;
             Ok::<_, AppError>(())
         })
     })
@@ -267,14 +278,15 @@ fn require_login(user: &UserRow) -> Result<(), AppError> {
     }
 }
 
-/// A password event names the user but records no value.
-fn password_event(action: &'static str, user: &UserRow) -> Event {
+/// A password event names the user (in `groups`) but records no value.
+fn password_event(action: &'static str, user: &UserRow, groups: &[Uuid]) -> Event {
     Event {
         action,
         target_type: "user",
         target_id: user.id,
         customer_id: user.customer_id,
         changes: serde_json::json!({}),
+        visibility: Visibility::person(groups),
     }
 }
 
@@ -282,7 +294,8 @@ fn password_event(action: &'static str, user: &UserRow) -> Event {
 ///
 /// Makes an active user with a login of the customer its owner; the previous owner (if any) becomes an
 /// `admin`. Both people's sessions end, so their tokens carry the new roles. Staff or the
-/// current owner only (403). Transferring to the owner changes nothing.
+/// current owner only (403). Transferring to the owner changes nothing. For an owner limited
+/// to groups, a `user_id` outside them is a 422 exactly like an unknown one.
 #[utoipa::path(
     tag = "users",
     operation_id = "transferOwnership",
@@ -316,11 +329,15 @@ pub async fn transfer_ownership(
         conn.transaction(|conn| {
             // The customer row serializes transfers of one customer.
             crate::customers::queries::lock(conn, customer_id)?;
+            // Someone outside the caller's groups is answered exactly like no one.
+            let unknown = || AppError::field("user_id", "unknown", "names no user of this customer");
             let target = queries::lock(conn, customer_id, body.user_id).map_err(|e| match e {
-                diesel::result::Error::NotFound => {
-                    AppError::field("user_id", "unknown", "names no user of this customer")
-                }
+                diesel::result::Error::NotFound => unknown(),
                 other => other.into(),
+            })?;
+            let target_groups = require_visible_user(conn, &actor, &target).map_err(|e| match e {
+                AppError::NotFound => unknown(),
+                other => other,
             })?;
             if target.role == Role::Owner {
                 return Ok(views::one(conn, &target)?);
@@ -341,6 +358,14 @@ pub async fn transfer_ownership(
                 UserChanges { role: Some(Role::Owner), permissions: Some(vec![]), ..Default::default() };
             let after = queries::update(conn, target.id, &promoted)?;
             sessions::end_all_for_user(conn, target.id, sessions::reason::ACCESS_CHANGED)?;
+            let previous_groups = match &previous {
+                Some(previous) => Some(crate::groups::queries::of_account(conn, previous)?),
+                None => None,
+            };
+            // About two people: as hidden as the more hidden of them.
+            let visibility = previous_groups
+                .map_or(Visibility::Everyone, |groups| Visibility::person(&groups))
+                .join(Visibility::person(&target_groups));
             audit::record(
                 conn,
                 &author,
@@ -352,6 +377,7 @@ pub async fn transfer_ownership(
                     changes: serde_json::json!({
                         "owner": {"from": previous.as_ref().map(|p| p.id), "to": after.id}
                     }),
+                    visibility,
                 },
             )?;
             Ok::<_, AppError>(views::one(conn, &after)?)

@@ -61,16 +61,18 @@ pub fn grants(
 }
 
 /// 422 unless the address and cost center (when given) belong to `customer_id`; an inactive
-/// cost center cannot be assigned either.
+/// cost center cannot be assigned either. For a caller limited to the groups `within`, another
+/// group's address is as unknown as another customer's: it may not hand it to anyone.
 pub fn check_references(
     conn: &mut PgConnection,
     customer_id: Uuid,
+    within: Option<&[Uuid]>,
     address: Option<Uuid>,
     cost_center: Option<Uuid>,
 ) -> Result<(), AppError> {
     let mut errors = Vec::new();
     if let Some(address) = address
-        && !queries::address_belongs(conn, customer_id, address)?
+        && !queries::address_belongs(conn, customer_id, within, address)?
     {
         errors.push(FieldError::new(
             "warehouse_address_id",

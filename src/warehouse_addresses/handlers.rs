@@ -8,7 +8,7 @@ use uuid::Uuid;
 use super::dto::{AddressView, CreateAddress, PatchAddress};
 use super::models::{AddressChanges, AddressRow, NewAddress};
 use super::queries;
-use crate::audit::{self, Author, Event};
+use crate::audit::{self, Author, Event, Visibility};
 use crate::auth::Actor;
 use crate::customers::queries as customers;
 use crate::db;
@@ -32,7 +32,7 @@ fn visible(actor: &Actor, row: &AddressRow) -> Result<(), AppError> {
 /// A group-limited caller must tag addresses with one of its own groups: another group's would
 /// be out of its reach, and none would show the address to every group.
 fn check_group(actor: &Actor, group: Option<Uuid>) -> Result<(), AppError> {
-    if policy::may_assign_groups(actor, &group.into_iter().collect::<Vec<_>>()) {
+    if policy::covers(actor, &group.into_iter().collect::<Vec<_>>()) {
         Ok(())
     } else {
         Err(AppError::field("group_id", "not_allowed", "you must tag addresses with one of your own groups"))
@@ -143,6 +143,7 @@ pub async fn create_address(
                     target_id: row.id,
                     customer_id: Some(customer_id),
                     changes: audit::changes(None, Some(&AddressView::from(&row))),
+                    visibility: Visibility::tag(row.group_id),
                 },
             )?;
             Ok::<_, AppError>(row)
@@ -267,6 +268,7 @@ pub async fn patch_address(
                         Some(&AddressView::from(&before)),
                         Some(&AddressView::from(&after)),
                     ),
+                    visibility: Visibility::tag(before.group_id).join(Visibility::tag(after.group_id)),
                 },
             )?;
             Ok::<_, AppError>(after)
@@ -325,6 +327,7 @@ pub async fn delete_address(
                     target_id: address_id,
                     customer_id: Some(customer_id),
                     changes: audit::changes(Some(&AddressView::from(&before)), None),
+                    visibility: Visibility::tag(before.group_id),
                 },
             )?;
             Ok::<_, AppError>(())

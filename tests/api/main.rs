@@ -10,6 +10,8 @@ mod cli;
 mod cost_centers;
 mod customers;
 mod errors;
+mod group_limits;
+mod group_matrix;
 mod groups;
 mod invitations;
 mod jwt;

@@ -1,0 +1,95 @@
+//! Which readers of a customer's audit log see an event, decided when the event is written: an
+//! event shows what its target was and became, so it must be as hidden as the target. Readers
+//! who see every group (staff, a customer's people in no group) see every event of the
+//! customers they see; a reader limited to groups G sees an event about untagged data, or one
+//! whose groups are all in G (see [`super::queries::list`]).
+
+use uuid::Uuid;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Visibility {
+    /// About untagged data (the customer, its cost centers, an untagged address): every reader.
+    Everyone,
+    /// About data of these groups: readers who see every one of them.
+    Groups(Vec<Uuid>),
+    /// About someone no group covers (a person in no group sees everything; an invitation
+    /// without groups; a target whose groups are unknown): only readers who see every group.
+    Unlimited,
+}
+
+impl Visibility {
+    /// An event about a person or an invitation with `groups` (see [`crate::policy::covers`]).
+    pub fn person(groups: &[Uuid]) -> Self {
+        if groups.is_empty() { Self::Unlimited } else { Self::Groups(normalized(groups.to_vec())) }
+    }
+
+    /// An event about data tagged with `group`, or untagged (`None`).
+    pub fn tag(group: Option<Uuid>) -> Self {
+        match group {
+            None => Self::Everyone,
+            Some(group) => Self::Groups(vec![group]),
+        }
+    }
+
+    /// An event that shows both subjects (a change from one tag or set of groups to another):
+    /// only readers who may see both. "Unlimited readers only" wins; otherwise the groups of
+    /// both sides; everyone only when both sides are untagged.
+    pub fn join(self, other: Self) -> Self {
+        match (self, other) {
+            (Self::Unlimited, _) | (_, Self::Unlimited) => Self::Unlimited,
+            (Self::Everyone, side) | (side, Self::Everyone) => side,
+            (Self::Groups(mut left), Self::Groups(right)) => {
+                left.extend(right);
+                Self::Groups(normalized(left))
+            }
+        }
+    }
+
+    /// The `visible_groups` column: NULL for everyone, `'{}'` for unlimited readers only, else
+    /// the groups. An empty `Groups` is stored as `'{}'`, the narrower reading.
+    pub(super) fn stored(&self) -> Option<Vec<Option<Uuid>>> {
+        match self {
+            Self::Everyone => None,
+            Self::Groups(groups) => Some(groups.iter().copied().map(Some).collect()),
+            Self::Unlimited => Some(Vec::new()),
+        }
+    }
+}
+
+fn normalized(mut groups: Vec<Uuid>) -> Vec<Uuid> {
+    groups.sort();
+    groups.dedup();
+    groups
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ids() -> (Uuid, Uuid) {
+        let (a, b) = (Uuid::now_v7(), Uuid::now_v7());
+        (a.min(b), a.max(b))
+    }
+
+    #[test]
+    fn a_change_is_seen_only_by_readers_who_see_both_sides() {
+        let (x, y) = ids();
+        let moved = Visibility::tag(Some(y)).join(Visibility::tag(Some(x)));
+        assert_eq!(moved, Visibility::Groups(vec![x, y]));
+        assert_eq!(Visibility::tag(None).join(Visibility::tag(Some(x))), Visibility::Groups(vec![x]));
+        assert_eq!(Visibility::tag(None).join(Visibility::tag(None)), Visibility::Everyone);
+        // A person leaving "no group" (seeing everything) stays hidden from group-limited readers.
+        assert_eq!(Visibility::person(&[]).join(Visibility::person(&[x])), Visibility::Unlimited);
+        assert_eq!(Visibility::person(&[x]).join(Visibility::Unlimited), Visibility::Unlimited);
+        assert_eq!(Visibility::person(&[y, x, y]), Visibility::Groups(vec![x, y]));
+    }
+
+    #[test]
+    fn the_stored_form_tells_everyone_from_unlimited_readers_only() {
+        let (x, _) = ids();
+        assert_eq!(Visibility::Everyone.stored(), None);
+        assert_eq!(Visibility::Unlimited.stored(), Some(vec![]));
+        assert_eq!(Visibility::Groups(vec![]).stored(), Some(vec![]));
+        assert_eq!(Visibility::tag(Some(x)).stored(), Some(vec![Some(x)]));
+    }
+}
