@@ -166,7 +166,8 @@ pub struct ValidationFailed(pub Problem);
 )]
 pub struct TooManyRequests(pub Problem);
 
-/// The database is unreachable or not migrated; try again after `Retry-After` seconds.
+/// The database is unreachable or not migrated (`unavailable`), or, where a password is checked
+/// or set, too many are being checked at once (`overloaded`); try again after `Retry-After` seconds.
 #[derive(ToResponse)]
 #[response(
     content_type = "application/problem+json",

@@ -144,6 +144,7 @@ pub async fn change_password(
     passwords::check_policy(&body.new_password, Some(email.as_str()), "new_password")
         .map_err(|e| AppError::Validation(vec![e]))?;
 
+    let slot = state.hasher.admit()?;
     let client = client_addr(&req);
     let limits = state.config.login_limits;
     let (check_email, check_client) = (email.clone(), client.clone());
@@ -154,15 +155,8 @@ pub async fn change_password(
         return Err(AppError::RateLimited { retry_after_secs });
     }
 
-    let stored = account.password_hash.clone();
-    let (current, new) = (body.current_password, body.new_password);
-    let new_hash = db::blocking(move || {
-        if !passwords::verify(stored.as_deref(), &current) {
-            return Ok(None);
-        }
-        passwords::hash(&new).map(Some).map_err(|e| AppError::internal(format!("cannot hash: {e}")))
-    })
-    .await?;
+    let verified = slot.verify(account.password_hash.clone(), body.current_password).await?;
+    let new_hash = if verified { Some(slot.hash(body.new_password).await?) } else { None };
     let Some(new_hash) = new_hash else {
         db::run(&state.pool, move |conn| rate_limit::record_failure(conn, &email, &client)).await?;
         return Err(AppError::field("current_password", "incorrect", "is not your current password"));

@@ -11,6 +11,7 @@ mod cost_centers;
 mod customers;
 mod errors;
 mod groups;
+mod hashing;
 mod invitations;
 mod jwt;
 mod login;
