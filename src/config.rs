@@ -99,6 +99,10 @@ pub struct Config {
     pub db_pool_size: u32,
     /// HTTP worker threads (default: one per CPU core).
     pub http_workers: usize,
+    /// Password hashes and verifications running at once (default: one per CPU core).
+    pub password_hash_concurrency: usize,
+    /// Requests that may wait for a hashing thread; beyond that a 503 (default: 32 per thread).
+    pub password_hash_queue: usize,
     pub log_format: LogFormat,
     pub metrics_token: Option<SecretString>,
     pub login_limits: LoginLimits,
@@ -167,6 +171,7 @@ impl Config {
         if let Some(filter) = get("RUST_LOG") {
             tracing_subscriber::EnvFilter::try_new(&filter).map_err(|e| err("RUST_LOG", e))?;
         }
+        let password_hash_concurrency = number(&get, "PASSWORD_HASH_CONCURRENCY", default_workers(), 1, 256)?;
         let access_token_ttl = duration(&get, "ACCESS_TOKEN_TTL", Duration::from_secs(15 * 60))?;
         let refresh_token_ttl = duration(&get, "REFRESH_TOKEN_TTL", Duration::from_secs(30 * 24 * 3600))?;
         if access_token_ttl < Duration::from_secs(10) || access_token_ttl > Duration::from_secs(24 * 3600) {
@@ -195,6 +200,14 @@ impl Config {
             sessions: SessionLifetimes { refresh_token_ttl, max_age: session_max_age },
             db_pool_size: number(&get, "DB_POOL_SIZE", 10, 1, 1000)? as u32,
             http_workers: number(&get, "HTTP_WORKERS", default_workers(), 1, 256)? as usize,
+            password_hash_concurrency: password_hash_concurrency as usize,
+            password_hash_queue: number(
+                &get,
+                "PASSWORD_HASH_QUEUE",
+                QUEUE_PER_HASH_THREAD * password_hash_concurrency,
+                0,
+                100_000,
+            )? as usize,
             log_format,
             metrics_token: get("METRICS_TOKEN").map(SecretString::from),
             login_limits: LoginLimits {
@@ -222,6 +235,10 @@ impl Config {
 
 /// The longest wait between two attempts of one mail.
 pub const MAIL_RETRY_CAP: Duration = Duration::from_secs(3600);
+
+/// Default waiting places per hashing thread: at about 25 ms a hash, a full queue is under a
+/// second of waiting, enough to absorb a burst without piling up requests nobody waits for.
+const QUEUE_PER_HASH_THREAD: i64 = 32;
 
 fn default_workers() -> i64 {
     std::thread::available_parallelism().map_or(2, |n| n.get() as i64)
@@ -311,6 +328,17 @@ mod tests {
         assert_eq!(config.login_limits.per_account_and_client, 10);
         assert_eq!(config.login_limits.per_account, 50);
         assert_eq!(config.login_limits.per_client, 100);
+        assert!(config.password_hash_concurrency >= 1);
+        assert_eq!(config.password_hash_queue, 32 * config.password_hash_concurrency);
+    }
+
+    #[test]
+    fn the_hashing_queue_follows_the_concurrency_unless_set() {
+        let four = config(&[("PASSWORD_HASH_CONCURRENCY", "4")]).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!((four.password_hash_concurrency, four.password_hash_queue), (4, 128));
+        let set = config(&[("PASSWORD_HASH_CONCURRENCY", "1"), ("PASSWORD_HASH_QUEUE", "0")])
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!((set.password_hash_concurrency, set.password_hash_queue), (1, 0));
     }
 
     #[test]
@@ -324,6 +352,9 @@ mod tests {
             ("PORTAL_URL", "not a url"),
             ("RUST_LOG", "dockgate=loud["),
             ("SESSION_MAX_AGE", "1s"),
+            ("PASSWORD_HASH_CONCURRENCY", "0"),
+            ("PASSWORD_HASH_CONCURRENCY", "257"),
+            ("PASSWORD_HASH_QUEUE", "-1"),
         ] {
             let error = config(&[(variable, value)]).err();
             assert_eq!(error.map(|e| e.variable), Some(variable), "{variable}={value}");

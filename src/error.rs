@@ -98,6 +98,9 @@ pub enum AppError {
     /// A bug or an unexpected failure; the cause is logged, not sent.
     #[error("internal error: {0}")]
     Internal(String),
+    /// Every place in the password hashing pool is taken (a burst of sign-ins): retry soon.
+    #[error("overloaded: the password hashing queue is full")]
+    Overloaded { retry_after_secs: u64 },
 }
 
 impl AppError {
@@ -127,6 +130,7 @@ impl AppError {
             Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Overloaded { .. } => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 
@@ -147,6 +151,7 @@ impl AppError {
             Self::RateLimited { .. } => ("rate-limited", "Too many requests"),
             Self::Unavailable(_) => ("unavailable", "Service unavailable"),
             Self::Internal(_) => ("internal", "Internal server error"),
+            Self::Overloaded { .. } => ("overloaded", "Service overloaded"),
         }
     }
 
@@ -171,6 +176,9 @@ impl AppError {
             }
             Self::Unavailable(_) => "The service cannot reach its database; try again shortly.".into(),
             Self::Internal(_) => "Something went wrong on our side; it has been logged.".into(),
+            Self::Overloaded { .. } => {
+                "Too many passwords are being checked right now; try again shortly.".into()
+            }
         }
     }
 
@@ -198,6 +206,7 @@ impl ResponseError for AppError {
         match self {
             Self::Internal(cause) => tracing::error!(cause = %cause, "request failed"),
             Self::Unavailable(cause) => tracing::warn!(cause = %cause, "database unavailable"),
+            Self::Overloaded { .. } => tracing::warn!("password hashing queue full; turned a request away"),
             _ => {}
         }
         let mut response = HttpResponse::build(self.status());
@@ -214,6 +223,9 @@ impl ResponseError for AppError {
             }
             Self::Unavailable(_) => {
                 response.insert_header((header::RETRY_AFTER, UNAVAILABLE_RETRY_AFTER_SECS.to_string()));
+            }
+            Self::Overloaded { retry_after_secs } => {
+                response.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
             }
             _ => {}
         }

@@ -235,12 +235,13 @@ pub struct ValidationFailed(pub Problem);
 )]
 pub struct TooManyRequests(pub Problem);
 
-/// The database is unreachable, went away mid-request, or is not migrated; try again after
-/// `Retry-After` seconds. A write answered so may or may not have been committed.
+/// The database is unreachable, went away mid-request, or is not migrated (`unavailable`; a
+/// write answered so may or may not have been committed), or, where a password is checked or
+/// set, too many are being checked at once (`overloaded`); try again after `Retry-After` seconds.
 #[derive(ToResponse)]
 #[response(
     content_type = "application/problem+json",
-    headers(("Retry-After" = u64, description = "Seconds to wait before trying again: 5.")),
+    headers(("Retry-After" = u64, description = "Seconds to wait before trying again: 5 (`unavailable`) or 1 (`overloaded`).")),
     example = json!({"type": "urn:dockgate:problem:unavailable", "title": "Service unavailable", "status": 503, "detail": "The service cannot reach its database; try again shortly."})
 )]
 pub struct Unavailable(pub Problem);

@@ -17,6 +17,7 @@ use utoipa_actix_web::AppExt;
 use utoipa_actix_web::service_config::ServiceConfig;
 use utoipa_swagger_ui::SwaggerUi;
 
+use crate::auth::hasher::Hasher;
 use crate::auth::{keys, passwords, rate_limit};
 use crate::config::Config;
 use crate::db::{self, DbPool};
@@ -31,6 +32,8 @@ pub struct AppState {
     pub pool: DbPool,
     pub keys: keys::KeyStore,
     pub metrics: Metrics,
+    /// Every password hash and verification of a request goes through it.
+    pub hasher: Hasher,
 }
 
 /// Every documented route. The OpenAPI document is collected from exactly this list.
@@ -96,10 +99,14 @@ impl Application {
         .map_err(|e| StartupError::Database(e.to_string()))?;
 
         let metrics = Metrics::new().map_err(|e| StartupError::Other(e.to_string()))?;
+        let hasher = Hasher::start(config.password_hash_concurrency, config.password_hash_queue)
+            .await
+            .map_err(|e| StartupError::Other(e.to_string()))?;
         let state = web::Data::new(AppState {
             keys: keys::KeyStore::new(pool.clone(), config.access_token_ttl),
             pool: pool.clone(),
             metrics,
+            hasher,
             config: config.clone(),
         });
         let openapi = crate::openapi::document();

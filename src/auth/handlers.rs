@@ -8,7 +8,7 @@ use super::dto::{LoginRequest, RefreshRequest, TokenResponse};
 use super::keys::Jwks;
 use super::sessions::{self, Issued, Origin, Rotation};
 use super::tokens::{self, AccessClaims};
-use super::{client_addr, passwords, rate_limit};
+use super::{client_addr, rate_limit};
 use crate::accounts::{UserRow, queries as accounts};
 use crate::db::{self, types::Email};
 use crate::error::AppError;
@@ -83,6 +83,9 @@ pub async fn login(
     req: HttpRequest,
     Json(body): Json<LoginRequest>,
 ) -> Result<HttpResponse, AppError> {
+    // A place for the verification first: a burst beyond the hashing queue is turned away
+    // before it costs a query or counts as an attempt.
+    let slot = state.hasher.admit()?;
     let email = Email::lookup(&body.email);
     let origin = Origin::of(&req);
     let client = client_addr(&req);
@@ -105,8 +108,7 @@ pub async fn login(
     // Verify even when there is no account or it may not sign in, so every failure costs the
     // same Argon2 time.
     let stored = account.as_ref().and_then(|(a, _)| a.password_hash.clone());
-    let password = body.password;
-    let matches = db::blocking(move || Ok(passwords::verify(stored.as_deref(), &password))).await?;
+    let matches = slot.verify(stored, body.password).await?;
 
     match account {
         Some((account, may_sign_in)) if matches && may_sign_in => {

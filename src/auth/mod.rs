@@ -4,6 +4,7 @@
 pub mod actor;
 pub mod dto;
 pub mod handlers;
+pub mod hasher;
 pub mod keys;
 pub mod password_tokens;
 pub mod passwords;

@@ -1,8 +1,9 @@
 //! Passwords: the policy of contract section 3 (with zxcvbn's strength estimate) and Argon2id
 //! hashing.
 //!
-//! Hashing and verifying cost tens of milliseconds of CPU, so callers run them through
-//! [`crate::db::blocking`], never on an async worker.
+//! Hashing and verifying cost tens of milliseconds of CPU and 19 MiB of memory: request handlers
+//! go through the bounded pool of [`super::hasher`] instead; these synchronous functions are for
+//! the CLI (`create-admin`) and tests.
 
 use std::collections::HashSet;
 use std::sync::LazyLock;
@@ -91,10 +92,9 @@ pub fn verify(stored: Option<&str>, password: &str) -> bool {
     matches && stored.is_some()
 }
 
-/// Computes the dummy hash ahead of the first sign-in, so that the first unknown-user attempt
-/// is not the one that pays for it.
+/// Loads the common-password list ahead of the first password change. (The hashing pool makes
+/// its own dummy hash when it starts.)
 pub fn warm_up() {
-    LazyLock::force(&DUMMY_HASH);
     LazyLock::force(&COMMON);
 }
 

@@ -137,12 +137,6 @@ pub fn release(conn: &mut PgConnection, reserved: i64, email: &Email, client_add
     .map(drop)
 }
 
-/// The attempt `reserved` was not evaluated after all (the service was too busy to check the
-/// secret): it does not count against the caller.
-pub fn discard(conn: &mut PgConnection, reserved: i64) -> QueryResult<()> {
-    diesel::delete(login_failures::table.filter(login_failures::id.eq(reserved))).execute(conn).map(drop)
-}
-
 /// Deletes failures older than `max_age_secs`; run periodically by every instance.
 pub fn prune(conn: &mut PgConnection, max_age_secs: f64) -> QueryResult<usize> {
     diesel::sql_query("DELETE FROM login_failures WHERE failed_at < now() - make_interval(secs => $1)")

@@ -143,8 +143,7 @@ pub async fn reset_password(
     let email = account.email.as_ref().map(ToString::to_string);
     passwords::check_policy(&body.password, email.as_deref(), "password")
         .map_err(|e| AppError::Validation(vec![e]))?;
-    let password = body.password;
-    let hash = db::blocking(move || passwords::hash(&password).map_err(AppError::internal)).await?;
+    let hash = state.hasher.hash(body.password).await?;
     let author = Author::person(&req, &account);
     let token = body.token;
     db::run(&state.pool, move |conn| {

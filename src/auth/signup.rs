@@ -15,6 +15,7 @@ use diesel::prelude::*;
 use uuid::Uuid;
 
 use super::dto::{SignupRequest, SignupResult, VerifySignup};
+use super::hasher::HashSlot;
 use super::sessions::{self, Origin};
 use super::{client_addr, handlers, passwords, rate_limit};
 use crate::accounts::{AccountStatus, UserRow, mails::describe, queries as accounts};
@@ -85,14 +86,18 @@ struct Pending {
 
 /// The background half of a sign-up: look the address up, and when it may sign up, store the
 /// request (older unused links of the address die) and queue the mail in one transaction.
-async fn request_link(pool: DbPool, config: Config, pending: Pending) -> Result<(), AppError> {
+async fn request_link(
+    pool: DbPool,
+    config: Config,
+    slot: HashSlot,
+    pending: Pending,
+) -> Result<(), AppError> {
     let clock: Clock = config.clock.clone();
     let email = pending.email.clone();
     let Some(customer) = db::run(&pool, move |conn| eligible(conn, &email)).await? else {
         return Ok(());
     };
-    let password = pending.password;
-    let password_hash = db::blocking(move || passwords::hash(&password).map_err(AppError::internal)).await?;
+    let password_hash = slot.hash(pending.password).await?;
     db::run(&pool, move |conn| {
         conn.transaction(|conn| {
             let now = clock.now();
@@ -184,6 +189,9 @@ pub async fn signup(
         .ok_or_else(|| AppError::field("email", "email", "must be an e-mail address"))?;
     passwords::check_policy(&body.password, Some(email.as_str()), "password")
         .map_err(|e| AppError::Validation(vec![e]))?;
+    // Taken here, not in the background: a burst beyond the hashing queue gets its 503 (which
+    // tells nothing about the address) and does not count as an attempt.
+    let slot = state.hasher.admit()?;
 
     // Every request counts, as a failed sign-in would: checked and recorded before answering.
     let limits = state.config.login_limits;
@@ -199,7 +207,7 @@ pub async fn signup(
     };
     let (pool, config): (DbPool, Config) = (state.pool.clone(), state.config.clone());
     tokio::spawn(async move {
-        if let Err(error) = request_link(pool, config, pending).await {
+        if let Err(error) = request_link(pool, config, slot, pending).await {
             tracing::warn!(%error, "could not handle a sign-up request");
         }
     });

@@ -120,8 +120,7 @@ pub async fn accept_invitation(
     let email = account.email.as_ref().map(ToString::to_string);
     passwords::check_policy(&body.password, email.as_deref(), "password")
         .map_err(|e| AppError::Validation(vec![e]))?;
-    let password = body.password;
-    let password_hash = db::blocking(move || passwords::hash(&password).map_err(AppError::internal)).await?;
+    let password_hash = state.hasher.hash(body.password).await?;
     let origin = Origin::of(&req);
     let author = Author::person(&req, &account);
     let name = body.name.trim().to_owned();

@@ -148,6 +148,8 @@ pub async fn change_password(
     passwords::check_policy(&body.new_password, Some(email.as_str()), "new_password")
         .map_err(|e| AppError::Validation(vec![e]))?;
 
+    // Taken first: a full hashing queue is then a 503 that costs no query and counts no attempt.
+    let slot = state.hasher.admit()?;
     // Counted before the current password is checked, so guesses through this endpoint stay
     // within the sign-in limits however many arrive at once.
     let client = client_addr(&req);
@@ -158,15 +160,8 @@ pub async fn change_password(
     })
     .await?;
 
-    let stored = account.password_hash.clone();
-    let (current, new) = (body.current_password, body.new_password);
-    let new_hash = db::blocking(move || {
-        if !passwords::verify(stored.as_deref(), &current) {
-            return Ok(None);
-        }
-        passwords::hash(&new).map(Some).map_err(|e| AppError::internal(format!("cannot hash: {e}")))
-    })
-    .await?;
+    let verified = slot.verify(account.password_hash.clone(), body.current_password).await?;
+    let new_hash = if verified { Some(slot.hash(body.new_password).await?) } else { None };
     // A wrong current password keeps its reservation: it is the counted failure.
     let Some(new_hash) = new_hash else {
         return Err(AppError::field("current_password", "incorrect", "is not your current password"));

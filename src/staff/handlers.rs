@@ -107,7 +107,7 @@ pub async fn create_staff(
         Some(password) => {
             passwords::check_policy(&password, Some(email.as_str()), "password")
                 .map_err(|e| AppError::Validation(vec![e]))?;
-            Some(db::blocking(move || passwords::hash(&password).map_err(AppError::internal)).await?)
+            Some(state.hasher.hash(password).await?)
         }
         None => None,
     };

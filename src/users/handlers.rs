@@ -117,10 +117,14 @@ fn email(value: &str) -> Result<Email, AppError> {
     Email::parse(value).ok_or_else(|| AppError::field("email", "email", "must be an e-mail address"))
 }
 
-async fn hash(password: Option<String>, email: Option<&str>) -> Result<Option<String>, AppError> {
+async fn hash(
+    hasher: &crate::auth::hasher::Hasher,
+    password: Option<String>,
+    email: Option<&str>,
+) -> Result<Option<String>, AppError> {
     let Some(password) = password else { return Ok(None) };
     passwords::check_policy(&password, email, "password").map_err(|e| AppError::Validation(vec![e]))?;
-    db::blocking(move || passwords::hash(&password).map(Some).map_err(AppError::internal)).await
+    hasher.hash(password).await.map(Some)
 }
 
 const LOGINS_CLOSED: &str =
@@ -256,7 +260,7 @@ pub async fn create_user(
     let send_mail = body.send_mail.unwrap_or(false);
     rules::check_login(login_enabled, email.is_some(), body.password.is_some(), send_mail)?;
     let permissions = rules::grants(role, body.permissions.as_deref(), None)?;
-    let password_hash = hash(body.password, email.as_ref().map(Email::as_str)).await?;
+    let password_hash = hash(&state.hasher, body.password, email.as_ref().map(Email::as_str)).await?;
     let author = Author::from(&actor);
     let config = state.config.clone();
     let new = NewUser {
@@ -416,7 +420,8 @@ pub async fn patch_user(
         Some(value) => value.clone(),
         None => current.email.clone(),
     };
-    let password_hash = hash(patch.password.clone(), final_email.as_ref().map(Email::as_str)).await?;
+    let password_hash =
+        hash(&state.hasher, patch.password.clone(), final_email.as_ref().map(Email::as_str)).await?;
     let author = Author::from(&actor);
     let within = policy::group_scope(&actor);
     let config = state.config.clone();

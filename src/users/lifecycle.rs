@@ -181,8 +181,7 @@ pub async fn set_password(
     let email = target.email.as_ref().map(ToString::to_string);
     passwords::check_policy(&body.password, email.as_deref(), "password")
         .map_err(|e| AppError::Validation(vec![e]))?;
-    let password = body.password;
-    let hash = db::blocking(move || passwords::hash(&password).map_err(AppError::internal)).await?;
+    let hash = state.hasher.hash(body.password).await?;
     let author = Author::from(&actor);
     db::run(&state.pool, move |conn| {
         conn.transaction(|conn| {

@@ -13,6 +13,7 @@ mod errors;
 mod group_limits;
 mod group_matrix;
 mod groups;
+mod hashing;
 mod invitations;
 mod jwt;
 mod login;
