@@ -341,7 +341,9 @@ fn names_an_unavailable_server(message: &str) -> bool {
 /// name itself is an internal detail and is not echoed.
 fn conflict_detail(constraint: Option<&str>) -> String {
     match constraint {
-        Some("users_email_key") => "A user with this e-mail address already exists.".into(),
+        // The same words whoever holds the address (this customer, another one, staff), so the
+        // answer does not tell a customer who is registered elsewhere.
+        Some("users_email_key") => "This e-mail address cannot be used; choose another.".into(),
         Some("customers_code_key") => "A customer with this code already exists.".into(),
         Some("cost_centers_code_key") => "This customer already has a cost center with this code.".into(),
         Some("users_external_id_key") => "This customer already has a user with this external id.".into(),

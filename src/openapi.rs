@@ -174,7 +174,7 @@ pub struct NotFound(pub Problem);
 #[derive(ToResponse)]
 #[response(
     content_type = "application/problem+json",
-    example = json!({"type": "urn:dockgate:problem:conflict", "title": "Conflict", "status": 409, "detail": "A user with this e-mail address already exists."})
+    example = json!({"type": "urn:dockgate:problem:conflict", "title": "Conflict", "status": 409, "detail": "This e-mail address cannot be used; choose another."})
 )]
 pub struct Conflict(pub Problem);
 

@@ -37,12 +37,14 @@ text_enum! {
     pub enum SkipReason {
         /// Not an e-mail address.
         InvalidEmail = "invalid_email",
-        /// Someone (active or deactivated, of any customer, or staff) already has this address.
+        /// A person of this customer (active or deactivated) already has this address.
         AlreadyAUser = "already_a_user",
-        /// A pending invitation that has not expired exists for the address.
+        /// A pending invitation of this customer that has not expired exists for the address.
         AlreadyInvited = "already_invited",
-        /// The address belongs to a disposable (throw-away) e-mail service.
-        DisposableDomain = "disposable_domain",
+        /// The address cannot be invited: a disposable (throw-away) mail service, or an address
+        /// that is not available to this customer. Deliberately one reason, so an invitation
+        /// does not tell whether the address is registered anywhere else.
+        NotInvitable = "not_invitable",
         /// The address came earlier in the same request (compared case-insensitively).
         DuplicateInRequest = "duplicate_in_request",
     }
@@ -168,7 +170,7 @@ pub struct InviteResult {
         "invited_by": "01936f0e-7c1a-7d2b-9a51-3f1f2b7c4d40", "send_count": 1,
         "last_sent_at": "2026-11-23T09:30:00Z", "created_at": "2026-11-23T09:30:00Z"}},
     {"email": "JANA.BERG@acme.example", "outcome": "skipped", "reason": "duplicate_in_request"},
-    {"email": "someone@mailinator.com", "outcome": "skipped", "reason": "disposable_domain"}
+    {"email": "someone@mailinator.com", "outcome": "skipped", "reason": "not_invitable"}
 ]}))]
 pub struct InviteResults {
     pub results: Vec<InviteResult>,

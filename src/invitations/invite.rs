@@ -44,7 +44,7 @@ fn classify(raw: &str) -> Result<Email, SkipReason> {
     if mailchecker::is_valid(&format!("probe@{domain}")) {
         Err(SkipReason::InvalidEmail)
     } else {
-        Err(SkipReason::DisposableDomain)
+        Err(SkipReason::NotInvitable)
     }
 }
 
@@ -107,9 +107,11 @@ fn invited_user(
 ///
 /// One result per address, in request order: `invited` (the person now exists as an `invited`
 /// user and gets a mail with a link valid 7 days) or `skipped` with a `reason` (nothing created
-/// or sent): `invalid_email`, `already_a_user` (someone, of any customer or staff, has the
-/// address; or, for a caller limited to groups, an invited person outside them whose invitation
-/// expired), `already_invited` (a pending invitation that has not expired), `disposable_domain`,
+/// or sent): `invalid_email`, `already_a_user` (a person of this customer has the address; or,
+/// for a caller limited to groups, an invited person outside them whose invitation expired),
+/// `already_invited` (a pending invitation of this customer that has not expired),
+/// `not_invitable` (a disposable mail domain, or an address not available to this customer:
+/// one reason for both, so the answer never tells whether the address is registered elsewhere),
 /// `duplicate_in_request` (the first occurrence counts; case-insensitive). An address whose
 /// invitation expired is invited again (same invited user). Role, permissions, groups, address
 /// and cost center follow the rules of user creation; a violation is one 422 (or 403: only
@@ -215,10 +217,11 @@ pub async fn create_invitations(
                 };
                 let existing = accounts::find_by_email(conn, &email)?;
                 let refusal = match &existing {
+                    // Someone of another customer, or staff (invited, active or not): the address
+                    // is taken, but saying so would tell this customer who is registered elsewhere.
+                    Some(user) if user.customer_id != Some(customer_id) => Some(SkipReason::NotInvitable),
                     Some(user) if user.status != AccountStatus::Invited => Some(SkipReason::AlreadyAUser),
                     _ if queries::live_for_email(conn, &email, now)? => Some(SkipReason::AlreadyInvited),
-                    // Invited by another customer, expired there: the address is still taken.
-                    Some(user) if user.customer_id != Some(customer_id) => Some(SkipReason::AlreadyAUser),
                     // Re-inviting would take over a person outside the caller's groups.
                     Some(user) if !policy::covers(&actor, &groups::of_account(conn, user)?) => {
                         Some(SkipReason::AlreadyAUser)
@@ -280,8 +283,8 @@ mod tests {
     fn addresses_are_told_apart_as_invalid_disposable_or_fine() {
         assert_eq!(classify("not an address").err(), Some(SkipReason::InvalidEmail));
         assert_eq!(classify("root@localhost").err(), Some(SkipReason::InvalidEmail));
-        assert_eq!(classify("someone@mailinator.com").err(), Some(SkipReason::DisposableDomain));
-        assert_eq!(classify("x@10minutemail.com").err(), Some(SkipReason::DisposableDomain));
+        assert_eq!(classify("someone@mailinator.com").err(), Some(SkipReason::NotInvitable));
+        assert_eq!(classify("x@10minutemail.com").err(), Some(SkipReason::NotInvitable));
         assert_eq!(
             classify(" Jana.Berg@acme.example ").ok().map(|e| e.to_string()),
             Some("Jana.Berg@acme.example".into())

@@ -1259,3 +1259,43 @@ async fn two_concurrent_owners_for_one_customer_make_one_201_and_one_409() {
     assert_eq!(list_ids(&app, token, &format!("{path}?role=owner")).await, [id_of(&owner)]);
     assert_eq!(list_ids(&app, token, &path).await, [id_of(&owner)]);
 }
+
+/// E-mail addresses are unique across the service, but a customer's admin learns nothing from
+/// that about other customers: an address held by its own user, by another customer's user or
+/// by staff gets the very same 409, for creation and for a change of address.
+#[tokio::test]
+async fn a_taken_address_gets_one_answer_whoever_holds_it() {
+    let app = TestApp::spawn().await;
+    let staff = app.admin().await;
+    let acme = id_of(&app.create_customer(&staff.access_token, "Acme").await);
+    let other = id_of(&app.create_customer(&staff.access_token, "Other").await);
+    let admin = app.customer_user(acme, Role::Admin, &[]).await;
+    let own = app.customer_user(acme, Role::User, &[Permission::OrdersView]).await;
+    let elsewhere = app.customer_user(other, Role::User, &[Permission::OrdersView]).await;
+    let contact = app
+        .post(&users_of(acme), &admin.access_token, &json!({"name": "Contact", "login_enabled": false}))
+        .await;
+    let contact = id_of(&contact.json::<Value>().await.expect("contact"));
+    let mut answers = Vec::new();
+    for taken in [&own.email, &elsewhere.email, &staff.email] {
+        let create = app
+            .post(
+                &users_of(acme),
+                &admin.access_token,
+                &json!({"name": "Copy", "email": taken.to_uppercase(), "password": PORTAL_PASSWORD}),
+            )
+            .await;
+        answers.push(problem(create, StatusCode::CONFLICT).await);
+        let patch = app
+            .patch(
+                &format!("{}/{contact}", users_of(acme)),
+                &admin.access_token,
+                &json!({"email": taken}),
+                None,
+            )
+            .await;
+        answers.push(problem(patch, StatusCode::CONFLICT).await);
+    }
+    assert!(answers.windows(2).all(|pair| pair[0] == pair[1]), "{answers:#?}");
+    assert_eq!(answers[0]["detail"], "This e-mail address cannot be used; choose another.");
+}
