@@ -10,9 +10,9 @@ use uuid::Uuid;
 
 use crate::accounts::{AccountStatus, NewAccount, queries as accounts};
 use crate::audit::{self, Author, Event};
-use crate::auth::{keys, passwords};
 use crate::config::Config;
 use crate::db::{self, embedded::EmbeddedPostgres, embedded::ServerOptions, types::Email};
+use crate::identity::{keys, passwords};
 use crate::permissions::{Kind, Role};
 use crate::staff::dto::StaffView;
 use crate::startup::Application;
@@ -103,7 +103,7 @@ fn fail(message: &str) -> ExitCode {
 }
 
 pub fn openapi_json() -> Result<String, String> {
-    crate::openapi::document().to_pretty_json().map_err(|e| e.to_string())
+    crate::routes::document().to_pretty_json().map_err(|e| e.to_string())
 }
 
 fn read_password_line() -> Result<SecretString, String> {

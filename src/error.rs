@@ -362,9 +362,35 @@ impl From<diesel::r2d2::PoolError> for AppError {
     }
 }
 
+/// Flattens validator's nested errors into `field` paths.
+pub fn field_errors(errors: &validator::ValidationErrors) -> Vec<FieldError> {
+    let mut out = Vec::new();
+    collect(errors, "", &mut out);
+    out
+}
+
+fn collect(errors: &validator::ValidationErrors, prefix: &str, out: &mut Vec<FieldError>) {
+    for (field, kind) in errors.errors() {
+        let path = if prefix.is_empty() { field.to_string() } else { format!("{prefix}.{field}") };
+        match kind {
+            validator::ValidationErrorsKind::Field(list) => out.extend(list.iter().map(|error| {
+                let message =
+                    error.message.as_ref().map_or_else(|| error.code.to_string(), ToString::to_string);
+                FieldError::new(path.clone(), error.code.to_string(), message)
+            })),
+            validator::ValidationErrorsKind::Struct(inner) => collect(inner, &path, out),
+            validator::ValidationErrorsKind::List(items) => {
+                for (index, inner) in items {
+                    collect(inner, &format!("{path}[{index}]"), out);
+                }
+            }
+        }
+    }
+}
+
 impl From<validator::ValidationErrors> for AppError {
     fn from(errors: validator::ValidationErrors) -> Self {
-        Self::Validation(crate::extract::field_errors(&errors))
+        Self::Validation(field_errors(&errors))
     }
 }
 

@@ -9,7 +9,7 @@ use futures_util::StreamExt;
 use futures_util::future::LocalBoxFuture;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer};
-use validator::{Validate, ValidationErrors, ValidationErrorsKind};
+use validator::Validate;
 
 use crate::error::{AppError, FieldError};
 use crate::validation;
@@ -165,32 +165,6 @@ fn data_error_message(error: &serde_json::Error) -> String {
     match text.rfind(" at line ") {
         Some(at) => text[..at].to_owned(),
         None => text,
-    }
-}
-
-/// Flattens validator's nested errors into `field` paths.
-pub fn field_errors(errors: &ValidationErrors) -> Vec<FieldError> {
-    let mut out = Vec::new();
-    collect(errors, "", &mut out);
-    out
-}
-
-fn collect(errors: &ValidationErrors, prefix: &str, out: &mut Vec<FieldError>) {
-    for (field, kind) in errors.errors() {
-        let path = if prefix.is_empty() { field.to_string() } else { format!("{prefix}.{field}") };
-        match kind {
-            ValidationErrorsKind::Field(list) => out.extend(list.iter().map(|error| {
-                let message =
-                    error.message.as_ref().map_or_else(|| error.code.to_string(), ToString::to_string);
-                FieldError::new(path.clone(), error.code.to_string(), message)
-            })),
-            ValidationErrorsKind::Struct(inner) => collect(inner, &path, out),
-            ValidationErrorsKind::List(items) => {
-                for (index, inner) in items {
-                    collect(inner, &format!("{path}[{index}]"), out);
-                }
-            }
-        }
     }
 }
 

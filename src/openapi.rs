@@ -3,11 +3,9 @@
 //! (utoipa-actix-web), so an endpoint cannot exist undocumented. `openapi/openapi.json` is this
 //! document, regenerated with `cargo run -- openapi > openapi/openapi.json`.
 
-use actix_web::App;
 use utoipa::openapi::schema::Schema;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi, ToResponse};
-use utoipa_actix_web::AppExt;
 
 use crate::error::{FieldError, Problem};
 
@@ -59,23 +57,12 @@ impl Modify for BearerScheme {
     }
 }
 
-/// The whole document, as the running service serves it.
-pub fn document() -> utoipa::openapi::OpenApi {
-    let (_, mut api) = App::new()
-        .into_utoipa_app()
-        .openapi(ApiDoc::openapi())
-        .configure(crate::startup::routes)
-        .split_for_parts();
-    text_patterns(&mut api);
-    api
-}
-
 /// States the body parser's text rule ([`crate::validation::control_character`]) on every text
 /// field of every request body, from the same list of multi-line fields, so the document and
 /// the parser cannot disagree: single-line text has no control character, a field that must not
 /// be blank keeps that too, and fields with their own pattern or format (phone numbers, codes,
 /// e-mail addresses) already exclude them.
-fn text_patterns(api: &mut utoipa::openapi::OpenApi) {
+pub fn text_patterns(api: &mut utoipa::openapi::OpenApi) {
     use utoipa::openapi::RefOr;
     let mut bodies = std::collections::BTreeSet::new();
     for item in api.paths.paths.values() {

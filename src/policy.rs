@@ -7,7 +7,7 @@
 
 use uuid::Uuid;
 
-use crate::auth::Actor;
+use crate::accounts::Actor;
 use crate::error::AppError;
 use crate::permissions::{Kind, Permission, Role};
 

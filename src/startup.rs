@@ -14,44 +14,17 @@ use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use secrecy::ExposeSecret;
 use utoipa::OpenApi;
 use utoipa_actix_web::AppExt;
-use utoipa_actix_web::service_config::ServiceConfig;
 use utoipa_swagger_ui::SwaggerUi;
 
-use crate::auth::hasher::Hasher;
-use crate::auth::{keys, passwords, rate_limit};
 use crate::config::Config;
 use crate::db::{self, DbPool};
 use crate::error::{self, AppError};
+use crate::identity::hasher::Hasher;
+use crate::identity::{keys, passwords, rate_limit};
 use crate::mail::worker::Worker;
 use crate::openapi::ApiDoc;
+use crate::state::AppState;
 use crate::telemetry::{self, Metrics};
-
-/// What every handler can reach.
-pub struct AppState {
-    pub config: Config,
-    pub pool: DbPool,
-    pub keys: keys::KeyStore,
-    pub metrics: Metrics,
-    /// Every password hash and verification of a request goes through it.
-    pub hasher: Hasher,
-}
-
-/// Every documented route. The OpenAPI document is collected from exactly this list.
-pub fn routes(cfg: &mut ServiceConfig) {
-    crate::health::routes(cfg);
-    crate::auth::routes(cfg);
-    crate::me::routes(cfg);
-    crate::customers::routes(cfg);
-    crate::warehouse_addresses::routes(cfg);
-    crate::cost_centers::routes(cfg);
-    crate::staff::routes(cfg);
-    crate::users::routes(cfg);
-    crate::invitations::routes(cfg);
-    crate::groups::routes(cfg);
-    crate::authz::routes(cfg);
-    crate::permissions::routes(cfg);
-    crate::audit::routes(cfg);
-}
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -105,12 +78,13 @@ impl Application {
         let state = web::Data::new(AppState {
             keys: keys::KeyStore::new(pool.clone(), config.access_token_ttl),
             pool: pool.clone(),
-            metrics,
+            metrics: metrics.clone(),
             hasher,
             config: config.clone(),
         });
-        let openapi = crate::openapi::document();
+        let openapi = crate::routes::document();
         let known_routes = web::Data::new(KnownRoutes::from_openapi(&openapi));
+        let metrics = web::Data::new(metrics);
 
         let listener = TcpListener::bind(&config.bind_addr)
             .map_err(|source| StartupError::Bind { addr: config.bind_addr.clone(), source })?;
@@ -120,7 +94,8 @@ impl Application {
                 .into_utoipa_app()
                 .openapi(ApiDoc::openapi())
                 .app_data(state.clone())
-                .configure(routes)
+                .app_data(metrics.clone())
+                .configure(crate::routes::routes)
                 .split_for_parts();
             app.service(web::redirect("/docs", "/docs/"))
                 .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", openapi.clone()))

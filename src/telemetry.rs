@@ -106,7 +106,7 @@ pub async fn observe(
     let started = Instant::now();
     let request_id = request_id_from(&req);
     req.extensions_mut().insert(RequestId(request_id.clone()));
-    let metrics = req.app_data::<actix_web::web::Data<crate::startup::AppState>>().map(|s| s.metrics.clone());
+    let metrics = req.app_data::<actix_web::web::Data<Metrics>>().map(|m| m.get_ref().clone());
     let method = req.method().to_string();
     let span = tracing::info_span!("request", request_id = %request_id, method = %method, path = %req.path());
     let mut response = next.call(req).instrument(span.clone()).await?;

@@ -7,7 +7,7 @@ use std::time::Duration;
 use diesel::prelude::*;
 
 use super::UserRow;
-use crate::auth::password_tokens::{self, Purpose};
+use super::password_tokens::{self, Purpose};
 use crate::config::Config;
 use crate::mail::{self, Mail};
 

@@ -2,8 +2,11 @@
 //! unique across both kinds and sessions, rate limits and tokens have one kind of subject. The
 //! resources that manage them (`staff`, customer `users`) build on these rows and queries.
 
+pub mod actor;
 pub mod mails;
 pub mod models;
+pub mod password_tokens;
 pub mod queries;
 
-pub use models::{AccountStatus, NewAccount, UserRow};
+pub use actor::Actor;
+pub use models::{AccountStatus, CustomerStatus, NewAccount, UserRow};

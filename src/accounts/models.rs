@@ -18,6 +18,15 @@ text_enum! {
     }
 }
 
+text_enum! {
+    /// Whether a customer's people can work: a suspended customer has no working logins. Here,
+    /// with the people, because whether someone may sign in depends on it.
+    pub enum CustomerStatus {
+        Active = "active",
+        Suspended = "suspended",
+    }
+}
+
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = users, check_for_backend(diesel::pg::Pg))]
 pub struct UserRow {

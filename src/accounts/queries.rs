@@ -5,7 +5,7 @@ use diesel::prelude::*;
 use uuid::Uuid;
 
 use super::models::{NewAccount, ProfileChanges, UserRow};
-use crate::db::schema::users;
+use crate::db::schema::{group_members, users};
 use crate::db::types::Email;
 
 pub fn find(conn: &mut PgConnection, id: Uuid) -> QueryResult<UserRow> {
@@ -53,7 +53,7 @@ pub fn may_sign_in(conn: &mut PgConnection, account: &UserRow) -> QueryResult<bo
 
 /// Whether a customer's users can have working logins: active and with the portal enabled.
 pub fn customer_allows_logins(conn: &mut PgConnection, customer_id: Uuid) -> QueryResult<bool> {
-    use crate::customers::models::CustomerStatus;
+    use super::CustomerStatus;
     use crate::db::schema::customers;
     let found = customers::table
         .find(customer_id)
@@ -61,4 +61,22 @@ pub fn customer_allows_logins(conn: &mut PgConnection, customer_id: Uuid) -> Que
         .first::<(CustomerStatus, bool)>(conn)
         .optional()?;
     Ok(matches!(found, Some((CustomerStatus::Active, true))))
+}
+
+/// The groups of one person (empty: in no group, so it sees all of its customer's data).
+pub fn groups_of_user(conn: &mut PgConnection, customer_id: Uuid, user_id: Uuid) -> QueryResult<Vec<Uuid>> {
+    group_members::table
+        .filter(group_members::customer_id.eq(customer_id))
+        .filter(group_members::user_id.eq(user_id))
+        .order(group_members::group_id.asc())
+        .select(group_members::group_id)
+        .load(conn)
+}
+
+/// The groups of a person: a customer user's memberships; none for staff.
+pub fn groups_of(conn: &mut PgConnection, account: &UserRow) -> QueryResult<Vec<Uuid>> {
+    match account.customer_id {
+        Some(customer_id) => groups_of_user(conn, customer_id, account.id),
+        None => Ok(Vec::new()),
+    }
 }

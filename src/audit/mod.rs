@@ -1,11 +1,9 @@
 //! The audit log: every mutation writes an event in the same transaction as the change
-//! ([`record`]), and `GET /v1/audit-events` reads them within the caller's scope. Events are
+//! ([`record`]); `GET /v1/audit-events` ([`crate::audit_events`]) reads them within the
+//! caller's scope. Events are
 //! append-only: no endpoint changes them, and a trigger refuses UPDATE and DELETE. Who among a
 //! customer's readers may see an event is decided when it is written ([`Visibility`]).
 
-pub mod dto;
-pub mod handlers;
-pub mod queries;
 mod visibility;
 
 pub use visibility::Visibility;
@@ -15,12 +13,9 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-use crate::auth::Actor;
+use crate::accounts::Actor;
 use crate::db::schema::audit_events;
-
-pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    cfg.service(handlers::list_audit_events);
-}
+use crate::origin::Origin;
 
 /// Who acted and from where, detached from the request so it can travel into a transaction.
 #[derive(Debug, Clone)]
@@ -44,22 +39,21 @@ impl From<&Actor> for Author {
 
 impl Author {
     /// Someone who has not signed in (asking for a password-reset link, for example).
-    pub fn anonymous(req: &actix_web::HttpRequest) -> Self {
-        Self::from_request(req, None, "anonymous")
+    pub fn anonymous(origin: &Origin) -> Self {
+        Self::from_origin(origin, None, "anonymous")
     }
 
     /// A person proven by something other than a session (a password-reset link).
-    pub fn person(req: &actix_web::HttpRequest, account: &crate::accounts::UserRow) -> Self {
-        Self::from_request(req, Some(account.id), account.kind.as_str())
+    pub fn person(origin: &Origin, account: &crate::accounts::UserRow) -> Self {
+        Self::from_origin(origin, Some(account.id), account.kind.as_str())
     }
 
-    fn from_request(req: &actix_web::HttpRequest, actor_id: Option<Uuid>, kind: &str) -> Self {
-        use actix_web::HttpMessage;
+    fn from_origin(origin: &Origin, actor_id: Option<Uuid>, kind: &str) -> Self {
         Self {
             actor_id,
             actor_kind: Some(kind.to_owned()),
-            request_id: req.extensions().get::<crate::telemetry::RequestId>().map(|id| id.0.clone()),
-            client_addr: Some(crate::auth::client_addr(req)),
+            request_id: origin.request_id.clone(),
+            client_addr: Some(origin.client_addr.clone()),
         }
     }
 }

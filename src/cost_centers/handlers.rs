@@ -8,15 +8,15 @@ use uuid::Uuid;
 use super::dto::{CostCenterFilters, CostCenterView, CreateCostCenter, PatchCostCenter};
 use super::models::{CostCenterChanges, CostCenterRow, NewCostCenter};
 use super::queries;
+use crate::accounts::Actor;
 use crate::audit::{self, Author, Event};
-use crate::auth::Actor;
 use crate::db;
 use crate::error::AppError;
 use crate::etag::{self, IfMatch};
 use crate::extract::Json;
 use crate::pagination::{List, PageParams};
 use crate::policy::{self, Action};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 fn view(mut response: HttpResponseBuilder, row: &CostCenterRow) -> HttpResponse {
     response.insert_header((header::ETAG, etag::of(row.updated_at))).json(CostCenterView::from(row))

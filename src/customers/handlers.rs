@@ -8,15 +8,16 @@ use uuid::Uuid;
 use super::dto::{CreateCustomer, CustomerFilters, CustomerView, PatchCustomer};
 use super::models::{Customer, CustomerChanges, CustomerStatus, NewCustomer};
 use super::queries;
+use crate::accounts::Actor;
 use crate::audit::{self, Author, Event};
-use crate::auth::{Actor, sessions};
 use crate::db::{self, types::Email};
 use crate::error::AppError;
 use crate::etag::{self, IfMatch};
 use crate::extract::Json;
+use crate::identity::sessions;
 use crate::pagination::{List, PageParams};
 use crate::policy::{self, Action};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 fn view(mut response: HttpResponseBuilder, customer: &Customer) -> HttpResponse {
     response

@@ -6,15 +6,8 @@ use uuid::Uuid;
 
 use crate::db::schema::customers;
 use crate::db::types::Email;
-use crate::text_enum;
 
-text_enum! {
-    /// Whether a customer's users can work: a suspended customer has no working logins.
-    pub enum CustomerStatus {
-        Active = "active",
-        Suspended = "suspended",
-    }
-}
+pub use crate::accounts::CustomerStatus;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = customers, check_for_backend(diesel::pg::Pg))]

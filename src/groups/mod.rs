@@ -7,12 +7,3 @@ pub mod dto;
 pub mod handlers;
 pub mod models;
 pub mod queries;
-
-pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    cfg.service(handlers::list_groups)
-        .service(handlers::create_group)
-        .service(handlers::get_group)
-        .service(handlers::patch_group)
-        .service(handlers::delete_group)
-        .service(handlers::list_members);
-}

@@ -107,24 +107,6 @@ pub fn members(
     query.order(users::id.asc()).limit(page.fetch()).load(conn)
 }
 
-/// The groups of one person (empty: in no group, so it sees all of its customer's data).
-pub fn of_user(conn: &mut PgConnection, customer_id: Uuid, user_id: Uuid) -> QueryResult<Vec<Uuid>> {
-    gm::table
-        .filter(gm::customer_id.eq(customer_id))
-        .filter(gm::user_id.eq(user_id))
-        .order(gm::group_id.asc())
-        .select(gm::group_id)
-        .load(conn)
-}
-
-/// The groups of a person: a customer user's memberships; none for staff.
-pub fn of_account(conn: &mut PgConnection, account: &UserRow) -> QueryResult<Vec<Uuid>> {
-    match account.customer_id {
-        Some(customer_id) => of_user(conn, customer_id, account.id),
-        None => Ok(Vec::new()),
-    }
-}
-
 /// The groups of each of `user_ids` (for a page of users).
 pub fn of_users(
     conn: &mut PgConnection,

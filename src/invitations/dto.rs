@@ -6,23 +6,12 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use validator::Validate;
 
-use super::models::InvitationRow;
-use crate::auth::dto::TokenResponse;
+use super::models::{InvitationRow, InvitationStatus};
+use crate::identity::tokens::TokenResponse;
 use crate::permissions::{self, Permission, Role};
 use crate::text_enum;
 use crate::users::dto::{CustomerRole, UserView};
 use crate::validation::not_blank;
-
-text_enum! {
-    /// `pending` until accepted or revoked; `expired` is a pending invitation whose link is
-    /// past `expires_at` (computed, never stored).
-    pub enum InvitationStatus {
-        Pending = "pending",
-        Accepted = "accepted",
-        Revoked = "revoked",
-        Expired = "expired",
-    }
-}
 
 text_enum! {
     /// What happened to one address of a bulk invitation.

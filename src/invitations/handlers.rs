@@ -7,13 +7,13 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use uuid::Uuid;
 
-use super::dto::{InvitationFilters, InvitationStatus, InvitationView};
-use super::models::InvitationRow;
+use super::dto::{InvitationFilters, InvitationView};
+use super::models::{InvitationRow, InvitationStatus};
 use super::queries;
 use super::{TOKEN_PREFIX, VALIDITY};
+use crate::accounts::Actor;
 use crate::accounts::{AccountStatus, queries as accounts};
 use crate::audit::{self, Author, Event, Visibility};
-use crate::auth::{Actor, sessions};
 use crate::config::Config;
 use crate::customers::queries as customers;
 use crate::db::{self, schema::users};
@@ -24,7 +24,7 @@ use crate::mail::{self, Mail, throttle};
 use crate::pagination::{List, PageParams};
 use crate::permissions::Role;
 use crate::policy::{self, Action};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 pub(super) const LOGINS_CLOSED: &str =
     "The customer is suspended or its portal is switched off, so nobody can be invited to it or join it.";
@@ -252,7 +252,7 @@ pub async fn resend_invitation(
                 return Err(AppError::RateLimited { retry_after_secs });
             }
             let customer = customers::find(conn, customer_id)?;
-            let (token, token_hash) = sessions::new_secret(TOKEN_PREFIX)?;
+            let (token, token_hash) = crate::secrets::new_secret(TOKEN_PREFIX)?;
             let after = queries::renew(conn, &before, &token_hash, now, now + VALIDITY)?;
             send_mail(conn, &config, &after, &customer.row.name, &inviter_name, &token)?;
             let (before, after) = (InvitationView::new(&before, now), InvitationView::new(&after, now));

@@ -6,25 +6,22 @@ use actix_web::{HttpResponse, post, web};
 use diesel::prelude::*;
 use uuid::Uuid;
 
-use super::dto::{
-    CreateInvitations, InvitationStatus, InvitationView, InviteResult, InviteResults, Outcome, SkipReason,
-};
+use super::dto::{CreateInvitations, InvitationView, InviteResult, InviteResults, Outcome, SkipReason};
 use super::handlers::{LOGINS_CLOSED, check_assignable, event, require_for_role, send_mail};
-use super::models::NewInvitation;
+use super::models::{InvitationStatus, NewInvitation};
 use super::{TOKEN_PREFIX, VALIDITY, queries};
+use crate::accounts::Actor;
 use crate::accounts::{AccountStatus, UserRow, queries as accounts};
 use crate::audit::{self, Author};
-use crate::auth::{Actor, sessions};
 use crate::customers::queries as customers;
 use crate::db::schema::users;
 use crate::db::{self, types::Email};
 use crate::error::AppError;
 use crate::extract::Json;
-use crate::groups::queries as groups;
 use crate::mail::throttle;
 use crate::permissions::{Kind, Role};
 use crate::policy::{self, Action};
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::users::dto::CustomerRole;
 use crate::users::models::{NewUser, UserChanges};
 use crate::users::{queries as user_queries, rules};
@@ -223,7 +220,7 @@ pub async fn create_invitations(
                     Some(user) if user.status != AccountStatus::Invited => Some(SkipReason::AlreadyAUser),
                     _ if queries::live_for_email(conn, &email, now)? => Some(SkipReason::AlreadyInvited),
                     // Re-inviting would take over a person outside the caller's groups.
-                    Some(user) if !policy::covers(&actor, &groups::of_account(conn, user)?) => {
+                    Some(user) if !policy::covers(&actor, &accounts::groups_of(conn, user)?) => {
                         Some(SkipReason::AlreadyAUser)
                     }
                     _ => None,
@@ -233,7 +230,7 @@ pub async fn create_invitations(
                     continue;
                 }
                 let user = invited_user(conn, customer_id, &email, existing, &terms)?;
-                let (token, token_hash) = sessions::new_secret(TOKEN_PREFIX)?;
+                let (token, token_hash) = crate::secrets::new_secret(TOKEN_PREFIX)?;
                 let row = queries::insert(
                     conn,
                     &NewInvitation {

@@ -16,13 +16,3 @@ pub const VALIDITY: chrono::Duration = chrono::Duration::days(7);
 
 /// Prefix that makes a leaked invitation token recognizable to secret scanners.
 pub const TOKEN_PREFIX: &str = "dgi_";
-
-pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    cfg.service(invite::create_invitations)
-        .service(handlers::list_invitations)
-        .service(handlers::get_invitation)
-        .service(handlers::resend_invitation)
-        .service(handlers::revoke_invitation)
-        .service(public::lookup_invitation)
-        .service(public::accept_invitation);
-}

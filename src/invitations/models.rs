@@ -5,10 +5,21 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use uuid::Uuid;
 
-use super::dto::InvitationStatus;
 use crate::db::schema::invitations;
 use crate::db::types::Email;
 use crate::permissions::{Permission, Role};
+use crate::text_enum;
+
+text_enum! {
+    /// `pending` until accepted or revoked; `expired` is a pending invitation whose link is
+    /// past `expires_at` (computed, never stored).
+    pub enum InvitationStatus {
+        Pending = "pending",
+        Accepted = "accepted",
+        Revoked = "revoked",
+        Expired = "expired",
+    }
+}
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = invitations, check_for_backend(diesel::pg::Pg))]

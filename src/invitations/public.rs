@@ -6,19 +6,20 @@ use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 
-use super::dto::{AcceptInvitation, AcceptedInvitation, InvitationLookup, InvitationStatus, LookupParams};
+use super::dto::{AcceptInvitation, AcceptedInvitation, InvitationLookup, LookupParams};
 use super::handlers::LOGINS_CLOSED;
-use super::models::InvitationRow;
+use super::models::{InvitationRow, InvitationStatus};
 use super::queries;
 use crate::accounts::{AccountStatus, UserRow, queries as accounts};
 use crate::audit::{self, Author, Event};
-use crate::auth::passwords;
-use crate::auth::sessions::{self, Origin};
 use crate::customers::queries as customers;
 use crate::db::{self, schema::users};
 use crate::error::AppError;
 use crate::extract::Json;
-use crate::startup::AppState;
+use crate::identity::passwords;
+use crate::identity::sessions;
+use crate::origin::Origin;
+use crate::state::AppState;
 
 const EXPIRED: &str = "The invitation has expired; ask the person who invited you to send it again.";
 
@@ -57,7 +58,7 @@ pub async fn lookup_invitation(
     params: web::Query<LookupParams>,
 ) -> Result<HttpResponse, AppError> {
     validator::Validate::validate(&*params)?;
-    let token_hash = sessions::hash_secret(&params.token);
+    let token_hash = crate::secrets::hash_secret(&params.token);
     let now = state.config.clock.now();
     let lookup = db::run(&state.pool, move |conn| {
         let invitation = live(conn, &token_hash, now)?;
@@ -101,7 +102,7 @@ pub async fn accept_invitation(
     req: HttpRequest,
     Json(body): Json<AcceptInvitation>,
 ) -> Result<HttpResponse, AppError> {
-    let token_hash = sessions::hash_secret(&body.token);
+    let token_hash = crate::secrets::hash_secret(&body.token);
     let clock = state.config.clock.clone();
     let (lookup_hash, lookup_clock) = (token_hash.clone(), clock.clone());
     // Checked before the (slow) hashing; the write below re-checks under the row lock.
@@ -122,7 +123,7 @@ pub async fn accept_invitation(
         .map_err(|e| AppError::Validation(vec![e]))?;
     let password_hash = state.hasher.hash(body.password).await?;
     let origin = Origin::of(&req);
-    let author = Author::person(&req, &account);
+    let author = Author::person(&Origin::of(&req), &account);
     let name = body.name.trim().to_owned();
     let lifetimes = state.config.sessions;
     let (user, account, issued) = db::run(&state.pool, move |conn| {
@@ -177,7 +178,7 @@ pub async fn accept_invitation(
     })
     .await?;
     tracing::info!(user_id = %account.id, "invitation accepted");
-    let tokens = crate::auth::handlers::issue_tokens(&state, &account, issued).await?;
+    let tokens = crate::identity::tokens::issue_pair(&state, &account, issued).await?;
     Ok(HttpResponse::Created()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .json(AcceptedInvitation { user, tokens }))

@@ -6,8 +6,7 @@ use diesel::dsl::cardinality;
 use diesel::prelude::*;
 use uuid::Uuid;
 
-use super::dto::InvitationStatus;
-use super::models::{InvitationRow, NewInvitation};
+use super::models::{InvitationRow, InvitationStatus, NewInvitation};
 use crate::db::schema::invitations;
 use crate::db::types::Email;
 use crate::pagination::Page;

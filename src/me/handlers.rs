@@ -5,14 +5,16 @@ use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 use diesel::prelude::*;
 
 use super::dto::{ChangePassword, MeCustomer, MePatch, MeView};
+use crate::accounts::Actor;
 use crate::accounts::{UserRow, models::ProfileChanges, queries as accounts};
 use crate::audit::{self, Author, Event, Visibility};
-use crate::auth::{Actor, client_addr, passwords, rate_limit, sessions};
 use crate::db::{self, schema::users, types::Email};
 use crate::error::AppError;
 use crate::etag::{self, IfMatch};
 use crate::extract::Json;
-use crate::startup::AppState;
+use crate::identity::{passwords, rate_limit, sessions};
+use crate::origin::client_addr;
+use crate::state::AppState;
 
 async fn me_response(
     state: &AppState,

@@ -3,12 +3,6 @@
 
 use crate::text_enum;
 
-pub mod catalog;
-
-pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    cfg.service(catalog::get_permissions);
-}
-
 text_enum! {
     /// The role of a person: staff roles first, then customer-user roles.
     pub enum Role {

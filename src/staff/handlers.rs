@@ -8,17 +8,18 @@ use uuid::Uuid;
 use super::dto::{CreateStaff, PatchStaff, StaffFilters, StaffRole, StaffStatus, StaffView};
 use super::models::StaffChanges;
 use super::queries;
+use crate::accounts::Actor;
 use crate::accounts::{AccountStatus, NewAccount, UserRow, queries as accounts};
 use crate::audit::{self, Author, Event};
-use crate::auth::{Actor, passwords, sessions};
 use crate::db::{self, types::Email};
 use crate::error::AppError;
 use crate::etag::{self, IfMatch};
 use crate::extract::Json;
+use crate::identity::{passwords, sessions};
 use crate::pagination::{List, PageParams};
 use crate::permissions::{Kind, Role};
 use crate::policy::{self, Action};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 fn view(mut response: HttpResponseBuilder, row: &UserRow) -> HttpResponse {
     response.insert_header((header::ETAG, etag::of(row.updated_at))).json(StaffView::from(row))

@@ -5,11 +5,3 @@ pub mod dto;
 pub mod handlers;
 pub mod models;
 pub mod queries;
-
-pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    cfg.service(handlers::list_staff)
-        .service(handlers::create_staff)
-        .service(handlers::get_staff)
-        .service(handlers::patch_staff)
-        .service(handlers::delete_staff);
-}

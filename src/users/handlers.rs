@@ -10,17 +10,18 @@ use super::models::{NewUser, UserChanges};
 use super::views::{self, Views};
 use super::{queries, rules};
 use crate::accounts::{AccountStatus, UserRow, mails, queries as accounts};
+use crate::accounts::{Actor, password_tokens};
 use crate::audit::{self, Author, Event, Visibility};
-use crate::auth::{Actor, password_tokens, passwords, sessions};
 use crate::customers::queries as customers;
 use crate::db::{self, types::Email};
 use crate::error::AppError;
 use crate::etag::{self, IfMatch};
 use crate::extract::Json;
+use crate::identity::{passwords, sessions};
 use crate::pagination::{List, PageParams};
 use crate::permissions::{Kind, Role};
 use crate::policy::{self, Action};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 pub(super) fn respond(mut response: HttpResponseBuilder, user: UserView) -> HttpResponse {
     response.insert_header((header::ETAG, etag::of(user.updated_at))).json(user)
@@ -83,7 +84,7 @@ pub(super) fn require_visible_user(
     actor: &Actor,
     user: &UserRow,
 ) -> Result<Vec<Uuid>, AppError> {
-    let groups = crate::groups::queries::of_account(conn, user)?;
+    let groups = crate::accounts::queries::groups_of(conn, user)?;
     policy::require_covers(actor, &groups)?;
     Ok(groups)
 }
@@ -118,7 +119,7 @@ fn email(value: &str) -> Result<Email, AppError> {
 }
 
 async fn hash(
-    hasher: &crate::auth::hasher::Hasher,
+    hasher: &crate::identity::hasher::Hasher,
     password: Option<String>,
     email: Option<&str>,
 ) -> Result<Option<String>, AppError> {

@@ -11,15 +11,16 @@ use super::models::UserChanges;
 use super::queries;
 use super::views;
 use crate::accounts::{AccountStatus, UserRow, mails, queries as accounts};
+use crate::accounts::{Actor, password_tokens};
 use crate::audit::{self, Author, Event, Visibility};
-use crate::auth::{Actor, password_tokens, passwords, sessions};
 use crate::db;
 use crate::error::AppError;
 use crate::extract::{Json, NoBody};
+use crate::identity::{passwords, sessions};
 use crate::mail::throttle;
 use crate::permissions::Role;
 use crate::policy::{self, Action};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// Moves a user between `active` and `deactivated`; a no-op when it is there already.
 async fn set_status(
@@ -358,7 +359,7 @@ pub async fn transfer_ownership(
             let after = queries::update(conn, target.id, &promoted)?;
             sessions::end_all_for_user(conn, target.id, sessions::reason::ACCESS_CHANGED)?;
             let previous_groups = match &previous {
-                Some(previous) => Some(crate::groups::queries::of_account(conn, previous)?),
+                Some(previous) => Some(crate::accounts::queries::groups_of(conn, previous)?),
                 None => None,
             };
             // About two people: as hidden as the more hidden of them.

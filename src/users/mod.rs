@@ -10,17 +10,3 @@ pub mod models;
 pub mod queries;
 pub mod rules;
 pub mod views;
-
-pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    cfg.service(handlers::find_users)
-        .service(handlers::list_users)
-        .service(handlers::create_user)
-        .service(handlers::get_user)
-        .service(handlers::patch_user)
-        .service(handlers::delete_user)
-        .service(lifecycle::deactivate_user)
-        .service(lifecycle::reactivate_user)
-        .service(lifecycle::set_password)
-        .service(lifecycle::send_password_reset)
-        .service(lifecycle::transfer_ownership);
-}

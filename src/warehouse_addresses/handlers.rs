@@ -8,8 +8,8 @@ use uuid::Uuid;
 use super::dto::{AddressView, CreateAddress, PatchAddress};
 use super::models::{AddressChanges, AddressRow, NewAddress};
 use super::queries;
+use crate::accounts::Actor;
 use crate::audit::{self, Author, Event, Visibility};
-use crate::auth::Actor;
 use crate::customers::queries as customers;
 use crate::db;
 use crate::error::AppError;
@@ -17,7 +17,7 @@ use crate::etag::{self, IfMatch};
 use crate::extract::Json;
 use crate::pagination::{List, PageParams};
 use crate::policy::{self, Action};
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::validation::trimmed;
 
 fn view(mut response: HttpResponseBuilder, row: &AddressRow) -> HttpResponse {

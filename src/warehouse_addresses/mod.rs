@@ -8,11 +8,3 @@ pub mod dto;
 pub mod handlers;
 pub mod models;
 pub mod queries;
-
-pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    cfg.service(handlers::list_addresses)
-        .service(handlers::create_address)
-        .service(handlers::get_address)
-        .service(handlers::patch_address)
-        .service(handlers::delete_address);
-}

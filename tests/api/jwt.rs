@@ -150,7 +150,7 @@ async fn rotating_keys_keeps_old_tokens_valid_and_new_instances_sign_with_the_ne
     let admin = app.admin().await;
     let old_kid = jsonwebtoken::decode_header(&admin.access_token).expect("header").kid.expect("kid");
 
-    let new_kid = dockgate::auth::keys::rotate(&mut app.conn()).expect("rotate");
+    let new_kid = dockgate::identity::keys::rotate(&mut app.conn()).expect("rotate");
     assert_ne!(new_kid, old_kid);
 
     let jwks: Value = app
@@ -178,7 +178,7 @@ async fn rotating_keys_keeps_old_tokens_valid_and_new_instances_sign_with_the_ne
 async fn keys_retired_longer_than_a_token_lifetime_leave_the_jwks() {
     let app = TestApp::spawn().await;
     let old_kid: String = signing_keys::table.select(signing_keys::kid).first(&mut app.conn()).expect("kid");
-    dockgate::auth::keys::rotate(&mut app.conn()).expect("rotate");
+    dockgate::identity::keys::rotate(&mut app.conn()).expect("rotate");
     diesel::update(signing_keys::table.find(&old_kid))
         .set(signing_keys::retired_at.eq(chrono::Utc::now() - chrono::Duration::hours(2)))
         .execute(&mut app.conn())

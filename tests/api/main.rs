@@ -10,6 +10,7 @@ mod cli;
 mod cost_centers;
 mod customers;
 mod errors;
+mod floors;
 mod group_limits;
 mod group_matrix;
 mod groups;

@@ -6,9 +6,9 @@ pub mod smtp;
 
 use diesel::PgConnection;
 use dockgate::accounts::{AccountStatus, NewAccount, UserRow, queries as accounts};
-use dockgate::auth::passwords;
 use dockgate::config::MailTransport;
 use dockgate::db::types::Email;
+use dockgate::identity::passwords;
 use dockgate::permissions::{Kind, Permission, Role};
 use dockgate::{Application, Config};
 use reqwest::{Response, StatusCode};

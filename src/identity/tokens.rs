@@ -11,9 +11,12 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::keys::{KeyStore, LEEWAY};
+use super::sessions::Issued;
 use crate::accounts::UserRow;
+use crate::db;
 use crate::error::AppError;
 use crate::permissions::{Kind, Permission, Role};
+use crate::state::AppState;
 
 /// The claims of an access token.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -106,4 +109,53 @@ pub async fn verify(
     jsonwebtoken::decode::<AccessClaims>(token, &key, &validation)
         .map(|data| data.claims)
         .map_err(|_| INVALID)
+}
+
+/// A token pair. Store the refresh token like a password; it is shown once.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "access_token": "eyJ0eXAiOiJKV1QiLCJhbGciOiJFZERTQSIsImtpZCI6Ik56Ykxz...",
+    "token_type": "Bearer",
+    "expires_in": 900,
+    "refresh_token": "dgr_q0H4Jx7pW0bq3vXJ2l2x3mC9o1nYyU0Q2xY6t8e0aZs"
+}))]
+pub struct TokenResponse {
+    /// An EdDSA-signed JWT; send it as `Authorization: Bearer <access_token>`.
+    pub access_token: String,
+    /// Always `Bearer`.
+    pub token_type: &'static str,
+    /// Seconds until the access token expires.
+    pub expires_in: u64,
+    /// Single use: exchange it at `/v1/auth/refresh` for a new pair.
+    pub refresh_token: String,
+}
+
+/// The token pair of a fresh or rotated session: a signed access token and the refresh token.
+pub async fn issue_pair(
+    state: &AppState,
+    account: &UserRow,
+    issued: Issued,
+) -> Result<TokenResponse, AppError> {
+    let config = &state.config;
+    let groups = if account.customer_id.is_some() {
+        let account = account.clone();
+        db::run(&state.pool, move |conn| crate::accounts::queries::groups_of(conn, &account)).await?
+    } else {
+        Vec::new()
+    };
+    let claims = AccessClaims::for_account(
+        account,
+        &groups,
+        issued.session_id,
+        &config.jwt_issuer,
+        &config.jwt_audience,
+        config.access_token_ttl,
+    );
+    let access_token = sign(&state.keys, &claims).await?;
+    Ok(TokenResponse {
+        access_token,
+        token_type: "Bearer",
+        expires_in: config.access_token_ttl.as_secs(),
+        refresh_token: issued.refresh_token,
+    })
 }

@@ -4,12 +4,12 @@ use actix_web::{HttpResponse, get, web};
 
 use super::dto::{AuditEventView, AuditFilters};
 use super::queries;
-use crate::auth::Actor;
+use crate::accounts::Actor;
 use crate::db;
 use crate::error::AppError;
 use crate::pagination::{List, PageParams};
 use crate::policy::{self, Action, Scope};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// List audit events
 ///

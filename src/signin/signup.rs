@@ -15,9 +15,6 @@ use diesel::prelude::*;
 use uuid::Uuid;
 
 use super::dto::{SignupRequest, SignupResult, VerifySignup};
-use super::hasher::HashSlot;
-use super::sessions::{self, Origin};
-use super::{client_addr, handlers, passwords, rate_limit};
 use crate::accounts::{AccountStatus, UserRow, mails::describe, queries as accounts};
 use crate::audit::{self, Author, Event};
 use crate::clock::Clock;
@@ -28,9 +25,12 @@ use crate::db::schema::{customers as customers_table, signup_requests};
 use crate::db::{self, DbPool, types::Email};
 use crate::error::AppError;
 use crate::extract::Json;
+use crate::identity::hasher::HashSlot;
+use crate::identity::{passwords, rate_limit, sessions, tokens};
 use crate::mail::{self, Mail, throttle};
+use crate::origin::{Origin, client_addr};
 use crate::permissions::{DEFAULT_USER_PERMISSIONS, Kind, Role};
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::users::{models::NewUser, queries as users, views};
 
 /// Prefix that makes a leaked sign-up token recognizable to secret scanners.
@@ -114,7 +114,7 @@ async fn request_link(
                     .filter(signup_requests::used_at.is_null()),
             )
             .execute(conn)?;
-            let (token, token_hash) = sessions::new_secret(PREFIX)?;
+            let (token, token_hash) = crate::secrets::new_secret(PREFIX)?;
             let id = Uuid::now_v7();
             diesel::insert_into(signup_requests::table)
                 .values((
@@ -203,7 +203,7 @@ pub async fn signup(
         email,
         name: body.name.trim().to_owned(),
         password: body.password,
-        author: Author::anonymous(&req),
+        author: Author::anonymous(&Origin::of(&req)),
     };
     let (pool, config): (DbPool, Config) = (state.pool.clone(), state.config.clone());
     tokio::spawn(async move {
@@ -228,7 +228,7 @@ struct Request {
 fn consume(conn: &mut PgConnection, presented: &str, now: DateTime<Utc>) -> QueryResult<Option<Request>> {
     diesel::update(
         signup_requests::table
-            .filter(signup_requests::token_hash.eq(sessions::hash_secret(presented)))
+            .filter(signup_requests::token_hash.eq(crate::secrets::hash_secret(presented)))
             .filter(signup_requests::used_at.is_null())
             .filter(signup_requests::expires_at.gt(now)),
     )
@@ -276,7 +276,7 @@ pub async fn verify_signup(
     Json(body): Json<VerifySignup>,
 ) -> Result<HttpResponse, AppError> {
     let origin = Origin::of(&req);
-    let anonymous = Author::anonymous(&req);
+    let anonymous = Author::anonymous(&Origin::of(&req));
     let clock = state.config.clock.clone();
     let lifetimes = state.config.sessions;
     let token = body.token;
@@ -353,7 +353,7 @@ pub async fn verify_signup(
     .await?;
     tracing::info!(user_id = %row.id, role = %row.role.as_str(), "signed up");
     let location = format!("/v1/customers/{}/users/{}", user.customer_id, user.id);
-    let tokens = handlers::issue_tokens(&state, &row, issued).await?;
+    let tokens = tokens::issue_pair(&state, &row, issued).await?;
     Ok(HttpResponse::Created()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .insert_header((header::LOCATION, location))

@@ -46,7 +46,7 @@ impl From<AuditEventRow> for AuditEventView {
 
 /// Events matching `filters` within `scope` (a scoped caller sees only events about its
 /// customers; events about no customer, such as staff changes, only with `Scope::All`) and,
-/// for a reader limited to `groups`, only those its groups see (see [`super::Visibility`]).
+/// for a reader limited to `groups`, only those its groups see (see [`crate::audit::Visibility`]).
 pub fn list(
     conn: &mut PgConnection,
     scope: &Scope,

@@ -6,16 +6,15 @@
 
 use std::time::Duration;
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::accounts::UserRow;
 use crate::config::SessionLifetimes;
 use crate::db::schema::{refresh_tokens, sessions, users};
+use crate::origin::Origin;
+use crate::secrets::{hash_secret, new_secret};
 
 /// Prefix that makes a leaked refresh token recognizable to secret scanners.
 const PREFIX: &str = "dgr_";
@@ -30,41 +29,6 @@ pub mod reason {
     pub const CUSTOMER_CLOSED: &str = "customer_suspended_or_portal_disabled";
     pub const USER_REMOVED: &str = "user_removed";
     pub const MAX_AGE: &str = "max_age_reached";
-}
-
-/// A random token and the hash stored for it.
-pub fn new_secret(prefix: &str) -> Result<(String, Vec<u8>), diesel::result::Error> {
-    let mut random = [0u8; 32];
-    getrandom::fill(&mut random)
-        .map_err(|e| diesel::result::Error::QueryBuilderError(format!("no randomness: {e}").into()))?;
-    let token = format!("{prefix}{}", URL_SAFE_NO_PAD.encode(random));
-    let hash = hash_secret(&token);
-    Ok((token, hash))
-}
-
-pub fn hash_secret(token: &str) -> Vec<u8> {
-    Sha256::digest(token.as_bytes()).to_vec()
-}
-
-/// Where a sign-in came from, kept on the session for people reviewing their sessions.
-#[derive(Debug, Clone, Default)]
-pub struct Origin {
-    pub client_addr: Option<String>,
-    pub user_agent: Option<String>,
-}
-
-impl Origin {
-    /// The client address and (at most 256 characters of) the user agent of a request.
-    pub fn of(req: &actix_web::HttpRequest) -> Self {
-        Self {
-            client_addr: Some(super::client_addr(req)),
-            user_agent: req
-                .headers()
-                .get(actix_web::http::header::USER_AGENT)
-                .and_then(|v| v.to_str().ok())
-                .map(|v| v.chars().take(256).collect()),
-        }
-    }
 }
 
 pub struct Issued {

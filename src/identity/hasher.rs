@@ -305,7 +305,7 @@ fn hex(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::auth::passwords;
+    use crate::identity::passwords;
 
     const PASSWORD: &str = "correct horse battery staple";
 

@@ -1,47 +1,19 @@
-//! The signed-in caller, as an actix extractor: any handler that takes an [`Actor`] requires a
+//! The signed-in caller ([`Actor`]) as an actix extractor: any handler that takes one requires a
 //! valid bearer token. Beyond the token's signature, the session must still be live and the
 //! person still allowed to sign in, so logout, deactivation and password changes take effect
 //! inside dockgate at once (other services honour tokens until they expire).
 
 use actix_web::dev::Payload;
 use actix_web::http::header;
-use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
+use actix_web::{FromRequest, HttpRequest, web};
 use futures_util::future::LocalBoxFuture;
-use uuid::Uuid;
 
 use super::{sessions, tokens};
-use crate::accounts::UserRow;
+use crate::accounts::{Actor, queries as accounts};
 use crate::db;
 use crate::error::AppError;
-use crate::permissions::{Kind, Role};
-use crate::startup::AppState;
-use crate::telemetry::RequestId;
-
-#[derive(Debug, Clone)]
-pub struct Actor {
-    pub session_id: Uuid,
-    pub account: UserRow,
-    /// The groups of a customer user; empty: in no group, so it sees all of its customer's
-    /// data (and staff see everything).
-    pub groups: Vec<Uuid>,
-    /// Where the request came from, for the audit log.
-    pub request_id: Option<String>,
-    pub client_addr: String,
-}
-
-impl Actor {
-    pub fn id(&self) -> Uuid {
-        self.account.id
-    }
-
-    pub fn kind(&self) -> Kind {
-        self.account.kind
-    }
-
-    pub fn role(&self) -> Role {
-        self.account.role
-    }
-}
+use crate::origin::Origin;
+use crate::state::AppState;
 
 const MISSING: AppError =
     AppError::Unauthorized("A bearer token is required (Authorization: Bearer <access token>).");
@@ -59,8 +31,7 @@ impl FromRequest for Actor {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let token = bearer(req);
-        let request_id = req.extensions().get::<RequestId>().map(|id| id.0.clone());
-        let client_addr = super::client_addr(req);
+        let Origin { request_id, client_addr, .. } = Origin::of(req);
         let state = req.app_data::<web::Data<AppState>>().cloned();
         Box::pin(async move {
             let state = state.ok_or_else(|| AppError::internal("application state missing"))?;
@@ -75,7 +46,7 @@ impl FromRequest for Actor {
                 let Some(account) = sessions::live_account(conn, session_id, user_id, started_after)? else {
                     return Ok(None);
                 };
-                let groups = crate::groups::queries::of_account(conn, &account)?;
+                let groups = accounts::groups_of(conn, &account)?;
                 Ok::<_, diesel::result::Error>(Some((account, groups)))
             })
             .await?

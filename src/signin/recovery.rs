@@ -5,15 +5,17 @@ use actix_web::{HttpRequest, HttpResponse, post, web};
 use diesel::prelude::*;
 
 use super::dto::{ForgotPassword, ResetPassword};
-use super::{password_tokens, passwords, sessions};
+use crate::accounts::password_tokens;
 use crate::accounts::{AccountStatus, UserRow, mails, queries as accounts};
 use crate::audit::{self, Author, Event};
 use crate::config::Config;
 use crate::db::{self, DbPool, types::Email};
 use crate::error::AppError;
 use crate::extract::Json;
+use crate::identity::{passwords, sessions};
 use crate::mail::throttle;
-use crate::startup::AppState;
+use crate::origin::Origin;
+use crate::state::AppState;
 
 const INVALID_LINK: &str = "the link is invalid, expired or already used; ask for a new one";
 
@@ -53,7 +55,7 @@ fn request_link(
             return Ok(());
         }
         mails::send_password_reset(conn, config, &account)?;
-        let groups = crate::groups::queries::of_account(conn, &account)?;
+        let groups = crate::accounts::queries::groups_of(conn, &account)?;
         audit::record(
             conn,
             author,
@@ -95,7 +97,7 @@ pub async fn forgot_password(
     Json(body): Json<ForgotPassword>,
 ) -> HttpResponse {
     let email = Email::lookup(&body.email);
-    let author = Author::anonymous(&req);
+    let author = Author::anonymous(&Origin::of(&req));
     let (pool, config): (DbPool, Config) = (state.pool.clone(), state.config.clone());
     tokio::spawn(async move {
         let work = db::run(&pool, move |conn| request_link(conn, &config, &email, &author));
@@ -144,7 +146,7 @@ pub async fn reset_password(
     passwords::check_policy(&body.password, email.as_deref(), "password")
         .map_err(|e| AppError::Validation(vec![e]))?;
     let hash = state.hasher.hash(body.password).await?;
-    let author = Author::person(&req, &account);
+    let author = Author::person(&Origin::of(&req), &account);
     let token = body.token;
     db::run(&state.pool, move |conn| {
         conn.transaction(|conn| {
@@ -155,7 +157,7 @@ pub async fn reset_password(
             accounts::set_password_hash(conn, account.id, &hash)?;
             sessions::end_all_for_user(conn, account.id, sessions::reason::PASSWORD_CHANGED)?;
             password_tokens::revoke_all(conn, account.id)?;
-            let groups = crate::groups::queries::of_account(conn, &account)?;
+            let groups = crate::accounts::queries::groups_of(conn, &account)?;
             audit::record(
                 conn,
                 &author,

@@ -5,8 +5,8 @@ use actix_web::{HttpResponse, get};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::{DEFAULT_USER_PERMISSIONS, Kind, Permission, Role, effective};
-use crate::auth::Actor;
+use crate::accounts::Actor;
+use crate::permissions::{DEFAULT_USER_PERMISSIONS, Kind, Permission, Role, effective};
 
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({"key": "orders.create", "description": "Create orders.", "roles": ["owner", "admin", "user"], "grantable_to_user": true}))]

@@ -9,8 +9,8 @@ use chrono::Utc;
 use diesel::prelude::*;
 use uuid::Uuid;
 
-use super::sessions::{hash_secret, new_secret};
 use crate::db::schema::password_tokens;
+use crate::secrets::{hash_secret, new_secret};
 use crate::text_enum;
 
 /// Prefix that makes a leaked link token recognizable to secret scanners.

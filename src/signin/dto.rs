@@ -23,25 +23,6 @@ pub struct RefreshRequest {
     pub refresh_token: String,
 }
 
-/// A token pair. Store the refresh token like a password; it is shown once.
-#[derive(Debug, Serialize, ToSchema)]
-#[schema(example = json!({
-    "access_token": "eyJ0eXAiOiJKV1QiLCJhbGciOiJFZERTQSIsImtpZCI6Ik56Ykxz...",
-    "token_type": "Bearer",
-    "expires_in": 900,
-    "refresh_token": "dgr_q0H4Jx7pW0bq3vXJ2l2x3mC9o1nYyU0Q2xY6t8e0aZs"
-}))]
-pub struct TokenResponse {
-    /// An EdDSA-signed JWT; send it as `Authorization: Bearer <access_token>`.
-    pub access_token: String,
-    /// Always `Bearer`.
-    pub token_type: &'static str,
-    /// Seconds until the access token expires.
-    pub expires_in: u64,
-    /// Single use: exchange it at `/v1/auth/refresh` for a new pair.
-    pub refresh_token: String,
-}
-
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[schema(example = json!({"email": "jana.berg@acme.example"}))]
 pub struct ForgotPassword {
@@ -115,5 +96,5 @@ pub struct VerifySignup {
 }))]
 pub struct SignupResult {
     pub user: crate::users::dto::UserView,
-    pub tokens: TokenResponse,
+    pub tokens: crate::identity::tokens::TokenResponse,
 }

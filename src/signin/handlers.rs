@@ -4,16 +4,17 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use diesel::Connection;
 
-use super::dto::{LoginRequest, RefreshRequest, TokenResponse};
-use super::keys::Jwks;
-use super::sessions::{self, Issued, Origin, Rotation};
-use super::tokens::{self, AccessClaims};
-use super::{client_addr, rate_limit};
+use super::dto::{LoginRequest, RefreshRequest};
 use crate::accounts::{UserRow, queries as accounts};
 use crate::db::{self, types::Email};
 use crate::error::AppError;
 use crate::extract::Json;
-use crate::startup::AppState;
+use crate::identity::keys::Jwks;
+use crate::identity::rate_limit;
+use crate::identity::sessions::{self, Issued, Rotation};
+use crate::identity::tokens::{self, TokenResponse};
+use crate::origin::{Origin, client_addr};
+use crate::state::AppState;
 
 /// The one answer to every failed sign-in, whatever the cause.
 pub const BAD_CREDENTIALS: AppError = AppError::Unauthorized("The e-mail address or password is wrong.");
@@ -22,38 +23,8 @@ const BAD_REFRESH: AppError =
 
 /// Signs and returns a token pair for a fresh or rotated session.
 async fn token_pair(state: &AppState, account: &UserRow, issued: Issued) -> Result<HttpResponse, AppError> {
-    let tokens = issue_tokens(state, account, issued).await?;
+    let tokens = tokens::issue_pair(state, account, issued).await?;
     Ok(HttpResponse::Ok().insert_header((header::CACHE_CONTROL, "no-store")).json(tokens))
-}
-
-/// The token pair of a fresh or rotated session: a signed access token and the refresh token.
-pub(crate) async fn issue_tokens(
-    state: &AppState,
-    account: &UserRow,
-    issued: Issued,
-) -> Result<TokenResponse, AppError> {
-    let config = &state.config;
-    let groups = if account.customer_id.is_some() {
-        let account = account.clone();
-        db::run(&state.pool, move |conn| crate::groups::queries::of_account(conn, &account)).await?
-    } else {
-        Vec::new()
-    };
-    let claims = AccessClaims::for_account(
-        account,
-        &groups,
-        issued.session_id,
-        &config.jwt_issuer,
-        &config.jwt_audience,
-        config.access_token_ttl,
-    );
-    let access_token = tokens::sign(&state.keys, &claims).await?;
-    Ok(TokenResponse {
-        access_token,
-        token_type: "Bearer",
-        expires_in: config.access_token_ttl.as_secs(),
-        refresh_token: issued.refresh_token,
-    })
 }
 
 /// Sign in

@@ -1,0 +1,82 @@
+//! Every route of the service, in one list, and the OpenAPI document collected from exactly that
+//! list (utoipa-actix-web), so an endpoint can neither exist undocumented nor be documented and
+//! missing. Nothing below this floor names a route.
+
+use actix_web::App;
+use utoipa::OpenApi;
+use utoipa_actix_web::AppExt;
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use crate::openapi::ApiDoc;
+use crate::{
+    audit_events, authz, cost_centers, customers, groups, health, invitations, me, permission_catalog,
+    signin, staff, users, warehouse_addresses,
+};
+
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(health::handlers::live).service(health::handlers::ready).service(health::handlers::metrics);
+    cfg.service(signin::handlers::login)
+        .service(signin::handlers::refresh)
+        .service(signin::handlers::logout)
+        .service(signin::recovery::forgot_password)
+        .service(signin::recovery::reset_password)
+        .service(signin::signup::signup)
+        .service(signin::signup::verify_signup)
+        .service(signin::handlers::jwks);
+    cfg.service(me::handlers::get_me).service(me::handlers::patch_me).service(me::handlers::change_password);
+    cfg.service(customers::handlers::list_customers)
+        .service(customers::handlers::create_customer)
+        .service(customers::handlers::get_customer)
+        .service(customers::handlers::patch_customer)
+        .service(customers::handlers::delete_customer);
+    cfg.service(warehouse_addresses::handlers::list_addresses)
+        .service(warehouse_addresses::handlers::create_address)
+        .service(warehouse_addresses::handlers::get_address)
+        .service(warehouse_addresses::handlers::patch_address)
+        .service(warehouse_addresses::handlers::delete_address);
+    cfg.service(cost_centers::handlers::list_cost_centers)
+        .service(cost_centers::handlers::create_cost_center)
+        .service(cost_centers::handlers::get_cost_center)
+        .service(cost_centers::handlers::patch_cost_center)
+        .service(cost_centers::handlers::delete_cost_center);
+    cfg.service(staff::handlers::list_staff)
+        .service(staff::handlers::create_staff)
+        .service(staff::handlers::get_staff)
+        .service(staff::handlers::patch_staff)
+        .service(staff::handlers::delete_staff);
+    cfg.service(users::handlers::find_users)
+        .service(users::handlers::list_users)
+        .service(users::handlers::create_user)
+        .service(users::handlers::get_user)
+        .service(users::handlers::patch_user)
+        .service(users::handlers::delete_user)
+        .service(users::lifecycle::deactivate_user)
+        .service(users::lifecycle::reactivate_user)
+        .service(users::lifecycle::set_password)
+        .service(users::lifecycle::send_password_reset)
+        .service(users::lifecycle::transfer_ownership);
+    cfg.service(invitations::invite::create_invitations)
+        .service(invitations::handlers::list_invitations)
+        .service(invitations::handlers::get_invitation)
+        .service(invitations::handlers::resend_invitation)
+        .service(invitations::handlers::revoke_invitation)
+        .service(invitations::public::lookup_invitation)
+        .service(invitations::public::accept_invitation);
+    cfg.service(groups::handlers::list_groups)
+        .service(groups::handlers::create_group)
+        .service(groups::handlers::get_group)
+        .service(groups::handlers::patch_group)
+        .service(groups::handlers::delete_group)
+        .service(groups::handlers::list_members);
+    cfg.service(authz::handlers::check);
+    cfg.service(permission_catalog::handlers::get_permissions);
+    cfg.service(audit_events::handlers::list_audit_events);
+}
+
+/// The whole document, as the running service serves it.
+pub fn document() -> utoipa::openapi::OpenApi {
+    let (_, mut api) =
+        App::new().into_utoipa_app().openapi(ApiDoc::openapi()).configure(routes).split_for_parts();
+    crate::openapi::text_patterns(&mut api);
+    api
+}
