@@ -128,9 +128,22 @@ pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, AppError> {
     }
     serde_path_to_error::deserialize(value).map_err(|error| {
         let path = error.path().to_string();
-        let field = if path == "." { String::new() } else { path };
-        AppError::Validation(vec![FieldError::new(field, "invalid", data_error_message(error.inner()))])
+        let at = if path == "." { String::new() } else { path };
+        let message = data_error_message(error.inner());
+        // Bodies are closed (`deny_unknown_fields`): a misspelt field is named, never ignored.
+        if let Some(unknown) = unknown_field(&message) {
+            // serde_path_to_error's path already ends with the unknown name.
+            let field = if at.is_empty() { unknown.to_owned() } else { at };
+            return AppError::field(&field, "unknown_field", "is not a field of this request");
+        }
+        AppError::Validation(vec![FieldError::new(at, "invalid", message)])
     })
+}
+
+/// The name in serde's "unknown field `name`, expected ..." message.
+fn unknown_field(message: &str) -> Option<&str> {
+    let rest = message.strip_prefix("unknown field `")?;
+    rest.find('`').map(|end| &rest[..end])
 }
 
 /// The path of the first string (or key) holding a control character, and what the field

@@ -17,6 +17,7 @@ use crate::policy;
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
 #[schema(example = json!({"permission": "orders.view", "customer_id": "01936f0e-7c1a-7d2b-9a51-3f1f2b7c4d30", "group_id": "01936f0e-7c1a-7d2b-9a51-3f1f2b7c4d70"}))]
 pub struct CheckRequest {
     pub permission: Permission,

@@ -43,6 +43,7 @@ impl From<&CostCenterRow> for CostCenterView {
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
 #[schema(example = json!({"code": "CC-4711", "name": "Outbound logistics"}))]
 pub struct CreateCostCenter {
     /// Letters, digits and `. _ - /`, 1 to 64 characters; unique within the customer regardless
@@ -62,6 +63,7 @@ pub struct CreateCostCenter {
 
 /// A JSON merge-patch; every field is optional.
 #[derive(Debug, Default, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
 #[schema(example = json!({"name": "Outbound logistics (North)", "active": false}))]
 pub struct PatchCostCenter {
     #[validate(custom(function = "validate_code"))]

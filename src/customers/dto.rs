@@ -55,6 +55,7 @@ impl From<&Customer> for CustomerView {
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
 #[schema(example = json!({"name": "Acme Logistics", "code": "C-10042", "contact_email": "ops@acme.example", "phone": "+49 30 1234567"}))]
 pub struct CreateCustomer {
     #[validate(
@@ -84,6 +85,7 @@ pub struct CreateCustomer {
 /// A JSON merge-patch. A customer's own owner and admins may change only `name`,
 /// `contact_email` and `phone`; the rest is for staff.
 #[derive(Debug, Default, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
 #[schema(example = json!({"name": "Acme Logistics GmbH", "phone": null}))]
 pub struct PatchCustomer {
     #[validate(

@@ -43,6 +43,7 @@ impl GroupView {
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
 #[schema(example = json!({"name": "Depot North", "description": "Everything shipped from the Hamburg depot"}))]
 pub struct CreateGroup {
     #[validate(
@@ -58,6 +59,7 @@ pub struct CreateGroup {
 
 /// A JSON merge-patch; `description: null` clears it.
 #[derive(Debug, Default, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
 #[schema(example = json!({"name": "Depot North (Hamburg)"}))]
 pub struct PatchGroup {
     #[validate(

@@ -42,6 +42,7 @@ text_enum! {
 /// Invite up to 100 people at once; everything but `emails` applies to each of them, with the
 /// rules of user creation.
 #[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
 #[schema(example = json!({
     "emails": ["jana.berg@acme.example", "piet@acme.example"],
     "role": "user",
@@ -192,6 +193,7 @@ pub struct InvitationLookup {
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
 #[schema(example = json!({"token": "dgi_3J0x8K2mVnq4T1pW9bC6eYr5uZa7sLd0fGh2jKl4mNo", "name": "Jana Berg", "password": "correct horse battery staple"}))]
 pub struct AcceptInvitation {
     /// The `token` of the e-mailed link.

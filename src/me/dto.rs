@@ -80,6 +80,7 @@ pub struct MeCustomer {
 
 /// A JSON merge-patch of the caller's own profile: absent fields stay, `phone: null` clears it.
 #[derive(Debug, Default, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
 #[schema(example = json!({"name": "Dana Dispatcher", "phone": "+49 30 1234567"}))]
 pub struct MePatch {
     #[validate(
@@ -95,6 +96,7 @@ pub struct MePatch {
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
 #[schema(example = json!({"current_password": "correct horse battery staple", "new_password": "a brand new passphrase"}))]
 pub struct ChangePassword {
     #[validate(length(min = 1, max = 1024, message = "must be 1 to 1024 characters"))]

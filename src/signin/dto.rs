@@ -5,6 +5,7 @@ use utoipa::ToSchema;
 use validator::Validate;
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
 #[schema(example = json!({"email": "dispatch@example.com", "password": "correct horse battery staple"}))]
 pub struct LoginRequest {
     #[validate(length(min = 1, max = 320, message = "must be 1 to 320 characters"))]
@@ -16,6 +17,7 @@ pub struct LoginRequest {
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
 #[schema(example = json!({"refresh_token": "dgr_q0H4Jx7pW0bq3vXJ2l2x3mC9o1nYyU0Q2xY6t8e0aZs"}))]
 pub struct RefreshRequest {
     #[validate(length(min = 1, max = 512, message = "must be 1 to 512 characters"))]
@@ -24,6 +26,7 @@ pub struct RefreshRequest {
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
 #[schema(example = json!({"email": "jana.berg@acme.example"}))]
 pub struct ForgotPassword {
     /// The login's e-mail address. Any value gets the same 202.
@@ -33,6 +36,7 @@ pub struct ForgotPassword {
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
 #[schema(example = json!({"token": "dgp_3J0x8K2mVnq4T1pW9bC6eYr5uZa7sLd0fGh2jKl4mNo", "password": "a brand new passphrase"}))]
 pub struct ResetPassword {
     /// The `token` of the e-mailed link (`{PORTAL_URL}/password-reset?token=...`).
@@ -46,6 +50,7 @@ pub struct ResetPassword {
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
 #[schema(example = json!({"email": "jana.berg@acme.example", "name": "Jana Berg", "password": "correct horse battery staple"}))]
 pub struct SignupRequest {
     /// The address to sign up with: it must be the `contact_email` of a customer that allows
@@ -67,6 +72,7 @@ pub struct SignupRequest {
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
 #[schema(example = json!({"token": "dgs_Vx2m9Q4aT7bK1pW3cY8eR5uZ0sLd6fGh2jKl4mNoPq8"}))]
 pub struct VerifySignup {
     /// The `token` of the e-mailed link (`{PORTAL_URL}/signup/verify?token=...`).

@@ -82,6 +82,7 @@ impl From<&UserRow> for StaffView {
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
 #[schema(example = json!({"name": "Dana Dispatcher", "email": "dana@operator.example", "role": "dispatcher", "customer_ids": [], "password": "a long dispatcher passphrase"}))]
 pub struct CreateStaff {
     #[validate(
@@ -111,6 +112,7 @@ pub struct CreateStaff {
 /// A JSON merge-patch. Deactivating, changing the role or the customer scope ends the
 /// person's sessions. You cannot deactivate, demote or delete yourself.
 #[derive(Debug, Default, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
 #[schema(example = json!({"status": "deactivated"}))]
 pub struct PatchStaff {
     #[validate(

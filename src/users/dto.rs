@@ -100,6 +100,7 @@ impl UserView {
 /// when an `email` is given) the e-mail must be free service-wide and either a `password` or
 /// `send_mail: true` is needed.
 #[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
 #[schema(example = json!({
     "name": "Jana Berg", "email": "jana.berg@acme.example", "role": "user",
     "permissions": ["orders.view", "orders.create", "tracking.view"], "external_id": "ERP-10042", "send_mail": true
@@ -157,6 +158,7 @@ pub struct CreateUser {
 /// transfer for status and ownership. Changing the role, disabling login or setting a password
 /// ends the user's sessions.
 #[derive(Debug, Default, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
 #[schema(example = json!({"role": "user", "permissions": ["orders.view", "tracking.view", "reports.view"], "cost_center_id": null}))]
 pub struct PatchUser {
     #[validate(
@@ -222,6 +224,7 @@ pub struct UserFilters {
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
 #[schema(example = json!({"password": "a long temporary passphrase"}))]
 pub struct SetPassword {
     /// 12 to 128 characters, not the e-mail address, not common or easy to guess.
@@ -231,6 +234,7 @@ pub struct SetPassword {
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
 #[schema(example = json!({"user_id": "01936f0e-7c1a-7d2b-9a51-3f1f2b7c4d50"}))]
 pub struct TransferOwnership {
     /// An active user with a login of the same customer; the current owner becomes an `admin`.

@@ -63,6 +63,7 @@ impl From<&AddressRow> for AddressView {
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
 #[schema(example = json!({"label": "Main warehouse", "line1": "Hafenstraße 12", "city": "Hamburg", "postal_code": "20457", "country": "DE"}))]
 pub struct CreateAddress {
     #[validate(
@@ -113,6 +114,7 @@ pub struct CreateAddress {
 /// A JSON merge-patch. `is_default: true` makes this the default; `false` on the current
 /// default is a 422 (make another address the default instead).
 #[derive(Debug, Default, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
 #[schema(example = json!({"is_default": true}))]
 pub struct PatchAddress {
     #[validate(

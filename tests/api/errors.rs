@@ -278,3 +278,35 @@ async fn body_less_actions_refuse_a_body_before_acting() {
     assert_eq!(deactivated.status(), StatusCode::OK);
     assert_eq!(app.post(&actions[1], &admin.access_token, &json!({})).await.status(), StatusCode::OK);
 }
+
+/// Request bodies are closed: a misspelt field is a 422 naming it, never silently ignored.
+#[tokio::test]
+async fn a_misspelt_field_is_422_naming_it() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let customer = crate::helpers::id_of(&app.create_customer(&admin.access_token, "Acme").await);
+    let body = problem(
+        app.post(
+            &format!("/v1/customers/{customer}/users"),
+            &admin.access_token,
+            &json!({"name": "Kim", "login_enabled": false, "permisions": ["orders.view"]}),
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert_eq!(body["errors"][0]["field"], "permisions", "{body}");
+    assert_eq!(body["errors"][0]["code"], "unknown_field", "{body}");
+    let patch = app
+        .patch(&format!("/v1/customers/{customer}"), &admin.access_token, &json!({"nmae": "Acme 2"}), None)
+        .await;
+    let body = problem(patch, StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert_eq!(body["errors"][0]["field"], "nmae", "{body}");
+    let users: serde_json::Value = app
+        .get(&format!("/v1/customers/{customer}/users"), &admin.access_token)
+        .await
+        .json()
+        .await
+        .expect("users");
+    assert_eq!(users["items"], json!([]), "nothing was created");
+}
