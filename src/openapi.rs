@@ -232,3 +232,88 @@ pub struct TooManyRequests(pub Problem);
     example = json!({"type": "urn:dockgate:problem:unavailable", "title": "Service unavailable", "status": 503, "detail": "The service cannot reach its database; try again shortly."})
 )]
 pub struct Unavailable(pub Problem);
+
+/// Reusable sets of error responses: an operation names the sets its extractors and rules can
+/// produce (`responses((status = 200, ..), SignedIn, Body, Conditional)`), and each set stands
+/// for `$ref`s to the shared responses above, so the document lists every error of every
+/// operation without a handler spelling them out. Sets overlap where the statuses do (a body
+/// and a condition can both be a 400); the document has each status once.
+pub mod sets {
+    use std::collections::BTreeMap;
+
+    use utoipa::IntoResponses;
+    use utoipa::openapi::response::Response;
+    use utoipa::openapi::{Ref, RefOr};
+
+    macro_rules! response_set {
+        ($(#[$doc:meta])* $name:ident: $($status:literal => $response:ident),+) => {
+            $(#[$doc])*
+            pub struct $name;
+
+            impl IntoResponses for $name {
+                fn responses() -> BTreeMap<String, RefOr<Response>> {
+                    BTreeMap::from([
+                        $(($status.to_string(), RefOr::Ref(Ref::from_response_name(stringify!($response))))),+
+                    ])
+                }
+            }
+        };
+    }
+
+    response_set!(
+        /// A bearer token is required (401), and the database may be unreachable (503).
+        SignedIn: 401 => Unauthorized, 503 => Unavailable
+    );
+    response_set!(
+        /// An endpoint without a token that still needs the database.
+        Served: 503 => Unavailable
+    );
+    response_set!(
+        /// Credentials in the body are checked (a wrong one is the same 401 as any other).
+        Credentials: 401 => Unauthorized
+    );
+    response_set!(
+        /// A JSON request body: broken (400), too large (413), not JSON (415), invalid (422).
+        Body: 400 => BadRequest, 413 => PayloadTooLarge, 415 => UnsupportedMediaType, 422 => ValidationFailed
+    );
+    response_set!(
+        /// Query parameters: of the wrong type (400) or out of range (422).
+        Query: 400 => BadRequest, 422 => ValidationFailed
+    );
+    response_set!(
+        /// `If-Match`: malformed (400) or naming another version (412).
+        Conditional: 400 => BadRequest, 412 => PreconditionFailed
+    );
+    response_set!(
+        /// Signed in but not allowed.
+        Forbidden: 403 => Forbidden
+    );
+    response_set!(
+        /// The resource (or its customer) does not exist or is not visible to the caller.
+        Missing: 404 => NotFound
+    );
+    response_set!(
+        /// A duplicate or a state that forbids the change.
+        Conflicting: 409 => Conflict
+    );
+    response_set!(
+        /// A link that existed and has expired.
+        Expiring: 410 => Gone
+    );
+    response_set!(
+        /// A destructive request that must be made conditional or confirmed.
+        Confirmed: 428 => PreconditionRequired
+    );
+    response_set!(
+        /// Attempts or mails are limited (429 with `Retry-After`).
+        Limited: 429 => TooManyRequests
+    );
+    response_set!(
+        /// Only a broken body or parameter (400), for endpoints that validate nothing else.
+        Malformed: 400 => BadRequest
+    );
+    response_set!(
+        /// Only a validation failure (422).
+        Invalid: 422 => ValidationFailed
+    );
+}

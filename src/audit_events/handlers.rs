@@ -7,6 +7,7 @@ use super::queries;
 use crate::accounts::Actor;
 use crate::db;
 use crate::error::AppError;
+use crate::openapi::sets;
 use crate::pagination::{List, PageParams};
 use crate::policy::{self, Action, Scope};
 use crate::state::AppState;
@@ -27,11 +28,7 @@ use crate::state::AppState;
     params(AuditFilters, PageParams),
     responses(
         (status = 200, description = "A page of events.", body = List<AuditEventView>),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 403, response = crate::openapi::Forbidden),
-        (status = 422, response = crate::openapi::ValidationFailed),
-        (status = 503, response = crate::openapi::Unavailable),
+        sets::SignedIn, sets::Query, sets::Forbidden,
     )
 )]
 #[get("/v1/audit-events")]

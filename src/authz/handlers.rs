@@ -12,6 +12,7 @@ use crate::accounts::Actor;
 use crate::db;
 use crate::error::AppError;
 use crate::extract::Json;
+use crate::openapi::sets;
 use crate::permissions::Permission;
 use crate::policy;
 use crate::state::AppState;
@@ -49,12 +50,7 @@ pub struct CheckResponse {
     request_body(content = CheckRequest, content_type = "application/json"),
     responses(
         (status = 200, description = "The answer.", body = CheckResponse),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 413, response = crate::openapi::PayloadTooLarge),
-        (status = 415, response = crate::openapi::UnsupportedMediaType),
-        (status = 422, response = crate::openapi::ValidationFailed),
-        (status = 503, response = crate::openapi::Unavailable),
+        sets::SignedIn, sets::Body,
     )
 )]
 #[post("/v1/authz/check")]

@@ -14,6 +14,7 @@ use crate::db;
 use crate::error::AppError;
 use crate::etag::{self, IfMatch};
 use crate::extract::Json;
+use crate::openapi::sets;
 use crate::pagination::{List, PageParams};
 use crate::policy::{self, Action};
 use crate::state::AppState;
@@ -33,11 +34,7 @@ fn view(mut response: HttpResponseBuilder, row: &CostCenterRow) -> HttpResponse 
     params(("customer_id" = Uuid, Path), CostCenterFilters, PageParams),
     responses(
         (status = 200, description = "A page of cost centers.", body = List<CostCenterView>),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 404, response = crate::openapi::NotFound),
-        (status = 422, response = crate::openapi::ValidationFailed),
-        (status = 503, response = crate::openapi::Unavailable),
+        sets::SignedIn, sets::Query, sets::Missing,
     )
 )]
 #[get("/v1/customers/{customer_id}/cost-centers")]
@@ -74,15 +71,7 @@ pub async fn list_cost_centers(
     responses(
         (status = 201, description = "Created.", body = CostCenterView,
             headers(("ETag" = String), ("Location" = String))),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 403, response = crate::openapi::Forbidden),
-        (status = 404, response = crate::openapi::NotFound),
-        (status = 409, response = crate::openapi::Conflict),
-        (status = 413, response = crate::openapi::PayloadTooLarge),
-        (status = 415, response = crate::openapi::UnsupportedMediaType),
-        (status = 422, response = crate::openapi::ValidationFailed),
-        (status = 503, response = crate::openapi::Unavailable),
+        sets::SignedIn, sets::Body, sets::Forbidden, sets::Missing, sets::Conflicting,
     )
 )]
 #[post("/v1/customers/{customer_id}/cost-centers")]
@@ -138,9 +127,7 @@ pub async fn create_cost_center(
     params(("customer_id" = Uuid, Path), ("cost_center_id" = Uuid, Path)),
     responses(
         (status = 200, description = "The cost center.", body = CostCenterView, headers(("ETag" = String))),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 404, response = crate::openapi::NotFound),
-        (status = 503, response = crate::openapi::Unavailable),
+        sets::SignedIn, sets::Missing,
     )
 )]
 #[get("/v1/customers/{customer_id}/cost-centers/{cost_center_id}")]
@@ -167,16 +154,7 @@ pub async fn get_cost_center(
     request_body(content = PatchCostCenter, content_type = "application/merge-patch+json"),
     responses(
         (status = 200, description = "The updated cost center.", body = CostCenterView, headers(("ETag" = String))),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 403, response = crate::openapi::Forbidden),
-        (status = 404, response = crate::openapi::NotFound),
-        (status = 409, response = crate::openapi::Conflict),
-        (status = 412, response = crate::openapi::PreconditionFailed),
-        (status = 413, response = crate::openapi::PayloadTooLarge),
-        (status = 415, response = crate::openapi::UnsupportedMediaType),
-        (status = 422, response = crate::openapi::ValidationFailed),
-        (status = 503, response = crate::openapi::Unavailable),
+        sets::SignedIn, sets::Body, sets::Conditional, sets::Forbidden, sets::Missing, sets::Conflicting,
     )
 )]
 #[patch("/v1/customers/{customer_id}/cost-centers/{cost_center_id}")]
@@ -232,12 +210,7 @@ pub async fn patch_cost_center(
     params(("customer_id" = Uuid, Path), ("cost_center_id" = Uuid, Path), etag::IfMatchHeader),
     responses(
         (status = 204, description = "Deleted."),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 403, response = crate::openapi::Forbidden),
-        (status = 404, response = crate::openapi::NotFound),
-        (status = 412, response = crate::openapi::PreconditionFailed),
-        (status = 503, response = crate::openapi::Unavailable),
+        sets::SignedIn, sets::Conditional, sets::Forbidden, sets::Missing,
     )
 )]
 #[delete("/v1/customers/{customer_id}/cost-centers/{cost_center_id}")]

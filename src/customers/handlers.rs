@@ -15,6 +15,7 @@ use crate::error::AppError;
 use crate::etag::{self, IfMatch};
 use crate::extract::Json;
 use crate::identity::sessions;
+use crate::openapi::sets;
 use crate::pagination::{List, PageParams};
 use crate::policy::{self, Action};
 use crate::state::AppState;
@@ -41,10 +42,7 @@ fn email(raw: String) -> Option<Email> {
     params(CustomerFilters, PageParams),
     responses(
         (status = 200, description = "A page of customers.", body = List<CustomerView>),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 422, response = crate::openapi::ValidationFailed),
-        (status = 503, response = crate::openapi::Unavailable),
+        sets::SignedIn, sets::Query,
     )
 )]
 #[get("/v1/customers")]
@@ -74,14 +72,7 @@ pub async fn list_customers(
     responses(
         (status = 201, description = "Created.", body = CustomerView,
             headers(("ETag" = String), ("Location" = String))),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 403, response = crate::openapi::Forbidden),
-        (status = 409, response = crate::openapi::Conflict),
-        (status = 413, response = crate::openapi::PayloadTooLarge),
-        (status = 415, response = crate::openapi::UnsupportedMediaType),
-        (status = 422, response = crate::openapi::ValidationFailed),
-        (status = 503, response = crate::openapi::Unavailable),
+        sets::SignedIn, sets::Body, sets::Forbidden, sets::Conflicting,
     )
 )]
 #[post("/v1/customers")]
@@ -136,9 +127,7 @@ pub async fn create_customer(
     params(("customer_id" = Uuid, Path)),
     responses(
         (status = 200, description = "The customer.", body = CustomerView, headers(("ETag" = String))),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 404, response = crate::openapi::NotFound),
-        (status = 503, response = crate::openapi::Unavailable),
+        sets::SignedIn, sets::Missing,
     )
 )]
 #[get("/v1/customers/{customer_id}")]
@@ -165,16 +154,7 @@ pub async fn get_customer(
     request_body(content = PatchCustomer, content_type = "application/merge-patch+json"),
     responses(
         (status = 200, description = "The updated customer.", body = CustomerView, headers(("ETag" = String))),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 403, response = crate::openapi::Forbidden),
-        (status = 404, response = crate::openapi::NotFound),
-        (status = 409, response = crate::openapi::Conflict),
-        (status = 412, response = crate::openapi::PreconditionFailed),
-        (status = 413, response = crate::openapi::PayloadTooLarge),
-        (status = 415, response = crate::openapi::UnsupportedMediaType),
-        (status = 422, response = crate::openapi::ValidationFailed),
-        (status = 503, response = crate::openapi::Unavailable),
+        sets::SignedIn, sets::Body, sets::Conditional, sets::Forbidden, sets::Missing, sets::Conflicting,
     )
 )]
 #[patch("/v1/customers/{customer_id}")]
@@ -242,13 +222,7 @@ pub async fn patch_customer(
     params(("customer_id" = Uuid, Path), etag::IfMatchHeader),
     responses(
         (status = 204, description = "Deleted."),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 403, response = crate::openapi::Forbidden),
-        (status = 404, response = crate::openapi::NotFound),
-        (status = 409, response = crate::openapi::Conflict),
-        (status = 412, response = crate::openapi::PreconditionFailed),
-        (status = 503, response = crate::openapi::Unavailable),
+        sets::SignedIn, sets::Conditional, sets::Forbidden, sets::Missing, sets::Conflicting,
     )
 )]
 #[delete("/v1/customers/{customer_id}")]

@@ -15,6 +15,7 @@ use crate::db;
 use crate::error::AppError;
 use crate::etag::{self, IfMatch};
 use crate::extract::Json;
+use crate::openapi::sets;
 use crate::pagination::{List, PageParams};
 use crate::policy::{self, Action};
 use crate::state::AppState;
@@ -49,12 +50,7 @@ fn event(action: &'static str, before: Option<&GroupView>, after: Option<&GroupV
     params(("customer_id" = Uuid, Path), PageParams),
     responses(
         (status = 200, description = "A page of groups, oldest first.", body = List<GroupView>),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 403, response = crate::openapi::Forbidden),
-        (status = 404, response = crate::openapi::NotFound),
-        (status = 422, response = crate::openapi::ValidationFailed),
-        (status = 503, response = crate::openapi::Unavailable),
+        sets::SignedIn, sets::Query, sets::Forbidden, sets::Missing,
     )
 )]
 #[get("/v1/customers/{customer_id}/groups")]
@@ -97,15 +93,7 @@ pub async fn list_groups(
     request_body(content = CreateGroup, content_type = "application/json"),
     responses(
         (status = 201, description = "Created.", body = GroupView, headers(("ETag" = String), ("Location" = String))),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 403, response = crate::openapi::Forbidden),
-        (status = 404, response = crate::openapi::NotFound),
-        (status = 409, response = crate::openapi::Conflict),
-        (status = 413, response = crate::openapi::PayloadTooLarge),
-        (status = 415, response = crate::openapi::UnsupportedMediaType),
-        (status = 422, response = crate::openapi::ValidationFailed),
-        (status = 503, response = crate::openapi::Unavailable),
+        sets::SignedIn, sets::Body, sets::Forbidden, sets::Missing, sets::Conflicting,
     )
 )]
 #[post("/v1/customers/{customer_id}/groups")]
@@ -148,10 +136,7 @@ pub async fn create_group(
     params(("customer_id" = Uuid, Path), ("group_id" = Uuid, Path)),
     responses(
         (status = 200, description = "The group.", body = GroupView, headers(("ETag" = String))),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 403, response = crate::openapi::Forbidden),
-        (status = 404, response = crate::openapi::NotFound),
-        (status = 503, response = crate::openapi::Unavailable),
+        sets::SignedIn, sets::Forbidden, sets::Missing,
     )
 )]
 #[get("/v1/customers/{customer_id}/groups/{group_id}")]
@@ -185,16 +170,7 @@ pub async fn get_group(
     request_body(content = PatchGroup, content_type = "application/merge-patch+json"),
     responses(
         (status = 200, description = "The updated group.", body = GroupView, headers(("ETag" = String))),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 403, response = crate::openapi::Forbidden),
-        (status = 404, response = crate::openapi::NotFound),
-        (status = 409, response = crate::openapi::Conflict),
-        (status = 412, response = crate::openapi::PreconditionFailed),
-        (status = 413, response = crate::openapi::PayloadTooLarge),
-        (status = 415, response = crate::openapi::UnsupportedMediaType),
-        (status = 422, response = crate::openapi::ValidationFailed),
-        (status = 503, response = crate::openapi::Unavailable),
+        sets::SignedIn, sets::Body, sets::Conditional, sets::Forbidden, sets::Missing, sets::Conflicting,
     )
 )]
 #[patch("/v1/customers/{customer_id}/groups/{group_id}")]
@@ -252,14 +228,7 @@ pub async fn patch_group(
     params(("customer_id" = Uuid, Path), ("group_id" = Uuid, Path), DeleteGroupParams, etag::IfMatchHeader),
     responses(
         (status = 204, description = "Deleted."),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 403, response = crate::openapi::Forbidden),
-        (status = 404, response = crate::openapi::NotFound),
-        (status = 409, response = crate::openapi::Conflict),
-        (status = 412, response = crate::openapi::PreconditionFailed),
-        (status = 428, response = crate::openapi::PreconditionRequired),
-        (status = 503, response = crate::openapi::Unavailable),
+        sets::SignedIn, sets::Conditional, sets::Forbidden, sets::Missing, sets::Conflicting, sets::Confirmed,
     )
 )]
 #[delete("/v1/customers/{customer_id}/groups/{group_id}")]
@@ -317,12 +286,7 @@ pub async fn delete_group(
     params(("customer_id" = Uuid, Path), ("group_id" = Uuid, Path), PageParams),
     responses(
         (status = 200, description = "A page of the group's members.", body = List<UserView>),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 403, response = crate::openapi::Forbidden),
-        (status = 404, response = crate::openapi::NotFound),
-        (status = 422, response = crate::openapi::ValidationFailed),
-        (status = 503, response = crate::openapi::Unavailable),
+        sets::SignedIn, sets::Query, sets::Forbidden, sets::Missing,
     )
 )]
 #[get("/v1/customers/{customer_id}/groups/{group_id}/members")]

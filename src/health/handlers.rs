@@ -10,6 +10,7 @@ use utoipa::ToSchema;
 
 use crate::db;
 use crate::error::AppError;
+use crate::openapi::sets;
 use crate::state::AppState;
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -39,7 +40,7 @@ const READY_WAIT: Duration = Duration::from_secs(2);
     operation_id = "healthReady",
     responses(
         (status = 200, description = "Ready to serve.", body = HealthStatus),
-        (status = 503, response = crate::openapi::Unavailable),
+        sets::Served,
     )
 )]
 #[get("/health/ready")]
@@ -64,7 +65,7 @@ pub async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, AppError>
     operation_id = "metrics",
     responses(
         (status = 200, description = "Prometheus text format.", body = String, content_type = "text/plain; version=0.0.4"),
-        (status = 401, response = crate::openapi::Unauthorized),
+        sets::Credentials,
     )
 )]
 #[get("/metrics")]

@@ -21,6 +21,7 @@ use crate::error::AppError;
 use crate::etag::{self, IfMatch};
 use crate::extract::NoBody;
 use crate::mail::{self, Mail, throttle};
+use crate::openapi::sets;
 use crate::pagination::{List, PageParams};
 use crate::permissions::Role;
 use crate::policy::{self, Action};
@@ -113,12 +114,7 @@ pub(super) fn send_mail(
     params(("customer_id" = Uuid, Path), InvitationFilters, PageParams),
     responses(
         (status = 200, description = "A page of invitations.", body = List<InvitationView>),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 403, response = crate::openapi::Forbidden),
-        (status = 404, response = crate::openapi::NotFound),
-        (status = 422, response = crate::openapi::ValidationFailed),
-        (status = 503, response = crate::openapi::Unavailable),
+        sets::SignedIn, sets::Query, sets::Forbidden, sets::Missing,
     )
 )]
 #[get("/v1/customers/{customer_id}/invitations")]
@@ -159,10 +155,7 @@ pub async fn list_invitations(
     params(("customer_id" = Uuid, Path), ("invitation_id" = Uuid, Path)),
     responses(
         (status = 200, description = "The invitation.", body = InvitationView, headers(("ETag" = String))),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 403, response = crate::openapi::Forbidden),
-        (status = 404, response = crate::openapi::NotFound),
-        (status = 503, response = crate::openapi::Unavailable),
+        sets::SignedIn, sets::Forbidden, sets::Missing,
     )
 )]
 #[get("/v1/customers/{customer_id}/invitations/{invitation_id}")]
@@ -194,17 +187,7 @@ pub async fn get_invitation(
     params(("customer_id" = Uuid, Path), ("invitation_id" = Uuid, Path), etag::IfMatchHeader),
     responses(
         (status = 200, description = "The invitation with its new expiry.", body = InvitationView, headers(("ETag" = String))),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 403, response = crate::openapi::Forbidden),
-        (status = 404, response = crate::openapi::NotFound),
-        (status = 409, response = crate::openapi::Conflict),
-        (status = 412, response = crate::openapi::PreconditionFailed),
-        (status = 413, response = crate::openapi::PayloadTooLarge),
-        (status = 415, response = crate::openapi::UnsupportedMediaType),
-        (status = 422, response = crate::openapi::ValidationFailed),
-        (status = 429, response = crate::openapi::TooManyRequests),
-        (status = 503, response = crate::openapi::Unavailable),
+        sets::SignedIn, sets::Body, sets::Conditional, sets::Forbidden, sets::Missing, sets::Conflicting, sets::Limited,
     )
 )]
 #[post("/v1/customers/{customer_id}/invitations/{invitation_id}/resend")]
@@ -278,13 +261,7 @@ pub async fn resend_invitation(
     params(("customer_id" = Uuid, Path), ("invitation_id" = Uuid, Path), etag::IfMatchHeader),
     responses(
         (status = 204, description = "Revoked."),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 403, response = crate::openapi::Forbidden),
-        (status = 404, response = crate::openapi::NotFound),
-        (status = 409, response = crate::openapi::Conflict),
-        (status = 412, response = crate::openapi::PreconditionFailed),
-        (status = 503, response = crate::openapi::Unavailable),
+        sets::SignedIn, sets::Conditional, sets::Forbidden, sets::Missing, sets::Conflicting,
     )
 )]
 #[delete("/v1/customers/{customer_id}/invitations/{invitation_id}")]

@@ -19,6 +19,7 @@ use crate::db::{self, types::Email};
 use crate::error::AppError;
 use crate::extract::Json;
 use crate::mail::throttle;
+use crate::openapi::sets;
 use crate::permissions::{Kind, Role};
 use crate::policy::{self, Action};
 use crate::state::AppState;
@@ -122,15 +123,7 @@ fn invited_user(
     request_body(content = CreateInvitations, content_type = "application/json"),
     responses(
         (status = 200, description = "One result per address.", body = InviteResults),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 403, response = crate::openapi::Forbidden),
-        (status = 404, response = crate::openapi::NotFound),
-        (status = 409, response = crate::openapi::Conflict),
-        (status = 413, response = crate::openapi::PayloadTooLarge),
-        (status = 415, response = crate::openapi::UnsupportedMediaType),
-        (status = 422, response = crate::openapi::ValidationFailed),
-        (status = 503, response = crate::openapi::Unavailable),
+        sets::SignedIn, sets::Body, sets::Forbidden, sets::Missing, sets::Conflicting,
     )
 )]
 #[post("/v1/customers/{customer_id}/invitations")]

@@ -18,6 +18,7 @@ use crate::error::AppError;
 use crate::extract::Json;
 use crate::identity::passwords;
 use crate::identity::sessions;
+use crate::openapi::sets;
 use crate::origin::Origin;
 use crate::state::AppState;
 
@@ -45,11 +46,7 @@ fn live(conn: &mut PgConnection, token_hash: &[u8], now: DateTime<Utc>) -> Resul
     params(LookupParams),
     responses(
         (status = 200, description = "The invitation is open.", body = InvitationLookup),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 404, response = crate::openapi::NotFound),
-        (status = 410, response = crate::openapi::Gone),
-        (status = 422, response = crate::openapi::ValidationFailed),
-        (status = 503, response = crate::openapi::Unavailable),
+        sets::Query, sets::Served, sets::Missing, sets::Expiring,
     )
 )]
 #[get("/v1/invitations/lookup")]
@@ -86,14 +83,7 @@ pub async fn lookup_invitation(
     request_body(content = AcceptInvitation, content_type = "application/json"),
     responses(
         (status = 201, description = "Joined and signed in.", body = AcceptedInvitation),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 404, response = crate::openapi::NotFound),
-        (status = 409, response = crate::openapi::Conflict),
-        (status = 410, response = crate::openapi::Gone),
-        (status = 413, response = crate::openapi::PayloadTooLarge),
-        (status = 415, response = crate::openapi::UnsupportedMediaType),
-        (status = 422, response = crate::openapi::ValidationFailed),
-        (status = 503, response = crate::openapi::Unavailable),
+        sets::Body, sets::Served, sets::Missing, sets::Conflicting, sets::Expiring,
     )
 )]
 #[post("/v1/invitations/accept")]

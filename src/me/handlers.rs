@@ -13,6 +13,7 @@ use crate::error::AppError;
 use crate::etag::{self, IfMatch};
 use crate::extract::Json;
 use crate::identity::{passwords, rate_limit, sessions};
+use crate::openapi::sets;
 use crate::origin::client_addr;
 use crate::state::AppState;
 
@@ -47,8 +48,7 @@ async fn me_response(
     responses(
         (status = 200, description = "The caller.", body = MeView,
             headers(("ETag" = String, description = "Send it back in `If-Match` to PATCH safely."))),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 503, response = crate::openapi::Unavailable),
+        sets::SignedIn,
     )
 )]
 #[get("/v1/me")]
@@ -68,13 +68,7 @@ pub async fn get_me(state: web::Data<AppState>, actor: Actor) -> Result<HttpResp
     responses(
         (status = 200, description = "The updated caller.", body = MeView,
             headers(("ETag" = String, description = "The new ETag."))),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 412, response = crate::openapi::PreconditionFailed),
-        (status = 413, response = crate::openapi::PayloadTooLarge),
-        (status = 415, response = crate::openapi::UnsupportedMediaType),
-        (status = 422, response = crate::openapi::ValidationFailed),
-        (status = 503, response = crate::openapi::Unavailable),
+        sets::SignedIn, sets::Body, sets::Conditional,
     )
 )]
 #[patch("/v1/me")]
@@ -127,13 +121,7 @@ pub async fn patch_me(
     request_body(content = ChangePassword, content_type = "application/json"),
     responses(
         (status = 204, description = "Changed; every session is signed out."),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 413, response = crate::openapi::PayloadTooLarge),
-        (status = 415, response = crate::openapi::UnsupportedMediaType),
-        (status = 422, response = crate::openapi::ValidationFailed),
-        (status = 429, response = crate::openapi::TooManyRequests),
-        (status = 503, response = crate::openapi::Unavailable),
+        sets::SignedIn, sets::Body, sets::Limited,
     )
 )]
 #[post("/v1/me/password")]

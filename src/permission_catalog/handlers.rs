@@ -6,6 +6,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::accounts::Actor;
+use crate::openapi::sets;
 use crate::permissions::{DEFAULT_USER_PERMISSIONS, Kind, Permission, Role, effective};
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -79,8 +80,7 @@ pub fn catalog() -> Catalog {
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The catalog.", body = Catalog),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 503, response = crate::openapi::Unavailable),
+        sets::SignedIn,
     )
 )]
 #[get("/v1/permissions")]

@@ -13,6 +13,7 @@ use crate::identity::keys::Jwks;
 use crate::identity::rate_limit;
 use crate::identity::sessions::{self, Issued, Rotation};
 use crate::identity::tokens::{self, TokenResponse};
+use crate::openapi::sets;
 use crate::origin::{Origin, client_addr};
 use crate::state::AppState;
 
@@ -39,13 +40,7 @@ async fn token_pair(state: &AppState, account: &UserRow, issued: Issued) -> Resu
     request_body(content = LoginRequest, content_type = "application/json"),
     responses(
         (status = 200, description = "Signed in.", body = TokenResponse),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 413, response = crate::openapi::PayloadTooLarge),
-        (status = 415, response = crate::openapi::UnsupportedMediaType),
-        (status = 422, response = crate::openapi::ValidationFailed),
-        (status = 429, response = crate::openapi::TooManyRequests),
-        (status = 503, response = crate::openapi::Unavailable),
+        sets::Body, sets::Served, sets::Credentials, sets::Limited,
     )
 )]
 #[post("/v1/auth/login")]
@@ -112,12 +107,7 @@ pub async fn login(
     request_body(content = RefreshRequest, content_type = "application/json"),
     responses(
         (status = 200, description = "A new token pair; the presented refresh token is now used.", body = TokenResponse),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 413, response = crate::openapi::PayloadTooLarge),
-        (status = 415, response = crate::openapi::UnsupportedMediaType),
-        (status = 422, response = crate::openapi::ValidationFailed),
-        (status = 503, response = crate::openapi::Unavailable),
+        sets::Body, sets::Served, sets::Credentials,
     )
 )]
 #[post("/v1/auth/refresh")]
@@ -150,11 +140,7 @@ pub async fn refresh(
     request_body(content = RefreshRequest, content_type = "application/json"),
     responses(
         (status = 204, description = "The session is over."),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 413, response = crate::openapi::PayloadTooLarge),
-        (status = 415, response = crate::openapi::UnsupportedMediaType),
-        (status = 422, response = crate::openapi::ValidationFailed),
-        (status = 503, response = crate::openapi::Unavailable),
+        sets::Body, sets::Served,
     )
 )]
 #[post("/v1/auth/logout")]
@@ -175,7 +161,7 @@ pub async fn logout(
     operation_id = "jwks",
     responses(
         (status = 200, description = "The key set.", body = Jwks),
-        (status = 503, response = crate::openapi::Unavailable),
+        sets::Served,
     )
 )]
 #[get("/.well-known/jwks.json")]

@@ -14,6 +14,7 @@ use crate::error::AppError;
 use crate::extract::Json;
 use crate::identity::{passwords, sessions};
 use crate::mail::throttle;
+use crate::openapi::sets;
 use crate::origin::Origin;
 use crate::state::AppState;
 
@@ -84,10 +85,7 @@ fn request_link(
     request_body(content = ForgotPassword, content_type = "application/json"),
     responses(
         (status = 202, description = "If the address can sign in, a link is on its way."),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 413, response = crate::openapi::PayloadTooLarge),
-        (status = 415, response = crate::openapi::UnsupportedMediaType),
-        (status = 422, response = crate::openapi::ValidationFailed),
+        sets::Body,
     )
 )]
 #[post("/v1/auth/password/forgot")]
@@ -119,11 +117,7 @@ pub async fn forgot_password(
     request_body(content = ResetPassword, content_type = "application/json"),
     responses(
         (status = 204, description = "The password is set; sign in with it."),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 413, response = crate::openapi::PayloadTooLarge),
-        (status = 415, response = crate::openapi::UnsupportedMediaType),
-        (status = 422, response = crate::openapi::ValidationFailed),
-        (status = 503, response = crate::openapi::Unavailable),
+        sets::Body, sets::Served,
     )
 )]
 #[post("/v1/auth/password/reset")]

@@ -28,6 +28,7 @@ use crate::extract::Json;
 use crate::identity::hasher::HashSlot;
 use crate::identity::{passwords, rate_limit, sessions, tokens};
 use crate::mail::{self, Mail, throttle};
+use crate::openapi::sets;
 use crate::origin::{Origin, client_addr};
 use crate::permissions::{DEFAULT_USER_PERMISSIONS, Kind, Role};
 use crate::state::AppState;
@@ -171,12 +172,7 @@ async fn request_link(
     request_body(content = SignupRequest, content_type = "application/json"),
     responses(
         (status = 202, description = "If the address may sign up, a verification link is on its way."),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 413, response = crate::openapi::PayloadTooLarge),
-        (status = 415, response = crate::openapi::UnsupportedMediaType),
-        (status = 422, response = crate::openapi::ValidationFailed),
-        (status = 429, response = crate::openapi::TooManyRequests),
-        (status = 503, response = crate::openapi::Unavailable),
+        sets::Body, sets::Served, sets::Limited,
     )
 )]
 #[post("/v1/auth/signup")]
@@ -261,12 +257,7 @@ fn consume(conn: &mut PgConnection, presented: &str, now: DateTime<Utc>) -> Quer
     responses(
         (status = 201, description = "The user is created and signed in.", body = SignupResult,
             headers(("Location" = String, description = "The new user."))),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 409, response = crate::openapi::Conflict),
-        (status = 413, response = crate::openapi::PayloadTooLarge),
-        (status = 415, response = crate::openapi::UnsupportedMediaType),
-        (status = 422, response = crate::openapi::ValidationFailed),
-        (status = 503, response = crate::openapi::Unavailable),
+        sets::Body, sets::Served, sets::Conflicting,
     )
 )]
 #[post("/v1/auth/signup/verify")]

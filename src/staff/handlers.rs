@@ -16,6 +16,7 @@ use crate::error::AppError;
 use crate::etag::{self, IfMatch};
 use crate::extract::Json;
 use crate::identity::{passwords, sessions};
+use crate::openapi::sets;
 use crate::pagination::{List, PageParams};
 use crate::permissions::{Kind, Role};
 use crate::policy::{self, Action};
@@ -49,11 +50,7 @@ fn check_scope(role: Role, customer_ids: &[Uuid], conn: &mut PgConnection) -> Re
     params(StaffFilters, PageParams),
     responses(
         (status = 200, description = "A page of staff.", body = List<StaffView>),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 403, response = crate::openapi::Forbidden),
-        (status = 422, response = crate::openapi::ValidationFailed),
-        (status = 503, response = crate::openapi::Unavailable),
+        sets::SignedIn, sets::Query, sets::Forbidden,
     )
 )]
 #[get("/v1/staff")]
@@ -83,14 +80,7 @@ pub async fn list_staff(
     request_body(content = CreateStaff, content_type = "application/json"),
     responses(
         (status = 201, description = "Created.", body = StaffView, headers(("ETag" = String), ("Location" = String))),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 403, response = crate::openapi::Forbidden),
-        (status = 409, response = crate::openapi::Conflict),
-        (status = 413, response = crate::openapi::PayloadTooLarge),
-        (status = 415, response = crate::openapi::UnsupportedMediaType),
-        (status = 422, response = crate::openapi::ValidationFailed),
-        (status = 503, response = crate::openapi::Unavailable),
+        sets::SignedIn, sets::Body, sets::Forbidden, sets::Conflicting,
     )
 )]
 #[post("/v1/staff")]
@@ -166,10 +156,7 @@ pub async fn create_staff(
     params(("staff_id" = Uuid, Path)),
     responses(
         (status = 200, description = "The staff member.", body = StaffView, headers(("ETag" = String))),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 403, response = crate::openapi::Forbidden),
-        (status = 404, response = crate::openapi::NotFound),
-        (status = 503, response = crate::openapi::Unavailable),
+        sets::SignedIn, sets::Forbidden, sets::Missing,
     )
 )]
 #[get("/v1/staff/{staff_id}")]
@@ -197,16 +184,7 @@ pub async fn get_staff(
     request_body(content = PatchStaff, content_type = "application/merge-patch+json"),
     responses(
         (status = 200, description = "The updated staff member.", body = StaffView, headers(("ETag" = String))),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 403, response = crate::openapi::Forbidden),
-        (status = 404, response = crate::openapi::NotFound),
-        (status = 409, response = crate::openapi::Conflict),
-        (status = 412, response = crate::openapi::PreconditionFailed),
-        (status = 413, response = crate::openapi::PayloadTooLarge),
-        (status = 415, response = crate::openapi::UnsupportedMediaType),
-        (status = 422, response = crate::openapi::ValidationFailed),
-        (status = 503, response = crate::openapi::Unavailable),
+        sets::SignedIn, sets::Body, sets::Conditional, sets::Forbidden, sets::Missing, sets::Conflicting,
     )
 )]
 #[patch("/v1/staff/{staff_id}")]
@@ -286,13 +264,7 @@ pub async fn patch_staff(
     params(("staff_id" = Uuid, Path), etag::IfMatchHeader),
     responses(
         (status = 204, description = "Deleted."),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 403, response = crate::openapi::Forbidden),
-        (status = 404, response = crate::openapi::NotFound),
-        (status = 409, response = crate::openapi::Conflict),
-        (status = 412, response = crate::openapi::PreconditionFailed),
-        (status = 503, response = crate::openapi::Unavailable),
+        sets::SignedIn, sets::Conditional, sets::Forbidden, sets::Missing, sets::Conflicting,
     )
 )]
 #[delete("/v1/staff/{staff_id}")]

@@ -18,6 +18,7 @@ use crate::error::AppError;
 use crate::etag::{self, IfMatch};
 use crate::extract::Json;
 use crate::identity::{passwords, sessions};
+use crate::openapi::sets;
 use crate::pagination::{List, PageParams};
 use crate::permissions::{Kind, Role};
 use crate::policy::{self, Action};
@@ -144,12 +145,7 @@ const LOGINS_CLOSED: &str =
     params(("customer_id" = Uuid, Path), UserFilters, PageParams),
     responses(
         (status = 200, description = "A page of users.", body = List<UserView>),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 403, response = crate::openapi::Forbidden),
-        (status = 404, response = crate::openapi::NotFound),
-        (status = 422, response = crate::openapi::ValidationFailed),
-        (status = 503, response = crate::openapi::Unavailable),
+        sets::SignedIn, sets::Query, sets::Forbidden, sets::Missing,
     )
 )]
 #[get("/v1/customers/{customer_id}/users")]
@@ -187,11 +183,7 @@ pub async fn list_users(
     params(UserFilters, PageParams),
     responses(
         (status = 200, description = "A page of users.", body = List<UserView>),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 403, response = crate::openapi::Forbidden),
-        (status = 422, response = crate::openapi::ValidationFailed),
-        (status = 503, response = crate::openapi::Unavailable),
+        sets::SignedIn, sets::Query, sets::Forbidden,
     )
 )]
 #[get("/v1/users")]
@@ -232,15 +224,7 @@ pub async fn find_users(
     request_body(content = CreateUser, content_type = "application/json"),
     responses(
         (status = 201, description = "Created.", body = UserView, headers(("ETag" = String), ("Location" = String))),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 403, response = crate::openapi::Forbidden),
-        (status = 404, response = crate::openapi::NotFound),
-        (status = 409, response = crate::openapi::Conflict),
-        (status = 413, response = crate::openapi::PayloadTooLarge),
-        (status = 415, response = crate::openapi::UnsupportedMediaType),
-        (status = 422, response = crate::openapi::ValidationFailed),
-        (status = 503, response = crate::openapi::Unavailable),
+        sets::SignedIn, sets::Body, sets::Forbidden, sets::Missing, sets::Conflicting,
     )
 )]
 #[post("/v1/customers/{customer_id}/users")]
@@ -332,10 +316,7 @@ pub async fn create_user(
     params(("customer_id" = Uuid, Path), ("user_id" = Uuid, Path)),
     responses(
         (status = 200, description = "The user.", body = UserView, headers(("ETag" = String))),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 403, response = crate::openapi::Forbidden),
-        (status = 404, response = crate::openapi::NotFound),
-        (status = 503, response = crate::openapi::Unavailable),
+        sets::SignedIn, sets::Forbidden, sets::Missing,
     )
 )]
 #[get("/v1/customers/{customer_id}/users/{user_id}")]
@@ -373,16 +354,7 @@ pub async fn get_user(
     request_body(content = PatchUser, content_type = "application/merge-patch+json"),
     responses(
         (status = 200, description = "The updated user.", body = UserView, headers(("ETag" = String))),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 403, response = crate::openapi::Forbidden),
-        (status = 404, response = crate::openapi::NotFound),
-        (status = 409, response = crate::openapi::Conflict),
-        (status = 412, response = crate::openapi::PreconditionFailed),
-        (status = 413, response = crate::openapi::PayloadTooLarge),
-        (status = 415, response = crate::openapi::UnsupportedMediaType),
-        (status = 422, response = crate::openapi::ValidationFailed),
-        (status = 503, response = crate::openapi::Unavailable),
+        sets::SignedIn, sets::Body, sets::Conditional, sets::Forbidden, sets::Missing, sets::Conflicting,
     )
 )]
 #[patch("/v1/customers/{customer_id}/users/{user_id}")]
@@ -520,13 +492,7 @@ pub async fn patch_user(
     params(("customer_id" = Uuid, Path), ("user_id" = Uuid, Path), etag::IfMatchHeader),
     responses(
         (status = 204, description = "Deleted."),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 403, response = crate::openapi::Forbidden),
-        (status = 404, response = crate::openapi::NotFound),
-        (status = 409, response = crate::openapi::Conflict),
-        (status = 412, response = crate::openapi::PreconditionFailed),
-        (status = 503, response = crate::openapi::Unavailable),
+        sets::SignedIn, sets::Conditional, sets::Forbidden, sets::Missing, sets::Conflicting,
     )
 )]
 #[delete("/v1/customers/{customer_id}/users/{user_id}")]

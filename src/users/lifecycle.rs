@@ -18,6 +18,7 @@ use crate::error::AppError;
 use crate::extract::{Json, NoBody};
 use crate::identity::{passwords, sessions};
 use crate::mail::throttle;
+use crate::openapi::sets;
 use crate::permissions::Role;
 use crate::policy::{self, Action};
 use crate::state::AppState;
@@ -81,15 +82,7 @@ async fn set_status(
     params(("customer_id" = Uuid, Path), ("user_id" = Uuid, Path)),
     responses(
         (status = 200, description = "The deactivated user.", body = UserView, headers(("ETag" = String))),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 403, response = crate::openapi::Forbidden),
-        (status = 404, response = crate::openapi::NotFound),
-        (status = 409, response = crate::openapi::Conflict),
-        (status = 413, response = crate::openapi::PayloadTooLarge),
-        (status = 415, response = crate::openapi::UnsupportedMediaType),
-        (status = 422, response = crate::openapi::ValidationFailed),
-        (status = 503, response = crate::openapi::Unavailable),
+        sets::SignedIn, sets::Body, sets::Forbidden, sets::Missing, sets::Conflicting,
     )
 )]
 #[post("/v1/customers/{customer_id}/users/{user_id}/deactivate")]
@@ -116,15 +109,7 @@ pub async fn deactivate_user(
     params(("customer_id" = Uuid, Path), ("user_id" = Uuid, Path)),
     responses(
         (status = 200, description = "The active user.", body = UserView, headers(("ETag" = String))),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 403, response = crate::openapi::Forbidden),
-        (status = 404, response = crate::openapi::NotFound),
-        (status = 409, response = crate::openapi::Conflict),
-        (status = 413, response = crate::openapi::PayloadTooLarge),
-        (status = 415, response = crate::openapi::UnsupportedMediaType),
-        (status = 422, response = crate::openapi::ValidationFailed),
-        (status = 503, response = crate::openapi::Unavailable),
+        sets::SignedIn, sets::Body, sets::Forbidden, sets::Missing, sets::Conflicting,
     )
 )]
 #[post("/v1/customers/{customer_id}/users/{user_id}/reactivate")]
@@ -153,15 +138,7 @@ pub async fn reactivate_user(
     request_body(content = SetPassword, content_type = "application/json"),
     responses(
         (status = 204, description = "The password is set."),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 403, response = crate::openapi::Forbidden),
-        (status = 404, response = crate::openapi::NotFound),
-        (status = 409, response = crate::openapi::Conflict),
-        (status = 413, response = crate::openapi::PayloadTooLarge),
-        (status = 415, response = crate::openapi::UnsupportedMediaType),
-        (status = 422, response = crate::openapi::ValidationFailed),
-        (status = 503, response = crate::openapi::Unavailable),
+        sets::SignedIn, sets::Body, sets::Forbidden, sets::Missing, sets::Conflicting,
     )
 )]
 #[post("/v1/customers/{customer_id}/users/{user_id}/password")]
@@ -217,16 +194,7 @@ pub async fn set_password(
     params(("customer_id" = Uuid, Path), ("user_id" = Uuid, Path)),
     responses(
         (status = 202, description = "The link is on its way."),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 403, response = crate::openapi::Forbidden),
-        (status = 404, response = crate::openapi::NotFound),
-        (status = 409, response = crate::openapi::Conflict),
-        (status = 413, response = crate::openapi::PayloadTooLarge),
-        (status = 415, response = crate::openapi::UnsupportedMediaType),
-        (status = 422, response = crate::openapi::ValidationFailed),
-        (status = 429, response = crate::openapi::TooManyRequests),
-        (status = 503, response = crate::openapi::Unavailable),
+        sets::SignedIn, sets::Body, sets::Forbidden, sets::Missing, sets::Conflicting, sets::Limited,
     )
 )]
 #[post("/v1/customers/{customer_id}/users/{user_id}/password-reset")]
@@ -304,15 +272,7 @@ fn password_event(action: &'static str, user: &UserRow, groups: &[Uuid]) -> Even
     request_body(content = TransferOwnership, content_type = "application/json"),
     responses(
         (status = 200, description = "The new owner.", body = UserView, headers(("ETag" = String))),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 403, response = crate::openapi::Forbidden),
-        (status = 404, response = crate::openapi::NotFound),
-        (status = 409, response = crate::openapi::Conflict),
-        (status = 413, response = crate::openapi::PayloadTooLarge),
-        (status = 415, response = crate::openapi::UnsupportedMediaType),
-        (status = 422, response = crate::openapi::ValidationFailed),
-        (status = 503, response = crate::openapi::Unavailable),
+        sets::SignedIn, sets::Body, sets::Forbidden, sets::Missing, sets::Conflicting,
     )
 )]
 #[post("/v1/customers/{customer_id}/owner")]

@@ -15,6 +15,7 @@ use crate::db;
 use crate::error::AppError;
 use crate::etag::{self, IfMatch};
 use crate::extract::Json;
+use crate::openapi::sets;
 use crate::pagination::{List, PageParams};
 use crate::policy::{self, Action};
 use crate::state::AppState;
@@ -49,11 +50,7 @@ fn check_group(actor: &Actor, group: Option<Uuid>) -> Result<(), AppError> {
     params(("customer_id" = Uuid, Path), PageParams),
     responses(
         (status = 200, description = "A page of addresses.", body = List<AddressView>),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 404, response = crate::openapi::NotFound),
-        (status = 422, response = crate::openapi::ValidationFailed),
-        (status = 503, response = crate::openapi::Unavailable),
+        sets::SignedIn, sets::Query, sets::Missing,
     )
 )]
 #[get("/v1/customers/{customer_id}/warehouse-addresses")]
@@ -88,14 +85,7 @@ pub async fn list_addresses(
     request_body(content = CreateAddress, content_type = "application/json"),
     responses(
         (status = 201, description = "Created.", body = AddressView, headers(("ETag" = String), ("Location" = String))),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 403, response = crate::openapi::Forbidden),
-        (status = 404, response = crate::openapi::NotFound),
-        (status = 413, response = crate::openapi::PayloadTooLarge),
-        (status = 415, response = crate::openapi::UnsupportedMediaType),
-        (status = 422, response = crate::openapi::ValidationFailed),
-        (status = 503, response = crate::openapi::Unavailable),
+        sets::SignedIn, sets::Body, sets::Forbidden, sets::Missing,
     )
 )]
 #[post("/v1/customers/{customer_id}/warehouse-addresses")]
@@ -166,9 +156,7 @@ pub async fn create_address(
     params(("customer_id" = Uuid, Path), ("address_id" = Uuid, Path)),
     responses(
         (status = 200, description = "The address.", body = AddressView, headers(("ETag" = String))),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 404, response = crate::openapi::NotFound),
-        (status = 503, response = crate::openapi::Unavailable),
+        sets::SignedIn, sets::Missing,
     )
 )]
 #[get("/v1/customers/{customer_id}/warehouse-addresses/{address_id}")]
@@ -196,15 +184,7 @@ pub async fn get_address(
     request_body(content = PatchAddress, content_type = "application/merge-patch+json"),
     responses(
         (status = 200, description = "The updated address.", body = AddressView, headers(("ETag" = String))),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 403, response = crate::openapi::Forbidden),
-        (status = 404, response = crate::openapi::NotFound),
-        (status = 412, response = crate::openapi::PreconditionFailed),
-        (status = 413, response = crate::openapi::PayloadTooLarge),
-        (status = 415, response = crate::openapi::UnsupportedMediaType),
-        (status = 422, response = crate::openapi::ValidationFailed),
-        (status = 503, response = crate::openapi::Unavailable),
+        sets::SignedIn, sets::Body, sets::Conditional, sets::Forbidden, sets::Missing,
     )
 )]
 #[patch("/v1/customers/{customer_id}/warehouse-addresses/{address_id}")]
@@ -289,12 +269,7 @@ pub async fn patch_address(
     params(("customer_id" = Uuid, Path), ("address_id" = Uuid, Path), etag::IfMatchHeader),
     responses(
         (status = 204, description = "Deleted."),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 403, response = crate::openapi::Forbidden),
-        (status = 404, response = crate::openapi::NotFound),
-        (status = 412, response = crate::openapi::PreconditionFailed),
-        (status = 503, response = crate::openapi::Unavailable),
+        sets::SignedIn, sets::Conditional, sets::Forbidden, sets::Missing,
     )
 )]
 #[delete("/v1/customers/{customer_id}/warehouse-addresses/{address_id}")]
