@@ -191,14 +191,18 @@ fn create_admin(
     };
     let created = conn.transaction(|conn| {
         let row = accounts::insert(conn, &account)?;
-        let author =
-            Author { actor_id: None, actor_kind: Some("cli".into()), request_id: None, client_addr: None };
+        let author = Author {
+            actor_id: None,
+            actor_kind: Some(audit::ActorKind::Cli),
+            request_id: None,
+            client_addr: None,
+        };
         audit::record(
             conn,
             &author,
             Event {
-                action: "staff.created",
-                target_type: "staff",
+                action: audit::Action::StaffCreated,
+                target_type: audit::Target::Staff,
                 target_id: row.id,
                 customer_id: None,
                 changes: audit::changes(None, Some(&StaffView::from(&row))),

@@ -16,12 +16,86 @@ use uuid::Uuid;
 use crate::accounts::Actor;
 use crate::db::schema::audit_events;
 use crate::origin::Origin;
+use crate::text_enum;
+
+text_enum! {
+    /// What happened, `<target>.<verb>`: the closed set of audit actions.
+    pub enum Action as "AuditAction" {
+        AddressCreated = "address.created",
+        AddressDeleted = "address.deleted",
+        AddressUpdated = "address.updated",
+        CostCenterCreated = "cost_center.created",
+        CostCenterDeleted = "cost_center.deleted",
+        CostCenterUpdated = "cost_center.updated",
+        CustomerCreated = "customer.created",
+        CustomerDeleted = "customer.deleted",
+        CustomerOwnerTransferred = "customer.owner_transferred",
+        CustomerUpdated = "customer.updated",
+        GroupCreated = "group.created",
+        GroupDeleted = "group.deleted",
+        GroupUpdated = "group.updated",
+        InvitationAccepted = "invitation.accepted",
+        InvitationCreated = "invitation.created",
+        InvitationResent = "invitation.resent",
+        InvitationRevoked = "invitation.revoked",
+        MePasswordChanged = "me.password_changed",
+        MeUpdated = "me.updated",
+        StaffCreated = "staff.created",
+        StaffDeleted = "staff.deleted",
+        StaffUpdated = "staff.updated",
+        UserCreated = "user.created",
+        UserDeactivated = "user.deactivated",
+        UserDeleted = "user.deleted",
+        UserPasswordReset = "user.password_reset",
+        UserPasswordResetRequested = "user.password_reset_requested",
+        UserPasswordResetSent = "user.password_reset_sent",
+        UserPasswordSet = "user.password_set",
+        UserReactivated = "user.reactivated",
+        UserSignedUp = "user.signed_up",
+        UserSignupRequested = "user.signup_requested",
+        UserUpdated = "user.updated",
+    }
+}
+
+text_enum! {
+    /// What an audit event is about.
+    pub enum Target as "AuditTarget" {
+        Customer = "customer",
+        WarehouseAddress = "warehouse_address",
+        CostCenter = "cost_center",
+        Group = "group",
+        Invitation = "invitation",
+        User = "user",
+        Staff = "staff",
+        SignupRequest = "signup_request",
+    }
+}
+
+text_enum! {
+    /// Who acted: a signed-in person of either kind, someone not signed in (a public endpoint),
+    /// or the command line.
+    pub enum ActorKind as "AuditActorKind" {
+        Staff = "staff",
+        CustomerUser = "customer_user",
+        Anonymous = "anonymous",
+        Cli = "cli",
+    }
+}
+
+impl From<crate::permissions::Kind> for ActorKind {
+    fn from(kind: crate::permissions::Kind) -> Self {
+        match kind {
+            crate::permissions::Kind::Staff => Self::Staff,
+            crate::permissions::Kind::CustomerUser => Self::CustomerUser,
+        }
+    }
+}
 
 /// Who acted and from where, detached from the request so it can travel into a transaction.
 #[derive(Debug, Clone)]
 pub struct Author {
     pub actor_id: Option<Uuid>,
-    pub actor_kind: Option<String>,
+    pub actor_kind: Option<ActorKind>,
     pub request_id: Option<String>,
     pub client_addr: Option<String>,
 }
@@ -30,7 +104,7 @@ impl From<&Actor> for Author {
     fn from(actor: &Actor) -> Self {
         Self {
             actor_id: Some(actor.id()),
-            actor_kind: Some(actor.kind().as_str().to_owned()),
+            actor_kind: Some(actor.kind().into()),
             request_id: actor.request_id.clone(),
             client_addr: Some(actor.client_addr.clone()),
         }
@@ -40,18 +114,18 @@ impl From<&Actor> for Author {
 impl Author {
     /// Someone who has not signed in (asking for a password-reset link, for example).
     pub fn anonymous(origin: &Origin) -> Self {
-        Self::from_origin(origin, None, "anonymous")
+        Self::from_origin(origin, None, ActorKind::Anonymous)
     }
 
     /// A person proven by something other than a session (a password-reset link).
     pub fn person(origin: &Origin, account: &crate::accounts::UserRow) -> Self {
-        Self::from_origin(origin, Some(account.id), account.kind.as_str())
+        Self::from_origin(origin, Some(account.id), account.kind.into())
     }
 
-    fn from_origin(origin: &Origin, actor_id: Option<Uuid>, kind: &str) -> Self {
+    fn from_origin(origin: &Origin, actor_id: Option<Uuid>, kind: ActorKind) -> Self {
         Self {
             actor_id,
-            actor_kind: Some(kind.to_owned()),
+            actor_kind: Some(kind),
             request_id: origin.request_id.clone(),
             client_addr: Some(origin.client_addr.clone()),
         }
@@ -60,9 +134,8 @@ impl Author {
 
 /// One thing that happened.
 pub struct Event {
-    /// `<resource>.<verb>`, e.g. `customer.created`, `address.updated`.
-    pub action: &'static str,
-    pub target_type: &'static str,
+    pub action: Action,
+    pub target_type: Target,
     pub target_id: Uuid,
     pub customer_id: Option<Uuid>,
     /// What changed: `{field: {"from": .., "to": ..}}`; see [`changes`].
@@ -78,7 +151,7 @@ pub fn record(conn: &mut PgConnection, author: &Author, event: Event) -> QueryRe
         .values((
             audit_events::id.eq(Uuid::now_v7()),
             audit_events::actor_id.eq(author.actor_id),
-            audit_events::actor_kind.eq(&author.actor_kind),
+            audit_events::actor_kind.eq(author.actor_kind),
             audit_events::action.eq(event.action),
             audit_events::target_type.eq(event.target_type),
             audit_events::target_id.eq(event.target_id),

@@ -4,6 +4,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
+
+use crate::audit::{Action, ActorKind, Target};
 use validator::Validate;
 
 /// Something that happened, who did it, and from where.
@@ -21,10 +23,10 @@ pub struct AuditEventView {
     pub occurred_at: DateTime<Utc>,
     /// Null for actions taken from the command line.
     pub actor_id: Option<Uuid>,
-    pub actor_kind: Option<String>,
+    pub actor_kind: Option<ActorKind>,
     /// `<resource>.<verb>`: `customer.created`, `address.updated`, `staff.deleted`, ...
-    pub action: String,
-    pub target_type: String,
+    pub action: Action,
+    pub target_type: Target,
     pub target_id: Option<Uuid>,
     pub customer_id: Option<Uuid>,
     /// The fields that changed: `{field: {"from": old, "to": new}}`; never secrets.
@@ -43,10 +45,8 @@ pub struct AuditFilters {
     pub actor_id: Option<Uuid>,
     /// Only events about this resource.
     pub target_id: Option<Uuid>,
-    /// Only this action, e.g. `customer.updated`.
-    #[param(max_length = 100)]
-    #[validate(length(max = 100, message = "must be at most 100 characters"))]
-    pub action: Option<String>,
+    /// Only this action.
+    pub action: Option<Action>,
     /// Only events at or after this time (RFC 3339).
     pub since: Option<DateTime<Utc>>,
     /// Only events before this time (RFC 3339).

@@ -5,6 +5,8 @@ use diesel::dsl::cardinality;
 use diesel::prelude::*;
 use uuid::Uuid;
 
+use crate::audit::{Action, ActorKind, Target};
+
 use super::dto::{AuditEventView, AuditFilters};
 use crate::db::schema::audit_events;
 use crate::pagination::Page;
@@ -16,9 +18,9 @@ pub struct AuditEventRow {
     pub id: Uuid,
     pub occurred_at: DateTime<Utc>,
     pub actor_id: Option<Uuid>,
-    pub actor_kind: Option<String>,
-    pub action: String,
-    pub target_type: String,
+    pub actor_kind: Option<ActorKind>,
+    pub action: Action,
+    pub target_type: Target,
     pub target_id: Option<Uuid>,
     pub customer_id: Option<Uuid>,
     pub changes: serde_json::Value,
@@ -76,7 +78,7 @@ pub fn list(
         query = query.filter(audit_events::target_id.eq(target_id));
     }
     if let Some(action) = &filters.action {
-        query = query.filter(audit_events::action.eq(action.clone()));
+        query = query.filter(audit_events::action.eq(*action));
     }
     if let Some(since) = filters.since {
         query = query.filter(audit_events::occurred_at.ge(since));

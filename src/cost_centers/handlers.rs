@@ -99,8 +99,8 @@ pub async fn create_cost_center(
                 conn,
                 &author,
                 Event {
-                    action: "cost_center.created",
-                    target_type: "cost_center",
+                    action: audit::Action::CostCenterCreated,
+                    target_type: audit::Target::CostCenter,
                     target_id: row.id,
                     customer_id: Some(customer_id),
                     changes: audit::changes(None, Some(&CostCenterView::from(&row))),
@@ -182,8 +182,8 @@ pub async fn patch_cost_center(
                 conn,
                 &author,
                 Event {
-                    action: "cost_center.updated",
-                    target_type: "cost_center",
+                    action: audit::Action::CostCenterUpdated,
+                    target_type: audit::Target::CostCenter,
                     target_id: cost_center_id,
                     customer_id: Some(customer_id),
                     changes: audit::changes(
@@ -232,8 +232,8 @@ pub async fn delete_cost_center(
                 conn,
                 &author,
                 Event {
-                    action: "cost_center.deleted",
-                    target_type: "cost_center",
+                    action: audit::Action::CostCenterDeleted,
+                    target_type: audit::Target::CostCenter,
                     target_id: cost_center_id,
                     customer_id: Some(customer_id),
                     changes: audit::changes(Some(&CostCenterView::from(&before)), None),

@@ -100,8 +100,8 @@ pub async fn create_customer(
                 conn,
                 &author,
                 Event {
-                    action: "customer.created",
-                    target_type: "customer",
+                    action: audit::Action::CustomerCreated,
+                    target_type: audit::Target::Customer,
                     target_id: customer.row.id,
                     customer_id: Some(customer.row.id),
                     changes: audit::changes(None, Some(&CustomerView::from(&customer))),
@@ -193,8 +193,8 @@ pub async fn patch_customer(
                 conn,
                 &author,
                 Event {
-                    action: "customer.updated",
-                    target_type: "customer",
+                    action: audit::Action::CustomerUpdated,
+                    target_type: audit::Target::Customer,
                     target_id: customer_id,
                     customer_id: Some(customer_id),
                     changes: audit::changes(
@@ -244,8 +244,8 @@ pub async fn delete_customer(
                 conn,
                 &author,
                 Event {
-                    action: "customer.deleted",
-                    target_type: "customer",
+                    action: audit::Action::CustomerDeleted,
+                    target_type: audit::Target::Customer,
                     target_id: customer_id,
                     customer_id: Some(customer_id),
                     changes: audit::changes(Some(&CustomerView::from(&before)), None),

@@ -66,6 +66,27 @@ macro_rules! text_enum {
         $(#[$meta:meta])*
         pub enum $name:ident { $($(#[$variant_meta:meta])* $variant:ident = $text:literal),+ $(,)? }
     ) => {
+        $crate::text_enum! { @define [stringify!($name)]
+            $(#[$meta])*
+            pub enum $name { $($(#[$variant_meta])* $variant = $text),+ }
+        }
+    };
+    // `as "Name"`: the schema's name in the OpenAPI document, where the Rust name alone would be
+    // too vague (`audit::Action` is `AuditAction` there).
+    (
+        $(#[$meta:meta])*
+        pub enum $name:ident as $schema:literal { $($(#[$variant_meta:meta])* $variant:ident = $text:literal),+ $(,)? }
+    ) => {
+        $crate::text_enum! { @define [$schema]
+            $(#[$meta])*
+            pub enum $name { $($(#[$variant_meta])* $variant = $text),+ }
+        }
+    };
+    (
+        @define [$schema:expr]
+        $(#[$meta:meta])*
+        pub enum $name:ident { $($(#[$variant_meta:meta])* $variant:ident = $text:literal),+ $(,)? }
+    ) => {
         $(#[$meta])*
         #[derive(
             Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord,
@@ -97,7 +118,7 @@ macro_rules! text_enum {
 
         impl utoipa::ToSchema for $name {
             fn name() -> std::borrow::Cow<'static, str> {
-                std::borrow::Cow::Borrowed(stringify!($name))
+                std::borrow::Cow::Borrowed($schema)
             }
         }
 

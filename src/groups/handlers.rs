@@ -27,11 +27,11 @@ fn view(mut response: HttpResponseBuilder, row: &GroupRow, members: i64) -> Http
     response.insert_header((header::ETAG, etag::of(row.updated_at))).json(GroupView::new(row, members))
 }
 
-fn event(action: &'static str, before: Option<&GroupView>, after: Option<&GroupView>) -> Event {
+fn event(action: audit::Action, before: Option<&GroupView>, after: Option<&GroupView>) -> Event {
     let any = after.or(before);
     Event {
         action,
-        target_type: "group",
+        target_type: audit::Target::Group,
         target_id: any.map(|v| v.id).unwrap_or_default(),
         customer_id: any.map(|v| v.customer_id),
         changes: audit::changes(before, after),
@@ -116,7 +116,11 @@ pub async fn create_group(
         conn.transaction(|conn| {
             customers::find(conn, customer_id)?;
             let row = queries::insert(conn, &new)?;
-            audit::record(conn, &author, event("group.created", None, Some(&GroupView::new(&row, 0))))?;
+            audit::record(
+                conn,
+                &author,
+                event(audit::Action::GroupCreated, None, Some(&GroupView::new(&row, 0))),
+            )?;
             Ok::<_, AppError>(row)
         })
     })
@@ -200,7 +204,7 @@ pub async fn patch_group(
                 conn,
                 &author,
                 event(
-                    "group.updated",
+                    audit::Action::GroupUpdated,
                     Some(&GroupView::new(&before, members)),
                     Some(&GroupView::new(&after, members)),
                 ),
@@ -264,8 +268,11 @@ pub async fn delete_group(
             let members: Vec<Uuid> =
                 queries::members(conn, customer_id, group_id, None, page)?.iter().map(|u| u.id).collect();
             queries::delete(conn, customer_id, group_id)?;
-            let mut record =
-                event("group.deleted", Some(&GroupView::new(&before, members.len() as i64)), None);
+            let mut record = event(
+                audit::Action::GroupDeleted,
+                Some(&GroupView::new(&before, members.len() as i64)),
+                None,
+            );
             record.changes["members"] = serde_json::json!({ "from": members });
             audit::record(conn, &author, record)?;
             Ok::<_, AppError>(())

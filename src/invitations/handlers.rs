@@ -35,14 +35,14 @@ fn respond(mut response: HttpResponseBuilder, invitation: InvitationView) -> Htt
 }
 
 pub(super) fn event(
-    action: &'static str,
+    action: audit::Action,
     before: Option<&InvitationView>,
     after: Option<&InvitationView>,
 ) -> Event {
     let any = after.or(before);
     Event {
         action,
-        target_type: "invitation",
+        target_type: audit::Target::Invitation,
         target_id: any.map(|v| v.id).unwrap_or_default(),
         customer_id: any.map(|v| v.customer_id),
         changes: audit::changes(before, after),
@@ -239,7 +239,11 @@ pub async fn resend_invitation(
             let after = queries::renew(conn, &before, &token_hash, now, now + VALIDITY)?;
             send_mail(conn, &config, &after, &customer.row.name, &inviter_name, &token)?;
             let (before, after) = (InvitationView::new(&before, now), InvitationView::new(&after, now));
-            audit::record(conn, &author, event("invitation.resent", Some(&before), Some(&after)))?;
+            audit::record(
+                conn,
+                &author,
+                event(audit::Action::InvitationResent, Some(&before), Some(&after)),
+            )?;
             Ok::<_, AppError>(after)
         })
     })
@@ -305,7 +309,11 @@ pub async fn revoke_invitation(
             }
             let after = queries::revoke(conn, &before, now)?;
             let (before, after) = (InvitationView::new(&before, now), InvitationView::new(&after, now));
-            audit::record(conn, &author, event("invitation.revoked", Some(&before), Some(&after)))?;
+            audit::record(
+                conn,
+                &author,
+                event(audit::Action::InvitationRevoked, Some(&before), Some(&after)),
+            )?;
             Ok::<_, AppError>(())
         })
     })

@@ -250,7 +250,7 @@ pub async fn create_invitations(
                 // A resend within the minute is refused; the first mail itself always goes.
                 throttle::record(conn, &row.email, throttle::Kind::Invitation, now)?;
                 let view = InvitationView::new(&row, now);
-                audit::record(conn, &author, event("invitation.created", None, Some(&view)))?;
+                audit::record(conn, &author, event(audit::Action::InvitationCreated, None, Some(&view)))?;
                 results.push(InviteResult {
                     email: raw,
                     outcome: Outcome::Invited,

@@ -152,8 +152,8 @@ pub async fn accept_invitation(
                 conn,
                 &author,
                 Event {
-                    action: "invitation.accepted",
-                    target_type: "invitation",
+                    action: audit::Action::InvitationAccepted,
+                    target_type: audit::Target::Invitation,
                     target_id: invitation.id,
                     customer_id: Some(invitation.customer_id),
                     changes: serde_json::json!({

@@ -94,8 +94,8 @@ pub async fn patch_me(
                 conn,
                 &author,
                 Event {
-                    action: "me.updated",
-                    target_type: "user",
+                    action: audit::Action::MeUpdated,
+                    target_type: audit::Target::User,
                     target_id: user_id,
                     customer_id: after.customer_id,
                     changes: audit::changes(Some(&MeView::from(&before)), Some(&MeView::from(&after))),
@@ -169,8 +169,8 @@ pub async fn change_password(
                 conn,
                 &author,
                 Event {
-                    action: "me.password_changed",
-                    target_type: "user",
+                    action: audit::Action::MePasswordChanged,
+                    target_type: audit::Target::User,
                     target_id: user_id,
                     customer_id,
                     changes: serde_json::json!({}),

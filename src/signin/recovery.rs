@@ -33,8 +33,8 @@ fn may_recover(conn: &mut PgConnection, account: &UserRow) -> QueryResult<bool> 
 }
 
 /// How the audit log names the person: a customer user or a staff member.
-fn target_type(account: &UserRow) -> &'static str {
-    if account.customer_id.is_some() { "user" } else { "staff" }
+fn target_type(account: &UserRow) -> audit::Target {
+    if account.customer_id.is_some() { audit::Target::User } else { audit::Target::Staff }
 }
 
 /// Looks the address up and queues a link when it belongs to someone who may recover.
@@ -61,7 +61,7 @@ fn request_link(
             conn,
             author,
             Event {
-                action: "user.password_reset_requested",
+                action: audit::Action::UserPasswordResetRequested,
                 target_type: target_type(&account),
                 target_id: account.id,
                 customer_id: account.customer_id,
@@ -156,7 +156,7 @@ pub async fn reset_password(
                 conn,
                 &author,
                 Event {
-                    action: "user.password_reset",
+                    action: audit::Action::UserPasswordReset,
                     target_type: target_type(&account),
                     target_id: account.id,
                     customer_id: account.customer_id,

@@ -140,8 +140,8 @@ async fn request_link(
                 conn,
                 &pending.author,
                 Event {
-                    action: "user.signup_requested",
-                    target_type: "signup_request",
+                    action: audit::Action::UserSignupRequested,
+                    target_type: audit::Target::SignupRequest,
                     target_id: id,
                     customer_id: Some(customer.id),
                     changes: serde_json::json!({}),
@@ -321,17 +321,13 @@ pub async fn verify_signup(
             accounts::record_sign_in(conn, row.id)?;
             let row = accounts::find(conn, row.id)?;
             let user = views::one(conn, &row)?;
-            let author = Author {
-                actor_id: Some(row.id),
-                actor_kind: Some(row.kind.as_str().to_owned()),
-                ..anonymous
-            };
+            let author = Author { actor_id: Some(row.id), actor_kind: Some(row.kind.into()), ..anonymous };
             audit::record(
                 conn,
                 &author,
                 Event {
-                    action: "user.signed_up",
-                    target_type: "user",
+                    action: audit::Action::UserSignedUp,
+                    target_type: audit::Target::User,
                     target_id: row.id,
                     customer_id: row.customer_id,
                     changes: audit::changes(None, Some(&user)),

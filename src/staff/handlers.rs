@@ -131,8 +131,8 @@ pub async fn create_staff(
                 conn,
                 &author,
                 Event {
-                    action: "staff.created",
-                    target_type: "staff",
+                    action: audit::Action::StaffCreated,
+                    target_type: audit::Target::Staff,
                     target_id: row.id,
                     customer_id: None,
                     changes: audit::changes(None, Some(&StaffView::from(&row))),
@@ -238,8 +238,8 @@ pub async fn patch_staff(
                 conn,
                 &author,
                 Event {
-                    action: "staff.updated",
-                    target_type: "staff",
+                    action: audit::Action::StaffUpdated,
+                    target_type: audit::Target::Staff,
                     target_id: staff_id,
                     customer_id: None,
                     changes: audit::changes(Some(&StaffView::from(&before)), Some(&StaffView::from(&after))),
@@ -290,8 +290,8 @@ pub async fn delete_staff(
                 conn,
                 &author,
                 Event {
-                    action: "staff.deleted",
-                    target_type: "staff",
+                    action: audit::Action::StaffDeleted,
+                    target_type: audit::Target::Staff,
                     target_id: staff_id,
                     customer_id: None,
                     changes: audit::changes(Some(&StaffView::from(&before)), None),

@@ -59,7 +59,7 @@ pub(super) fn set_groups(
     Ok(())
 }
 
-pub(super) fn event(action: &'static str, before: Option<&UserView>, after: Option<&UserView>) -> Event {
+pub(super) fn event(action: audit::Action, before: Option<&UserView>, after: Option<&UserView>) -> Event {
     let any = after.or(before);
     let visibility = [before, after]
         .into_iter()
@@ -69,7 +69,7 @@ pub(super) fn event(action: &'static str, before: Option<&UserView>, after: Opti
         .unwrap_or(Visibility::Unlimited);
     Event {
         action,
-        target_type: "user",
+        target_type: audit::Target::User,
         target_id: any.map(|v| v.id).unwrap_or_default(),
         customer_id: any.map(|v| v.customer_id),
         changes: audit::changes(before, after),
@@ -295,7 +295,7 @@ pub async fn create_user(
                 mails::send_welcome(conn, &config, &row, Some(customer.row.name.clone()))?;
             }
             let user = views::one(conn, &row)?;
-            audit::record(conn, &author, event("user.created", None, Some(&user)))?;
+            audit::record(conn, &author, event(audit::Action::UserCreated, None, Some(&user)))?;
             Ok::<_, AppError>(user)
         })
     })
@@ -470,7 +470,11 @@ pub async fn patch_user(
                 let customer = customers::find(conn, customer_id)?;
                 mails::send_welcome(conn, &config, &after, Some(customer.row.name))?;
             }
-            audit::record(conn, &author, event("user.updated", Some(&before_view), Some(&after_view)))?;
+            audit::record(
+                conn,
+                &author,
+                event(audit::Action::UserUpdated, Some(&before_view), Some(&after_view)),
+            )?;
             Ok::<_, AppError>(after_view)
         })
     })
@@ -517,7 +521,7 @@ pub async fn delete_user(
             let before_view = views::one(conn, &before)?;
             // Sessions, refresh tokens, password links and memberships go with the row.
             queries::delete(conn, customer_id, user_id)?;
-            audit::record(conn, &author, event("user.deleted", Some(&before_view), None))?;
+            audit::record(conn, &author, event(audit::Action::UserDeleted, Some(&before_view), None))?;
             Ok::<_, AppError>(())
         })
     })

@@ -56,9 +56,9 @@ async fn set_status(
             let action = if to == AccountStatus::Deactivated {
                 sessions::end_all_for_user(conn, user_id, sessions::reason::ACCESS_CHANGED)?;
                 password_tokens::revoke_all(conn, user_id)?;
-                "user.deactivated"
+                audit::Action::UserDeactivated
             } else {
-                "user.reactivated"
+                audit::Action::UserReactivated
             };
             audit::record(conn, &author, event(action, Some(&before_view), Some(&after_view)))?;
             Ok::<_, AppError>(after_view)
@@ -171,7 +171,7 @@ pub async fn set_password(
             queries::update(conn, user_id, &changes)?;
             sessions::end_all_for_user(conn, user_id, sessions::reason::PASSWORD_CHANGED)?;
             password_tokens::revoke_all(conn, user_id)?;
-            audit::record(conn, &author, password_event("user.password_set", &before, &groups))?;
+            audit::record(conn, &author, password_event(audit::Action::UserPasswordSet, &before, &groups))?;
             Ok::<_, AppError>(())
         })
     })
@@ -230,7 +230,11 @@ pub async fn send_password_reset(
                 return Err(AppError::RateLimited { retry_after_secs });
             }
             mails::send_password_reset(conn, &config, &target)?;
-            audit::record(conn, &author, password_event("user.password_reset_sent", &target, &groups))?;
+            audit::record(
+                conn,
+                &author,
+                password_event(audit::Action::UserPasswordResetSent, &target, &groups),
+            )?;
             Ok::<_, AppError>(())
         })
     })
@@ -247,10 +251,10 @@ fn require_login(user: &UserRow) -> Result<(), AppError> {
 }
 
 /// A password event names the user (in `groups`) but records no value.
-fn password_event(action: &'static str, user: &UserRow, groups: &[Uuid]) -> Event {
+fn password_event(action: audit::Action, user: &UserRow, groups: &[Uuid]) -> Event {
     Event {
         action,
-        target_type: "user",
+        target_type: audit::Target::User,
         target_id: user.id,
         customer_id: user.customer_id,
         changes: serde_json::json!({}),
@@ -330,8 +334,8 @@ pub async fn transfer_ownership(
                 conn,
                 &author,
                 Event {
-                    action: "customer.owner_transferred",
-                    target_type: "customer",
+                    action: audit::Action::CustomerOwnerTransferred,
+                    target_type: audit::Target::Customer,
                     target_id: customer_id,
                     customer_id: Some(customer_id),
                     changes: serde_json::json!({

@@ -128,8 +128,8 @@ pub async fn create_address(
                 conn,
                 &author,
                 Event {
-                    action: "address.created",
-                    target_type: "warehouse_address",
+                    action: audit::Action::AddressCreated,
+                    target_type: audit::Target::WarehouseAddress,
                     target_id: row.id,
                     customer_id: Some(customer_id),
                     changes: audit::changes(None, Some(&AddressView::from(&row))),
@@ -240,8 +240,8 @@ pub async fn patch_address(
                 conn,
                 &author,
                 Event {
-                    action: "address.updated",
-                    target_type: "warehouse_address",
+                    action: audit::Action::AddressUpdated,
+                    target_type: audit::Target::WarehouseAddress,
                     target_id: address_id,
                     customer_id: Some(customer_id),
                     changes: audit::changes(
@@ -297,8 +297,8 @@ pub async fn delete_address(
                 conn,
                 &author,
                 Event {
-                    action: "address.deleted",
-                    target_type: "warehouse_address",
+                    action: audit::Action::AddressDeleted,
+                    target_type: audit::Target::WarehouseAddress,
                     target_id: address_id,
                     customer_id: Some(customer_id),
                     changes: audit::changes(Some(&AddressView::from(&before)), None),
