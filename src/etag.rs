@@ -18,6 +18,16 @@ pub fn of(updated_at: DateTime<Utc>) -> String {
     format!("\"{:x}\"", updated_at.timestamp_micros())
 }
 
+/// The strong ETag of a view: a hash of exactly what the client reads, so it changes with every
+/// field shown (also derived ones, such as a default address that moved) and with nothing else.
+pub fn of_view<T: serde::Serialize>(view: &T) -> String {
+    use sha2::{Digest, Sha256};
+    let bytes = serde_json::to_vec(view).unwrap_or_default();
+    let digest = Sha256::digest(&bytes);
+    let hex: String = digest.iter().take(12).map(|b| format!("{b:02x}")).collect();
+    format!("\"{hex}\"")
+}
+
 /// The `If-Match` header of a request: absent, `*`, or a list of entity tags.
 #[derive(Debug, Clone, Default)]
 pub struct IfMatch(Option<Vec<String>>);

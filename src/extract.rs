@@ -40,6 +40,26 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for Json<T> {
     }
 }
 
+/// Query parameters, parsed (400 when malformed) and validated (422 naming the parameter).
+/// Unknown parameters are ignored.
+#[derive(Debug)]
+pub struct Query<T>(pub T);
+
+impl<T: DeserializeOwned + Validate> FromRequest for Query<T> {
+    type Error = AppError;
+    type Future = std::future::Ready<Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let query = actix_web::web::Query::<T>::from_query(req.query_string())
+            .map_err(|e| AppError::BadRequest(e.to_string()))
+            .and_then(|query| {
+                query.validate()?;
+                Ok(Query(query.into_inner()))
+            });
+        std::future::ready(query)
+    }
+}
+
 /// The body of an action that takes none (`.../deactivate`, `.../resend`): nothing, or an empty
 /// JSON object. Anything else gets the answers of every other body — 413 past the limit, 415
 /// for a body that is not JSON, 400 for broken JSON, 422 naming an unknown field — so no body
@@ -136,6 +156,13 @@ pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, AppError> {
             let field = if at.is_empty() { unknown.to_owned() } else { at };
             return AppError::field(&field, "unknown_field", "is not a field of this request");
         }
+        if message == NULL_REFUSED {
+            return AppError::field(
+                &at,
+                "not_nullable",
+                "must not be null; omit the field to leave it unchanged",
+            );
+        }
         AppError::Validation(vec![FieldError::new(at, "invalid", message)])
     })
 }
@@ -180,6 +207,22 @@ fn data_error_message(error: &serde_json::Error) -> String {
         None => text,
     }
 }
+
+/// For merge-patch fields that cannot be cleared: absent -> `None` (unchanged), a value ->
+/// `Some(v)`, and `null` a 422 naming the field (code `not_nullable`) rather than "unchanged".
+/// Use with `#[serde(default, deserialize_with = "crate::extract::not_null")]` and
+/// `#[schema(nullable = false)]`.
+pub fn not_null<'de, T, D>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    T: Deserialize<'de>,
+    D: Deserializer<'de>,
+{
+    let value = Option::<T>::deserialize(deserializer)?;
+    value.map(Some).ok_or_else(|| serde::de::Error::custom(NULL_REFUSED))
+}
+
+/// The message [`not_null`] fails with, recognized by [`parse`].
+const NULL_REFUSED: &str = "null is not allowed here";
 
 /// For merge-patch fields: absent -> `None`, `null` -> `Some(None)`, a value -> `Some(Some(v))`.
 /// Use with `#[serde(default, deserialize_with = "crate::extract::double_option")]`.

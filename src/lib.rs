@@ -31,6 +31,7 @@ pub mod warehouse_addresses;
 // 3  identity and state
 pub mod identity;
 pub mod state;
+pub mod write;
 
 // 2  domain
 pub mod accounts;

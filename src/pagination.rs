@@ -49,6 +49,21 @@ impl PageParams {
     }
 }
 
+/// A handler that takes a `Page` gets the validated `limit` and `cursor` of the query string (400
+/// for a malformed one, 422 naming the parameter for one out of range); unknown parameters are
+/// ignored.
+impl actix_web::FromRequest for Page {
+    type Error = AppError;
+    type Future = std::future::Ready<Result<Self, AppError>>;
+
+    fn from_request(req: &actix_web::HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        let page = actix_web::web::Query::<PageParams>::from_query(req.query_string())
+            .map_err(|e| AppError::BadRequest(e.to_string()))
+            .and_then(|params| params.page());
+        std::future::ready(page)
+    }
+}
+
 impl Page {
     /// How many rows a query fetches: one more than the page, to know whether another follows.
     pub fn fetch(&self) -> i64 {

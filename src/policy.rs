@@ -199,8 +199,8 @@ pub fn allows(actor: &Actor, action: Action) -> bool {
 }
 
 /// 404 unless `actor` sees `customer_id`; then 403 unless it may perform `action` there.
-pub fn require(actor: &Actor, action: Action, customer_id: Uuid) -> Result<(), AppError> {
-    if !scope(actor).contains(customer_id) {
+pub fn require(actor: &Actor, action: Action, customer_id: impl Into<Uuid>) -> Result<(), AppError> {
+    if !scope(actor).contains(customer_id.into()) {
         return Err(AppError::NotFound);
     }
     require_global(actor, action)

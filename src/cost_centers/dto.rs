@@ -1,13 +1,18 @@
 //! Cost center views and request bodies.
 
 use chrono::{DateTime, Utc};
+use diesel::PgConnection;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use validator::Validate;
 
-use super::models::CostCenterRow;
+use super::models::{CostCenterChanges, CostCenterRow, NewCostCenter};
+use crate::audit::Target;
+use crate::db::ids::{CostCenterId, CustomerId};
+use crate::error::AppError;
 use crate::validation::{not_blank, validate_code};
+use crate::write::{Tracked, Viewed};
 
 /// A cost center of a customer.
 #[derive(Debug, Serialize, ToSchema)]
@@ -31,14 +36,38 @@ pub struct CostCenterView {
 impl From<&CostCenterRow> for CostCenterView {
     fn from(row: &CostCenterRow) -> Self {
         Self {
-            id: row.id,
-            customer_id: row.customer_id,
+            id: row.id.into(),
+            customer_id: row.customer_id.into(),
             code: row.code.clone(),
             name: row.name.clone(),
             active: row.active,
             created_at: row.created_at,
             updated_at: row.updated_at,
         }
+    }
+}
+
+impl Tracked for CostCenterView {
+    const TARGET: Target = Target::CostCenter;
+
+    fn id(&self) -> Uuid {
+        self.id
+    }
+
+    fn customer_id(&self) -> Option<Uuid> {
+        Some(self.customer_id)
+    }
+
+    fn location(&self) -> String {
+        format!("/v1/customers/{}/cost-centers/{}", self.customer_id, self.id)
+    }
+}
+
+impl Viewed for CostCenterRow {
+    type View = CostCenterView;
+
+    fn view(&self, _: &mut PgConnection) -> Result<CostCenterView, AppError> {
+        Ok(CostCenterView::from(self))
     }
 }
 
@@ -61,21 +90,49 @@ pub struct CreateCostCenter {
     pub active: Option<bool>,
 }
 
+impl CreateCostCenter {
+    /// The row to insert for `customer_id`: a new id, the name trimmed, active unless said.
+    pub fn into_new(self, customer_id: CustomerId) -> NewCostCenter {
+        NewCostCenter {
+            customer_id,
+            id: CostCenterId::new(),
+            code: self.code,
+            name: self.name.trim().to_owned(),
+            active: self.active.unwrap_or(true),
+        }
+    }
+}
+
 /// A JSON merge-patch; every field is optional.
 #[derive(Debug, Default, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"name": "Outbound logistics (North)", "active": false}))]
 pub struct PatchCostCenter {
     #[validate(custom(function = "validate_code"))]
-    #[schema(min_length = 1, max_length = 64, pattern = r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$")]
+    #[schema(
+        nullable = false,
+        min_length = 1,
+        max_length = 64,
+        pattern = r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$"
+    )]
+    #[serde(default, deserialize_with = "crate::extract::not_null")]
     pub code: Option<String>,
     #[validate(
         length(min = 1, max = 200, message = "must be 1 to 200 characters"),
         custom(function = "not_blank")
     )]
-    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
+    #[schema(nullable = false, min_length = 1, max_length = 200, pattern = r"\S")]
+    #[serde(default, deserialize_with = "crate::extract::not_null")]
     pub name: Option<String>,
+    #[schema(nullable = false)]
+    #[serde(default, deserialize_with = "crate::extract::not_null")]
     pub active: Option<bool>,
+}
+
+impl From<PatchCostCenter> for CostCenterChanges {
+    fn from(patch: PatchCostCenter) -> Self {
+        Self { code: patch.code, name: patch.name.map(|name| name.trim().to_owned()), active: patch.active }
+    }
 }
 
 #[derive(Debug, Default, Deserialize, IntoParams, Validate)]

@@ -1,27 +1,24 @@
-//! `/v1/customers/{customer_id}/cost-centers[/{cost_center_id}]`.
+//! `/v1/customers/{customer_id}/cost-centers[/{cost_center_id}]`: the resource a newcomer copies.
+//! Each handler is extract -> authorize -> one call: a read through `db::run`, a change through
+//! the write path (`write::create`, `update`, `delete`), which locks, checks `If-Match`, audits
+//! and answers with the view and its ETag.
 
-use actix_web::http::header;
-use actix_web::{HttpResponse, HttpResponseBuilder, delete, get, patch, post, web};
-use diesel::Connection;
-use uuid::Uuid;
+use actix_web::{delete, get, patch, post, web};
 
 use super::dto::{CostCenterFilters, CostCenterView, CreateCostCenter, PatchCostCenter};
-use super::models::{CostCenterChanges, CostCenterRow, NewCostCenter};
+use super::models::CostCenterChanges;
 use super::queries;
 use crate::accounts::Actor;
-use crate::audit::{self, Author, Event};
-use crate::db;
+use crate::audit;
+use crate::db::{self, ids::CostCenterId, ids::CustomerId};
 use crate::error::AppError;
 use crate::etag::{self, IfMatch};
-use crate::extract::Json;
+use crate::extract::{Json, Query};
 use crate::openapi::sets;
-use crate::pagination::{List, PageParams};
+use crate::pagination::{List, Page, PageParams};
 use crate::policy::{self, Action};
 use crate::state::AppState;
-
-fn view(mut response: HttpResponseBuilder, row: &CostCenterRow) -> HttpResponse {
-    response.insert_header((header::ETAG, etag::of(row.updated_at))).json(CostCenterView::from(row))
-}
+use crate::write::{self, Deleted, Tagged};
 
 /// List cost centers
 ///
@@ -41,21 +38,18 @@ fn view(mut response: HttpResponseBuilder, row: &CostCenterRow) -> HttpResponse 
 pub async fn list_cost_centers(
     state: web::Data<AppState>,
     actor: Actor,
-    customer_id: web::Path<Uuid>,
-    filters: web::Query<CostCenterFilters>,
-    page: web::Query<PageParams>,
-) -> Result<HttpResponse, AppError> {
+    customer_id: web::Path<CustomerId>,
+    Query(filters): Query<CostCenterFilters>,
+    page: Page,
+) -> Result<web::Json<List<CostCenterView>>, AppError> {
     let customer_id = customer_id.into_inner();
     policy::require(&actor, Action::ReadCustomer, customer_id)?;
-    let page = page.page()?;
-    validator::Validate::validate(&*filters)?;
-    let filters = filters.into_inner();
     let rows = db::run(&state.pool, move |conn| {
         queries::customer_exists(conn, customer_id)?;
         queries::list(conn, customer_id, &filters, page)
     })
     .await?;
-    Ok(HttpResponse::Ok().json(List::from_rows(rows, page, |row| row.id, |row| CostCenterView::from(&row))))
+    Ok(web::Json(List::from_rows(rows, page, |row| row.id.into(), |row| CostCenterView::from(&row))))
 }
 
 /// Create a cost center
@@ -78,43 +72,17 @@ pub async fn list_cost_centers(
 pub async fn create_cost_center(
     state: web::Data<AppState>,
     actor: Actor,
-    customer_id: web::Path<Uuid>,
+    customer_id: web::Path<CustomerId>,
     Json(body): Json<CreateCostCenter>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<Tagged<CostCenterView>, AppError> {
     let customer_id = customer_id.into_inner();
     policy::require(&actor, Action::ManageCostCenters, customer_id)?;
-    let author = Author::from(&actor);
-    let new = NewCostCenter {
-        customer_id,
-        id: Uuid::now_v7(),
-        code: body.code,
-        name: body.name.trim().to_owned(),
-        active: body.active.unwrap_or(true),
-    };
-    let row = db::run(&state.pool, move |conn| {
-        conn.transaction(|conn| {
-            queries::hold_customer(conn, customer_id)?;
-            let row = queries::insert(conn, &new)?;
-            audit::record(
-                conn,
-                &author,
-                Event {
-                    action: audit::Action::CostCenterCreated,
-                    target_type: audit::Target::CostCenter,
-                    target_id: row.id,
-                    customer_id: Some(customer_id),
-                    changes: audit::changes(None, Some(&CostCenterView::from(&row))),
-                    visibility: audit::Visibility::Everyone,
-                },
-            )?;
-            Ok::<_, AppError>(row)
-        })
+    let new = body.into_new(customer_id);
+    write::create(&state, &actor, audit::Action::CostCenterCreated, move |conn| {
+        queries::hold_customer(conn, customer_id)?;
+        queries::insert(conn, &new)
     })
-    .await?;
-    let mut response = HttpResponse::Created();
-    response
-        .insert_header((header::LOCATION, format!("/v1/customers/{customer_id}/cost-centers/{}", row.id)));
-    Ok(view(response, &row))
+    .await
 }
 
 /// Get a cost center
@@ -134,12 +102,12 @@ pub async fn create_cost_center(
 pub async fn get_cost_center(
     state: web::Data<AppState>,
     actor: Actor,
-    path: web::Path<(Uuid, Uuid)>,
-) -> Result<HttpResponse, AppError> {
-    let (customer_id, cost_center_id) = path.into_inner();
+    path: web::Path<(CustomerId, CostCenterId)>,
+) -> Result<Tagged<CostCenterView>, AppError> {
+    let (customer_id, id) = path.into_inner();
     policy::require(&actor, Action::ReadCustomer, customer_id)?;
-    let row = db::run(&state.pool, move |conn| queries::find(conn, customer_id, cost_center_id)).await?;
-    Ok(view(HttpResponse::Ok(), &row))
+    let row = db::run(&state.pool, move |conn| queries::find(conn, customer_id, id)).await?;
+    Ok(Tagged::ok(CostCenterView::from(&row)))
 }
 
 /// Update a cost center
@@ -161,43 +129,16 @@ pub async fn get_cost_center(
 pub async fn patch_cost_center(
     state: web::Data<AppState>,
     actor: Actor,
-    path: web::Path<(Uuid, Uuid)>,
+    path: web::Path<(CustomerId, CostCenterId)>,
     if_match: IfMatch,
     Json(patch): Json<PatchCostCenter>,
-) -> Result<HttpResponse, AppError> {
-    let (customer_id, cost_center_id) = path.into_inner();
+) -> Result<Tagged<CostCenterView>, AppError> {
+    let (customer_id, id) = path.into_inner();
     policy::require(&actor, Action::ManageCostCenters, customer_id)?;
-    let author = Author::from(&actor);
-    let changes = CostCenterChanges {
-        code: patch.code,
-        name: patch.name.map(|name| name.trim().to_owned()),
-        active: patch.active,
-    };
-    let row = db::run(&state.pool, move |conn| {
-        conn.transaction(|conn| {
-            let before = queries::lock(conn, customer_id, cost_center_id)?;
-            if_match.check(&etag::of(before.updated_at))?;
-            let after = queries::update(conn, customer_id, cost_center_id, &changes)?;
-            audit::record(
-                conn,
-                &author,
-                Event {
-                    action: audit::Action::CostCenterUpdated,
-                    target_type: audit::Target::CostCenter,
-                    target_id: cost_center_id,
-                    customer_id: Some(customer_id),
-                    changes: audit::changes(
-                        Some(&CostCenterView::from(&before)),
-                        Some(&CostCenterView::from(&after)),
-                    ),
-                    visibility: audit::Visibility::Everyone,
-                },
-            )?;
-            Ok::<_, AppError>(after)
-        })
-    })
-    .await?;
-    Ok(view(HttpResponse::Ok(), &row))
+    let changes = CostCenterChanges::from(patch);
+    let lock = move |conn: &mut _| queries::lock(conn, customer_id, id);
+    let change = move |conn: &mut _, _| queries::update(conn, customer_id, id, &changes);
+    write::update(&state, &actor, audit::Action::CostCenterUpdated, if_match, lock, change).await
 }
 
 /// Delete a cost center
@@ -217,32 +158,12 @@ pub async fn patch_cost_center(
 pub async fn delete_cost_center(
     state: web::Data<AppState>,
     actor: Actor,
-    path: web::Path<(Uuid, Uuid)>,
+    path: web::Path<(CustomerId, CostCenterId)>,
     if_match: IfMatch,
-) -> Result<HttpResponse, AppError> {
-    let (customer_id, cost_center_id) = path.into_inner();
+) -> Result<Deleted, AppError> {
+    let (customer_id, id) = path.into_inner();
     policy::require(&actor, Action::ManageCostCenters, customer_id)?;
-    let author = Author::from(&actor);
-    db::run(&state.pool, move |conn| {
-        conn.transaction(|conn| {
-            let before = queries::lock(conn, customer_id, cost_center_id)?;
-            if_match.check(&etag::of(before.updated_at))?;
-            queries::delete(conn, customer_id, cost_center_id)?;
-            audit::record(
-                conn,
-                &author,
-                Event {
-                    action: audit::Action::CostCenterDeleted,
-                    target_type: audit::Target::CostCenter,
-                    target_id: cost_center_id,
-                    customer_id: Some(customer_id),
-                    changes: audit::changes(Some(&CostCenterView::from(&before)), None),
-                    visibility: audit::Visibility::Everyone,
-                },
-            )?;
-            Ok::<_, AppError>(())
-        })
-    })
-    .await?;
-    Ok(HttpResponse::NoContent().finish())
+    let lock = move |conn: &mut _| queries::lock(conn, customer_id, id);
+    let remove = move |conn: &mut _, _| queries::delete(conn, customer_id, id);
+    write::delete(&state, &actor, audit::Action::CostCenterDeleted, if_match, lock, remove).await
 }

@@ -2,15 +2,15 @@
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use uuid::Uuid;
 
+use crate::db::ids::{CostCenterId, CustomerId};
 use crate::db::schema::cost_centers;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = cost_centers, check_for_backend(diesel::pg::Pg))]
 pub struct CostCenterRow {
-    pub customer_id: Uuid,
-    pub id: Uuid,
+    pub customer_id: CustomerId,
+    pub id: CostCenterId,
     pub code: String,
     pub name: String,
     pub active: bool,
@@ -21,8 +21,8 @@ pub struct CostCenterRow {
 #[derive(Debug, Insertable)]
 #[diesel(table_name = cost_centers)]
 pub struct NewCostCenter {
-    pub customer_id: Uuid,
-    pub id: Uuid,
+    pub customer_id: CustomerId,
+    pub id: CostCenterId,
     pub code: String,
     pub name: String,
     pub active: bool,

@@ -1,31 +1,35 @@
 //! Queries on `cost_centers`; every one is keyed by `customer_id` first, so another customer's
 //! cost center is simply not found.
 
-use chrono::Utc;
 use diesel::prelude::*;
-use uuid::Uuid;
 
 use super::dto::CostCenterFilters;
 use super::models::{CostCenterChanges, CostCenterRow, NewCostCenter};
+use crate::db::ids::{CostCenterId, CustomerId};
 use crate::db::schema::{cost_centers as cc, customers};
 use crate::pagination::Page;
 
 /// `NotFound` unless the customer exists, so an unknown customer is a 404 rather than an empty
 /// list.
-pub fn customer_exists(conn: &mut PgConnection, customer_id: Uuid) -> QueryResult<()> {
-    customers::table.find(customer_id).select(customers::id).first::<Uuid>(conn).map(drop)
+pub fn customer_exists(conn: &mut PgConnection, customer_id: CustomerId) -> QueryResult<()> {
+    customers::table.find(customer_id).select(customers::id).first::<CustomerId>(conn).map(drop)
 }
 
 /// Like [`customer_exists`], and keeps the customer from being deleted until the transaction
 /// ends, so the insert that follows cannot fail on the foreign key (a 500). `FOR KEY SHARE`
 /// does not block changes to the customer's other columns.
-pub fn hold_customer(conn: &mut PgConnection, customer_id: Uuid) -> QueryResult<()> {
-    customers::table.find(customer_id).select(customers::id).for_key_share().first::<Uuid>(conn).map(drop)
+pub fn hold_customer(conn: &mut PgConnection, customer_id: CustomerId) -> QueryResult<()> {
+    customers::table
+        .find(customer_id)
+        .select(customers::id)
+        .for_key_share()
+        .first::<CustomerId>(conn)
+        .map(drop)
 }
 
 pub fn list(
     conn: &mut PgConnection,
-    customer_id: Uuid,
+    customer_id: CustomerId,
     filters: &CostCenterFilters,
     page: Page,
 ) -> QueryResult<Vec<CostCenterRow>> {
@@ -40,17 +44,25 @@ pub fn list(
         query = query.filter(cc::code.like(pattern.clone()).or(cc::name.ilike(pattern)));
     }
     if let Some(after) = page.after {
-        query = query.filter(cc::id.gt(after));
+        query = query.filter(cc::id.gt(CostCenterId::from(after)));
     }
     query.order(cc::id.asc()).limit(page.fetch()).load(conn)
 }
 
-pub fn find(conn: &mut PgConnection, customer_id: Uuid, id: Uuid) -> QueryResult<CostCenterRow> {
+pub fn find(
+    conn: &mut PgConnection,
+    customer_id: CustomerId,
+    id: CostCenterId,
+) -> QueryResult<CostCenterRow> {
     cc::table.find((customer_id, id)).select(CostCenterRow::as_select()).first(conn)
 }
 
 /// Locks the cost center for the rest of the transaction (the If-Match check and the change).
-pub fn lock(conn: &mut PgConnection, customer_id: Uuid, id: Uuid) -> QueryResult<CostCenterRow> {
+pub fn lock(
+    conn: &mut PgConnection,
+    customer_id: CustomerId,
+    id: CostCenterId,
+) -> QueryResult<CostCenterRow> {
     cc::table.find((customer_id, id)).select(CostCenterRow::as_select()).for_update().first(conn)
 }
 
@@ -60,16 +72,16 @@ pub fn insert(conn: &mut PgConnection, new: &NewCostCenter) -> QueryResult<CostC
 
 pub fn update(
     conn: &mut PgConnection,
-    customer_id: Uuid,
-    id: Uuid,
+    customer_id: CustomerId,
+    id: CostCenterId,
     changes: &CostCenterChanges,
 ) -> QueryResult<CostCenterRow> {
     diesel::update(cc::table.find((customer_id, id)))
-        .set((changes, cc::updated_at.eq(Utc::now())))
+        .set((changes, cc::updated_at.eq(diesel::dsl::now)))
         .returning(CostCenterRow::as_returning())
         .get_result(conn)
 }
 
-pub fn delete(conn: &mut PgConnection, customer_id: Uuid, id: Uuid) -> QueryResult<()> {
+pub fn delete(conn: &mut PgConnection, customer_id: CustomerId, id: CostCenterId) -> QueryResult<()> {
     diesel::delete(cc::table.find((customer_id, id))).execute(conn).map(drop)
 }

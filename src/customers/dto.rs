@@ -92,10 +92,17 @@ pub struct PatchCustomer {
         length(min = 1, max = 200, message = "must be 1 to 200 characters"),
         custom(function = "not_blank")
     )]
-    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
+    #[schema(nullable = false, min_length = 1, max_length = 200, pattern = r"\S")]
+    #[serde(default, deserialize_with = "crate::extract::not_null")]
     pub name: Option<String>,
     #[validate(custom(function = "validate_code"))]
-    #[schema(min_length = 1, max_length = 64, pattern = r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$")]
+    #[schema(
+        nullable = false,
+        min_length = 1,
+        max_length = 64,
+        pattern = r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$"
+    )]
+    #[serde(default, deserialize_with = "crate::extract::not_null")]
     pub code: Option<String>,
     #[serde(default, deserialize_with = "crate::extract::double_option")]
     #[validate(custom(function = "validate_email"))]
@@ -105,8 +112,14 @@ pub struct PatchCustomer {
     #[validate(custom(function = "validate_phone"))]
     #[schema(value_type = Option<String>, pattern = r"^\+?[0-9(][0-9 ()./-]{1,30}[0-9]$")]
     pub phone: Option<Option<String>>,
+    #[schema(nullable = false)]
+    #[serde(default, deserialize_with = "crate::extract::not_null")]
     pub status: Option<CustomerStatus>,
+    #[schema(nullable = false)]
+    #[serde(default, deserialize_with = "crate::extract::not_null")]
     pub portal_enabled: Option<bool>,
+    #[schema(nullable = false)]
+    #[serde(default, deserialize_with = "crate::extract::not_null")]
     pub self_signup_enabled: Option<bool>,
 }
 

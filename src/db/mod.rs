@@ -2,6 +2,7 @@
 //! the embedded migrations, and the embedded PostgreSQL for a machine without `DATABASE_URL`.
 
 pub mod embedded;
+pub mod ids;
 pub mod schema;
 pub mod types;
 
@@ -92,6 +93,21 @@ where
     E: Into<AppError> + Send + 'static,
 {
     run_waiting(pool, POOL_WAIT, work).await
+}
+
+/// [`run`] inside one transaction: committed when `work` returns `Ok`, rolled back when it
+/// returns an error (of any kind: a 404, a 409, a rule's 422). Every multi-statement change
+/// goes through here, so no handler nests `conn.transaction` in [`run`].
+pub async fn transaction<T, F>(pool: &DbPool, work: F) -> Result<T, AppError>
+where
+    F: FnOnce(&mut PgConnection) -> Result<T, AppError> + Send + 'static,
+    T: Send + 'static,
+{
+    run(pool, move |conn| {
+        use diesel::Connection;
+        conn.transaction(work)
+    })
+    .await
 }
 
 /// [`run`], waiting at most `wait` for a connection (readiness answers sooner than requests).

@@ -66,7 +66,8 @@ pub struct PatchGroup {
         length(min = 1, max = 100, message = "must be 1 to 100 characters"),
         custom(function = "not_blank")
     )]
-    #[schema(min_length = 1, max_length = 100, pattern = r"\S")]
+    #[schema(nullable = false, min_length = 1, max_length = 100, pattern = r"\S")]
+    #[serde(default, deserialize_with = "crate::extract::not_null")]
     pub name: Option<String>,
     #[serde(default, deserialize_with = "crate::extract::double_option")]
     #[validate(length(max = 500, message = "must be at most 500 characters"))]

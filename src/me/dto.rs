@@ -87,7 +87,8 @@ pub struct MePatch {
         length(min = 1, max = 200, message = "must be 1 to 200 characters"),
         custom(function = "not_blank")
     )]
-    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
+    #[schema(nullable = false, min_length = 1, max_length = 200, pattern = r"\S")]
+    #[serde(default, deserialize_with = "crate::extract::not_null")]
     pub name: Option<String>,
     #[serde(default, deserialize_with = "crate::extract::double_option")]
     #[validate(custom(function = "validate_phone"))]

@@ -119,15 +119,22 @@ pub struct PatchStaff {
         length(min = 1, max = 200, message = "must be 1 to 200 characters"),
         custom(function = "not_blank")
     )]
-    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
+    #[schema(nullable = false, min_length = 1, max_length = 200, pattern = r"\S")]
+    #[serde(default, deserialize_with = "crate::extract::not_null")]
     pub name: Option<String>,
     #[validate(custom(function = "validate_email"))]
-    #[schema(format = Email, max_length = 254)]
+    #[schema(nullable = false, format = Email, max_length = 254)]
+    #[serde(default, deserialize_with = "crate::extract::not_null")]
     pub email: Option<String>,
+    #[schema(nullable = false)]
+    #[serde(default, deserialize_with = "crate::extract::not_null")]
     pub role: Option<StaffRole>,
     #[validate(length(max = 1000, message = "at most 1000 customers"))]
-    #[schema(max_items = 1000)]
+    #[schema(nullable = false, max_items = 1000)]
+    #[serde(default, deserialize_with = "crate::extract::not_null")]
     pub customer_ids: Option<Vec<Uuid>>,
+    #[schema(nullable = false)]
+    #[serde(default, deserialize_with = "crate::extract::not_null")]
     pub status: Option<StaffStatus>,
 }
 

@@ -165,7 +165,8 @@ pub struct PatchUser {
         length(min = 1, max = 200, message = "must be 1 to 200 characters"),
         custom(function = "not_blank")
     )]
-    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
+    #[schema(nullable = false, min_length = 1, max_length = 200, pattern = r"\S")]
+    #[serde(default, deserialize_with = "crate::extract::not_null")]
     pub name: Option<String>,
     #[serde(default, deserialize_with = "crate::extract::double_option")]
     #[validate(custom(function = "validate_phone"))]
@@ -176,16 +177,22 @@ pub struct PatchUser {
     #[validate(custom(function = "validate_email"))]
     #[schema(value_type = Option<String>, format = Email, max_length = 254)]
     pub email: Option<Option<String>>,
+    #[schema(nullable = false)]
+    #[serde(default, deserialize_with = "crate::extract::not_null")]
     pub login_enabled: Option<bool>,
     /// `admin` or `user`; ownership moves with `POST /v1/customers/{customer_id}/owner`.
+    #[schema(nullable = false)]
+    #[serde(default, deserialize_with = "crate::extract::not_null")]
     pub role: Option<CustomerRole>,
     #[validate(length(max = 50, message = "at most 50 permissions"))]
-    #[schema(max_items = 50)]
+    #[schema(nullable = false, max_items = 50)]
+    #[serde(default, deserialize_with = "crate::extract::not_null")]
     pub permissions: Option<Vec<Permission>>,
     /// Replaces the user's groups; `[]`: no group, all of the customer's data. A change ends the
     /// user's sessions (its tokens carry its groups).
     #[validate(length(max = 100, message = "at most 100 groups"))]
-    #[schema(max_items = 100)]
+    #[schema(nullable = false, max_items = 100)]
+    #[serde(default, deserialize_with = "crate::extract::not_null")]
     pub group_ids: Option<Vec<Uuid>>,
     /// `null`: follow the customer's default address.
     #[serde(default, deserialize_with = "crate::extract::double_option")]
@@ -203,10 +210,13 @@ pub struct PatchUser {
     pub external_id: Option<Option<String>>,
     /// Sets the password (users with login only); ends the user's sessions.
     #[validate(length(min = 12, max = 128, message = "must be 12 to 128 characters"))]
-    #[schema(min_length = 12, max_length = 128)]
+    #[schema(nullable = false, min_length = 12, max_length = 128)]
+    #[serde(default, deserialize_with = "crate::extract::not_null")]
     pub password: Option<String>,
     /// With `login_enabled: true`: e-mail the welcome (and a set-password link when the user
     /// has no password).
+    #[schema(nullable = false)]
+    #[serde(default, deserialize_with = "crate::extract::not_null")]
     pub send_mail: Option<bool>,
 }
 

@@ -121,13 +121,15 @@ pub struct PatchAddress {
         length(min = 1, max = 100, message = "must be 1 to 100 characters"),
         custom(function = "not_blank")
     )]
-    #[schema(min_length = 1, max_length = 100, pattern = r"\S")]
+    #[schema(nullable = false, min_length = 1, max_length = 100, pattern = r"\S")]
+    #[serde(default, deserialize_with = "crate::extract::not_null")]
     pub label: Option<String>,
     #[validate(
         length(min = 1, max = 200, message = "must be 1 to 200 characters"),
         custom(function = "not_blank")
     )]
-    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
+    #[schema(nullable = false, min_length = 1, max_length = 200, pattern = r"\S")]
+    #[serde(default, deserialize_with = "crate::extract::not_null")]
     pub line1: Option<String>,
     #[serde(default, deserialize_with = "crate::extract::double_option")]
     #[validate(length(max = 200, message = "must be at most 200 characters"))]
@@ -137,7 +139,8 @@ pub struct PatchAddress {
         length(min = 1, max = 100, message = "must be 1 to 100 characters"),
         custom(function = "not_blank")
     )]
-    #[schema(min_length = 1, max_length = 100, pattern = r"\S")]
+    #[schema(nullable = false, min_length = 1, max_length = 100, pattern = r"\S")]
+    #[serde(default, deserialize_with = "crate::extract::not_null")]
     pub city: Option<String>,
     #[serde(default, deserialize_with = "crate::extract::double_option")]
     #[validate(length(max = 100, message = "must be at most 100 characters"))]
@@ -148,7 +151,8 @@ pub struct PatchAddress {
     #[schema(value_type = Option<String>, max_length = 20)]
     pub postal_code: Option<Option<String>>,
     #[validate(custom(function = "validate_country"))]
-    #[schema(schema_with = country_schema)]
+    #[schema(nullable = false, schema_with = country_schema)]
+    #[serde(default, deserialize_with = "crate::extract::not_null")]
     pub country: Option<String>,
     #[serde(default, deserialize_with = "crate::extract::double_option")]
     #[validate(length(max = 200, message = "must be at most 200 characters"))]
@@ -158,6 +162,8 @@ pub struct PatchAddress {
     #[validate(custom(function = "validate_phone"))]
     #[schema(value_type = Option<String>, pattern = r"^\+?[0-9(][0-9 ()./-]{1,30}[0-9]$")]
     pub phone: Option<Option<String>>,
+    #[schema(nullable = false)]
+    #[serde(default, deserialize_with = "crate::extract::not_null")]
     pub is_default: Option<bool>,
     /// `null`: everyone of the customer sees the address.
     #[serde(default, deserialize_with = "crate::extract::double_option")]

@@ -310,3 +310,22 @@ async fn a_misspelt_field_is_422_naming_it() {
         .expect("users");
     assert_eq!(users["items"], json!([]), "nothing was created");
 }
+
+/// `null` clears a nullable field; on one that cannot be cleared it is a 422 naming the field,
+/// not "leave it unchanged".
+#[tokio::test]
+async fn null_on_a_field_that_cannot_be_cleared_is_422() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let customer = crate::helpers::id_of(&app.create_customer(&admin.access_token, "Acme").await);
+    let patch = app
+        .patch(&format!("/v1/customers/{customer}"), &admin.access_token, &json!({"name": null}), None)
+        .await;
+    let body = problem(patch, StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert_eq!(body["errors"][0]["field"], "name", "{body}");
+    assert_eq!(body["errors"][0]["code"], "not_nullable", "{body}");
+    let cleared = app
+        .patch(&format!("/v1/customers/{customer}"), &admin.access_token, &json!({"phone": null}), None)
+        .await;
+    assert_eq!(cleared.status(), StatusCode::OK, "a nullable field is cleared");
+}

@@ -1,0 +1,176 @@
+//! The one write path. Every create, change and delete of a resource is one transaction here:
+//! lock the row (or, for a create, whatever the insert holds), check `If-Match` against the view
+//! the client read, make the change, write the audit event from the views before and after, and
+//! answer with the view and its ETag. A handler reads as extract -> authorize -> validate -> one
+//! call of [`create`], [`update`] or [`delete`].
+
+use actix_web::body::BoxBody;
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpRequest, HttpResponse, Responder};
+use diesel::PgConnection;
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::audit::{self, Action, Author, Event, Target, Visibility};
+use crate::db;
+use crate::error::AppError;
+use crate::etag::{self, IfMatch};
+use crate::state::AppState;
+
+/// A view the write path can audit and answer with.
+pub trait Tracked: Serialize + Send + 'static {
+    /// What audit events about it name as their target type.
+    const TARGET: Target;
+    fn id(&self) -> Uuid;
+    fn customer_id(&self) -> Option<Uuid>;
+    /// The resource's own path, for `Location`.
+    fn location(&self) -> String;
+    /// Which readers of the customer's audit log may see events about it.
+    fn visibility(&self) -> Visibility {
+        Visibility::Everyone
+    }
+}
+
+/// A row (or a row with what belongs to it) that can be shown to a client.
+pub trait Viewed: Send + 'static {
+    type View: Tracked;
+    fn view(&self, conn: &mut PgConnection) -> Result<Self::View, AppError>;
+}
+
+/// A view answered with its ETag (and, when created, `201` and `Location`).
+pub struct Tagged<T> {
+    status: StatusCode,
+    location: Option<String>,
+    view: T,
+}
+
+impl<T: Serialize> Tagged<T> {
+    pub fn ok(view: T) -> Self {
+        Self { status: StatusCode::OK, location: None, view }
+    }
+
+    pub fn created(view: T, location: String) -> Self {
+        Self { status: StatusCode::CREATED, location: Some(location), view }
+    }
+
+    pub fn view(&self) -> &T {
+        &self.view
+    }
+}
+
+impl<T: Serialize> Responder for Tagged<T> {
+    type Body = BoxBody;
+
+    fn respond_to(self, _: &HttpRequest) -> HttpResponse {
+        let mut response = HttpResponse::build(self.status);
+        response.insert_header((header::ETAG, etag::of_view(&self.view)));
+        if let Some(location) = self.location {
+            response.insert_header((header::LOCATION, location));
+        }
+        response.json(self.view)
+    }
+}
+
+/// The answer to a delete: 204, nothing else.
+pub struct Deleted;
+
+impl Responder for Deleted {
+    type Body = BoxBody;
+
+    fn respond_to(self, _: &HttpRequest) -> HttpResponse {
+        HttpResponse::NoContent().finish()
+    }
+}
+
+fn event<V: Tracked>(action: Action, before: Option<&V>, after: Option<&V>) -> Event {
+    let subject = after.or(before);
+    let visibility = |view: Option<&V>| view.map_or(Visibility::Everyone, Tracked::visibility);
+    Event {
+        action,
+        target_type: V::TARGET,
+        target_id: subject.map(Tracked::id).unwrap_or_default(),
+        customer_id: subject.and_then(Tracked::customer_id),
+        changes: audit::changes(before, after),
+        visibility: visibility(before).join(visibility(after)),
+    }
+}
+
+/// Inserts (and whatever `insert` writes with it), audits `action`, answers 201 with the view.
+pub async fn create<R, E, F>(
+    state: &AppState,
+    author: impl Into<Author>,
+    action: Action,
+    insert: F,
+) -> Result<Tagged<R::View>, AppError>
+where
+    R: Viewed,
+    E: Into<AppError>,
+    F: FnOnce(&mut PgConnection) -> Result<R, E> + Send + 'static,
+{
+    let author = author.into();
+    db::transaction(&state.pool, move |conn| {
+        let view = insert(conn).map_err(Into::into)?.view(conn)?;
+        audit::record(conn, &author, event(action, None, Some(&view)))?;
+        let location = view.location();
+        Ok(Tagged::created(view, location))
+    })
+    .await
+}
+
+/// Locks the row, checks `If-Match` against its view, changes it, audits `action` with both
+/// views, answers 200 with the new view.
+pub async fn update<R, E1, E2, L, C>(
+    state: &AppState,
+    author: impl Into<Author>,
+    action: Action,
+    if_match: IfMatch,
+    lock: L,
+    change: C,
+) -> Result<Tagged<R::View>, AppError>
+where
+    R: Viewed,
+    E1: Into<AppError>,
+    E2: Into<AppError>,
+    L: FnOnce(&mut PgConnection) -> Result<R, E1> + Send + 'static,
+    C: FnOnce(&mut PgConnection, R) -> Result<R, E2> + Send + 'static,
+{
+    let author = author.into();
+    db::transaction(&state.pool, move |conn| {
+        let before = lock(conn).map_err(Into::into)?;
+        let before_view = before.view(conn)?;
+        if_match.check(&etag::of_view(&before_view))?;
+        let after = change(conn, before).map_err(Into::into)?.view(conn)?;
+        audit::record(conn, &author, event(action, Some(&before_view), Some(&after)))?;
+        Ok(Tagged::ok(after))
+    })
+    .await
+}
+
+/// Locks the row, checks `If-Match` against its view, removes it, audits `action` with the view
+/// it had, answers 204.
+pub async fn delete<R, E1, E2, L, D>(
+    state: &AppState,
+    author: impl Into<Author>,
+    action: Action,
+    if_match: IfMatch,
+    lock: L,
+    remove: D,
+) -> Result<Deleted, AppError>
+where
+    R: Viewed,
+    E1: Into<AppError>,
+    E2: Into<AppError>,
+    L: FnOnce(&mut PgConnection) -> Result<R, E1> + Send + 'static,
+    D: FnOnce(&mut PgConnection, R) -> Result<(), E2> + Send + 'static,
+{
+    let author = author.into();
+    db::transaction(&state.pool, move |conn| {
+        let before = lock(conn).map_err(Into::into)?;
+        let before_view = before.view(conn)?;
+        if_match.check(&etag::of_view(&before_view))?;
+        remove(conn, before).map_err(Into::into)?;
+        audit::record(conn, &author, event(action, Some(&before_view), None))?;
+        Ok(Deleted)
+    })
+    .await
+}
