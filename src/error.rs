@@ -17,22 +17,162 @@ pub const PROBLEM_JSON: &str = "application/problem+json";
 /// waits up to 5 s for a connection itself, so sooner would only add load.
 pub const UNAVAILABLE_RETRY_AFTER_SECS: u64 = 5;
 
+crate::text_enum! {
+    /// Why a field failed validation: the closed set of `errors[].code`.
+    pub enum FieldCode as "FieldErrorCode" {
+        /// Only white space (or, for a password, only spaces).
+        Blank = "blank",
+        /// Not a code of letters, digits and `. _ / -`.
+        Code = "code",
+        /// On the list of common passwords.
+        CommonPassword = "common_password",
+        /// Holds a control character (a line break outside a description, a NUL, ...).
+        ControlCharacter = "control_character",
+        /// Not an ISO 3166-1 alpha-2 country code.
+        Country = "country",
+        /// The current default warehouse address cannot stop being the default this way.
+        DefaultRequired = "default_required",
+        /// Not an e-mail address.
+        Email = "email",
+        /// A password equal to the e-mail address.
+        EqualsEmail = "equals_email",
+        /// Owners and admins hold their role's permissions.
+        FixedByRole = "fixed_by_role",
+        /// Names something inactive (a cost center).
+        Inactive = "inactive",
+        /// A current password that is not the current one.
+        Incorrect = "incorrect",
+        /// Of the wrong type or shape, or a token that is not a live link.
+        Invalid = "invalid",
+        /// Too short or too long.
+        Length = "length",
+        /// Not allowed for this caller or in this combination.
+        NotAllowed = "not_allowed",
+        /// A permission the role may not be granted.
+        NotGrantable = "not_grantable",
+        /// `null` on a field that cannot be cleared.
+        NotNullable = "not_nullable",
+        /// Not a phone number.
+        Phone = "phone",
+        /// A number out of range.
+        Range = "range",
+        /// Missing but needed.
+        Required = "required",
+        /// Too easy to guess.
+        TooWeak = "too_weak",
+        /// The body is not a JSON object.
+        Type = "type",
+        /// Names nothing of this customer (an address, a cost center, a group, a user).
+        Unknown = "unknown",
+        /// A field the request does not have.
+        UnknownField = "unknown_field",
+        /// Ownership moves with the owner transfer.
+        UseOwnerTransfer = "use_owner_transfer",
+    }
+}
+
 /// One field that failed validation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 #[schema(example = json!({"field": "email", "code": "email", "message": "must be an e-mail address"}))]
 pub struct FieldError {
     /// The JSON path of the field (`email`, `addresses[2].country`).
     pub field: String,
-    /// A machine-readable code (`required`, `length`, `email`, `common_password`, ...).
-    pub code: String,
+    pub code: FieldCode,
     /// A sentence for people.
     pub message: String,
 }
 
 impl FieldError {
-    pub fn new(field: impl Into<String>, code: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { field: field.into(), code: code.into(), message: message.into() }
+    pub fn new(field: impl Into<String>, code: FieldCode, message: impl Into<String>) -> Self {
+        Self { field: field.into(), code, message: message.into() }
     }
+}
+
+crate::text_enum! {
+    /// The kinds of 409: each is its own problem type (`urn:dockgate:problem:<kind>`).
+    pub enum ConflictKind {
+        /// The e-mail address cannot be used (it is taken, by whomever).
+        EmailTaken = "email-taken",
+        /// Another customer (or cost center of the customer) has this code.
+        CodeTaken = "code-taken",
+        /// Another user of the customer has this external id.
+        ExternalIdTaken = "external-id-taken",
+        /// Another group of the customer has this name.
+        NameTaken = "name-taken",
+        /// The customer has an owner already.
+        OwnerExists = "owner-exists",
+        /// The owner keeps its role until ownership is transferred.
+        OwnerRole = "owner-role",
+        /// The customer is suspended or its portal is off: no logins, no invitations.
+        LoginsClosed = "logins-closed",
+        /// The customer no longer accepts self sign-up.
+        SignupClosed = "signup-closed",
+        /// Nobody changes their own role, login or status, or deletes themselves, here.
+        OwnAccount = "own-account",
+        /// The person's state forbids it (invited, inactive, without login).
+        UserState = "user-state",
+        /// The invitation was accepted, revoked or replaced.
+        InvitationState = "invitation-state",
+        /// Something else still refers to it (a customer's users, a group's addresses).
+        StillReferenced = "still-referenced",
+        /// Another conflict with an existing resource.
+        Conflict = "conflict",
+    }
+}
+
+impl ConflictKind {
+    fn title(self) -> &'static str {
+        match self {
+            Self::EmailTaken => "E-mail address cannot be used",
+            Self::CodeTaken => "Code taken",
+            Self::ExternalIdTaken => "External id taken",
+            Self::NameTaken => "Name taken",
+            Self::OwnerExists => "Owner exists",
+            Self::OwnerRole => "Owner keeps its role",
+            Self::LoginsClosed => "Logins closed",
+            Self::SignupClosed => "Sign-up closed",
+            Self::OwnAccount => "Own account",
+            Self::UserState => "User state",
+            Self::InvitationState => "Invitation state",
+            Self::StillReferenced => "Still referenced",
+            Self::Conflict => "Conflict",
+        }
+    }
+}
+
+/// Every problem `type` dockgate answers with (the 409s are [`ConflictKind`]).
+const PROBLEM_SLUGS: &[&str] = &[
+    "malformed-request",
+    "unauthorized",
+    "forbidden",
+    "not-found",
+    "method-not-allowed",
+    "gone",
+    "precondition-failed",
+    "precondition-required",
+    "payload-too-large",
+    "unsupported-media-type",
+    "validation-failed",
+    "rate-limited",
+    "unavailable",
+    "overloaded",
+    "internal",
+];
+
+/// The schema of `Problem.type`: the closed set of problem URIs.
+fn problem_types() -> utoipa::openapi::Object {
+    let conflicts = ConflictKind::ALL.iter().map(|kind| kind.as_str());
+    let uris: Vec<String> = PROBLEM_SLUGS
+        .iter()
+        .copied()
+        .chain(conflicts)
+        .map(|slug| format!("urn:dockgate:problem:{slug}"))
+        .collect();
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .enum_values(Some(uris))
+        .description(Some("A URI naming the kind of problem; stable, for programs to branch on."))
+        .build()
 }
 
 /// RFC 9457 problem details, as every error response carries them.
@@ -45,8 +185,8 @@ impl FieldError {
     "errors": [{"field": "password", "code": "length", "message": "must be 12 to 128 characters"}]
 }))]
 pub struct Problem {
-    /// A URI naming the kind of problem; stable, for programs to branch on.
     #[serde(rename = "type")]
+    #[schema(schema_with = problem_types)]
     pub problem_type: String,
     /// A short summary of the kind of problem.
     pub title: String,
@@ -74,8 +214,8 @@ pub enum AppError {
     /// The path exists but not with this method; `allow` lists the methods it has.
     #[error("method not allowed")]
     MethodNotAllowed { allow: String },
-    #[error("conflict: {0}")]
-    Conflict(String),
+    #[error("conflict ({0}): {1}")]
+    Conflict(ConflictKind, String),
     /// The resource existed but is no longer available (an expired invitation link).
     #[error("gone: {0}")]
     Gone(String),
@@ -108,7 +248,7 @@ impl AppError {
         Self::Internal(cause.to_string())
     }
 
-    pub fn field(field: &str, code: &str, message: &str) -> Self {
+    pub fn field(field: &str, code: FieldCode, message: &str) -> Self {
         Self::Validation(vec![FieldError::new(field, code, message)])
     }
 
@@ -120,7 +260,7 @@ impl AppError {
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
-            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::Conflict(..) => StatusCode::CONFLICT,
             Self::Gone(_) => StatusCode::GONE,
             Self::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             Self::PreconditionRequired(_) => StatusCode::PRECONDITION_REQUIRED,
@@ -141,7 +281,7 @@ impl AppError {
             Self::Forbidden(_) => ("forbidden", "Forbidden"),
             Self::NotFound => ("not-found", "Not found"),
             Self::MethodNotAllowed { .. } => ("method-not-allowed", "Method not allowed"),
-            Self::Conflict(_) => ("conflict", "Conflict"),
+            Self::Conflict(kind, _) => (kind.as_str(), kind.title()),
             Self::Gone(_) => ("gone", "Gone"),
             Self::PreconditionFailed => ("precondition-failed", "Precondition failed"),
             Self::PreconditionRequired(_) => ("precondition-required", "Precondition required"),
@@ -159,7 +299,7 @@ impl AppError {
         match self {
             Self::BadRequest(d)
             | Self::Forbidden(d)
-            | Self::Conflict(d)
+            | Self::Conflict(_, d)
             | Self::Gone(d)
             | Self::PreconditionRequired(d)
             | Self::PayloadTooLarge(d)
@@ -249,29 +389,42 @@ impl From<DieselError> for AppError {
         match error {
             DieselError::NotFound => Self::NotFound,
             DieselError::DatabaseError(kind, info) => match kind {
-                DatabaseErrorKind::UniqueViolation => Self::Conflict(conflict_detail(info.constraint_name())),
+                DatabaseErrorKind::UniqueViolation => {
+                    let (kind, detail) = conflict_of(info.constraint_name());
+                    Self::Conflict(kind, detail.into())
+                }
                 DatabaseErrorKind::ForeignKeyViolation => match info.constraint_name() {
                     Some("users_customer_id_fkey") if info.message().contains("update or delete") => {
-                        Self::Conflict("The customer still has users; delete them first.".into())
+                        Self::Conflict(
+                            ConflictKind::StillReferenced,
+                            "The customer still has users; delete them first.".into(),
+                        )
                     }
                     // The address or cost center went away between our check and the write.
                     Some("users_warehouse_address_fkey") => Self::field(
                         "warehouse_address_id",
-                        "unknown",
+                        FieldCode::Unknown,
                         "names no warehouse address of this customer",
                     ),
                     Some("warehouse_addresses_group_fkey") if info.message().contains("update or delete") => {
-                        Self::Conflict("The group still tags warehouse addresses; untag them first.".into())
+                        Self::Conflict(
+                            ConflictKind::StillReferenced,
+                            "The group still tags warehouse addresses; untag them first.".into(),
+                        )
                     }
                     Some("warehouse_addresses_group_fkey") => {
-                        Self::field("group_id", "unknown", "names no group of this customer")
+                        Self::field("group_id", FieldCode::Unknown, "names no group of this customer")
                     }
-                    Some("group_members_group_fkey") => {
-                        Self::field("group_ids", "unknown", "names groups that are not this customer's")
-                    }
-                    Some("users_cost_center_fkey") => {
-                        Self::field("cost_center_id", "unknown", "names no cost center of this customer")
-                    }
+                    Some("group_members_group_fkey") => Self::field(
+                        "group_ids",
+                        FieldCode::Unknown,
+                        "names groups that are not this customer's",
+                    ),
+                    Some("users_cost_center_fkey") => Self::field(
+                        "cost_center_id",
+                        FieldCode::Unknown,
+                        "names no cost center of this customer",
+                    ),
                     _ => Self::Internal(format!("database error: {}", info.message())),
                 },
                 DatabaseErrorKind::ReadOnlyTransaction => Self::Unavailable(info.message().to_owned()),
@@ -339,20 +492,28 @@ fn names_an_unavailable_server(message: &str) -> bool {
 
 /// Names the conflicting field for the unique constraints a client can run into; the constraint
 /// name itself is an internal detail and is not echoed.
-fn conflict_detail(constraint: Option<&str>) -> String {
+fn conflict_of(constraint: Option<&str>) -> (ConflictKind, &'static str) {
     match constraint {
         // The same words whoever holds the address (this customer, another one, staff), so the
         // answer does not tell a customer who is registered elsewhere.
-        Some("users_email_key") => "This e-mail address cannot be used; choose another.".into(),
-        Some("customers_code_key") => "A customer with this code already exists.".into(),
-        Some("cost_centers_code_key") => "This customer already has a cost center with this code.".into(),
-        Some("users_external_id_key") => "This customer already has a user with this external id.".into(),
-        Some("groups_name_key") => "This customer already has a group with this name.".into(),
-        Some("users_one_owner") => {
-            "The customer already has an owner; transfer ownership with POST /v1/customers/{customer_id}/owner."
-                .into()
+        Some("users_email_key") => {
+            (ConflictKind::EmailTaken, "This e-mail address cannot be used; choose another.")
         }
-        _ => "The resource conflicts with an existing one.".into(),
+        Some("customers_code_key") => (ConflictKind::CodeTaken, "A customer with this code already exists."),
+        Some("cost_centers_code_key") => {
+            (ConflictKind::CodeTaken, "This customer already has a cost center with this code.")
+        }
+        Some("users_external_id_key") => {
+            (ConflictKind::ExternalIdTaken, "This customer already has a user with this external id.")
+        }
+        Some("groups_name_key") => {
+            (ConflictKind::NameTaken, "This customer already has a group with this name.")
+        }
+        Some("users_one_owner") => (
+            ConflictKind::OwnerExists,
+            "The customer already has an owner; transfer ownership with POST /v1/customers/{customer_id}/owner.",
+        ),
+        _ => (ConflictKind::Conflict, "The resource conflicts with an existing one."),
     }
 }
 
@@ -376,7 +537,10 @@ fn collect(errors: &validator::ValidationErrors, prefix: &str, out: &mut Vec<Fie
             validator::ValidationErrorsKind::Field(list) => out.extend(list.iter().map(|error| {
                 let message =
                     error.message.as_ref().map_or_else(|| error.code.to_string(), ToString::to_string);
-                FieldError::new(path.clone(), error.code.to_string(), message)
+                // validator's codes are ours (`length`, and the custom rules' codes); anything
+                // else is an invalid value.
+                let code = error.code.parse().unwrap_or(FieldCode::Invalid);
+                FieldError::new(path.clone(), code, message)
             })),
             validator::ValidationErrorsKind::Struct(inner) => collect(inner, &path, out),
             validator::ValidationErrorsKind::List(items) => {
@@ -391,6 +555,22 @@ fn collect(errors: &validator::ValidationErrors, prefix: &str, out: &mut Vec<Fie
 impl From<validator::ValidationErrors> for AppError {
     fn from(errors: validator::ValidationErrors) -> Self {
         Self::Validation(field_errors(&errors))
+    }
+}
+
+/// The problem type of an error the framework answered by itself (before any handler), from
+/// the closed set the document lists.
+fn framework_slug(status: StatusCode) -> &'static str {
+    match status.as_u16() {
+        401 => "unauthorized",
+        403 => "forbidden",
+        404 => "not-found",
+        405 => "method-not-allowed",
+        413 => "payload-too-large",
+        415 => "unsupported-media-type",
+        503 => "unavailable",
+        400..=499 => "malformed-request",
+        _ => "internal",
     }
 }
 
@@ -410,7 +590,7 @@ pub fn normalize<B>(
     let status = res.status();
     let reason = status.canonical_reason().unwrap_or("Error");
     let problem = Problem {
-        problem_type: format!("urn:dockgate:problem:http-{}", status.as_u16()),
+        problem_type: format!("urn:dockgate:problem:{}", framework_slug(status)),
         title: reason.into(),
         status: status.as_u16(),
         detail: reason.into(),

@@ -11,7 +11,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer};
 use validator::Validate;
 
-use crate::error::{AppError, FieldError};
+use crate::error::{AppError, FieldCode, FieldError};
 use crate::validation;
 
 /// The largest request body accepted (contract section 11).
@@ -141,10 +141,10 @@ pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, AppError> {
     let value: serde_json::Value = serde_json::from_slice(body)
         .map_err(|e| AppError::BadRequest(format!("The body is not valid JSON: {e}")))?;
     if !value.is_object() {
-        return Err(AppError::field("", "type", "the body must be a JSON object"));
+        return Err(AppError::field("", FieldCode::Type, "the body must be a JSON object"));
     }
     if let Some((field, message)) = control_character_in(&value, "", String::new()) {
-        return Err(AppError::field(&field, "control_character", message));
+        return Err(AppError::field(&field, FieldCode::ControlCharacter, message));
     }
     serde_path_to_error::deserialize(value).map_err(|error| {
         let path = error.path().to_string();
@@ -154,16 +154,16 @@ pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, AppError> {
         if let Some(unknown) = unknown_field(&message) {
             // serde_path_to_error's path already ends with the unknown name.
             let field = if at.is_empty() { unknown.to_owned() } else { at };
-            return AppError::field(&field, "unknown_field", "is not a field of this request");
+            return AppError::field(&field, FieldCode::UnknownField, "is not a field of this request");
         }
         if message == NULL_REFUSED {
             return AppError::field(
                 &at,
-                "not_nullable",
+                FieldCode::NotNullable,
                 "must not be null; omit the field to leave it unchanged",
             );
         }
-        AppError::Validation(vec![FieldError::new(at, "invalid", message)])
+        AppError::Validation(vec![FieldError::new(at, FieldCode::Invalid, message)])
     })
 }
 

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::error::AppError;
+use crate::error::{AppError, FieldCode};
 
 pub const DEFAULT_LIMIT: i64 = 50;
 pub const MAX_LIMIT: i64 = 200;
@@ -36,15 +36,14 @@ impl PageParams {
     pub fn page(&self) -> Result<Page, AppError> {
         let limit = self.limit.unwrap_or(DEFAULT_LIMIT);
         if !(1..=MAX_LIMIT).contains(&limit) {
-            return Err(AppError::field("limit", "range", "must be from 1 to 200"));
+            return Err(AppError::field("limit", FieldCode::Range, "must be from 1 to 200"));
         }
-        let after =
-            match &self.cursor {
-                None => None,
-                Some(cursor) => Some(decode(cursor).ok_or_else(|| {
-                    AppError::field("cursor", "invalid", "is not a cursor this list gave out")
-                })?),
-            };
+        let after = match &self.cursor {
+            None => None,
+            Some(cursor) => Some(decode(cursor).ok_or_else(|| {
+                AppError::field("cursor", FieldCode::Invalid, "is not a cursor this list gave out")
+            })?),
+        };
         Ok(Page { limit, after })
     }
 }

@@ -3,6 +3,8 @@
 
 use validator::{ValidateEmail, ValidationError};
 
+use crate::error::FieldCode;
+
 /// The request fields that are text of several lines: line breaks and tabs are allowed there,
 /// and in no other field.
 pub const MULTI_LINE_FIELDS: &[&str] = &["description"];
@@ -28,8 +30,9 @@ pub fn control_character(key: &str, text: &str) -> Option<&'static str> {
     }
 }
 
-fn invalid(code: &'static str, message: &'static str) -> ValidationError {
-    ValidationError::new(code).with_message(message.into())
+/// A validator error whose code is one of [`FieldCode`], so the 422 names it exactly.
+fn invalid(code: FieldCode, message: &'static str) -> ValidationError {
+    ValidationError::new(code.as_str()).with_message(message.into())
 }
 
 /// An optional text as stored: trimmed, and absent when nothing is left.
@@ -39,7 +42,7 @@ pub fn trimmed(value: Option<String>) -> Option<String> {
 
 /// Names must have something besides white space.
 pub fn not_blank(value: &str) -> Result<(), ValidationError> {
-    if value.trim().is_empty() { Err(invalid("blank", "must not be blank")) } else { Ok(()) }
+    if value.trim().is_empty() { Err(invalid(FieldCode::Blank, "must not be blank")) } else { Ok(()) }
 }
 
 /// Phone numbers as people write them: an optional `+`, then digits with spaces and `( ) - . /`
@@ -56,7 +59,7 @@ pub fn validate_phone(phone: &str) -> Result<(), ValidationError> {
         Ok(())
     } else {
         Err(invalid(
-            "phone",
+            FieldCode::Phone,
             "must be a phone number: digits, optionally a leading + and spaces or ( ) - . / between",
         ))
     }
@@ -66,7 +69,7 @@ pub fn validate_email(email: &str) -> Result<(), ValidationError> {
     if email.len() <= crate::db::types::Email::MAX_LEN && email.validate_email() {
         Ok(())
     } else {
-        Err(invalid("email", "must be an e-mail address"))
+        Err(invalid(FieldCode::Email, "must be an e-mail address"))
     }
 }
 
@@ -80,7 +83,10 @@ pub fn validate_code(code: &str) -> Result<(), ValidationError> {
     if ok {
         Ok(())
     } else {
-        Err(invalid("code", "must be letters, digits and . _ / - (1 to 64, starting with a letter or digit)"))
+        Err(invalid(
+            FieldCode::Code,
+            "must be letters, digits and . _ / - (1 to 64, starting with a letter or digit)",
+        ))
     }
 }
 
@@ -90,7 +96,7 @@ pub fn validate_country(country: &str) -> Result<(), ValidationError> {
     if upper && isocountry::CountryCode::for_alpha2(country).is_ok() {
         Ok(())
     } else {
-        Err(invalid("country", "must be an ISO 3166-1 alpha-2 country code such as DE or NL"))
+        Err(invalid(FieldCode::Country, "must be an ISO 3166-1 alpha-2 country code such as DE or NL"))
     }
 }
 

@@ -12,7 +12,7 @@ use crate::accounts::Actor;
 use crate::audit::{self, Author, Event, Visibility};
 use crate::customers::queries as customers;
 use crate::db;
-use crate::error::AppError;
+use crate::error::{AppError, ConflictKind};
 use crate::etag::{self, IfMatch};
 use crate::extract::Json;
 use crate::openapi::sets;
@@ -260,9 +260,10 @@ pub async fn delete_group(
             if_match.check(&etag::of(before.updated_at))?;
             let tagged = queries::tagged_addresses(conn, customer_id, group_id)?;
             if tagged > 0 {
-                return Err(AppError::Conflict(format!(
-                    "The group still tags {tagged} warehouse address(es); untag them first."
-                )));
+                return Err(AppError::Conflict(
+                    ConflictKind::StillReferenced,
+                    format!("The group still tags {tagged} warehouse address(es); untag them first."),
+                ));
             }
             let page = crate::pagination::Page { limit: 100_000, after: None };
             let members: Vec<Uuid> =

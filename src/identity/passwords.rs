@@ -10,7 +10,7 @@ use std::sync::LazyLock;
 
 use argon2::{Argon2, PasswordHash, PasswordHasher, PasswordVerifier};
 
-use crate::error::FieldError;
+use crate::error::{FieldCode, FieldError};
 
 pub const MIN_LEN: usize = 12;
 pub const MAX_LEN: usize = 128;
@@ -34,21 +34,25 @@ static DUMMY_HASH: LazyLock<Option<String>> = LazyLock::new(|| {
 pub fn check_policy(password: &str, email: Option<&str>, field: &str) -> Result<(), FieldError> {
     let length = password.chars().count();
     if !(MIN_LEN..=MAX_LEN).contains(&length) {
-        return Err(FieldError::new(field, "length", format!("must be {MIN_LEN} to {MAX_LEN} characters")));
+        return Err(FieldError::new(
+            field,
+            FieldCode::Length,
+            format!("must be {MIN_LEN} to {MAX_LEN} characters"),
+        ));
     }
     if email.is_some_and(|email| email.trim().eq_ignore_ascii_case(password.trim())) {
-        return Err(FieldError::new(field, "equals_email", "must not be the e-mail address"));
+        return Err(FieldError::new(field, FieldCode::EqualsEmail, "must not be the e-mail address"));
     }
     if password.trim().is_empty() {
-        return Err(FieldError::new(field, "blank", "must not be only spaces"));
+        return Err(FieldError::new(field, FieldCode::Blank, "must not be only spaces"));
     }
     if COMMON.contains(password.to_lowercase().as_str()) {
-        return Err(FieldError::new(field, "common_password", "is too common; choose another"));
+        return Err(FieldError::new(field, FieldCode::CommonPassword, "is too common; choose another"));
     }
     if too_easy_to_guess(password, email) {
         return Err(FieldError::new(
             field,
-            "too_weak",
+            FieldCode::TooWeak,
             "is too easy to guess (a repeated character, a sequence, a keyboard row, a common word with \
              small changes); a few unrelated words make a good passphrase",
         ));
@@ -109,35 +113,38 @@ mod tests {
 
     #[test]
     fn policy_rejects_short_long_common_and_email() {
-        assert_eq!(check_policy("short", None, "password").map_err(|e| e.code), Err("length".into()));
+        assert_eq!(check_policy("short", None, "password").map_err(|e| e.code), Err(FieldCode::Length));
         assert_eq!(
             check_policy(&"x".repeat(129), None, "password").map_err(|e| e.code),
-            Err("length".into())
+            Err(FieldCode::Length)
         );
         assert_eq!(
             check_policy("Password1234", None, "password").map_err(|e| e.code),
-            Err("common_password".into())
+            Err(FieldCode::CommonPassword)
         );
         assert_eq!(
             check_policy("Ann@Example.com", Some("ann@example.com"), "password").map_err(|e| e.code),
-            Err("equals_email".into())
+            Err(FieldCode::EqualsEmail)
         );
         assert!(check_policy("correct horse battery staple", Some("ann@example.com"), "password").is_ok());
     }
 
     #[test]
     fn trivial_twelve_character_passwords_are_refused() {
-        assert_eq!(check_policy(&" ".repeat(12), None, "password").map_err(|e| e.code), Err("blank".into()));
+        assert_eq!(
+            check_policy(&" ".repeat(12), None, "password").map_err(|e| e.code),
+            Err(FieldCode::Blank)
+        );
         for trivial in ["aaaaaaaaaaaa", "123456789012", "abcdefghijkl", "qwertyuiopas", "abababababab"] {
             assert_eq!(
                 check_policy(trivial, None, "password").map_err(|e| e.code),
-                Err("too_weak".into()),
+                Err(FieldCode::TooWeak),
                 "{trivial}"
             );
         }
         assert_eq!(
             check_policy("annberg@example.com1", Some("annberg@example.com"), "password").map_err(|e| e.code),
-            Err("too_weak".into()),
+            Err(FieldCode::TooWeak),
             "the address is the first thing an attacker tries"
         );
         assert!(check_policy("annberg@example.com1", None, "password").is_ok(), "strong without it");

@@ -17,7 +17,7 @@ use crate::audit::{self, Author, Event, Visibility};
 use crate::config::Config;
 use crate::customers::queries as customers;
 use crate::db::{self, schema::users};
-use crate::error::AppError;
+use crate::error::{AppError, ConflictKind, FieldCode};
 use crate::etag::{self, IfMatch};
 use crate::extract::NoBody;
 use crate::mail::{self, Mail, throttle};
@@ -65,7 +65,7 @@ pub(super) fn check_assignable(actor: &Actor, group_ids: &[Uuid]) -> Result<(), 
     } else {
         Err(AppError::field(
             "group_ids",
-            "not_allowed",
+            FieldCode::NotAllowed,
             "you are limited to groups, so you may only assign some of your own groups",
         ))
     }
@@ -212,10 +212,14 @@ pub async fn resend_invitation(
             if_match.check(&etag::of(before.updated_at))?;
             match before.status_at(now) {
                 InvitationStatus::Accepted => {
-                    return Err(AppError::Conflict("The invitation was accepted already.".into()));
+                    return Err(AppError::Conflict(
+                        ConflictKind::InvitationState,
+                        "The invitation was accepted already.".into(),
+                    ));
                 }
                 InvitationStatus::Revoked => {
                     return Err(AppError::Conflict(
+                        ConflictKind::InvitationState,
                         "The invitation was revoked; invite the person again.".into(),
                     ));
                 }
@@ -223,11 +227,12 @@ pub async fn resend_invitation(
             }
             if queries::superseded(conn, &before)? {
                 return Err(AppError::Conflict(
+                    ConflictKind::InvitationState,
                     "A newer invitation of this person exists; resend that one.".into(),
                 ));
             }
             if !accounts::customer_allows_logins(conn, customer_id)? {
-                return Err(AppError::Conflict(LOGINS_CLOSED.into()));
+                return Err(AppError::Conflict(ConflictKind::LoginsClosed, LOGINS_CLOSED.into()));
             }
             if let Err(retry_after_secs) =
                 throttle::admit(conn, &before.email, throttle::Kind::Invitation, now)?
@@ -289,11 +294,15 @@ pub async fn revoke_invitation(
             match before.status_at(now) {
                 InvitationStatus::Accepted => {
                     return Err(AppError::Conflict(
+                        ConflictKind::InvitationState,
                         "The invitation was accepted; delete the user instead.".into(),
                     ));
                 }
                 InvitationStatus::Revoked => {
-                    return Err(AppError::Conflict("The invitation was revoked already.".into()));
+                    return Err(AppError::Conflict(
+                        ConflictKind::InvitationState,
+                        "The invitation was revoked already.".into(),
+                    ));
                 }
                 InvitationStatus::Pending | InvitationStatus::Expired => {}
             }

@@ -16,7 +16,7 @@ use crate::audit::{self, Author};
 use crate::customers::queries as customers;
 use crate::db::schema::users;
 use crate::db::{self, types::Email};
-use crate::error::AppError;
+use crate::error::{AppError, ConflictKind, FieldCode};
 use crate::extract::Json;
 use crate::mail::throttle;
 use crate::openapi::sets;
@@ -174,7 +174,7 @@ pub async fn create_invitations(
             let now = config.clock.now();
             let customer = customers::find(conn, customer_id)?;
             if !accounts::customer_allows_logins(conn, customer_id)? {
-                return Err(AppError::Conflict(LOGINS_CLOSED.into()));
+                return Err(AppError::Conflict(ConflictKind::LoginsClosed, LOGINS_CLOSED.into()));
             }
             rules::check_references(
                 conn,
@@ -186,7 +186,7 @@ pub async fn create_invitations(
             if !crate::groups::queries::unknown(conn, customer_id, &terms.group_ids)?.is_empty() {
                 return Err(AppError::field(
                     "group_ids",
-                    "unknown",
+                    FieldCode::Unknown,
                     "names groups that are not this customer's",
                 ));
             }

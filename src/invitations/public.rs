@@ -14,7 +14,7 @@ use crate::accounts::{AccountStatus, UserRow, queries as accounts};
 use crate::audit::{self, Author, Event};
 use crate::customers::queries as customers;
 use crate::db::{self, schema::users};
-use crate::error::AppError;
+use crate::error::{AppError, ConflictKind};
 use crate::extract::Json;
 use crate::identity::passwords;
 use crate::identity::sessions;
@@ -99,7 +99,7 @@ pub async fn accept_invitation(
     let account = db::run(&state.pool, move |conn| {
         let invitation = live(conn, &lookup_hash, lookup_clock.now())?;
         if !accounts::customer_allows_logins(conn, invitation.customer_id)? {
-            return Err(AppError::Conflict(LOGINS_CLOSED.into()));
+            return Err(AppError::Conflict(ConflictKind::LoginsClosed, LOGINS_CLOSED.into()));
         }
         let account = accounts::find(conn, invitation.user_id.ok_or(AppError::NotFound)?)?;
         if account.status != AccountStatus::Invited {
@@ -124,7 +124,7 @@ pub async fn accept_invitation(
                 return Err(live(conn, &token_hash, now).err().unwrap_or(AppError::NotFound));
             };
             if !accounts::customer_allows_logins(conn, invitation.customer_id)? {
-                return Err(AppError::Conflict(LOGINS_CLOSED.into()));
+                return Err(AppError::Conflict(ConflictKind::LoginsClosed, LOGINS_CLOSED.into()));
             }
             let user_id = invitation.user_id.ok_or(AppError::NotFound)?;
             let activated = diesel::update(

@@ -9,7 +9,7 @@ use crate::accounts::Actor;
 use crate::accounts::{UserRow, models::ProfileChanges, queries as accounts};
 use crate::audit::{self, Author, Event, Visibility};
 use crate::db::{self, schema::users, types::Email};
-use crate::error::AppError;
+use crate::error::{AppError, FieldCode};
 use crate::etag::{self, IfMatch};
 use crate::extract::Json;
 use crate::identity::{passwords, rate_limit, sessions};
@@ -154,7 +154,11 @@ pub async fn change_password(
     let new_hash = if verified { Some(slot.hash(body.new_password).await?) } else { None };
     // A wrong current password keeps its reservation: it is the counted failure.
     let Some(new_hash) = new_hash else {
-        return Err(AppError::field("current_password", "incorrect", "is not your current password"));
+        return Err(AppError::field(
+            "current_password",
+            FieldCode::Incorrect,
+            "is not your current password",
+        ));
     };
 
     let user_id = account.id;

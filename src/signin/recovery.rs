@@ -10,7 +10,7 @@ use crate::accounts::{AccountStatus, UserRow, mails, queries as accounts};
 use crate::audit::{self, Author, Event};
 use crate::config::Config;
 use crate::db::{self, DbPool, types::Email};
-use crate::error::AppError;
+use crate::error::{AppError, FieldCode};
 use crate::extract::Json;
 use crate::identity::{passwords, sessions};
 use crate::mail::throttle;
@@ -126,7 +126,7 @@ pub async fn reset_password(
     req: HttpRequest,
     Json(body): Json<ResetPassword>,
 ) -> Result<HttpResponse, AppError> {
-    let invalid = || AppError::field("token", "invalid", INVALID_LINK);
+    let invalid = || AppError::field("token", FieldCode::Invalid, INVALID_LINK);
     let token = body.token.clone();
     let account = db::run(&state.pool, move |conn| {
         let Some(user_id) = password_tokens::peek(conn, &token)? else { return Ok(None) };

@@ -23,7 +23,7 @@ use crate::customers::models::{CustomerRow, CustomerStatus};
 use crate::customers::queries as customers;
 use crate::db::schema::{customers as customers_table, signup_requests};
 use crate::db::{self, DbPool, types::Email};
-use crate::error::AppError;
+use crate::error::{AppError, ConflictKind, FieldCode};
 use crate::extract::Json;
 use crate::identity::hasher::HashSlot;
 use crate::identity::{passwords, rate_limit, sessions, tokens};
@@ -182,7 +182,7 @@ pub async fn signup(
     Json(body): Json<SignupRequest>,
 ) -> Result<HttpResponse, AppError> {
     let email = Email::parse(&body.email)
-        .ok_or_else(|| AppError::field("email", "email", "must be an e-mail address"))?;
+        .ok_or_else(|| AppError::field("email", FieldCode::Email, "must be an e-mail address"))?;
     passwords::check_policy(&body.password, Some(email.as_str()), "password")
         .map_err(|e| AppError::Validation(vec![e]))?;
     // Taken here, not in the background: a burst beyond the hashing queue gets its 503 (which
@@ -274,13 +274,13 @@ pub async fn verify_signup(
     let (row, user, issued) = db::run(&state.pool, move |conn| {
         conn.transaction(|conn| {
             let request = consume(conn, &token, clock.now())?
-                .ok_or_else(|| AppError::field("token", "invalid", INVALID_LINK))?;
+                .ok_or_else(|| AppError::field("token", FieldCode::Invalid, INVALID_LINK))?;
             let customer = customers::lock(conn, request.customer_id)?;
             if !allows_signup(&customer.row, &request.email) {
-                return Err(AppError::Conflict(SIGNUP_CLOSED.into()));
+                return Err(AppError::Conflict(ConflictKind::SignupClosed, SIGNUP_CLOSED.into()));
             }
             if accounts::find_by_email(conn, &request.email)?.is_some() {
-                return Err(AppError::Conflict(ALREADY_A_USER.into()));
+                return Err(AppError::Conflict(ConflictKind::EmailTaken, ALREADY_A_USER.into()));
             }
             // Only a customer nobody manages yet gets its owner this way: an admin who pointed
             // the contact address at itself must not become owner. The customer row is locked,

@@ -12,7 +12,7 @@ use crate::accounts::Actor;
 use crate::accounts::{AccountStatus, NewAccount, UserRow, queries as accounts};
 use crate::audit::{self, Author, Event};
 use crate::db::{self, types::Email};
-use crate::error::AppError;
+use crate::error::{AppError, ConflictKind, FieldCode};
 use crate::etag::{self, IfMatch};
 use crate::extract::Json;
 use crate::identity::{passwords, sessions};
@@ -31,13 +31,13 @@ fn check_scope(role: Role, customer_ids: &[Uuid], conn: &mut PgConnection) -> Re
     if role == Role::PlatformAdmin && !customer_ids.is_empty() {
         return Err(AppError::field(
             "customer_ids",
-            "not_allowed",
+            FieldCode::NotAllowed,
             "only dispatchers are limited to customers",
         ));
     }
     let unknown = queries::unknown_customers(conn, customer_ids)?;
     if !unknown.is_empty() {
-        return Err(AppError::field("customer_ids", "unknown", "names customers that do not exist"));
+        return Err(AppError::field("customer_ids", FieldCode::Unknown, "names customers that do not exist"));
     }
     Ok(())
 }
@@ -91,7 +91,7 @@ pub async fn create_staff(
 ) -> Result<HttpResponse, AppError> {
     policy::require_global(&actor, Action::ManageStaff)?;
     let email = Email::parse(&body.email)
-        .ok_or_else(|| AppError::field("email", "email", "must be an e-mail address"))?;
+        .ok_or_else(|| AppError::field("email", FieldCode::Email, "must be an e-mail address"))?;
     let send_mail = body.send_mail.unwrap_or(false);
     crate::users::rules::check_login(true, true, body.password.is_some(), send_mail)?;
     let password_hash = match body.password {
@@ -200,12 +200,15 @@ pub async fn patch_staff(
     if staff_id == actor.id()
         && (patch.status == Some(StaffStatus::Deactivated) || patch.role == Some(StaffRole::Dispatcher))
     {
-        return Err(AppError::Conflict("You cannot deactivate or demote yourself.".into()));
+        return Err(AppError::Conflict(
+            ConflictKind::OwnAccount,
+            "You cannot deactivate or demote yourself.".into(),
+        ));
     }
     let email = match &patch.email {
         Some(raw) => Some(
             Email::parse(raw)
-                .ok_or_else(|| AppError::field("email", "email", "must be an e-mail address"))?,
+                .ok_or_else(|| AppError::field("email", FieldCode::Email, "must be an e-mail address"))?,
         ),
         None => None,
     };
@@ -277,7 +280,7 @@ pub async fn delete_staff(
     policy::require_global(&actor, Action::ManageStaff)?;
     let staff_id = staff_id.into_inner();
     if staff_id == actor.id() {
-        return Err(AppError::Conflict("You cannot delete yourself.".into()));
+        return Err(AppError::Conflict(ConflictKind::OwnAccount, "You cannot delete yourself.".into()));
     }
     let author = Author::from(&actor);
     db::run(&state.pool, move |conn| {

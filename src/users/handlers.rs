@@ -14,7 +14,7 @@ use crate::accounts::{Actor, password_tokens};
 use crate::audit::{self, Author, Event, Visibility};
 use crate::customers::queries as customers;
 use crate::db::{self, types::Email};
-use crate::error::AppError;
+use crate::error::{AppError, ConflictKind, FieldCode};
 use crate::etag::{self, IfMatch};
 use crate::extract::Json;
 use crate::identity::{passwords, sessions};
@@ -36,7 +36,7 @@ fn check_assignable(actor: &Actor, group_ids: &[Uuid]) -> Result<(), AppError> {
     } else {
         Err(AppError::field(
             "group_ids",
-            "not_allowed",
+            FieldCode::NotAllowed,
             "you are limited to groups, so you may only assign some of your own groups",
         ))
     }
@@ -53,7 +53,11 @@ pub(super) fn set_groups(
     wanted.sort();
     wanted.dedup();
     if !crate::groups::queries::unknown(conn, customer_id, &wanted)?.is_empty() {
-        return Err(AppError::field("group_ids", "unknown", "names groups that are not this customer's"));
+        return Err(AppError::field(
+            "group_ids",
+            FieldCode::Unknown,
+            "names groups that are not this customer's",
+        ));
     }
     crate::groups::queries::set_memberships(conn, customer_id, user_id, &wanted)?;
     Ok(())
@@ -116,7 +120,7 @@ pub(super) fn require_for_target(actor: &Actor, target: &UserRow, customer_id: U
 }
 
 fn email(value: &str) -> Result<Email, AppError> {
-    Email::parse(value).ok_or_else(|| AppError::field("email", "email", "must be an e-mail address"))
+    Email::parse(value).ok_or_else(|| AppError::field("email", FieldCode::Email, "must be an e-mail address"))
 }
 
 async fn hash(
@@ -276,7 +280,7 @@ pub async fn create_user(
         conn.transaction(|conn| {
             let customer = customers::find(conn, customer_id)?;
             if new.login_enabled && !accounts::customer_allows_logins(conn, customer_id)? {
-                return Err(AppError::Conflict(LOGINS_CLOSED.into()));
+                return Err(AppError::Conflict(ConflictKind::LoginsClosed, LOGINS_CLOSED.into()));
             }
             rules::check_references(
                 conn,
@@ -370,7 +374,7 @@ pub async fn patch_user(
     if patch.role == Some(CustomerRole::Owner) {
         return Err(AppError::field(
             "role",
-            "use_owner_transfer",
+            FieldCode::UseOwnerTransfer,
             "make someone owner with POST /v1/customers/{customer_id}/owner",
         ));
     }
@@ -379,7 +383,10 @@ pub async fn patch_user(
     }
     let is_self = user_id == actor.id();
     if is_self && (patch.role.is_some() || patch.login_enabled == Some(false)) {
-        return Err(AppError::Conflict("You cannot change your own role or turn off your own login.".into()));
+        return Err(AppError::Conflict(
+            ConflictKind::OwnAccount,
+            "You cannot change your own role or turn off your own login.".into(),
+        ));
     }
     let new_email = match &patch.email {
         Some(Some(value)) => Some(Some(email(value)?)),
@@ -407,6 +414,7 @@ pub async fn patch_user(
             let before_view = views::one(conn, &before)?;
             if patch.role.is_some() && before.role == Role::Owner {
                 return Err(AppError::Conflict(
+                    ConflictKind::OwnerRole,
                     "The owner keeps its role; transfer ownership to someone else first.".into(),
                 ));
             }
@@ -428,7 +436,7 @@ pub async fn patch_user(
             )?;
             let opening_login = login_enabled && !before.login_enabled;
             if opening_login && !accounts::customer_allows_logins(conn, customer_id)? {
-                return Err(AppError::Conflict(LOGINS_CLOSED.into()));
+                return Err(AppError::Conflict(ConflictKind::LoginsClosed, LOGINS_CLOSED.into()));
             }
             let address = patch.warehouse_address_id.flatten();
             let cost_center = patch.cost_center_id.flatten();
@@ -509,7 +517,7 @@ pub async fn delete_user(
     let (customer_id, user_id) = path.into_inner();
     policy::require(&actor, Action::ManageUsers, customer_id)?;
     if user_id == actor.id() {
-        return Err(AppError::Conflict("You cannot delete yourself.".into()));
+        return Err(AppError::Conflict(ConflictKind::OwnAccount, "You cannot delete yourself.".into()));
     }
     let author = Author::from(&actor);
     db::run(&state.pool, move |conn| {

@@ -14,7 +14,7 @@ use crate::accounts::{AccountStatus, UserRow, mails, queries as accounts};
 use crate::accounts::{Actor, password_tokens};
 use crate::audit::{self, Author, Event, Visibility};
 use crate::db;
-use crate::error::AppError;
+use crate::error::{AppError, ConflictKind, FieldCode};
 use crate::extract::{Json, NoBody};
 use crate::identity::{passwords, sessions};
 use crate::mail::throttle;
@@ -33,7 +33,10 @@ async fn set_status(
 ) -> Result<HttpResponse, AppError> {
     policy::require(&actor, Action::ManageUsers, customer_id)?;
     if user_id == actor.id() {
-        return Err(AppError::Conflict("You cannot deactivate or reactivate yourself.".into()));
+        return Err(AppError::Conflict(
+            ConflictKind::OwnAccount,
+            "You cannot deactivate or reactivate yourself.".into(),
+        ));
     }
     let author = Author::from(&actor);
     let user = db::run(&state.pool, move |conn| {
@@ -44,6 +47,7 @@ async fn set_status(
             let before_view = views::one(conn, &before)?;
             if before.status == AccountStatus::Invited {
                 return Err(AppError::Conflict(
+                    ConflictKind::UserState,
                     "The user has not accepted its invitation yet; revoke the invitation instead.".into(),
                 ));
             }
@@ -151,7 +155,10 @@ pub async fn set_password(
     let (customer_id, user_id) = path.into_inner();
     policy::require(&actor, Action::ManageUsers, customer_id)?;
     if user_id == actor.id() {
-        return Err(AppError::Conflict("Change your own password with POST /v1/me/password.".into()));
+        return Err(AppError::Conflict(
+            ConflictKind::OwnAccount,
+            "Change your own password with POST /v1/me/password.".into(),
+        ));
     }
     let target = find_visible_user(&state.pool, &actor, customer_id, user_id).await?;
     require_for_target(&actor, &target, customer_id)?;
@@ -215,10 +222,14 @@ pub async fn send_password_reset(
             require_for_target(&actor, &target, customer_id)?;
             require_login(&target)?;
             if target.status != AccountStatus::Active {
-                return Err(AppError::Conflict("Only an active user can be sent a reset link.".into()));
+                return Err(AppError::Conflict(
+                    ConflictKind::UserState,
+                    "Only an active user can be sent a reset link.".into(),
+                ));
             }
             if !accounts::customer_allows_logins(conn, customer_id)? {
                 return Err(AppError::Conflict(
+                    ConflictKind::LoginsClosed,
                     "The customer is suspended or its portal is switched off; its users cannot sign in."
                         .into(),
                 ));
@@ -246,7 +257,7 @@ fn require_login(user: &UserRow) -> Result<(), AppError> {
     if user.login_enabled && user.email.is_some() {
         Ok(())
     } else {
-        Err(AppError::Conflict("The user has no login; enable it first.".into()))
+        Err(AppError::Conflict(ConflictKind::UserState, "The user has no login; enable it first.".into()))
     }
 }
 
@@ -294,7 +305,7 @@ pub async fn transfer_ownership(
             // The customer row serializes transfers of one customer.
             crate::customers::queries::lock(conn, customer_id)?;
             // Someone outside the caller's groups is answered exactly like no one.
-            let unknown = || AppError::field("user_id", "unknown", "names no user of this customer");
+            let unknown = || AppError::field("user_id", FieldCode::Unknown, "names no user of this customer");
             let target = queries::lock(conn, customer_id, body.user_id).map_err(|e| match e {
                 diesel::result::Error::NotFound => unknown(),
                 other => other.into(),
@@ -308,6 +319,7 @@ pub async fn transfer_ownership(
             }
             if target.status != AccountStatus::Active || !target.login_enabled {
                 return Err(AppError::Conflict(
+                    ConflictKind::UserState,
                     "Only an active user with a login can become the owner.".into(),
                 ));
             }

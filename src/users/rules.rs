@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use uuid::Uuid;
 
 use super::queries;
-use crate::error::{AppError, FieldError};
+use crate::error::{AppError, FieldCode, FieldError};
 use crate::permissions::{self, DEFAULT_USER_PERMISSIONS, Permission, Role};
 
 /// The permissions to store for a person of `role`: nothing for owners and admins (the role
@@ -29,7 +29,7 @@ pub fn grants(
                 .map(|(i, p)| {
                     FieldError::new(
                         format!("permissions[{i}]"),
-                        "not_grantable",
+                        FieldCode::NotGrantable,
                         format!("{p} cannot be granted to a user (owner and admin only)"),
                     )
                 })
@@ -50,7 +50,7 @@ pub fn grants(
                 if asked != permissions::effective(role, &[]) {
                     return Err(AppError::field(
                         "permissions",
-                        "fixed_by_role",
+                        FieldCode::FixedByRole,
                         "owners and admins hold their role's permissions; omit the field",
                     ));
                 }
@@ -76,7 +76,7 @@ pub fn check_references(
     {
         errors.push(FieldError::new(
             "warehouse_address_id",
-            "unknown",
+            FieldCode::Unknown,
             "names no warehouse address of this customer",
         ));
     }
@@ -84,12 +84,14 @@ pub fn check_references(
         match queries::cost_center_active(conn, customer_id, cost_center)? {
             None => errors.push(FieldError::new(
                 "cost_center_id",
-                "unknown",
+                FieldCode::Unknown,
                 "names no cost center of this customer",
             )),
-            Some(false) => {
-                errors.push(FieldError::new("cost_center_id", "inactive", "the cost center is inactive"))
-            }
+            Some(false) => errors.push(FieldError::new(
+                "cost_center_id",
+                FieldCode::Inactive,
+                "the cost center is inactive",
+            )),
             Some(true) => {}
         }
     }
@@ -107,23 +109,31 @@ pub fn check_login(
     let mut errors = Vec::new();
     if login_enabled {
         if !has_email {
-            errors.push(FieldError::new("email", "required", "a user with login needs an e-mail address"));
+            errors.push(FieldError::new(
+                "email",
+                FieldCode::Required,
+                "a user with login needs an e-mail address",
+            ));
         }
         if !has_password && !send_mail {
             errors.push(FieldError::new(
                 "password",
-                "required",
+                FieldCode::Required,
                 "a user with login needs a password, or send_mail: true to let the user choose one",
             ));
         }
     } else {
         if has_password {
-            errors.push(FieldError::new("password", "not_allowed", "only users with login have a password"));
+            errors.push(FieldError::new(
+                "password",
+                FieldCode::NotAllowed,
+                "only users with login have a password",
+            ));
         }
         if send_mail {
             errors.push(FieldError::new(
                 "send_mail",
-                "not_allowed",
+                FieldCode::NotAllowed,
                 "only users with login get a welcome mail",
             ));
         }

@@ -12,7 +12,7 @@ use crate::accounts::Actor;
 use crate::audit::{self, Author, Event, Visibility};
 use crate::customers::queries as customers;
 use crate::db;
-use crate::error::AppError;
+use crate::error::{AppError, FieldCode};
 use crate::etag::{self, IfMatch};
 use crate::extract::Json;
 use crate::openapi::sets;
@@ -36,7 +36,11 @@ fn check_group(actor: &Actor, group: Option<Uuid>) -> Result<(), AppError> {
     if policy::covers(actor, &group.into_iter().collect::<Vec<_>>()) {
         Ok(())
     } else {
-        Err(AppError::field("group_id", "not_allowed", "you must tag addresses with one of your own groups"))
+        Err(AppError::field(
+            "group_id",
+            FieldCode::NotAllowed,
+            "you must tag addresses with one of your own groups",
+        ))
     }
 }
 
@@ -211,7 +215,7 @@ pub async fn patch_address(
                 (Some(false), true) => {
                     return Err(AppError::field(
                         "is_default",
-                        "default_required",
+                        FieldCode::DefaultRequired,
                         "the default address cannot be unset; make another address the default instead",
                     ));
                 }

@@ -1298,4 +1298,5 @@ async fn a_taken_address_gets_one_answer_whoever_holds_it() {
     }
     assert!(answers.windows(2).all(|pair| pair[0] == pair[1]), "{answers:#?}");
     assert_eq!(answers[0]["detail"], "This e-mail address cannot be used; choose another.");
+    assert_eq!(answers[0]["type"], "urn:dockgate:problem:email-taken", "each kind of 409 is its own type");
 }
