@@ -321,7 +321,7 @@ mod tests {
 
     #[test]
     fn defaults_need_no_variables() {
-        let config = config(&[]).unwrap_or_else(|e| panic!("{e}"));
+        let config = config(&[]).unwrap();
         assert!(config.database_url.is_none());
         assert_eq!(config.bind_addr, "127.0.0.1:8080");
         assert_eq!(config.access_token_ttl, Duration::from_secs(900));
@@ -334,10 +334,9 @@ mod tests {
 
     #[test]
     fn the_hashing_queue_follows_the_concurrency_unless_set() {
-        let four = config(&[("PASSWORD_HASH_CONCURRENCY", "4")]).unwrap_or_else(|e| panic!("{e}"));
+        let four = config(&[("PASSWORD_HASH_CONCURRENCY", "4")]).unwrap();
         assert_eq!((four.password_hash_concurrency, four.password_hash_queue), (4, 128));
-        let set = config(&[("PASSWORD_HASH_CONCURRENCY", "1"), ("PASSWORD_HASH_QUEUE", "0")])
-            .unwrap_or_else(|e| panic!("{e}"));
+        let set = config(&[("PASSWORD_HASH_CONCURRENCY", "1"), ("PASSWORD_HASH_QUEUE", "0")]).unwrap();
         assert_eq!((set.password_hash_concurrency, set.password_hash_queue), (1, 0));
     }
 
@@ -363,19 +362,18 @@ mod tests {
 
     #[test]
     fn durations_accept_seconds_and_units() {
-        let config = config(&[("ACCESS_TOKEN_TTL", "5m"), ("REFRESH_TOKEN_TTL", "86400")])
-            .unwrap_or_else(|e| panic!("{e}"));
+        let config = config(&[("ACCESS_TOKEN_TTL", "5m"), ("REFRESH_TOKEN_TTL", "86400")]).unwrap();
         assert_eq!(config.access_token_ttl, Duration::from_secs(300));
         assert_eq!(config.sessions.refresh_token_ttl, Duration::from_secs(86400));
     }
 
     #[test]
     fn mail_urls_pick_a_transport() {
-        let smtp = config(&[("MAIL_URL", "smtp://localhost:2525")]).unwrap_or_else(|e| panic!("{e}"));
+        let smtp = config(&[("MAIL_URL", "smtp://localhost:2525")]).unwrap();
         assert!(matches!(smtp.mail, MailTransport::Smtp(_)));
-        let file = config(&[("MAIL_URL", "file:///tmp/mail")]).unwrap_or_else(|e| panic!("{e}"));
+        let file = config(&[("MAIL_URL", "file:///tmp/mail")]).unwrap();
         assert_eq!(file.mail, MailTransport::File(PathBuf::from("/tmp/mail")));
-        let log = config(&[("MAIL_URL", "log://")]).unwrap_or_else(|e| panic!("{e}"));
+        let log = config(&[("MAIL_URL", "log://")]).unwrap();
         assert_eq!(log.mail, MailTransport::Log);
         for bad in
             ["smtp://relay?tls=maybe", "smtps://relay?debug=1", "file://relative/dir", "smtp:///nohost"]
@@ -386,10 +384,9 @@ mod tests {
 
     #[test]
     fn mail_defaults_to_files_on_the_embedded_database_and_to_the_log_with_database_url() {
-        let embedded = config(&[("DOCKGATE_DATA_DIR", "/var/tmp/dg")]).unwrap_or_else(|e| panic!("{e}"));
+        let embedded = config(&[("DOCKGATE_DATA_DIR", "/var/tmp/dg")]).unwrap();
         assert_eq!(embedded.mail, MailTransport::File(PathBuf::from("/var/tmp/dg/mail")));
-        let external =
-            config(&[("DATABASE_URL", "postgres://localhost/dockgate")]).unwrap_or_else(|e| panic!("{e}"));
+        let external = config(&[("DATABASE_URL", "postgres://localhost/dockgate")]).unwrap();
         assert_eq!(external.mail, MailTransport::Log);
         assert_eq!(external.mail_from.to_string(), "dockgate <no-reply@localhost>");
         assert_eq!(external.mail_poll_interval, Duration::from_secs(2));
@@ -410,15 +407,14 @@ mod tests {
         }
         let custom =
             config(&[("MAIL_FROM", "Dispatch <dispatch@example.com>"), ("MAIL_POLL_INTERVAL", "250ms")])
-                .unwrap_or_else(|e| panic!("{e}"));
+                .unwrap();
         assert_eq!(custom.mail_from.email.to_string(), "dispatch@example.com");
         assert_eq!(custom.mail_poll_interval, Duration::from_millis(250));
     }
 
     #[test]
     fn the_smtp_password_stays_out_of_debug_output() {
-        let smtp = config(&[("MAIL_URL", "smtp://mailer:hunter2secret@relay.example:587")])
-            .unwrap_or_else(|e| panic!("{e}"));
+        let smtp = config(&[("MAIL_URL", "smtp://mailer:hunter2secret@relay.example:587")]).unwrap();
         let shown = format!("{:?}", smtp.mail);
         assert!(!shown.contains("hunter2secret") && shown.contains("relay.example"), "{shown}");
     }

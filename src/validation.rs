@@ -137,9 +137,9 @@ mod tests {
     /// The schema patterns say what [`control_character`] decides, for clients that check first.
     #[test]
     fn the_text_patterns_state_the_control_character_rule() {
-        let single = regex::Regex::new(SINGLE_LINE).unwrap_or_else(|e| panic!("{e}"));
-        let not_blank = regex::Regex::new(SINGLE_LINE_NOT_BLANK).unwrap_or_else(|e| panic!("{e}"));
-        let multi = regex::Regex::new(MULTI_LINE).unwrap_or_else(|e| panic!("{e}"));
+        let single = regex::Regex::new(SINGLE_LINE).unwrap();
+        let not_blank = regex::Regex::new(SINGLE_LINE_NOT_BLANK).unwrap();
+        let multi = regex::Regex::new(MULTI_LINE).unwrap();
         for text in [
             "Acme",
             "Hafenstraße 12",

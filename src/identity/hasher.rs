@@ -310,30 +310,28 @@ mod tests {
     const PASSWORD: &str = "correct horse battery staple";
 
     async fn started(concurrency: usize, queue: usize) -> Hasher {
-        Hasher::start(concurrency, queue).await.unwrap_or_else(|e| panic!("{e}"))
+        Hasher::start(concurrency, queue).await.unwrap()
     }
 
     fn parsed(hash: &str) -> PasswordHash {
-        PasswordHash::new(hash).unwrap_or_else(|e| panic!("{e}"))
+        PasswordHash::new(hash).unwrap()
     }
 
     #[tokio::test]
     async fn pool_hashes_and_the_synchronous_ones_verify_each_other() {
         let hasher = started(2, 4).await;
-        let pooled = hasher.hash(PASSWORD.into()).await.unwrap_or_else(|e| panic!("{e}"));
+        let pooled = hasher.hash(PASSWORD.into()).await.unwrap();
         assert!(passwords::verify(Some(&pooled), PASSWORD));
         assert!(!passwords::verify(Some(&pooled), "wrong horse battery staple"));
 
-        let synchronous = passwords::hash(PASSWORD).unwrap_or_else(|e| panic!("{e}"));
+        let synchronous = passwords::hash(PASSWORD).unwrap();
         let verify =
             |stored: Option<&str>, password: &str| hasher.verify(stored.map(Into::into), password.into());
-        assert!(verify(Some(&synchronous), PASSWORD).await.unwrap_or_else(|e| panic!("{e}")));
-        assert!(
-            !verify(Some(&synchronous), "wrong horse battery staple").await.unwrap_or_else(|e| panic!("{e}"))
-        );
-        assert!(verify(Some(&pooled), PASSWORD).await.unwrap_or_else(|e| panic!("{e}")));
-        assert!(!verify(None, PASSWORD).await.unwrap_or_else(|e| panic!("{e}")));
-        assert!(!verify(Some("not a phc string"), PASSWORD).await.unwrap_or_else(|e| panic!("{e}")));
+        assert!(verify(Some(&synchronous), PASSWORD).await.unwrap());
+        assert!(!verify(Some(&synchronous), "wrong horse battery staple").await.unwrap());
+        assert!(verify(Some(&pooled), PASSWORD).await.unwrap());
+        assert!(!verify(None, PASSWORD).await.unwrap());
+        assert!(!verify(Some("not a phc string"), PASSWORD).await.unwrap());
 
         let (pooled, synchronous) = (parsed(&pooled), parsed(&synchronous));
         assert_eq!(pooled.algorithm, synchronous.algorithm);
@@ -348,7 +346,7 @@ mod tests {
     #[tokio::test]
     async fn the_dummy_hash_has_the_parameters_of_a_real_one() {
         let hasher = started(1, 0).await;
-        let real = passwords::hash(PASSWORD).unwrap_or_else(|e| panic!("{e}"));
+        let real = passwords::hash(PASSWORD).unwrap();
         let (dummy, real) = (parsed(&hasher.inner.dummy), parsed(&real));
         assert_eq!(
             (dummy.algorithm, dummy.version, dummy.params),
@@ -386,7 +384,7 @@ mod tests {
     #[tokio::test]
     async fn a_slot_holds_its_place_until_it_is_dropped() {
         let hasher = started(1, 0).await;
-        let slot = hasher.admit().unwrap_or_else(|e| panic!("{e}"));
+        let slot = hasher.admit().unwrap();
         assert!(matches!(hasher.admit(), Err(AppError::Overloaded { .. })));
         assert!(slot.verify(None, PASSWORD.into()).await.is_ok());
         assert!(matches!(hasher.admit(), Err(AppError::Overloaded { .. })), "still held between jobs");
@@ -397,12 +395,12 @@ mod tests {
     #[tokio::test]
     async fn a_panicking_job_is_a_500_and_its_thread_keeps_serving() {
         let hasher = started(1, 0).await;
-        let slot = hasher.admit().unwrap_or_else(|e| panic!("{e}"));
+        let slot = hasher.admit().unwrap();
         let outcome: Result<(), AppError> = slot.run(|_| panic!("a bug in a hashing job")).await;
         assert!(matches!(outcome, Err(AppError::Internal(_))), "{outcome:?}");
         drop(slot);
 
-        let stored = passwords::hash(PASSWORD).unwrap_or_else(|e| panic!("{e}"));
-        assert!(hasher.verify(Some(stored), PASSWORD.into()).await.unwrap_or_else(|e| panic!("{e}")));
+        let stored = passwords::hash(PASSWORD).unwrap();
+        assert!(hasher.verify(Some(stored), PASSWORD.into()).await.unwrap());
     }
 }

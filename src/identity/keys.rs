@@ -236,16 +236,15 @@ mod tests {
 
     #[test]
     fn generated_keys_sign_and_verify_through_jsonwebtoken() {
-        let (kid, private, public) = generate().unwrap_or_else(|e| panic!("{e}"));
+        let (kid, private, public) = generate().unwrap();
         assert_eq!(kid, thumbprint(&public));
         let encoding = EncodingKey::from_ed_der(&private);
-        let decoding = DecodingKey::from_ed_components(&URL_SAFE_NO_PAD.encode(&public))
-            .unwrap_or_else(|e| panic!("{e}"));
-        let signature = jsonwebtoken::crypto::sign(b"payload", &encoding, jsonwebtoken::Algorithm::EdDSA)
-            .unwrap_or_else(|e| panic!("{e}"));
+        let decoding = DecodingKey::from_ed_components(&URL_SAFE_NO_PAD.encode(&public)).unwrap();
+        let signature =
+            jsonwebtoken::crypto::sign(b"payload", &encoding, jsonwebtoken::Algorithm::EdDSA).unwrap();
         let valid =
             jsonwebtoken::crypto::verify(&signature, b"payload", &decoding, jsonwebtoken::Algorithm::EdDSA)
-                .unwrap_or_else(|e| panic!("{e}"));
+                .unwrap();
         assert!(valid);
     }
 }

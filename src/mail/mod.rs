@@ -94,12 +94,12 @@ mod tests {
 
     #[test]
     fn links_keep_the_portal_path_and_encode_the_token() {
-        let portal = Url::parse("https://portal.example/app/").unwrap_or_else(|e| panic!("{e}"));
+        let portal = Url::parse("https://portal.example/app/").unwrap();
         assert_eq!(
             link(&portal, "password-reset", "dgp_a+b"),
             "https://portal.example/app/password-reset?token=dgp_a%2Bb"
         );
-        let bare = Url::parse("http://localhost:3000").unwrap_or_else(|e| panic!("{e}"));
+        let bare = Url::parse("http://localhost:3000").unwrap();
         assert_eq!(
             link(&bare, "/invitations/accept", "t"),
             "http://localhost:3000/invitations/accept?token=t"

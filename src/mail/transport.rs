@@ -142,7 +142,7 @@ mod tests {
         let id = Uuid::now_v7();
         let built =
             message(id, &mailbox("dockgate <no-reply@localhost>"), mailbox("a@b.example"), &content())
-                .unwrap_or_else(|e| panic!("{e}"));
+                .unwrap();
         let text = String::from_utf8_lossy(&built.formatted()).into_owned();
         assert!(text.contains("multipart/alternative"), "{text}");
         assert!(text.contains("text/plain") && text.contains("text/html"), "{text}");
@@ -154,7 +154,7 @@ mod tests {
         for raw in
             ["smtp://localhost:2525", "smtp://u:p%40ss@relay.example?tls=required", "smtps://relay.example"]
         {
-            let url = Url::parse(raw).unwrap_or_else(|e| panic!("{e}"));
+            let url = Url::parse(raw).unwrap();
             assert!(smtp(&url).is_ok(), "{raw}");
         }
     }

@@ -1,7 +1,7 @@
 //! One test binary for the whole API, driven over HTTP against a real PostgreSQL.
 
 // Tests may panic on the unexpected: that is how they fail.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod helpers;
 
