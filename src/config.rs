@@ -105,6 +105,9 @@ pub struct Config {
     pub password_hash_queue: usize,
     pub log_format: LogFormat,
     pub metrics_token: Option<SecretString>,
+    /// `CORS_ALLOWED_ORIGINS`: the exact origins (`https://portal.example.com`) whose pages may
+    /// call the API from a browser; empty: no CORS headers at all.
+    pub cors_allowed_origins: Vec<String>,
     pub login_limits: LoginLimits,
     /// How long a password-reset link works (contract: 1 hour).
     pub password_reset_ttl: Duration,
@@ -210,6 +213,10 @@ impl Config {
             )? as usize,
             log_format,
             metrics_token: get("METRICS_TOKEN").map(SecretString::from),
+            cors_allowed_origins: get("CORS_ALLOWED_ORIGINS")
+                .map(|v| origins(&v))
+                .transpose()?
+                .unwrap_or_default(),
             login_limits: LoginLimits {
                 window: duration(&get, "LOGIN_FAILURE_WINDOW", Duration::from_secs(15 * 60))?,
                 per_account_and_client: number(
@@ -242,6 +249,24 @@ const QUEUE_PER_HASH_THREAD: i64 = 32;
 
 fn default_workers() -> i64 {
     std::thread::available_parallelism().map_or(2, |n| n.get() as i64)
+}
+
+/// Comma-separated exact origins: a scheme (`http`/`https`), a host and maybe a port, nothing
+/// else (no path, no `*`): a browser compares its `Origin` header with them letter for letter.
+fn origins(list: &str) -> Result<Vec<String>, ConfigError> {
+    let invalid = |origin: &str| {
+        err("CORS_ALLOWED_ORIGINS", format!("{origin:?} is not an origin such as https://portal.example.com"))
+    };
+    list.split(',')
+        .map(str::trim)
+        .filter(|origin| !origin.is_empty())
+        .map(|origin| {
+            let url = Url::parse(origin).map_err(|_| invalid(origin))?;
+            let exact = url.origin().ascii_serialization();
+            let http = matches!(url.scheme(), "http" | "https");
+            if http && exact == origin.trim_end_matches('/') { Ok(exact) } else { Err(invalid(origin)) }
+        })
+        .collect()
 }
 
 fn err(variable: &'static str, message: impl ToString) -> ConfigError {
@@ -351,6 +376,8 @@ mod tests {
             ("PORTAL_URL", "not a url"),
             ("RUST_LOG", "dockgate=loud["),
             ("SESSION_MAX_AGE", "1s"),
+            ("CORS_ALLOWED_ORIGINS", "*"),
+            ("CORS_ALLOWED_ORIGINS", "https://portal.example.com/app"),
             ("PASSWORD_HASH_CONCURRENCY", "0"),
             ("PASSWORD_HASH_CONCURRENCY", "257"),
             ("PASSWORD_HASH_QUEUE", "-1"),
@@ -358,6 +385,15 @@ mod tests {
             let error = config(&[(variable, value)]).err();
             assert_eq!(error.map(|e| e.variable), Some(variable), "{variable}={value}");
         }
+    }
+
+    #[test]
+    fn cors_origins_are_exact_and_unset_means_none() {
+        let none = config(&[]).unwrap_or_else(|e| panic!("{e}"));
+        assert!(none.cors_allowed_origins.is_empty());
+        let two = config(&[("CORS_ALLOWED_ORIGINS", "https://portal.example.com, http://localhost:3000/")])
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(two.cors_allowed_origins, ["https://portal.example.com", "http://localhost:3000"]);
     }
 
     #[test]

@@ -10,6 +10,7 @@
 pub mod cli;
 
 // 5  http: every route, the OpenAPI document, the server
+pub mod cors;
 pub mod routes;
 pub mod startup;
 

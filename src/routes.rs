@@ -3,6 +3,7 @@
 //! missing. Nothing below this floor names a route.
 
 use actix_web::App;
+use actix_web::dev::ResourceDef;
 use utoipa::OpenApi;
 use utoipa_actix_web::AppExt;
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -79,4 +80,37 @@ pub fn document() -> utoipa::openapi::OpenApi {
         App::new().into_utoipa_app().openapi(ApiDoc::openapi()).configure(routes).split_for_parts();
     crate::openapi::text_patterns(&mut api);
     api
+}
+
+/// The documented paths and their methods: to tell "no such path" (404) from "not with this
+/// method" (405 with `Allow`) for requests no route took, and to answer a CORS preflight with
+/// the methods of the path asked about.
+pub struct KnownRoutes(Vec<(ResourceDef, String)>);
+
+impl KnownRoutes {
+    pub fn from_openapi(openapi: &utoipa::openapi::OpenApi) -> Self {
+        let routes = openapi
+            .paths
+            .paths
+            .iter()
+            .filter_map(|(path, item)| {
+                let value = serde_json::to_value(item).ok()?;
+                let methods: Vec<String> = value
+                    .as_object()?
+                    .keys()
+                    .filter(|k| {
+                        matches!(k.as_str(), "get" | "put" | "post" | "delete" | "patch" | "head" | "options")
+                    })
+                    .map(|k| k.to_uppercase())
+                    .collect();
+                Some((ResourceDef::new(path.as_str()), methods.join(", ")))
+            })
+            .collect();
+        Self(routes)
+    }
+
+    /// The methods of the documented path `path` matches (`"GET, PATCH"`), if any.
+    pub fn methods_of(&self, path: &str) -> Option<&str> {
+        self.0.iter().find(|(route, _)| route.is_match(path)).map(|(_, methods)| methods.as_str())
+    }
 }

@@ -8,8 +8,8 @@
 use std::net::TcpListener;
 use std::time::Duration;
 
-use actix_web::dev::{ResourceDef, Server};
-use actix_web::middleware::{ErrorHandlers, from_fn};
+use actix_web::dev::Server;
+use actix_web::middleware::{Condition, ErrorHandlers, from_fn};
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use secrecy::ExposeSecret;
 use utoipa::OpenApi;
@@ -23,6 +23,7 @@ use crate::identity::hasher::Hasher;
 use crate::identity::{keys, passwords, rate_limit};
 use crate::mail::worker::Worker;
 use crate::openapi::ApiDoc;
+use crate::routes::KnownRoutes;
 use crate::state::AppState;
 use crate::telemetry::{self, Metrics};
 
@@ -89,6 +90,8 @@ impl Application {
         let listener = TcpListener::bind(&config.bind_addr)
             .map_err(|source| StartupError::Bind { addr: config.bind_addr.clone(), source })?;
         let port = listener.local_addr().map_err(|e| StartupError::Other(e.to_string()))?.port();
+        let cors_origins = config.cors_allowed_origins.clone();
+        let cors_enabled = !cors_origins.is_empty();
         let server = HttpServer::new(move || {
             let (app, _) = App::new()
                 .into_utoipa_app()
@@ -106,6 +109,8 @@ impl Application {
                         .error_handler(|e, _| AppError::BadRequest(e.to_string()).into()),
                 )
                 .app_data(web::PathConfig::default().error_handler(|_, _| AppError::NotFound.into()))
+                .wrap(Condition::new(cors_enabled, crate::cors::middleware(&cors_origins)))
+                .wrap(Condition::new(cors_enabled, from_fn(crate::cors::narrow)))
                 .wrap(ErrorHandlers::new().default_handler(error::normalize))
                 .wrap(from_fn(crate::response_headers::apply))
                 .wrap(from_fn(telemetry::observe))
@@ -144,36 +149,9 @@ impl Application {
     }
 }
 
-/// The documented paths and their methods, to tell "no such path" (404) from "not with this
-/// method" (405 with `Allow`) for requests no route took.
-struct KnownRoutes(Vec<(ResourceDef, String)>);
-
-impl KnownRoutes {
-    fn from_openapi(openapi: &utoipa::openapi::OpenApi) -> Self {
-        let routes = openapi
-            .paths
-            .paths
-            .iter()
-            .filter_map(|(path, item)| {
-                let value = serde_json::to_value(item).ok()?;
-                let methods: Vec<String> = value
-                    .as_object()?
-                    .keys()
-                    .filter(|k| {
-                        matches!(k.as_str(), "get" | "put" | "post" | "delete" | "patch" | "head" | "options")
-                    })
-                    .map(|k| k.to_uppercase())
-                    .collect();
-                Some((ResourceDef::new(path.as_str()), methods.join(", ")))
-            })
-            .collect();
-        Self(routes)
-    }
-}
-
 async fn unmatched(req: HttpRequest, routes: web::Data<KnownRoutes>) -> Result<HttpResponse, AppError> {
-    match routes.0.iter().find(|(route, _)| route.is_match(req.path())) {
-        Some((_, allow)) => Err(AppError::MethodNotAllowed { allow: allow.clone() }),
+    match routes.methods_of(req.path()) {
+        Some(allow) => Err(AppError::MethodNotAllowed { allow: allow.to_owned() }),
         None => Err(AppError::NotFound),
     }
 }

@@ -50,6 +50,7 @@ const FLOORS: &[(&str, u8)] = &[
     ("users", 4),
     ("warehouse_addresses", 4),
     // 5 http
+    ("cors", 5),
     ("routes", 5),
     ("startup", 5),
     // 6 command line

@@ -7,6 +7,7 @@ mod helpers;
 
 mod audit;
 mod cli;
+mod cors;
 mod cost_centers;
 mod customers;
 mod errors;
