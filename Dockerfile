@@ -43,5 +43,6 @@ COPY --from=builder /out/dockgate /usr/local/bin/dockgate
 USER 10001:10001
 ENV BIND_ADDR=0.0.0.0:8080
 EXPOSE 8080
+HEALTHCHECK --interval=10s --timeout=6s --start-period=20s --retries=3 CMD ["dockgate", "healthcheck"]
 ENTRYPOINT ["dockgate"]
 CMD ["serve"]

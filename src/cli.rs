@@ -19,7 +19,14 @@ use crate::startup::Application;
 use crate::telemetry;
 
 #[derive(Debug, Parser)]
-#[command(name = "dockgate", version, about = "Customer access service of the dispatch platform")]
+#[command(
+    name = "dockgate",
+    version,
+    about = "Customer access service of the dispatch platform",
+    after_help = "Configuration comes from environment variables only (DATABASE_URL, BIND_ADDR, PORTAL_URL, \
+MAIL_URL, ...; see .env.example and the README). With no DATABASE_URL, an embedded PostgreSQL under \
+DOCKGATE_DATA_DIR (default .dockgate) is started."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -48,6 +55,8 @@ enum Command {
     RotateKeys,
     /// Print the OpenAPI document.
     Openapi,
+    /// Exit 0 when the server on BIND_ADDR answers /health/ready with 200 (a container probe).
+    Healthcheck,
 }
 
 pub fn main() -> ExitCode {
@@ -66,6 +75,12 @@ pub fn main() -> ExitCode {
         Ok(config) => config,
         Err(e) => return fail(&e.to_string()),
     };
+    if let Command::Healthcheck = command {
+        return match healthcheck(&config.bind_addr) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => fail(&e),
+        };
+    }
     telemetry::init(config.log_format);
     let result = match command {
         Command::Serve => serve(config),
@@ -89,7 +104,8 @@ pub fn main() -> ExitCode {
             println!("new signing key {kid}; the previous one stays published until its tokens expire");
             Ok(())
         }),
-        Command::Openapi => Ok(()),
+        // Both answered above, before the configuration's side effects (logging, the database).
+        Command::Healthcheck | Command::Openapi => Ok(()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -104,6 +120,29 @@ fn fail(message: &str) -> ExitCode {
 
 pub fn openapi_json() -> Result<String, String> {
     crate::routes::document().to_pretty_json().map_err(|e| e.to_string())
+}
+
+/// Asks the server this configuration serves on whether it is ready. A wildcard bind address
+/// (`0.0.0.0`, `[::]`, as in a container) is asked on loopback.
+fn healthcheck(bind_addr: &str) -> Result<(), String> {
+    let port = bind_addr.rsplit(':').next().unwrap_or("8080");
+    let host = bind_addr[..bind_addr.len() - port.len()].trim_end_matches(':');
+    let host = match host {
+        "0.0.0.0" | "" => "127.0.0.1",
+        "[::]" => "[::1]",
+        other => other,
+    };
+    let url = format!("http://{host}:{port}/health/ready");
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .timeout_global(Some(std::time::Duration::from_secs(5)))
+        .http_status_as_error(false)
+        .build()
+        .into();
+    match agent.get(&url).call() {
+        Ok(response) if response.status() == 200 => Ok(()),
+        Ok(response) => Err(format!("{url} answered {}", response.status())),
+        Err(e) => Err(format!("{url} did not answer: {e}")),
+    }
 }
 
 fn read_password_line() -> Result<SecretString, String> {
@@ -146,6 +185,12 @@ fn database(config: &Config) -> Result<(String, Option<EmbeddedGuard>), String> 
         "using the embedded PostgreSQL (no DATABASE_URL); its data lives in {}",
         guard.cluster.data_dir().display()
     );
+    if !started_here {
+        tracing::info!(
+            "the embedded PostgreSQL was already running (another dockgate, or one that was killed): \
+             using it, and leaving it running when this process exits"
+        );
+    }
     Ok((guard.cluster.url(EMBEDDED_DATABASE), Some(guard)))
 }
 
@@ -233,6 +278,7 @@ fn serve(mut config: Config) -> Result<(), String> {
     let result = runtime.block_on(async {
         let app = Application::build(config.clone()).await.map_err(|e| e.to_string())?;
         tracing::info!(addr = %config.bind_addr, port = app.port(), "dockgate is listening");
+        app.stop_on_signals();
         app.run_until_stopped().await.map_err(|e| e.to_string())
     });
     drop(runtime);

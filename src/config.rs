@@ -134,7 +134,9 @@ impl Config {
         let get = |name: &str| lookup(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
         let database_url = match get("DATABASE_URL") {
             Some(url) => {
-                let parsed = Url::parse(&url).map_err(|e| err("DATABASE_URL", e))?;
+                let parsed = Url::parse(&url).map_err(|e| {
+                    err("DATABASE_URL", not_a_url(&e, "postgres://user:password@host:5432/dockgate"))
+                })?;
                 if !matches!(parsed.scheme(), "postgres" | "postgresql") {
                     return Err(err("DATABASE_URL", "must be a postgres:// or postgresql:// URL"));
                 }
@@ -147,7 +149,8 @@ impl Config {
             return Err(err("BIND_ADDR", "must be host:port, e.g. 127.0.0.1:8080"));
         }
         let portal_url = get("PORTAL_URL").unwrap_or_else(|| "http://localhost:3000".into());
-        let portal_url = Url::parse(&portal_url).map_err(|e| err("PORTAL_URL", e))?;
+        let portal_url = Url::parse(&portal_url)
+            .map_err(|e| err("PORTAL_URL", not_a_url(&e, "https://portal.example.com")))?;
         if !matches!(portal_url.scheme(), "http" | "https") {
             return Err(err("PORTAL_URL", "must be an http:// or https:// URL"));
         }
@@ -249,6 +252,15 @@ const QUEUE_PER_HASH_THREAD: i64 = 32;
 
 fn default_workers() -> i64 {
     std::thread::available_parallelism().map_or(2, |n| n.get() as i64)
+}
+
+/// What to say for a value that does not parse as a URL: the parser's words for a missing scheme
+/// ("relative URL without a base") mean nothing to someone setting a variable.
+fn not_a_url(error: &url::ParseError, example: &str) -> String {
+    match error {
+        url::ParseError::RelativeUrlWithoutBase => format!("must be a full URL such as {example}"),
+        other => format!("is not a URL ({other}); expected something like {example}"),
+    }
 }
 
 /// Comma-separated exact origins: a scheme (`http`/`https`), a host and maybe a port, nothing
@@ -377,6 +389,7 @@ mod tests {
             ("RUST_LOG", "dockgate=loud["),
             ("SESSION_MAX_AGE", "1s"),
             ("CORS_ALLOWED_ORIGINS", "*"),
+            ("DATABASE_URL", "localhost/dockgate"),
             ("CORS_ALLOWED_ORIGINS", "https://portal.example.com/app"),
             ("PASSWORD_HASH_CONCURRENCY", "0"),
             ("PASSWORD_HASH_CONCURRENCY", "257"),

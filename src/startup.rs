@@ -49,6 +49,8 @@ pub struct Application {
 
 /// How often each instance deletes sign-in failures and mail-throttle records that no longer count.
 const PRUNE_EVERY: Duration = Duration::from_secs(600);
+/// How long a stopping instance lets requests in flight finish (SIGINT or SIGTERM).
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 /// How long a stopping instance lets the mail worker finish the mails it is sending; a mail cut
 /// off mid-delivery is sent again once its claim lapses.
 const MAILER_GRACE: Duration = Duration::from_secs(10);
@@ -118,7 +120,9 @@ impl Application {
         .listen(listener)
         .map_err(|source| StartupError::Bind { addr: config.bind_addr.clone(), source })?
         .workers(config.http_workers)
-        .shutdown_timeout(10)
+        .shutdown_timeout(SHUTDOWN_GRACE.as_secs())
+        // Our own handler (see `stop_on_signals`): actix stops at once on SIGINT.
+        .disable_signals()
         .run();
 
         let pruner = tokio::spawn(prune(pool, config.login_limits.window, config.clock.clone()));
@@ -136,7 +140,32 @@ impl Application {
         self.server.handle()
     }
 
-    /// Serves until the server is stopped (SIGINT/SIGTERM, or the handle is dropped).
+    /// On SIGINT (Ctrl-C) or SIGTERM (a container stop), stop accepting connections and let the
+    /// requests in flight finish, for up to [`SHUTDOWN_GRACE`]: the same graceful stop for both.
+    pub fn stop_on_signals(&self) {
+        let handle = self.server.handle();
+        tokio::spawn(async move {
+            let interrupt = tokio::signal::ctrl_c();
+            let terminate = async {
+                match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                    Ok(mut signal) => {
+                        signal.recv().await;
+                    }
+                    Err(error) => {
+                        tracing::warn!(%error, "cannot listen for SIGTERM");
+                        std::future::pending::<()>().await;
+                    }
+                }
+            };
+            tokio::select! {
+                _ = interrupt => tracing::info!("SIGINT: finishing the requests in flight, then stopping"),
+                () = terminate => tracing::info!("SIGTERM: finishing the requests in flight, then stopping"),
+            }
+            handle.stop(true).await;
+        });
+    }
+
+    /// Serves until the server is stopped (by [`Application::stop_on_signals`] or the handle).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let result = self.server.await;
         self.pruner.abort();

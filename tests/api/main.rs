@@ -26,6 +26,7 @@ mod openapi;
 mod operations;
 mod outage;
 mod recovery;
+mod serving;
 mod signup;
 mod staff;
 mod tenant_isolation;
