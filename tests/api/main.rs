@@ -6,6 +6,7 @@
 mod helpers;
 
 mod audit;
+mod browser;
 mod cli;
 mod cors;
 mod cost_centers;
