@@ -29,7 +29,7 @@ async fn me_response(
         let customer =
             db::run(&state.pool, move |conn| crate::customers::queries::find(conn, customer_id)).await?;
         view.customer = Some(MeCustomer {
-            id: customer.row.id,
+            id: customer.row.id.into(),
             name: customer.row.name,
             code: customer.row.code.to_string(),
         });
