@@ -52,24 +52,16 @@ impl From<StaffStatus> for AccountStatus {
 }
 
 impl StaffRole {
-    /// The staff role `role` is; `None` for a customer user's.
+    /// The staff role `role` is; `None` for a customer user's (both sets spell a role alike).
     pub fn of(role: Role) -> Option<Self> {
-        match role {
-            Role::PlatformAdmin => Some(Self::PlatformAdmin),
-            Role::Dispatcher => Some(Self::Dispatcher),
-            Role::Owner | Role::Admin | Role::User => None,
-        }
+        role.as_str().parse().ok()
     }
 }
 
 impl StaffStatus {
     /// The staff status `status` is; `None` for `invited`, which only customer users are.
     pub fn of(status: AccountStatus) -> Option<Self> {
-        match status {
-            AccountStatus::Active => Some(Self::Active),
-            AccountStatus::Deactivated => Some(Self::Deactivated),
-            AccountStatus::Invited => None,
-        }
+        status.as_str().parse().ok()
     }
 }
 
