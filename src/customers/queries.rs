@@ -1,9 +1,9 @@
 //! Queries on `customers`. The default warehouse address is read from the addresses table
 //! (its partial unique index is the one source of truth), not stored twice.
 //!
-//! The look-ups other resources make of their customer ([`exists`], [`hold`], [`find`],
-//! [`lock`], [`touch`]) take `impl Into<CustomerId>`, so callers still holding a plain UUID keep
-//! compiling while they move to typed ids; the rest take a [`CustomerId`].
+//! [`find`] and [`lock`], which resources not yet on typed ids call too, take
+//! `impl Into<CustomerId>` so those callers keep compiling while they move over; the rest take
+//! a [`CustomerId`].
 
 use std::collections::HashMap;
 
@@ -39,15 +39,15 @@ fn one(conn: &mut PgConnection, row: CustomerRow) -> QueryResult<Customer> {
 
 /// `NotFound` unless the customer exists, so an unknown customer is a 404 rather than an empty
 /// list.
-pub fn exists(conn: &mut PgConnection, id: impl Into<CustomerId>) -> QueryResult<()> {
-    customers::table.find(id.into()).select(customers::id).first::<CustomerId>(conn).map(drop)
+pub fn exists(conn: &mut PgConnection, id: CustomerId) -> QueryResult<()> {
+    customers::table.find(id).select(customers::id).first::<CustomerId>(conn).map(drop)
 }
 
 /// Like [`exists`], and keeps the customer from being deleted until the transaction ends, so an
 /// insert of something of the customer that follows cannot fail on the foreign key (a 500).
 /// `FOR KEY SHARE` does not block changes to the customer's other columns.
-pub fn hold(conn: &mut PgConnection, id: impl Into<CustomerId>) -> QueryResult<()> {
-    customers::table.find(id.into()).select(customers::id).for_key_share().first::<CustomerId>(conn).map(drop)
+pub fn hold(conn: &mut PgConnection, id: CustomerId) -> QueryResult<()> {
+    customers::table.find(id).select(customers::id).for_key_share().first::<CustomerId>(conn).map(drop)
 }
 
 pub fn find(conn: &mut PgConnection, id: impl Into<CustomerId>) -> QueryResult<Customer> {
@@ -105,8 +105,8 @@ pub fn update(conn: &mut PgConnection, id: CustomerId, changes: &CustomerChanges
 }
 
 /// Marks the customer changed (its default address moved), so its `updated_at` moves too.
-pub fn touch(conn: &mut PgConnection, id: impl Into<CustomerId>) -> QueryResult<()> {
-    diesel::update(customers::table.find(id.into()))
+pub fn touch(conn: &mut PgConnection, id: CustomerId) -> QueryResult<()> {
+    diesel::update(customers::table.find(id))
         .set(customers::updated_at.eq(diesel::dsl::now))
         .execute(conn)
         .map(drop)

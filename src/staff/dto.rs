@@ -218,3 +218,22 @@ pub struct StaffFilters {
     #[validate(length(max = 200, message = "must be at most 200 characters"))]
     pub q: Option<String>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_staff_roles_and_statuses_read_as_staff_ones() {
+        for role in StaffRole::ALL {
+            assert_eq!(StaffRole::of(Role::from(*role)), Some(*role));
+        }
+        for role in [Role::Owner, Role::Admin, Role::User] {
+            assert_eq!(StaffRole::of(role), None);
+        }
+        for status in StaffStatus::ALL {
+            assert_eq!(StaffStatus::of(AccountStatus::from(*status)), Some(*status));
+        }
+        assert_eq!(StaffStatus::of(AccountStatus::Invited), None);
+    }
+}

@@ -10,7 +10,7 @@ use super::queries;
 use crate::accounts::Actor;
 use crate::audit::{self, Author};
 use crate::customers::queries as customers;
-use crate::db::{self, ids::AddressId, ids::CustomerId};
+use crate::db::{self, ids::AddressId, ids::CustomerId, ids::GroupId};
 use crate::error::{AppError, FieldCode};
 use crate::etag::{self, IfMatch};
 use crate::extract::Json;
@@ -89,7 +89,8 @@ pub async fn list_addresses(
 ) -> Result<web::Json<List<AddressView>>, AppError> {
     let customer_id = customer_id.into_inner();
     policy::require(&actor, Action::ReadCustomer, customer_id)?;
-    let groups = policy::group_scope(&actor);
+    let groups: Option<Vec<GroupId>> =
+        policy::group_scope(&actor).map(|groups| groups.into_iter().map(GroupId::from).collect());
     let rows = db::run(&state.pool, move |conn| {
         customers::exists(conn, customer_id)?;
         queries::list(conn, customer_id, groups.as_deref(), page)

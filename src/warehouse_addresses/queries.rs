@@ -3,7 +3,6 @@
 //! expect the customer row locked by the caller's transaction.
 
 use diesel::prelude::*;
-use uuid::Uuid;
 
 use super::models::{AddressChanges, AddressRow, NewAddress};
 use crate::customers::queries as customers;
@@ -15,14 +14,13 @@ use crate::pagination::Page;
 pub fn list(
     conn: &mut PgConnection,
     customer_id: CustomerId,
-    groups: Option<&[Uuid]>,
+    groups: Option<&[GroupId]>,
     page: Page,
 ) -> QueryResult<Vec<AddressRow>> {
     let mut query =
         wa::table.filter(wa::customer_id.eq(customer_id)).select(AddressRow::as_select()).into_boxed();
     if let Some(groups) = groups {
-        let groups: Vec<GroupId> = groups.iter().copied().map(GroupId::from).collect();
-        query = query.filter(wa::group_id.is_null().or(wa::group_id.eq_any(groups)));
+        query = query.filter(wa::group_id.is_null().or(wa::group_id.eq_any(groups.to_vec())));
     }
     if let Some(after) = page.after {
         query = query.filter(wa::id.gt(AddressId::from(after)));
