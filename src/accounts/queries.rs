@@ -4,7 +4,7 @@ use chrono::Utc;
 use diesel::prelude::*;
 use uuid::Uuid;
 
-use super::models::{NewAccount, ProfileChanges, UserRow};
+use super::models::{NewAccount, UserRow};
 use crate::db::schema::{group_members, users};
 use crate::db::types::Email;
 
@@ -20,16 +20,9 @@ pub fn insert(conn: &mut PgConnection, account: &NewAccount) -> QueryResult<User
     diesel::insert_into(users::table).values(account).returning(UserRow::as_returning()).get_result(conn)
 }
 
-pub fn update_profile(conn: &mut PgConnection, id: Uuid, changes: &ProfileChanges) -> QueryResult<UserRow> {
-    diesel::update(users::table.find(id))
-        .set((changes, users::updated_at.eq(Utc::now())))
-        .returning(UserRow::as_returning())
-        .get_result(conn)
-}
-
 pub fn set_password_hash(conn: &mut PgConnection, id: Uuid, hash: &str) -> QueryResult<UserRow> {
     diesel::update(users::table.find(id))
-        .set((users::password_hash.eq(hash), users::updated_at.eq(Utc::now())))
+        .set((users::password_hash.eq(hash), users::updated_at.eq(diesel::dsl::now)))
         .returning(UserRow::as_returning())
         .get_result(conn)
 }

@@ -135,7 +135,7 @@ async fn request_link(
                 link: mail::link(&config.portal_url, "signup/verify", &token),
                 link_valid_for: describe(LINK_TTL),
             };
-            mail::enqueue(conn, Some(customer.id), &pending.email, &verification)?;
+            mail::enqueue(conn, Some(customer.id.into()), &pending.email, &verification)?;
             audit::record(
                 conn,
                 &pending.author,
@@ -143,7 +143,7 @@ async fn request_link(
                     action: audit::Action::UserSignupRequested,
                     target_type: audit::Target::SignupRequest,
                     target_id: id,
-                    customer_id: Some(customer.id),
+                    customer_id: Some(customer.id.into()),
                     changes: serde_json::json!({}),
                     // Who signs up joins no group, and so sees all of the customer's data.
                     visibility: audit::Visibility::Unlimited,
