@@ -9,6 +9,7 @@ use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, Responder};
 use diesel::PgConnection;
 use serde::Serialize;
+use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use crate::audit::{self, Action, Author, Event, Target, Visibility};
@@ -146,9 +147,28 @@ where
     .await
 }
 
+/// What a removal adds to its audit event besides the view the resource had: nothing (`()`),
+/// or what went with it that the view does not show (a group's former members).
+#[derive(Debug, Default)]
+pub struct Removed(Map<String, Value>);
+
+impl Removed {
+    /// Records that `field` was `from` and is gone with the resource.
+    pub fn with(mut self, field: &str, from: Value) -> Self {
+        self.0.insert(field.to_owned(), serde_json::json!({ "from": from }));
+        self
+    }
+}
+
+impl From<()> for Removed {
+    fn from(_: ()) -> Self {
+        Self::default()
+    }
+}
+
 /// Locks the row, checks `If-Match` against its view, removes it, audits `action` with the view
-/// it had, answers 204.
-pub async fn delete<R, E1, E2, L, D>(
+/// it had (and whatever `remove` says went with it, see [`Removed`]), answers 204.
+pub async fn delete<R, E1, E2, L, D, G>(
     state: &AppState,
     author: impl Into<Author>,
     action: Action,
@@ -160,16 +180,21 @@ where
     R: Viewed,
     E1: Into<AppError>,
     E2: Into<AppError>,
+    G: Into<Removed>,
     L: FnOnce(&mut PgConnection) -> Result<R, E1> + Send + 'static,
-    D: FnOnce(&mut PgConnection, R) -> Result<(), E2> + Send + 'static,
+    D: FnOnce(&mut PgConnection, R) -> Result<G, E2> + Send + 'static,
 {
     let author = author.into();
     db::transaction(&state.pool, move |conn| {
         let before = lock(conn).map_err(Into::into)?;
         let before_view = before.view(conn)?;
         if_match.check(&etag::of_view(&before_view))?;
-        remove(conn, before).map_err(Into::into)?;
-        audit::record(conn, &author, event(action, Some(&before_view), None))?;
+        let Removed(gone) = remove(conn, before).map_err(Into::into)?.into();
+        let mut event = event(action, Some(&before_view), None);
+        if let Value::Object(changes) = &mut event.changes {
+            changes.extend(gone);
+        }
+        audit::record(conn, &author, event)?;
         Ok(Deleted)
     })
     .await

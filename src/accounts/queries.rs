@@ -1,6 +1,5 @@
 //! Queries on the `users` table shared by every kind of person.
 
-use chrono::Utc;
 use diesel::prelude::*;
 use uuid::Uuid;
 
@@ -28,7 +27,10 @@ pub fn set_password_hash(conn: &mut PgConnection, id: Uuid, hash: &str) -> Query
 }
 
 pub fn record_sign_in(conn: &mut PgConnection, id: Uuid) -> QueryResult<()> {
-    diesel::update(users::table.find(id)).set(users::last_login_at.eq(Utc::now())).execute(conn).map(drop)
+    diesel::update(users::table.find(id))
+        .set(users::last_login_at.eq(diesel::dsl::now))
+        .execute(conn)
+        .map(drop)
 }
 
 /// Whether `account` may sign in now: its own state (see [`UserRow::may_sign_in`]) and, for a

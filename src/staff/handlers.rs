@@ -206,7 +206,7 @@ fn apply(
         || after.role != before.role
         || after.customer_scope() != before.customer_scope();
     if access_changed {
-        sessions::end_all_for_user(conn, staff_id.into(), sessions::reason::ACCESS_CHANGED)?;
+        sessions::end_all_for_user(conn, staff_id, sessions::reason::ACCESS_CHANGED)?;
     }
     Ok(Staff(after))
 }
