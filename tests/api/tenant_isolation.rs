@@ -2,11 +2,12 @@
 //! other customers, and every kind of customer user of another customer. A new resource joins
 //! the matrix by adding its endpoints to `ENDPOINTS`.
 
-use reqwest::{Method, StatusCode};
+use reqwest::StatusCode;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::helpers::{Session, TestApp, id_of, problem};
+use crate::helpers::{Actor, TestApp, id_of, problem};
+
 use dockgate::permissions::{Permission, Role};
 
 /// Every endpoint under a customer: method, path (`{customer}`, `{address}`, `{cost_center}`,
@@ -67,71 +68,23 @@ struct Victim {
     invitation: Uuid,
 }
 
-async fn victim(app: &TestApp, admin: &Session) -> Victim {
-    let customer = id_of(&app.create_customer(&admin.access_token, "Victim").await);
-    let address: Value = app
-        .post(
-            &format!("/v1/customers/{customer}/warehouse-addresses"),
-            &admin.access_token,
-            &json!({"label": "V", "line1": "V 1", "city": "V", "country": "NL"}),
+async fn victim(staff: &Actor) -> Victim {
+    let customer = id_of(&staff.create_customer("Victim").await);
+    let address = id_of(&staff.add_address(customer, "V", None).await);
+    let cost_center = staff.add_cost_center(customer, "CC-1", true).await;
+    let group = staff.add_group(customer, "Victim depot").await;
+    let user = staff
+        .add_user(
+            customer,
+            json!({"name": "Victim User", "email": "victim.user@victim.example",
+                "password": "victim passphrase 1", "group_ids": [group]}),
         )
-        .await
-        .json()
-        .await
-        .expect("address");
-    let cost_center: Value = app
-        .post(
-            &format!("/v1/customers/{customer}/cost-centers"),
-            &admin.access_token,
-            &json!({"code": "CC-1", "name": "Victim CC"}),
-        )
-        .await
-        .json()
-        .await
-        .expect("cost center");
-    let group: Value = app
-        .post(
-            &format!("/v1/customers/{customer}/groups"),
-            &admin.access_token,
-            &json!({"name": "Victim depot"}),
-        )
-        .await
-        .json()
-        .await
-        .expect("group");
-    let user: Value = app
-        .post(
-            &format!("/v1/customers/{customer}/users"),
-            &admin.access_token,
-            &json!({"name": "Victim User", "email": "victim.user@victim.example", "password": "victim passphrase 1",
-                "group_ids": [group["id"]]}),
-        )
-        .await
-        .json()
-        .await
-        .expect("user");
-    let invited: Value = app
-        .post(
-            &format!("/v1/customers/{customer}/invitations"),
-            &admin.access_token,
-            &json!({"emails": ["invitee@victim.example"]}),
-        )
-        .await
-        .json()
-        .await
-        .expect("invitation");
-    let invitation = id_of(&invited["results"][0]["invitation"]);
-    Victim {
-        invitation,
-        customer,
-        address: id_of(&address),
-        cost_center: id_of(&cost_center),
-        user: id_of(&user),
-        group: id_of(&group),
-    }
+        .await;
+    let invitation = id_of(&staff.invite_one(customer, "invitee@victim.example").await);
+    Victim { customer, address, cost_center, user: id_of(&user), group, invitation }
 }
 
-async fn assert_all_not_found(app: &TestApp, who: &str, session: &Session, victim: &Victim) {
+async fn assert_all_not_found(who: &str, attacker: &Actor, victim: &Victim) {
     for (method, template, body) in ENDPOINTS {
         let fill = |text: &str| {
             text.replace("{customer}", &victim.customer.to_string())
@@ -142,14 +95,7 @@ async fn assert_all_not_found(app: &TestApp, who: &str, session: &Session, victi
                 .replace("{invitation}", &victim.invitation.to_string())
         };
         let path = fill(template);
-        let mut request = app
-            .client
-            .request(Method::from_bytes(method.as_bytes()).expect("method"), app.url(&path))
-            .bearer_auth(&session.access_token);
-        if let Some(body) = body {
-            request = request.header("content-type", "application/json").body(fill(body));
-        }
-        let response = request.send().await.expect("request");
+        let response = attacker.send(method, &path, body.map(fill).as_deref()).await;
         assert_eq!(response.status(), StatusCode::NOT_FOUND, "{who}: {method} {path}");
         let body = problem(response, StatusCode::NOT_FOUND).await;
         assert_eq!(
@@ -159,15 +105,7 @@ async fn assert_all_not_found(app: &TestApp, who: &str, session: &Session, victi
     }
     // Asking instead of acting tells nothing more: the victim's customer is simply not allowed.
     for group in [None, Some(victim.group)] {
-        let check = app
-            .post(
-                "/v1/authz/check",
-                &session.access_token,
-                &json!({"permission": "orders.view", "customer_id": victim.customer, "group_id": group}),
-            )
-            .await;
-        assert_eq!(check.status(), StatusCode::OK, "{who}: authz check");
-        let answer: Value = check.json().await.expect("answer");
+        let answer = attacker.check("orders.view", victim.customer, group).await;
         assert_eq!(answer, json!({"allowed": false, "reason": "customer_not_visible"}), "{who}");
     }
 }
@@ -176,12 +114,12 @@ async fn assert_all_not_found(app: &TestApp, who: &str, session: &Session, victi
 async fn nobody_outside_a_customer_can_see_or_touch_its_data() {
     let app = TestApp::spawn().await;
     let admin = app.admin().await;
-    let victim = victim(&app, &admin).await;
-    let own = id_of(&app.create_customer(&admin.access_token, "Attacker Inc").await);
+    let victim = victim(&admin).await;
+    let own = id_of(&admin.create_customer("Attacker Inc").await);
     let before = app.audit_actions().len();
 
     let scoped_dispatcher = app.staff(Role::Dispatcher, &[own]).await;
-    assert_all_not_found(&app, "scoped dispatcher", &scoped_dispatcher, &victim).await;
+    assert_all_not_found("scoped dispatcher", &scoped_dispatcher, &victim).await;
     let every_permission: Vec<Permission> = Permission::ALL.to_vec();
     for (who, role, permissions) in [
         ("owner of another customer", Role::Owner, vec![]),
@@ -189,24 +127,21 @@ async fn nobody_outside_a_customer_can_see_or_touch_its_data() {
         ("user with every grantable permission", Role::User, every_permission),
     ] {
         let attacker = app.customer_user(own, role, &permissions).await;
-        assert_all_not_found(&app, who, &attacker, &victim).await;
+        assert_all_not_found(who, &attacker, &victim).await;
     }
 
     // Nothing was changed, and lists do not leak the victim either.
     assert_eq!(app.audit_actions().len(), before);
-    let list: Value =
-        app.get("/v1/customers", &scoped_dispatcher.access_token).await.json().await.expect("list");
+    let list: Value = scoped_dispatcher.get("/v1/customers").await.json().await.expect("list");
     assert_eq!(list["items"].as_array().map(|i| i.iter().map(id_of).collect::<Vec<_>>()), Some(vec![own]));
-    let users: Value =
-        app.get("/v1/users", &scoped_dispatcher.access_token).await.json().await.expect("users");
+    let users: Value = scoped_dispatcher.get("/v1/users").await.json().await.expect("users");
     assert!(
         users["items"].as_array().expect("items").iter().all(|u| u["customer_id"] == json!(own)),
         "{users}"
     );
     // The victim's user still signs in: nobody changed its password or status.
     assert_eq!(app.login("victim.user@victim.example", "victim passphrase 1").await.status(), StatusCode::OK);
-    let audit: Value =
-        app.get("/v1/audit-events", &scoped_dispatcher.access_token).await.json().await.expect("audit");
+    let audit: Value = scoped_dispatcher.get("/v1/audit-events").await.json().await.expect("audit");
     assert!(
         audit["items"].as_array().expect("items").iter().all(|e| e["customer_id"] == json!(own)),
         "{audit}"
@@ -217,8 +152,8 @@ async fn nobody_outside_a_customer_can_see_or_touch_its_data() {
 async fn a_resource_of_one_customer_is_not_found_under_another() {
     let app = TestApp::spawn().await;
     let admin = app.admin().await;
-    let victim = victim(&app, &admin).await;
-    let other = id_of(&app.create_customer(&admin.access_token, "Other").await);
+    let victim = victim(&admin).await;
+    let other = id_of(&admin.create_customer("Other").await);
     // Even a platform admin cannot reach customer A's address through customer B's path.
     for path in [
         format!("/v1/customers/{other}/warehouse-addresses/{}", victim.address),
@@ -227,7 +162,7 @@ async fn a_resource_of_one_customer_is_not_found_under_another() {
         format!("/v1/customers/{other}/groups/{}", victim.group),
         format!("/v1/customers/{other}/invitations/{}", victim.invitation),
     ] {
-        problem(app.get(&path, &admin.access_token).await, StatusCode::NOT_FOUND).await;
-        problem(app.delete(&path, &admin.access_token, None).await, StatusCode::NOT_FOUND).await;
+        problem(admin.get(&path).await, StatusCode::NOT_FOUND).await;
+        problem(admin.delete(&path, None).await, StatusCode::NOT_FOUND).await;
     }
 }
