@@ -1,64 +1,169 @@
 //! Another customer's data is a 404 for everyone who cannot see it: a dispatcher scoped to
-//! other customers, and every kind of customer user of another customer. A new resource joins
-//! the matrix by adding its endpoints to `ENDPOINTS`.
+//! other customers, and every kind of customer user of another customer. The matrix is the
+//! OpenAPI document itself: every operation whose path names `{customer_id}`, or that filters
+//! by `customer_id`, is sent with the victim's ids, so no endpoint can be left out. A new
+//! operation needs a row in [`REQUESTS`] (the test fails naming it until it has one) and ids in
+//! its path that the [`Victim`] has.
 
-use reqwest::StatusCode;
+use std::collections::BTreeSet;
+
+use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::helpers::{Actor, TestApp, id_of, problem};
-
 use dockgate::permissions::{Permission, Role};
 
-/// Every endpoint under a customer: method, path (`{customer}`, `{address}`, `{cost_center}`,
-/// `{user}`, `{group}`, `{invitation}` are the victim's), and a body that would be valid.
-const ENDPOINTS: &[(&str, &str, Option<&str>)] = &[
-    ("GET", "/v1/customers/{customer}", None),
-    ("PATCH", "/v1/customers/{customer}", Some(r#"{"name": "Taken over"}"#)),
-    ("DELETE", "/v1/customers/{customer}", None),
-    ("GET", "/v1/customers/{customer}/warehouse-addresses", None),
-    (
-        "POST",
-        "/v1/customers/{customer}/warehouse-addresses",
-        Some(r#"{"label": "X", "line1": "X 1", "city": "X", "country": "DE"}"#),
-    ),
-    ("GET", "/v1/customers/{customer}/warehouse-addresses/{address}", None),
-    ("PATCH", "/v1/customers/{customer}/warehouse-addresses/{address}", Some(r#"{"is_default": true}"#)),
-    ("DELETE", "/v1/customers/{customer}/warehouse-addresses/{address}", None),
-    ("GET", "/v1/customers/{customer}/cost-centers", None),
-    ("POST", "/v1/customers/{customer}/cost-centers", Some(r#"{"code": "CC-9", "name": "Stolen"}"#)),
-    ("GET", "/v1/customers/{customer}/cost-centers/{cost_center}", None),
-    ("PATCH", "/v1/customers/{customer}/cost-centers/{cost_center}", Some(r#"{"name": "Stolen"}"#)),
-    ("DELETE", "/v1/customers/{customer}/cost-centers/{cost_center}", None),
-    ("GET", "/v1/audit-events?customer_id={customer}", None),
-    ("GET", "/v1/customers/{customer}/users", None),
-    ("POST", "/v1/customers/{customer}/users", Some(r#"{"name": "Mole"}"#)),
-    ("GET", "/v1/customers/{customer}/users/{user}", None),
-    ("PATCH", "/v1/customers/{customer}/users/{user}", Some(r#"{"name": "Renamed"}"#)),
-    ("DELETE", "/v1/customers/{customer}/users/{user}", None),
-    ("POST", "/v1/customers/{customer}/users/{user}/deactivate", None),
-    ("POST", "/v1/customers/{customer}/users/{user}/reactivate", None),
-    (
-        "POST",
-        "/v1/customers/{customer}/users/{user}/password",
-        Some(r#"{"password": "a stolen passphrase here"}"#),
-    ),
-    ("POST", "/v1/customers/{customer}/users/{user}/password-reset", None),
-    ("POST", "/v1/customers/{customer}/owner", Some(r#"{"user_id": "{user}"}"#)),
-    ("GET", "/v1/customers/{customer}/groups", None),
-    ("POST", "/v1/customers/{customer}/groups", Some(r#"{"name": "Infiltrators"}"#)),
-    ("GET", "/v1/customers/{customer}/groups/{group}", None),
-    ("PATCH", "/v1/customers/{customer}/groups/{group}", Some(r#"{"name": "Renamed"}"#)),
-    ("DELETE", "/v1/customers/{customer}/groups/{group}?confirm=true", None),
-    ("GET", "/v1/customers/{customer}/groups/{group}/members", None),
-    ("GET", "/v1/customers/{customer}/users?group_id={group}", None),
-    ("GET", "/v1/customers/{customer}/invitations", None),
-    ("POST", "/v1/customers/{customer}/invitations", Some(r#"{"emails": ["mole@attacker.example"]}"#)),
-    ("GET", "/v1/customers/{customer}/invitations/{invitation}", None),
-    ("POST", "/v1/customers/{customer}/invitations/{invitation}/resend", None),
-    ("DELETE", "/v1/customers/{customer}/invitations/{invitation}", None),
+/// By operationId, what the matrix sends each operation besides the victim's ids: a query that
+/// gets it past what is checked before visibility, and a body that would be valid (`{name}`
+/// in it is the victim's id of that name).
+const REQUESTS: &[(&str, &str, Option<&str>)] = &[
+    ("getCustomer", "", None),
+    ("patchCustomer", "", Some(r#"{"name": "Taken over"}"#)),
+    ("deleteCustomer", "", None),
+    ("listWarehouseAddresses", "", None),
+    ("createWarehouseAddress", "", Some(r#"{"label": "X", "line1": "X 1", "city": "X", "country": "DE"}"#)),
+    ("getWarehouseAddress", "", None),
+    ("patchWarehouseAddress", "", Some(r#"{"is_default": true}"#)),
+    ("deleteWarehouseAddress", "", None),
+    ("listCostCenters", "", None),
+    ("createCostCenter", "", Some(r#"{"code": "CC-9", "name": "Stolen"}"#)),
+    ("getCostCenter", "", None),
+    ("patchCostCenter", "", Some(r#"{"name": "Stolen"}"#)),
+    ("deleteCostCenter", "", None),
+    ("listAuditEvents", "", None),
+    ("listUsers", "", None),
+    ("createUser", "", Some(r#"{"name": "Mole"}"#)),
+    ("getUser", "", None),
+    ("patchUser", "", Some(r#"{"name": "Renamed"}"#)),
+    ("deleteUser", "", None),
+    ("deactivateUser", "", None),
+    ("reactivateUser", "", None),
+    ("setUserPassword", "", Some(r#"{"password": "a stolen passphrase here"}"#)),
+    ("sendUserPasswordReset", "", None),
+    ("transferOwnership", "", Some(r#"{"user_id": "{user_id}"}"#)),
+    ("listGroups", "", None),
+    ("createGroup", "", Some(r#"{"name": "Infiltrators"}"#)),
+    ("getGroup", "", None),
+    ("patchGroup", "", Some(r#"{"name": "Renamed"}"#)),
+    ("deleteGroup", "?confirm=true", None),
+    ("listGroupMembers", "", None),
+    ("listInvitations", "", None),
+    ("createInvitations", "", Some(r#"{"emails": ["mole@attacker.example"]}"#)),
+    ("getInvitation", "", None),
+    ("resendInvitation", "", None),
+    ("revokeInvitation", "", None),
 ];
 
+/// An operation of the document that names a customer, as the matrix sends it.
+struct Operation {
+    id: String,
+    method: Method,
+    path: String,
+    /// Its query parameters that name something the victim has (e.g. `group_id`).
+    id_queries: Vec<String>,
+    /// The content type of its request body, if it takes one.
+    content_type: Option<String>,
+}
+
+/// Every operation of the OpenAPI document whose path names `{customer_id}` or that takes a
+/// `customer_id` query.
+fn operations_under_a_customer() -> Vec<Operation> {
+    let document = serde_json::to_value(dockgate::routes::document()).expect("the document as JSON");
+    let mut operations = Vec::new();
+    for (path, item) in document["paths"].as_object().expect("paths") {
+        for (method, operation) in item.as_object().expect("path item") {
+            // A path item holds its operations by method, and may hold shared fields besides.
+            let methods = [Method::GET, Method::POST, Method::PUT, Method::PATCH, Method::DELETE];
+            let Some(method) = methods.into_iter().find(|m| m.as_str().eq_ignore_ascii_case(method)) else {
+                continue;
+            };
+
+            let queries: Vec<String> = operation["parameters"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|p| p["in"] == "query")
+                .filter_map(|p| p["name"].as_str().map(str::to_owned))
+                .collect();
+            if !path.contains("{customer_id}") && !queries.iter().any(|q| q == "customer_id") {
+                continue;
+            }
+            operations.push(Operation {
+                id: operation["operationId"].as_str().expect("an operationId").to_owned(),
+                method,
+                path: path.clone(),
+                id_queries: queries.into_iter().filter(|q| Victim::NAMES.contains(&q.as_str())).collect(),
+                content_type: operation["requestBody"]["content"]
+                    .as_object()
+                    .and_then(|c| c.keys().next().cloned()),
+            });
+        }
+    }
+    operations
+}
+
+/// One request of the matrix.
+struct Request {
+    method: Method,
+    path: String,
+    body: Option<(String, String)>,
+}
+
+/// The requests that reach into the victim through each operation, with `customer` in the
+/// place of the victim's customer. Fails, naming every culprit, when an operation has no row in
+/// [`REQUESTS`] or a row no operation, or when an operation cannot be sent (see [`requests_to`]).
+fn matrix(victim: &Victim, customer: Uuid) -> Vec<Request> {
+    let operations = operations_under_a_customer();
+    let documented: BTreeSet<&str> = operations.iter().map(|o| o.id.as_str()).collect();
+    let listed: BTreeSet<&str> = REQUESTS.iter().map(|(id, _, _)| *id).collect();
+    let missing: Vec<&&str> = documented.difference(&listed).collect();
+    assert!(missing.is_empty(), "operations under a customer without a row in REQUESTS: {missing:?}");
+    let stale: Vec<&&str> = listed.difference(&documented).collect();
+    assert!(stale.is_empty(), "rows in REQUESTS for operations the document does not have: {stale:?}");
+    let (mut requests, mut problems) = (Vec::new(), Vec::new());
+    for operation in &operations {
+        match requests_to(operation, victim, customer) {
+            Ok(sent) => requests.extend(sent),
+            Err(problem) => problems.push(problem),
+        }
+    }
+    assert!(problems.is_empty(), "the matrix cannot send:\n{}", problems.join("\n"));
+    requests
+}
+
+/// The path with the victim's ids (when it names `{customer_id}`), and that path once more per
+/// id query (`?group_id=` the victim's group). An error when the document and [`REQUESTS`]
+/// disagree on a body, or when the path names an id the victim does not have.
+fn requests_to(operation: &Operation, victim: &Victim, customer: Uuid) -> Result<Vec<Request>, String> {
+    let (_, query, body) = REQUESTS.iter().find(|(id, _, _)| *id == operation.id).expect("a row");
+    let body = match (&operation.content_type, body) {
+        (Some(content_type), Some(body)) => Some((content_type.clone(), victim.fill(body, customer))),
+        (None, None) => None,
+        (Some(_), None) => {
+            return Err(format!("{}: the document has a request body, REQUESTS none", operation.id));
+        }
+        (None, Some(_)) => return Err(format!("{}: REQUESTS has a body, the document none", operation.id)),
+    };
+    let path = victim.fill(&operation.path, customer);
+    if let Some(unknown) = path.find('{').and_then(|start| path[start..].split_inclusive('}').next()) {
+        return Err(format!("{} {}: the victim has no {unknown}", operation.method, operation.path));
+    }
+    let mut paths = Vec::new();
+    if operation.path.contains("{customer_id}") {
+        paths.push(format!("{path}{query}"));
+    }
+    let separator = if query.is_empty() { '?' } else { '&' };
+    for name in &operation.id_queries {
+        paths.push(format!("{path}{query}{separator}{name}={}", victim.id(name, customer)));
+    }
+    Ok(paths
+        .into_iter()
+        .map(|path| Request { method: operation.method.clone(), path, body: body.clone() })
+        .collect())
+}
+
+/// A customer with one of everything, created by staff.
 struct Victim {
     customer: Uuid,
     address: Uuid,
@@ -68,39 +173,65 @@ struct Victim {
     invitation: Uuid,
 }
 
-async fn victim(staff: &Actor) -> Victim {
-    let customer = id_of(&staff.create_customer("Victim").await);
-    let address = id_of(&staff.add_address(customer, "V", None).await);
-    let cost_center = staff.add_cost_center(customer, "CC-1", true).await;
-    let group = staff.add_group(customer, "Victim depot").await;
-    let user = staff
-        .add_user(
-            customer,
-            json!({"name": "Victim User", "email": "victim.user@victim.example",
-                "password": "victim passphrase 1", "group_ids": [group]}),
-        )
-        .await;
-    let invitation = id_of(&staff.invite_one(customer, "invitee@victim.example").await);
-    Victim { customer, address, cost_center, user: id_of(&user), group, invitation }
+impl Victim {
+    /// The names the document gives the victim's ids.
+    const NAMES: [&str; 6] =
+        ["customer_id", "address_id", "cost_center_id", "user_id", "group_id", "invitation_id"];
+
+    async fn new(staff: &Actor) -> Self {
+        let customer = id_of(&staff.create_customer("Victim").await);
+        let address = id_of(&staff.add_address(customer, "V", None).await);
+        let cost_center = staff.add_cost_center(customer, "CC-1", true).await;
+        let group = staff.add_group(customer, "Victim depot").await;
+        let user = staff
+            .add_user(
+                customer,
+                json!({"name": "Victim User", "email": "victim.user@victim.example",
+                    "password": "victim passphrase 1", "group_ids": [group]}),
+            )
+            .await;
+        let invitation = id_of(&staff.invite_one(customer, "invitee@victim.example").await);
+        Victim { customer, address, cost_center, user: id_of(&user), group, invitation }
+    }
+
+    /// The victim's id called `name`, with `customer` standing for its customer.
+    fn id(&self, name: &str, customer: Uuid) -> Uuid {
+        match name {
+            "customer_id" => customer,
+            "address_id" => self.address,
+            "cost_center_id" => self.cost_center,
+            "user_id" => self.user,
+            "group_id" => self.group,
+            "invitation_id" => self.invitation,
+            other => panic!("the victim has no {other}"),
+        }
+    }
+
+    /// `template` with every `{name}` of the victim's ids filled in.
+    fn fill(&self, template: &str, customer: Uuid) -> String {
+        Self::NAMES.iter().fold(template.to_owned(), |text, name| {
+            text.replace(&format!("{{{name}}}"), &self.id(name, customer).to_string())
+        })
+    }
+}
+
+async fn attempt(actor: &Actor, request: &Request) -> reqwest::Response {
+    let mut builder = actor.request(request.method.clone(), &request.path);
+    if let Some((content_type, body)) = &request.body {
+        builder = builder.header("content-type", content_type).body(body.clone());
+    }
+    builder.send().await.expect("request")
 }
 
 async fn assert_all_not_found(who: &str, attacker: &Actor, victim: &Victim) {
-    for (method, template, body) in ENDPOINTS {
-        let fill = |text: &str| {
-            text.replace("{customer}", &victim.customer.to_string())
-                .replace("{address}", &victim.address.to_string())
-                .replace("{cost_center}", &victim.cost_center.to_string())
-                .replace("{user}", &victim.user.to_string())
-                .replace("{group}", &victim.group.to_string())
-                .replace("{invitation}", &victim.invitation.to_string())
-        };
-        let path = fill(template);
-        let response = attacker.send(method, &path, body.map(fill).as_deref()).await;
+    for request in matrix(victim, victim.customer) {
+        let response = attempt(attacker, &request).await;
+        let (method, path) = (&request.method, &request.path);
         assert_eq!(response.status(), StatusCode::NOT_FOUND, "{who}: {method} {path}");
         let body = problem(response, StatusCode::NOT_FOUND).await;
         assert_eq!(
             body["detail"], "The resource does not exist or is not visible to you.",
-            "{who}: same text as a missing resource"
+            "{who}: {method} {path}: same text as a missing resource"
         );
     }
     // Asking instead of acting tells nothing more: the victim's customer is simply not allowed.
@@ -114,7 +245,7 @@ async fn assert_all_not_found(who: &str, attacker: &Actor, victim: &Victim) {
 async fn nobody_outside_a_customer_can_see_or_touch_its_data() {
     let app = TestApp::spawn().await;
     let admin = app.admin().await;
-    let victim = victim(&admin).await;
+    let victim = Victim::new(&admin).await;
     let own = id_of(&admin.create_customer("Attacker Inc").await);
     let before = app.audit_actions().len();
 
@@ -152,17 +283,27 @@ async fn nobody_outside_a_customer_can_see_or_touch_its_data() {
 async fn a_resource_of_one_customer_is_not_found_under_another() {
     let app = TestApp::spawn().await;
     let admin = app.admin().await;
-    let victim = victim(&admin).await;
+    let victim = Victim::new(&admin).await;
     let other = id_of(&admin.create_customer("Other").await);
-    // Even a platform admin cannot reach customer A's address through customer B's path.
-    for path in [
-        format!("/v1/customers/{other}/warehouse-addresses/{}", victim.address),
-        format!("/v1/customers/{other}/cost-centers/{}", victim.cost_center),
-        format!("/v1/customers/{other}/users/{}", victim.user),
-        format!("/v1/customers/{other}/groups/{}", victim.group),
-        format!("/v1/customers/{other}/invitations/{}", victim.invitation),
-    ] {
-        problem(admin.get(&path).await, StatusCode::NOT_FOUND).await;
-        problem(admin.delete(&path, None).await, StatusCode::NOT_FOUND).await;
+    let before = app.audit_actions().len();
+    // Even a platform admin cannot reach customer A's things through customer B's path: every
+    // operation whose path names one thing of a customer besides the customer itself.
+    let things = [victim.address, victim.cost_center, victim.user, victim.group, victim.invitation];
+    let naming = |request: &Request, thing: Uuid| {
+        request.path.split('?').next().is_some_and(|path| path.contains(&thing.to_string()))
+    };
+    let requests: Vec<Request> =
+        matrix(&victim, other).into_iter().filter(|r| things.iter().any(|thing| naming(r, *thing))).collect();
+    for thing in things {
+        for method in [Method::GET, Method::DELETE] {
+            let sent = requests.iter().any(|r| r.method == method && naming(r, thing));
+            assert!(sent, "the matrix sends {method} for {thing}");
+        }
     }
+    for request in requests {
+        let response = attempt(&admin, &request).await;
+        assert_eq!(response.status(), StatusCode::NOT_FOUND, "{} {}", request.method, request.path);
+        problem(response, StatusCode::NOT_FOUND).await;
+    }
+    assert_eq!(app.audit_actions().len(), before, "nothing was changed");
 }
