@@ -54,31 +54,28 @@ async fn jwks_kids(app: &TestApp) -> Vec<String> {
 async fn a_groups_etag_is_its_view_so_a_new_member_makes_an_earlier_read_stale() {
     let app = TestApp::spawn().await;
     let admin = app.admin().await;
-    let token = &admin.access_token;
-    let customer = id_of(&app.create_customer(token, "Acme Logistics").await);
-    let created =
-        app.post(&format!("/v1/customers/{customer}/groups"), token, &json!({"name": "North"})).await;
+    let customer = id_of(&admin.create_customer("Acme Logistics").await);
+    let created = admin.post(&format!("/v1/customers/{customer}/groups"), &json!({"name": "North"})).await;
     let created_tag = etag_of(&created);
     let group = id_of(&json_of(created, StatusCode::CREATED).await);
     let path = format!("/v1/customers/{customer}/groups/{group}");
-    let read = app.get(&path, token).await;
+    let read = admin.get(&path).await;
     assert_eq!(etag_of(&read), created_tag, "the answer to a write and a read of the same view agree");
 
     let member = json!({"name": "Pia Nord", "group_ids": [group]});
-    let joined = app.post(&format!("/v1/customers/{customer}/users"), token, &member).await;
+    let joined = admin.post(&format!("/v1/customers/{customer}/users"), &member).await;
     assert_eq!(joined.status(), StatusCode::CREATED);
-    let read = app.get(&path, token).await;
+    let read = admin.get(&path).await;
     let member_tag = etag_of(&read);
     assert_eq!(json_of(read, StatusCode::OK).await["member_count"], 1);
     assert_ne!(member_tag, created_tag, "the member count is part of what the client read");
 
     let rename = json!({"name": "North (Hamburg)"});
-    problem(app.patch(&path, token, &rename, Some(&created_tag)).await, StatusCode::PRECONDITION_FAILED)
-        .await;
-    let renamed = app.patch(&path, token, &rename, Some(&member_tag)).await;
+    problem(admin.patch(&path, &rename, Some(&created_tag)).await, StatusCode::PRECONDITION_FAILED).await;
+    let renamed = admin.patch(&path, &rename, Some(&member_tag)).await;
     let renamed_tag = etag_of(&renamed);
     assert_eq!(json_of(renamed, StatusCode::OK).await["name"], "North (Hamburg)");
-    assert_eq!(etag_of(&app.get(&path, token).await), renamed_tag);
+    assert_eq!(etag_of(&admin.get(&path).await), renamed_tag);
 }
 
 #[tokio::test]
@@ -91,7 +88,7 @@ async fn access_tokens_are_stamped_by_the_service_clock_and_still_verify() {
     let by_the_clock = clock.now().timestamp();
     assert!((by_the_clock - 5..=by_the_clock).contains(&issued_at), "iat {issued_at}, clock {by_the_clock}");
     assert_eq!(claims["exp"].as_i64().expect("exp") - issued_at, 900);
-    assert_eq!(app.get("/v1/me", &admin.access_token).await.status(), StatusCode::OK);
+    assert_eq!(admin.get("/v1/me").await.status(), StatusCode::OK);
 }
 
 #[tokio::test]
@@ -184,15 +181,14 @@ async fn the_authz_reason_and_the_health_state_are_closed_sets_in_the_document_a
 
     let app = TestApp::spawn().await;
     let admin = app.admin().await;
-    let customer = id_of(&app.create_customer(&admin.access_token, "Acme Logistics").await);
+    let customer = id_of(&admin.create_customer("Acme Logistics").await);
     let check = |customer_id: Uuid, group_id: Option<Uuid>| json!({"permission": "orders.view", "customer_id": customer_id, "group_id": group_id});
     for (body, reason) in [
         (check(customer, None), "allowed"),
         (check(Uuid::now_v7(), None), "customer_not_visible"),
         (check(customer, Some(Uuid::now_v7())), "unknown_group"),
     ] {
-        let answer =
-            json_of(app.post("/v1/authz/check", &admin.access_token, &body).await, StatusCode::OK).await;
+        let answer = json_of(admin.post("/v1/authz/check", &body).await, StatusCode::OK).await;
         assert_eq!(answer["reason"], reason, "{body}");
         assert_eq!(answer["allowed"], reason == "allowed");
     }
