@@ -48,13 +48,13 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(users::handlers::list_users)
         .service(users::handlers::create_user)
         .service(users::handlers::get_user)
-        .service(users::handlers::patch_user)
-        .service(users::handlers::delete_user)
+        .service(users::patch::patch_user)
+        .service(users::lifecycle::delete_user)
         .service(users::lifecycle::deactivate_user)
         .service(users::lifecycle::reactivate_user)
-        .service(users::lifecycle::set_password)
-        .service(users::lifecycle::send_password_reset)
-        .service(users::lifecycle::transfer_ownership);
+        .service(users::passwords::set_password)
+        .service(users::passwords::send_password_reset)
+        .service(users::owner::transfer_ownership);
     cfg.service(invitations::invite::create_invitations)
         .service(invitations::handlers::list_invitations)
         .service(invitations::handlers::get_invitation)

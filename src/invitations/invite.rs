@@ -2,30 +2,30 @@
 
 use std::collections::HashSet;
 
-use actix_web::{HttpResponse, post, web};
-use diesel::prelude::*;
+use actix_web::{post, web};
+use chrono::{DateTime, Utc};
+use diesel::PgConnection;
 use uuid::Uuid;
 
-use super::dto::{CreateInvitations, InvitationView, InviteResult, InviteResults, Outcome, SkipReason};
-use super::handlers::{LOGINS_CLOSED, check_assignable, event, require_for_role, send_mail};
-use super::models::{InvitationStatus, NewInvitation};
+use super::dto::{CreateInvitations, InvitationView, InviteResult, InviteResults, SkipReason};
+use super::handlers::send_mail;
+use super::models::{NewInvitation, Terms};
 use super::{TOKEN_PREFIX, VALIDITY, queries};
-use crate::accounts::Actor;
-use crate::accounts::{AccountStatus, UserRow, queries as accounts};
+use crate::accounts::{AccountStatus, Actor, UserRow, queries as accounts};
 use crate::audit::{self, Author};
-use crate::customers::queries as customers;
-use crate::db::schema::users;
+use crate::config::Config;
+use crate::db::ids::{AddressId, CostCenterId, CustomerId, InvitationId};
 use crate::db::{self, types::Email};
-use crate::error::{AppError, ConflictKind, FieldCode};
+use crate::error::AppError;
 use crate::extract::Json;
 use crate::mail::throttle;
 use crate::openapi::sets;
-use crate::permissions::{Kind, Role};
+use crate::permissions::Role;
 use crate::policy::{self, Action};
 use crate::state::AppState;
 use crate::users::dto::CustomerRole;
-use crate::users::models::{NewUser, UserChanges};
-use crate::users::{queries as user_queries, rules};
+use crate::users::{queries as users, rules};
+use crate::write;
 
 /// A well-formed address that is not from a throw-away service, or why not.
 fn classify(raw: &str) -> Result<Email, SkipReason> {
@@ -46,59 +46,149 @@ fn classify(raw: &str) -> Result<Email, SkipReason> {
     }
 }
 
-/// What every invitation of one request shares.
-struct Terms {
-    role: Role,
-    permissions: Vec<Option<crate::permissions::Permission>>,
-    group_ids: Vec<Uuid>,
-    warehouse_address_id: Option<Uuid>,
-    cost_center_id: Option<Uuid>,
+/// The request, checked as far as it can be without the database: what every invitation
+/// shares, and each address with its verdict.
+struct Request {
+    terms: Terms,
+    candidates: Vec<(String, Result<Email, SkipReason>)>,
 }
 
-/// The invited user for `email`: a new one, or the invited user of an expired invitation,
-/// brought in line with the new terms.
-fn invited_user(
-    conn: &mut PgConnection,
-    customer_id: Uuid,
-    email: &Email,
-    existing: Option<UserRow>,
-    terms: &Terms,
-) -> Result<UserRow, AppError> {
-    let user = match existing {
-        Some(user) => user_queries::update(
-            conn,
-            user.id,
-            &UserChanges {
-                role: Some(terms.role),
-                permissions: Some(terms.permissions.clone()),
-                warehouse_address_id: Some(terms.warehouse_address_id),
-                cost_center_id: Some(terms.cost_center_id),
-                ..UserChanges::default()
-            },
-        )?,
-        None => diesel::insert_into(users::table)
-            .values(&NewUser {
-                id: Uuid::now_v7(),
-                kind: Kind::CustomerUser,
-                customer_id: Some(customer_id),
-                email: Some(email.clone()),
-                // Until the person chooses one when accepting.
-                name: email.to_string(),
-                phone: None,
-                password_hash: None,
-                role: terms.role,
-                status: AccountStatus::Invited,
-                login_enabled: true,
-                permissions: terms.permissions.clone(),
-                warehouse_address_id: terms.warehouse_address_id,
-                cost_center_id: terms.cost_center_id,
-                external_id: None,
-            })
-            .returning(UserRow::as_returning())
-            .get_result(conn)?,
+/// The rules of user creation for the terms (403 for an owner unless staff or the owner, 422
+/// for permissions or groups the caller may not give), and each address classified; the
+/// first of several spellings of one address counts.
+fn validate(actor: &Actor, customer_id: CustomerId, body: CreateInvitations) -> Result<Request, AppError> {
+    let role = Role::from(body.role.unwrap_or(CustomerRole::User));
+    rules::require_owner_rights(actor, role, customer_id)?;
+    let permissions = rules::grants(role, body.permissions.as_deref(), None)?;
+    let group_ids = rules::groups_for(actor, body.group_ids)?;
+    let terms = Terms {
+        role,
+        permissions: permissions.into_iter().map(Some).collect(),
+        group_ids: group_ids.into_iter().map(Some).collect(),
+        warehouse_address_id: body.warehouse_address_id.map(AddressId::from),
+        cost_center_id: body.cost_center_id.map(CostCenterId::from),
     };
-    crate::groups::queries::set_memberships(conn, customer_id, user.id, &terms.group_ids)?;
-    Ok(user)
+    let mut seen = HashSet::new();
+    let candidates = body
+        .emails
+        .into_iter()
+        .map(|raw| {
+            let verdict = if seen.insert(raw.trim().to_lowercase()) {
+                classify(&raw)
+            } else {
+                Err(SkipReason::DuplicateInRequest)
+            };
+            (raw, verdict)
+        })
+        .collect();
+    Ok(Request { terms, candidates })
+}
+
+/// Who invites, to which customer, on which terms, at which moment: one request's invitations.
+struct Sender {
+    actor: Actor,
+    author: Author,
+    config: Config,
+    customer_id: CustomerId,
+    customer_name: String,
+    terms: Terms,
+    now: DateTime<Utc>,
+}
+
+impl Sender {
+    /// The invitations can go: the customer exists (404) and takes logins (409), and the terms'
+    /// address, cost center and groups are the customer's and the caller's to give (422).
+    fn check(conn: &mut PgConnection, sender: Sender) -> Result<Sender, AppError> {
+        let customer_name = users::hold_customer(conn, sender.customer_id)?;
+        rules::require_logins_open(conn, sender.customer_id)?;
+        let terms = &sender.terms;
+        let within = policy::group_scope(&sender.actor);
+        rules::check_references(
+            conn,
+            sender.customer_id,
+            within.as_deref(),
+            terms.warehouse_address_id,
+            terms.cost_center_id,
+        )?;
+        rules::check_groups(conn, sender.customer_id, &terms.groups())?;
+        Ok(Sender { customer_name, ..sender })
+    }
+
+    /// Why `email` (held by `existing`, if anyone) is not invited, if it is not.
+    fn refusal(
+        &self,
+        conn: &mut PgConnection,
+        email: &Email,
+        existing: Option<&UserRow>,
+    ) -> Result<Option<SkipReason>, AppError> {
+        let customer_id = Some(Uuid::from(self.customer_id));
+        Ok(match existing {
+            // Someone of another customer, or staff (invited, active or not): the address is
+            // taken, but saying so would tell this customer who is registered elsewhere.
+            Some(user) if user.customer_id != customer_id => Some(SkipReason::NotInvitable),
+            Some(user) if user.status != AccountStatus::Invited => Some(SkipReason::AlreadyAUser),
+            _ if queries::live_for_email(conn, email, self.now)? => Some(SkipReason::AlreadyInvited),
+            // Re-inviting would take over a person outside the caller's groups.
+            Some(user) if !policy::covers(&self.actor, &accounts::groups_of(conn, user)?) => {
+                Some(SkipReason::AlreadyAUser)
+            }
+            _ => None,
+        })
+    }
+
+    /// Invites `email`: its invited user (new, or the one of an expired invitation brought in
+    /// line with the terms), the invitation, its mail and its event.
+    fn invite(
+        &self,
+        conn: &mut PgConnection,
+        email: Email,
+        existing: Option<UserRow>,
+    ) -> Result<InvitationView, AppError> {
+        let user = match existing {
+            Some(user) => users::update(conn, user.id.into(), &self.terms.user_changes())?,
+            None => users::insert(conn, &self.terms.new_user(self.customer_id, &email))?,
+        };
+        rules::set_groups(conn, self.customer_id, user.id.into(), &self.terms.groups())?;
+        let (token, token_hash) = crate::secrets::new_secret(TOKEN_PREFIX)?;
+        let new = NewInvitation {
+            customer_id: self.customer_id,
+            id: InvitationId::new(),
+            user_id: Some(user.id.into()),
+            email,
+            terms: self.terms.clone(),
+            token_hash,
+            expires_at: self.now + VALIDITY,
+            invited_by: Some(self.actor.id().into()),
+            last_sent_at: self.now,
+            created_at: self.now,
+            updated_at: self.now,
+        };
+        let row = queries::insert(conn, &new)?;
+        send_mail(conn, &self.config, &row, (&self.customer_name, &self.actor.account.name), &token)?;
+        // A resend within the minute is refused; the first mail itself always goes.
+        throttle::record(conn, &row.email, throttle::Kind::Invitation, self.now)?;
+        let view = InvitationView::new(&row, self.now);
+        audit::record(conn, &self.author, write::event(audit::Action::InvitationCreated, None, Some(&view)))?;
+        Ok(view)
+    }
+
+    /// The result for one address of the request.
+    fn result(
+        &self,
+        conn: &mut PgConnection,
+        raw: String,
+        verdict: Result<Email, SkipReason>,
+    ) -> Result<InviteResult, AppError> {
+        let email = match verdict {
+            Ok(email) => email,
+            Err(reason) => return Ok(InviteResult::skipped(raw, reason)),
+        };
+        let existing = accounts::find_by_email(conn, &email)?;
+        if let Some(reason) = self.refusal(conn, &email, existing.as_ref())? {
+            return Ok(InviteResult::skipped(raw, reason));
+        }
+        Ok(InviteResult::invited(raw, self.invite(conn, email, existing)?))
+    }
 }
 
 /// Invite people
@@ -130,139 +220,27 @@ fn invited_user(
 pub async fn create_invitations(
     state: web::Data<AppState>,
     actor: Actor,
-    customer_id: web::Path<Uuid>,
+    customer_id: web::Path<CustomerId>,
     Json(body): Json<CreateInvitations>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<web::Json<InviteResults>, AppError> {
     let customer_id = customer_id.into_inner();
     policy::require(&actor, Action::ManageUsers, customer_id)?;
-    let role = Role::from(body.role.unwrap_or(CustomerRole::User));
-    require_for_role(&actor, role, customer_id)?;
-    let permissions = rules::grants(role, body.permissions.as_deref(), None)?;
-    let mut group_ids = match (body.group_ids, policy::group_scope(&actor)) {
-        (Some(ids), _) => ids,
-        (None, Some(own)) => own,
-        (None, None) => Vec::new(),
+    let Request { terms, candidates } = validate(&actor, customer_id, body)?;
+    let sender = Sender {
+        author: Author::from(&actor),
+        actor,
+        config: state.config.clone(),
+        customer_id,
+        customer_name: String::new(),
+        terms,
+        now: state.config.clock.now(),
     };
-    check_assignable(&actor, &group_ids)?;
-    group_ids.sort();
-    group_ids.dedup();
-    let terms = Terms {
-        role,
-        permissions: permissions.into_iter().map(Some).collect(),
-        group_ids,
-        warehouse_address_id: body.warehouse_address_id,
-        cost_center_id: body.cost_center_id,
-    };
-    let mut seen = HashSet::new();
-    let candidates: Vec<(String, Result<Email, SkipReason>)> = body
-        .emails
-        .into_iter()
-        .map(|raw| {
-            let verdict = if seen.insert(raw.trim().to_lowercase()) {
-                classify(&raw)
-            } else {
-                Err(SkipReason::DuplicateInRequest)
-            };
-            (raw, verdict)
-        })
-        .collect();
-    let author = Author::from(&actor);
-    let (inviter_id, inviter_name) = (actor.id(), actor.account.name.clone());
-    let config = state.config.clone();
-    let results = db::run(&state.pool, move |conn| {
-        conn.transaction(|conn| {
-            let now = config.clock.now();
-            let customer = customers::find(conn, customer_id)?;
-            if !accounts::customer_allows_logins(conn, customer_id)? {
-                return Err(AppError::Conflict(ConflictKind::LoginsClosed, LOGINS_CLOSED.into()));
-            }
-            rules::check_references(
-                conn,
-                customer_id,
-                policy::group_scope(&actor).as_deref(),
-                terms.warehouse_address_id,
-                terms.cost_center_id,
-            )?;
-            if !crate::groups::queries::unknown(conn, customer_id, &terms.group_ids)?.is_empty() {
-                return Err(AppError::field(
-                    "group_ids",
-                    FieldCode::Unknown,
-                    "names groups that are not this customer's",
-                ));
-            }
-            let mut results = Vec::with_capacity(candidates.len());
-            for (raw, verdict) in candidates {
-                let skipped = |reason| InviteResult {
-                    email: raw.clone(),
-                    outcome: Outcome::Skipped,
-                    reason: Some(reason),
-                    invitation: None,
-                };
-                let email = match verdict {
-                    Ok(email) => email,
-                    Err(reason) => {
-                        results.push(skipped(reason));
-                        continue;
-                    }
-                };
-                let existing = accounts::find_by_email(conn, &email)?;
-                let refusal = match &existing {
-                    // Someone of another customer, or staff (invited, active or not): the address
-                    // is taken, but saying so would tell this customer who is registered elsewhere.
-                    Some(user) if user.customer_id != Some(customer_id) => Some(SkipReason::NotInvitable),
-                    Some(user) if user.status != AccountStatus::Invited => Some(SkipReason::AlreadyAUser),
-                    _ if queries::live_for_email(conn, &email, now)? => Some(SkipReason::AlreadyInvited),
-                    // Re-inviting would take over a person outside the caller's groups.
-                    Some(user) if !policy::covers(&actor, &accounts::groups_of(conn, user)?) => {
-                        Some(SkipReason::AlreadyAUser)
-                    }
-                    _ => None,
-                };
-                if let Some(reason) = refusal {
-                    results.push(skipped(reason));
-                    continue;
-                }
-                let user = invited_user(conn, customer_id, &email, existing, &terms)?;
-                let (token, token_hash) = crate::secrets::new_secret(TOKEN_PREFIX)?;
-                let row = queries::insert(
-                    conn,
-                    &NewInvitation {
-                        customer_id,
-                        id: Uuid::now_v7(),
-                        user_id: Some(user.id),
-                        email,
-                        role: terms.role,
-                        permissions: terms.permissions.clone(),
-                        group_ids: terms.group_ids.iter().copied().map(Some).collect(),
-                        warehouse_address_id: terms.warehouse_address_id,
-                        cost_center_id: terms.cost_center_id,
-                        status: InvitationStatus::Pending,
-                        token_hash,
-                        expires_at: now + VALIDITY,
-                        invited_by: Some(inviter_id),
-                        send_count: 1,
-                        last_sent_at: now,
-                        created_at: now,
-                        updated_at: now,
-                    },
-                )?;
-                send_mail(conn, &config, &row, &customer.row.name, &inviter_name, &token)?;
-                // A resend within the minute is refused; the first mail itself always goes.
-                throttle::record(conn, &row.email, throttle::Kind::Invitation, now)?;
-                let view = InvitationView::new(&row, now);
-                audit::record(conn, &author, event(audit::Action::InvitationCreated, None, Some(&view)))?;
-                results.push(InviteResult {
-                    email: raw,
-                    outcome: Outcome::Invited,
-                    reason: None,
-                    invitation: Some(view),
-                });
-            }
-            Ok::<_, AppError>(results)
-        })
+    let results = db::transaction(&state.pool, move |conn| {
+        let sender = Sender::check(conn, sender)?;
+        candidates.into_iter().map(|(raw, verdict)| sender.result(conn, raw, verdict)).collect()
     })
     .await?;
-    Ok(HttpResponse::Ok().json(InviteResults { results }))
+    Ok(web::Json(InviteResults { results }))
 }
 
 #[cfg(test)]
