@@ -15,6 +15,7 @@ mod group_limits;
 mod group_matrix;
 mod groups;
 mod hashing;
+mod house_b2;
 mod invitations;
 mod jwt;
 mod login;
