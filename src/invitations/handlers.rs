@@ -1,11 +1,13 @@
 //! `/v1/customers/{customer_id}/invitations[/{invitation_id}[/resend]]`: listing and reading
-//! invitations, resending and revoking them (inviting is [`super::invite`]).
+//! invitations, inviting people in bulk (its steps are [`super::invite`]), resending and
+//! revoking invitations.
 
 use actix_web::{delete, get, post, web};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 
-use super::dto::{InvitationFilters, InvitationView};
+use super::dto::{CreateInvitations, InvitationFilters, InvitationView, InviteResults};
+use super::invite::{self, Sender, send_mail};
 use super::models::{Invitation, InvitationRow, InvitationStatus};
 use super::queries;
 use super::{TOKEN_PREFIX, VALIDITY};
@@ -15,8 +17,8 @@ use crate::config::Config;
 use crate::db::{self, ids::CustomerId, ids::InvitationId};
 use crate::error::{AppError, ConflictKind};
 use crate::etag::{self, IfMatch};
-use crate::extract::{NoBody, Query};
-use crate::mail::{self, Mail, throttle};
+use crate::extract::{Json, NoBody, Query};
+use crate::mail::throttle;
 use crate::openapi::sets;
 use crate::pagination::{List, Page, PageParams};
 use crate::policy::{self, Action};
@@ -34,6 +36,16 @@ fn require_may_act(actor: &Actor, row: InvitationRow, now: DateTime<Utc>) -> Res
     Ok(Invitation { row, now })
 }
 
+/// The write path's lock step: the invitation, locked, as `actor` may act on it, seen at `now`.
+fn locking(
+    actor: &Actor,
+    (customer_id, invitation_id): (CustomerId, InvitationId),
+    now: DateTime<Utc>,
+) -> impl FnOnce(&mut PgConnection) -> Result<Invitation, AppError> + Send + 'static {
+    let actor = actor.clone();
+    move |conn| require_may_act(&actor, queries::lock(conn, customer_id, invitation_id)?, now)
+}
+
 /// 409 unless the invitation is still open (pending or expired): `accepted` and `revoked` say
 /// what to do instead.
 fn require_open(invitation: &Invitation, accepted: &str, revoked: &str) -> Result<(), AppError> {
@@ -43,28 +55,6 @@ fn require_open(invitation: &Invitation, accepted: &str, revoked: &str) -> Resul
         InvitationStatus::Pending | InvitationStatus::Expired => return Ok(()),
     };
     Err(AppError::Conflict(ConflictKind::InvitationState, refused.into()))
-}
-
-/// "30 November 2026": the day the link stops working, for the mail.
-pub(super) fn expires_on(expires_at: DateTime<Utc>) -> String {
-    expires_at.format("%-d %B %Y").to_string()
-}
-
-/// Queues the invitation mail with the link of `token`.
-pub(super) fn send_mail(
-    conn: &mut PgConnection,
-    config: &Config,
-    invitation: &InvitationRow,
-    (customer_name, inviter_name): (&str, &str),
-    token: &str,
-) -> QueryResult<()> {
-    let invitation_mail = Mail::Invitation {
-        customer_name: customer_name.to_owned(),
-        inviter_name: inviter_name.to_owned(),
-        link: mail::link(&config.portal_url, "invitations/accept", token),
-        expires_on: expires_on(invitation.expires_at),
-    };
-    mail::enqueue(conn, Some(invitation.customer_id.into()), &invitation.email, &invitation_mail).map(drop)
 }
 
 /// List a customer's invitations
@@ -100,6 +90,50 @@ pub async fn list_invitations(
     })
     .await?;
     Ok(web::Json(List::from_rows(rows, page, |row| row.id.into(), |row| InvitationView::new(&row, now))))
+}
+
+/// Invite people
+///
+/// One result per address, in request order: `invited` (the person now exists as an `invited`
+/// user and gets a mail with a link valid 7 days) or `skipped` with a `reason` (nothing created
+/// or sent): `invalid_email`, `already_a_user` (a person of this customer has the address; or,
+/// for a caller limited to groups, an invited person outside them whose invitation expired),
+/// `already_invited` (a pending invitation of this customer that has not expired),
+/// `not_invitable` (a disposable mail domain, or an address not available to this customer:
+/// one reason for both, so the answer never tells whether the address is registered elsewhere),
+/// `duplicate_in_request` (the first occurrence counts; case-insensitive). An address whose
+/// invitation expired is invited again (same invited user). Role, permissions, groups, address
+/// and cost center follow the rules of user creation; a violation is one 422 (or 403: only
+/// staff and the owner may invite an owner) for the whole request, and a suspended customer or
+/// one with the portal off is one 409. All or nothing: one transaction.
+#[utoipa::path(
+    tag = "invitations",
+    operation_id = "createInvitations",
+    security(("bearer" = [])),
+    params(("customer_id" = Uuid, Path)),
+    request_body(content = CreateInvitations, content_type = "application/json"),
+    responses(
+        (status = 200, description = "One result per address.", body = InviteResults),
+        sets::SignedIn, sets::Body, sets::Forbidden, sets::Missing, sets::Conflicting,
+    )
+)]
+#[post("/v1/customers/{customer_id}/invitations")]
+pub async fn create_invitations(
+    state: web::Data<AppState>,
+    actor: Actor,
+    customer_id: web::Path<CustomerId>,
+    Json(body): Json<CreateInvitations>,
+) -> Result<web::Json<InviteResults>, AppError> {
+    let customer_id = customer_id.into_inner();
+    policy::require(&actor, Action::ManageUsers, customer_id)?;
+    let invite::Request { terms, candidates } = invite::validate(&actor, customer_id, body)?;
+    let sender = Sender::new(actor, &state.config, customer_id, terms);
+    let results = db::transaction(&state.pool, move |conn| {
+        let sender = Sender::check(conn, sender)?;
+        candidates.into_iter().map(|(raw, verdict)| sender.result(conn, raw, verdict)).collect()
+    })
+    .await?;
+    Ok(web::Json(InviteResults { results }))
 }
 
 /// Get an invitation
@@ -190,10 +224,8 @@ pub async fn resend_invitation(
 ) -> Result<Tagged<InvitationView>, AppError> {
     let (customer_id, invitation_id) = path.into_inner();
     policy::require(&actor, Action::ManageUsers, customer_id)?;
-    let (locker, now) = (actor.clone(), state.config.clock.now());
+    let lock = locking(&actor, (customer_id, invitation_id), state.config.clock.now());
     let (config, inviter_name) = (state.config.clone(), actor.account.name.clone());
-    let lock =
-        move |conn: &mut _| require_may_act(&locker, queries::lock(conn, customer_id, invitation_id)?, now);
     let change = move |conn: &mut _, before| renew(conn, &config, &inviter_name, before);
     write::update(&state, &actor, audit::Action::InvitationResent, if_match, lock, change).await
 }
@@ -239,12 +271,9 @@ pub async fn revoke_invitation(
 ) -> Result<Deleted, AppError> {
     let (customer_id, invitation_id) = path.into_inner();
     policy::require(&actor, Action::ManageUsers, customer_id)?;
-    let (locker, now) = (actor.clone(), state.config.clock.now());
-    let lock =
-        move |conn: &mut _| require_may_act(&locker, queries::lock(conn, customer_id, invitation_id)?, now);
-    let change = move |conn: &mut _, before| withdraw(conn, before);
+    let lock = locking(&actor, (customer_id, invitation_id), state.config.clock.now());
     // The invitation stays on record, revoked: audited as the change it is.
-    write::update(&state, &actor, audit::Action::InvitationRevoked, if_match, lock, change)
+    write::update(&state, &actor, audit::Action::InvitationRevoked, if_match, lock, withdraw)
         .await
         .map(|_| Deleted)
 }

@@ -1,29 +1,24 @@
-//! `POST /v1/customers/{customer_id}/invitations`: inviting people in bulk.
+//! The steps of inviting people in bulk (`POST /v1/customers/{customer_id}/invitations`):
+//! what a request may ask ([`validate`]), whether its invitations can go ([`Sender::check`]),
+//! and each address's result ([`Sender::result`]); and the invitation mail, also of a resend.
 
 use std::collections::HashSet;
 
-use actix_web::{post, web};
 use chrono::{DateTime, Utc};
-use diesel::PgConnection;
+use diesel::{PgConnection, QueryResult};
 use uuid::Uuid;
 
-use super::dto::{CreateInvitations, InvitationView, InviteResult, InviteResults, SkipReason};
-use super::handlers::send_mail;
-use super::models::{NewInvitation, Terms};
+use super::dto::{CreateInvitations, InvitationView, InviteResult, SkipReason};
+use super::models::{InvitationRow, InvitationStatus, Terms};
 use super::{TOKEN_PREFIX, VALIDITY, queries};
 use crate::accounts::{AccountStatus, Actor, UserRow, queries as accounts};
 use crate::audit::{self, Author};
 use crate::config::Config;
 use crate::db::ids::{AddressId, CostCenterId, CustomerId, InvitationId};
-use crate::db::{self, types::Email};
+use crate::db::types::Email;
 use crate::error::AppError;
-use crate::extract::Json;
-use crate::mail::throttle;
-use crate::openapi::sets;
-use crate::permissions::Role;
-use crate::policy::{self, Action};
-use crate::state::AppState;
-use crate::users::dto::CustomerRole;
+use crate::mail::{self, Mail, throttle};
+use crate::policy;
 use crate::users::{queries as users, rules};
 use crate::write;
 
@@ -48,23 +43,24 @@ fn classify(raw: &str) -> Result<Email, SkipReason> {
 
 /// The request, checked as far as it can be without the database: what every invitation
 /// shares, and each address with its verdict.
-struct Request {
-    terms: Terms,
-    candidates: Vec<(String, Result<Email, SkipReason>)>,
+pub(super) struct Request {
+    pub terms: Terms,
+    pub candidates: Vec<(String, Result<Email, SkipReason>)>,
 }
 
 /// The rules of user creation for the terms (403 for an owner unless staff or the owner, 422
 /// for permissions or groups the caller may not give), and each address classified; the
 /// first of several spellings of one address counts.
-fn validate(actor: &Actor, customer_id: CustomerId, body: CreateInvitations) -> Result<Request, AppError> {
-    let role = Role::from(body.role.unwrap_or(CustomerRole::User));
-    rules::require_owner_rights(actor, role, customer_id)?;
-    let permissions = rules::grants(role, body.permissions.as_deref(), None)?;
-    let group_ids = rules::groups_for(actor, body.group_ids)?;
+pub(super) fn validate(
+    actor: &Actor,
+    customer_id: CustomerId,
+    body: CreateInvitations,
+) -> Result<Request, AppError> {
+    let grant = rules::grant(actor, customer_id, body.role, body.permissions.as_deref(), body.group_ids)?;
     let terms = Terms {
-        role,
-        permissions: permissions.into_iter().map(Some).collect(),
-        group_ids: group_ids.into_iter().map(Some).collect(),
+        role: grant.role,
+        permissions: grant.permissions.into_iter().map(Some).collect(),
+        group_ids: grant.group_ids.into_iter().map(Some).collect(),
         warehouse_address_id: body.warehouse_address_id.map(AddressId::from),
         cost_center_id: body.cost_center_id.map(CostCenterId::from),
     };
@@ -85,7 +81,7 @@ fn validate(actor: &Actor, customer_id: CustomerId, body: CreateInvitations) -> 
 }
 
 /// Who invites, to which customer, on which terms, at which moment: one request's invitations.
-struct Sender {
+pub(super) struct Sender {
     actor: Actor,
     author: Author,
     config: Config,
@@ -96,9 +92,16 @@ struct Sender {
 }
 
 impl Sender {
+    /// `actor` invites to `customer_id` on `terms`, now; [`Sender::check`] before it does.
+    pub(super) fn new(actor: Actor, config: &Config, customer_id: CustomerId, terms: Terms) -> Self {
+        let (author, now) = (Author::from(&actor), config.clock.now());
+        let config = config.clone();
+        Self { actor, author, config, customer_id, customer_name: String::new(), terms, now }
+    }
+
     /// The invitations can go: the customer exists (404) and takes logins (409), and the terms'
     /// address, cost center and groups are the customer's and the caller's to give (422).
-    fn check(conn: &mut PgConnection, sender: Sender) -> Result<Sender, AppError> {
+    pub(super) fn check(conn: &mut PgConnection, sender: Sender) -> Result<Sender, AppError> {
         let customer_name = users::hold_customer(conn, sender.customer_id)?;
         rules::require_logins_open(conn, sender.customer_id)?;
         let terms = &sender.terms;
@@ -150,15 +153,17 @@ impl Sender {
         };
         rules::set_groups(conn, self.customer_id, user.id.into(), &self.terms.groups())?;
         let (token, token_hash) = crate::secrets::new_secret(TOKEN_PREFIX)?;
-        let new = NewInvitation {
+        let new = InvitationRow {
             customer_id: self.customer_id,
             id: InvitationId::new(),
             user_id: Some(user.id.into()),
             email,
             terms: self.terms.clone(),
+            status: InvitationStatus::Pending,
             token_hash,
             expires_at: self.now + VALIDITY,
             invited_by: Some(self.actor.id().into()),
+            send_count: 1,
             last_sent_at: self.now,
             created_at: self.now,
             updated_at: self.now,
@@ -173,7 +178,7 @@ impl Sender {
     }
 
     /// The result for one address of the request.
-    fn result(
+    pub(super) fn result(
         &self,
         conn: &mut PgConnection,
         raw: String,
@@ -191,56 +196,26 @@ impl Sender {
     }
 }
 
-/// Invite people
-///
-/// One result per address, in request order: `invited` (the person now exists as an `invited`
-/// user and gets a mail with a link valid 7 days) or `skipped` with a `reason` (nothing created
-/// or sent): `invalid_email`, `already_a_user` (a person of this customer has the address; or,
-/// for a caller limited to groups, an invited person outside them whose invitation expired),
-/// `already_invited` (a pending invitation of this customer that has not expired),
-/// `not_invitable` (a disposable mail domain, or an address not available to this customer:
-/// one reason for both, so the answer never tells whether the address is registered elsewhere),
-/// `duplicate_in_request` (the first occurrence counts; case-insensitive). An address whose
-/// invitation expired is invited again (same invited user). Role, permissions, groups, address
-/// and cost center follow the rules of user creation; a violation is one 422 (or 403: only
-/// staff and the owner may invite an owner) for the whole request, and a suspended customer or
-/// one with the portal off is one 409. All or nothing: one transaction.
-#[utoipa::path(
-    tag = "invitations",
-    operation_id = "createInvitations",
-    security(("bearer" = [])),
-    params(("customer_id" = Uuid, Path)),
-    request_body(content = CreateInvitations, content_type = "application/json"),
-    responses(
-        (status = 200, description = "One result per address.", body = InviteResults),
-        sets::SignedIn, sets::Body, sets::Forbidden, sets::Missing, sets::Conflicting,
-    )
-)]
-#[post("/v1/customers/{customer_id}/invitations")]
-pub async fn create_invitations(
-    state: web::Data<AppState>,
-    actor: Actor,
-    customer_id: web::Path<CustomerId>,
-    Json(body): Json<CreateInvitations>,
-) -> Result<web::Json<InviteResults>, AppError> {
-    let customer_id = customer_id.into_inner();
-    policy::require(&actor, Action::ManageUsers, customer_id)?;
-    let Request { terms, candidates } = validate(&actor, customer_id, body)?;
-    let sender = Sender {
-        author: Author::from(&actor),
-        actor,
-        config: state.config.clone(),
-        customer_id,
-        customer_name: String::new(),
-        terms,
-        now: state.config.clock.now(),
+/// "30 November 2026": the day the link stops working, for the mail.
+pub(super) fn expires_on(expires_at: DateTime<Utc>) -> String {
+    expires_at.format("%-d %B %Y").to_string()
+}
+
+/// Queues the invitation mail with the link of `token`.
+pub(super) fn send_mail(
+    conn: &mut PgConnection,
+    config: &Config,
+    invitation: &InvitationRow,
+    (customer_name, inviter_name): (&str, &str),
+    token: &str,
+) -> QueryResult<()> {
+    let invitation_mail = Mail::Invitation {
+        customer_name: customer_name.to_owned(),
+        inviter_name: inviter_name.to_owned(),
+        link: mail::link(&config.portal_url, "invitations/accept", token),
+        expires_on: expires_on(invitation.expires_at),
     };
-    let results = db::transaction(&state.pool, move |conn| {
-        let sender = Sender::check(conn, sender)?;
-        candidates.into_iter().map(|(raw, verdict)| sender.result(conn, raw, verdict)).collect()
-    })
-    .await?;
-    Ok(web::Json(InviteResults { results }))
+    mail::enqueue(conn, Some(invitation.customer_id.into()), &invitation.email, &invitation_mail).map(drop)
 }
 
 #[cfg(test)]
@@ -262,6 +237,6 @@ mod tests {
     #[test]
     fn the_mail_names_the_last_day_in_words() {
         let at = chrono::DateTime::parse_from_rfc3339("2026-11-30T09:30:00Z").map(|d| d.to_utc());
-        assert_eq!(at.map(super::super::handlers::expires_on).ok().as_deref(), Some("30 November 2026"));
+        assert_eq!(at.map(super::expires_on).ok().as_deref(), Some("30 November 2026"));
     }
 }

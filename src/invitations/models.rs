@@ -69,7 +69,8 @@ impl Terms {
     }
 }
 
-#[derive(Debug, Clone, Queryable, Selectable)]
+/// An invitation as stored; inserted whole.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = invitations, check_for_backend(diesel::pg::Pg))]
 pub struct InvitationRow {
     pub customer_id: CustomerId,
@@ -107,22 +108,4 @@ impl InvitationRow {
 pub struct Invitation {
     pub row: InvitationRow,
     pub now: DateTime<Utc>,
-}
-
-/// A new invitation: pending, sent once (the column defaults), at `last_sent_at`.
-#[derive(Debug, Insertable)]
-#[diesel(table_name = invitations)]
-pub struct NewInvitation {
-    pub customer_id: CustomerId,
-    pub id: InvitationId,
-    pub user_id: Option<UserId>,
-    pub email: Email,
-    #[diesel(embed)]
-    pub terms: Terms,
-    pub token_hash: Vec<u8>,
-    pub expires_at: DateTime<Utc>,
-    pub invited_by: Option<UserId>,
-    pub last_sent_at: DateTime<Utc>,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
 }

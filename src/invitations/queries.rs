@@ -6,13 +6,13 @@ use diesel::dsl::cardinality;
 use diesel::prelude::*;
 use uuid::Uuid;
 
-use super::models::{InvitationRow, InvitationStatus, NewInvitation};
+use super::models::{InvitationRow, InvitationStatus};
 use crate::db::ids::{CustomerId, InvitationId};
 use crate::db::schema::invitations;
 use crate::db::types::Email;
 use crate::pagination::Page;
 
-pub fn insert(conn: &mut PgConnection, new: &NewInvitation) -> QueryResult<InvitationRow> {
+pub fn insert(conn: &mut PgConnection, new: &InvitationRow) -> QueryResult<InvitationRow> {
     diesel::insert_into(invitations::table)
         .values(new)
         .returning(InvitationRow::as_returning())

@@ -7,11 +7,13 @@
 use diesel::prelude::*;
 use uuid::Uuid;
 
+use super::dto::CustomerRole;
 use super::models::User;
 use super::queries;
 use crate::accounts::{AccountStatus, Actor, UserRow, password_tokens, queries as accounts};
 use crate::db::ids::{AddressId, CostCenterId, CustomerId, UserId};
 use crate::db::types::Email;
+use crate::db::{self, DbPool};
 use crate::error::{AppError, ConflictKind, FieldCode, FieldError};
 use crate::identity::{hasher::Hasher, passwords, sessions};
 use crate::permissions::{self, DEFAULT_USER_PERMISSIONS, Permission, Role};
@@ -149,6 +151,29 @@ pub fn check_login(
     if errors.is_empty() { Ok(()) } else { Err(AppError::Validation(errors)) }
 }
 
+/// What a new person (or an invitation) is given under the rules of user creation.
+pub struct Grant {
+    pub role: Role,
+    pub permissions: Vec<Permission>,
+    pub group_ids: Vec<Uuid>,
+}
+
+/// The role (`user` unless asked; an owner only by staff and the owner, 403), the grants the
+/// role may hold ([`grants`], 422) and the groups `actor` may hand out ([`groups_for`], 422) of
+/// a new person or invitation of `customer_id`.
+pub fn grant(
+    actor: &Actor,
+    customer_id: CustomerId,
+    role: Option<CustomerRole>,
+    permissions: Option<&[Permission]>,
+    group_ids: Option<Vec<Uuid>>,
+) -> Result<Grant, AppError> {
+    let role = Role::from(role.unwrap_or(CustomerRole::User));
+    require_owner_rights(actor, role, customer_id)?;
+    let permissions = grants(role, permissions, None)?;
+    Ok(Grant { role, permissions, group_ids: groups_for(actor, group_ids)? })
+}
+
 /// The groups a new person (or invitation) of `actor` gets: those asked for, else the caller's
 /// own when it is limited to groups (its people join them), else none. A group-limited caller
 /// may only hand out some of its own groups, and never "no group" (see [`policy::covers`]).
@@ -250,16 +275,25 @@ pub fn lock_for(
     require_may_act(conn, actor, row)
 }
 
-/// [`require_may_act`] on the user as read before a write's slow part (hashing a password);
-/// the write re-checks under its lock.
-pub fn find_for(
-    conn: &mut PgConnection,
+/// [`lock_for`] as the write path's lock step.
+pub fn locking(
     actor: &Actor,
     customer_id: CustomerId,
     user_id: UserId,
-) -> Result<User, AppError> {
-    let row = queries::find(conn, customer_id, user_id)?;
-    require_may_act(conn, actor, row)
+) -> impl FnOnce(&mut PgConnection) -> Result<User, AppError> + Send + 'static {
+    let actor = actor.clone();
+    move |conn| lock_for(conn, &actor, customer_id, user_id)
+}
+
+/// [`require_may_act`] on the user as read before a write's slow part (hashing a password);
+/// the write re-checks under its lock.
+pub async fn read_for(pool: &DbPool, actor: &Actor, ids: (CustomerId, UserId)) -> Result<User, AppError> {
+    let actor = actor.clone();
+    db::run(pool, move |conn| {
+        let row = queries::find(conn, ids.0, ids.1)?;
+        require_may_act(conn, &actor, row)
+    })
+    .await
 }
 
 /// 409 when `actor` would act on itself (its own role, status, password or existence are not
