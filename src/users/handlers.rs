@@ -7,7 +7,7 @@ use actix_web::{get, patch, post, web};
 use diesel::PgConnection;
 use uuid::Uuid;
 
-use super::dto::{CreateUser, CustomerRole, PatchUser, UserFilters, UserView};
+use super::dto::{CreateUser, PatchUser, UserFilters, UserView};
 use super::models::{NewUser, User, UserChanges};
 use super::views::Views;
 use super::{queries, rules};
@@ -16,7 +16,7 @@ use crate::audit;
 use crate::config::Config;
 use crate::db::ids::{AddressId, CostCenterId, CustomerId, UserId};
 use crate::db::{self, types::Email};
-use crate::error::{AppError, ConflictKind, FieldCode};
+use crate::error::AppError;
 use crate::etag::{self, IfMatch};
 use crate::extract::{Json, Query};
 use crate::openapi::sets;
@@ -242,13 +242,7 @@ fn validate_patch(
     user_id: UserId,
     patch: PatchUser,
 ) -> Result<(PatchUser, Option<Option<Email>>), AppError> {
-    if patch.role == Some(CustomerRole::Owner) {
-        return Err(AppError::field(
-            "role",
-            FieldCode::UseOwnerTransfer,
-            "make someone owner with POST /v1/customers/{customer_id}/owner",
-        ));
-    }
+    rules::not_made_owner(patch.role)?;
     if let Some(group_ids) = &patch.group_ids {
         rules::check_assignable(actor, group_ids)?;
     }
@@ -279,12 +273,7 @@ async fn new_password_hash(
 fn plan_patch(conn: &mut PgConnection, before: &User, request: PatchRequest) -> Result<PatchPlan, AppError> {
     let PatchRequest { patch, email, password_hash, within } = request;
     let was = &before.row;
-    if patch.role.is_some() && was.role == Role::Owner {
-        return Err(AppError::Conflict(
-            ConflictKind::OwnerRole,
-            "The owner keeps its role; transfer ownership to someone else first.".into(),
-        ));
-    }
+    rules::owner_keeps_role(was.role, patch.role)?;
     let role = patch.role.map_or(was.role, Role::from);
     let current_grants = (was.role == Role::User).then(|| was.granted_permissions());
     let permissions = rules::grants(role, patch.permissions.as_deref(), current_grants.as_deref())?;

@@ -12,7 +12,7 @@ use crate::accounts::{AccountStatus, Actor, mails};
 use crate::audit::{self, Author, Event, Visibility};
 use crate::db::ids::{CustomerId, UserId};
 use crate::db::{self, types::Email};
-use crate::error::{AppError, ConflictKind, FieldCode};
+use crate::error::{AppError, FieldCode};
 use crate::etag::{self, IfMatch};
 use crate::extract::{Json, NoBody};
 use crate::mail::throttle;
@@ -21,6 +21,19 @@ use crate::permissions::Role;
 use crate::policy::{self, Action};
 use crate::state::AppState;
 use crate::write::{self, Deleted, Tagged, Viewed};
+
+/// `before` in status `to` (as it was when it is there already); an invited person's status is
+/// its invitation's.
+fn move_status(conn: &mut PgConnection, before: User, to: AccountStatus) -> Result<User, AppError> {
+    rules::require_joined(&before.row)?;
+    if before.row.status == to {
+        return Ok(before);
+    }
+    let row = queries::update(conn, before.id(), &UserChanges { status: Some(to), ..Default::default() })?;
+    let after = User { row, groups: before.groups.clone() };
+    rules::track_access(conn, &before, &after)?;
+    Ok(after)
+}
 
 /// Moves a user between `active` and `deactivated`; a no-op (and no event) when it is there
 /// already.
@@ -37,22 +50,7 @@ async fn set_status(
         _ => audit::Action::UserReactivated,
     };
     let lock = rules::locking(&actor, customer_id, user_id);
-    let change = move |conn: &mut _, before: User| {
-        if before.row.status == AccountStatus::Invited {
-            return Err(AppError::Conflict(
-                ConflictKind::UserState,
-                "The user has not accepted its invitation yet; revoke the invitation instead.".into(),
-            ));
-        }
-        if before.row.status == to {
-            return Ok(before);
-        }
-        let row =
-            queries::update(conn, before.id(), &UserChanges { status: Some(to), ..Default::default() })?;
-        let after = User { row, groups: before.groups.clone() };
-        rules::track_access(conn, &before, &after)?;
-        Ok(after)
-    };
+    let change = move |conn: &mut _, before| move_status(conn, before, to);
     // Not conditional: the status is the whole change, and doing it twice changes nothing.
     write::update(state, &actor, action, IfMatch::default(), lock, change).await
 }
@@ -272,13 +270,7 @@ fn new_owner(
         AppError::NotFound => unknown(),
         other => other,
     })?;
-    let eligible = user.row.status == AccountStatus::Active && user.row.login_enabled;
-    if user.row.role != Role::Owner && !eligible {
-        return Err(AppError::Conflict(
-            ConflictKind::UserState,
-            "Only an active user with a login can become the owner.".into(),
-        ));
-    }
+    rules::require_may_own(&user.row)?;
     Ok(user)
 }
 

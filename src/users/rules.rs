@@ -325,6 +325,57 @@ pub fn require_active(user: &UserRow, detail: &str) -> Result<(), AppError> {
     }
 }
 
+/// 409 while the person has not accepted its invitation: its status is the invitation's to
+/// change (revoke it instead).
+pub fn require_joined(user: &UserRow) -> Result<(), AppError> {
+    if user.status == AccountStatus::Invited {
+        Err(AppError::Conflict(
+            ConflictKind::UserState,
+            "The user has not accepted its invitation yet; revoke the invitation instead.".into(),
+        ))
+    } else {
+        Ok(())
+    }
+}
+
+/// 422 when a role change asks for `owner`: ownership moves with the owner transfer.
+pub fn not_made_owner(asked: Option<CustomerRole>) -> Result<(), AppError> {
+    if asked == Some(CustomerRole::Owner) {
+        Err(AppError::field(
+            "role",
+            FieldCode::UseOwnerTransfer,
+            "make someone owner with POST /v1/customers/{customer_id}/owner",
+        ))
+    } else {
+        Ok(())
+    }
+}
+
+/// 409 when the owner's role is to change: it keeps it until it transfers ownership.
+pub fn owner_keeps_role(was: Role, asked: Option<CustomerRole>) -> Result<(), AppError> {
+    if was == Role::Owner && asked.is_some() {
+        Err(AppError::Conflict(
+            ConflictKind::OwnerRole,
+            "The owner keeps its role; transfer ownership to someone else first.".into(),
+        ))
+    } else {
+        Ok(())
+    }
+}
+
+/// 409 unless the person can own the customer: an active user with a login (or its owner).
+pub fn require_may_own(user: &UserRow) -> Result<(), AppError> {
+    let eligible = user.status == AccountStatus::Active && user.login_enabled;
+    if user.role == Role::Owner || eligible {
+        Ok(())
+    } else {
+        Err(AppError::Conflict(
+            ConflictKind::UserState,
+            "Only an active user with a login can become the owner.".into(),
+        ))
+    }
+}
+
 /// A login: a well-formed e-mail address, or a 422 on `email`.
 pub fn email(value: &str) -> Result<Email, AppError> {
     Email::parse(value).ok_or_else(|| AppError::field("email", FieldCode::Email, "must be an e-mail address"))
