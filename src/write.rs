@@ -30,6 +30,16 @@ pub trait Tracked: Serialize + Send + 'static {
     fn visibility(&self) -> Visibility {
         Visibility::Everyone
     }
+
+    /// Its ETag: a hash of all of it ([`etag::of_view`]), unless it shows something that moves
+    /// without the resource changing (a person's last sign-in), which its ETag then leaves out,
+    /// so that an edit begun before does not fail with 412.
+    fn etag(&self) -> String
+    where
+        Self: Sized,
+    {
+        etag::of_view(self)
+    }
 }
 
 /// A row (or a row with what belongs to it) that can be shown to a client.
@@ -42,16 +52,19 @@ pub trait Viewed: Send + 'static {
 pub struct Tagged<T> {
     status: StatusCode,
     location: Option<String>,
+    etag: String,
     view: T,
 }
 
-impl<T: Serialize> Tagged<T> {
+impl<T: Tracked> Tagged<T> {
+    /// 200 with the view and its ETag ([`Tracked::etag`]): the one the write path checks
+    /// `If-Match` against, so a GET and a PATCH agree.
     pub fn ok(view: T) -> Self {
-        Self { status: StatusCode::OK, location: None, view }
+        Self { status: StatusCode::OK, location: None, etag: view.etag(), view }
     }
 
     pub fn created(view: T, location: String) -> Self {
-        Self { status: StatusCode::CREATED, location: Some(location), view }
+        Self { status: StatusCode::CREATED, location: Some(location), etag: view.etag(), view }
     }
 
     pub fn view(&self) -> &T {
@@ -64,7 +77,7 @@ impl<T: Serialize> Responder for Tagged<T> {
 
     fn respond_to(self, _: &HttpRequest) -> HttpResponse {
         let mut response = HttpResponse::build(self.status);
-        response.insert_header((header::ETAG, etag::of_view(&self.view)));
+        response.insert_header((header::ETAG, self.etag));
         if let Some(location) = self.location {
             response.insert_header((header::LOCATION, location));
         }
@@ -83,7 +96,10 @@ impl Responder for Deleted {
     }
 }
 
-fn event<V: Tracked>(action: Action, before: Option<&V>, after: Option<&V>) -> Event {
+/// The event of a change from `before` to `after` (`None`: did not exist), as the write path
+/// records it; for changes of many rows in one request (a bulk invitation) that record their
+/// own.
+pub fn event<V: Tracked>(action: Action, before: Option<&V>, after: Option<&V>) -> Event {
     let subject = after.or(before);
     let visibility = |view: Option<&V>| view.map_or(Visibility::Everyone, Tracked::visibility);
     Event {
@@ -112,14 +128,15 @@ where
     db::transaction(&state.pool, move |conn| {
         let view = insert(conn).map_err(Into::into)?.view(conn)?;
         audit::record(conn, &author, event(action, None, Some(&view)))?;
-        let location = view.location();
-        Ok(Tagged::created(view, location))
+        let (location, etag) = (Some(view.location()), view.etag());
+        Ok(Tagged { status: StatusCode::CREATED, location, etag, view })
     })
     .await
 }
 
 /// Locks the row, checks `If-Match` against its view, changes it, audits `action` with both
-/// views, answers 200 with the new view.
+/// views, answers 200 with the new view. A change that leaves the view exactly as it was (a
+/// deactivation of someone deactivated: `change` returns the row untouched) is no event.
 pub async fn update<R, E1, E2, L, C>(
     state: &AppState,
     author: impl Into<Author>,
@@ -139,10 +156,14 @@ where
     db::transaction(&state.pool, move |conn| {
         let before = lock(conn).map_err(Into::into)?;
         let before_view = before.view(conn)?;
-        if_match.check(&etag::of_view(&before_view))?;
+        let before_tag = before_view.etag();
+        if_match.check(&before_tag)?;
         let after = change(conn, before).map_err(Into::into)?.view(conn)?;
-        audit::record(conn, &author, event(action, Some(&before_view), Some(&after)))?;
-        Ok(Tagged::ok(after))
+        let after_tag = after.etag();
+        if after_tag != before_tag {
+            audit::record(conn, &author, event(action, Some(&before_view), Some(&after)))?;
+        }
+        Ok(Tagged { status: StatusCode::OK, location: None, etag: after_tag, view: after })
     })
     .await
 }
@@ -188,7 +209,7 @@ where
     db::transaction(&state.pool, move |conn| {
         let before = lock(conn).map_err(Into::into)?;
         let before_view = before.view(conn)?;
-        if_match.check(&etag::of_view(&before_view))?;
+        if_match.check(&before_view.etag())?;
         let Removed(gone) = remove(conn, before).map_err(Into::into)?.into();
         let mut event = event(action, Some(&before_view), None);
         if let Value::Object(changes) = &mut event.changes {

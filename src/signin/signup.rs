@@ -15,13 +15,13 @@ use diesel::prelude::*;
 use uuid::Uuid;
 
 use super::dto::{SignupRequest, SignupResult, VerifySignup};
-use crate::accounts::{AccountStatus, UserRow, mails::describe, queries as accounts};
+use crate::accounts::{UserRow, mails::describe, queries as accounts};
 use crate::audit::{self, Author, Event};
 use crate::config::Config;
 use crate::customers::models::{CustomerRow, CustomerStatus};
 use crate::customers::queries as customers;
 use crate::db::schema::{customers as customers_table, signup_requests};
-use crate::db::{self, DbPool, types::Email};
+use crate::db::{self, DbPool, ids::CustomerId, types::Email};
 use crate::error::{AppError, ConflictKind, FieldCode};
 use crate::extract::Json;
 use crate::identity::hasher::HashSlot;
@@ -29,7 +29,7 @@ use crate::identity::{passwords, rate_limit, sessions, tokens};
 use crate::mail::{self, Mail, throttle};
 use crate::openapi::sets;
 use crate::origin::{Origin, client_addr};
-use crate::permissions::{DEFAULT_USER_PERMISSIONS, Kind, Role};
+use crate::permissions::{DEFAULT_USER_PERMISSIONS, Role};
 use crate::state::AppState;
 use crate::users::{models::NewUser, queries as users, views};
 
@@ -326,34 +326,24 @@ fn sign_up(conn: &mut PgConnection, token: &str, now: DateTime<Utc>) -> Result<U
     Ok(row)
 }
 
-/// Creates the user a verified request asked for.
+/// Creates the user a verified request asked for, through the one users insert.
 fn insert_user(conn: &mut PgConnection, request: Request) -> QueryResult<UserRow> {
     // Only a customer nobody manages yet gets its owner this way: an admin who pointed
     // the contact address at itself must not become owner. The customer row is locked,
     // so two sign-ups cannot both become its owner.
-    let (role, permissions) = if users::has_user_managers(conn, request.customer_id)? {
-        (Role::User, DEFAULT_USER_PERMISSIONS.iter().copied().map(Some).collect())
+    let customer_id = CustomerId::from(request.customer_id);
+    let (role, permissions) = if users::has_user_managers(conn, customer_id)? {
+        (Role::User, DEFAULT_USER_PERMISSIONS.to_vec())
     } else {
         (Role::Owner, Vec::new())
     };
-    let new = NewUser {
-        id: Uuid::now_v7(),
-        kind: Kind::CustomerUser,
-        customer_id: Some(request.customer_id),
-        email: Some(request.email.clone()),
-        name: request.name,
-        phone: None,
-        password_hash: Some(request.password_hash),
-        role,
-        status: AccountStatus::Active,
-        login_enabled: true,
-        permissions,
-        warehouse_address_id: None,
-        cost_center_id: None,
-        external_id: None,
-    };
-    diesel::insert_into(crate::db::schema::users::table)
-        .values(&new)
-        .returning(UserRow::as_returning())
-        .get_result(conn)
+    users::insert(
+        conn,
+        &NewUser {
+            email: Some(request.email),
+            password_hash: Some(request.password_hash),
+            login_enabled: true,
+            ..NewUser::new(customer_id, request.name, role, permissions)
+        },
+    )
 }

@@ -16,6 +16,7 @@ mod group_matrix;
 mod groups;
 mod hashing;
 mod house_b1;
+mod house_b2;
 mod house_b3;
 mod invitations;
 mod jwt;
