@@ -22,8 +22,8 @@ use crate::state::AppState;
 pub trait Tracked: Serialize + Send + 'static {
     /// What audit events about it name as their target type.
     const TARGET: Target;
-    fn id(&self) -> Uuid;
-    fn customer_id(&self) -> Option<Uuid>;
+    /// Whom audit events are about: its id, and the customer it belongs to (none for staff).
+    fn subject(&self) -> (Uuid, Option<Uuid>);
     /// The resource's own path, for `Location`.
     fn location(&self) -> String;
     /// Which readers of the customer's audit log may see events about it.
@@ -46,6 +46,19 @@ pub trait Tracked: Serialize + Send + 'static {
 pub trait Viewed: Send + 'static {
     type View: Tracked;
     fn view(&self, conn: &mut PgConnection) -> Result<Self::View, AppError>;
+}
+
+/// A row whose view is made from it alone (`View::from(&row)`), with no query.
+pub trait Plain: Send + 'static {
+    type View: Tracked + for<'a> From<&'a Self>;
+}
+
+impl<R: Plain> Viewed for R {
+    type View = R::View;
+
+    fn view(&self, _: &mut PgConnection) -> Result<R::View, AppError> {
+        Ok(R::View::from(self))
+    }
 }
 
 /// A view answered with its ETag (and, when created, `201` and `Location`).
@@ -100,13 +113,13 @@ impl Responder for Deleted {
 /// records it; for changes of many rows in one request (a bulk invitation) that record their
 /// own.
 pub fn event<V: Tracked>(action: Action, before: Option<&V>, after: Option<&V>) -> Event {
-    let subject = after.or(before);
+    let (target_id, customer_id) = after.or(before).map(Tracked::subject).unwrap_or_default();
     let visibility = |view: Option<&V>| view.map_or(Visibility::Everyone, Tracked::visibility);
     Event {
         action,
         target_type: V::TARGET,
-        target_id: subject.map(Tracked::id).unwrap_or_default(),
-        customer_id: subject.and_then(Tracked::customer_id),
+        target_id,
+        customer_id,
         changes: audit::changes(before, after),
         visibility: visibility(before).join(visibility(after)),
     }

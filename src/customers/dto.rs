@@ -1,7 +1,6 @@
 //! Customer views and request bodies.
 
 use chrono::{DateTime, Utc};
-use diesel::PgConnection;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -11,9 +10,8 @@ use super::models::{Customer, CustomerChanges, CustomerStatus, NewCustomer};
 use crate::audit::Target;
 use crate::db::ids::CustomerId;
 use crate::db::types::Email;
-use crate::error::AppError;
 use crate::validation::{not_blank, validate_code, validate_email, validate_phone};
-use crate::write::{Tracked, Viewed};
+use crate::write::{Plain, Tracked};
 
 /// A customer account of the operator.
 #[derive(Debug, Serialize, ToSchema)]
@@ -63,12 +61,8 @@ impl From<&Customer> for CustomerView {
 impl Tracked for CustomerView {
     const TARGET: Target = Target::Customer;
 
-    fn id(&self) -> Uuid {
-        self.id
-    }
-
-    fn customer_id(&self) -> Option<Uuid> {
-        Some(self.id)
+    fn subject(&self) -> (Uuid, Option<Uuid>) {
+        (self.id, Some(self.id))
     }
 
     fn location(&self) -> String {
@@ -76,12 +70,8 @@ impl Tracked for CustomerView {
     }
 }
 
-impl Viewed for Customer {
+impl Plain for Customer {
     type View = CustomerView;
-
-    fn view(&self, _: &mut PgConnection) -> Result<CustomerView, AppError> {
-        Ok(CustomerView::from(self))
-    }
 }
 
 /// Addresses come already validated; this only normalizes.

@@ -51,12 +51,8 @@ impl GroupView {
 impl Tracked for GroupView {
     const TARGET: Target = Target::Group;
 
-    fn id(&self) -> Uuid {
-        self.id
-    }
-
-    fn customer_id(&self) -> Option<Uuid> {
-        Some(self.customer_id)
+    fn subject(&self) -> (Uuid, Option<Uuid>) {
+        (self.id, Some(self.customer_id))
     }
 
     fn location(&self) -> String {

@@ -137,12 +137,8 @@ impl InvitationView {
 impl Tracked for InvitationView {
     const TARGET: Target = Target::Invitation;
 
-    fn id(&self) -> Uuid {
-        self.id
-    }
-
-    fn customer_id(&self) -> Option<Uuid> {
-        Some(self.customer_id)
+    fn subject(&self) -> (Uuid, Option<Uuid>) {
+        (self.id, Some(self.customer_id))
     }
 
     fn location(&self) -> String {

@@ -82,12 +82,8 @@ impl Tracked for MeView {
     /// Staff and customer users alike: the log names the person as a user.
     const TARGET: Target = Target::User;
 
-    fn id(&self) -> Uuid {
-        self.id
-    }
-
-    fn customer_id(&self) -> Option<Uuid> {
-        self.customer_id
+    fn subject(&self) -> (Uuid, Option<Uuid>) {
+        (self.id, self.customer_id)
     }
 
     fn location(&self) -> String {

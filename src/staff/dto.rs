@@ -110,12 +110,8 @@ impl TryFrom<&UserRow> for StaffView {
 impl Tracked for StaffView {
     const TARGET: Target = Target::Staff;
 
-    fn id(&self) -> Uuid {
-        self.id
-    }
-
-    fn customer_id(&self) -> Option<Uuid> {
-        None
+    fn subject(&self) -> (Uuid, Option<Uuid>) {
+        (self.id, None)
     }
 
     fn location(&self) -> String {

@@ -47,12 +47,8 @@ pub fn one(conn: &mut PgConnection, row: &UserRow) -> QueryResult<UserView> {
 impl Tracked for UserView {
     const TARGET: Target = Target::User;
 
-    fn id(&self) -> Uuid {
-        self.id
-    }
-
-    fn customer_id(&self) -> Option<Uuid> {
-        Some(self.customer_id)
+    fn subject(&self) -> (Uuid, Option<Uuid>) {
+        (self.id, Some(self.customer_id))
     }
 
     fn location(&self) -> String {

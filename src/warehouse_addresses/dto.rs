@@ -1,7 +1,6 @@
 //! Warehouse address views and request bodies.
 
 use chrono::{DateTime, Utc};
-use diesel::PgConnection;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -10,9 +9,8 @@ use validator::Validate;
 use super::models::{AddressChanges, AddressRow, NewAddress};
 use crate::audit::{Target, Visibility};
 use crate::db::ids::{AddressId, CustomerId};
-use crate::error::AppError;
 use crate::validation::{country_schema, not_blank, trimmed, validate_country, validate_phone};
-use crate::write::{Tracked, Viewed};
+use crate::write::{Plain, Tracked};
 
 /// A warehouse address of a customer.
 #[derive(Debug, Serialize, ToSchema)]
@@ -70,12 +68,8 @@ impl From<&AddressRow> for AddressView {
 impl Tracked for AddressView {
     const TARGET: Target = Target::WarehouseAddress;
 
-    fn id(&self) -> Uuid {
-        self.id
-    }
-
-    fn customer_id(&self) -> Option<Uuid> {
-        Some(self.customer_id)
+    fn subject(&self) -> (Uuid, Option<Uuid>) {
+        (self.id, Some(self.customer_id))
     }
 
     fn location(&self) -> String {
@@ -88,12 +82,8 @@ impl Tracked for AddressView {
     }
 }
 
-impl Viewed for AddressRow {
+impl Plain for AddressRow {
     type View = AddressView;
-
-    fn view(&self, _: &mut PgConnection) -> Result<AddressView, AppError> {
-        Ok(AddressView::from(self))
-    }
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
