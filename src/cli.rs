@@ -250,7 +250,7 @@ fn create_admin(
                 target_type: audit::Target::Staff,
                 target_id: row.id,
                 customer_id: None,
-                changes: audit::changes(None, Some(&StaffView::from(&row))),
+                changes: audit::changes(None, Some(&StaffView::try_from(&row)?)),
                 visibility: audit::Visibility::Everyone,
             },
         )?;

@@ -132,106 +132,40 @@ impl Config {
     /// Builds the configuration from any variable source (tests pass a map).
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let get = |name: &str| lookup(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
-        let database_url = match get("DATABASE_URL") {
-            Some(url) => {
-                let parsed = Url::parse(&url).map_err(|e| {
-                    err("DATABASE_URL", not_a_url(&e, "postgres://user:password@host:5432/dockgate"))
-                })?;
-                if !matches!(parsed.scheme(), "postgres" | "postgresql") {
-                    return Err(err("DATABASE_URL", "must be a postgres:// or postgresql:// URL"));
-                }
-                Some(SecretString::from(url))
-            }
-            None => None,
-        };
-        let bind_addr = get("BIND_ADDR").unwrap_or_else(|| "127.0.0.1:8080".into());
-        if bind_addr.parse::<SocketAddr>().is_err() && !bind_addr.contains(':') {
-            return Err(err("BIND_ADDR", "must be host:port, e.g. 127.0.0.1:8080"));
-        }
-        let portal_url = get("PORTAL_URL").unwrap_or_else(|| "http://localhost:3000".into());
-        let portal_url = Url::parse(&portal_url)
-            .map_err(|e| err("PORTAL_URL", not_a_url(&e, "https://portal.example.com")))?;
-        if !matches!(portal_url.scheme(), "http" | "https") {
-            return Err(err("PORTAL_URL", "must be an http:// or https:// URL"));
-        }
+        let database_url = database_url(&get)?;
         let data_dir = get("DOCKGATE_DATA_DIR").map_or_else(|| PathBuf::from(".dockgate"), PathBuf::from);
         let mail = match get("MAIL_URL") {
             Some(raw) => parse_mail_url(&raw)?,
             None => MailTransport::default_for(database_url.as_ref(), &data_dir),
         };
-        let mail_from = get("MAIL_FROM")
-            .unwrap_or_else(|| "dockgate <no-reply@localhost>".into())
-            .parse::<Mailbox>()
-            .map_err(|e| {
-                err("MAIL_FROM", format!("must be a mailbox such as dockgate <no-reply@example.com> ({e})"))
-            })?;
-        let mail_retry_base = duration(&get, "MAIL_RETRY_BASE", Duration::from_secs(30))?;
-        if mail_retry_base > MAIL_RETRY_CAP {
-            return Err(err("MAIL_RETRY_BASE", "must be at most 1h"));
-        }
-        let log_format = match get("LOG_FORMAT").as_deref() {
-            None | Some("text") => LogFormat::Text,
-            Some("json") => LogFormat::Json,
-            Some(_) => return Err(err("LOG_FORMAT", "must be text or json")),
-        };
-        if let Some(filter) = get("RUST_LOG") {
-            tracing_subscriber::EnvFilter::try_new(&filter).map_err(|e| err("RUST_LOG", e))?;
-        }
+        let (access_token_ttl, sessions) = token_lifetimes(&get)?;
         let password_hash_concurrency = number(&get, "PASSWORD_HASH_CONCURRENCY", default_workers(), 1, 256)?;
-        let access_token_ttl = duration(&get, "ACCESS_TOKEN_TTL", Duration::from_secs(15 * 60))?;
-        let refresh_token_ttl = duration(&get, "REFRESH_TOKEN_TTL", Duration::from_secs(30 * 24 * 3600))?;
-        if access_token_ttl < Duration::from_secs(10) || access_token_ttl > Duration::from_secs(24 * 3600) {
-            return Err(err("ACCESS_TOKEN_TTL", "must be between 10s and 24h"));
-        }
-        if refresh_token_ttl <= access_token_ttl {
-            return Err(err("REFRESH_TOKEN_TTL", "must be longer than ACCESS_TOKEN_TTL"));
-        }
-        let session_max_age = duration(&get, "SESSION_MAX_AGE", Duration::from_secs(30 * 24 * 3600))?;
-        if session_max_age <= access_token_ttl {
-            return Err(err("SESSION_MAX_AGE", "must be longer than ACCESS_TOKEN_TTL"));
-        }
+        let queue = QUEUE_PER_HASH_THREAD * password_hash_concurrency;
         Ok(Self {
             database_url,
             data_dir,
-            bind_addr,
-            portal_url,
+            bind_addr: bind_addr(&get)?,
+            portal_url: portal_url(&get)?,
             mail,
-            mail_from,
+            mail_from: mail_from(&get)?,
             mail_poll_interval: duration(&get, "MAIL_POLL_INTERVAL", Duration::from_secs(2))?,
-            mail_retry_base,
+            mail_retry_base: mail_retry_base(&get)?,
             mail_max_attempts: number(&get, "MAIL_MAX_ATTEMPTS", 12, 1, 100)? as i32,
             jwt_issuer: get("JWT_ISSUER").unwrap_or_else(|| "dockgate".into()),
             jwt_audience: get("JWT_AUDIENCE").unwrap_or_else(|| "dispatch-platform".into()),
             access_token_ttl,
-            sessions: SessionLifetimes { refresh_token_ttl, max_age: session_max_age },
+            sessions,
             db_pool_size: number(&get, "DB_POOL_SIZE", 10, 1, 1000)? as u32,
             http_workers: number(&get, "HTTP_WORKERS", default_workers(), 1, 256)? as usize,
             password_hash_concurrency: password_hash_concurrency as usize,
-            password_hash_queue: number(
-                &get,
-                "PASSWORD_HASH_QUEUE",
-                QUEUE_PER_HASH_THREAD * password_hash_concurrency,
-                0,
-                100_000,
-            )? as usize,
-            log_format,
+            password_hash_queue: number(&get, "PASSWORD_HASH_QUEUE", queue, 0, 100_000)? as usize,
+            log_format: log_format(&get)?,
             metrics_token: get("METRICS_TOKEN").map(SecretString::from),
             cors_allowed_origins: get("CORS_ALLOWED_ORIGINS")
                 .map(|v| origins(&v))
                 .transpose()?
                 .unwrap_or_default(),
-            login_limits: LoginLimits {
-                window: duration(&get, "LOGIN_FAILURE_WINDOW", Duration::from_secs(15 * 60))?,
-                per_account_and_client: number(
-                    &get,
-                    "LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_CLIENT",
-                    10,
-                    1,
-                    1_000_000,
-                )?,
-                per_account: number(&get, "LOGIN_MAX_FAILURES_PER_ACCOUNT", 50, 1, 1_000_000)?,
-                per_client: number(&get, "LOGIN_MAX_FAILURES_PER_CLIENT", 100, 1, 1_000_000)?,
-            },
+            login_limits: login_limits(&get)?,
             password_reset_ttl: duration(&get, "PASSWORD_RESET_TTL", Duration::from_secs(3600))?,
             set_password_link_ttl: duration(
                 &get,
@@ -241,6 +175,89 @@ impl Config {
             clock: crate::clock::Clock::default(),
         })
     }
+}
+
+/// A variable source after trimming, with empty values as unset.
+type Get<'a> = dyn Fn(&str) -> Option<String> + 'a;
+
+fn database_url(get: &Get<'_>) -> Result<Option<SecretString>, ConfigError> {
+    let Some(url) = get("DATABASE_URL") else { return Ok(None) };
+    let parsed = Url::parse(&url)
+        .map_err(|e| err("DATABASE_URL", not_a_url(&e, "postgres://user:password@host:5432/dockgate")))?;
+    if !matches!(parsed.scheme(), "postgres" | "postgresql") {
+        return Err(err("DATABASE_URL", "must be a postgres:// or postgresql:// URL"));
+    }
+    Ok(Some(SecretString::from(url)))
+}
+
+fn bind_addr(get: &Get<'_>) -> Result<String, ConfigError> {
+    let bind_addr = get("BIND_ADDR").unwrap_or_else(|| "127.0.0.1:8080".into());
+    if bind_addr.parse::<SocketAddr>().is_err() && !bind_addr.contains(':') {
+        return Err(err("BIND_ADDR", "must be host:port, e.g. 127.0.0.1:8080"));
+    }
+    Ok(bind_addr)
+}
+
+fn portal_url(get: &Get<'_>) -> Result<Url, ConfigError> {
+    let portal_url = get("PORTAL_URL").unwrap_or_else(|| "http://localhost:3000".into());
+    let portal_url = Url::parse(&portal_url)
+        .map_err(|e| err("PORTAL_URL", not_a_url(&e, "https://portal.example.com")))?;
+    if !matches!(portal_url.scheme(), "http" | "https") {
+        return Err(err("PORTAL_URL", "must be an http:// or https:// URL"));
+    }
+    Ok(portal_url)
+}
+
+fn mail_from(get: &Get<'_>) -> Result<Mailbox, ConfigError> {
+    get("MAIL_FROM").unwrap_or_else(|| "dockgate <no-reply@localhost>".into()).parse::<Mailbox>().map_err(
+        |e| err("MAIL_FROM", format!("must be a mailbox such as dockgate <no-reply@example.com> ({e})")),
+    )
+}
+
+fn mail_retry_base(get: &Get<'_>) -> Result<Duration, ConfigError> {
+    let base = duration(get, "MAIL_RETRY_BASE", Duration::from_secs(30))?;
+    if base > MAIL_RETRY_CAP {
+        return Err(err("MAIL_RETRY_BASE", "must be at most 1h"));
+    }
+    Ok(base)
+}
+
+fn log_format(get: &Get<'_>) -> Result<LogFormat, ConfigError> {
+    if let Some(filter) = get("RUST_LOG") {
+        tracing_subscriber::EnvFilter::try_new(&filter).map_err(|e| err("RUST_LOG", e))?;
+    }
+    match get("LOG_FORMAT").as_deref() {
+        None | Some("text") => Ok(LogFormat::Text),
+        Some("json") => Ok(LogFormat::Json),
+        Some(_) => Err(err("LOG_FORMAT", "must be text or json")),
+    }
+}
+
+/// `ACCESS_TOKEN_TTL` and the session lifetimes, each longer than an access token.
+fn token_lifetimes(get: &Get<'_>) -> Result<(Duration, SessionLifetimes), ConfigError> {
+    let access_token_ttl = duration(get, "ACCESS_TOKEN_TTL", Duration::from_secs(15 * 60))?;
+    if access_token_ttl < Duration::from_secs(10) || access_token_ttl > Duration::from_secs(24 * 3600) {
+        return Err(err("ACCESS_TOKEN_TTL", "must be between 10s and 24h"));
+    }
+    let refresh_token_ttl = duration(get, "REFRESH_TOKEN_TTL", Duration::from_secs(30 * 24 * 3600))?;
+    if refresh_token_ttl <= access_token_ttl {
+        return Err(err("REFRESH_TOKEN_TTL", "must be longer than ACCESS_TOKEN_TTL"));
+    }
+    let max_age = duration(get, "SESSION_MAX_AGE", Duration::from_secs(30 * 24 * 3600))?;
+    if max_age <= access_token_ttl {
+        return Err(err("SESSION_MAX_AGE", "must be longer than ACCESS_TOKEN_TTL"));
+    }
+    Ok((access_token_ttl, SessionLifetimes { refresh_token_ttl, max_age }))
+}
+
+fn login_limits(get: &Get<'_>) -> Result<LoginLimits, ConfigError> {
+    let limit = |name, default| number(get, name, default, 1, 1_000_000);
+    Ok(LoginLimits {
+        window: duration(get, "LOGIN_FAILURE_WINDOW", Duration::from_secs(15 * 60))?,
+        per_account_and_client: limit("LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_CLIENT", 10)?,
+        per_account: limit("LOGIN_MAX_FAILURES_PER_ACCOUNT", 50)?,
+        per_client: limit("LOGIN_MAX_FAILURES_PER_CLIENT", 100)?,
+    })
 }
 
 /// The longest wait between two attempts of one mail.
@@ -286,11 +303,7 @@ fn err(variable: &'static str, message: impl ToString) -> ConfigError {
 }
 
 /// `900`, `900s`, `15m`, `1h 30m`, `30d`.
-fn duration(
-    get: &impl Fn(&str) -> Option<String>,
-    variable: &'static str,
-    default: Duration,
-) -> Result<Duration, ConfigError> {
+fn duration(get: &Get<'_>, variable: &'static str, default: Duration) -> Result<Duration, ConfigError> {
     let Some(raw) = get(variable) else { return Ok(default) };
     let parsed = match raw.parse::<u64>() {
         Ok(seconds) => Duration::from_secs(seconds),
@@ -304,7 +317,7 @@ fn duration(
 }
 
 fn number(
-    get: &impl Fn(&str) -> Option<String>,
+    get: &Get<'_>,
     variable: &'static str,
     default: i64,
     min: i64,

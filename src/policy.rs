@@ -115,14 +115,18 @@ pub fn require_covers(actor: &Actor, groups: &[Uuid]) -> Result<(), AppError> {
 
 /// 404 unless `actor` may manage groups of `customer_id` and sees `group` (a person limited to
 /// groups sees only its own).
-pub fn require_group(actor: &Actor, customer_id: Uuid, group: Uuid) -> Result<(), AppError> {
+pub fn require_group(
+    actor: &Actor,
+    customer_id: impl Into<Uuid>,
+    group: impl Into<Uuid>,
+) -> Result<(), AppError> {
     require(actor, Action::ManageGroups, customer_id)?;
-    if sees_group(actor, Some(group)) { Ok(()) } else { Err(AppError::NotFound) }
+    if sees_group(actor, Some(group.into())) { Ok(()) } else { Err(AppError::NotFound) }
 }
 
 /// Creating a group needs [`Action::ManageGroups`] and no group limit: a new group is outside
 /// every group the caller is limited to.
-pub fn require_group_creation(actor: &Actor, customer_id: Uuid) -> Result<(), AppError> {
+pub fn require_group_creation(actor: &Actor, customer_id: impl Into<Uuid>) -> Result<(), AppError> {
     require(actor, Action::ManageGroups, customer_id)?;
     match group_scope(actor) {
         None => Ok(()),
@@ -133,7 +137,11 @@ pub fn require_group_creation(actor: &Actor, customer_id: Uuid) -> Result<(), Ap
 /// Deleting `group`: a person limited to groups sees only its own groups, and deleting one of
 /// them would leave its members (itself included) in fewer groups or in none, seeing more; so it
 /// may not (403), and another group is not there for it (404).
-pub fn require_group_deletion(actor: &Actor, customer_id: Uuid, group: Uuid) -> Result<(), AppError> {
+pub fn require_group_deletion(
+    actor: &Actor,
+    customer_id: impl Into<Uuid>,
+    group: impl Into<Uuid>,
+) -> Result<(), AppError> {
     require_group(actor, customer_id, group)?;
     match group_scope(actor) {
         None => Ok(()),
@@ -144,24 +152,36 @@ pub fn require_group_deletion(actor: &Actor, customer_id: Uuid, group: Uuid) -> 
     }
 }
 
+crate::text_enum! {
+    /// Why `POST /v1/authz/check` answered as it did: the closed set of its `reason`.
+    pub enum CheckReason as "AuthzReason" {
+        /// The caller may.
+        Allowed = "allowed",
+        /// Another customer, one outside a dispatcher's scope, or no such customer.
+        CustomerNotVisible = "customer_not_visible",
+        /// The caller does not hold the permission.
+        PermissionNotHeld = "permission_not_held",
+        /// The caller is limited to other groups.
+        GroupNotVisible = "group_not_visible",
+        /// The customer has no such group.
+        UnknownGroup = "unknown_group",
+    }
+}
+
 /// The answer of `POST /v1/authz/check`: may `actor` use `permission` on the data of
 /// `customer_id` (and of `group`, when given)? The same functions decide for dockgate itself.
-pub fn check(
-    actor: &Actor,
-    permission: Permission,
-    customer_id: Uuid,
-    group: Option<Uuid>,
-) -> (bool, &'static str) {
+/// Whether the customer and the group exist is the caller's to add (it needs the database).
+pub fn check(actor: &Actor, permission: Permission, customer_id: Uuid, group: Option<Uuid>) -> CheckReason {
     if !scope(actor).contains(customer_id) {
-        return (false, "customer_not_visible");
+        return CheckReason::CustomerNotVisible;
     }
     if !permissions(actor).contains(&permission) {
-        return (false, "permission_not_held");
+        return CheckReason::PermissionNotHeld;
     }
     if !sees_group(actor, group) {
-        return (false, "group_not_visible");
+        return CheckReason::GroupNotVisible;
     }
-    (true, "allowed")
+    CheckReason::Allowed
 }
 
 /// Whether `actor` may perform `action`, visibility aside.

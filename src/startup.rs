@@ -79,7 +79,7 @@ impl Application {
             .await
             .map_err(|e| StartupError::Other(e.to_string()))?;
         let state = web::Data::new(AppState {
-            keys: keys::KeyStore::new(pool.clone(), config.access_token_ttl),
+            keys: keys::KeyStore::new(pool.clone(), config.access_token_ttl, config.clock.clone()),
             pool: pool.clone(),
             metrics: metrics.clone(),
             hasher,

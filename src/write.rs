@@ -9,6 +9,7 @@ use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, Responder};
 use diesel::PgConnection;
 use serde::Serialize;
+use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use crate::audit::{self, Action, Author, Event, Target, Visibility};
@@ -21,13 +22,23 @@ use crate::state::AppState;
 pub trait Tracked: Serialize + Send + 'static {
     /// What audit events about it name as their target type.
     const TARGET: Target;
-    fn id(&self) -> Uuid;
-    fn customer_id(&self) -> Option<Uuid>;
+    /// Whom audit events are about: its id, and the customer it belongs to (none for staff).
+    fn subject(&self) -> (Uuid, Option<Uuid>);
     /// The resource's own path, for `Location`.
     fn location(&self) -> String;
     /// Which readers of the customer's audit log may see events about it.
     fn visibility(&self) -> Visibility {
         Visibility::Everyone
+    }
+
+    /// Its ETag: a hash of all of it ([`etag::of_view`]), unless it shows something that moves
+    /// without the resource changing (a person's last sign-in), which its ETag then leaves out,
+    /// so that an edit begun before does not fail with 412.
+    fn etag(&self) -> String
+    where
+        Self: Sized,
+    {
+        etag::of_view(self)
     }
 }
 
@@ -37,20 +48,36 @@ pub trait Viewed: Send + 'static {
     fn view(&self, conn: &mut PgConnection) -> Result<Self::View, AppError>;
 }
 
+/// A row whose view is made from it alone (`View::from(&row)`), with no query.
+pub trait Plain: Send + 'static {
+    type View: Tracked + for<'a> From<&'a Self>;
+}
+
+impl<R: Plain> Viewed for R {
+    type View = R::View;
+
+    fn view(&self, _: &mut PgConnection) -> Result<R::View, AppError> {
+        Ok(R::View::from(self))
+    }
+}
+
 /// A view answered with its ETag (and, when created, `201` and `Location`).
 pub struct Tagged<T> {
     status: StatusCode,
     location: Option<String>,
+    etag: String,
     view: T,
 }
 
-impl<T: Serialize> Tagged<T> {
+impl<T: Tracked> Tagged<T> {
+    /// 200 with the view and its ETag ([`Tracked::etag`]): the one the write path checks
+    /// `If-Match` against, so a GET and a PATCH agree.
     pub fn ok(view: T) -> Self {
-        Self { status: StatusCode::OK, location: None, view }
+        Self { status: StatusCode::OK, location: None, etag: view.etag(), view }
     }
 
     pub fn created(view: T, location: String) -> Self {
-        Self { status: StatusCode::CREATED, location: Some(location), view }
+        Self { status: StatusCode::CREATED, location: Some(location), etag: view.etag(), view }
     }
 
     pub fn view(&self) -> &T {
@@ -63,7 +90,7 @@ impl<T: Serialize> Responder for Tagged<T> {
 
     fn respond_to(self, _: &HttpRequest) -> HttpResponse {
         let mut response = HttpResponse::build(self.status);
-        response.insert_header((header::ETAG, etag::of_view(&self.view)));
+        response.insert_header((header::ETAG, self.etag));
         if let Some(location) = self.location {
             response.insert_header((header::LOCATION, location));
         }
@@ -82,14 +109,17 @@ impl Responder for Deleted {
     }
 }
 
-fn event<V: Tracked>(action: Action, before: Option<&V>, after: Option<&V>) -> Event {
-    let subject = after.or(before);
+/// The event of a change from `before` to `after` (`None`: did not exist), as the write path
+/// records it; for changes of many rows in one request (a bulk invitation) that record their
+/// own.
+pub fn event<V: Tracked>(action: Action, before: Option<&V>, after: Option<&V>) -> Event {
+    let (target_id, customer_id) = after.or(before).map(Tracked::subject).unwrap_or_default();
     let visibility = |view: Option<&V>| view.map_or(Visibility::Everyone, Tracked::visibility);
     Event {
         action,
         target_type: V::TARGET,
-        target_id: subject.map(Tracked::id).unwrap_or_default(),
-        customer_id: subject.and_then(Tracked::customer_id),
+        target_id,
+        customer_id,
         changes: audit::changes(before, after),
         visibility: visibility(before).join(visibility(after)),
     }
@@ -111,14 +141,15 @@ where
     db::transaction(&state.pool, move |conn| {
         let view = insert(conn).map_err(Into::into)?.view(conn)?;
         audit::record(conn, &author, event(action, None, Some(&view)))?;
-        let location = view.location();
-        Ok(Tagged::created(view, location))
+        let (location, etag) = (Some(view.location()), view.etag());
+        Ok(Tagged { status: StatusCode::CREATED, location, etag, view })
     })
     .await
 }
 
 /// Locks the row, checks `If-Match` against its view, changes it, audits `action` with both
-/// views, answers 200 with the new view.
+/// views, answers 200 with the new view. A change that leaves the view exactly as it was (a
+/// deactivation of someone deactivated: `change` returns the row untouched) is no event.
 pub async fn update<R, E1, E2, L, C>(
     state: &AppState,
     author: impl Into<Author>,
@@ -138,17 +169,40 @@ where
     db::transaction(&state.pool, move |conn| {
         let before = lock(conn).map_err(Into::into)?;
         let before_view = before.view(conn)?;
-        if_match.check(&etag::of_view(&before_view))?;
+        let before_tag = before_view.etag();
+        if_match.check(&before_tag)?;
         let after = change(conn, before).map_err(Into::into)?.view(conn)?;
-        audit::record(conn, &author, event(action, Some(&before_view), Some(&after)))?;
-        Ok(Tagged::ok(after))
+        let after_tag = after.etag();
+        if after_tag != before_tag {
+            audit::record(conn, &author, event(action, Some(&before_view), Some(&after)))?;
+        }
+        Ok(Tagged { status: StatusCode::OK, location: None, etag: after_tag, view: after })
     })
     .await
 }
 
+/// What a removal adds to its audit event besides the view the resource had: nothing (`()`),
+/// or what went with it that the view does not show (a group's former members).
+#[derive(Debug, Default)]
+pub struct Removed(Map<String, Value>);
+
+impl Removed {
+    /// Records that `field` was `from` and is gone with the resource.
+    pub fn with(mut self, field: &str, from: Value) -> Self {
+        self.0.insert(field.to_owned(), serde_json::json!({ "from": from }));
+        self
+    }
+}
+
+impl From<()> for Removed {
+    fn from(_: ()) -> Self {
+        Self::default()
+    }
+}
+
 /// Locks the row, checks `If-Match` against its view, removes it, audits `action` with the view
-/// it had, answers 204.
-pub async fn delete<R, E1, E2, L, D>(
+/// it had (and whatever `remove` says went with it, see [`Removed`]), answers 204.
+pub async fn delete<R, E1, E2, L, D, G>(
     state: &AppState,
     author: impl Into<Author>,
     action: Action,
@@ -160,16 +214,21 @@ where
     R: Viewed,
     E1: Into<AppError>,
     E2: Into<AppError>,
+    G: Into<Removed>,
     L: FnOnce(&mut PgConnection) -> Result<R, E1> + Send + 'static,
-    D: FnOnce(&mut PgConnection, R) -> Result<(), E2> + Send + 'static,
+    D: FnOnce(&mut PgConnection, R) -> Result<G, E2> + Send + 'static,
 {
     let author = author.into();
     db::transaction(&state.pool, move |conn| {
         let before = lock(conn).map_err(Into::into)?;
         let before_view = before.view(conn)?;
-        if_match.check(&etag::of_view(&before_view))?;
-        remove(conn, before).map_err(Into::into)?;
-        audit::record(conn, &author, event(action, Some(&before_view), None))?;
+        if_match.check(&before_view.etag())?;
+        let Removed(gone) = remove(conn, before).map_err(Into::into)?.into();
+        let mut event = event(action, Some(&before_view), None);
+        if let Value::Object(changes) = &mut event.changes {
+            changes.extend(gone);
+        }
+        audit::record(conn, &author, event)?;
         Ok(Deleted)
     })
     .await

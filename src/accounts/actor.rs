@@ -4,11 +4,12 @@
 use uuid::Uuid;
 
 use super::UserRow;
+use crate::db::ids::SessionId;
 use crate::permissions::{Kind, Role};
 
 #[derive(Debug, Clone)]
 pub struct Actor {
-    pub session_id: Uuid,
+    pub session_id: SessionId,
     pub account: UserRow,
     /// The groups of a customer user; empty: in no group, so it sees all of its customer's
     /// data (and staff see everything).

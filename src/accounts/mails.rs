@@ -22,7 +22,7 @@ pub fn send_welcome(
     let Some(email) = account.email.as_ref() else { return Ok(()) };
     let (set_password_link, link_valid_for) = if account.password_hash.is_none() {
         let ttl = config.set_password_link_ttl;
-        let token = password_tokens::issue(conn, account.id, Purpose::SetPassword, ttl)?;
+        let token = password_tokens::issue(conn, account.id, Purpose::SetPassword, ttl, config.clock.now())?;
         (Some(mail::link(&config.portal_url, "password-reset", &token)), Some(describe(ttl)))
     } else {
         (None, None)
@@ -42,7 +42,7 @@ pub fn send_welcome(
 pub fn send_password_reset(conn: &mut PgConnection, config: &Config, account: &UserRow) -> QueryResult<()> {
     let Some(email) = account.email.as_ref() else { return Ok(()) };
     let ttl = config.password_reset_ttl;
-    let token = password_tokens::issue(conn, account.id, Purpose::PasswordReset, ttl)?;
+    let token = password_tokens::issue(conn, account.id, Purpose::PasswordReset, ttl, config.clock.now())?;
     let reset = Mail::PasswordReset {
         name: account.name.clone(),
         link: mail::link(&config.portal_url, "password-reset", &token),

@@ -103,12 +103,3 @@ pub struct NewAccount {
     pub customer_ids: Vec<Option<Uuid>>,
     pub permissions: Vec<Option<Permission>>,
 }
-
-/// A merge-patch of the fields a person may change about themselves.
-#[derive(Debug, Default, AsChangeset)]
-#[diesel(table_name = users)]
-pub struct ProfileChanges {
-    pub name: Option<String>,
-    /// `Some(None)` clears the phone number.
-    pub phone: Option<Option<String>>,
-}

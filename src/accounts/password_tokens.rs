@@ -5,7 +5,8 @@
 
 use std::time::Duration;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
+use diesel::dsl::now as db_now;
 use diesel::prelude::*;
 use uuid::Uuid;
 
@@ -24,12 +25,18 @@ text_enum! {
     }
 }
 
-/// Issues a link token for `user_id`, valid for `ttl`; older unused tokens of the person die.
-pub fn issue(conn: &mut PgConnection, user_id: Uuid, purpose: Purpose, ttl: Duration) -> QueryResult<String> {
+/// Issues a link token for `user_id`, valid for `ttl` from `now`; older unused tokens of the
+/// person die.
+pub fn issue(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    purpose: Purpose,
+    ttl: Duration,
+    now: DateTime<Utc>,
+) -> QueryResult<String> {
     revoke_all(conn, user_id)?;
     let (token, hash) = new_secret(PREFIX)?;
-    let expires_at =
-        Utc::now() + chrono::Duration::from_std(ttl).unwrap_or_else(|_| chrono::Duration::hours(1));
+    let expires_at = now + chrono::Duration::from_std(ttl).unwrap_or_else(|_| chrono::Duration::hours(1));
     diesel::insert_into(password_tokens::table)
         .values((
             password_tokens::id.eq(Uuid::now_v7()),
@@ -42,24 +49,24 @@ pub fn issue(conn: &mut PgConnection, user_id: Uuid, purpose: Purpose, ttl: Dura
     Ok(token)
 }
 
-/// The person a live (unused, unexpired) token belongs to, without using it up.
-pub fn peek(conn: &mut PgConnection, presented: &str) -> QueryResult<Option<Uuid>> {
-    live(presented).select(password_tokens::user_id).first(conn).optional()
+/// The person a token live at `now` (unused, unexpired) belongs to, without using it up.
+pub fn peek(conn: &mut PgConnection, presented: &str, now: DateTime<Utc>) -> QueryResult<Option<Uuid>> {
+    password_tokens::table
+        .filter(live(presented, now))
+        .select(password_tokens::user_id)
+        .first(conn)
+        .optional()
 }
 
-/// Uses a live token up and returns its person; `None` if it is unknown, used or expired.
-/// One conditional UPDATE: of two concurrent uses of a token exactly one gets the row back.
-pub fn consume(conn: &mut PgConnection, presented: &str) -> QueryResult<Option<Uuid>> {
-    diesel::update(
-        password_tokens::table
-            .filter(password_tokens::token_hash.eq(hash_secret(presented)))
-            .filter(password_tokens::used_at.is_null())
-            .filter(password_tokens::expires_at.gt(Utc::now())),
-    )
-    .set(password_tokens::used_at.eq(Utc::now()))
-    .returning(password_tokens::user_id)
-    .get_result(conn)
-    .optional()
+/// Uses a token live at `now` up and returns its person; `None` if it is unknown, used or
+/// expired. One conditional UPDATE: of two concurrent uses of a token exactly one gets the row
+/// back.
+pub fn consume(conn: &mut PgConnection, presented: &str, now: DateTime<Utc>) -> QueryResult<Option<Uuid>> {
+    diesel::update(password_tokens::table.filter(live(presented, now)))
+        .set(password_tokens::used_at.eq(db_now))
+        .returning(password_tokens::user_id)
+        .get_result(conn)
+        .optional()
 }
 
 /// Kills every unused token of a person (password set another way, login disabled, ...).
@@ -72,10 +79,15 @@ pub fn revoke_all(conn: &mut PgConnection, user_id: Uuid) -> QueryResult<usize> 
     .execute(conn)
 }
 
-fn live(presented: &str) -> password_tokens::BoxedQuery<'static, diesel::pg::Pg> {
-    password_tokens::table
-        .filter(password_tokens::token_hash.eq(hash_secret(presented)))
-        .filter(password_tokens::used_at.is_null())
-        .filter(password_tokens::expires_at.gt(Utc::now()))
-        .into_boxed()
+/// The token `presented`, if unused and unexpired at `now`.
+fn live(
+    presented: &str,
+    now: DateTime<Utc>,
+) -> Box<dyn BoxableExpression<password_tokens::table, diesel::pg::Pg, SqlType = diesel::sql_types::Bool>> {
+    Box::new(
+        password_tokens::token_hash
+            .eq(hash_secret(presented))
+            .and(password_tokens::used_at.is_null())
+            .and(password_tokens::expires_at.gt(now)),
+    )
 }

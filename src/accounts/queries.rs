@@ -1,10 +1,9 @@
 //! Queries on the `users` table shared by every kind of person.
 
-use chrono::Utc;
 use diesel::prelude::*;
 use uuid::Uuid;
 
-use super::models::{NewAccount, ProfileChanges, UserRow};
+use super::models::{NewAccount, UserRow};
 use crate::db::schema::{group_members, users};
 use crate::db::types::Email;
 
@@ -20,22 +19,18 @@ pub fn insert(conn: &mut PgConnection, account: &NewAccount) -> QueryResult<User
     diesel::insert_into(users::table).values(account).returning(UserRow::as_returning()).get_result(conn)
 }
 
-pub fn update_profile(conn: &mut PgConnection, id: Uuid, changes: &ProfileChanges) -> QueryResult<UserRow> {
-    diesel::update(users::table.find(id))
-        .set((changes, users::updated_at.eq(Utc::now())))
-        .returning(UserRow::as_returning())
-        .get_result(conn)
-}
-
 pub fn set_password_hash(conn: &mut PgConnection, id: Uuid, hash: &str) -> QueryResult<UserRow> {
     diesel::update(users::table.find(id))
-        .set((users::password_hash.eq(hash), users::updated_at.eq(Utc::now())))
+        .set((users::password_hash.eq(hash), users::updated_at.eq(diesel::dsl::now)))
         .returning(UserRow::as_returning())
         .get_result(conn)
 }
 
 pub fn record_sign_in(conn: &mut PgConnection, id: Uuid) -> QueryResult<()> {
-    diesel::update(users::table.find(id)).set(users::last_login_at.eq(Utc::now())).execute(conn).map(drop)
+    diesel::update(users::table.find(id))
+        .set(users::last_login_at.eq(diesel::dsl::now))
+        .execute(conn)
+        .map(drop)
 }
 
 /// Whether `account` may sign in now: its own state (see [`UserRow::may_sign_in`]) and, for a

@@ -1,14 +1,15 @@
 //! `GET /v1/audit-events`.
 
-use actix_web::{HttpResponse, get, web};
+use actix_web::{get, web};
 
 use super::dto::{AuditEventView, AuditFilters};
 use super::queries;
 use crate::accounts::Actor;
 use crate::db;
 use crate::error::AppError;
+use crate::extract::Query;
 use crate::openapi::sets;
-use crate::pagination::{List, PageParams};
+use crate::pagination::{List, Page, PageParams};
 use crate::policy::{self, Action, Scope};
 use crate::state::AppState;
 
@@ -35,9 +36,9 @@ use crate::state::AppState;
 pub async fn list_audit_events(
     state: web::Data<AppState>,
     actor: Actor,
-    filters: web::Query<AuditFilters>,
-    page: web::Query<PageParams>,
-) -> Result<HttpResponse, AppError> {
+    Query(filters): Query<AuditFilters>,
+    page: Page,
+) -> Result<web::Json<List<AuditEventView>>, AppError> {
     let scope = policy::scope(&actor);
     match (&scope, filters.customer_id) {
         // Asking about a customer you cannot see is a 404, as everywhere.
@@ -49,12 +50,9 @@ pub async fn list_audit_events(
         }
         (Scope::All, None) => policy::require_global(&actor, Action::ReadAudit)?,
     }
-    let page = page.page()?;
-    validator::Validate::validate(&*filters)?;
-    let filters = filters.into_inner();
     let groups = policy::group_scope(&actor);
     let rows =
         db::run(&state.pool, move |conn| queries::list(conn, &scope, groups.as_deref(), &filters, page))
             .await?;
-    Ok(HttpResponse::Ok().json(List::from_rows(rows, page, |row| row.id, AuditEventView::from)))
+    Ok(web::Json(List::from_rows(rows, page, |row| row.id, AuditEventView::from)))
 }

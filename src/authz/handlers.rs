@@ -2,19 +2,20 @@
 //! comes from [`crate::policy::check`], the functions dockgate's own handlers use, so the two
 //! can never disagree.
 
-use actix_web::{HttpResponse, post, web};
+use actix_web::{post, web};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 use validator::Validate;
 
+use super::queries;
 use crate::accounts::Actor;
 use crate::db;
 use crate::error::AppError;
 use crate::extract::Json;
 use crate::openapi::sets;
 use crate::permissions::Permission;
-use crate::policy;
+use crate::policy::{self, CheckReason};
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
@@ -35,7 +36,7 @@ pub struct CheckResponse {
     /// `allowed`, `customer_not_visible` (another customer, or outside a dispatcher's scope),
     /// `permission_not_held`, `group_not_visible` (the caller is limited to other groups), or
     /// `unknown_group` (no such group of that customer).
-    pub reason: &'static str,
+    pub reason: CheckReason,
 }
 
 /// Check an authorization
@@ -58,31 +59,12 @@ pub async fn check(
     state: web::Data<AppState>,
     actor: Actor,
     Json(body): Json<CheckRequest>,
-) -> Result<HttpResponse, AppError> {
-    let (mut allowed, mut reason) = policy::check(&actor, body.permission, body.customer_id, body.group_id);
-    if allowed {
-        // Staff see every customer id, existing or not; the endpoints answer 404 for a customer
-        // that does not exist, and so does this check (as one the caller cannot see).
-        let (customer_id, group_id) = (body.customer_id, body.group_id);
-        let (customer_exists, group_exists) = db::run(&state.pool, move |conn| {
-            use crate::db::schema::customers;
-            use diesel::prelude::*;
-            let customer = diesel::select(diesel::dsl::exists(customers::table.find(customer_id)))
-                .get_result::<bool>(conn)?;
-            let group = match group_id {
-                Some(group_id) => {
-                    crate::groups::queries::find(conn, customer_id, group_id).optional()?.is_some()
-                }
-                None => true,
-            };
-            Ok::<_, diesel::result::Error>((customer, group))
-        })
-        .await?;
-        if !customer_exists {
-            (allowed, reason) = (false, "customer_not_visible");
-        } else if !group_exists {
-            (allowed, reason) = (false, "unknown_group");
-        }
+) -> Result<web::Json<CheckResponse>, AppError> {
+    let mut reason = policy::check(&actor, body.permission, body.customer_id, body.group_id);
+    if reason == CheckReason::Allowed {
+        let (customer_id, group_id) = (body.customer_id.into(), body.group_id.map(Into::into));
+        let missing = db::run(&state.pool, move |conn| queries::missing(conn, customer_id, group_id)).await?;
+        reason = missing.unwrap_or(reason);
     }
-    Ok(HttpResponse::Ok().json(CheckResponse { allowed, reason }))
+    Ok(web::Json(CheckResponse { allowed: reason == CheckReason::Allowed, reason }))
 }

@@ -1,7 +1,6 @@
 //! Cost center views and request bodies.
 
 use chrono::{DateTime, Utc};
-use diesel::PgConnection;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -10,9 +9,8 @@ use validator::Validate;
 use super::models::{CostCenterChanges, CostCenterRow, NewCostCenter};
 use crate::audit::Target;
 use crate::db::ids::{CostCenterId, CustomerId};
-use crate::error::AppError;
 use crate::validation::{not_blank, validate_code};
-use crate::write::{Tracked, Viewed};
+use crate::write::{Plain, Tracked};
 
 /// A cost center of a customer.
 #[derive(Debug, Serialize, ToSchema)]
@@ -50,12 +48,8 @@ impl From<&CostCenterRow> for CostCenterView {
 impl Tracked for CostCenterView {
     const TARGET: Target = Target::CostCenter;
 
-    fn id(&self) -> Uuid {
-        self.id
-    }
-
-    fn customer_id(&self) -> Option<Uuid> {
-        Some(self.customer_id)
+    fn subject(&self) -> (Uuid, Option<Uuid>) {
+        (self.id, Some(self.customer_id))
     }
 
     fn location(&self) -> String {
@@ -63,12 +57,8 @@ impl Tracked for CostCenterView {
     }
 }
 
-impl Viewed for CostCenterRow {
+impl Plain for CostCenterRow {
     type View = CostCenterView;
-
-    fn view(&self, _: &mut PgConnection) -> Result<CostCenterView, AppError> {
-        Ok(CostCenterView::from(self))
-    }
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]

@@ -10,6 +10,7 @@ use super::models::CostCenterChanges;
 use super::queries;
 use crate::accounts::Actor;
 use crate::audit;
+use crate::customers::queries as customers;
 use crate::db::{self, ids::CostCenterId, ids::CustomerId};
 use crate::error::AppError;
 use crate::etag::{self, IfMatch};
@@ -45,7 +46,7 @@ pub async fn list_cost_centers(
     let customer_id = customer_id.into_inner();
     policy::require(&actor, Action::ReadCustomer, customer_id)?;
     let rows = db::run(&state.pool, move |conn| {
-        queries::customer_exists(conn, customer_id)?;
+        customers::exists(conn, customer_id)?;
         queries::list(conn, customer_id, &filters, page)
     })
     .await?;
@@ -79,7 +80,7 @@ pub async fn create_cost_center(
     policy::require(&actor, Action::ManageCostCenters, customer_id)?;
     let new = body.into_new(customer_id);
     write::create(&state, &actor, audit::Action::CostCenterCreated, move |conn| {
-        queries::hold_customer(conn, customer_id)?;
+        customers::hold(conn, customer_id)?;
         queries::insert(conn, &new)
     })
     .await

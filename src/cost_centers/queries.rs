@@ -6,26 +6,8 @@ use diesel::prelude::*;
 use super::dto::CostCenterFilters;
 use super::models::{CostCenterChanges, CostCenterRow, NewCostCenter};
 use crate::db::ids::{CostCenterId, CustomerId};
-use crate::db::schema::{cost_centers as cc, customers};
+use crate::db::schema::cost_centers as cc;
 use crate::pagination::Page;
-
-/// `NotFound` unless the customer exists, so an unknown customer is a 404 rather than an empty
-/// list.
-pub fn customer_exists(conn: &mut PgConnection, customer_id: CustomerId) -> QueryResult<()> {
-    customers::table.find(customer_id).select(customers::id).first::<CustomerId>(conn).map(drop)
-}
-
-/// Like [`customer_exists`], and keeps the customer from being deleted until the transaction
-/// ends, so the insert that follows cannot fail on the foreign key (a 500). `FOR KEY SHARE`
-/// does not block changes to the customer's other columns.
-pub fn hold_customer(conn: &mut PgConnection, customer_id: CustomerId) -> QueryResult<()> {
-    customers::table
-        .find(customer_id)
-        .select(customers::id)
-        .for_key_share()
-        .first::<CustomerId>(conn)
-        .map(drop)
-}
 
 pub fn list(
     conn: &mut PgConnection,

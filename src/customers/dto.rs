@@ -6,8 +6,12 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use validator::Validate;
 
-use super::models::{Customer, CustomerStatus};
+use super::models::{Customer, CustomerChanges, CustomerStatus, NewCustomer};
+use crate::audit::Target;
+use crate::db::ids::CustomerId;
+use crate::db::types::Email;
 use crate::validation::{not_blank, validate_code, validate_email, validate_phone};
+use crate::write::{Plain, Tracked};
 
 /// A customer account of the operator.
 #[derive(Debug, Serialize, ToSchema)]
@@ -39,7 +43,7 @@ impl From<&Customer> for CustomerView {
     fn from(customer: &Customer) -> Self {
         let row = &customer.row;
         Self {
-            id: row.id,
+            id: row.id.into(),
             name: row.name.clone(),
             code: row.code.clone(),
             contact_email: row.contact_email.as_ref().map(ToString::to_string),
@@ -47,11 +51,32 @@ impl From<&Customer> for CustomerView {
             status: row.status,
             portal_enabled: row.portal_enabled,
             self_signup_enabled: row.self_signup_enabled,
-            default_warehouse_address_id: customer.default_warehouse_address_id,
+            default_warehouse_address_id: customer.default_warehouse_address_id.map(Into::into),
             created_at: row.created_at,
             updated_at: row.updated_at,
         }
     }
+}
+
+impl Tracked for CustomerView {
+    const TARGET: Target = Target::Customer;
+
+    fn subject(&self) -> (Uuid, Option<Uuid>) {
+        (self.id, Some(self.id))
+    }
+
+    fn location(&self) -> String {
+        format!("/v1/customers/{}", self.id)
+    }
+}
+
+impl Plain for Customer {
+    type View = CustomerView;
+}
+
+/// Addresses come already validated; this only normalizes.
+fn email(raw: String) -> Option<Email> {
+    Email::parse(&raw)
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
@@ -80,6 +105,23 @@ pub struct CreateCustomer {
     pub portal_enabled: Option<bool>,
     /// Default false.
     pub self_signup_enabled: Option<bool>,
+}
+
+impl CreateCustomer {
+    /// The row to insert: a new id, the name trimmed, active with the portal on and self
+    /// sign-up off unless said.
+    pub fn into_new(self) -> NewCustomer {
+        NewCustomer {
+            id: CustomerId::new(),
+            name: self.name.trim().to_owned(),
+            code: self.code,
+            contact_email: self.contact_email.and_then(email),
+            phone: self.phone,
+            status: self.status.unwrap_or(CustomerStatus::Active),
+            portal_enabled: self.portal_enabled.unwrap_or(true),
+            self_signup_enabled: self.self_signup_enabled.unwrap_or(false),
+        }
+    }
 }
 
 /// A JSON merge-patch. A customer's own owner and admins may change only `name`,
@@ -130,6 +172,20 @@ impl PatchCustomer {
             || self.status.is_some()
             || self.portal_enabled.is_some()
             || self.self_signup_enabled.is_some()
+    }
+}
+
+impl From<PatchCustomer> for CustomerChanges {
+    fn from(patch: PatchCustomer) -> Self {
+        Self {
+            name: patch.name.map(|name| name.trim().to_owned()),
+            code: patch.code,
+            contact_email: patch.contact_email.map(|e| e.and_then(email)),
+            phone: patch.phone,
+            status: patch.status,
+            portal_enabled: patch.portal_enabled,
+            self_signup_enabled: patch.self_signup_enabled,
+        }
     }
 }
 

@@ -1,35 +1,23 @@
 //! `/v1/customers` and `/v1/customers/{customer_id}`.
 
-use actix_web::http::header;
-use actix_web::{HttpResponse, HttpResponseBuilder, delete, get, patch, post, web};
-use diesel::Connection;
-use uuid::Uuid;
+use actix_web::{delete, get, patch, post, web};
+use diesel::PgConnection;
 
 use super::dto::{CreateCustomer, CustomerFilters, CustomerView, PatchCustomer};
-use super::models::{Customer, CustomerChanges, CustomerStatus, NewCustomer};
+use super::models::{Customer, CustomerChanges};
 use super::queries;
 use crate::accounts::Actor;
-use crate::audit::{self, Author, Event};
-use crate::db::{self, types::Email};
+use crate::audit;
+use crate::db::{self, ids::CustomerId};
 use crate::error::AppError;
 use crate::etag::{self, IfMatch};
-use crate::extract::Json;
+use crate::extract::{Json, Query};
 use crate::identity::sessions;
 use crate::openapi::sets;
-use crate::pagination::{List, PageParams};
+use crate::pagination::{List, Page, PageParams};
 use crate::policy::{self, Action};
 use crate::state::AppState;
-
-fn view(mut response: HttpResponseBuilder, customer: &Customer) -> HttpResponse {
-    response
-        .insert_header((header::ETAG, etag::of(customer.row.updated_at)))
-        .json(CustomerView::from(customer))
-}
-
-/// Addresses come already validated; this only normalizes.
-fn email(raw: String) -> Option<Email> {
-    Email::parse(&raw)
-}
+use crate::write::{self, Deleted, Tagged};
 
 /// List customers
 ///
@@ -49,15 +37,12 @@ fn email(raw: String) -> Option<Email> {
 pub async fn list_customers(
     state: web::Data<AppState>,
     actor: Actor,
-    filters: web::Query<CustomerFilters>,
-    page: web::Query<PageParams>,
-) -> Result<HttpResponse, AppError> {
+    Query(filters): Query<CustomerFilters>,
+    page: Page,
+) -> Result<web::Json<List<CustomerView>>, AppError> {
     let scope = policy::scope(&actor);
-    let page = page.page()?;
-    validator::Validate::validate(&*filters)?;
-    let filters = filters.into_inner();
     let customers = db::run(&state.pool, move |conn| queries::list(conn, &scope, &filters, page)).await?;
-    Ok(HttpResponse::Ok().json(List::from_rows(customers, page, |c| c.row.id, |c| CustomerView::from(&c))))
+    Ok(web::Json(List::from_rows(customers, page, |c| c.row.id.into(), |c| CustomerView::from(&c))))
 }
 
 /// Create a customer
@@ -80,41 +65,11 @@ pub async fn create_customer(
     state: web::Data<AppState>,
     actor: Actor,
     Json(body): Json<CreateCustomer>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<Tagged<CustomerView>, AppError> {
     policy::require_global(&actor, Action::CreateCustomer)?;
-    let author = Author::from(&actor);
-    let new = NewCustomer {
-        id: Uuid::now_v7(),
-        name: body.name.trim().to_owned(),
-        code: body.code,
-        contact_email: body.contact_email.and_then(email),
-        phone: body.phone,
-        status: body.status.unwrap_or(CustomerStatus::Active),
-        portal_enabled: body.portal_enabled.unwrap_or(true),
-        self_signup_enabled: body.self_signup_enabled.unwrap_or(false),
-    };
-    let customer = db::run(&state.pool, move |conn| {
-        conn.transaction(|conn| {
-            let customer = queries::insert(conn, &new)?;
-            audit::record(
-                conn,
-                &author,
-                Event {
-                    action: audit::Action::CustomerCreated,
-                    target_type: audit::Target::Customer,
-                    target_id: customer.row.id,
-                    customer_id: Some(customer.row.id),
-                    changes: audit::changes(None, Some(&CustomerView::from(&customer))),
-                    visibility: audit::Visibility::Everyone,
-                },
-            )?;
-            Ok::<_, AppError>(customer)
-        })
-    })
-    .await?;
-    let mut response = HttpResponse::Created();
-    response.insert_header((header::LOCATION, format!("/v1/customers/{}", customer.row.id)));
-    Ok(view(response, &customer))
+    let new = body.into_new();
+    write::create(&state, &actor, audit::Action::CustomerCreated, move |conn| queries::insert(conn, &new))
+        .await
 }
 
 /// Get a customer
@@ -134,12 +89,12 @@ pub async fn create_customer(
 pub async fn get_customer(
     state: web::Data<AppState>,
     actor: Actor,
-    customer_id: web::Path<Uuid>,
-) -> Result<HttpResponse, AppError> {
+    customer_id: web::Path<CustomerId>,
+) -> Result<Tagged<CustomerView>, AppError> {
     let customer_id = customer_id.into_inner();
     policy::require(&actor, Action::ReadCustomer, customer_id)?;
     let customer = db::run(&state.pool, move |conn| queries::find(conn, customer_id)).await?;
-    Ok(view(HttpResponse::Ok(), &customer))
+    Ok(Tagged::ok(CustomerView::from(&customer)))
 }
 
 /// Update a customer
@@ -161,54 +116,32 @@ pub async fn get_customer(
 pub async fn patch_customer(
     state: web::Data<AppState>,
     actor: Actor,
-    customer_id: web::Path<Uuid>,
+    customer_id: web::Path<CustomerId>,
     if_match: IfMatch,
     Json(patch): Json<PatchCustomer>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<Tagged<CustomerView>, AppError> {
     let customer_id = customer_id.into_inner();
     let action =
         if patch.touches_settings() { Action::ManageCustomer } else { Action::UpdateCustomerProfile };
     policy::require(&actor, action, customer_id)?;
-    let author = Author::from(&actor);
-    let changes = CustomerChanges {
-        name: patch.name.map(|n| n.trim().to_owned()),
-        code: patch.code,
-        contact_email: patch.contact_email.map(|e| e.and_then(email)),
-        phone: patch.phone,
-        status: patch.status,
-        portal_enabled: patch.portal_enabled,
-        self_signup_enabled: patch.self_signup_enabled,
-    };
-    let customer = db::run(&state.pool, move |conn| {
-        conn.transaction(|conn| {
-            let before = queries::lock(conn, customer_id)?;
-            if_match.check(&etag::of(before.row.updated_at))?;
-            let after = queries::update(conn, customer_id, &changes)?;
-            let was_open = before.row.status == CustomerStatus::Active && before.row.portal_enabled;
-            let is_open = after.row.status == CustomerStatus::Active && after.row.portal_enabled;
-            if was_open && !is_open {
-                sessions::end_all_for_customer(conn, customer_id, sessions::reason::CUSTOMER_CLOSED)?;
-            }
-            audit::record(
-                conn,
-                &author,
-                Event {
-                    action: audit::Action::CustomerUpdated,
-                    target_type: audit::Target::Customer,
-                    target_id: customer_id,
-                    customer_id: Some(customer_id),
-                    changes: audit::changes(
-                        Some(&CustomerView::from(&before)),
-                        Some(&CustomerView::from(&after)),
-                    ),
-                    visibility: audit::Visibility::Everyone,
-                },
-            )?;
-            Ok::<_, AppError>(after)
-        })
-    })
-    .await?;
-    Ok(view(HttpResponse::Ok(), &customer))
+    let changes = CustomerChanges::from(patch);
+    let lock = move |conn: &mut _| queries::lock(conn, customer_id);
+    let change = move |conn: &mut _, before| update_closing_logins(conn, &before, &changes);
+    write::update(&state, &actor, audit::Action::CustomerUpdated, if_match, lock, change).await
+}
+
+/// Applies `changes`; a customer that stops allowing logins (suspended, or its portal switched
+/// off) ends its people's sessions in the same transaction, so no token outlives the change.
+fn update_closing_logins(
+    conn: &mut PgConnection,
+    before: &Customer,
+    changes: &CustomerChanges,
+) -> diesel::QueryResult<Customer> {
+    let after = queries::update(conn, before.row.id, changes)?;
+    if before.row.allows_logins() && !after.row.allows_logins() {
+        sessions::end_all_for_customer(conn, after.row.id, sessions::reason::CUSTOMER_CLOSED)?;
+    }
+    Ok(after)
 }
 
 /// Delete a customer
@@ -229,32 +162,12 @@ pub async fn patch_customer(
 pub async fn delete_customer(
     state: web::Data<AppState>,
     actor: Actor,
-    customer_id: web::Path<Uuid>,
+    customer_id: web::Path<CustomerId>,
     if_match: IfMatch,
-) -> Result<HttpResponse, AppError> {
+) -> Result<Deleted, AppError> {
     let customer_id = customer_id.into_inner();
     policy::require(&actor, Action::ManageCustomer, customer_id)?;
-    let author = Author::from(&actor);
-    db::run(&state.pool, move |conn| {
-        conn.transaction(|conn| {
-            let before = queries::lock(conn, customer_id)?;
-            if_match.check(&etag::of(before.row.updated_at))?;
-            queries::delete(conn, customer_id)?;
-            audit::record(
-                conn,
-                &author,
-                Event {
-                    action: audit::Action::CustomerDeleted,
-                    target_type: audit::Target::Customer,
-                    target_id: customer_id,
-                    customer_id: Some(customer_id),
-                    changes: audit::changes(Some(&CustomerView::from(&before)), None),
-                    visibility: audit::Visibility::Everyone,
-                },
-            )?;
-            Ok::<_, AppError>(())
-        })
-    })
-    .await?;
-    Ok(HttpResponse::NoContent().finish())
+    let lock = move |conn: &mut _| queries::lock(conn, customer_id);
+    let remove = move |conn: &mut _, _| queries::delete(conn, customer_id);
+    write::delete(&state, &actor, audit::Action::CustomerDeleted, if_match, lock, remove).await
 }

@@ -2,8 +2,8 @@
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use uuid::Uuid;
 
+use crate::db::ids::{AddressId, CustomerId};
 use crate::db::schema::customers;
 use crate::db::types::Email;
 
@@ -12,7 +12,7 @@ pub use crate::accounts::CustomerStatus;
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = customers, check_for_backend(diesel::pg::Pg))]
 pub struct CustomerRow {
-    pub id: Uuid,
+    pub id: CustomerId,
     pub name: String,
     pub code: String,
     pub contact_email: Option<Email>,
@@ -24,17 +24,25 @@ pub struct CustomerRow {
     pub updated_at: DateTime<Utc>,
 }
 
+impl CustomerRow {
+    /// Whether the customer's people may have working logins (the rule
+    /// [`crate::accounts::queries::customer_allows_logins`] asks the database).
+    pub fn allows_logins(&self) -> bool {
+        self.status == CustomerStatus::Active && self.portal_enabled
+    }
+}
+
 /// A customer with the id of its default warehouse address, which the address rules maintain.
 #[derive(Debug, Clone)]
 pub struct Customer {
     pub row: CustomerRow,
-    pub default_warehouse_address_id: Option<Uuid>,
+    pub default_warehouse_address_id: Option<AddressId>,
 }
 
 #[derive(Debug, Insertable)]
 #[diesel(table_name = customers)]
 pub struct NewCustomer {
-    pub id: Uuid,
+    pub id: CustomerId,
     pub name: String,
     pub code: String,
     pub contact_email: Option<Email>,

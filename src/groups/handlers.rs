@@ -1,43 +1,26 @@
-//! `/v1/customers/{customer_id}/groups[/{group_id}[/members]]`.
+//! `/v1/customers/{customer_id}/groups[/{group_id}[/members]]`. Each handler is extract ->
+//! authorize -> one call: a read through `db::run`, a change through the write path.
 
-use actix_web::http::header;
-use actix_web::{HttpResponse, HttpResponseBuilder, delete, get, patch, post, web};
-use diesel::Connection;
-use uuid::Uuid;
+use actix_web::{delete, get, patch, post, web};
+use serde_json::json;
 
-use super::dto::{CreateGroup, DeleteGroupParams, GroupView, PatchGroup};
-use super::models::{GroupChanges, GroupRow, NewGroup};
+use super::dto::{CreateGroup, DeleteGroupParams, GroupView, PatchGroup, SeenGroup};
+use super::models::GroupChanges;
 use super::queries;
 use crate::accounts::Actor;
-use crate::audit::{self, Author, Event, Visibility};
+use crate::audit;
 use crate::customers::queries as customers;
-use crate::db;
+use crate::db::{self, ids::CustomerId, ids::GroupId};
 use crate::error::{AppError, ConflictKind};
 use crate::etag::{self, IfMatch};
-use crate::extract::Json;
+use crate::extract::{Json, Query};
 use crate::openapi::sets;
-use crate::pagination::{List, PageParams};
+use crate::pagination::{List, Page, PageParams};
 use crate::policy::{self, Action};
 use crate::state::AppState;
 use crate::users::dto::UserView;
 use crate::users::views::Views;
-use crate::validation::trimmed;
-
-fn view(mut response: HttpResponseBuilder, row: &GroupRow, members: i64) -> HttpResponse {
-    response.insert_header((header::ETAG, etag::of(row.updated_at))).json(GroupView::new(row, members))
-}
-
-fn event(action: audit::Action, before: Option<&GroupView>, after: Option<&GroupView>) -> Event {
-    let any = after.or(before);
-    Event {
-        action,
-        target_type: audit::Target::Group,
-        target_id: any.map(|v| v.id).unwrap_or_default(),
-        customer_id: any.map(|v| v.customer_id),
-        changes: audit::changes(before, after),
-        visibility: Visibility::tag(any.map(|v| v.id)),
-    }
-}
+use crate::write::{self, Deleted, Removed, Tagged, Viewed};
 
 /// List a customer's groups
 ///
@@ -57,27 +40,22 @@ fn event(action: audit::Action, before: Option<&GroupView>, after: Option<&Group
 pub async fn list_groups(
     state: web::Data<AppState>,
     actor: Actor,
-    customer_id: web::Path<Uuid>,
-    page: web::Query<PageParams>,
-) -> Result<HttpResponse, AppError> {
+    customer_id: web::Path<CustomerId>,
+    page: Page,
+) -> Result<web::Json<List<GroupView>>, AppError> {
     let customer_id = customer_id.into_inner();
     policy::require(&actor, Action::ManageGroups, customer_id)?;
-    let page = page.page()?;
     let within = policy::group_scope(&actor);
-    let (rows, counts) = db::run(&state.pool, move |conn| {
+    let (rows, counts) = db::run(&state.pool, move |conn| -> Result<_, AppError> {
         customers::find(conn, customer_id)?;
         let rows = queries::list(conn, customer_id, within.as_deref(), page)?;
-        let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+        let ids: Vec<GroupId> = rows.iter().map(|row| row.id).collect();
         let counts = queries::member_counts(conn, customer_id, &ids, within.as_deref())?;
-        Ok::<_, AppError>((rows, counts))
+        Ok((rows, counts))
     })
     .await?;
-    Ok(HttpResponse::Ok().json(List::from_rows(
-        rows,
-        page,
-        |row| row.id,
-        |row| GroupView::new(&row, counts.get(&row.id).copied().unwrap_or(0)),
-    )))
+    let count = |row: &super::models::GroupRow| counts.get(&row.id).copied().unwrap_or(0);
+    Ok(web::Json(List::from_rows(rows, page, |row| row.id.into(), |row| GroupView::new(&row, count(&row)))))
 }
 
 /// Create a group
@@ -100,34 +78,18 @@ pub async fn list_groups(
 pub async fn create_group(
     state: web::Data<AppState>,
     actor: Actor,
-    customer_id: web::Path<Uuid>,
+    customer_id: web::Path<CustomerId>,
     Json(body): Json<CreateGroup>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<Tagged<GroupView>, AppError> {
     let customer_id = customer_id.into_inner();
     policy::require_group_creation(&actor, customer_id)?;
-    let author = Author::from(&actor);
-    let new = NewGroup {
-        customer_id,
-        id: Uuid::now_v7(),
-        name: body.name.trim().to_owned(),
-        description: trimmed(body.description),
-    };
-    let row = db::run(&state.pool, move |conn| {
-        conn.transaction(|conn| {
-            customers::find(conn, customer_id)?;
-            let row = queries::insert(conn, &new)?;
-            audit::record(
-                conn,
-                &author,
-                event(audit::Action::GroupCreated, None, Some(&GroupView::new(&row, 0))),
-            )?;
-            Ok::<_, AppError>(row)
-        })
+    let new = body.into_new(customer_id);
+    write::create(&state, &actor, audit::Action::GroupCreated, move |conn| -> Result<_, AppError> {
+        customers::find(conn, customer_id)?;
+        let row = queries::insert(conn, &new)?;
+        Ok(SeenGroup { row, within: None })
     })
-    .await?;
-    let mut response = HttpResponse::Created();
-    response.insert_header((header::LOCATION, format!("/v1/customers/{customer_id}/groups/{}", row.id)));
-    Ok(view(response, &row, 0))
+    .await
 }
 
 /// Get a group
@@ -147,19 +109,16 @@ pub async fn create_group(
 pub async fn get_group(
     state: web::Data<AppState>,
     actor: Actor,
-    path: web::Path<(Uuid, Uuid)>,
-) -> Result<HttpResponse, AppError> {
+    path: web::Path<(CustomerId, GroupId)>,
+) -> Result<Tagged<GroupView>, AppError> {
     let (customer_id, group_id) = path.into_inner();
     policy::require_group(&actor, customer_id, group_id)?;
     let within = policy::group_scope(&actor);
-    let (row, members) = db::run(&state.pool, move |conn| {
-        let row = queries::find(conn, customer_id, group_id)?;
-        let members = queries::member_counts(conn, customer_id, &[group_id], within.as_deref())?;
-        let members = members.get(&group_id).copied();
-        Ok::<_, AppError>((row, members.unwrap_or(0)))
+    let view = db::run(&state.pool, move |conn| {
+        SeenGroup { row: queries::find(conn, customer_id, group_id)?, within }.view(conn)
     })
     .await?;
-    Ok(view(HttpResponse::Ok(), &row, members))
+    Ok(Tagged::ok(view))
 }
 
 /// Update a group
@@ -181,39 +140,21 @@ pub async fn get_group(
 pub async fn patch_group(
     state: web::Data<AppState>,
     actor: Actor,
-    path: web::Path<(Uuid, Uuid)>,
+    path: web::Path<(CustomerId, GroupId)>,
     if_match: IfMatch,
     Json(patch): Json<PatchGroup>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<Tagged<GroupView>, AppError> {
     let (customer_id, group_id) = path.into_inner();
     policy::require_group(&actor, customer_id, group_id)?;
-    let author = Author::from(&actor);
     let within = policy::group_scope(&actor);
-    let changes = GroupChanges {
-        name: patch.name.map(|n| n.trim().to_owned()),
-        description: patch.description.map(trimmed),
+    let changes = GroupChanges::from(patch);
+    let lock =
+        move |conn: &mut _| queries::lock(conn, customer_id, group_id).map(|row| SeenGroup { row, within });
+    let change = move |conn: &mut _, before: SeenGroup| {
+        queries::update(conn, customer_id, group_id, &changes)
+            .map(|row| SeenGroup { row, within: before.within })
     };
-    let (row, members) = db::run(&state.pool, move |conn| {
-        conn.transaction(|conn| {
-            let before = queries::lock(conn, customer_id, group_id)?;
-            if_match.check(&etag::of(before.updated_at))?;
-            let members = queries::member_counts(conn, customer_id, &[group_id], within.as_deref())?;
-            let members = members.get(&group_id).copied().unwrap_or(0);
-            let after = queries::update(conn, customer_id, group_id, &changes)?;
-            audit::record(
-                conn,
-                &author,
-                event(
-                    audit::Action::GroupUpdated,
-                    Some(&GroupView::new(&before, members)),
-                    Some(&GroupView::new(&after, members)),
-                ),
-            )?;
-            Ok::<_, AppError>((after, members))
-        })
-    })
-    .await?;
-    Ok(view(HttpResponse::Ok(), &row, members))
+    write::update(&state, &actor, audit::Action::GroupUpdated, if_match, lock, change).await
 }
 
 /// Delete a group
@@ -239,48 +180,39 @@ pub async fn patch_group(
 pub async fn delete_group(
     state: web::Data<AppState>,
     actor: Actor,
-    path: web::Path<(Uuid, Uuid)>,
-    params: web::Query<DeleteGroupParams>,
+    path: web::Path<(CustomerId, GroupId)>,
+    Query(params): Query<DeleteGroupParams>,
     if_match: IfMatch,
-) -> Result<HttpResponse, AppError> {
+) -> Result<Deleted, AppError> {
     let (customer_id, group_id) = path.into_inner();
     policy::require_group_deletion(&actor, customer_id, group_id)?;
     let confirmed = if_match.is_present() || params.confirm == Some(true);
-    let author = Author::from(&actor);
-    db::run(&state.pool, move |conn| {
-        conn.transaction(|conn| {
-            let before = queries::lock(conn, customer_id, group_id)?;
-            if !confirmed {
-                return Err(AppError::PreconditionRequired(
-                    "Deleting a group lets its members see all of the customer's data; send If-Match \
-                     with the group's ETag, or ?confirm=true."
-                        .into(),
-                ));
-            }
-            if_match.check(&etag::of(before.updated_at))?;
-            let tagged = queries::tagged_addresses(conn, customer_id, group_id)?;
-            if tagged > 0 {
-                return Err(AppError::Conflict(
-                    ConflictKind::StillReferenced,
-                    format!("The group still tags {tagged} warehouse address(es); untag them first."),
-                ));
-            }
-            let page = crate::pagination::Page { limit: 100_000, after: None };
-            let members: Vec<Uuid> =
-                queries::members(conn, customer_id, group_id, None, page)?.iter().map(|u| u.id).collect();
-            queries::delete(conn, customer_id, group_id)?;
-            let mut record = event(
-                audit::Action::GroupDeleted,
-                Some(&GroupView::new(&before, members.len() as i64)),
-                None,
-            );
-            record.changes["members"] = serde_json::json!({ "from": members });
-            audit::record(conn, &author, record)?;
-            Ok::<_, AppError>(())
-        })
-    })
-    .await?;
-    Ok(HttpResponse::NoContent().finish())
+    let within = policy::group_scope(&actor);
+    // A missing group is a 404 before an unconfirmed request is a 428.
+    let lock = move |conn: &mut _| -> Result<_, AppError> {
+        let row = queries::lock(conn, customer_id, group_id)?;
+        if !confirmed {
+            return Err(AppError::PreconditionRequired(
+                "Deleting a group lets its members see all of the customer's data; send If-Match \
+                 with the group's ETag, or ?confirm=true."
+                    .into(),
+            ));
+        }
+        Ok(SeenGroup { row, within })
+    };
+    let remove = move |conn: &mut _, _| -> Result<_, AppError> {
+        let tagged = queries::tagged_addresses(conn, customer_id, group_id)?;
+        if tagged > 0 {
+            return Err(AppError::Conflict(
+                ConflictKind::StillReferenced,
+                format!("The group still tags {tagged} warehouse address(es); untag them first."),
+            ));
+        }
+        let members = queries::member_ids(conn, customer_id, group_id)?;
+        queries::delete(conn, customer_id, group_id)?;
+        Ok(Removed::default().with("members", json!(members)))
+    };
+    write::delete(&state, &actor, audit::Action::GroupDeleted, if_match, lock, remove).await
 }
 
 /// List a group's members
@@ -301,19 +233,18 @@ pub async fn delete_group(
 pub async fn list_members(
     state: web::Data<AppState>,
     actor: Actor,
-    path: web::Path<(Uuid, Uuid)>,
-    page: web::Query<PageParams>,
-) -> Result<HttpResponse, AppError> {
+    path: web::Path<(CustomerId, GroupId)>,
+    page: Page,
+) -> Result<web::Json<List<UserView>>, AppError> {
     let (customer_id, group_id) = path.into_inner();
     policy::require_group(&actor, customer_id, group_id)?;
-    let page = page.page()?;
     let within = policy::group_scope(&actor);
-    let (rows, views) = db::run(&state.pool, move |conn| {
+    let (rows, views) = db::run(&state.pool, move |conn| -> Result<_, AppError> {
         queries::find(conn, customer_id, group_id)?;
         let rows = queries::members(conn, customer_id, group_id, within.as_deref(), page)?;
         let views = Views::load(conn, &rows)?;
-        Ok::<_, AppError>((rows, views))
+        Ok((rows, views))
     })
     .await?;
-    Ok(HttpResponse::Ok().json(List::from_rows(rows, page, |row| row.id, |row| views.of(&row))))
+    Ok(web::Json(List::from_rows(rows, page, |row| row.id, |row| views.of(&row))))
 }

@@ -2,15 +2,15 @@
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use uuid::Uuid;
 
+use crate::db::ids::{CustomerId, GroupId};
 use crate::db::schema::groups;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = groups, check_for_backend(diesel::pg::Pg))]
 pub struct GroupRow {
-    pub customer_id: Uuid,
-    pub id: Uuid,
+    pub customer_id: CustomerId,
+    pub id: GroupId,
     pub name: String,
     pub description: Option<String>,
     pub created_at: DateTime<Utc>,
@@ -20,8 +20,8 @@ pub struct GroupRow {
 #[derive(Debug, Insertable)]
 #[diesel(table_name = groups)]
 pub struct NewGroup {
-    pub customer_id: Uuid,
-    pub id: Uuid,
+    pub customer_id: CustomerId,
+    pub id: GroupId,
     pub name: String,
     pub description: Option<String>,
 }

@@ -1,20 +1,23 @@
 //! Queries on `groups` and `group_members`; every one is keyed by `customer_id` first.
+//!
+//! Group limits (`within`) and the group ids of request bodies stay plain UUIDs: that is how the
+//! policy and the users' `group_ids` name them.
 
 use std::collections::HashMap;
 
-use chrono::Utc;
 use diesel::prelude::*;
 use uuid::Uuid;
 
 use super::models::{GroupChanges, GroupRow, NewGroup};
 use crate::accounts::UserRow;
+use crate::db::ids::{CustomerId, GroupId, UserId};
 use crate::db::schema::{group_members as gm, groups, users};
 use crate::pagination::Page;
 
 /// A page of a customer's groups; `within` a group limit, only those groups.
 pub fn list(
     conn: &mut PgConnection,
-    customer_id: Uuid,
+    customer_id: CustomerId,
     within: Option<&[Uuid]>,
     page: Page,
 ) -> QueryResult<Vec<GroupRow>> {
@@ -29,11 +32,12 @@ pub fn list(
     query.order(groups::id.asc()).limit(page.fetch()).load(conn)
 }
 
-pub fn find(conn: &mut PgConnection, customer_id: Uuid, id: Uuid) -> QueryResult<GroupRow> {
+pub fn find(conn: &mut PgConnection, customer_id: CustomerId, id: GroupId) -> QueryResult<GroupRow> {
     groups::table.find((customer_id, id)).select(GroupRow::as_select()).first(conn)
 }
 
-pub fn lock(conn: &mut PgConnection, customer_id: Uuid, id: Uuid) -> QueryResult<GroupRow> {
+/// Locks the group for the rest of the transaction (the If-Match check and the change).
+pub fn lock(conn: &mut PgConnection, customer_id: CustomerId, id: GroupId) -> QueryResult<GroupRow> {
     groups::table.find((customer_id, id)).select(GroupRow::as_select()).for_update().first(conn)
 }
 
@@ -43,28 +47,29 @@ pub fn insert(conn: &mut PgConnection, new: &NewGroup) -> QueryResult<GroupRow> 
 
 pub fn update(
     conn: &mut PgConnection,
-    customer_id: Uuid,
-    id: Uuid,
+    customer_id: CustomerId,
+    id: GroupId,
     changes: &GroupChanges,
 ) -> QueryResult<GroupRow> {
     diesel::update(groups::table.find((customer_id, id)))
-        .set((changes, groups::updated_at.eq(Utc::now())))
+        .set((changes, groups::updated_at.eq(diesel::dsl::now)))
         .returning(GroupRow::as_returning())
         .get_result(conn)
 }
 
-pub fn delete(conn: &mut PgConnection, customer_id: Uuid, id: Uuid) -> QueryResult<usize> {
-    diesel::delete(groups::table.find((customer_id, id))).execute(conn)
+/// Removes the group; its memberships go with it (`ON DELETE CASCADE`).
+pub fn delete(conn: &mut PgConnection, customer_id: CustomerId, id: GroupId) -> QueryResult<()> {
+    diesel::delete(groups::table.find((customer_id, id))).execute(conn).map(drop)
 }
 
 /// How many people are in each of `group_ids`; `within` a group limit, counting only the
 /// people it covers (the ones its members list shows).
 pub fn member_counts(
     conn: &mut PgConnection,
-    customer_id: Uuid,
-    group_ids: &[Uuid],
+    customer_id: CustomerId,
+    group_ids: &[GroupId],
     within: Option<&[Uuid]>,
-) -> QueryResult<HashMap<Uuid, i64>> {
+) -> QueryResult<HashMap<GroupId, i64>> {
     let mut query = gm::table
         .filter(gm::customer_id.eq(customer_id))
         .filter(gm::group_id.eq_any(group_ids))
@@ -78,14 +83,28 @@ pub fn member_counts(
             .select(users::id);
         query = query.filter(gm::user_id.eq_any(covered));
     }
-    Ok(query.load::<(Uuid, i64)>(conn)?.into_iter().collect())
+    Ok(query.load::<(GroupId, i64)>(conn)?.into_iter().collect())
+}
+
+/// Every member of a group, by user id (what its deletion takes away from them).
+pub fn member_ids(
+    conn: &mut PgConnection,
+    customer_id: CustomerId,
+    group_id: GroupId,
+) -> QueryResult<Vec<UserId>> {
+    gm::table
+        .filter(gm::customer_id.eq(customer_id))
+        .filter(gm::group_id.eq(group_id))
+        .order(gm::user_id.asc())
+        .select(gm::user_id)
+        .load(conn)
 }
 
 /// A page of a group's members, by user id; `within` a group limit, only the people it covers.
 pub fn members(
     conn: &mut PgConnection,
-    customer_id: Uuid,
-    group_id: Uuid,
+    customer_id: CustomerId,
+    group_id: GroupId,
     within: Option<&[Uuid]>,
     page: Page,
 ) -> QueryResult<Vec<UserRow>> {
@@ -127,9 +146,13 @@ pub fn of_users(
 }
 
 /// The ids among `group_ids` that are not groups of `customer_id`.
-pub fn unknown(conn: &mut PgConnection, customer_id: Uuid, group_ids: &[Uuid]) -> QueryResult<Vec<Uuid>> {
+pub fn unknown(
+    conn: &mut PgConnection,
+    customer_id: impl Into<CustomerId>,
+    group_ids: &[Uuid],
+) -> QueryResult<Vec<Uuid>> {
     let known: Vec<Uuid> = groups::table
-        .filter(groups::customer_id.eq(customer_id))
+        .filter(groups::customer_id.eq(customer_id.into()))
         .filter(groups::id.eq_any(group_ids))
         .select(groups::id)
         .load(conn)?;
@@ -139,10 +162,11 @@ pub fn unknown(conn: &mut PgConnection, customer_id: Uuid, group_ids: &[Uuid]) -
 /// Makes `user_id` a member of exactly `group_ids` (already checked to be the customer's).
 pub fn set_memberships(
     conn: &mut PgConnection,
-    customer_id: Uuid,
-    user_id: Uuid,
+    customer_id: impl Into<CustomerId>,
+    user_id: impl Into<UserId>,
     group_ids: &[Uuid],
 ) -> QueryResult<()> {
+    let (customer_id, user_id) = (customer_id.into(), user_id.into());
     diesel::delete(gm::table.filter(gm::customer_id.eq(customer_id)).filter(gm::user_id.eq(user_id)))
         .execute(conn)?;
     let rows: Vec<_> = group_ids
@@ -155,7 +179,11 @@ pub fn set_memberships(
 }
 
 /// How many warehouse addresses `group_id` tags (a group that tags any cannot be deleted).
-pub fn tagged_addresses(conn: &mut PgConnection, customer_id: Uuid, group_id: Uuid) -> QueryResult<i64> {
+pub fn tagged_addresses(
+    conn: &mut PgConnection,
+    customer_id: CustomerId,
+    group_id: GroupId,
+) -> QueryResult<i64> {
     use crate::db::schema::warehouse_addresses as wa;
     wa::table
         .filter(wa::customer_id.eq(customer_id))

@@ -13,11 +13,21 @@ use crate::error::AppError;
 use crate::openapi::sets;
 use crate::state::AppState;
 
+crate::text_enum! {
+    /// What a health endpoint found.
+    pub enum Health as "HealthState" {
+        /// The process is up (liveness).
+        Ok = "ok",
+        /// The database answers and is migrated (readiness).
+        Ready = "ready",
+    }
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({"status": "ok"}))]
 pub struct HealthStatus {
     /// `ok` (live) or `ready`.
-    pub status: &'static str,
+    pub status: Health,
 }
 
 /// Liveness
@@ -26,7 +36,7 @@ pub struct HealthStatus {
 #[utoipa::path(tag = "operations", operation_id = "healthLive", responses((status = 200, description = "Alive.", body = HealthStatus)))]
 #[get("/health/live")]
 pub async fn live() -> HttpResponse {
-    HttpResponse::Ok().json(HealthStatus { status: "ok" })
+    HttpResponse::Ok().json(HealthStatus { status: Health::Ok })
 }
 
 /// How long readiness waits for a connection before it says "not ready".
@@ -53,7 +63,7 @@ pub async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, AppError>
         }
     })
     .await?;
-    Ok(HttpResponse::Ok().json(HealthStatus { status: "ready" }))
+    Ok(HttpResponse::Ok().json(HealthStatus { status: Health::Ready }))
 }
 
 /// Prometheus metrics

@@ -39,15 +39,14 @@ impl FromRequest for Actor {
             let config = &state.config;
             let claims =
                 tokens::verify(&state.keys, &token, &config.jwt_issuer, &config.jwt_audience).await?;
-            let (session_id, user_id) = (claims.sid, claims.sub);
+            let (session_id, user_id) = (claims.sid.into(), claims.sub.into());
             let started_after = config.clock.now()
                 - chrono::Duration::from_std(config.sessions.max_age).unwrap_or(chrono::Duration::MAX);
             let (account, groups) = db::run(&state.pool, move |conn| {
                 let Some(account) = sessions::live_account(conn, session_id, user_id, started_after)? else {
                     return Ok(None);
                 };
-                let groups = accounts::groups_of(conn, &account)?;
-                Ok::<_, diesel::result::Error>(Some((account, groups)))
+                accounts::groups_of(conn, &account).map(|groups| Some((account, groups)))
             })
             .await?
             .ok_or(INVALID)?;

@@ -20,6 +20,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
+use crate::clock::Clock;
 use crate::db::{self, DbPool, schema::signing_keys};
 use crate::error::AppError;
 
@@ -120,12 +121,13 @@ pub fn ensure_signing_key(conn: &mut PgConnection) -> QueryResult<()> {
     })
 }
 
-/// Adds a new signing key and retires the current ones; returns the new `kid`.
+/// Adds a new signing key and retires the current ones; returns the new `kid`. The retirement
+/// is stamped by the database's clock, which is the service's outside tests that move theirs.
 pub fn rotate(conn: &mut PgConnection) -> QueryResult<String> {
     conn.transaction(|conn| {
         lock(conn)?;
         diesel::update(signing_keys::table.filter(signing_keys::retired_at.is_null()))
-            .set(signing_keys::retired_at.eq(Utc::now()))
+            .set(signing_keys::retired_at.eq(diesel::dsl::now))
             .execute(conn)?;
         insert_new(conn)
     })
@@ -139,11 +141,16 @@ fn current(conn: &mut PgConnection) -> QueryResult<SigningKeyRow> {
         .first(conn)
 }
 
-/// Keys whose tokens may still be alive: unretired, or retired less than a token lifetime ago.
-pub fn published(conn: &mut PgConnection, access_token_ttl: Duration) -> QueryResult<Vec<SigningKeyRow>> {
+/// Keys whose tokens may still be alive at `now`: unretired, or retired less than a token
+/// lifetime ago.
+pub fn published(
+    conn: &mut PgConnection,
+    access_token_ttl: Duration,
+    now: DateTime<Utc>,
+) -> QueryResult<Vec<SigningKeyRow>> {
     // An instance may sign with a retired key until its cache refreshes, and consumers allow
     // clock skew: keep the key published for all of that.
-    let horizon = Utc::now()
+    let horizon = now
         - chrono::Duration::from_std(access_token_ttl + LEEWAY + SIGNING_KEY_REFRESH)
             .unwrap_or_else(|_| chrono::Duration::days(1));
     signing_keys::table
@@ -163,14 +170,17 @@ struct Cache {
 pub struct KeyStore {
     pool: DbPool,
     access_token_ttl: Duration,
+    /// Decides which retired keys are still published.
+    clock: Clock,
     cache: RwLock<Cache>,
 }
 
 impl KeyStore {
-    pub fn new(pool: DbPool, access_token_ttl: Duration) -> Self {
+    pub fn new(pool: DbPool, access_token_ttl: Duration, clock: Clock) -> Self {
         Self {
             pool,
             access_token_ttl,
+            clock,
             cache: RwLock::new(Cache { signing: None, verifying: HashMap::new(), last_reload: None }),
         }
     }
@@ -206,8 +216,7 @@ impl KeyStore {
         if recently_reloaded {
             return Ok(None);
         }
-        let ttl = self.access_token_ttl;
-        let rows = db::run(&self.pool, move |conn| published(conn, ttl)).await?;
+        let rows = self.published().await?;
         let mut keys = HashMap::new();
         for row in rows {
             let x = URL_SAFE_NO_PAD.encode(&row.public_key);
@@ -224,9 +233,13 @@ impl KeyStore {
     }
 
     pub async fn jwks(&self) -> Result<Jwks, AppError> {
-        let ttl = self.access_token_ttl;
-        let rows = db::run(&self.pool, move |conn| published(conn, ttl)).await?;
+        let rows = self.published().await?;
         Ok(Jwks { keys: rows.iter().map(|row| jwk(&row.public_key, &row.kid)).collect() })
+    }
+
+    async fn published(&self) -> Result<Vec<SigningKeyRow>, AppError> {
+        let (ttl, now) = (self.access_token_ttl, self.clock.now());
+        db::run(&self.pool, move |conn| published(conn, ttl, now)).await
     }
 }
 

@@ -7,11 +7,13 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use diesel::dsl::now as db_now;
 use diesel::prelude::*;
 use uuid::Uuid;
 
 use crate::accounts::UserRow;
 use crate::config::SessionLifetimes;
+use crate::db::ids::{CustomerId, SessionId, UserId};
 use crate::db::schema::{refresh_tokens, sessions, users};
 use crate::origin::Origin;
 use crate::secrets::{hash_secret, new_secret};
@@ -19,20 +21,42 @@ use crate::secrets::{hash_secret, new_secret};
 /// Prefix that makes a leaked refresh token recognizable to secret scanners.
 const PREFIX: &str = "dgr_";
 
-/// Why a session ended, as recorded on it.
+crate::text_enum! {
+    /// Why a session ended, as recorded on it (`sessions.revoked_reason`, which a CHECK keeps
+    /// to these values).
+    pub enum EndReason {
+        /// The person signed out.
+        Logout = "logout",
+        /// A used refresh token was presented again: it was copied.
+        RefreshTokenReuse = "refresh_token_reuse",
+        /// The password was changed or reset.
+        PasswordChanged = "password_changed",
+        /// At a refresh, the person could no longer sign in.
+        AccountUnavailable = "account_unavailable",
+        /// What the person may do or see changed (role, permissions, groups, status, login).
+        AccessChanged = "access_changed",
+        /// The customer was suspended or its portal switched off.
+        CustomerClosed = "customer_suspended_or_portal_disabled",
+        /// The session reached its maximum age.
+        MaxAge = "max_age_reached",
+    }
+}
+
+/// The reasons by the names the call sites use (`sessions::reason::ACCESS_CHANGED`).
 pub mod reason {
-    pub const LOGOUT: &str = "logout";
-    pub const REUSE: &str = "refresh_token_reuse";
-    pub const PASSWORD_CHANGED: &str = "password_changed";
-    pub const ACCOUNT_UNAVAILABLE: &str = "account_unavailable";
-    pub const ACCESS_CHANGED: &str = "access_changed";
-    pub const CUSTOMER_CLOSED: &str = "customer_suspended_or_portal_disabled";
-    pub const USER_REMOVED: &str = "user_removed";
-    pub const MAX_AGE: &str = "max_age_reached";
+    use super::EndReason;
+
+    pub const LOGOUT: EndReason = EndReason::Logout;
+    pub const REUSE: EndReason = EndReason::RefreshTokenReuse;
+    pub const PASSWORD_CHANGED: EndReason = EndReason::PasswordChanged;
+    pub const ACCOUNT_UNAVAILABLE: EndReason = EndReason::AccountUnavailable;
+    pub const ACCESS_CHANGED: EndReason = EndReason::AccessChanged;
+    pub const CUSTOMER_CLOSED: EndReason = EndReason::CustomerClosed;
+    pub const MAX_AGE: EndReason = EndReason::MaxAge;
 }
 
 pub struct Issued {
-    pub session_id: Uuid,
+    pub session_id: SessionId,
     pub refresh_token: String,
 }
 
@@ -40,7 +64,7 @@ pub struct Issued {
 /// the session's `max_age` from `started_at`.
 fn add_refresh_token(
     conn: &mut PgConnection,
-    session_id: Uuid,
+    session_id: SessionId,
     lifetimes: &SessionLifetimes,
     started_at: DateTime<Utc>,
     now: DateTime<Utc>,
@@ -62,16 +86,18 @@ fn span(duration: Duration) -> chrono::Duration {
     chrono::Duration::from_std(duration).unwrap_or(chrono::Duration::MAX)
 }
 
-/// Starts a session for `user_id` at `now` and issues its first refresh token.
+/// Starts a session for `user_id` at `now` (its maximum age counts from there) and issues its
+/// first refresh token.
 pub fn start(
     conn: &mut PgConnection,
-    user_id: Uuid,
+    user_id: impl Into<UserId>,
     origin: &Origin,
     lifetimes: &SessionLifetimes,
     now: DateTime<Utc>,
 ) -> QueryResult<Issued> {
+    let user_id = user_id.into();
     conn.transaction(|conn| {
-        let session_id = Uuid::now_v7();
+        let session_id = SessionId::new();
         diesel::insert_into(sessions::table)
             .values((
                 sessions::id.eq(session_id),
@@ -126,10 +152,10 @@ pub fn rotate(
                 Uuid,
                 DateTime<Utc>,
                 Option<DateTime<Utc>>,
-                Uuid,
+                SessionId,
                 DateTime<Utc>,
                 Option<DateTime<Utc>>,
-                Uuid,
+                UserId,
             )>(conn)
             .optional()?;
         let Some((token_id, expires_at, used_at, session_id, started_at, revoked_at, user_id)) = found else {
@@ -139,11 +165,11 @@ pub fn rotate(
             return Ok(Rotation::Invalid);
         }
         if used_at.is_some() {
-            revoke(conn, session_id, reason::REUSE)?;
+            revoke(conn, session_id, EndReason::RefreshTokenReuse)?;
             return Ok(Rotation::Reused);
         }
         if started_at + span(lifetimes.max_age) <= now {
-            revoke(conn, session_id, reason::MAX_AGE)?;
+            revoke(conn, session_id, EndReason::MaxAge)?;
             return Ok(Rotation::Invalid);
         }
         if expires_at <= now {
@@ -151,20 +177,20 @@ pub fn rotate(
         }
         let account = users::table.find(user_id).select(UserRow::as_select()).first(conn)?;
         if !may_continue(conn, &account)? {
-            revoke(conn, session_id, reason::ACCOUNT_UNAVAILABLE)?;
+            revoke(conn, session_id, EndReason::AccountUnavailable)?;
             return Ok(Rotation::Invalid);
         }
         diesel::update(refresh_tokens::table.find(token_id))
-            .set(refresh_tokens::used_at.eq(now))
+            .set(refresh_tokens::used_at.eq(db_now))
             .execute(conn)?;
         let refresh_token = add_refresh_token(conn, session_id, lifetimes, started_at, now)?;
         Ok(Rotation::Rotated { account: Box::new(account), issued: Issued { session_id, refresh_token } })
     })
 }
 
-fn revoke(conn: &mut PgConnection, session_id: Uuid, why: &str) -> QueryResult<usize> {
+fn revoke(conn: &mut PgConnection, session_id: SessionId, why: EndReason) -> QueryResult<usize> {
     diesel::update(sessions::table.find(session_id).filter(sessions::revoked_at.is_null()))
-        .set((sessions::revoked_at.eq(Utc::now()), sessions::revoked_reason.eq(why)))
+        .set((sessions::revoked_at.eq(db_now), sessions::revoked_reason.eq(why)))
         .execute(conn)
 }
 
@@ -174,31 +200,39 @@ pub fn end_by_refresh_token(conn: &mut PgConnection, presented: &str) -> QueryRe
     let session = refresh_tokens::table
         .filter(refresh_tokens::token_hash.eq(hash))
         .select(refresh_tokens::session_id)
-        .first::<Uuid>(conn)
+        .first::<SessionId>(conn)
         .optional()?;
     if let Some(session_id) = session {
-        revoke(conn, session_id, reason::LOGOUT)?;
+        revoke(conn, session_id, EndReason::Logout)?;
     }
     Ok(())
 }
 
 /// Ends every live session of a person (password change, deactivation, role change, ...).
-pub fn end_all_for_user(conn: &mut PgConnection, user_id: Uuid, why: &str) -> QueryResult<usize> {
+pub fn end_all_for_user(
+    conn: &mut PgConnection,
+    user_id: impl Into<UserId>,
+    why: EndReason,
+) -> QueryResult<usize> {
     diesel::update(
-        sessions::table.filter(sessions::user_id.eq(user_id)).filter(sessions::revoked_at.is_null()),
+        sessions::table.filter(sessions::user_id.eq(user_id.into())).filter(sessions::revoked_at.is_null()),
     )
-    .set((sessions::revoked_at.eq(Utc::now()), sessions::revoked_reason.eq(why)))
+    .set((sessions::revoked_at.eq(db_now), sessions::revoked_reason.eq(why)))
     .execute(conn)
 }
 
 /// Ends every live session of a customer's users (the customer was suspended or its portal
 /// switched off), so switching it back on does not revive old sign-ins.
-pub fn end_all_for_customer(conn: &mut PgConnection, customer_id: Uuid, why: &str) -> QueryResult<usize> {
-    let people = users::table.filter(users::customer_id.eq(customer_id)).select(users::id);
+pub fn end_all_for_customer(
+    conn: &mut PgConnection,
+    customer_id: impl Into<CustomerId>,
+    why: EndReason,
+) -> QueryResult<usize> {
+    let people = users::table.filter(users::customer_id.eq(customer_id.into())).select(users::id);
     diesel::update(
         sessions::table.filter(sessions::user_id.eq_any(people)).filter(sessions::revoked_at.is_null()),
     )
-    .set((sessions::revoked_at.eq(Utc::now()), sessions::revoked_reason.eq(why)))
+    .set((sessions::revoked_at.eq(db_now), sessions::revoked_reason.eq(why)))
     .execute(conn)
 }
 
@@ -206,8 +240,8 @@ pub fn end_all_for_customer(conn: &mut PgConnection, customer_id: Uuid, why: &st
 /// `started_after`: younger than its maximum age) and the person may still sign in.
 pub fn live_account(
     conn: &mut PgConnection,
-    session_id: Uuid,
-    user_id: Uuid,
+    session_id: SessionId,
+    user_id: UserId,
     started_after: DateTime<Utc>,
 ) -> QueryResult<Option<UserRow>> {
     let account = sessions::table

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use jsonwebtoken::{Algorithm, Header, Validation};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -13,7 +13,7 @@ use uuid::Uuid;
 use super::keys::{KeyStore, LEEWAY};
 use super::sessions::Issued;
 use crate::accounts::UserRow;
-use crate::db;
+use crate::db::{self, ids::SessionId};
 use crate::error::AppError;
 use crate::permissions::{Kind, Permission, Role};
 use crate::state::AppState;
@@ -51,23 +51,30 @@ pub struct AccessClaims {
 }
 
 impl AccessClaims {
+    /// The claims of a token issued at `now` (the service's clock) that lives `ttl`.
+    ///
+    /// Taking the time from the clock, not the system, is safe: verifiers (dockgate's own and
+    /// other services') accept a token by its `exp` against their own clock, with leeway. In
+    /// production the clock is the system's; a clock a test moved forward only issues tokens
+    /// that live longer by the system's reckoning, never ones that are born expired.
     pub fn for_account(
         account: &UserRow,
         groups: &[Uuid],
-        session_id: Uuid,
+        session_id: SessionId,
         issuer: &str,
         audience: &str,
         ttl: Duration,
+        now: DateTime<Utc>,
     ) -> Self {
-        let now = Utc::now().timestamp();
+        let issued_at = now.timestamp();
         Self {
             iss: issuer.to_owned(),
             aud: audience.to_owned(),
             sub: account.id,
-            exp: now + i64::try_from(ttl.as_secs()).unwrap_or(900),
-            iat: now,
+            exp: issued_at + i64::try_from(ttl.as_secs()).unwrap_or(900),
+            iat: issued_at,
             jti: Uuid::now_v7(),
-            sid: session_id,
+            sid: session_id.into(),
             kind: account.kind,
             role: account.role,
             customer_id: account.customer_id,
@@ -150,6 +157,7 @@ pub async fn issue_pair(
         &config.jwt_issuer,
         &config.jwt_audience,
         config.access_token_ttl,
+        config.clock.now(),
     );
     let access_token = sign(&state.keys, &claims).await?;
     Ok(TokenResponse {

@@ -6,12 +6,15 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use validator::Validate;
 
-use super::models::{InvitationRow, InvitationStatus};
+use super::models::{Invitation, InvitationRow, InvitationStatus};
+use crate::audit::{Target, Visibility};
+use crate::error::AppError;
 use crate::identity::tokens::TokenResponse;
-use crate::permissions::{self, Permission, Role};
+use crate::permissions::{self, Permission};
 use crate::text_enum;
 use crate::users::dto::{CustomerRole, UserView};
 use crate::validation::not_blank;
+use crate::write::{Tracked, Viewed};
 
 text_enum! {
     /// What happened to one address of a bulk invitation.
@@ -91,7 +94,7 @@ pub struct InvitationView {
     /// The invited user; null once it was removed (revoked invitation).
     pub user_id: Option<Uuid>,
     pub email: String,
-    pub role: Role,
+    pub role: CustomerRole,
     /// Effective permissions the user will have: the role's set for owners and admins.
     pub permissions: Vec<Permission>,
     pub group_ids: Vec<Uuid>,
@@ -106,31 +109,53 @@ pub struct InvitationView {
     pub send_count: i32,
     pub last_sent_at: DateTime<Utc>,
     pub created_at: DateTime<Utc>,
-    /// Not part of the document: the ETag source.
-    #[serde(skip)]
-    pub updated_at: DateTime<Utc>,
 }
 
 impl InvitationView {
     pub fn new(row: &InvitationRow, now: DateTime<Utc>) -> Self {
+        let terms = &row.terms;
         Self {
-            id: row.id,
-            customer_id: row.customer_id,
-            user_id: row.user_id,
+            id: row.id.into(),
+            customer_id: row.customer_id.into(),
+            user_id: row.user_id.map(Into::into),
             email: row.email.to_string(),
-            role: row.role,
-            permissions: permissions::effective(row.role, &row.granted_permissions()),
-            group_ids: row.group_ids.iter().flatten().copied().collect(),
-            warehouse_address_id: row.warehouse_address_id,
-            cost_center_id: row.cost_center_id,
+            role: terms.role.into(),
+            permissions: permissions::effective(terms.role, &terms.granted_permissions()),
+            group_ids: terms.groups(),
+            warehouse_address_id: terms.warehouse_address_id.map(Into::into),
+            cost_center_id: terms.cost_center_id.map(Into::into),
             status: row.status_at(now),
             expires_at: row.expires_at,
-            invited_by: row.invited_by,
+            invited_by: row.invited_by.map(Into::into),
             send_count: row.send_count,
             last_sent_at: row.last_sent_at,
             created_at: row.created_at,
-            updated_at: row.updated_at,
         }
+    }
+}
+
+impl Tracked for InvitationView {
+    const TARGET: Target = Target::Invitation;
+
+    fn subject(&self) -> (Uuid, Option<Uuid>) {
+        (self.id, Some(self.customer_id))
+    }
+
+    fn location(&self) -> String {
+        format!("/v1/customers/{}/invitations/{}", self.customer_id, self.id)
+    }
+
+    /// As hidden as the invited person (an invitation's groups never change).
+    fn visibility(&self) -> Visibility {
+        Visibility::person(&self.group_ids)
+    }
+}
+
+impl Viewed for Invitation {
+    type View = InvitationView;
+
+    fn view(&self, _: &mut diesel::PgConnection) -> Result<InvitationView, AppError> {
+        Ok(InvitationView::new(&self.row, self.now))
     }
 }
 
@@ -146,6 +171,16 @@ pub struct InviteResult {
     /// The new invitation (invited only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub invitation: Option<InvitationView>,
+}
+
+impl InviteResult {
+    pub fn invited(email: String, invitation: InvitationView) -> Self {
+        Self { email, outcome: Outcome::Invited, reason: None, invitation: Some(invitation) }
+    }
+
+    pub fn skipped(email: String, reason: SkipReason) -> Self {
+        Self { email, outcome: Outcome::Skipped, reason: Some(reason), invitation: None }
+    }
 }
 
 /// One result per address, in the order of the request.

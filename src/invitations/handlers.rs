@@ -1,105 +1,60 @@
 //! `/v1/customers/{customer_id}/invitations[/{invitation_id}[/resend]]`: listing and reading
-//! invitations, resending and revoking them (inviting is [`super::invite`]).
+//! invitations, inviting people in bulk (its steps are [`super::invite`]), resending and
+//! revoking invitations.
 
-use actix_web::http::header;
-use actix_web::{HttpResponse, HttpResponseBuilder, delete, get, post, web};
+use actix_web::{delete, get, post, web};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use uuid::Uuid;
 
-use super::dto::{InvitationFilters, InvitationView};
-use super::models::{InvitationRow, InvitationStatus};
+use super::dto::{CreateInvitations, InvitationFilters, InvitationView, InviteResults};
+use super::invite::{self, Sender, send_mail};
+use super::models::{Invitation, InvitationRow, InvitationStatus};
 use super::queries;
 use super::{TOKEN_PREFIX, VALIDITY};
 use crate::accounts::Actor;
-use crate::accounts::{AccountStatus, queries as accounts};
-use crate::audit::{self, Author, Event, Visibility};
+use crate::audit;
 use crate::config::Config;
-use crate::customers::queries as customers;
-use crate::db::{self, schema::users};
-use crate::error::{AppError, ConflictKind, FieldCode};
+use crate::db::{self, ids::CustomerId, ids::InvitationId};
+use crate::error::{AppError, ConflictKind};
 use crate::etag::{self, IfMatch};
-use crate::extract::NoBody;
-use crate::mail::{self, Mail, throttle};
+use crate::extract::{Json, NoBody, Query};
+use crate::mail::throttle;
 use crate::openapi::sets;
-use crate::pagination::{List, PageParams};
-use crate::permissions::Role;
+use crate::pagination::{List, Page, PageParams};
 use crate::policy::{self, Action};
 use crate::state::AppState;
+use crate::users::{queries as users, rules};
+use crate::write::{self, Deleted, Tagged};
 
-pub(super) const LOGINS_CLOSED: &str =
-    "The customer is suspended or its portal is switched off, so nobody can be invited to it or join it.";
-
-fn respond(mut response: HttpResponseBuilder, invitation: InvitationView) -> HttpResponse {
-    response.insert_header((header::ETAG, etag::of(invitation.updated_at))).json(invitation)
+/// The invitation `actor` may act on: 404 unless it is within `actor`'s visibility
+/// ([`policy::covers`]), so another group's invitation, or one without groups, is as absent to
+/// a group-limited admin as a missing one; an owner's invitation is staff's and the owner's
+/// only (403).
+fn require_may_act(actor: &Actor, row: InvitationRow, now: DateTime<Utc>) -> Result<Invitation, AppError> {
+    policy::require_covers(actor, &row.terms.groups())?;
+    rules::require_owner_rights(actor, row.terms.role, row.customer_id)?;
+    Ok(Invitation { row, now })
 }
 
-pub(super) fn event(
-    action: audit::Action,
-    before: Option<&InvitationView>,
-    after: Option<&InvitationView>,
-) -> Event {
-    let any = after.or(before);
-    Event {
-        action,
-        target_type: audit::Target::Invitation,
-        target_id: any.map(|v| v.id).unwrap_or_default(),
-        customer_id: any.map(|v| v.customer_id),
-        changes: audit::changes(before, after),
-        // An invitation's groups never change: they are the invited person's.
-        visibility: Visibility::person(any.map_or(&[][..], |v| &v.group_ids)),
-    }
+/// The write path's lock step: the invitation, locked, as `actor` may act on it, seen at `now`.
+fn locking(
+    actor: &Actor,
+    (customer_id, invitation_id): (CustomerId, InvitationId),
+    now: DateTime<Utc>,
+) -> impl FnOnce(&mut PgConnection) -> Result<Invitation, AppError> + Send + 'static {
+    let actor = actor.clone();
+    move |conn| require_may_act(&actor, queries::lock(conn, customer_id, invitation_id)?, now)
 }
 
-/// 404 unless `invitation` is within `actor`'s visibility ([`policy::covers`]): every handler
-/// that shows or acts on one invitation checks here, so another group's invitation, or one
-/// without groups, is as absent to a group-limited admin as a missing one.
-pub(super) fn require_visible_invitation(actor: &Actor, invitation: &InvitationRow) -> Result<(), AppError> {
-    policy::require_covers(actor, &invitation.groups())
-}
-
-/// A group-limited person may only hand out its own groups (see [`policy::covers`]).
-pub(super) fn check_assignable(actor: &Actor, group_ids: &[Uuid]) -> Result<(), AppError> {
-    if policy::covers(actor, group_ids) {
-        Ok(())
-    } else {
-        Err(AppError::field(
-            "group_ids",
-            FieldCode::NotAllowed,
-            "you are limited to groups, so you may only assign some of your own groups",
-        ))
-    }
-}
-
-/// Owner invitations are the owner's and staff's business (an admin never may).
-pub(super) fn require_for_role(actor: &Actor, role: Role, customer_id: Uuid) -> Result<(), AppError> {
-    if role == Role::Owner {
-        policy::require(actor, Action::ManageOwner, customer_id)?;
-    }
-    Ok(())
-}
-
-/// "30 November 2026": the day the link stops working, for the mail.
-pub(super) fn expires_on(expires_at: DateTime<Utc>) -> String {
-    expires_at.format("%-d %B %Y").to_string()
-}
-
-/// Queues the invitation mail with the link of `token`.
-pub(super) fn send_mail(
-    conn: &mut PgConnection,
-    config: &Config,
-    invitation: &InvitationRow,
-    customer_name: &str,
-    inviter_name: &str,
-    token: &str,
-) -> QueryResult<()> {
-    let invitation_mail = Mail::Invitation {
-        customer_name: customer_name.to_owned(),
-        inviter_name: inviter_name.to_owned(),
-        link: mail::link(&config.portal_url, "invitations/accept", token),
-        expires_on: expires_on(invitation.expires_at),
+/// 409 unless the invitation is still open (pending or expired): `accepted` and `revoked` say
+/// what to do instead.
+fn require_open(invitation: &Invitation, accepted: &str, revoked: &str) -> Result<(), AppError> {
+    let refused = match invitation.row.status_at(invitation.now) {
+        InvitationStatus::Accepted => accepted,
+        InvitationStatus::Revoked => revoked,
+        InvitationStatus::Pending | InvitationStatus::Expired => return Ok(()),
     };
-    mail::enqueue(conn, Some(invitation.customer_id), &invitation.email, &invitation_mail).map(drop)
+    Err(AppError::Conflict(ConflictKind::InvitationState, refused.into()))
 }
 
 /// List a customer's invitations
@@ -121,27 +76,64 @@ pub(super) fn send_mail(
 pub async fn list_invitations(
     state: web::Data<AppState>,
     actor: Actor,
-    customer_id: web::Path<Uuid>,
-    filters: web::Query<InvitationFilters>,
-    page: web::Query<PageParams>,
-) -> Result<HttpResponse, AppError> {
+    customer_id: web::Path<CustomerId>,
+    Query(filters): Query<InvitationFilters>,
+    page: Page,
+) -> Result<web::Json<List<InvitationView>>, AppError> {
     let customer_id = customer_id.into_inner();
     policy::require(&actor, Action::ManageUsers, customer_id)?;
-    let page = page.page()?;
-    let status = filters.status;
     let now = state.config.clock.now();
     let within = policy::group_scope(&actor);
     let rows = db::run(&state.pool, move |conn| {
-        customers::find(conn, customer_id)?;
-        Ok::<_, AppError>(queries::list(conn, customer_id, within.as_deref(), status, now, page)?)
+        users::customer_name(conn, customer_id)?;
+        queries::list(conn, customer_id, within.as_deref(), filters.status, now, page)
     })
     .await?;
-    Ok(HttpResponse::Ok().json(List::from_rows(
-        rows,
-        page,
-        |row| row.id,
-        |row| InvitationView::new(&row, now),
-    )))
+    Ok(web::Json(List::from_rows(rows, page, |row| row.id.into(), |row| InvitationView::new(&row, now))))
+}
+
+/// Invite people
+///
+/// One result per address, in request order: `invited` (the person now exists as an `invited`
+/// user and gets a mail with a link valid 7 days) or `skipped` with a `reason` (nothing created
+/// or sent): `invalid_email`, `already_a_user` (a person of this customer has the address; or,
+/// for a caller limited to groups, an invited person outside them whose invitation expired),
+/// `already_invited` (a pending invitation of this customer that has not expired),
+/// `not_invitable` (a disposable mail domain, or an address not available to this customer:
+/// one reason for both, so the answer never tells whether the address is registered elsewhere),
+/// `duplicate_in_request` (the first occurrence counts; case-insensitive). An address whose
+/// invitation expired is invited again (same invited user). Role, permissions, groups, address
+/// and cost center follow the rules of user creation; a violation is one 422 (or 403: only
+/// staff and the owner may invite an owner) for the whole request, and a suspended customer or
+/// one with the portal off is one 409. All or nothing: one transaction.
+#[utoipa::path(
+    tag = "invitations",
+    operation_id = "createInvitations",
+    security(("bearer" = [])),
+    params(("customer_id" = Uuid, Path)),
+    request_body(content = CreateInvitations, content_type = "application/json"),
+    responses(
+        (status = 200, description = "One result per address.", body = InviteResults),
+        sets::SignedIn, sets::Body, sets::Forbidden, sets::Missing, sets::Conflicting,
+    )
+)]
+#[post("/v1/customers/{customer_id}/invitations")]
+pub async fn create_invitations(
+    state: web::Data<AppState>,
+    actor: Actor,
+    customer_id: web::Path<CustomerId>,
+    Json(body): Json<CreateInvitations>,
+) -> Result<web::Json<InviteResults>, AppError> {
+    let customer_id = customer_id.into_inner();
+    policy::require(&actor, Action::ManageUsers, customer_id)?;
+    let invite::Request { terms, candidates } = invite::validate(&actor, customer_id, body)?;
+    let sender = Sender::new(actor, &state.config, customer_id, terms);
+    let results = db::transaction(&state.pool, move |conn| {
+        let sender = Sender::check(conn, sender)?;
+        candidates.into_iter().map(|(raw, verdict)| sender.result(conn, raw, verdict)).collect()
+    })
+    .await?;
+    Ok(web::Json(InviteResults { results }))
 }
 
 /// Get an invitation
@@ -162,13 +154,45 @@ pub async fn list_invitations(
 pub async fn get_invitation(
     state: web::Data<AppState>,
     actor: Actor,
-    path: web::Path<(Uuid, Uuid)>,
-) -> Result<HttpResponse, AppError> {
+    path: web::Path<(CustomerId, InvitationId)>,
+) -> Result<Tagged<InvitationView>, AppError> {
     let (customer_id, invitation_id) = path.into_inner();
     policy::require(&actor, Action::ManageUsers, customer_id)?;
     let row = db::run(&state.pool, move |conn| queries::find(conn, customer_id, invitation_id)).await?;
-    require_visible_invitation(&actor, &row)?;
-    Ok(respond(HttpResponse::Ok(), InvitationView::new(&row, state.config.clock.now())))
+    policy::require_covers(&actor, &row.terms.groups())?;
+    Ok(Tagged::ok(InvitationView::new(&row, state.config.clock.now())))
+}
+
+/// A new link for an open invitation that no newer one replaced, mailed (at most one a minute
+/// to one address).
+fn renew(
+    conn: &mut PgConnection,
+    config: &Config,
+    inviter_name: &str,
+    before: Invitation,
+) -> Result<Invitation, AppError> {
+    let now = before.now;
+    require_open(
+        &before,
+        "The invitation was accepted already.",
+        "The invitation was revoked; invite the person again.",
+    )?;
+    if queries::superseded(conn, &before.row)? {
+        return Err(AppError::Conflict(
+            ConflictKind::InvitationState,
+            "A newer invitation of this person exists; resend that one.".into(),
+        ));
+    }
+    rules::require_logins_open(conn, before.row.customer_id)?;
+    if let Err(retry_after_secs) = throttle::admit(conn, &before.row.email, throttle::Kind::Invitation, now)?
+    {
+        return Err(AppError::RateLimited { retry_after_secs });
+    }
+    let customer_name = users::customer_name(conn, before.row.customer_id)?;
+    let (token, token_hash) = crate::secrets::new_secret(TOKEN_PREFIX)?;
+    let row = queries::renew(conn, &before.row, &token_hash, now, now + VALIDITY)?;
+    send_mail(conn, config, &row, (&customer_name, inviter_name), &token)?;
+    Ok(Invitation { row, now })
 }
 
 /// Resend an invitation
@@ -194,66 +218,31 @@ pub async fn get_invitation(
 pub async fn resend_invitation(
     state: web::Data<AppState>,
     actor: Actor,
-    path: web::Path<(Uuid, Uuid)>,
+    path: web::Path<(CustomerId, InvitationId)>,
     if_match: IfMatch,
     _body: NoBody,
-) -> Result<HttpResponse, AppError> {
+) -> Result<Tagged<InvitationView>, AppError> {
     let (customer_id, invitation_id) = path.into_inner();
     policy::require(&actor, Action::ManageUsers, customer_id)?;
-    let author = Author::from(&actor);
-    let inviter_name = actor.account.name.clone();
-    let config = state.config.clone();
-    let view = db::run(&state.pool, move |conn| {
-        conn.transaction(|conn| {
-            let now = config.clock.now();
-            let before = queries::lock(conn, customer_id, invitation_id)?;
-            require_visible_invitation(&actor, &before)?;
-            require_for_role(&actor, before.role, customer_id)?;
-            if_match.check(&etag::of(before.updated_at))?;
-            match before.status_at(now) {
-                InvitationStatus::Accepted => {
-                    return Err(AppError::Conflict(
-                        ConflictKind::InvitationState,
-                        "The invitation was accepted already.".into(),
-                    ));
-                }
-                InvitationStatus::Revoked => {
-                    return Err(AppError::Conflict(
-                        ConflictKind::InvitationState,
-                        "The invitation was revoked; invite the person again.".into(),
-                    ));
-                }
-                InvitationStatus::Pending | InvitationStatus::Expired => {}
-            }
-            if queries::superseded(conn, &before)? {
-                return Err(AppError::Conflict(
-                    ConflictKind::InvitationState,
-                    "A newer invitation of this person exists; resend that one.".into(),
-                ));
-            }
-            if !accounts::customer_allows_logins(conn, customer_id)? {
-                return Err(AppError::Conflict(ConflictKind::LoginsClosed, LOGINS_CLOSED.into()));
-            }
-            if let Err(retry_after_secs) =
-                throttle::admit(conn, &before.email, throttle::Kind::Invitation, now)?
-            {
-                return Err(AppError::RateLimited { retry_after_secs });
-            }
-            let customer = customers::find(conn, customer_id)?;
-            let (token, token_hash) = crate::secrets::new_secret(TOKEN_PREFIX)?;
-            let after = queries::renew(conn, &before, &token_hash, now, now + VALIDITY)?;
-            send_mail(conn, &config, &after, &customer.row.name, &inviter_name, &token)?;
-            let (before, after) = (InvitationView::new(&before, now), InvitationView::new(&after, now));
-            audit::record(
-                conn,
-                &author,
-                event(audit::Action::InvitationResent, Some(&before), Some(&after)),
-            )?;
-            Ok::<_, AppError>(after)
-        })
-    })
-    .await?;
-    Ok(respond(HttpResponse::Ok(), view))
+    let lock = locking(&actor, (customer_id, invitation_id), state.config.clock.now());
+    let (config, inviter_name) = (state.config.clone(), actor.account.name.clone());
+    let change = move |conn: &mut _, before| renew(conn, &config, &inviter_name, before);
+    write::update(&state, &actor, audit::Action::InvitationResent, if_match, lock, change).await
+}
+
+/// The link of an open invitation dies, and the person it invited, who never joined, goes.
+fn withdraw(conn: &mut PgConnection, before: Invitation) -> Result<Invitation, AppError> {
+    require_open(
+        &before,
+        "The invitation was accepted; delete the user instead.",
+        "The invitation was revoked already.",
+    )?;
+    // Only a person still `invited`; the foreign key then clears `user_id`.
+    if let Some(user_id) = before.row.user_id {
+        users::delete_invited(conn, before.row.customer_id, user_id)?;
+    }
+    let row = queries::revoke(conn, &before.row)?;
+    Ok(Invitation { row, now: before.now })
 }
 
 /// Revoke an invitation
@@ -277,55 +266,14 @@ pub async fn resend_invitation(
 pub async fn revoke_invitation(
     state: web::Data<AppState>,
     actor: Actor,
-    path: web::Path<(Uuid, Uuid)>,
+    path: web::Path<(CustomerId, InvitationId)>,
     if_match: IfMatch,
-) -> Result<HttpResponse, AppError> {
+) -> Result<Deleted, AppError> {
     let (customer_id, invitation_id) = path.into_inner();
     policy::require(&actor, Action::ManageUsers, customer_id)?;
-    let author = Author::from(&actor);
-    let clock = state.config.clock.clone();
-    db::run(&state.pool, move |conn| {
-        conn.transaction(|conn| {
-            let now = clock.now();
-            let before = queries::lock(conn, customer_id, invitation_id)?;
-            require_visible_invitation(&actor, &before)?;
-            require_for_role(&actor, before.role, customer_id)?;
-            if_match.check(&etag::of(before.updated_at))?;
-            match before.status_at(now) {
-                InvitationStatus::Accepted => {
-                    return Err(AppError::Conflict(
-                        ConflictKind::InvitationState,
-                        "The invitation was accepted; delete the user instead.".into(),
-                    ));
-                }
-                InvitationStatus::Revoked => {
-                    return Err(AppError::Conflict(
-                        ConflictKind::InvitationState,
-                        "The invitation was revoked already.".into(),
-                    ));
-                }
-                InvitationStatus::Pending | InvitationStatus::Expired => {}
-            }
-            if let Some(user_id) = before.user_id {
-                // Only a person who never joined; the foreign key clears `user_id`.
-                diesel::delete(
-                    users::table
-                        .find(user_id)
-                        .filter(users::customer_id.eq(customer_id))
-                        .filter(users::status.eq(AccountStatus::Invited)),
-                )
-                .execute(conn)?;
-            }
-            let after = queries::revoke(conn, &before, now)?;
-            let (before, after) = (InvitationView::new(&before, now), InvitationView::new(&after, now));
-            audit::record(
-                conn,
-                &author,
-                event(audit::Action::InvitationRevoked, Some(&before), Some(&after)),
-            )?;
-            Ok::<_, AppError>(())
-        })
-    })
-    .await?;
-    Ok(HttpResponse::NoContent().finish())
+    let lock = locking(&actor, (customer_id, invitation_id), state.config.clock.now());
+    // The invitation stays on record, revoked: audited as the change it is.
+    write::update(&state, &actor, audit::Action::InvitationRevoked, if_match, lock, withdraw)
+        .await
+        .map(|_| Deleted)
 }

@@ -1,31 +1,26 @@
-//! `POST /v1/customers/{customer_id}/invitations`: inviting people in bulk.
+//! The steps of inviting people in bulk (`POST /v1/customers/{customer_id}/invitations`):
+//! what a request may ask ([`validate`]), whether its invitations can go ([`Sender::check`]),
+//! and each address's result ([`Sender::result`]); and the invitation mail, also of a resend.
 
 use std::collections::HashSet;
 
-use actix_web::{HttpResponse, post, web};
-use diesel::prelude::*;
+use chrono::{DateTime, Utc};
+use diesel::{PgConnection, QueryResult};
 use uuid::Uuid;
 
-use super::dto::{CreateInvitations, InvitationView, InviteResult, InviteResults, Outcome, SkipReason};
-use super::handlers::{LOGINS_CLOSED, check_assignable, event, require_for_role, send_mail};
-use super::models::{InvitationStatus, NewInvitation};
+use super::dto::{CreateInvitations, InvitationView, InviteResult, SkipReason};
+use super::models::{InvitationRow, InvitationStatus, Terms};
 use super::{TOKEN_PREFIX, VALIDITY, queries};
-use crate::accounts::Actor;
-use crate::accounts::{AccountStatus, UserRow, queries as accounts};
+use crate::accounts::{AccountStatus, Actor, UserRow, queries as accounts};
 use crate::audit::{self, Author};
-use crate::customers::queries as customers;
-use crate::db::schema::users;
-use crate::db::{self, types::Email};
-use crate::error::{AppError, ConflictKind, FieldCode};
-use crate::extract::Json;
-use crate::mail::throttle;
-use crate::openapi::sets;
-use crate::permissions::{Kind, Role};
-use crate::policy::{self, Action};
-use crate::state::AppState;
-use crate::users::dto::CustomerRole;
-use crate::users::models::{NewUser, UserChanges};
-use crate::users::{queries as user_queries, rules};
+use crate::config::Config;
+use crate::db::ids::{AddressId, CostCenterId, CustomerId, InvitationId};
+use crate::db::types::Email;
+use crate::error::AppError;
+use crate::mail::{self, Mail, throttle};
+use crate::policy;
+use crate::users::{queries as users, rules};
+use crate::write;
 
 /// A well-formed address that is not from a throw-away service, or why not.
 fn classify(raw: &str) -> Result<Email, SkipReason> {
@@ -46,115 +41,31 @@ fn classify(raw: &str) -> Result<Email, SkipReason> {
     }
 }
 
-/// What every invitation of one request shares.
-struct Terms {
-    role: Role,
-    permissions: Vec<Option<crate::permissions::Permission>>,
-    group_ids: Vec<Uuid>,
-    warehouse_address_id: Option<Uuid>,
-    cost_center_id: Option<Uuid>,
+/// The request, checked as far as it can be without the database: what every invitation
+/// shares, and each address with its verdict.
+pub(super) struct Request {
+    pub terms: Terms,
+    pub candidates: Vec<(String, Result<Email, SkipReason>)>,
 }
 
-/// The invited user for `email`: a new one, or the invited user of an expired invitation,
-/// brought in line with the new terms.
-fn invited_user(
-    conn: &mut PgConnection,
-    customer_id: Uuid,
-    email: &Email,
-    existing: Option<UserRow>,
-    terms: &Terms,
-) -> Result<UserRow, AppError> {
-    let user = match existing {
-        Some(user) => user_queries::update(
-            conn,
-            user.id,
-            &UserChanges {
-                role: Some(terms.role),
-                permissions: Some(terms.permissions.clone()),
-                warehouse_address_id: Some(terms.warehouse_address_id),
-                cost_center_id: Some(terms.cost_center_id),
-                ..UserChanges::default()
-            },
-        )?,
-        None => diesel::insert_into(users::table)
-            .values(&NewUser {
-                id: Uuid::now_v7(),
-                kind: Kind::CustomerUser,
-                customer_id: Some(customer_id),
-                email: Some(email.clone()),
-                // Until the person chooses one when accepting.
-                name: email.to_string(),
-                phone: None,
-                password_hash: None,
-                role: terms.role,
-                status: AccountStatus::Invited,
-                login_enabled: true,
-                permissions: terms.permissions.clone(),
-                warehouse_address_id: terms.warehouse_address_id,
-                cost_center_id: terms.cost_center_id,
-                external_id: None,
-            })
-            .returning(UserRow::as_returning())
-            .get_result(conn)?,
-    };
-    crate::groups::queries::set_memberships(conn, customer_id, user.id, &terms.group_ids)?;
-    Ok(user)
-}
-
-/// Invite people
-///
-/// One result per address, in request order: `invited` (the person now exists as an `invited`
-/// user and gets a mail with a link valid 7 days) or `skipped` with a `reason` (nothing created
-/// or sent): `invalid_email`, `already_a_user` (a person of this customer has the address; or,
-/// for a caller limited to groups, an invited person outside them whose invitation expired),
-/// `already_invited` (a pending invitation of this customer that has not expired),
-/// `not_invitable` (a disposable mail domain, or an address not available to this customer:
-/// one reason for both, so the answer never tells whether the address is registered elsewhere),
-/// `duplicate_in_request` (the first occurrence counts; case-insensitive). An address whose
-/// invitation expired is invited again (same invited user). Role, permissions, groups, address
-/// and cost center follow the rules of user creation; a violation is one 422 (or 403: only
-/// staff and the owner may invite an owner) for the whole request, and a suspended customer or
-/// one with the portal off is one 409. All or nothing: one transaction.
-#[utoipa::path(
-    tag = "invitations",
-    operation_id = "createInvitations",
-    security(("bearer" = [])),
-    params(("customer_id" = Uuid, Path)),
-    request_body(content = CreateInvitations, content_type = "application/json"),
-    responses(
-        (status = 200, description = "One result per address.", body = InviteResults),
-        sets::SignedIn, sets::Body, sets::Forbidden, sets::Missing, sets::Conflicting,
-    )
-)]
-#[post("/v1/customers/{customer_id}/invitations")]
-pub async fn create_invitations(
-    state: web::Data<AppState>,
-    actor: Actor,
-    customer_id: web::Path<Uuid>,
-    Json(body): Json<CreateInvitations>,
-) -> Result<HttpResponse, AppError> {
-    let customer_id = customer_id.into_inner();
-    policy::require(&actor, Action::ManageUsers, customer_id)?;
-    let role = Role::from(body.role.unwrap_or(CustomerRole::User));
-    require_for_role(&actor, role, customer_id)?;
-    let permissions = rules::grants(role, body.permissions.as_deref(), None)?;
-    let mut group_ids = match (body.group_ids, policy::group_scope(&actor)) {
-        (Some(ids), _) => ids,
-        (None, Some(own)) => own,
-        (None, None) => Vec::new(),
-    };
-    check_assignable(&actor, &group_ids)?;
-    group_ids.sort();
-    group_ids.dedup();
+/// The rules of user creation for the terms (403 for an owner unless staff or the owner, 422
+/// for permissions or groups the caller may not give), and each address classified; the
+/// first of several spellings of one address counts.
+pub(super) fn validate(
+    actor: &Actor,
+    customer_id: CustomerId,
+    body: CreateInvitations,
+) -> Result<Request, AppError> {
+    let grant = rules::grant(actor, customer_id, body.role, body.permissions.as_deref(), body.group_ids)?;
     let terms = Terms {
-        role,
-        permissions: permissions.into_iter().map(Some).collect(),
-        group_ids,
-        warehouse_address_id: body.warehouse_address_id,
-        cost_center_id: body.cost_center_id,
+        role: grant.role,
+        permissions: grant.permissions.into_iter().map(Some).collect(),
+        group_ids: grant.group_ids.into_iter().map(Some).collect(),
+        warehouse_address_id: body.warehouse_address_id.map(AddressId::from),
+        cost_center_id: body.cost_center_id.map(CostCenterId::from),
     };
     let mut seen = HashSet::new();
-    let candidates: Vec<(String, Result<Email, SkipReason>)> = body
+    let candidates = body
         .emails
         .into_iter()
         .map(|raw| {
@@ -166,103 +77,145 @@ pub async fn create_invitations(
             (raw, verdict)
         })
         .collect();
-    let author = Author::from(&actor);
-    let (inviter_id, inviter_name) = (actor.id(), actor.account.name.clone());
-    let config = state.config.clone();
-    let results = db::run(&state.pool, move |conn| {
-        conn.transaction(|conn| {
-            let now = config.clock.now();
-            let customer = customers::find(conn, customer_id)?;
-            if !accounts::customer_allows_logins(conn, customer_id)? {
-                return Err(AppError::Conflict(ConflictKind::LoginsClosed, LOGINS_CLOSED.into()));
+    Ok(Request { terms, candidates })
+}
+
+/// Who invites, to which customer, on which terms, at which moment: one request's invitations.
+pub(super) struct Sender {
+    actor: Actor,
+    author: Author,
+    config: Config,
+    customer_id: CustomerId,
+    customer_name: String,
+    terms: Terms,
+    now: DateTime<Utc>,
+}
+
+impl Sender {
+    /// `actor` invites to `customer_id` on `terms`, now; [`Sender::check`] before it does.
+    pub(super) fn new(actor: Actor, config: &Config, customer_id: CustomerId, terms: Terms) -> Self {
+        let (author, now) = (Author::from(&actor), config.clock.now());
+        let config = config.clone();
+        Self { actor, author, config, customer_id, customer_name: String::new(), terms, now }
+    }
+
+    /// The invitations can go: the customer exists (404) and takes logins (409), and the terms'
+    /// address, cost center and groups are the customer's and the caller's to give (422).
+    pub(super) fn check(conn: &mut PgConnection, sender: Sender) -> Result<Sender, AppError> {
+        let customer_name = users::hold_customer(conn, sender.customer_id)?;
+        rules::require_logins_open(conn, sender.customer_id)?;
+        let terms = &sender.terms;
+        let within = policy::group_scope(&sender.actor);
+        rules::check_references(
+            conn,
+            sender.customer_id,
+            within.as_deref(),
+            terms.warehouse_address_id,
+            terms.cost_center_id,
+        )?;
+        rules::check_groups(conn, sender.customer_id, &terms.groups())?;
+        Ok(Sender { customer_name, ..sender })
+    }
+
+    /// Why `email` (held by `existing`, if anyone) is not invited, if it is not.
+    fn refusal(
+        &self,
+        conn: &mut PgConnection,
+        email: &Email,
+        existing: Option<&UserRow>,
+    ) -> Result<Option<SkipReason>, AppError> {
+        let customer_id = Some(Uuid::from(self.customer_id));
+        Ok(match existing {
+            // Someone of another customer, or staff (invited, active or not): the address is
+            // taken, but saying so would tell this customer who is registered elsewhere.
+            Some(user) if user.customer_id != customer_id => Some(SkipReason::NotInvitable),
+            Some(user) if user.status != AccountStatus::Invited => Some(SkipReason::AlreadyAUser),
+            _ if queries::live_for_email(conn, email, self.now)? => Some(SkipReason::AlreadyInvited),
+            // Re-inviting would take over a person outside the caller's groups.
+            Some(user) if !policy::covers(&self.actor, &accounts::groups_of(conn, user)?) => {
+                Some(SkipReason::AlreadyAUser)
             }
-            rules::check_references(
-                conn,
-                customer_id,
-                policy::group_scope(&actor).as_deref(),
-                terms.warehouse_address_id,
-                terms.cost_center_id,
-            )?;
-            if !crate::groups::queries::unknown(conn, customer_id, &terms.group_ids)?.is_empty() {
-                return Err(AppError::field(
-                    "group_ids",
-                    FieldCode::Unknown,
-                    "names groups that are not this customer's",
-                ));
-            }
-            let mut results = Vec::with_capacity(candidates.len());
-            for (raw, verdict) in candidates {
-                let skipped = |reason| InviteResult {
-                    email: raw.clone(),
-                    outcome: Outcome::Skipped,
-                    reason: Some(reason),
-                    invitation: None,
-                };
-                let email = match verdict {
-                    Ok(email) => email,
-                    Err(reason) => {
-                        results.push(skipped(reason));
-                        continue;
-                    }
-                };
-                let existing = accounts::find_by_email(conn, &email)?;
-                let refusal = match &existing {
-                    // Someone of another customer, or staff (invited, active or not): the address
-                    // is taken, but saying so would tell this customer who is registered elsewhere.
-                    Some(user) if user.customer_id != Some(customer_id) => Some(SkipReason::NotInvitable),
-                    Some(user) if user.status != AccountStatus::Invited => Some(SkipReason::AlreadyAUser),
-                    _ if queries::live_for_email(conn, &email, now)? => Some(SkipReason::AlreadyInvited),
-                    // Re-inviting would take over a person outside the caller's groups.
-                    Some(user) if !policy::covers(&actor, &accounts::groups_of(conn, user)?) => {
-                        Some(SkipReason::AlreadyAUser)
-                    }
-                    _ => None,
-                };
-                if let Some(reason) = refusal {
-                    results.push(skipped(reason));
-                    continue;
-                }
-                let user = invited_user(conn, customer_id, &email, existing, &terms)?;
-                let (token, token_hash) = crate::secrets::new_secret(TOKEN_PREFIX)?;
-                let row = queries::insert(
-                    conn,
-                    &NewInvitation {
-                        customer_id,
-                        id: Uuid::now_v7(),
-                        user_id: Some(user.id),
-                        email,
-                        role: terms.role,
-                        permissions: terms.permissions.clone(),
-                        group_ids: terms.group_ids.iter().copied().map(Some).collect(),
-                        warehouse_address_id: terms.warehouse_address_id,
-                        cost_center_id: terms.cost_center_id,
-                        status: InvitationStatus::Pending,
-                        token_hash,
-                        expires_at: now + VALIDITY,
-                        invited_by: Some(inviter_id),
-                        send_count: 1,
-                        last_sent_at: now,
-                        created_at: now,
-                        updated_at: now,
-                    },
-                )?;
-                send_mail(conn, &config, &row, &customer.row.name, &inviter_name, &token)?;
-                // A resend within the minute is refused; the first mail itself always goes.
-                throttle::record(conn, &row.email, throttle::Kind::Invitation, now)?;
-                let view = InvitationView::new(&row, now);
-                audit::record(conn, &author, event(audit::Action::InvitationCreated, None, Some(&view)))?;
-                results.push(InviteResult {
-                    email: raw,
-                    outcome: Outcome::Invited,
-                    reason: None,
-                    invitation: Some(view),
-                });
-            }
-            Ok::<_, AppError>(results)
+            _ => None,
         })
-    })
-    .await?;
-    Ok(HttpResponse::Ok().json(InviteResults { results }))
+    }
+
+    /// Invites `email`: its invited user (new, or the one of an expired invitation brought in
+    /// line with the terms), the invitation, its mail and its event.
+    fn invite(
+        &self,
+        conn: &mut PgConnection,
+        email: Email,
+        existing: Option<UserRow>,
+    ) -> Result<InvitationView, AppError> {
+        let user = match existing {
+            Some(user) => users::update(conn, user.id.into(), &self.terms.user_changes())?,
+            None => users::insert(conn, &self.terms.new_user(self.customer_id, &email))?,
+        };
+        rules::set_groups(conn, self.customer_id, user.id.into(), &self.terms.groups())?;
+        let (token, token_hash) = crate::secrets::new_secret(TOKEN_PREFIX)?;
+        let new = InvitationRow {
+            customer_id: self.customer_id,
+            id: InvitationId::new(),
+            user_id: Some(user.id.into()),
+            email,
+            terms: self.terms.clone(),
+            status: InvitationStatus::Pending,
+            token_hash,
+            expires_at: self.now + VALIDITY,
+            invited_by: Some(self.actor.id().into()),
+            send_count: 1,
+            last_sent_at: self.now,
+            created_at: self.now,
+            updated_at: self.now,
+        };
+        let row = queries::insert(conn, &new)?;
+        send_mail(conn, &self.config, &row, (&self.customer_name, &self.actor.account.name), &token)?;
+        // A resend within the minute is refused; the first mail itself always goes.
+        throttle::record(conn, &row.email, throttle::Kind::Invitation, self.now)?;
+        let view = InvitationView::new(&row, self.now);
+        audit::record(conn, &self.author, write::event(audit::Action::InvitationCreated, None, Some(&view)))?;
+        Ok(view)
+    }
+
+    /// The result for one address of the request.
+    pub(super) fn result(
+        &self,
+        conn: &mut PgConnection,
+        raw: String,
+        verdict: Result<Email, SkipReason>,
+    ) -> Result<InviteResult, AppError> {
+        let email = match verdict {
+            Ok(email) => email,
+            Err(reason) => return Ok(InviteResult::skipped(raw, reason)),
+        };
+        let existing = accounts::find_by_email(conn, &email)?;
+        if let Some(reason) = self.refusal(conn, &email, existing.as_ref())? {
+            return Ok(InviteResult::skipped(raw, reason));
+        }
+        Ok(InviteResult::invited(raw, self.invite(conn, email, existing)?))
+    }
+}
+
+/// "30 November 2026": the day the link stops working, for the mail.
+pub(super) fn expires_on(expires_at: DateTime<Utc>) -> String {
+    expires_at.format("%-d %B %Y").to_string()
+}
+
+/// Queues the invitation mail with the link of `token`.
+pub(super) fn send_mail(
+    conn: &mut PgConnection,
+    config: &Config,
+    invitation: &InvitationRow,
+    (customer_name, inviter_name): (&str, &str),
+    token: &str,
+) -> QueryResult<()> {
+    let invitation_mail = Mail::Invitation {
+        customer_name: customer_name.to_owned(),
+        inviter_name: inviter_name.to_owned(),
+        link: mail::link(&config.portal_url, "invitations/accept", token),
+        expires_on: expires_on(invitation.expires_at),
+    };
+    mail::enqueue(conn, Some(invitation.customer_id.into()), &invitation.email, &invitation_mail).map(drop)
 }
 
 #[cfg(test)]
@@ -284,6 +237,6 @@ mod tests {
     #[test]
     fn the_mail_names_the_last_day_in_words() {
         let at = chrono::DateTime::parse_from_rfc3339("2026-11-30T09:30:00Z").map(|d| d.to_utc());
-        assert_eq!(at.map(super::super::handlers::expires_on).ok().as_deref(), Some("30 November 2026"));
+        assert_eq!(at.map(super::expires_on).ok().as_deref(), Some("30 November 2026"));
     }
 }

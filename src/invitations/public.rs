@@ -7,20 +7,18 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 
 use super::dto::{AcceptInvitation, AcceptedInvitation, InvitationLookup, LookupParams};
-use super::handlers::LOGINS_CLOSED;
 use super::models::{InvitationRow, InvitationStatus};
 use super::queries;
 use crate::accounts::{AccountStatus, UserRow, queries as accounts};
 use crate::audit::{self, Author, Event};
-use crate::customers::queries as customers;
-use crate::db::{self, schema::users};
-use crate::error::{AppError, ConflictKind};
-use crate::extract::Json;
-use crate::identity::passwords;
+use crate::db;
+use crate::error::AppError;
+use crate::extract::{Json, Query};
 use crate::identity::sessions;
 use crate::openapi::sets;
 use crate::origin::Origin;
 use crate::state::AppState;
+use crate::users::{queries as users, rules, views};
 
 const EXPIRED: &str = "The invitation has expired; ask the person who invited you to send it again.";
 
@@ -32,6 +30,65 @@ fn live(conn: &mut PgConnection, token_hash: &[u8], now: DateTime<Utc>) -> Resul
         InvitationStatus::Pending => Ok(invitation),
         InvitationStatus::Expired => Err(AppError::Gone(EXPIRED.into())),
         InvitationStatus::Accepted | InvitationStatus::Revoked => Err(AppError::NotFound),
+    }
+}
+
+/// What the accept page of a live token shows.
+fn lookup(
+    conn: &mut PgConnection,
+    token_hash: &[u8],
+    now: DateTime<Utc>,
+) -> Result<InvitationLookup, AppError> {
+    let invitation = live(conn, token_hash, now)?;
+    let customer_name = users::customer_name(conn, invitation.customer_id)?;
+    Ok(InvitationLookup {
+        email: invitation.email.to_string(),
+        customer_name,
+        expires_at: invitation.expires_at,
+    })
+}
+
+/// The invited person a live token lets join (404 once it joined), while its customer takes
+/// logins (409): read before the (slow) hashing of the password it chose.
+fn joining(conn: &mut PgConnection, token_hash: &[u8], now: DateTime<Utc>) -> Result<UserRow, AppError> {
+    let invitation = live(conn, token_hash, now)?;
+    rules::require_logins_open(conn, invitation.customer_id)?;
+    let account = accounts::find(conn, invitation.user_id.ok_or(AppError::NotFound)?.into())?;
+    if account.status != AccountStatus::Invited {
+        return Err(AppError::NotFound);
+    }
+    Ok(account)
+}
+
+/// Uses the token up and makes its invited person an active user with `name` and the
+/// password; of two concurrent accepts exactly one gets here.
+fn join(
+    conn: &mut PgConnection,
+    token_hash: &[u8],
+    now: DateTime<Utc>,
+    (name, password_hash): (&str, &str),
+) -> Result<(InvitationRow, UserRow), AppError> {
+    let Some(invitation) = queries::consume(conn, token_hash, now)? else {
+        return Err(live(conn, token_hash, now).err().unwrap_or(AppError::NotFound));
+    };
+    rules::require_logins_open(conn, invitation.customer_id)?;
+    let user_id = invitation.user_id.ok_or(AppError::NotFound)?;
+    let joined = users::activate_invited(conn, invitation.customer_id, user_id, name, password_hash)?;
+    joined.map(|account| (invitation, account)).ok_or(AppError::NotFound)
+}
+
+/// The invitation was accepted: as hidden as the person who joined.
+fn accepted(invitation: &InvitationRow) -> Event {
+    Event {
+        action: audit::Action::InvitationAccepted,
+        target_type: audit::Target::Invitation,
+        target_id: invitation.id.into(),
+        customer_id: Some(invitation.customer_id.into()),
+        changes: serde_json::json!({
+            "status": {"from": "pending", "to": "accepted"},
+            "user_id": {"to": invitation.user_id},
+        }),
+        visibility: audit::Visibility::person(&invitation.terms.groups()),
     }
 }
 
@@ -52,21 +109,11 @@ fn live(conn: &mut PgConnection, token_hash: &[u8], now: DateTime<Utc>) -> Resul
 #[get("/v1/invitations/lookup")]
 pub async fn lookup_invitation(
     state: web::Data<AppState>,
-    params: web::Query<LookupParams>,
+    Query(params): Query<LookupParams>,
 ) -> Result<HttpResponse, AppError> {
-    validator::Validate::validate(&*params)?;
     let token_hash = crate::secrets::hash_secret(&params.token);
     let now = state.config.clock.now();
-    let lookup = db::run(&state.pool, move |conn| {
-        let invitation = live(conn, &token_hash, now)?;
-        let customer = customers::find(conn, invitation.customer_id)?;
-        Ok::<_, AppError>(InvitationLookup {
-            email: invitation.email.to_string(),
-            customer_name: customer.row.name,
-            expires_at: invitation.expires_at,
-        })
-    })
-    .await?;
+    let lookup = db::run(&state.pool, move |conn| lookup(conn, &token_hash, now)).await?;
     Ok(HttpResponse::Ok().insert_header((header::CACHE_CONTROL, "no-store")).json(lookup))
 }
 
@@ -94,77 +141,24 @@ pub async fn accept_invitation(
 ) -> Result<HttpResponse, AppError> {
     let token_hash = crate::secrets::hash_secret(&body.token);
     let clock = state.config.clock.clone();
-    let (lookup_hash, lookup_clock) = (token_hash.clone(), clock.clone());
+    let (lookup_hash, now) = (token_hash.clone(), clock.now());
     // Checked before the (slow) hashing; the write below re-checks under the row lock.
-    let account = db::run(&state.pool, move |conn| {
-        let invitation = live(conn, &lookup_hash, lookup_clock.now())?;
-        if !accounts::customer_allows_logins(conn, invitation.customer_id)? {
-            return Err(AppError::Conflict(ConflictKind::LoginsClosed, LOGINS_CLOSED.into()));
-        }
-        let account = accounts::find(conn, invitation.user_id.ok_or(AppError::NotFound)?)?;
-        if account.status != AccountStatus::Invited {
-            return Err(AppError::NotFound);
-        }
-        Ok::<_, AppError>(account)
-    })
-    .await?;
-    let email = account.email.as_ref().map(ToString::to_string);
-    passwords::check_policy(&body.password, email.as_deref(), "password")
-        .map_err(|e| AppError::Validation(vec![e]))?;
-    let password_hash = state.hasher.hash(body.password).await?;
+    let account = db::run(&state.pool, move |conn| joining(conn, &lookup_hash, now)).await?;
+    let login = account.email.as_ref().map(ToString::to_string);
+    let password_hash = rules::hash_password(&state.hasher, body.password, login.as_deref()).await?;
     let origin = Origin::of(&req);
-    let author = Author::person(&Origin::of(&req), &account);
+    let author = Author::person(&origin, &account);
     let name = body.name.trim().to_owned();
     let lifetimes = state.config.sessions;
-    let (user, account, issued) = db::run(&state.pool, move |conn| {
-        conn.transaction(|conn| {
-            let now = clock.now();
-            // Used up here: of two concurrent accepts exactly one gets the row back.
-            let Some(invitation) = queries::consume(conn, &token_hash, now)? else {
-                return Err(live(conn, &token_hash, now).err().unwrap_or(AppError::NotFound));
-            };
-            if !accounts::customer_allows_logins(conn, invitation.customer_id)? {
-                return Err(AppError::Conflict(ConflictKind::LoginsClosed, LOGINS_CLOSED.into()));
-            }
-            let user_id = invitation.user_id.ok_or(AppError::NotFound)?;
-            let activated = diesel::update(
-                users::table
-                    .find(user_id)
-                    .filter(users::customer_id.eq(invitation.customer_id))
-                    .filter(users::status.eq(AccountStatus::Invited)),
-            )
-            .set((
-                users::name.eq(&name),
-                users::password_hash.eq(&password_hash),
-                users::status.eq(AccountStatus::Active),
-                users::login_enabled.eq(true),
-                users::updated_at.eq(Utc::now()),
-            ))
-            .execute(conn)?;
-            if activated != 1 {
-                return Err(AppError::NotFound);
-            }
-            let issued = sessions::start(conn, user_id, &origin, &lifetimes, now)?;
-            accounts::record_sign_in(conn, user_id)?;
-            let account: UserRow = accounts::find(conn, user_id)?;
-            let user = crate::users::views::one(conn, &account)?;
-            audit::record(
-                conn,
-                &author,
-                Event {
-                    action: audit::Action::InvitationAccepted,
-                    target_type: audit::Target::Invitation,
-                    target_id: invitation.id,
-                    customer_id: Some(invitation.customer_id),
-                    changes: serde_json::json!({
-                        "status": {"from": "pending", "to": "accepted"},
-                        "user_id": {"to": user_id},
-                    }),
-                    visibility: audit::Visibility::person(&invitation.groups()),
-                },
-            )?;
-            Ok::<_, AppError>((user, account, issued))
-        })
+    let (user, account, issued) = db::transaction(&state.pool, move |conn| {
+        let now = clock.now();
+        let (invitation, joined) = join(conn, &token_hash, now, (&name, &password_hash))?;
+        let issued = sessions::start(conn, joined.id, &origin, &lifetimes, now)?;
+        accounts::record_sign_in(conn, joined.id)?;
+        let account = accounts::find(conn, joined.id)?;
+        let user = views::one(conn, &account)?;
+        audit::record(conn, &author, accepted(&invitation))?;
+        Ok((user, account, issued))
     })
     .await?;
     tracing::info!(user_id = %account.id, "invitation accepted");

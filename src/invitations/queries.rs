@@ -6,24 +6,33 @@ use diesel::dsl::cardinality;
 use diesel::prelude::*;
 use uuid::Uuid;
 
-use super::models::{InvitationRow, InvitationStatus, NewInvitation};
+use super::models::{InvitationRow, InvitationStatus};
+use crate::db::ids::{CustomerId, InvitationId};
 use crate::db::schema::invitations;
 use crate::db::types::Email;
 use crate::pagination::Page;
 
-pub fn insert(conn: &mut PgConnection, new: &NewInvitation) -> QueryResult<InvitationRow> {
+pub fn insert(conn: &mut PgConnection, new: &InvitationRow) -> QueryResult<InvitationRow> {
     diesel::insert_into(invitations::table)
         .values(new)
         .returning(InvitationRow::as_returning())
         .get_result(conn)
 }
 
-pub fn find(conn: &mut PgConnection, customer_id: Uuid, id: Uuid) -> QueryResult<InvitationRow> {
+pub fn find(
+    conn: &mut PgConnection,
+    customer_id: CustomerId,
+    id: InvitationId,
+) -> QueryResult<InvitationRow> {
     invitations::table.find((customer_id, id)).select(InvitationRow::as_select()).first(conn)
 }
 
 /// Locks the invitation for the rest of the transaction.
-pub fn lock(conn: &mut PgConnection, customer_id: Uuid, id: Uuid) -> QueryResult<InvitationRow> {
+pub fn lock(
+    conn: &mut PgConnection,
+    customer_id: CustomerId,
+    id: InvitationId,
+) -> QueryResult<InvitationRow> {
     invitations::table.find((customer_id, id)).select(InvitationRow::as_select()).for_update().first(conn)
 }
 
@@ -31,7 +40,7 @@ pub fn lock(conn: &mut PgConnection, customer_id: Uuid, id: Uuid) -> QueryResult
 /// `within` a group limit, only those it covers: with groups, all among `within`.
 pub fn list(
     conn: &mut PgConnection,
-    customer_id: Uuid,
+    customer_id: CustomerId,
     within: Option<&[Uuid]>,
     status: Option<InvitationStatus>,
     now: DateTime<Utc>,
@@ -67,7 +76,7 @@ pub fn list(
         Some(InvitationStatus::Accepted) => query.filter(invitations::status.eq(InvitationStatus::Accepted)),
     };
     if let Some(after) = page.after {
-        query = query.filter(invitations::id.gt(after));
+        query = query.filter(invitations::id.gt(InvitationId::from(after)));
     }
     query.order(invitations::id.asc()).limit(page.fetch()).load(conn)
 }
@@ -122,7 +131,7 @@ pub fn consume(
             .filter(invitations::user_id.is_not_null())
             .filter(invitations::expires_at.gt(now)),
     )
-    .set((invitations::status.eq(InvitationStatus::Accepted), invitations::updated_at.eq(now)))
+    .set((invitations::status.eq(InvitationStatus::Accepted), invitations::updated_at.eq(diesel::dsl::now)))
     .returning(InvitationRow::as_returning())
     .get_result(conn)
     .optional()
@@ -143,20 +152,19 @@ pub fn renew(
             invitations::expires_at.eq(expires_at),
             invitations::send_count.eq(invitations::send_count + 1),
             invitations::last_sent_at.eq(now),
-            invitations::updated_at.eq(now),
+            invitations::updated_at.eq(diesel::dsl::now),
         ))
         .returning(InvitationRow::as_returning())
         .get_result(conn)
 }
 
 /// Marks the invitation revoked; its token no longer finds a live invitation.
-pub fn revoke(
-    conn: &mut PgConnection,
-    invitation: &InvitationRow,
-    now: DateTime<Utc>,
-) -> QueryResult<InvitationRow> {
+pub fn revoke(conn: &mut PgConnection, invitation: &InvitationRow) -> QueryResult<InvitationRow> {
     diesel::update(invitations::table.find((invitation.customer_id, invitation.id)))
-        .set((invitations::status.eq(InvitationStatus::Revoked), invitations::updated_at.eq(now)))
+        .set((
+            invitations::status.eq(InvitationStatus::Revoked),
+            invitations::updated_at.eq(diesel::dsl::now),
+        ))
         .returning(InvitationRow::as_returning())
         .get_result(conn)
 }

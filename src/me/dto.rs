@@ -1,15 +1,20 @@
 //! The view of the signed-in person and the bodies that change it.
 
 use chrono::{DateTime, Utc};
+use diesel::PgConnection;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 use validator::Validate;
 
-use crate::validation::{not_blank, validate_phone};
-
+use super::models::{Me, ProfileChanges};
 use crate::accounts::{AccountStatus, UserRow};
+use crate::audit::{Target, Visibility};
+use crate::customers::queries as customers;
+use crate::error::AppError;
 use crate::permissions::{Kind, Permission, Role};
+use crate::validation::{not_blank, validate_phone};
+use crate::write::{Tracked, Viewed};
 
 /// The signed-in person: who it is and what it may do.
 #[derive(Debug, Serialize, ToSchema)]
@@ -45,10 +50,13 @@ pub struct MeView {
     pub last_login_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// The groups behind `groups`, for the audit log's visibility; not shown.
+    #[serde(skip)]
+    pub group_ids: Vec<Uuid>,
 }
 
-impl From<&UserRow> for MeView {
-    fn from(row: &UserRow) -> Self {
+impl MeView {
+    pub fn new(row: &UserRow, groups: &[Uuid], customer: Option<MeCustomer>) -> Self {
         Self {
             id: row.id,
             kind: row.kind,
@@ -58,15 +66,53 @@ impl From<&UserRow> for MeView {
             role: row.role,
             status: row.status,
             customer_id: row.customer_id,
-            customer: None,
+            customer,
             customer_ids: row.customer_ids_claim(),
             permissions: row.effective_permissions(),
-            // Filled in by the handler, which knows the person's groups.
-            groups: UserRow::groups_claim(&[]),
+            groups: UserRow::groups_claim(groups),
             last_login_at: row.last_login_at,
             created_at: row.created_at,
             updated_at: row.updated_at,
+            group_ids: groups.to_vec(),
         }
+    }
+}
+
+impl Tracked for MeView {
+    /// Staff and customer users alike: the log names the person as a user.
+    const TARGET: Target = Target::User;
+
+    fn subject(&self) -> (Uuid, Option<Uuid>) {
+        (self.id, self.customer_id)
+    }
+
+    fn location(&self) -> String {
+        "/v1/me".into()
+    }
+
+    /// About the caller itself: as visible as the caller.
+    fn visibility(&self) -> Visibility {
+        Visibility::person(&self.group_ids)
+    }
+}
+
+impl Viewed for Me {
+    type View = MeView;
+
+    /// Reads the customer's name and code for a customer user.
+    fn view(&self, conn: &mut PgConnection) -> Result<MeView, AppError> {
+        let customer = match self.row.customer_id {
+            Some(customer_id) => {
+                let customer = customers::find(conn, customer_id)?;
+                Some(MeCustomer {
+                    id: customer.row.id.into(),
+                    name: customer.row.name,
+                    code: customer.row.code,
+                })
+            }
+            None => None,
+        };
+        Ok(MeView::new(&self.row, &self.groups, customer))
     }
 }
 
@@ -94,6 +140,12 @@ pub struct MePatch {
     #[validate(custom(function = "validate_phone"))]
     #[schema(value_type = Option<String>, pattern = r"^\+?[0-9(][0-9 ()./-]{1,30}[0-9]$")]
     pub phone: Option<Option<String>>,
+}
+
+impl From<MePatch> for ProfileChanges {
+    fn from(patch: MePatch) -> Self {
+        Self { name: patch.name.map(|name| name.trim().to_owned()), phone: patch.phone }
+    }
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]

@@ -1,14 +1,13 @@
 //! `GET|PATCH /v1/me`, `POST /v1/me/password`.
 
-use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
-use diesel::prelude::*;
 
-use super::dto::{ChangePassword, MeCustomer, MePatch, MeView};
-use crate::accounts::Actor;
-use crate::accounts::{UserRow, models::ProfileChanges, queries as accounts};
+use super::dto::{ChangePassword, MePatch, MeView};
+use super::models::{Me, ProfileChanges};
+use super::queries;
+use crate::accounts::{Actor, queries as accounts};
 use crate::audit::{self, Author, Event, Visibility};
-use crate::db::{self, schema::users, types::Email};
+use crate::db::{self, ids::UserId, types::Email};
 use crate::error::{AppError, FieldCode};
 use crate::etag::{self, IfMatch};
 use crate::extract::Json;
@@ -16,26 +15,7 @@ use crate::identity::{passwords, rate_limit, sessions};
 use crate::openapi::sets;
 use crate::origin::client_addr;
 use crate::state::AppState;
-
-async fn me_response(
-    state: &AppState,
-    mut response: actix_web::HttpResponseBuilder,
-    row: &UserRow,
-    groups: &[uuid::Uuid],
-) -> Result<HttpResponse, AppError> {
-    let mut view = MeView::from(row);
-    view.groups = UserRow::groups_claim(groups);
-    if let Some(customer_id) = row.customer_id {
-        let customer =
-            db::run(&state.pool, move |conn| crate::customers::queries::find(conn, customer_id)).await?;
-        view.customer = Some(MeCustomer {
-            id: customer.row.id,
-            name: customer.row.name,
-            code: customer.row.code.to_string(),
-        });
-    }
-    Ok(response.insert_header((header::ETAG, etag::of(row.updated_at))).json(view))
-}
+use crate::write::{self, Tagged, Viewed};
 
 /// Who am I
 ///
@@ -52,8 +32,10 @@ async fn me_response(
     )
 )]
 #[get("/v1/me")]
-pub async fn get_me(state: web::Data<AppState>, actor: Actor) -> Result<HttpResponse, AppError> {
-    me_response(&state, HttpResponse::Ok(), &actor.account, &actor.groups).await
+pub async fn get_me(state: web::Data<AppState>, actor: Actor) -> Result<Tagged<MeView>, AppError> {
+    let me = Me { row: actor.account, groups: actor.groups };
+    let view = db::run(&state.pool, move |conn| me.view(conn)).await?;
+    Ok(Tagged::ok(view))
 }
 
 /// Update my profile
@@ -77,36 +59,16 @@ pub async fn patch_me(
     actor: Actor,
     if_match: IfMatch,
     Json(patch): Json<MePatch>,
-) -> Result<HttpResponse, AppError> {
-    let user_id = actor.id();
-    let author = Author::from(&actor);
+) -> Result<Tagged<MeView>, AppError> {
+    let user_id = UserId::from(actor.id());
+    // The groups the request was authenticated with, as GET /v1/me shows them.
     let groups = actor.groups.clone();
-    // About the caller itself: as visible as the caller.
-    let visibility = Visibility::person(&groups);
-    let changes = ProfileChanges { name: patch.name.map(|n| n.trim().to_owned()), phone: patch.phone };
-    let row = db::run(&state.pool, move |conn| {
-        conn.transaction(|conn| {
-            let before: UserRow =
-                users::table.find(user_id).select(UserRow::as_select()).for_update().first(conn)?;
-            if_match.check(&etag::of(before.updated_at))?;
-            let after = accounts::update_profile(conn, user_id, &changes)?;
-            audit::record(
-                conn,
-                &author,
-                Event {
-                    action: audit::Action::MeUpdated,
-                    target_type: audit::Target::User,
-                    target_id: user_id,
-                    customer_id: after.customer_id,
-                    changes: audit::changes(Some(&MeView::from(&before)), Some(&MeView::from(&after))),
-                    visibility,
-                },
-            )?;
-            Ok::<_, AppError>(after)
-        })
-    })
-    .await?;
-    me_response(&state, HttpResponse::Ok(), &row, &groups).await
+    let changes = ProfileChanges::from(patch);
+    let lock = move |conn: &mut _| queries::lock(conn, user_id).map(|row| Me { row, groups });
+    let change = move |conn: &mut _, before: Me| {
+        queries::update_profile(conn, user_id, &changes).map(|row| Me { row, groups: before.groups })
+    };
+    write::update(&state, &actor, audit::Action::MeUpdated, if_match, lock, change).await
 }
 
 /// Change my password
@@ -163,25 +125,20 @@ pub async fn change_password(
 
     let user_id = account.id;
     let customer_id = account.customer_id;
-    db::run(&state.pool, move |conn| {
-        conn.transaction(|conn| {
-            rate_limit::release(conn, reserved, &email, &client)?;
-            accounts::set_password_hash(conn, user_id, &new_hash)?;
-            sessions::end_all_for_user(conn, user_id, sessions::reason::PASSWORD_CHANGED)?;
-            // The log says that the password changed, never anything about it.
-            audit::record(
-                conn,
-                &author,
-                Event {
-                    action: audit::Action::MePasswordChanged,
-                    target_type: audit::Target::User,
-                    target_id: user_id,
-                    customer_id,
-                    changes: serde_json::json!({}),
-                    visibility,
-                },
-            )
-        })
+    db::transaction(&state.pool, move |conn| {
+        rate_limit::release(conn, reserved, &email, &client)?;
+        accounts::set_password_hash(conn, user_id, &new_hash)?;
+        sessions::end_all_for_user(conn, user_id, sessions::reason::PASSWORD_CHANGED)?;
+        // The log says that the password changed, never anything about it.
+        let event = Event {
+            action: audit::Action::MePasswordChanged,
+            target_type: audit::Target::User,
+            target_id: user_id,
+            customer_id,
+            changes: serde_json::json!({}),
+            visibility,
+        };
+        Ok(audit::record(conn, &author, event)?)
     })
     .await?;
     tracing::info!(user_id = %user_id, "password changed; sessions ended");

@@ -2,3 +2,5 @@
 
 pub mod dto;
 pub mod handlers;
+pub mod models;
+pub mod queries;

@@ -2,7 +2,7 @@
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
-use diesel::Connection;
+use diesel::{PgConnection, QueryResult};
 
 use super::dto::{LoginRequest, RefreshRequest};
 use crate::accounts::{UserRow, queries as accounts};
@@ -58,16 +58,9 @@ pub async fn login(
     let limits = state.config.login_limits;
 
     let (lookup_email, lookup_client) = (email.clone(), client.clone());
-    let (reserved, account) = db::run(&state.pool, move |conn| {
+    let (reserved, account) = db::run(&state.pool, move |conn| -> Result<_, AppError> {
         let reserved = rate_limit::reserve(conn, &limits, &lookup_email, &lookup_client)?.admitted()?;
-        let account = match accounts::find_by_email(conn, &lookup_email)? {
-            Some(account) => {
-                let may_sign_in = accounts::may_sign_in(conn, &account)?;
-                Some((account, may_sign_in))
-            }
-            None => None,
-        };
-        Ok::<_, AppError>((reserved, account))
+        Ok((reserved, signing_in(conn, &lookup_email)?))
     })
     .await?;
 
@@ -80,13 +73,11 @@ pub async fn login(
         Some((account, may_sign_in)) if matches && may_sign_in => {
             let (lifetimes, now) = (state.config.sessions, state.config.clock.now());
             let user_id = account.id;
-            let issued = db::run(&state.pool, move |conn| {
-                conn.transaction(|conn| {
-                    let issued = sessions::start(conn, user_id, &origin, &lifetimes, now)?;
-                    accounts::record_sign_in(conn, user_id)?;
-                    rate_limit::release(conn, reserved, &email, &client)?;
-                    Ok::<_, diesel::result::Error>(issued)
-                })
+            let issued = db::transaction(&state.pool, move |conn| {
+                let issued = sessions::start(conn, user_id, &origin, &lifetimes, now)?;
+                accounts::record_sign_in(conn, user_id)?;
+                rate_limit::release(conn, reserved, &email, &client)?;
+                Ok(issued)
             })
             .await?;
             tracing::info!(user_id = %user_id, "signed in");
@@ -95,6 +86,13 @@ pub async fn login(
         // The reserved attempt stays: it is the counted failure.
         _ => Err(BAD_CREDENTIALS),
     }
+}
+
+/// The account an address names, and whether it may sign in now.
+fn signing_in(conn: &mut PgConnection, email: &Email) -> QueryResult<Option<(UserRow, bool)>> {
+    let Some(account) = accounts::find_by_email(conn, email)? else { return Ok(None) };
+    let may_sign_in = accounts::may_sign_in(conn, &account)?;
+    Ok(Some((account, may_sign_in)))
 }
 
 /// Refresh the token pair

@@ -2,6 +2,7 @@
 //! link's token sets a new password and ends every session.
 
 use actix_web::{HttpRequest, HttpResponse, post, web};
+use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 
 use super::dto::{ForgotPassword, ResetPassword};
@@ -12,7 +13,8 @@ use crate::config::Config;
 use crate::db::{self, DbPool, types::Email};
 use crate::error::{AppError, FieldCode};
 use crate::extract::Json;
-use crate::identity::{passwords, sessions};
+use crate::identity::passwords;
+use crate::identity::sessions::{self, EndReason};
 use crate::mail::throttle;
 use crate::openapi::sets;
 use crate::origin::Origin;
@@ -37,7 +39,20 @@ fn target_type(account: &UserRow) -> audit::Target {
     if account.customer_id.is_some() { audit::Target::User } else { audit::Target::Staff }
 }
 
-/// Looks the address up and queues a link when it belongs to someone who may recover.
+/// The audit event of something done to `account`'s password, as visible as the person.
+fn password_event(conn: &mut PgConnection, account: &UserRow, action: audit::Action) -> QueryResult<Event> {
+    Ok(Event {
+        action,
+        target_type: target_type(account),
+        target_id: account.id,
+        customer_id: account.customer_id,
+        changes: serde_json::json!({}),
+        visibility: audit::Visibility::person(&accounts::groups_of(conn, account)?),
+    })
+}
+
+/// Looks the address up and queues a link when it belongs to someone who may recover; call in a
+/// transaction.
 fn request_link(
     conn: &mut PgConnection,
     config: &Config,
@@ -49,28 +64,15 @@ fn request_link(
         return Ok(());
     }
     let Some(recipient) = account.email.clone() else { return Ok(()) };
-    conn.transaction(|conn| {
-        // At most one link a minute per person, shared with the admin's "send a reset link":
-        // beyond it the request is dropped as silently as one for an unknown address.
-        if throttle::admit(conn, &recipient, throttle::Kind::PasswordReset, config.clock.now())?.is_err() {
-            return Ok(());
-        }
-        mails::send_password_reset(conn, config, &account)?;
-        let groups = crate::accounts::queries::groups_of(conn, &account)?;
-        audit::record(
-            conn,
-            author,
-            Event {
-                action: audit::Action::UserPasswordResetRequested,
-                target_type: target_type(&account),
-                target_id: account.id,
-                customer_id: account.customer_id,
-                changes: serde_json::json!({}),
-                visibility: audit::Visibility::person(&groups),
-            },
-        )?;
-        Ok(())
-    })
+    // At most one link a minute per person, shared with the admin's "send a reset link":
+    // beyond it the request is dropped as silently as one for an unknown address.
+    if throttle::admit(conn, &recipient, throttle::Kind::PasswordReset, config.clock.now())?.is_err() {
+        return Ok(());
+    }
+    mails::send_password_reset(conn, config, &account)?;
+    let event = password_event(conn, &account, audit::Action::UserPasswordResetRequested)?;
+    audit::record(conn, author, event)?;
+    Ok(())
 }
 
 /// Forgot password
@@ -98,7 +100,7 @@ pub async fn forgot_password(
     let author = Author::anonymous(&Origin::of(&req));
     let (pool, config): (DbPool, Config) = (state.pool.clone(), state.config.clone());
     tokio::spawn(async move {
-        let work = db::run(&pool, move |conn| request_link(conn, &config, &email, &author));
+        let work = db::transaction(&pool, move |conn| request_link(conn, &config, &email, &author));
         if let Err(error) = work.await {
             tracing::warn!(%error, "could not handle a forgotten-password request");
         }
@@ -126,47 +128,50 @@ pub async fn reset_password(
     req: HttpRequest,
     Json(body): Json<ResetPassword>,
 ) -> Result<HttpResponse, AppError> {
-    let invalid = || AppError::field("token", FieldCode::Invalid, INVALID_LINK);
-    let token = body.token.clone();
-    let account = db::run(&state.pool, move |conn| {
-        let Some(user_id) = password_tokens::peek(conn, &token)? else { return Ok(None) };
-        let account = accounts::find(conn, user_id)?;
-        Ok::<_, AppError>(Some(account))
-    })
-    .await?
-    .filter(|a| a.status == AccountStatus::Active && a.login_enabled)
-    .ok_or_else(invalid)?;
+    let (token, now) = (body.token.clone(), state.config.clock.now());
+    let account = db::run(&state.pool, move |conn| linked_account(conn, &token, now))
+        .await?
+        .filter(|a| a.status == AccountStatus::Active && a.login_enabled)
+        .ok_or_else(invalid_link)?;
     let email = account.email.as_ref().map(ToString::to_string);
     passwords::check_policy(&body.password, email.as_deref(), "password")
         .map_err(|e| AppError::Validation(vec![e]))?;
     let hash = state.hasher.hash(body.password).await?;
     let author = Author::person(&Origin::of(&req), &account);
-    let token = body.token;
-    db::run(&state.pool, move |conn| {
-        conn.transaction(|conn| {
-            // Used up here, under the row lock: of two concurrent resets exactly one succeeds.
-            if password_tokens::consume(conn, &token)? != Some(account.id) {
-                return Err(invalid());
-            }
-            accounts::set_password_hash(conn, account.id, &hash)?;
-            sessions::end_all_for_user(conn, account.id, sessions::reason::PASSWORD_CHANGED)?;
-            password_tokens::revoke_all(conn, account.id)?;
-            let groups = crate::accounts::queries::groups_of(conn, &account)?;
-            audit::record(
-                conn,
-                &author,
-                Event {
-                    action: audit::Action::UserPasswordReset,
-                    target_type: target_type(&account),
-                    target_id: account.id,
-                    customer_id: account.customer_id,
-                    changes: serde_json::json!({}),
-                    visibility: audit::Visibility::person(&groups),
-                },
-            )?;
-            Ok::<_, AppError>(())
-        })
-    })
-    .await?;
+    let (token, now) = (body.token, state.config.clock.now());
+    db::transaction(&state.pool, move |conn| set_password(conn, &token, now, &account, &hash, &author))
+        .await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+fn invalid_link() -> AppError {
+    AppError::field("token", FieldCode::Invalid, INVALID_LINK)
+}
+
+/// The person whose link `token` is, while the link is live at `now`.
+fn linked_account(conn: &mut PgConnection, token: &str, now: DateTime<Utc>) -> QueryResult<Option<UserRow>> {
+    let Some(user_id) = password_tokens::peek(conn, token, now)? else { return Ok(None) };
+    accounts::find(conn, user_id).map(Some)
+}
+
+/// Uses the link up and sets the password; every session and other link of the person ends.
+/// Call in a transaction: the link is used up under its row lock, so of two concurrent resets
+/// exactly one succeeds.
+fn set_password(
+    conn: &mut PgConnection,
+    token: &str,
+    now: DateTime<Utc>,
+    account: &UserRow,
+    hash: &str,
+    author: &Author,
+) -> Result<(), AppError> {
+    if password_tokens::consume(conn, token, now)? != Some(account.id) {
+        return Err(invalid_link());
+    }
+    accounts::set_password_hash(conn, account.id, hash)?;
+    sessions::end_all_for_user(conn, account.id, EndReason::PasswordChanged)?;
+    password_tokens::revoke_all(conn, account.id)?;
+    let event = password_event(conn, account, audit::Action::UserPasswordReset)?;
+    audit::record(conn, author, event)?;
+    Ok(())
 }

@@ -15,14 +15,13 @@ use diesel::prelude::*;
 use uuid::Uuid;
 
 use super::dto::{SignupRequest, SignupResult, VerifySignup};
-use crate::accounts::{AccountStatus, UserRow, mails::describe, queries as accounts};
+use crate::accounts::{UserRow, mails::describe, queries as accounts};
 use crate::audit::{self, Author, Event};
-use crate::clock::Clock;
 use crate::config::Config;
 use crate::customers::models::{CustomerRow, CustomerStatus};
 use crate::customers::queries as customers;
 use crate::db::schema::{customers as customers_table, signup_requests};
-use crate::db::{self, DbPool, types::Email};
+use crate::db::{self, DbPool, ids::CustomerId, types::Email};
 use crate::error::{AppError, ConflictKind, FieldCode};
 use crate::extract::Json;
 use crate::identity::hasher::HashSlot;
@@ -30,7 +29,7 @@ use crate::identity::{passwords, rate_limit, sessions, tokens};
 use crate::mail::{self, Mail, throttle};
 use crate::openapi::sets;
 use crate::origin::{Origin, client_addr};
-use crate::permissions::{DEFAULT_USER_PERMISSIONS, Kind, Role};
+use crate::permissions::{DEFAULT_USER_PERMISSIONS, Role};
 use crate::state::AppState;
 use crate::users::{models::NewUser, queries as users, views};
 
@@ -86,73 +85,75 @@ struct Pending {
 }
 
 /// The background half of a sign-up: look the address up, and when it may sign up, store the
-/// request (older unused links of the address die) and queue the mail in one transaction.
+/// request and queue the mail in one transaction.
 async fn request_link(
     pool: DbPool,
     config: Config,
     slot: HashSlot,
-    pending: Pending,
+    mut pending: Pending,
 ) -> Result<(), AppError> {
-    let clock: Clock = config.clock.clone();
     let email = pending.email.clone();
     let Some(customer) = db::run(&pool, move |conn| eligible(conn, &email)).await? else {
         return Ok(());
     };
-    let password_hash = slot.hash(pending.password).await?;
-    db::run(&pool, move |conn| {
-        conn.transaction(|conn| {
-            let now = clock.now();
-            // One link a minute per address: a request within it is dropped silently.
-            if throttle::admit(conn, &pending.email, throttle::Kind::SignupVerification, now)?.is_err() {
-                return Ok(());
-            }
-            let expires_at =
-                now + chrono::Duration::from_std(LINK_TTL).unwrap_or_else(|_| chrono::Duration::days(1));
-            diesel::delete(
-                signup_requests::table
-                    .filter(signup_requests::customer_id.eq(customer.id))
-                    .filter(signup_requests::email.eq(&pending.email))
-                    .filter(signup_requests::used_at.is_null()),
-            )
-            .execute(conn)?;
-            let (token, token_hash) = crate::secrets::new_secret(PREFIX)?;
-            let id = Uuid::now_v7();
-            diesel::insert_into(signup_requests::table)
-                .values((
-                    signup_requests::id.eq(id),
-                    signup_requests::customer_id.eq(customer.id),
-                    signup_requests::email.eq(&pending.email),
-                    signup_requests::name.eq(&pending.name),
-                    signup_requests::password_hash.eq(&password_hash),
-                    signup_requests::token_hash.eq(token_hash),
-                    signup_requests::created_at.eq(now),
-                    signup_requests::expires_at.eq(expires_at),
-                ))
-                .execute(conn)?;
-            let verification = Mail::SignupVerification {
-                name: pending.name.clone(),
-                customer_name: customer.name.clone(),
-                link: mail::link(&config.portal_url, "signup/verify", &token),
-                link_valid_for: describe(LINK_TTL),
-            };
-            mail::enqueue(conn, Some(customer.id), &pending.email, &verification)?;
-            audit::record(
-                conn,
-                &pending.author,
-                Event {
-                    action: audit::Action::UserSignupRequested,
-                    target_type: audit::Target::SignupRequest,
-                    target_id: id,
-                    customer_id: Some(customer.id),
-                    changes: serde_json::json!({}),
-                    // Who signs up joins no group, and so sees all of the customer's data.
-                    visibility: audit::Visibility::Unlimited,
-                },
-            )?;
-            Ok::<_, AppError>(())
-        })
-    })
-    .await
+    let password_hash = slot.hash(std::mem::take(&mut pending.password)).await?;
+    db::transaction(&pool, move |conn| store_request(conn, &config, &customer, &pending, &password_hash))
+        .await
+}
+
+/// Stores the sign-up request (older unused links of the address die), queues its mail and
+/// audits it, unless the address had a link within the last minute (then nothing, silently).
+fn store_request(
+    conn: &mut PgConnection,
+    config: &Config,
+    customer: &CustomerRow,
+    pending: &Pending,
+    password_hash: &str,
+) -> Result<(), AppError> {
+    let now = config.clock.now();
+    if throttle::admit(conn, &pending.email, throttle::Kind::SignupVerification, now)?.is_err() {
+        return Ok(());
+    }
+    let expires_at = now + chrono::Duration::from_std(LINK_TTL).unwrap_or_else(|_| chrono::Duration::days(1));
+    diesel::delete(
+        signup_requests::table
+            .filter(signup_requests::customer_id.eq(customer.id))
+            .filter(signup_requests::email.eq(&pending.email))
+            .filter(signup_requests::used_at.is_null()),
+    )
+    .execute(conn)?;
+    let (token, token_hash) = crate::secrets::new_secret(PREFIX)?;
+    let id = Uuid::now_v7();
+    diesel::insert_into(signup_requests::table)
+        .values((
+            signup_requests::id.eq(id),
+            signup_requests::customer_id.eq(customer.id),
+            signup_requests::email.eq(&pending.email),
+            signup_requests::name.eq(&pending.name),
+            signup_requests::password_hash.eq(password_hash),
+            signup_requests::token_hash.eq(token_hash),
+            signup_requests::created_at.eq(now),
+            signup_requests::expires_at.eq(expires_at),
+        ))
+        .execute(conn)?;
+    let verification = Mail::SignupVerification {
+        name: pending.name.clone(),
+        customer_name: customer.name.clone(),
+        link: mail::link(&config.portal_url, "signup/verify", &token),
+        link_valid_for: describe(LINK_TTL),
+    };
+    mail::enqueue(conn, Some(customer.id.into()), &pending.email, &verification)?;
+    let event = Event {
+        action: audit::Action::UserSignupRequested,
+        target_type: audit::Target::SignupRequest,
+        target_id: id,
+        customer_id: Some(customer.id.into()),
+        changes: serde_json::json!({}),
+        // Who signs up joins no group, and so sees all of the customer's data.
+        visibility: audit::Visibility::Unlimited,
+    };
+    audit::record(conn, &pending.author, event)?;
+    Ok(())
 }
 
 /// Sign up
@@ -228,7 +229,7 @@ fn consume(conn: &mut PgConnection, presented: &str, now: DateTime<Utc>) -> Quer
             .filter(signup_requests::used_at.is_null())
             .filter(signup_requests::expires_at.gt(now)),
     )
-    .set(signup_requests::used_at.eq(now))
+    .set(signup_requests::used_at.eq(diesel::dsl::now))
     .returning((
         signup_requests::customer_id,
         signup_requests::email,
@@ -267,75 +268,29 @@ pub async fn verify_signup(
     Json(body): Json<VerifySignup>,
 ) -> Result<HttpResponse, AppError> {
     let origin = Origin::of(&req);
-    let anonymous = Author::anonymous(&Origin::of(&req));
-    let clock = state.config.clock.clone();
-    let lifetimes = state.config.sessions;
+    let (clock, lifetimes) = (state.config.clock.clone(), state.config.sessions);
     let token = body.token;
-    let (row, user, issued) = db::run(&state.pool, move |conn| {
-        conn.transaction(|conn| {
-            let request = consume(conn, &token, clock.now())?
-                .ok_or_else(|| AppError::field("token", FieldCode::Invalid, INVALID_LINK))?;
-            let customer = customers::lock(conn, request.customer_id)?;
-            if !allows_signup(&customer.row, &request.email) {
-                return Err(AppError::Conflict(ConflictKind::SignupClosed, SIGNUP_CLOSED.into()));
-            }
-            if accounts::find_by_email(conn, &request.email)?.is_some() {
-                return Err(AppError::Conflict(ConflictKind::EmailTaken, ALREADY_A_USER.into()));
-            }
-            // Only a customer nobody manages yet gets its owner this way: an admin who pointed
-            // the contact address at itself must not become owner. The customer row is locked,
-            // so two sign-ups cannot both become its owner.
-            let (role, permissions) = if users::has_user_managers(conn, request.customer_id)? {
-                (Role::User, DEFAULT_USER_PERMISSIONS.iter().copied().map(Some).collect())
-            } else {
-                (Role::Owner, Vec::new())
-            };
-            let new = NewUser {
-                id: Uuid::now_v7(),
-                kind: Kind::CustomerUser,
-                customer_id: Some(request.customer_id),
-                email: Some(request.email.clone()),
-                name: request.name,
-                phone: None,
-                password_hash: Some(request.password_hash),
-                role,
-                status: AccountStatus::Active,
-                login_enabled: true,
-                permissions,
-                warehouse_address_id: None,
-                cost_center_id: None,
-                external_id: None,
-            };
-            let row: UserRow = diesel::insert_into(crate::db::schema::users::table)
-                .values(&new)
-                .returning(UserRow::as_returning())
-                .get_result(conn)?;
-            // Other links of the address are pointless now.
-            diesel::delete(
-                signup_requests::table
-                    .filter(signup_requests::email.eq(&request.email))
-                    .filter(signup_requests::used_at.is_null()),
-            )
-            .execute(conn)?;
-            let issued = sessions::start(conn, row.id, &origin, &lifetimes, clock.now())?;
-            accounts::record_sign_in(conn, row.id)?;
-            let row = accounts::find(conn, row.id)?;
-            let user = views::one(conn, &row)?;
-            let author = Author { actor_id: Some(row.id), actor_kind: Some(row.kind.into()), ..anonymous };
-            audit::record(
-                conn,
-                &author,
-                Event {
-                    action: audit::Action::UserSignedUp,
-                    target_type: audit::Target::User,
-                    target_id: row.id,
-                    customer_id: row.customer_id,
-                    changes: audit::changes(None, Some(&user)),
-                    visibility: audit::Visibility::person(&user.group_ids),
-                },
-            )?;
-            Ok::<_, AppError>((row, user, issued))
-        })
+    let (row, user, issued) = db::transaction(&state.pool, move |conn| {
+        let row = sign_up(conn, &token, clock.now())?;
+        let issued = sessions::start(conn, row.id, &origin, &lifetimes, clock.now())?;
+        accounts::record_sign_in(conn, row.id)?;
+        let row = accounts::find(conn, row.id)?;
+        let user = views::one(conn, &row)?;
+        let author = Author {
+            actor_id: Some(row.id),
+            actor_kind: Some(row.kind.into()),
+            ..Author::anonymous(&origin)
+        };
+        let event = Event {
+            action: audit::Action::UserSignedUp,
+            target_type: audit::Target::User,
+            target_id: row.id,
+            customer_id: row.customer_id,
+            changes: audit::changes(None, Some(&user)),
+            visibility: audit::Visibility::person(&user.group_ids),
+        };
+        audit::record(conn, &author, event)?;
+        Ok((row, user, issued))
     })
     .await?;
     tracing::info!(user_id = %row.id, role = %row.role.as_str(), "signed up");
@@ -345,4 +300,50 @@ pub async fn verify_signup(
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .insert_header((header::LOCATION, location))
         .json(SignupResult { user, tokens }))
+}
+
+/// Uses the request of `token` up and creates its user, while its customer still takes
+/// sign-ups and the address is free; other links of the address die. Call in a transaction.
+fn sign_up(conn: &mut PgConnection, token: &str, now: DateTime<Utc>) -> Result<UserRow, AppError> {
+    let request = consume(conn, token, now)?
+        .ok_or_else(|| AppError::field("token", FieldCode::Invalid, INVALID_LINK))?;
+    let customer = customers::lock(conn, request.customer_id)?;
+    if !allows_signup(&customer.row, &request.email) {
+        return Err(AppError::Conflict(ConflictKind::SignupClosed, SIGNUP_CLOSED.into()));
+    }
+    if accounts::find_by_email(conn, &request.email)?.is_some() {
+        return Err(AppError::Conflict(ConflictKind::EmailTaken, ALREADY_A_USER.into()));
+    }
+    let email = request.email.clone();
+    let row = insert_user(conn, request)?;
+    // Other links of the address are pointless now.
+    diesel::delete(
+        signup_requests::table
+            .filter(signup_requests::email.eq(&email))
+            .filter(signup_requests::used_at.is_null()),
+    )
+    .execute(conn)?;
+    Ok(row)
+}
+
+/// Creates the user a verified request asked for, through the one users insert.
+fn insert_user(conn: &mut PgConnection, request: Request) -> QueryResult<UserRow> {
+    // Only a customer nobody manages yet gets its owner this way: an admin who pointed
+    // the contact address at itself must not become owner. The customer row is locked,
+    // so two sign-ups cannot both become its owner.
+    let customer_id = CustomerId::from(request.customer_id);
+    let (role, permissions) = if users::has_user_managers(conn, customer_id)? {
+        (Role::User, DEFAULT_USER_PERMISSIONS.to_vec())
+    } else {
+        (Role::Owner, Vec::new())
+    };
+    users::insert(
+        conn,
+        &NewUser {
+            email: Some(request.email),
+            password_hash: Some(request.password_hash),
+            login_enabled: true,
+            ..NewUser::new(customer_id, request.name, role, permissions)
+        },
+    )
 }

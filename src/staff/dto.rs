@@ -1,15 +1,21 @@
 //! Staff views and request bodies.
 
 use chrono::{DateTime, Utc};
+use diesel::PgConnection;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use validator::Validate;
 
-use crate::accounts::{AccountStatus, UserRow};
-use crate::permissions::Role;
+use super::models::Staff;
+use crate::accounts::{AccountStatus, NewAccount, UserRow};
+use crate::audit::Target;
+use crate::db::types::Email;
+use crate::error::AppError;
+use crate::permissions::{Kind, Role};
 use crate::text_enum;
 use crate::validation::{not_blank, validate_email};
+use crate::write::{Tracked, Viewed};
 
 text_enum! {
     /// A staff role.
@@ -45,6 +51,20 @@ impl From<StaffStatus> for AccountStatus {
     }
 }
 
+impl StaffRole {
+    /// The staff role `role` is; `None` for a customer user's (both sets spell a role alike).
+    pub fn of(role: Role) -> Option<Self> {
+        role.as_str().parse().ok()
+    }
+}
+
+impl StaffStatus {
+    /// The staff status `status` is; `None` for `invited`, which only customer users are.
+    pub fn of(status: AccountStatus) -> Option<Self> {
+        status.as_str().parse().ok()
+    }
+}
+
 /// A member of the operator's staff.
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({
@@ -56,28 +76,54 @@ pub struct StaffView {
     pub id: Uuid,
     pub name: String,
     pub email: String,
-    pub role: Role,
+    pub role: StaffRole,
     /// A dispatcher's customers; empty means all customers.
     pub customer_ids: Vec<Uuid>,
-    pub status: AccountStatus,
+    pub status: StaffStatus,
     pub last_login_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
 
-impl From<&UserRow> for StaffView {
-    fn from(row: &UserRow) -> Self {
-        Self {
+/// A row of `users` that is not a staff member's (a role or status only customer users have)
+/// does not read as one, like a column that does not parse: a 500, never a wrong answer.
+impl TryFrom<&UserRow> for StaffView {
+    type Error = diesel::result::Error;
+
+    fn try_from(row: &UserRow) -> Result<Self, Self::Error> {
+        let not_staff =
+            || diesel::result::Error::DeserializationError(format!("user {} is not staff", row.id).into());
+        Ok(Self {
             id: row.id,
             name: row.name.clone(),
             email: row.email.as_ref().map(ToString::to_string).unwrap_or_default(),
-            role: row.role,
+            role: StaffRole::of(row.role).ok_or_else(not_staff)?,
             customer_ids: row.customer_scope(),
-            status: row.status,
+            status: StaffStatus::of(row.status).ok_or_else(not_staff)?,
             last_login_at: row.last_login_at,
             created_at: row.created_at,
             updated_at: row.updated_at,
-        }
+        })
+    }
+}
+
+impl Tracked for StaffView {
+    const TARGET: Target = Target::Staff;
+
+    fn subject(&self) -> (Uuid, Option<Uuid>) {
+        (self.id, None)
+    }
+
+    fn location(&self) -> String {
+        format!("/v1/staff/{}", self.id)
+    }
+}
+
+impl Viewed for Staff {
+    type View = StaffView;
+
+    fn view(&self, _: &mut PgConnection) -> Result<StaffView, AppError> {
+        Ok(StaffView::try_from(&self.0)?)
     }
 }
 
@@ -107,6 +153,26 @@ pub struct CreateStaff {
     /// E-mail a welcome naming the login and the admin portal, with a link (valid 7 days) to
     /// choose a password when none was given. A password is never e-mailed.
     pub send_mail: Option<bool>,
+}
+
+impl CreateStaff {
+    /// The account to insert: active, with a login, the name trimmed.
+    pub fn into_account(self, email: Email, password_hash: Option<String>) -> NewAccount {
+        NewAccount {
+            id: Uuid::now_v7(),
+            kind: Kind::Staff,
+            customer_id: None,
+            email: Some(email),
+            name: self.name.trim().to_owned(),
+            phone: None,
+            password_hash,
+            role: Role::from(self.role),
+            status: AccountStatus::Active,
+            login_enabled: true,
+            customer_ids: self.customer_ids.unwrap_or_default().into_iter().map(Some).collect(),
+            permissions: Vec::new(),
+        }
+    }
 }
 
 /// A JSON merge-patch. Deactivating, changing the role or the customer scope ends the
@@ -147,4 +213,23 @@ pub struct StaffFilters {
     #[param(max_length = 200)]
     #[validate(length(max = 200, message = "must be at most 200 characters"))]
     pub q: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_staff_roles_and_statuses_read_as_staff_ones() {
+        for role in StaffRole::ALL {
+            assert_eq!(StaffRole::of(Role::from(*role)), Some(*role));
+        }
+        for role in [Role::Owner, Role::Admin, Role::User] {
+            assert_eq!(StaffRole::of(role), None);
+        }
+        for status in StaffStatus::ALL {
+            assert_eq!(StaffStatus::of(AccountStatus::from(*status)), Some(*status));
+        }
+        assert_eq!(StaffStatus::of(AccountStatus::Invited), None);
+    }
 }

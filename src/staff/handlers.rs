@@ -1,29 +1,28 @@
 //! `/v1/staff` and `/v1/staff/{staff_id}`.
 
-use actix_web::http::header;
-use actix_web::{HttpResponse, HttpResponseBuilder, delete, get, patch, post, web};
-use diesel::prelude::*;
+use actix_web::{delete, get, patch, post, web};
+use diesel::PgConnection;
 use uuid::Uuid;
 
 use super::dto::{CreateStaff, PatchStaff, StaffFilters, StaffRole, StaffStatus, StaffView};
-use super::models::StaffChanges;
+use super::models::{Staff, StaffChanges};
 use super::queries;
-use crate::accounts::Actor;
-use crate::accounts::{AccountStatus, NewAccount, UserRow, queries as accounts};
-use crate::audit::{self, Author, Event};
-use crate::db::{self, types::Email};
+use crate::accounts::{AccountStatus, Actor, mails, queries as accounts};
+use crate::audit;
+use crate::db::{self, ids::CustomerId, ids::UserId, types::Email};
 use crate::error::{AppError, ConflictKind, FieldCode};
 use crate::etag::{self, IfMatch};
-use crate::extract::Json;
+use crate::extract::{Json, Query};
 use crate::identity::{passwords, sessions};
 use crate::openapi::sets;
-use crate::pagination::{List, PageParams};
-use crate::permissions::{Kind, Role};
+use crate::pagination::{List, Page, PageParams};
+use crate::permissions::Role;
 use crate::policy::{self, Action};
 use crate::state::AppState;
+use crate::write::{self, Deleted, Tagged};
 
-fn view(mut response: HttpResponseBuilder, row: &UserRow) -> HttpResponse {
-    response.insert_header((header::ETAG, etag::of(row.updated_at))).json(StaffView::from(row))
+fn parse_email(raw: &str) -> Result<Email, AppError> {
+    Email::parse(raw).ok_or_else(|| AppError::field("email", FieldCode::Email, "must be an e-mail address"))
 }
 
 /// A platform admin acts everywhere; only dispatchers have a customer scope.
@@ -35,8 +34,8 @@ fn check_scope(role: Role, customer_ids: &[Uuid], conn: &mut PgConnection) -> Re
             "only dispatchers are limited to customers",
         ));
     }
-    let unknown = queries::unknown_customers(conn, customer_ids)?;
-    if !unknown.is_empty() {
+    let ids: Vec<CustomerId> = customer_ids.iter().copied().map(CustomerId::from).collect();
+    if !queries::unknown_customers(conn, &ids)?.is_empty() {
         return Err(AppError::field("customer_ids", FieldCode::Unknown, "names customers that do not exist"));
     }
     Ok(())
@@ -57,15 +56,15 @@ fn check_scope(role: Role, customer_ids: &[Uuid], conn: &mut PgConnection) -> Re
 pub async fn list_staff(
     state: web::Data<AppState>,
     actor: Actor,
-    filters: web::Query<StaffFilters>,
-    page: web::Query<PageParams>,
-) -> Result<HttpResponse, AppError> {
+    Query(filters): Query<StaffFilters>,
+    page: Page,
+) -> Result<web::Json<List<StaffView>>, AppError> {
     policy::require_global(&actor, Action::ManageStaff)?;
-    let page = page.page()?;
-    validator::Validate::validate(&*filters)?;
-    let filters = filters.into_inner();
-    let rows = db::run(&state.pool, move |conn| queries::list(conn, &filters, page)).await?;
-    Ok(HttpResponse::Ok().json(List::from_rows(rows, page, |row| row.id, |row| StaffView::from(&row))))
+    let views = db::run(&state.pool, move |conn| {
+        queries::list(conn, &filters, page)?.iter().map(StaffView::try_from).collect::<Result<Vec<_>, _>>()
+    })
+    .await?;
+    Ok(web::Json(List::from_rows(views, page, |view| view.id, |view| view)))
 }
 
 /// Add a staff member
@@ -87,14 +86,13 @@ pub async fn list_staff(
 pub async fn create_staff(
     state: web::Data<AppState>,
     actor: Actor,
-    Json(body): Json<CreateStaff>,
-) -> Result<HttpResponse, AppError> {
+    Json(mut body): Json<CreateStaff>,
+) -> Result<Tagged<StaffView>, AppError> {
     policy::require_global(&actor, Action::ManageStaff)?;
-    let email = Email::parse(&body.email)
-        .ok_or_else(|| AppError::field("email", FieldCode::Email, "must be an e-mail address"))?;
+    let email = parse_email(&body.email)?;
     let send_mail = body.send_mail.unwrap_or(false);
     crate::users::rules::check_login(true, true, body.password.is_some(), send_mail)?;
-    let password_hash = match body.password {
+    let password_hash = match body.password.take() {
         Some(password) => {
             passwords::check_policy(&password, Some(email.as_str()), "password")
                 .map_err(|e| AppError::Validation(vec![e]))?;
@@ -102,50 +100,18 @@ pub async fn create_staff(
         }
         None => None,
     };
-    let author = Author::from(&actor);
-    let role = Role::from(body.role);
-    let customer_ids = body.customer_ids.unwrap_or_default();
+    let scope = body.customer_ids.clone().unwrap_or_default();
+    let account = body.into_account(email, password_hash);
     let config = state.config.clone();
-    let account = NewAccount {
-        id: Uuid::now_v7(),
-        kind: Kind::Staff,
-        customer_id: None,
-        email: Some(email),
-        name: body.name.trim().to_owned(),
-        phone: None,
-        password_hash,
-        role,
-        status: AccountStatus::Active,
-        login_enabled: true,
-        customer_ids: customer_ids.iter().copied().map(Some).collect(),
-        permissions: Vec::new(),
+    let insert = move |conn: &mut PgConnection| -> Result<Staff, AppError> {
+        check_scope(account.role, &scope, conn)?;
+        let row = accounts::insert(conn, &account)?;
+        if send_mail {
+            mails::send_welcome(conn, &config, &row, None)?;
+        }
+        Ok(Staff(row))
     };
-    let row = db::run(&state.pool, move |conn| {
-        conn.transaction(|conn| {
-            check_scope(role, &customer_ids, conn)?;
-            let row = accounts::insert(conn, &account)?;
-            if send_mail {
-                crate::accounts::mails::send_welcome(conn, &config, &row, None)?;
-            }
-            audit::record(
-                conn,
-                &author,
-                Event {
-                    action: audit::Action::StaffCreated,
-                    target_type: audit::Target::Staff,
-                    target_id: row.id,
-                    customer_id: None,
-                    changes: audit::changes(None, Some(&StaffView::from(&row))),
-                    visibility: audit::Visibility::Everyone,
-                },
-            )?;
-            Ok::<_, AppError>(row)
-        })
-    })
-    .await?;
-    let mut response = HttpResponse::Created();
-    response.insert_header((header::LOCATION, format!("/v1/staff/{}", row.id)));
-    Ok(view(response, &row))
+    write::create(&state, &actor, audit::Action::StaffCreated, insert).await
 }
 
 /// Get a staff member
@@ -163,12 +129,12 @@ pub async fn create_staff(
 pub async fn get_staff(
     state: web::Data<AppState>,
     actor: Actor,
-    staff_id: web::Path<Uuid>,
-) -> Result<HttpResponse, AppError> {
+    staff_id: web::Path<UserId>,
+) -> Result<Tagged<StaffView>, AppError> {
     policy::require_global(&actor, Action::ManageStaff)?;
     let staff_id = staff_id.into_inner();
-    let row = db::run(&state.pool, move |conn| queries::find(conn, staff_id)).await?;
-    Ok(view(HttpResponse::Ok(), &row))
+    let staff = db::run(&state.pool, move |conn| queries::find(conn, staff_id)).await?;
+    Ok(Tagged::ok(StaffView::try_from(&staff.0)?))
 }
 
 /// Update a staff member
@@ -191,13 +157,13 @@ pub async fn get_staff(
 pub async fn patch_staff(
     state: web::Data<AppState>,
     actor: Actor,
-    staff_id: web::Path<Uuid>,
+    staff_id: web::Path<UserId>,
     if_match: IfMatch,
     Json(patch): Json<PatchStaff>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<Tagged<StaffView>, AppError> {
     policy::require_global(&actor, Action::ManageStaff)?;
     let staff_id = staff_id.into_inner();
-    if staff_id == actor.id()
+    if Uuid::from(staff_id) == actor.id()
         && (patch.status == Some(StaffStatus::Deactivated) || patch.role == Some(StaffRole::Dispatcher))
     {
         return Err(AppError::Conflict(
@@ -205,55 +171,44 @@ pub async fn patch_staff(
             "You cannot deactivate or demote yourself.".into(),
         ));
     }
-    let email = match &patch.email {
-        Some(raw) => Some(
-            Email::parse(raw)
-                .ok_or_else(|| AppError::field("email", FieldCode::Email, "must be an e-mail address"))?,
-        ),
-        None => None,
+    let email = patch.email.as_deref().map(parse_email).transpose()?;
+    let lock = move |conn: &mut _| queries::lock(conn, staff_id);
+    let change = move |conn: &mut _, before| apply(conn, staff_id, patch, email, before);
+    write::update(&state, &actor, audit::Action::StaffUpdated, if_match, lock, change).await
+}
+
+/// Applies a patch to the locked staff row. A promotion to platform admin drops the scope it
+/// no longer needs; losing access in any way (deactivated, another role or scope) ends the
+/// person's sessions in the same transaction.
+fn apply(
+    conn: &mut PgConnection,
+    staff_id: UserId,
+    patch: PatchStaff,
+    email: Option<Email>,
+    Staff(before): Staff,
+) -> Result<Staff, AppError> {
+    let role = patch.role.map_or(before.role, Role::from);
+    let scope = match patch.customer_ids {
+        Some(scope) => scope,
+        None if role == Role::PlatformAdmin => Vec::new(),
+        None => before.customer_scope(),
     };
-    let author = Author::from(&actor);
-    let row = db::run(&state.pool, move |conn| {
-        conn.transaction(|conn| {
-            let before = queries::lock(conn, staff_id)?;
-            if_match.check(&etag::of(before.updated_at))?;
-            let role = patch.role.map_or(before.role, Role::from);
-            let scope = patch.customer_ids.clone().unwrap_or_else(|| before.customer_scope());
-            // A promotion to platform admin drops the scope it no longer needs.
-            let scope =
-                if role == Role::PlatformAdmin && patch.customer_ids.is_none() { Vec::new() } else { scope };
-            check_scope(role, &scope, conn)?;
-            let changes = StaffChanges {
-                name: patch.name.map(|n| n.trim().to_owned()),
-                email,
-                role: patch.role.map(Role::from),
-                customer_ids: Some(scope.iter().copied().map(Some).collect()),
-                status: patch.status.map(AccountStatus::from),
-            };
-            let after = queries::update(conn, staff_id, &changes)?;
-            let access_changed = after.status != AccountStatus::Active
-                || after.role != before.role
-                || after.customer_scope() != before.customer_scope();
-            if access_changed {
-                sessions::end_all_for_user(conn, staff_id, sessions::reason::ACCESS_CHANGED)?;
-            }
-            audit::record(
-                conn,
-                &author,
-                Event {
-                    action: audit::Action::StaffUpdated,
-                    target_type: audit::Target::Staff,
-                    target_id: staff_id,
-                    customer_id: None,
-                    changes: audit::changes(Some(&StaffView::from(&before)), Some(&StaffView::from(&after))),
-                    visibility: audit::Visibility::Everyone,
-                },
-            )?;
-            Ok::<_, AppError>(after)
-        })
-    })
-    .await?;
-    Ok(view(HttpResponse::Ok(), &row))
+    check_scope(role, &scope, conn)?;
+    let changes = StaffChanges {
+        name: patch.name.map(|n| n.trim().to_owned()),
+        email,
+        role: patch.role.map(Role::from),
+        customer_ids: Some(scope.iter().copied().map(Some).collect()),
+        status: patch.status.map(AccountStatus::from),
+    };
+    let Staff(after) = queries::update(conn, staff_id, &changes)?;
+    let access_changed = after.status != AccountStatus::Active
+        || after.role != before.role
+        || after.customer_scope() != before.customer_scope();
+    if access_changed {
+        sessions::end_all_for_user(conn, staff_id, sessions::reason::ACCESS_CHANGED)?;
+    }
+    Ok(Staff(after))
 }
 
 /// Delete a staff member
@@ -274,36 +229,16 @@ pub async fn patch_staff(
 pub async fn delete_staff(
     state: web::Data<AppState>,
     actor: Actor,
-    staff_id: web::Path<Uuid>,
+    staff_id: web::Path<UserId>,
     if_match: IfMatch,
-) -> Result<HttpResponse, AppError> {
+) -> Result<Deleted, AppError> {
     policy::require_global(&actor, Action::ManageStaff)?;
     let staff_id = staff_id.into_inner();
-    if staff_id == actor.id() {
+    if Uuid::from(staff_id) == actor.id() {
         return Err(AppError::Conflict(ConflictKind::OwnAccount, "You cannot delete yourself.".into()));
     }
-    let author = Author::from(&actor);
-    db::run(&state.pool, move |conn| {
-        conn.transaction(|conn| {
-            let before = queries::lock(conn, staff_id)?;
-            if_match.check(&etag::of(before.updated_at))?;
-            // Sessions go with the row (ON DELETE CASCADE).
-            queries::delete(conn, staff_id)?;
-            audit::record(
-                conn,
-                &author,
-                Event {
-                    action: audit::Action::StaffDeleted,
-                    target_type: audit::Target::Staff,
-                    target_id: staff_id,
-                    customer_id: None,
-                    changes: audit::changes(Some(&StaffView::from(&before)), None),
-                    visibility: audit::Visibility::Everyone,
-                },
-            )?;
-            Ok::<_, AppError>(())
-        })
-    })
-    .await?;
-    Ok(HttpResponse::NoContent().finish())
+    let lock = move |conn: &mut _| queries::lock(conn, staff_id);
+    // Sessions go with the row (ON DELETE CASCADE).
+    let remove = move |conn: &mut _, _| queries::delete(conn, staff_id).map(drop);
+    write::delete(&state, &actor, audit::Action::StaffDeleted, if_match, lock, remove).await
 }

@@ -1,12 +1,17 @@
-//! Changes to a staff row (the row itself is [`crate::accounts::UserRow`]).
+//! A staff row (one of [`crate::accounts::UserRow`]) and the changes to one.
 
 use diesel::prelude::*;
 use uuid::Uuid;
 
-use crate::accounts::AccountStatus;
+use crate::accounts::{AccountStatus, UserRow};
 use crate::db::schema::users;
 use crate::db::types::Email;
 use crate::permissions::Role;
+
+/// A row of `users` read as a staff member (the queries of this module read only those), so
+/// the write path shows it as a [`super::dto::StaffView`].
+#[derive(Debug, Clone)]
+pub struct Staff(pub UserRow);
 
 #[derive(Debug, Default, AsChangeset)]
 #[diesel(table_name = users)]

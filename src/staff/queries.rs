@@ -1,12 +1,11 @@
 //! Queries on staff rows of `users`.
 
-use chrono::Utc;
 use diesel::prelude::*;
-use uuid::Uuid;
 
 use super::dto::StaffFilters;
-use super::models::StaffChanges;
+use super::models::{Staff, StaffChanges};
 use crate::accounts::{AccountStatus, UserRow};
+use crate::db::ids::{CustomerId, UserId};
 use crate::db::schema::{customers, users};
 use crate::pagination::Page;
 use crate::permissions::{Kind, Role};
@@ -26,38 +25,46 @@ pub fn list(conn: &mut PgConnection, filters: &StaffFilters, page: Page) -> Quer
         query = query.filter(users::name.ilike(pattern.clone()).or(users::email.like(pattern)));
     }
     if let Some(after) = page.after {
-        query = query.filter(users::id.gt(after));
+        query = query.filter(users::id.gt(UserId::from(after)));
     }
     query.order(users::id.asc()).limit(page.fetch()).load(conn)
 }
 
-pub fn find(conn: &mut PgConnection, id: Uuid) -> QueryResult<UserRow> {
-    users::table.find(id).filter(users::kind.eq(Kind::Staff)).select(UserRow::as_select()).first(conn)
+pub fn find(conn: &mut PgConnection, id: UserId) -> QueryResult<Staff> {
+    users::table
+        .find(id)
+        .filter(users::kind.eq(Kind::Staff))
+        .select(UserRow::as_select())
+        .first(conn)
+        .map(Staff)
 }
 
-pub fn lock(conn: &mut PgConnection, id: Uuid) -> QueryResult<UserRow> {
+/// Locks the staff row for the rest of the transaction (the If-Match check and the change).
+pub fn lock(conn: &mut PgConnection, id: UserId) -> QueryResult<Staff> {
     users::table
         .find(id)
         .filter(users::kind.eq(Kind::Staff))
         .select(UserRow::as_select())
         .for_update()
         .first(conn)
+        .map(Staff)
 }
 
-pub fn update(conn: &mut PgConnection, id: Uuid, changes: &StaffChanges) -> QueryResult<UserRow> {
+pub fn update(conn: &mut PgConnection, id: UserId, changes: &StaffChanges) -> QueryResult<Staff> {
     diesel::update(users::table.find(id))
-        .set((changes, users::updated_at.eq(Utc::now())))
+        .set((changes, users::updated_at.eq(diesel::dsl::now)))
         .returning(UserRow::as_returning())
         .get_result(conn)
+        .map(Staff)
 }
 
-pub fn delete(conn: &mut PgConnection, id: Uuid) -> QueryResult<usize> {
+pub fn delete(conn: &mut PgConnection, id: UserId) -> QueryResult<usize> {
     diesel::delete(users::table.find(id).filter(users::kind.eq(Kind::Staff))).execute(conn)
 }
 
 /// The ids among `ids` that name no customer.
-pub fn unknown_customers(conn: &mut PgConnection, ids: &[Uuid]) -> QueryResult<Vec<Uuid>> {
-    let known: Vec<Uuid> =
+pub fn unknown_customers(conn: &mut PgConnection, ids: &[CustomerId]) -> QueryResult<Vec<CustomerId>> {
+    let known: Vec<CustomerId> =
         customers::table.filter(customers::id.eq_any(ids)).select(customers::id).load(conn)?;
     Ok(ids.iter().copied().filter(|id| !known.contains(id)).collect())
 }

@@ -30,6 +30,18 @@ impl From<CustomerRole> for Role {
     }
 }
 
+impl From<Role> for CustomerRole {
+    /// A customer user's row holds one of the three (the database checks kind and role
+    /// together); a staff role, which no customer user has, reads as the least of them.
+    fn from(role: Role) -> Self {
+        match role {
+            Role::Owner => CustomerRole::Owner,
+            Role::Admin => CustomerRole::Admin,
+            Role::User | Role::PlatformAdmin | Role::Dispatcher => CustomerRole::User,
+        }
+    }
+}
+
 /// A person who works for a customer, with or without a portal login.
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({
@@ -53,7 +65,7 @@ pub struct UserView {
     /// False while a user with login has not chosen a password yet (the welcome link is open).
     pub password_set: bool,
     pub status: AccountStatus,
-    pub role: Role,
+    pub role: CustomerRole,
     /// Effective permissions: the role's whole set for owners and admins, the grants for users.
     pub permissions: Vec<Permission>,
     /// The groups whose data the user sees; empty: the user is in no group and sees all of its
@@ -83,7 +95,7 @@ impl UserView {
             login_enabled: row.login_enabled,
             password_set: row.password_hash.is_some(),
             status: row.status,
-            role: row.role,
+            role: row.role.into(),
             permissions: row.effective_permissions(),
             group_ids,
             warehouse_address_id: row.warehouse_address_id.or(default_address),

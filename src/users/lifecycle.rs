@@ -1,75 +1,58 @@
-//! A user's lifecycle beyond CRUD: deactivate/reactivate, passwords set by staff or an admin or
-//! chosen through an e-mailed link, and ownership transfer.
+//! A user's lifecycle beyond its fields: deactivate, reactivate and delete; passwords set by
+//! staff or an admin, or chosen through an e-mailed reset link; and ownership transfer.
 
-use actix_web::{HttpResponse, post, web};
-use diesel::prelude::*;
-use uuid::Uuid;
+use actix_web::{HttpResponse, delete, post, web};
+use diesel::PgConnection;
 
 use super::dto::{SetPassword, TransferOwnership, UserView};
-use super::handlers::{event, find_visible_user, require_for_target, require_visible_user, respond};
-use super::models::UserChanges;
+use super::models::{User, UserChanges};
 use super::queries;
-use super::views;
-use crate::accounts::{AccountStatus, UserRow, mails, queries as accounts};
-use crate::accounts::{Actor, password_tokens};
+use super::rules::{self, AccessChange};
+use crate::accounts::{AccountStatus, Actor, mails};
 use crate::audit::{self, Author, Event, Visibility};
-use crate::db;
-use crate::error::{AppError, ConflictKind, FieldCode};
+use crate::db::ids::{CustomerId, UserId};
+use crate::db::{self, types::Email};
+use crate::error::{AppError, FieldCode};
+use crate::etag::{self, IfMatch};
 use crate::extract::{Json, NoBody};
-use crate::identity::{passwords, sessions};
 use crate::mail::throttle;
 use crate::openapi::sets;
 use crate::permissions::Role;
 use crate::policy::{self, Action};
 use crate::state::AppState;
+use crate::write::{self, Deleted, Tagged, Viewed};
 
-/// Moves a user between `active` and `deactivated`; a no-op when it is there already.
+/// `before` in status `to` (as it was when it is there already); an invited person's status is
+/// its invitation's.
+fn move_status(conn: &mut PgConnection, before: User, to: AccountStatus) -> Result<User, AppError> {
+    rules::require_joined(&before.row)?;
+    if before.row.status == to {
+        return Ok(before);
+    }
+    let row = queries::update(conn, before.id(), &UserChanges { status: Some(to), ..Default::default() })?;
+    let after = User { row, groups: before.groups.clone() };
+    rules::track_access(conn, &before, &after)?;
+    Ok(after)
+}
+
+/// Moves a user between `active` and `deactivated`; a no-op (and no event) when it is there
+/// already.
 async fn set_status(
     state: &AppState,
     actor: Actor,
-    customer_id: Uuid,
-    user_id: Uuid,
+    (customer_id, user_id): (CustomerId, UserId),
     to: AccountStatus,
-) -> Result<HttpResponse, AppError> {
+) -> Result<Tagged<UserView>, AppError> {
     policy::require(&actor, Action::ManageUsers, customer_id)?;
-    if user_id == actor.id() {
-        return Err(AppError::Conflict(
-            ConflictKind::OwnAccount,
-            "You cannot deactivate or reactivate yourself.".into(),
-        ));
-    }
-    let author = Author::from(&actor);
-    let user = db::run(&state.pool, move |conn| {
-        conn.transaction(|conn| {
-            let before = queries::lock(conn, customer_id, user_id)?;
-            require_visible_user(conn, &actor, &before)?;
-            require_for_target(&actor, &before, customer_id)?;
-            let before_view = views::one(conn, &before)?;
-            if before.status == AccountStatus::Invited {
-                return Err(AppError::Conflict(
-                    ConflictKind::UserState,
-                    "The user has not accepted its invitation yet; revoke the invitation instead.".into(),
-                ));
-            }
-            if before.status == to {
-                return Ok(before_view);
-            }
-            let after =
-                queries::update(conn, user_id, &UserChanges { status: Some(to), ..Default::default() })?;
-            let after_view = views::one(conn, &after)?;
-            let action = if to == AccountStatus::Deactivated {
-                sessions::end_all_for_user(conn, user_id, sessions::reason::ACCESS_CHANGED)?;
-                password_tokens::revoke_all(conn, user_id)?;
-                audit::Action::UserDeactivated
-            } else {
-                audit::Action::UserReactivated
-            };
-            audit::record(conn, &author, event(action, Some(&before_view), Some(&after_view)))?;
-            Ok::<_, AppError>(after_view)
-        })
-    })
-    .await?;
-    Ok(respond(HttpResponse::Ok(), user))
+    rules::not_self(&actor, user_id, "You cannot deactivate or reactivate yourself.")?;
+    let action = match to {
+        AccountStatus::Deactivated => audit::Action::UserDeactivated,
+        _ => audit::Action::UserReactivated,
+    };
+    let lock = rules::locking(&actor, customer_id, user_id);
+    let change = move |conn: &mut _, before| move_status(conn, before, to);
+    // Not conditional: the status is the whole change, and doing it twice changes nothing.
+    write::update(state, &actor, action, IfMatch::default(), lock, change).await
 }
 
 /// Deactivate a user
@@ -93,11 +76,10 @@ async fn set_status(
 pub async fn deactivate_user(
     state: web::Data<AppState>,
     actor: Actor,
-    path: web::Path<(Uuid, Uuid)>,
+    path: web::Path<(CustomerId, UserId)>,
     _body: NoBody,
-) -> Result<HttpResponse, AppError> {
-    let (customer_id, user_id) = path.into_inner();
-    set_status(&state, actor, customer_id, user_id, AccountStatus::Deactivated).await
+) -> Result<Tagged<UserView>, AppError> {
+    set_status(&state, actor, path.into_inner(), AccountStatus::Deactivated).await
 }
 
 /// Reactivate a user
@@ -120,11 +102,57 @@ pub async fn deactivate_user(
 pub async fn reactivate_user(
     state: web::Data<AppState>,
     actor: Actor,
-    path: web::Path<(Uuid, Uuid)>,
+    path: web::Path<(CustomerId, UserId)>,
     _body: NoBody,
-) -> Result<HttpResponse, AppError> {
+) -> Result<Tagged<UserView>, AppError> {
+    set_status(&state, actor, path.into_inner(), AccountStatus::Active).await
+}
+
+/// Delete a user
+///
+/// Removes the user: gone from every list, its sessions end, its e-mail address is free again;
+/// the audit log keeps what happened. An admin cannot delete the owner (403); nobody can delete
+/// themselves (409). Honours `If-Match`.
+/// For a caller limited to groups, a user outside them (also in another group, or in no group
+/// and so seeing everything) is a 404, exactly like a missing one.
+#[utoipa::path(
+    tag = "users",
+    operation_id = "deleteUser",
+    security(("bearer" = [])),
+    params(("customer_id" = Uuid, Path), ("user_id" = Uuid, Path), etag::IfMatchHeader),
+    responses(
+        (status = 204, description = "Deleted."),
+        sets::SignedIn, sets::Conditional, sets::Forbidden, sets::Missing, sets::Conflicting,
+    )
+)]
+#[delete("/v1/customers/{customer_id}/users/{user_id}")]
+pub async fn delete_user(
+    state: web::Data<AppState>,
+    actor: Actor,
+    path: web::Path<(CustomerId, UserId)>,
+    if_match: IfMatch,
+) -> Result<Deleted, AppError> {
     let (customer_id, user_id) = path.into_inner();
-    set_status(&state, actor, customer_id, user_id, AccountStatus::Active).await
+    policy::require(&actor, Action::ManageUsers, customer_id)?;
+    rules::not_self(&actor, user_id, "You cannot delete yourself.")?;
+    let lock = rules::locking(&actor, customer_id, user_id);
+    let remove = move |conn: &mut _, _: User| {
+        rules::access_changed(conn, user_id, AccessChange::Closed)?;
+        queries::delete(conn, customer_id, user_id)
+    };
+    write::delete(&state, &actor, audit::Action::UserDeleted, if_match, lock, remove).await
+}
+
+/// A password event names the user (as hidden as the user) but records no value.
+fn password_event(action: audit::Action, user: &User) -> Event {
+    Event {
+        action,
+        target_type: audit::Target::User,
+        target_id: user.row.id,
+        customer_id: user.row.customer_id,
+        changes: serde_json::json!({}),
+        visibility: Visibility::person(&user.groups),
+    }
 }
 
 /// Set a user's password
@@ -149,38 +177,29 @@ pub async fn reactivate_user(
 pub async fn set_password(
     state: web::Data<AppState>,
     actor: Actor,
-    path: web::Path<(Uuid, Uuid)>,
+    path: web::Path<(CustomerId, UserId)>,
     Json(body): Json<SetPassword>,
 ) -> Result<HttpResponse, AppError> {
     let (customer_id, user_id) = path.into_inner();
     policy::require(&actor, Action::ManageUsers, customer_id)?;
-    if user_id == actor.id() {
-        return Err(AppError::Conflict(
-            ConflictKind::OwnAccount,
-            "Change your own password with POST /v1/me/password.".into(),
-        ));
-    }
-    let target = find_visible_user(&state.pool, &actor, customer_id, user_id).await?;
-    require_for_target(&actor, &target, customer_id)?;
-    require_login(&target)?;
-    let email = target.email.as_ref().map(ToString::to_string);
-    passwords::check_policy(&body.password, email.as_deref(), "password")
-        .map_err(|e| AppError::Validation(vec![e]))?;
-    let hash = state.hasher.hash(body.password).await?;
+    rules::not_self(&actor, user_id, "Change your own password with POST /v1/me/password.")?;
+    // Read before the (slow) hashing, which needs the login.
+    let target = rules::read_for(&state.pool, &actor, (customer_id, user_id)).await?;
+    rules::require_login(&target.row)?;
+    let login = target.row.email.as_ref().map(Email::as_str);
+    let hash = rules::hash_password(&state.hasher, body.password, login).await?;
     let author = Author::from(&actor);
-    db::run(&state.pool, move |conn| {
-        conn.transaction(|conn| {
-            let before = queries::lock(conn, customer_id, user_id)?;
-            let groups = require_visible_user(conn, &actor, &before)?;
-            require_for_target(&actor, &before, customer_id)?;
-            require_login(&before)?;
-            let changes = UserChanges { password_hash: Some(Some(hash)), ..Default::default() };
-            queries::update(conn, user_id, &changes)?;
-            sessions::end_all_for_user(conn, user_id, sessions::reason::PASSWORD_CHANGED)?;
-            password_tokens::revoke_all(conn, user_id)?;
-            audit::record(conn, &author, password_event(audit::Action::UserPasswordSet, &before, &groups))?;
-            Ok::<_, AppError>(())
-        })
+    db::transaction(&state.pool, move |conn| {
+        let user = rules::lock_for(conn, &actor, customer_id, user_id)?;
+        rules::require_login(&user.row)?;
+        queries::update(
+            conn,
+            user_id,
+            &UserChanges { password_hash: Some(Some(hash)), ..Default::default() },
+        )?;
+        rules::access_changed(conn, user_id, AccessChange::Password)?;
+        audit::record(conn, &author, password_event(audit::Action::UserPasswordSet, &user))?;
+        Ok(())
     })
     .await?;
     Ok(HttpResponse::NoContent().finish())
@@ -208,68 +227,74 @@ pub async fn set_password(
 pub async fn send_password_reset(
     state: web::Data<AppState>,
     actor: Actor,
-    path: web::Path<(Uuid, Uuid)>,
+    path: web::Path<(CustomerId, UserId)>,
     _body: NoBody,
 ) -> Result<HttpResponse, AppError> {
     let (customer_id, user_id) = path.into_inner();
     policy::require(&actor, Action::ManageUsers, customer_id)?;
     let author = Author::from(&actor);
     let config = state.config.clone();
-    db::run(&state.pool, move |conn| {
-        conn.transaction(|conn| {
-            let target = queries::lock(conn, customer_id, user_id)?;
-            let groups = require_visible_user(conn, &actor, &target)?;
-            require_for_target(&actor, &target, customer_id)?;
-            require_login(&target)?;
-            if target.status != AccountStatus::Active {
-                return Err(AppError::Conflict(
-                    ConflictKind::UserState,
-                    "Only an active user can be sent a reset link.".into(),
-                ));
-            }
-            if !accounts::customer_allows_logins(conn, customer_id)? {
-                return Err(AppError::Conflict(
-                    ConflictKind::LoginsClosed,
-                    "The customer is suspended or its portal is switched off; its users cannot sign in."
-                        .into(),
-                ));
-            }
-            if let Some(email) = &target.email
-                && let Err(retry_after_secs) =
-                    throttle::admit(conn, email, throttle::Kind::PasswordReset, config.clock.now())?
-            {
-                return Err(AppError::RateLimited { retry_after_secs });
-            }
-            mails::send_password_reset(conn, &config, &target)?;
-            audit::record(
-                conn,
-                &author,
-                password_event(audit::Action::UserPasswordResetSent, &target, &groups),
-            )?;
-            Ok::<_, AppError>(())
-        })
+    db::transaction(&state.pool, move |conn| {
+        let user = rules::lock_for(conn, &actor, customer_id, user_id)?;
+        rules::require_login(&user.row)?;
+        rules::require_active(&user.row, "Only an active user can be sent a reset link.")?;
+        rules::require_logins_open(conn, customer_id)?;
+        if let Some(email) = &user.row.email
+            && let Err(retry_after_secs) =
+                throttle::admit(conn, email, throttle::Kind::PasswordReset, config.clock.now())?
+        {
+            return Err(AppError::RateLimited { retry_after_secs });
+        }
+        mails::send_password_reset(conn, &config, &user.row)?;
+        audit::record(conn, &author, password_event(audit::Action::UserPasswordResetSent, &user))?;
+        Ok(())
     })
     .await?;
     Ok(HttpResponse::Accepted().finish())
 }
 
-fn require_login(user: &UserRow) -> Result<(), AppError> {
-    if user.login_enabled && user.email.is_some() {
-        Ok(())
-    } else {
-        Err(AppError::Conflict(ConflictKind::UserState, "The user has no login; enable it first.".into()))
-    }
+/// The person to become owner, locked: someone of the customer the caller covers (anyone else
+/// is answered exactly like no one, a 422 on `user_id`), active and with a login (409).
+fn new_owner(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    customer_id: CustomerId,
+    user_id: UserId,
+) -> Result<User, AppError> {
+    let unknown = || AppError::field("user_id", FieldCode::Unknown, "names no user of this customer");
+    let row = queries::lock(conn, customer_id, user_id).map_err(|e| match e {
+        diesel::result::Error::NotFound => unknown(),
+        other => other.into(),
+    })?;
+    let user = rules::require_visible(conn, actor, row).map_err(|e| match e {
+        AppError::NotFound => unknown(),
+        other => other,
+    })?;
+    rules::require_may_own(&user.row)?;
+    Ok(user)
 }
 
-/// A password event names the user (in `groups`) but records no value.
-fn password_event(action: audit::Action, user: &UserRow, groups: &[Uuid]) -> Event {
+/// Gives `user` the role `role` (with the role's permissions); its sessions end, so its tokens
+/// carry the new role.
+fn change_role(conn: &mut PgConnection, user: User, role: Role) -> Result<User, AppError> {
+    let changes = UserChanges { role: Some(role), permissions: Some(vec![]), ..Default::default() };
+    let after = User { row: queries::update(conn, user.id(), &changes)?, groups: user.groups.clone() };
+    rules::track_access(conn, &user, &after)?;
+    Ok(after)
+}
+
+/// The event is about the customer, and about two people: as hidden as the more hidden of them.
+fn transferred(customer_id: CustomerId, previous: Option<&User>, owner: &User) -> Event {
+    let previous_visibility = previous.map_or(Visibility::Everyone, |p| Visibility::person(&p.groups));
     Event {
-        action,
-        target_type: audit::Target::User,
-        target_id: user.id,
-        customer_id: user.customer_id,
-        changes: serde_json::json!({}),
-        visibility: Visibility::person(groups),
+        action: audit::Action::CustomerOwnerTransferred,
+        target_type: audit::Target::Customer,
+        target_id: customer_id.into(),
+        customer_id: Some(customer_id.into()),
+        changes: serde_json::json!({
+            "owner": {"from": previous.map(|p| p.row.id), "to": owner.row.id}
+        }),
+        visibility: previous_visibility.join(Visibility::person(&owner.groups)),
     }
 }
 
@@ -294,71 +319,30 @@ fn password_event(action: audit::Action, user: &UserRow, groups: &[Uuid]) -> Eve
 pub async fn transfer_ownership(
     state: web::Data<AppState>,
     actor: Actor,
-    customer_id: web::Path<Uuid>,
+    customer_id: web::Path<CustomerId>,
     Json(body): Json<TransferOwnership>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<Tagged<UserView>, AppError> {
     let customer_id = customer_id.into_inner();
     policy::require(&actor, Action::ManageOwner, customer_id)?;
     let author = Author::from(&actor);
-    let user = db::run(&state.pool, move |conn| {
-        conn.transaction(|conn| {
-            // The customer row serializes transfers of one customer.
-            crate::customers::queries::lock(conn, customer_id)?;
-            // Someone outside the caller's groups is answered exactly like no one.
-            let unknown = || AppError::field("user_id", FieldCode::Unknown, "names no user of this customer");
-            let target = queries::lock(conn, customer_id, body.user_id).map_err(|e| match e {
-                diesel::result::Error::NotFound => unknown(),
-                other => other.into(),
-            })?;
-            let target_groups = require_visible_user(conn, &actor, &target).map_err(|e| match e {
-                AppError::NotFound => unknown(),
-                other => other,
-            })?;
-            if target.role == Role::Owner {
-                return Ok(views::one(conn, &target)?);
+    let view = db::transaction(&state.pool, move |conn| {
+        // The customer row serializes transfers of one customer.
+        queries::lock_customer(conn, customer_id)?;
+        let target = new_owner(conn, &actor, customer_id, body.user_id.into())?;
+        if target.row.role == Role::Owner {
+            return target.view(conn);
+        }
+        let previous = match queries::lock_owner(conn, customer_id)? {
+            Some(row) => {
+                let previous = User::load(conn, row)?;
+                Some(change_role(conn, previous, Role::Admin)?)
             }
-            if target.status != AccountStatus::Active || !target.login_enabled {
-                return Err(AppError::Conflict(
-                    ConflictKind::UserState,
-                    "Only an active user with a login can become the owner.".into(),
-                ));
-            }
-            let previous = queries::lock_owner(conn, customer_id)?;
-            if let Some(previous) = &previous {
-                let demoted =
-                    UserChanges { role: Some(Role::Admin), permissions: Some(vec![]), ..Default::default() };
-                queries::update(conn, previous.id, &demoted)?;
-                sessions::end_all_for_user(conn, previous.id, sessions::reason::ACCESS_CHANGED)?;
-            }
-            let promoted =
-                UserChanges { role: Some(Role::Owner), permissions: Some(vec![]), ..Default::default() };
-            let after = queries::update(conn, target.id, &promoted)?;
-            sessions::end_all_for_user(conn, target.id, sessions::reason::ACCESS_CHANGED)?;
-            let previous_groups = match &previous {
-                Some(previous) => Some(crate::accounts::queries::groups_of(conn, previous)?),
-                None => None,
-            };
-            // About two people: as hidden as the more hidden of them.
-            let visibility = previous_groups
-                .map_or(Visibility::Everyone, |groups| Visibility::person(&groups))
-                .join(Visibility::person(&target_groups));
-            audit::record(
-                conn,
-                &author,
-                Event {
-                    action: audit::Action::CustomerOwnerTransferred,
-                    target_type: audit::Target::Customer,
-                    target_id: customer_id,
-                    customer_id: Some(customer_id),
-                    changes: serde_json::json!({
-                        "owner": {"from": previous.as_ref().map(|p| p.id), "to": after.id}
-                    }),
-                    visibility,
-                },
-            )?;
-            Ok::<_, AppError>(views::one(conn, &after)?)
-        })
+            None => None,
+        };
+        let owner = change_role(conn, target, Role::Owner)?;
+        audit::record(conn, &author, transferred(customer_id, previous.as_ref(), &owner))?;
+        owner.view(conn)
     })
     .await?;
-    Ok(respond(HttpResponse::Ok(), user))
+    Ok(Tagged::ok(view))
 }

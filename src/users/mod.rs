@@ -1,7 +1,8 @@
 //! The people who work for a customer (contract section 6): with or without a portal login,
 //! their roles and permissions, their lifecycle (deactivate, reactivate, delete), passwords set
 //! by an admin or chosen through an e-mailed link, and ownership. Rows of the shared `users`
-//! table (see [`crate::accounts`]); who may do what is decided in [`crate::policy`].
+//! table (see [`crate::accounts`]); who may do what is decided in [`crate::policy`], every other
+//! rule about people in [`rules`].
 
 pub mod dto;
 pub mod handlers;

@@ -1,12 +1,14 @@
-//! Changes to a customer-user row (the row itself is [`crate::accounts::UserRow`]).
+//! New customer-user rows and changes to them (the row itself is [`crate::accounts::UserRow`]),
+//! and [`User`], the row with the groups its view and its visibility depend on.
 
 use diesel::prelude::*;
 use uuid::Uuid;
 
-use crate::accounts::AccountStatus;
+use crate::accounts::{AccountStatus, UserRow};
+use crate::db::ids::{AddressId, CostCenterId, CustomerId, UserId};
 use crate::db::schema::users;
 use crate::db::types::Email;
-use crate::permissions::{Permission, Role};
+use crate::permissions::{Kind, Permission, Role};
 
 /// `None` leaves a column alone; `Some(None)` clears a nullable one.
 #[derive(Debug, Default, Clone, AsChangeset)]
@@ -18,20 +20,20 @@ pub struct UserChanges {
     pub login_enabled: Option<bool>,
     pub role: Option<Role>,
     pub permissions: Option<Vec<Option<Permission>>>,
-    pub warehouse_address_id: Option<Option<Uuid>>,
-    pub cost_center_id: Option<Option<Uuid>>,
+    pub warehouse_address_id: Option<Option<AddressId>>,
+    pub cost_center_id: Option<Option<CostCenterId>>,
     pub external_id: Option<Option<String>>,
     pub password_hash: Option<Option<String>>,
     pub status: Option<AccountStatus>,
 }
 
-/// A new customer user.
+/// A new customer user; start from [`NewUser::new`] and set what differs.
 #[derive(Debug, Insertable)]
 #[diesel(table_name = users)]
 pub struct NewUser {
-    pub id: Uuid,
-    pub kind: crate::permissions::Kind,
-    pub customer_id: Option<Uuid>,
+    pub id: UserId,
+    pub kind: Kind,
+    pub customer_id: Option<CustomerId>,
     pub email: Option<Email>,
     pub name: String,
     pub phone: Option<String>,
@@ -40,7 +42,54 @@ pub struct NewUser {
     pub status: AccountStatus,
     pub login_enabled: bool,
     pub permissions: Vec<Option<Permission>>,
-    pub warehouse_address_id: Option<Uuid>,
-    pub cost_center_id: Option<Uuid>,
+    /// `None` follows the customer's default address (the view fills it in).
+    pub warehouse_address_id: Option<AddressId>,
+    pub cost_center_id: Option<CostCenterId>,
     pub external_id: Option<String>,
+}
+
+impl NewUser {
+    /// An active person of `customer_id` with `role` and the grants `permissions`, without
+    /// login, contact details, address or cost center.
+    pub fn new(customer_id: CustomerId, name: String, role: Role, permissions: Vec<Permission>) -> Self {
+        Self {
+            id: UserId::new(),
+            kind: Kind::CustomerUser,
+            customer_id: Some(customer_id),
+            email: None,
+            name,
+            phone: None,
+            password_hash: None,
+            role,
+            status: AccountStatus::Active,
+            login_enabled: false,
+            permissions: permissions.into_iter().map(Some).collect(),
+            warehouse_address_id: None,
+            cost_center_id: None,
+            external_id: None,
+        }
+    }
+}
+
+/// A customer user as the write path handles it: the row and its groups (sorted), which its
+/// view shows and on which who may see it depends.
+#[derive(Debug, Clone)]
+pub struct User {
+    pub row: UserRow,
+    pub groups: Vec<Uuid>,
+}
+
+impl User {
+    /// `row` with its groups.
+    pub fn load(conn: &mut PgConnection, row: UserRow) -> QueryResult<Self> {
+        Ok(Self { groups: crate::accounts::queries::groups_of(conn, &row)?, row })
+    }
+
+    pub fn id(&self) -> UserId {
+        self.row.id.into()
+    }
+
+    pub fn customer_id(&self) -> CustomerId {
+        self.row.customer_id.unwrap_or_default().into()
+    }
 }

@@ -1,7 +1,7 @@
 //! Queries on customer-user rows of `users`. Every one is bounded by `customer_id`, so a user
-//! of another customer is simply not found.
+//! of another customer is simply not found. Every insert of a customer user (creation,
+//! invitation, self sign-up) is [`insert`].
 
-use chrono::Utc;
 use diesel::dsl::sql;
 use diesel::pg::Pg;
 use diesel::prelude::*;
@@ -9,9 +9,10 @@ use diesel::sql_types::{Array, Bool, Text};
 use uuid::Uuid;
 
 use super::dto::UserFilters;
-use super::models::UserChanges;
-use crate::accounts::UserRow;
-use crate::db::schema::{cost_centers, users, warehouse_addresses};
+use super::models::{NewUser, UserChanges};
+use crate::accounts::{AccountStatus, UserRow};
+use crate::db::ids::{AddressId, CostCenterId, CustomerId, UserId};
+use crate::db::schema::{cost_centers, customers, users, warehouse_addresses};
 use crate::pagination::Page;
 use crate::permissions::{Kind, Role};
 use crate::policy::Scope;
@@ -47,7 +48,7 @@ fn filtered(mut query: Query, filters: &UserFilters, page: Page) -> Query {
 /// A page of a customer's users; `within` a group limit, only the people it covers.
 pub fn list(
     conn: &mut PgConnection,
-    customer_id: Uuid,
+    customer_id: CustomerId,
     within: Option<&[Uuid]>,
     filters: &UserFilters,
     page: Page,
@@ -95,12 +96,12 @@ pub fn find_across(
     filtered(query, filters, page).load(conn)
 }
 
-pub fn find(conn: &mut PgConnection, customer_id: Uuid, id: Uuid) -> QueryResult<UserRow> {
+pub fn find(conn: &mut PgConnection, customer_id: CustomerId, id: UserId) -> QueryResult<UserRow> {
     users::table.find(id).filter(users::customer_id.eq(customer_id)).select(UserRow::as_select()).first(conn)
 }
 
 /// Locks the user row for the rest of the transaction.
-pub fn lock(conn: &mut PgConnection, customer_id: Uuid, id: Uuid) -> QueryResult<UserRow> {
+pub fn lock(conn: &mut PgConnection, customer_id: CustomerId, id: UserId) -> QueryResult<UserRow> {
     users::table
         .find(id)
         .filter(users::customer_id.eq(customer_id))
@@ -110,7 +111,7 @@ pub fn lock(conn: &mut PgConnection, customer_id: Uuid, id: Uuid) -> QueryResult
 }
 
 /// The customer's owner, locked, if it has one.
-pub fn lock_owner(conn: &mut PgConnection, customer_id: Uuid) -> QueryResult<Option<UserRow>> {
+pub fn lock_owner(conn: &mut PgConnection, customer_id: CustomerId) -> QueryResult<Option<UserRow>> {
     users::table
         .filter(users::customer_id.eq(customer_id))
         .filter(users::role.eq(Role::Owner))
@@ -122,7 +123,7 @@ pub fn lock_owner(conn: &mut PgConnection, customer_id: Uuid) -> QueryResult<Opt
 
 /// Whether the customer has anyone who manages its users (an owner or an admin, whatever their
 /// status): self sign-up then never makes an owner, so an admin cannot become one through it.
-pub fn has_user_managers(conn: &mut PgConnection, customer_id: Uuid) -> QueryResult<bool> {
+pub fn has_user_managers(conn: &mut PgConnection, customer_id: CustomerId) -> QueryResult<bool> {
     diesel::select(diesel::dsl::exists(
         users::table
             .filter(users::customer_id.eq(customer_id))
@@ -131,24 +132,88 @@ pub fn has_user_managers(conn: &mut PgConnection, customer_id: Uuid) -> QueryRes
     .get_result(conn)
 }
 
-pub fn update(conn: &mut PgConnection, id: Uuid, changes: &UserChanges) -> QueryResult<UserRow> {
+pub fn insert(conn: &mut PgConnection, new: &NewUser) -> QueryResult<UserRow> {
+    diesel::insert_into(users::table).values(new).returning(UserRow::as_returning()).get_result(conn)
+}
+
+pub fn update(conn: &mut PgConnection, id: UserId, changes: &UserChanges) -> QueryResult<UserRow> {
     diesel::update(users::table.find(id))
-        .set((changes, users::updated_at.eq(Utc::now())))
+        .set((changes, users::updated_at.eq(diesel::dsl::now)))
         .returning(UserRow::as_returning())
         .get_result(conn)
 }
 
-pub fn delete(conn: &mut PgConnection, customer_id: Uuid, id: Uuid) -> QueryResult<usize> {
-    diesel::delete(users::table.find(id).filter(users::customer_id.eq(customer_id))).execute(conn)
+/// An invited person joins: active, with its name and password. `None` when it is not (or no
+/// longer) an invited user of `customer_id`.
+pub fn activate_invited(
+    conn: &mut PgConnection,
+    customer_id: CustomerId,
+    id: UserId,
+    name: &str,
+    password_hash: &str,
+) -> QueryResult<Option<UserRow>> {
+    diesel::update(invited(customer_id, id))
+        .set((
+            users::name.eq(name),
+            users::password_hash.eq(password_hash),
+            users::status.eq(AccountStatus::Active),
+            users::login_enabled.eq(true),
+            users::updated_at.eq(diesel::dsl::now),
+        ))
+        .returning(UserRow::as_returning())
+        .get_result(conn)
+        .optional()
+}
+
+/// Removes a person who was invited and never joined (a revoked invitation); anyone else stays.
+pub fn delete_invited(conn: &mut PgConnection, customer_id: CustomerId, id: UserId) -> QueryResult<()> {
+    diesel::delete(invited(customer_id, id)).execute(conn).map(drop)
+}
+
+type Invited = diesel::dsl::Filter<
+    diesel::dsl::Filter<
+        diesel::dsl::Find<users::table, UserId>,
+        diesel::dsl::Eq<users::customer_id, CustomerId>,
+    >,
+    diesel::dsl::Eq<users::status, AccountStatus>,
+>;
+
+fn invited(customer_id: CustomerId, id: UserId) -> Invited {
+    users::table
+        .find(id)
+        .filter(users::customer_id.eq(customer_id))
+        .filter(users::status.eq(AccountStatus::Invited))
+}
+
+/// Sessions, refresh tokens, password links and memberships go with the row.
+pub fn delete(conn: &mut PgConnection, customer_id: CustomerId, id: UserId) -> QueryResult<()> {
+    diesel::delete(users::table.find(id).filter(users::customer_id.eq(customer_id))).execute(conn).map(drop)
+}
+
+/// The customer's name; `NotFound` when there is no such customer.
+pub fn customer_name(conn: &mut PgConnection, customer_id: CustomerId) -> QueryResult<String> {
+    customers::table.find(customer_id).select(customers::name).first(conn)
+}
+
+/// [`customer_name`], and the customer cannot be deleted until the transaction ends, so a
+/// person inserted for it meanwhile cannot fail on the foreign key. `FOR KEY SHARE` does not
+/// block changes to the customer's other columns.
+pub fn hold_customer(conn: &mut PgConnection, customer_id: CustomerId) -> QueryResult<String> {
+    customers::table.find(customer_id).select(customers::name).for_key_share().first(conn)
+}
+
+/// Locks the customer row: ownership transfers of one customer take their turns.
+pub fn lock_customer(conn: &mut PgConnection, customer_id: CustomerId) -> QueryResult<()> {
+    customers::table.find(customer_id).select(customers::id).for_update().first::<Uuid>(conn).map(drop)
 }
 
 /// Whether `address_id` is a warehouse address of `customer_id`.
 /// `within` a group limit, only an untagged address or one of those groups counts.
 pub fn address_belongs(
     conn: &mut PgConnection,
-    customer_id: Uuid,
+    customer_id: CustomerId,
     within: Option<&[Uuid]>,
-    address_id: Uuid,
+    address_id: AddressId,
 ) -> QueryResult<bool> {
     let mut address = warehouse_addresses::table
         .find((customer_id, address_id))
@@ -165,8 +230,8 @@ pub fn address_belongs(
 /// `Some(active)` when `cost_center_id` is a cost center of `customer_id`.
 pub fn cost_center_active(
     conn: &mut PgConnection,
-    customer_id: Uuid,
-    cost_center_id: Uuid,
+    customer_id: CustomerId,
+    cost_center_id: CostCenterId,
 ) -> QueryResult<Option<bool>> {
     cost_centers::table
         .find((customer_id, cost_center_id))
@@ -190,6 +255,6 @@ pub fn default_addresses(
 }
 
 /// The default warehouse address of one customer.
-pub fn default_address(conn: &mut PgConnection, customer_id: Uuid) -> QueryResult<Option<Uuid>> {
-    Ok(default_addresses(conn, &[customer_id])?.get(&customer_id).copied())
+pub fn default_address(conn: &mut PgConnection, customer_id: CustomerId) -> QueryResult<Option<Uuid>> {
+    Ok(default_addresses(conn, &[customer_id.into()])?.get(&customer_id.into()).copied())
 }

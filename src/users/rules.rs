@@ -1,13 +1,23 @@
-//! The rules of contract section 6 that are not about who the caller is (that is
-//! [`crate::policy`]): which permissions a role may be given, which references are valid, and
-//! what a user with login needs. Invitations (and the ERP import) apply the same rules.
+//! Every rule about a customer's people (contract sections 2 and 6) besides who the caller is
+//! (that is [`crate::policy`]): which permissions a role may be given, which references and
+//! groups are valid and who may hand them out, what a user with login needs, when a customer
+//! takes logins, who may act on the owner, and that a person whose access changes loses its
+//! sessions. User creation, invitations, sign-up and the other resources apply them from here.
 
 use diesel::prelude::*;
 use uuid::Uuid;
 
+use super::dto::CustomerRole;
+use super::models::User;
 use super::queries;
-use crate::error::{AppError, FieldCode, FieldError};
+use crate::accounts::{AccountStatus, Actor, UserRow, password_tokens, queries as accounts};
+use crate::db::ids::{AddressId, CostCenterId, CustomerId, UserId};
+use crate::db::types::Email;
+use crate::db::{self, DbPool};
+use crate::error::{AppError, ConflictKind, FieldCode, FieldError};
+use crate::identity::{hasher::Hasher, passwords, sessions};
 use crate::permissions::{self, DEFAULT_USER_PERMISSIONS, Permission, Role};
+use crate::policy::{self, Action};
 
 /// The permissions to store for a person of `role`: nothing for owners and admins (the role
 /// decides; asking for exactly the role's set is allowed), the grants for users — `requested`,
@@ -37,27 +47,27 @@ pub fn grants(
             if !refused.is_empty() {
                 return Err(AppError::Validation(refused));
             }
-            let mut granted = requested.to_vec();
-            granted.sort();
-            granted.dedup();
-            Ok(granted)
+            Ok(sorted(requested.to_vec()))
         }
         _ => {
-            if let Some(requested) = requested {
-                let mut asked = requested.to_vec();
-                asked.sort();
-                asked.dedup();
-                if asked != permissions::effective(role, &[]) {
-                    return Err(AppError::field(
-                        "permissions",
-                        FieldCode::FixedByRole,
-                        "owners and admins hold their role's permissions; omit the field",
-                    ));
-                }
+            if let Some(requested) = requested
+                && sorted(requested.to_vec()) != permissions::effective(role, &[])
+            {
+                return Err(AppError::field(
+                    "permissions",
+                    FieldCode::FixedByRole,
+                    "owners and admins hold their role's permissions; omit the field",
+                ));
             }
             Ok(Vec::new())
         }
     }
+}
+
+fn sorted<T: Ord>(mut items: Vec<T>) -> Vec<T> {
+    items.sort();
+    items.dedup();
+    items
 }
 
 /// 422 unless the address and cost center (when given) belong to `customer_id`; an inactive
@@ -65,10 +75,10 @@ pub fn grants(
 /// group's address is as unknown as another customer's: it may not hand it to anyone.
 pub fn check_references(
     conn: &mut PgConnection,
-    customer_id: Uuid,
+    customer_id: CustomerId,
     within: Option<&[Uuid]>,
-    address: Option<Uuid>,
-    cost_center: Option<Uuid>,
+    address: Option<AddressId>,
+    cost_center: Option<CostCenterId>,
 ) -> Result<(), AppError> {
     let mut errors = Vec::new();
     if let Some(address) = address
@@ -139,6 +149,312 @@ pub fn check_login(
         }
     }
     if errors.is_empty() { Ok(()) } else { Err(AppError::Validation(errors)) }
+}
+
+/// What a new person (or an invitation) is given under the rules of user creation.
+pub struct Grant {
+    pub role: Role,
+    pub permissions: Vec<Permission>,
+    pub group_ids: Vec<Uuid>,
+}
+
+/// The role (`user` unless asked; an owner only by staff and the owner, 403), the grants the
+/// role may hold ([`grants`], 422) and the groups `actor` may hand out ([`groups_for`], 422) of
+/// a new person or invitation of `customer_id`.
+pub fn grant(
+    actor: &Actor,
+    customer_id: CustomerId,
+    role: Option<CustomerRole>,
+    permissions: Option<&[Permission]>,
+    group_ids: Option<Vec<Uuid>>,
+) -> Result<Grant, AppError> {
+    let role = Role::from(role.unwrap_or(CustomerRole::User));
+    require_owner_rights(actor, role, customer_id)?;
+    let permissions = grants(role, permissions, None)?;
+    Ok(Grant { role, permissions, group_ids: groups_for(actor, group_ids)? })
+}
+
+/// The groups a new person (or invitation) of `actor` gets: those asked for, else the caller's
+/// own when it is limited to groups (its people join them), else none. A group-limited caller
+/// may only hand out some of its own groups, and never "no group" (see [`policy::covers`]).
+pub fn groups_for(actor: &Actor, requested: Option<Vec<Uuid>>) -> Result<Vec<Uuid>, AppError> {
+    let groups = match requested {
+        Some(ids) => ids,
+        None => policy::group_scope(actor).unwrap_or_default(),
+    };
+    check_assignable(actor, &groups)?;
+    Ok(sorted(groups))
+}
+
+/// 422 unless a group-limited `actor` hands out only some of its own groups.
+pub fn check_assignable(actor: &Actor, group_ids: &[Uuid]) -> Result<(), AppError> {
+    if policy::covers(actor, group_ids) {
+        Ok(())
+    } else {
+        Err(AppError::field(
+            "group_ids",
+            FieldCode::NotAllowed,
+            "you are limited to groups, so you may only assign some of your own groups",
+        ))
+    }
+}
+
+/// 422 unless every id names a group of `customer_id`.
+pub fn check_groups(
+    conn: &mut PgConnection,
+    customer_id: CustomerId,
+    group_ids: &[Uuid],
+) -> Result<(), AppError> {
+    if crate::groups::queries::unknown(conn, customer_id, group_ids)?.is_empty() {
+        Ok(())
+    } else {
+        Err(AppError::field("group_ids", FieldCode::Unknown, "names groups that are not this customer's"))
+    }
+}
+
+/// [`check_groups`]; then they are the person's groups. Returns them as its view shows them.
+pub fn set_groups(
+    conn: &mut PgConnection,
+    customer_id: CustomerId,
+    user_id: UserId,
+    group_ids: &[Uuid],
+) -> Result<Vec<Uuid>, AppError> {
+    let wanted = sorted(group_ids.to_vec());
+    check_groups(conn, customer_id, &wanted)?;
+    crate::groups::queries::set_memberships(conn, customer_id, user_id, &wanted)?;
+    Ok(wanted)
+}
+
+const LOGINS_CLOSED: &str = "The customer is suspended or its portal is switched off: its users cannot \
+     sign in, and nobody can be given a login or invited.";
+
+/// 409 unless `customer_id` takes logins (active, portal on): nobody gets a login, an
+/// invitation or a reset link of a customer whose people cannot sign in.
+pub fn require_logins_open(conn: &mut PgConnection, customer_id: CustomerId) -> Result<(), AppError> {
+    if accounts::customer_allows_logins(conn, customer_id.into())? {
+        Ok(())
+    } else {
+        Err(AppError::Conflict(ConflictKind::LoginsClosed, LOGINS_CLOSED.into()))
+    }
+}
+
+/// Acting on the owner, on an owner's invitation, or making someone owner needs
+/// [`Action::ManageOwner`]: staff and the owner, never an admin (403).
+pub fn require_owner_rights(actor: &Actor, role: Role, customer_id: CustomerId) -> Result<(), AppError> {
+    if role == Role::Owner {
+        policy::require(actor, Action::ManageOwner, customer_id)?;
+    }
+    Ok(())
+}
+
+/// 404 unless `row` is within `actor`'s visibility ([`policy::covers`]): everything that acts
+/// on or shows one user checks here, so a person of another group, or one who sees all, is
+/// exactly as absent to a group-limited admin as a missing one.
+pub fn require_visible(conn: &mut PgConnection, actor: &Actor, row: UserRow) -> Result<User, AppError> {
+    let user = User::load(conn, row)?;
+    policy::require_covers(actor, &user.groups)?;
+    Ok(user)
+}
+
+/// `row` as a user `actor` may act on: visible to it ([`require_visible`]) and, for the owner,
+/// only to staff and the owner ([`require_owner_rights`]).
+pub fn require_may_act(conn: &mut PgConnection, actor: &Actor, row: UserRow) -> Result<User, AppError> {
+    let user = require_visible(conn, actor, row)?;
+    require_owner_rights(actor, user.row.role, user.customer_id())?;
+    Ok(user)
+}
+
+/// [`require_may_act`] on the user, locked for the rest of the transaction.
+pub fn lock_for(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    customer_id: CustomerId,
+    user_id: UserId,
+) -> Result<User, AppError> {
+    let row = queries::lock(conn, customer_id, user_id)?;
+    require_may_act(conn, actor, row)
+}
+
+/// [`lock_for`] as the write path's lock step.
+pub fn locking(
+    actor: &Actor,
+    customer_id: CustomerId,
+    user_id: UserId,
+) -> impl FnOnce(&mut PgConnection) -> Result<User, AppError> + Send + 'static {
+    let actor = actor.clone();
+    move |conn| lock_for(conn, &actor, customer_id, user_id)
+}
+
+/// [`require_may_act`] on the user as read before a write's slow part (hashing a password);
+/// the write re-checks under its lock.
+pub async fn read_for(pool: &DbPool, actor: &Actor, ids: (CustomerId, UserId)) -> Result<User, AppError> {
+    let actor = actor.clone();
+    db::run(pool, move |conn| {
+        let row = queries::find(conn, ids.0, ids.1)?;
+        require_may_act(conn, &actor, row)
+    })
+    .await
+}
+
+/// 409 when `actor` would act on itself (its own role, status, password or existence are not
+/// changed this way); `detail` says what to do instead.
+pub fn not_self(actor: &Actor, user_id: UserId, detail: &str) -> Result<(), AppError> {
+    if Uuid::from(user_id) == actor.id() {
+        Err(AppError::Conflict(ConflictKind::OwnAccount, detail.into()))
+    } else {
+        Ok(())
+    }
+}
+
+/// 409 unless the person has a login (and so an e-mail address) to set a password for.
+pub fn require_login(user: &UserRow) -> Result<(), AppError> {
+    if user.login_enabled && user.email.is_some() {
+        Ok(())
+    } else {
+        Err(AppError::Conflict(ConflictKind::UserState, "The user has no login; enable it first.".into()))
+    }
+}
+
+/// 409 unless the person is `active` (invited people accept their invitation instead;
+/// deactivated ones are reactivated first); `detail` says what was refused.
+pub fn require_active(user: &UserRow, detail: &str) -> Result<(), AppError> {
+    if user.status == AccountStatus::Active {
+        Ok(())
+    } else {
+        Err(AppError::Conflict(ConflictKind::UserState, detail.into()))
+    }
+}
+
+/// 409 while the person has not accepted its invitation: its status is the invitation's to
+/// change (revoke it instead).
+pub fn require_joined(user: &UserRow) -> Result<(), AppError> {
+    if user.status == AccountStatus::Invited {
+        Err(AppError::Conflict(
+            ConflictKind::UserState,
+            "The user has not accepted its invitation yet; revoke the invitation instead.".into(),
+        ))
+    } else {
+        Ok(())
+    }
+}
+
+/// 422 when a role change asks for `owner`: ownership moves with the owner transfer.
+pub fn not_made_owner(asked: Option<CustomerRole>) -> Result<(), AppError> {
+    if asked == Some(CustomerRole::Owner) {
+        Err(AppError::field(
+            "role",
+            FieldCode::UseOwnerTransfer,
+            "make someone owner with POST /v1/customers/{customer_id}/owner",
+        ))
+    } else {
+        Ok(())
+    }
+}
+
+/// 409 when the owner's role is to change: it keeps it until it transfers ownership.
+pub fn owner_keeps_role(was: Role, asked: Option<CustomerRole>) -> Result<(), AppError> {
+    if was == Role::Owner && asked.is_some() {
+        Err(AppError::Conflict(
+            ConflictKind::OwnerRole,
+            "The owner keeps its role; transfer ownership to someone else first.".into(),
+        ))
+    } else {
+        Ok(())
+    }
+}
+
+/// 409 unless the person can own the customer: an active user with a login (or its owner).
+pub fn require_may_own(user: &UserRow) -> Result<(), AppError> {
+    let eligible = user.status == AccountStatus::Active && user.login_enabled;
+    if user.role == Role::Owner || eligible {
+        Ok(())
+    } else {
+        Err(AppError::Conflict(
+            ConflictKind::UserState,
+            "Only an active user with a login can become the owner.".into(),
+        ))
+    }
+}
+
+/// A login: a well-formed e-mail address, or a 422 on `email`.
+pub fn email(value: &str) -> Result<Email, AppError> {
+    Email::parse(value).ok_or_else(|| AppError::field("email", FieldCode::Email, "must be an e-mail address"))
+}
+
+/// The hash of a password someone chose or was given for the login `email`, once it passes
+/// the policy (422 on `password` otherwise); hashed off the executor.
+pub async fn hash_password(
+    hasher: &Hasher,
+    password: String,
+    email: Option<&str>,
+) -> Result<String, AppError> {
+    passwords::check_policy(&password, email, "password").map_err(|e| AppError::Validation(vec![e]))?;
+    hasher.hash(password).await
+}
+
+/// What changed about a person's access, which decides what of its sign-ins survives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccessChange {
+    /// Its role, groups, e-mail address, ownership or customer scope: tokens carry these, so
+    /// its sessions end. An open password link still leads to the same person and stays.
+    Rights,
+    /// A new password: sessions end, and so do open password links (they would replace it).
+    Password,
+    /// It can no longer sign in (deactivated, login turned off, removed): sessions and open
+    /// password links end.
+    Closed,
+}
+
+impl AccessChange {
+    /// What changed between two states of a person (staff or a customer user), if anything
+    /// its sign-ins depend on: the strongest change wins.
+    pub fn between(before: &User, after: &User) -> Option<Self> {
+        let (was, is) = (&before.row, &after.row);
+        let closed = (was.login_enabled && !is.login_enabled)
+            || (was.status == AccountStatus::Active && is.status != AccountStatus::Active);
+        if closed {
+            Some(Self::Closed)
+        } else if was.password_hash != is.password_hash {
+            Some(Self::Password)
+        } else if was.role != is.role
+            || was.email != is.email
+            || was.customer_scope() != is.customer_scope()
+            || before.groups != after.groups
+        {
+            Some(Self::Rights)
+        } else {
+            None
+        }
+    }
+}
+
+/// Sessions end when access changes: the one place that says what ends for which change.
+/// Call it in the transaction that makes the change (or use [`track_access`]).
+pub fn access_changed(conn: &mut PgConnection, user_id: UserId, change: AccessChange) -> QueryResult<()> {
+    let reason = match change {
+        AccessChange::Password => sessions::reason::PASSWORD_CHANGED,
+        AccessChange::Rights | AccessChange::Closed => sessions::reason::ACCESS_CHANGED,
+    };
+    sessions::end_all_for_user(conn, user_id, reason)?;
+    if change != AccessChange::Rights {
+        password_tokens::revoke_all(conn, user_id.into())?;
+    }
+    Ok(())
+}
+
+/// [`access_changed`] for whatever [`AccessChange::between`] finds changed from `before` to
+/// `after`.
+pub fn track_access(conn: &mut PgConnection, before: &User, after: &User) -> QueryResult<()> {
+    match AccessChange::between(before, after) {
+        Some(change) => access_changed(conn, after.id(), change),
+        None => Ok(()),
+    }
+}
+
+/// [`access_changed`] for every person of a customer that stopped taking logins (suspended,
+/// portal switched off), so switching it back on does not revive old sign-ins.
+pub fn customer_access_changed(conn: &mut PgConnection, customer_id: CustomerId) -> QueryResult<()> {
+    sessions::end_all_for_customer(conn, customer_id, sessions::reason::CUSTOMER_CLOSED).map(drop)
 }
 
 #[cfg(test)]

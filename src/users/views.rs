@@ -1,5 +1,6 @@
 //! Building [`UserView`]s: a view needs the customer's default address (for users without
-//! their own) and the person's groups, loaded for a whole page at once.
+//! their own) and the person's groups, loaded for a whole page at once; and what the write
+//! path needs to audit and answer with a user.
 
 use std::collections::HashMap;
 
@@ -7,8 +8,12 @@ use diesel::prelude::*;
 use uuid::Uuid;
 
 use super::dto::UserView;
+use super::models::User;
 use super::queries;
 use crate::accounts::UserRow;
+use crate::audit::{Target, Visibility};
+use crate::error::AppError;
+use crate::write::{Tracked, Viewed};
 
 pub struct Views {
     defaults: HashMap<Uuid, Uuid>,
@@ -37,4 +42,40 @@ impl Views {
 /// The view of one user.
 pub fn one(conn: &mut PgConnection, row: &UserRow) -> QueryResult<UserView> {
     Ok(Views::load(conn, std::slice::from_ref(row))?.of(row))
+}
+
+impl Tracked for UserView {
+    const TARGET: Target = Target::User;
+
+    fn subject(&self) -> (Uuid, Option<Uuid>) {
+        (self.id, Some(self.customer_id))
+    }
+
+    fn location(&self) -> String {
+        format!("/v1/customers/{}/users/{}", self.customer_id, self.id)
+    }
+
+    /// As hidden as the person: only readers who cover its groups see what happened to it.
+    fn visibility(&self) -> Visibility {
+        Visibility::person(&self.group_ids)
+    }
+
+    /// Without `last_login_at`: the person signing in changes nothing an edit could overwrite,
+    /// so an admin's edit begun before it still applies.
+    fn etag(&self) -> String {
+        let mut shown = serde_json::to_value(self).unwrap_or_default();
+        if let Some(fields) = shown.as_object_mut() {
+            fields.remove("last_login_at");
+        }
+        crate::etag::of_view(&shown)
+    }
+}
+
+impl Viewed for User {
+    type View = UserView;
+
+    fn view(&self, conn: &mut PgConnection) -> Result<UserView, AppError> {
+        let default = queries::default_address(conn, self.customer_id())?;
+        Ok(UserView::new(&self.row, default, self.groups.clone()))
+    }
 }

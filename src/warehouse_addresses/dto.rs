@@ -6,8 +6,11 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 use validator::Validate;
 
-use super::models::AddressRow;
-use crate::validation::{country_schema, not_blank, validate_country, validate_phone};
+use super::models::{AddressChanges, AddressRow, NewAddress};
+use crate::audit::{Target, Visibility};
+use crate::db::ids::{AddressId, CustomerId};
+use crate::validation::{country_schema, not_blank, trimmed, validate_country, validate_phone};
+use crate::write::{Plain, Tracked};
 
 /// A warehouse address of a customer.
 #[derive(Debug, Serialize, ToSchema)]
@@ -43,8 +46,8 @@ pub struct AddressView {
 impl From<&AddressRow> for AddressView {
     fn from(row: &AddressRow) -> Self {
         Self {
-            id: row.id,
-            customer_id: row.customer_id,
+            id: row.id.into(),
+            customer_id: row.customer_id.into(),
             label: row.label.clone(),
             line1: row.line1.clone(),
             line2: row.line2.clone(),
@@ -54,12 +57,33 @@ impl From<&AddressRow> for AddressView {
             country: row.country.clone(),
             contact_name: row.contact_name.clone(),
             phone: row.phone.clone(),
-            group_id: row.group_id,
+            group_id: row.group_id.map(Into::into),
             is_default: row.is_default,
             created_at: row.created_at,
             updated_at: row.updated_at,
         }
     }
+}
+
+impl Tracked for AddressView {
+    const TARGET: Target = Target::WarehouseAddress;
+
+    fn subject(&self) -> (Uuid, Option<Uuid>) {
+        (self.id, Some(self.customer_id))
+    }
+
+    fn location(&self) -> String {
+        format!("/v1/customers/{}/warehouse-addresses/{}", self.customer_id, self.id)
+    }
+
+    /// An address tagged with a group is as hidden as the group's data.
+    fn visibility(&self) -> Visibility {
+        Visibility::tag(self.group_id)
+    }
+}
+
+impl Plain for AddressRow {
+    type View = AddressView;
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
@@ -109,6 +133,28 @@ pub struct CreateAddress {
     /// A group of the customer: only its members (and people in no group) see the address.
     /// Absent: everyone of the customer sees it.
     pub group_id: Option<Uuid>,
+}
+
+impl CreateAddress {
+    /// The row to insert for `customer_id`: a new id, texts trimmed, the default only when
+    /// asked (the default rules also make a customer's first address its default).
+    pub fn into_new(self, customer_id: CustomerId) -> NewAddress {
+        NewAddress {
+            customer_id,
+            id: AddressId::new(),
+            label: self.label.trim().to_owned(),
+            line1: self.line1.trim().to_owned(),
+            line2: trimmed(self.line2),
+            city: self.city.trim().to_owned(),
+            region: trimmed(self.region),
+            postal_code: trimmed(self.postal_code),
+            country: self.country,
+            contact_name: trimmed(self.contact_name),
+            phone: self.phone,
+            group_id: self.group_id.map(Into::into),
+            is_default: self.is_default == Some(true),
+        }
+    }
 }
 
 /// A JSON merge-patch. `is_default: true` makes this the default; `false` on the current
@@ -169,4 +215,24 @@ pub struct PatchAddress {
     #[serde(default, deserialize_with = "crate::extract::double_option")]
     #[schema(value_type = Option<Uuid>)]
     pub group_id: Option<Option<Uuid>>,
+}
+
+/// The changes as asked; `is_default` is still the request's, which the default rules judge
+/// against the address as it is.
+impl From<PatchAddress> for AddressChanges {
+    fn from(patch: PatchAddress) -> Self {
+        Self {
+            label: patch.label.map(|v| v.trim().to_owned()),
+            line1: patch.line1.map(|v| v.trim().to_owned()),
+            line2: patch.line2.map(trimmed),
+            city: patch.city.map(|v| v.trim().to_owned()),
+            region: patch.region.map(trimmed),
+            postal_code: patch.postal_code.map(trimmed),
+            country: patch.country,
+            contact_name: patch.contact_name.map(trimmed),
+            phone: patch.phone,
+            group_id: patch.group_id.map(|group| group.map(Into::into)),
+            is_default: patch.is_default,
+        }
+    }
 }

@@ -1,33 +1,28 @@
 //! `/v1/customers/{customer_id}/warehouse-addresses[/{address_id}]`.
 
-use actix_web::http::header;
-use actix_web::{HttpResponse, HttpResponseBuilder, delete, get, patch, post, web};
-use diesel::Connection;
+use actix_web::{delete, get, patch, post, web};
+use diesel::PgConnection;
 use uuid::Uuid;
 
 use super::dto::{AddressView, CreateAddress, PatchAddress};
-use super::models::{AddressChanges, AddressRow, NewAddress};
+use super::models::{AddressChanges, AddressRow};
 use super::queries;
 use crate::accounts::Actor;
-use crate::audit::{self, Author, Event, Visibility};
+use crate::audit::{self, Author};
 use crate::customers::queries as customers;
-use crate::db;
+use crate::db::{self, ids::AddressId, ids::CustomerId, ids::GroupId};
 use crate::error::{AppError, FieldCode};
 use crate::etag::{self, IfMatch};
 use crate::extract::Json;
 use crate::openapi::sets;
-use crate::pagination::{List, PageParams};
+use crate::pagination::{List, Page, PageParams};
 use crate::policy::{self, Action};
 use crate::state::AppState;
-use crate::validation::trimmed;
-
-fn view(mut response: HttpResponseBuilder, row: &AddressRow) -> HttpResponse {
-    response.insert_header((header::ETAG, etag::of(row.updated_at))).json(AddressView::from(row))
-}
+use crate::write::{self, Deleted, Tagged};
 
 /// An address of a group the caller is not in is a 404, like another customer's.
 fn visible(actor: &Actor, row: &AddressRow) -> Result<(), AppError> {
-    if policy::sees_group(actor, row.group_id) { Ok(()) } else { Err(AppError::NotFound) }
+    if policy::sees_group(actor, row.group_id.map(Into::into)) { Ok(()) } else { Err(AppError::NotFound) }
 }
 
 /// A group-limited caller must tag addresses with one of its own groups: another group's would
@@ -41,6 +36,34 @@ fn check_group(actor: &Actor, group: Option<Uuid>) -> Result<(), AppError> {
             FieldCode::NotAllowed,
             "you must tag addresses with one of your own groups",
         ))
+    }
+}
+
+/// Locks the customer (every change to its addresses queues behind it, so concurrent default
+/// switches cannot race), then the address, which must be one the caller sees.
+fn lock_visible(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    customer_id: CustomerId,
+    address_id: AddressId,
+) -> Result<AddressRow, AppError> {
+    customers::lock(conn, customer_id)?;
+    let row = queries::lock(conn, customer_id, address_id)?;
+    visible(actor, &row)?;
+    Ok(row)
+}
+
+/// What a patch does to the default flag: `true` on another address makes it the default;
+/// `false` on the default is refused, as a customer with addresses always has one.
+fn default_change(requested: Option<bool>, before: &AddressRow) -> Result<Option<bool>, AppError> {
+    match (requested, before.is_default) {
+        (Some(false), true) => Err(AppError::field(
+            "is_default",
+            FieldCode::DefaultRequired,
+            "the default address cannot be unset; make another address the default instead",
+        )),
+        (Some(true), false) => Ok(Some(true)),
+        _ => Ok(None),
     }
 }
 
@@ -61,19 +84,19 @@ fn check_group(actor: &Actor, group: Option<Uuid>) -> Result<(), AppError> {
 pub async fn list_addresses(
     state: web::Data<AppState>,
     actor: Actor,
-    customer_id: web::Path<Uuid>,
-    page: web::Query<PageParams>,
-) -> Result<HttpResponse, AppError> {
+    customer_id: web::Path<CustomerId>,
+    page: Page,
+) -> Result<web::Json<List<AddressView>>, AppError> {
     let customer_id = customer_id.into_inner();
     policy::require(&actor, Action::ReadCustomer, customer_id)?;
-    let page = page.page()?;
-    let groups = policy::group_scope(&actor);
+    let groups: Option<Vec<GroupId>> =
+        policy::group_scope(&actor).map(|groups| groups.into_iter().map(GroupId::from).collect());
     let rows = db::run(&state.pool, move |conn| {
-        customers::find(conn, customer_id)?;
+        customers::exists(conn, customer_id)?;
         queries::list(conn, customer_id, groups.as_deref(), page)
     })
     .await?;
-    Ok(HttpResponse::Ok().json(List::from_rows(rows, page, |row| row.id, |row| AddressView::from(&row))))
+    Ok(web::Json(List::from_rows(rows, page, |row| row.id.into(), |row| AddressView::from(&row))))
 }
 
 /// Add a warehouse address
@@ -96,60 +119,18 @@ pub async fn list_addresses(
 pub async fn create_address(
     state: web::Data<AppState>,
     actor: Actor,
-    customer_id: web::Path<Uuid>,
+    customer_id: web::Path<CustomerId>,
     Json(body): Json<CreateAddress>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<Tagged<AddressView>, AppError> {
     let customer_id = customer_id.into_inner();
     policy::require(&actor, Action::ManageAddresses, customer_id)?;
     check_group(&actor, body.group_id)?;
-    let author = Author::from(&actor);
-    let row = db::run(&state.pool, move |conn| {
-        conn.transaction(|conn| {
-            customers::lock(conn, customer_id)?;
-            let first = !queries::any(conn, customer_id)?;
-            let make_default = first || body.is_default == Some(true);
-            if make_default {
-                queries::clear_default(conn, customer_id)?;
-                customers::touch(conn, customer_id)?;
-            }
-            let new = NewAddress {
-                customer_id,
-                id: Uuid::now_v7(),
-                label: body.label.trim().to_owned(),
-                line1: body.line1.trim().to_owned(),
-                line2: trimmed(body.line2),
-                city: body.city.trim().to_owned(),
-                region: trimmed(body.region),
-                postal_code: trimmed(body.postal_code),
-                country: body.country,
-                contact_name: trimmed(body.contact_name),
-                phone: body.phone,
-                group_id: body.group_id,
-                is_default: make_default,
-            };
-            let row = queries::insert(conn, &new)?;
-            audit::record(
-                conn,
-                &author,
-                Event {
-                    action: audit::Action::AddressCreated,
-                    target_type: audit::Target::WarehouseAddress,
-                    target_id: row.id,
-                    customer_id: Some(customer_id),
-                    changes: audit::changes(None, Some(&AddressView::from(&row))),
-                    visibility: Visibility::tag(row.group_id),
-                },
-            )?;
-            Ok::<_, AppError>(row)
-        })
+    let new = body.into_new(customer_id);
+    write::create(&state, &actor, audit::Action::AddressCreated, move |conn| {
+        customers::lock(conn, customer_id)?;
+        queries::insert_keeping_one_default(conn, new)
     })
-    .await?;
-    let mut response = HttpResponse::Created();
-    response.insert_header((
-        header::LOCATION,
-        format!("/v1/customers/{customer_id}/warehouse-addresses/{}", row.id),
-    ));
-    Ok(view(response, &row))
+    .await
 }
 
 /// Get a warehouse address
@@ -167,13 +148,13 @@ pub async fn create_address(
 pub async fn get_address(
     state: web::Data<AppState>,
     actor: Actor,
-    path: web::Path<(Uuid, Uuid)>,
-) -> Result<HttpResponse, AppError> {
+    path: web::Path<(CustomerId, AddressId)>,
+) -> Result<Tagged<AddressView>, AppError> {
     let (customer_id, address_id) = path.into_inner();
     policy::require(&actor, Action::ReadCustomer, customer_id)?;
     let row = db::run(&state.pool, move |conn| queries::find(conn, customer_id, address_id)).await?;
     visible(&actor, &row)?;
-    Ok(view(HttpResponse::Ok(), &row))
+    Ok(Tagged::ok(AddressView::from(&row)))
 }
 
 /// Update a warehouse address
@@ -195,71 +176,27 @@ pub async fn get_address(
 pub async fn patch_address(
     state: web::Data<AppState>,
     actor: Actor,
-    path: web::Path<(Uuid, Uuid)>,
+    path: web::Path<(CustomerId, AddressId)>,
     if_match: IfMatch,
     Json(patch): Json<PatchAddress>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<Tagged<AddressView>, AppError> {
     let (customer_id, address_id) = path.into_inner();
     policy::require(&actor, Action::ManageAddresses, customer_id)?;
     let author = Author::from(&actor);
-    let row = db::run(&state.pool, move |conn| {
-        conn.transaction(|conn| {
-            customers::lock(conn, customer_id)?;
-            let before = queries::lock(conn, customer_id, address_id)?;
-            visible(&actor, &before)?;
-            if let Some(group) = patch.group_id {
-                check_group(&actor, group)?;
-            }
-            if_match.check(&etag::of(before.updated_at))?;
-            let becomes_default = match (patch.is_default, before.is_default) {
-                (Some(false), true) => {
-                    return Err(AppError::field(
-                        "is_default",
-                        FieldCode::DefaultRequired,
-                        "the default address cannot be unset; make another address the default instead",
-                    ));
-                }
-                (Some(true), false) => true,
-                _ => false,
-            };
-            if becomes_default {
-                queries::clear_default(conn, customer_id)?;
-                customers::touch(conn, customer_id)?;
-            }
-            let changes = AddressChanges {
-                label: patch.label.map(|v| v.trim().to_owned()),
-                line1: patch.line1.map(|v| v.trim().to_owned()),
-                line2: patch.line2.map(trimmed),
-                city: patch.city.map(|v| v.trim().to_owned()),
-                region: patch.region.map(trimmed),
-                postal_code: patch.postal_code.map(trimmed),
-                country: patch.country,
-                contact_name: patch.contact_name.map(trimmed),
-                phone: patch.phone,
-                group_id: patch.group_id,
-                is_default: becomes_default.then_some(true),
-            };
-            let after = queries::update(conn, customer_id, address_id, &changes)?;
-            audit::record(
-                conn,
-                &author,
-                Event {
-                    action: audit::Action::AddressUpdated,
-                    target_type: audit::Target::WarehouseAddress,
-                    target_id: address_id,
-                    customer_id: Some(customer_id),
-                    changes: audit::changes(
-                        Some(&AddressView::from(&before)),
-                        Some(&AddressView::from(&after)),
-                    ),
-                    visibility: Visibility::tag(before.group_id).join(Visibility::tag(after.group_id)),
-                },
-            )?;
-            Ok::<_, AppError>(after)
-        })
-    })
-    .await?;
-    Ok(view(HttpResponse::Ok(), &row))
+    let mut changes = AddressChanges::from(patch);
+    let new_group = changes.group_id;
+    let lock = move |conn: &mut PgConnection| -> Result<AddressRow, AppError> {
+        let before = lock_visible(conn, &actor, customer_id, address_id)?;
+        if let Some(group) = new_group {
+            check_group(&actor, group.map(Into::into))?;
+        }
+        Ok(before)
+    };
+    let change = move |conn: &mut PgConnection, before: AddressRow| -> Result<AddressRow, AppError> {
+        changes.is_default = default_change(changes.is_default, &before)?;
+        Ok(queries::update_keeping_one_default(conn, &before, &changes)?)
+    };
+    write::update(&state, author, audit::Action::AddressUpdated, if_match, lock, change).await
 }
 
 /// Delete a warehouse address
@@ -280,38 +217,13 @@ pub async fn patch_address(
 pub async fn delete_address(
     state: web::Data<AppState>,
     actor: Actor,
-    path: web::Path<(Uuid, Uuid)>,
+    path: web::Path<(CustomerId, AddressId)>,
     if_match: IfMatch,
-) -> Result<HttpResponse, AppError> {
+) -> Result<Deleted, AppError> {
     let (customer_id, address_id) = path.into_inner();
     policy::require(&actor, Action::ManageAddresses, customer_id)?;
     let author = Author::from(&actor);
-    db::run(&state.pool, move |conn| {
-        conn.transaction(|conn| {
-            customers::lock(conn, customer_id)?;
-            let before = queries::lock(conn, customer_id, address_id)?;
-            visible(&actor, &before)?;
-            if_match.check(&etag::of(before.updated_at))?;
-            queries::delete(conn, customer_id, address_id)?;
-            if before.is_default {
-                queries::promote_oldest(conn, customer_id)?;
-                customers::touch(conn, customer_id)?;
-            }
-            audit::record(
-                conn,
-                &author,
-                Event {
-                    action: audit::Action::AddressDeleted,
-                    target_type: audit::Target::WarehouseAddress,
-                    target_id: address_id,
-                    customer_id: Some(customer_id),
-                    changes: audit::changes(Some(&AddressView::from(&before)), None),
-                    visibility: Visibility::tag(before.group_id),
-                },
-            )?;
-            Ok::<_, AppError>(())
-        })
-    })
-    .await?;
-    Ok(HttpResponse::NoContent().finish())
+    let lock = move |conn: &mut _| lock_visible(conn, &actor, customer_id, address_id);
+    let remove = move |conn: &mut _, before: AddressRow| queries::delete_promoting(conn, &before);
+    write::delete(&state, author, audit::Action::AddressDeleted, if_match, lock, remove).await
 }

@@ -2,15 +2,15 @@
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use uuid::Uuid;
 
+use crate::db::ids::{AddressId, CustomerId, GroupId};
 use crate::db::schema::warehouse_addresses;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = warehouse_addresses, check_for_backend(diesel::pg::Pg))]
 pub struct AddressRow {
-    pub customer_id: Uuid,
-    pub id: Uuid,
+    pub customer_id: CustomerId,
+    pub id: AddressId,
     pub label: String,
     pub line1: String,
     pub line2: Option<String>,
@@ -20,7 +20,7 @@ pub struct AddressRow {
     pub country: String,
     pub contact_name: Option<String>,
     pub phone: Option<String>,
-    pub group_id: Option<Uuid>,
+    pub group_id: Option<GroupId>,
     pub is_default: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -29,8 +29,8 @@ pub struct AddressRow {
 #[derive(Debug, Insertable)]
 #[diesel(table_name = warehouse_addresses)]
 pub struct NewAddress {
-    pub customer_id: Uuid,
-    pub id: Uuid,
+    pub customer_id: CustomerId,
+    pub id: AddressId,
     pub label: String,
     pub line1: String,
     pub line2: Option<String>,
@@ -40,7 +40,7 @@ pub struct NewAddress {
     pub country: String,
     pub contact_name: Option<String>,
     pub phone: Option<String>,
-    pub group_id: Option<Uuid>,
+    pub group_id: Option<GroupId>,
     pub is_default: bool,
 }
 
@@ -57,6 +57,6 @@ pub struct AddressChanges {
     pub country: Option<String>,
     pub contact_name: Option<Option<String>>,
     pub phone: Option<Option<String>>,
-    pub group_id: Option<Option<Uuid>>,
+    pub group_id: Option<Option<GroupId>>,
     pub is_default: Option<bool>,
 }

@@ -1,7 +1,7 @@
 //! The audit log: written with every mutation, filtered, scoped, and append-only.
 
 use diesel::prelude::*;
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, id_of, problem};
@@ -11,19 +11,18 @@ use dockgate::permissions::{Permission, Role};
 async fn events_say_who_did_what_from_where_and_what_changed() {
     let app = TestApp::spawn().await;
     let admin = app.admin().await;
-    let customer = app.create_customer(&admin.access_token, "Acme").await;
+    let customer = admin.create_customer("Acme").await;
     let path = format!("/v1/customers/{}", id_of(&customer));
-    app.client
-        .patch(app.url(&path))
-        .bearer_auth(&admin.access_token)
+    admin
+        .request(Method::PATCH, &path)
         .header("x-request-id", "req-audit-1")
         .json(&json!({"name": "Acme Logistics"}))
         .send()
         .await
         .expect("patch");
 
-    let page: Value = app
-        .get(&format!("/v1/audit-events?target_id={}", id_of(&customer)), &admin.access_token)
+    let page: Value = admin
+        .get(&format!("/v1/audit-events?target_id={}", id_of(&customer)))
         .await
         .json()
         .await
@@ -39,22 +38,14 @@ async fn events_say_who_did_what_from_where_and_what_changed() {
     assert_eq!(updated["customer_id"], customer["id"]);
     assert_eq!(updated["changes"], json!({"name": {"from": "Acme", "to": "Acme Logistics"}}));
 
-    let filtered: Value = app
-        .get("/v1/audit-events?action=customer.created", &admin.access_token)
-        .await
-        .json()
-        .await
-        .expect("events");
+    let filtered: Value =
+        admin.get("/v1/audit-events?action=customer.created").await.json().await.expect("events");
     assert_eq!(filtered["items"].as_array().map(Vec::len), Some(1));
-    let future: Value = app
-        .get("/v1/audit-events?since=2999-01-01T00:00:00Z", &admin.access_token)
-        .await
-        .json()
-        .await
-        .expect("events");
+    let future: Value =
+        admin.get("/v1/audit-events?since=2999-01-01T00:00:00Z").await.json().await.expect("events");
     assert_eq!(future["items"], json!([]));
-    let by_actor: Value = app
-        .get(&format!("/v1/audit-events?actor_id={}&limit=1", admin.user_id), &admin.access_token)
+    let by_actor: Value = admin
+        .get(&format!("/v1/audit-events?actor_id={}&limit=1", admin.user_id))
         .await
         .json()
         .await
@@ -67,34 +58,25 @@ async fn events_say_who_did_what_from_where_and_what_changed() {
 async fn customer_admins_see_their_customers_events_and_users_do_not() {
     let app = TestApp::spawn().await;
     let admin = app.admin().await;
-    let mine = app.create_customer(&admin.access_token, "Mine").await;
-    app.create_customer(&admin.access_token, "Theirs").await;
+    let mine = admin.create_customer("Mine").await;
+    admin.create_customer("Theirs").await;
     let customer_admin = app.customer_user(id_of(&mine), Role::Admin, &[]).await;
     let user = app.customer_user(id_of(&mine), Role::User, &[Permission::OrdersView]).await;
 
-    let page: Value =
-        app.get("/v1/audit-events", &customer_admin.access_token).await.json().await.expect("events");
+    let page: Value = customer_admin.get("/v1/audit-events").await.json().await.expect("events");
     let customers: Vec<&Value> =
         page["items"].as_array().expect("items").iter().map(|e| &e["customer_id"]).collect();
     assert_eq!(customers, vec![&mine["id"]]);
-    problem(app.get("/v1/audit-events", &user.access_token).await, StatusCode::FORBIDDEN).await;
+    problem(user.get("/v1/audit-events").await, StatusCode::FORBIDDEN).await;
 }
 
 #[tokio::test]
 async fn events_cannot_be_changed_or_deleted() {
     let app = TestApp::spawn().await;
     let admin = app.admin().await;
-    app.create_customer(&admin.access_token, "Acme").await;
-    for method in
-        [reqwest::Method::DELETE, reqwest::Method::PUT, reqwest::Method::PATCH, reqwest::Method::POST]
-    {
-        let response = app
-            .client
-            .request(method.clone(), app.url("/v1/audit-events"))
-            .bearer_auth(&admin.access_token)
-            .send()
-            .await
-            .expect("request");
+    admin.create_customer("Acme").await;
+    for method in [Method::DELETE, Method::PUT, Method::PATCH, Method::POST] {
+        let response = admin.request(method.clone(), "/v1/audit-events").send().await.expect("request");
         problem(response, StatusCode::METHOD_NOT_ALLOWED).await;
     }
     // Not even with the database credentials the service uses.

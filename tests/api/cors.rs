@@ -31,14 +31,7 @@ fn cors_headers(response: &reqwest::Response) -> Vec<String> {
 async fn a_page_of_an_allowed_origin_reads_the_answer_and_its_headers() {
     let app = with_cors().await;
     let admin = app.admin().await;
-    let response = app
-        .client
-        .get(app.url("/v1/me"))
-        .bearer_auth(&admin.access_token)
-        .header("origin", PORTAL)
-        .send()
-        .await
-        .expect("me");
+    let response = admin.request(Method::GET, "/v1/me").header("origin", PORTAL).send().await.expect("me");
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(header(&response, "access-control-allow-origin").as_deref(), Some(PORTAL));
     assert!(header(&response, "vary").is_some_and(|v| v.to_ascii_lowercase().contains("origin")));
@@ -53,10 +46,8 @@ async fn a_page_of_an_allowed_origin_reads_the_answer_and_its_headers() {
 async fn another_origin_gets_no_cors_headers() {
     let app = with_cors().await;
     let admin = app.admin().await;
-    let response = app
-        .client
-        .get(app.url("/v1/me"))
-        .bearer_auth(&admin.access_token)
+    let response = admin
+        .request(Method::GET, "/v1/me")
         .header("origin", "https://evil.example")
         .send()
         .await
@@ -77,7 +68,7 @@ async fn another_origin_gets_no_cors_headers() {
 async fn a_preflight_of_a_conditional_patch_names_the_paths_methods_and_the_headers() {
     let app = with_cors().await;
     let admin = app.admin().await;
-    let customer = crate::helpers::id_of(&app.create_customer(&admin.access_token, "Acme").await);
+    let customer = crate::helpers::id_of(&admin.create_customer("Acme").await);
     let preflight = app
         .client
         .request(Method::OPTIONS, app.url(&format!("/v1/customers/{customer}")))
@@ -117,14 +108,7 @@ async fn a_preflight_of_a_conditional_patch_names_the_paths_methods_and_the_head
 async fn without_allowed_origins_no_cors_header_is_ever_sent() {
     let app = TestApp::spawn().await;
     let admin = app.admin().await;
-    let response = app
-        .client
-        .get(app.url("/v1/me"))
-        .bearer_auth(&admin.access_token)
-        .header("origin", PORTAL)
-        .send()
-        .await
-        .expect("me");
+    let response = admin.request(Method::GET, "/v1/me").header("origin", PORTAL).send().await.expect("me");
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(cors_headers(&response), Vec::<String>::new());
     let preflight = app

@@ -1,9 +1,9 @@
 //! Every error is problem+json with the right status; nothing internal leaks.
 
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
 use serde_json::json;
 
-use crate::helpers::{TestApp, problem};
+use crate::helpers::{TestApp, id_of, problem};
 
 #[tokio::test]
 async fn malformed_json_is_400() {
@@ -139,7 +139,7 @@ async fn errors_never_contain_sql_or_hashes() {
 async fn control_characters_are_refused_in_single_line_fields() {
     let app = TestApp::spawn().await;
     let admin = app.admin().await;
-    let customer = crate::helpers::id_of(&app.create_customer(&admin.access_token, "Acme").await);
+    let customer = id_of(&admin.create_customer("Acme").await);
     let refused = [
         ("/v1/customers", json!({"name": "Acme\r\nBcc: everyone@example.com", "code": "C-CR"}), "name"),
         ("/v1/customers", json!({"name": "Acme\u{7}", "code": "C-BEL"}), "name"),
@@ -162,21 +162,18 @@ async fn control_characters_are_refused_in_single_line_fields() {
         ),
     ];
     for (path, body, field) in refused {
-        let answer =
-            problem(app.post(path, &admin.access_token, &body).await, StatusCode::UNPROCESSABLE_ENTITY).await;
+        let answer = problem(admin.post(path, &body).await, StatusCode::UNPROCESSABLE_ENTITY).await;
         assert_eq!(answer["errors"][0]["field"], field, "{body}");
         assert_eq!(answer["errors"][0]["code"], "control_character", "{body}");
     }
-    let group = app
+    let group = admin
         .post(
             &format!("/v1/customers/{customer}/groups"),
-            &admin.access_token,
             &json!({"name": "North", "description": "Depot north.\r\n\tOpen 6-22."}),
         )
         .await;
     assert_eq!(group.status(), StatusCode::CREATED, "a description may span lines");
-    let list: serde_json::Value =
-        app.get("/v1/customers?q=Acme", &admin.access_token).await.json().await.expect("customers");
+    let list: serde_json::Value = admin.get("/v1/customers?q=Acme").await.json().await.expect("customers");
     assert_eq!(list["items"].as_array().map(Vec::len), Some(1), "nothing else was stored: {list}");
 }
 
@@ -185,7 +182,7 @@ async fn control_characters_are_refused_in_single_line_fields() {
 async fn responses_are_not_stored_and_not_sniffed() {
     let app = TestApp::spawn().await;
     let admin = app.admin().await;
-    let customer = crate::helpers::id_of(&app.create_customer(&admin.access_token, "Acme").await);
+    let customer = id_of(&admin.create_customer("Acme").await);
     let login = app.login(&admin.email, &admin.password).await;
     let mut responses = vec![("login", login)];
     for path in [
@@ -196,7 +193,7 @@ async fn responses_are_not_stored_and_not_sniffed() {
         format!("/v1/customers/{customer}/invitations"),
         "/v1/no-such-thing".to_owned(),
     ] {
-        responses.push(("get", app.get(&path, &admin.access_token).await));
+        responses.push(("get", admin.get(&path).await));
     }
     responses.push(("unauthenticated", app.client.get(app.url("/v1/me")).send().await.expect("me")));
     for (what, response) in &responses {
@@ -217,23 +214,18 @@ async fn responses_are_not_stored_and_not_sniffed() {
 async fn body_less_actions_refuse_a_body_before_acting() {
     let app = TestApp::spawn().await;
     let admin = app.admin().await;
-    let customer = crate::helpers::id_of(&app.create_customer(&admin.access_token, "Acme").await);
-    let user: serde_json::Value = app
+    let customer = id_of(&admin.create_customer("Acme").await);
+    let user: serde_json::Value = admin
         .post(
             &format!("/v1/customers/{customer}/users"),
-            &admin.access_token,
             &json!({"name": "Kim", "email": "kim@acme.example", "password": "kim picks a long passphrase"}),
         )
         .await
         .json()
         .await
         .expect("user");
-    let invited: serde_json::Value = app
-        .post(
-            &format!("/v1/customers/{customer}/invitations"),
-            &admin.access_token,
-            &json!({"emails": ["new@acme.example"]}),
-        )
+    let invited: serde_json::Value = admin
+        .post(&format!("/v1/customers/{customer}/invitations"), &json!({"emails": ["new@acme.example"]}))
         .await
         .json()
         .await
@@ -250,12 +242,7 @@ async fn body_less_actions_refuse_a_body_before_acting() {
     let big = format!("{{\"x\": \"{}\"}}", "a".repeat(2 * 1024 * 1024));
     for path in &actions {
         let send = |content_type: &'static str, body: String| {
-            app.client
-                .post(app.url(path))
-                .bearer_auth(&admin.access_token)
-                .header("content-type", content_type)
-                .body(body)
-                .send()
+            admin.request(Method::POST, path).header("content-type", content_type).body(body).send()
         };
         problem(send("application/json", big.clone()).await.expect("big"), StatusCode::PAYLOAD_TOO_LARGE)
             .await;
@@ -273,10 +260,9 @@ async fn body_less_actions_refuse_a_body_before_acting() {
     }
     assert_eq!(app.audit_actions().len(), before, "nothing was done");
     // No body, or an empty object, still works.
-    let deactivated =
-        app.client.post(app.url(&actions[0])).bearer_auth(&admin.access_token).send().await.expect("none");
+    let deactivated = admin.request(Method::POST, &actions[0]).send().await.expect("none");
     assert_eq!(deactivated.status(), StatusCode::OK);
-    assert_eq!(app.post(&actions[1], &admin.access_token, &json!({})).await.status(), StatusCode::OK);
+    assert_eq!(admin.post(&actions[1], &json!({})).await.status(), StatusCode::OK);
 }
 
 /// Request bodies are closed: a misspelt field is a 422 naming it, never silently ignored.
@@ -284,30 +270,24 @@ async fn body_less_actions_refuse_a_body_before_acting() {
 async fn a_misspelt_field_is_422_naming_it() {
     let app = TestApp::spawn().await;
     let admin = app.admin().await;
-    let customer = crate::helpers::id_of(&app.create_customer(&admin.access_token, "Acme").await);
+    let customer = id_of(&admin.create_customer("Acme").await);
     let body = problem(
-        app.post(
-            &format!("/v1/customers/{customer}/users"),
-            &admin.access_token,
-            &json!({"name": "Kim", "login_enabled": false, "permisions": ["orders.view"]}),
-        )
-        .await,
+        admin
+            .post(
+                &format!("/v1/customers/{customer}/users"),
+                &json!({"name": "Kim", "login_enabled": false, "permisions": ["orders.view"]}),
+            )
+            .await,
         StatusCode::UNPROCESSABLE_ENTITY,
     )
     .await;
     assert_eq!(body["errors"][0]["field"], "permisions", "{body}");
     assert_eq!(body["errors"][0]["code"], "unknown_field", "{body}");
-    let patch = app
-        .patch(&format!("/v1/customers/{customer}"), &admin.access_token, &json!({"nmae": "Acme 2"}), None)
-        .await;
+    let patch = admin.patch(&format!("/v1/customers/{customer}"), &json!({"nmae": "Acme 2"}), None).await;
     let body = problem(patch, StatusCode::UNPROCESSABLE_ENTITY).await;
     assert_eq!(body["errors"][0]["field"], "nmae", "{body}");
-    let users: serde_json::Value = app
-        .get(&format!("/v1/customers/{customer}/users"), &admin.access_token)
-        .await
-        .json()
-        .await
-        .expect("users");
+    let users: serde_json::Value =
+        admin.get(&format!("/v1/customers/{customer}/users")).await.json().await.expect("users");
     assert_eq!(users["items"], json!([]), "nothing was created");
 }
 
@@ -317,15 +297,11 @@ async fn a_misspelt_field_is_422_naming_it() {
 async fn null_on_a_field_that_cannot_be_cleared_is_422() {
     let app = TestApp::spawn().await;
     let admin = app.admin().await;
-    let customer = crate::helpers::id_of(&app.create_customer(&admin.access_token, "Acme").await);
-    let patch = app
-        .patch(&format!("/v1/customers/{customer}"), &admin.access_token, &json!({"name": null}), None)
-        .await;
+    let customer = id_of(&admin.create_customer("Acme").await);
+    let patch = admin.patch(&format!("/v1/customers/{customer}"), &json!({"name": null}), None).await;
     let body = problem(patch, StatusCode::UNPROCESSABLE_ENTITY).await;
     assert_eq!(body["errors"][0]["field"], "name", "{body}");
     assert_eq!(body["errors"][0]["code"], "not_nullable", "{body}");
-    let cleared = app
-        .patch(&format!("/v1/customers/{customer}"), &admin.access_token, &json!({"phone": null}), None)
-        .await;
+    let cleared = admin.patch(&format!("/v1/customers/{customer}"), &json!({"phone": null}), None).await;
     assert_eq!(cleared.status(), StatusCode::OK, "a nullable field is cleared");
 }

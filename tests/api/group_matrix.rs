@@ -7,20 +7,17 @@
 use std::collections::BTreeSet;
 
 use dockgate::clock::Clock;
-use reqwest::{Method, Response, StatusCode};
+use reqwest::StatusCode;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::helpers::{Session, TestApp, id_of};
-
-/// The password of everyone the world adds through the API.
-pub const MEMBER_PASSWORD: &str = "a long depot passphrase";
+use crate::helpers::{Actor, MEMBER_PASSWORD, TestApp, id_of, json_of, set, unique_email};
 
 /// One customer with groups X and Y and something of everything in each.
 pub struct World {
     pub app: TestApp,
     pub clock: Clock,
-    pub staff: Session,
+    pub staff: Actor,
     pub customer: Uuid,
     pub x: Uuid,
     pub y: Uuid,
@@ -33,13 +30,13 @@ pub struct World {
     /// A `user` in X and in Y: it sees Y's data, so an X-limited admin does not cover it.
     pub xy_user: Uuid,
     /// An admin in no group: it sees everything.
-    pub all_admin: Session,
+    pub all_admin: Actor,
     /// A `user` in X.
     pub x_user: Uuid,
     pub x_email: String,
     /// An admin and the owner, both limited to X.
-    pub x_admin: Session,
-    pub x_owner: Session,
+    pub x_admin: Actor,
+    pub x_owner: Actor,
     pub y_invitation: Uuid,
     pub y_invited_user: Uuid,
     pub y_invited_email: String,
@@ -49,71 +46,29 @@ pub struct World {
     pub x_invited_user: Uuid,
 }
 
-pub fn unique_email(prefix: &str) -> String {
-    format!("{prefix}.{}@depot.example", &Uuid::new_v4().simple().to_string()[..8])
-}
-
-pub async fn json_of(response: Response, status: StatusCode) -> Value {
-    assert_eq!(response.status(), status, "status");
-    response.json().await.expect("json")
-}
-
 impl World {
     pub async fn new() -> Self {
         let mut clock = None;
         let app = TestApp::spawn_with(|c| clock = Some(c.clock.clone())).await;
         let staff = app.admin().await;
-        let token = staff.access_token.clone();
-        let customer = id_of(&app.create_customer(&token, "Acme").await);
-        let group = |name: &'static str| {
-            let (app, token) = (&app, &token);
-            async move {
-                let path = format!("/v1/customers/{customer}/groups");
-                id_of(
-                    &json_of(app.post(&path, token, &json!({"name": name})).await, StatusCode::CREATED).await,
-                )
-            }
-        };
-        let (x, y) = (group("Depot X").await, group("Depot Y").await);
-        let address = |label: &'static str, group: Option<Uuid>| {
-            let (app, token) = (&app, &token);
-            async move {
-                let body = json!({"label": label, "line1": format!("{label} 1"), "city": "Hamburg",
-                    "country": "DE", "group_id": group});
-                let path = format!("/v1/customers/{customer}/warehouse-addresses");
-                id_of(&json_of(app.post(&path, token, &body).await, StatusCode::CREATED).await)
-            }
-        };
-        let untagged_address = address("Main", None).await;
-        let x_address = address("North", Some(x)).await;
-        let y_address = address("South", Some(y)).await;
-        let add = |name: &'static str, extra: Value| {
-            let (app, token) = (&app, &token);
-            async move {
-                let mut body =
-                    json!({"name": name, "email": unique_email(name), "password": MEMBER_PASSWORD});
-                for (key, value) in extra.as_object().expect("an object") {
-                    body[key] = value.clone();
-                }
-                let path = format!("/v1/customers/{customer}/users");
-                let user = json_of(app.post(&path, token, &body).await, StatusCode::CREATED).await;
-                (id_of(&user), user["email"].as_str().expect("email").to_owned())
-            }
-        };
-        let (y_user, y_email) = add("yuri", json!({"group_ids": [y]})).await;
-        let (xy_user, _) = add("xavier", json!({"group_ids": [x, y]})).await;
-        let (all_admin_id, all_admin_email) = add("alma", json!({"role": "admin"})).await;
-        let (x_user, x_email) = add("xena", json!({"group_ids": [x]})).await;
-        let (x_admin_id, x_admin_email) = add("xadmin", json!({"role": "admin", "group_ids": [x]})).await;
-        let (x_owner_id, x_owner_email) = add("xowner", json!({"role": "owner", "group_ids": [x]})).await;
+        let customer = id_of(&staff.create_customer("Acme").await);
+        let (x, y) = (staff.add_group(customer, "Depot X").await, staff.add_group(customer, "Depot Y").await);
+        let untagged_address = id_of(&staff.add_address(customer, "Main", None).await);
+        let x_address = id_of(&staff.add_address(customer, "North", Some(x)).await);
+        let y_address = id_of(&staff.add_address(customer, "South", Some(y)).await);
+        let person = |name: &'static str, extra: Value| staff.add_person(customer, name, extra);
+        let y_person = person("yuri", json!({"group_ids": [y]})).await;
+        let xy_user = id_of(&person("xavier", json!({"group_ids": [x, y]})).await);
+        let all_admin = person("alma", json!({"role": "admin"})).await;
+        let x_person = person("xena", json!({"group_ids": [x]})).await;
+        let x_admin = person("xadmin", json!({"role": "admin", "group_ids": [x]})).await;
+        let x_owner = person("xowner", json!({"role": "owner", "group_ids": [x]})).await;
         let invite = |email: String, groups: Vec<Uuid>| {
-            let (app, token) = (&app, &token);
+            let staff = &staff;
             async move {
-                let path = format!("/v1/customers/{customer}/invitations");
-                let body = json!({"emails": [email], "group_ids": groups});
-                let results = json_of(app.post(&path, token, &body).await, StatusCode::OK).await;
-                let invitation = &results["results"][0]["invitation"];
-                assert_eq!(results["results"][0]["outcome"], "invited", "{results}");
+                let results = staff.invite(customer, json!({"emails": [email], "group_ids": groups})).await;
+                assert_eq!(results[0]["outcome"], "invited", "{results:?}");
+                let invitation = &results[0]["invitation"];
                 let user = invitation["user_id"].as_str().and_then(|id| Uuid::parse_str(id).ok());
                 (id_of(invitation), user.expect("the invited user"))
             }
@@ -122,11 +77,12 @@ impl World {
         let (y_invitation, y_invited_user) = invite(y_invited_email.clone(), vec![y]).await;
         let (open_invitation, _) = invite(unique_email("otto"), vec![]).await;
         let (x_invitation, x_invited_user) = invite(unique_email("xaver"), vec![x]).await;
-        let all_admin = app.sign_in(all_admin_id, &all_admin_email, MEMBER_PASSWORD).await;
-        let x_admin = app.sign_in(x_admin_id, &x_admin_email, MEMBER_PASSWORD).await;
-        let x_owner = app.sign_in(x_owner_id, &x_owner_email, MEMBER_PASSWORD).await;
+        let email = |person: &Value| person["email"].as_str().expect("an e-mail").to_owned();
         World {
             clock: clock.expect("the clock"),
+            all_admin: app.sign_in_member(&all_admin).await,
+            x_admin: app.sign_in_member(&x_admin).await,
+            x_owner: app.sign_in_member(&x_owner).await,
             app,
             staff,
             customer,
@@ -135,14 +91,11 @@ impl World {
             untagged_address,
             x_address,
             y_address,
-            y_user,
-            y_email,
+            y_user: id_of(&y_person),
+            y_email: email(&y_person),
             xy_user,
-            all_admin,
-            x_user,
-            x_email,
-            x_admin,
-            x_owner,
+            x_user: id_of(&x_person),
+            x_email: email(&x_person),
             y_invitation,
             y_invited_user,
             y_invited_email,
@@ -154,48 +107,6 @@ impl World {
 
     pub fn path(&self, rest: &str) -> String {
         format!("/v1/customers/{}{rest}", self.customer)
-    }
-
-    /// Every page of a list, walking it `limit` items at a time.
-    pub async fn walk(&self, token: &str, path: &str, limit: usize) -> Vec<Value> {
-        let separator = if path.contains('?') { '&' } else { '?' };
-        let (mut items, mut cursor) = (Vec::new(), None::<String>);
-        for _ in 0..200 {
-            let page_path = match &cursor {
-                Some(cursor) => format!("{path}{separator}limit={limit}&cursor={cursor}"),
-                None => format!("{path}{separator}limit={limit}"),
-            };
-            let page = json_of(self.app.get(&page_path, token).await, StatusCode::OK).await;
-            items.extend(page["items"].as_array().expect("items").iter().cloned());
-            match page["next_cursor"].as_str() {
-                Some(next) => cursor = Some(next.to_owned()),
-                None => return items,
-            }
-        }
-        panic!("{path} never ended");
-    }
-
-    /// The ids of every item of a list.
-    pub async fn ids(&self, token: &str, path: &str) -> BTreeSet<Uuid> {
-        self.walk(token, path, 1).await.iter().map(id_of).collect()
-    }
-
-    /// The audit events `token` reads about `target`.
-    pub async fn events_about(&self, token: &str, target: Uuid) -> Vec<Value> {
-        self.walk(token, &format!("/v1/audit-events?target_id={target}"), 50).await
-    }
-
-    /// Sends `method path` with a JSON body (or none).
-    pub async fn send(&self, method: &str, path: &str, token: &str, body: Option<&str>) -> Response {
-        let mut request = self
-            .app
-            .client
-            .request(Method::from_bytes(method.as_bytes()).expect("method"), self.app.url(path))
-            .bearer_auth(token);
-        if let Some(body) = body {
-            request = request.header("content-type", "application/json").body(body.to_owned());
-        }
-        request.send().await.expect("request")
     }
 
     /// What `Y`'s things and the people who see more than X are: every id an X-limited
@@ -214,10 +125,6 @@ impl World {
         .into_iter()
         .collect()
     }
-}
-
-pub fn set(ids: &[Uuid]) -> BTreeSet<Uuid> {
-    ids.iter().copied().collect()
 }
 
 /// Every endpoint naming one thing: `{id}` is the thing, `{customer}` its customer.
@@ -254,7 +161,7 @@ const INVITATION_ENDPOINTS: &[(&str, &str, Option<&str>)] = &[
 async fn assert_like_missing(
     w: &World,
     who: &str,
-    session: &Session,
+    session: &Actor,
     endpoints: &[(&str, &str, Option<&str>)],
     hidden: Uuid,
 ) {
@@ -263,7 +170,7 @@ async fn assert_like_missing(
         for id in [hidden, Uuid::now_v7()] {
             let path = w.path(&template.replace("{id}", &id.to_string()));
             let body = body.map(|b| b.replace("{id}", &id.to_string()));
-            let response = w.send(method, &path, &session.access_token, body.as_deref()).await;
+            let response = session.send(method, &path, body.as_deref()).await;
             let status = response.status();
             answers.push((status, response.text().await.expect("body")));
         }
@@ -295,21 +202,18 @@ async fn a_person_limited_to_group_x_reaches_nothing_of_group_y_nor_anyone_who_s
     // Nothing changed: no event, the Y-user still signs in with its password, Y is as it was.
     assert_eq!(w.app.audit_actions().len(), before, "nothing was written");
     assert_eq!(w.app.login(&w.y_email, MEMBER_PASSWORD).await.status(), StatusCode::OK);
-    let staff = &w.staff.access_token;
-    let y = json_of(w.app.get(&w.path(&format!("/groups/{}", w.y)), staff).await, StatusCode::OK).await;
+    let y = json_of(w.staff.get(&w.path(&format!("/groups/{}", w.y))).await, StatusCode::OK).await;
     assert_eq!((y["name"].as_str(), y["member_count"].as_i64()), (Some("Depot Y"), Some(3)));
     let invitation =
-        json_of(w.app.get(&w.path(&format!("/invitations/{}", w.y_invitation)), staff).await, StatusCode::OK)
+        json_of(w.staff.get(&w.path(&format!("/invitations/{}", w.y_invitation))).await, StatusCode::OK)
             .await;
     assert_eq!(
         (invitation["status"].as_str(), invitation["send_count"].as_i64()),
         (Some("pending"), Some(1))
     );
-    let south = json_of(
-        w.app.get(&w.path(&format!("/warehouse-addresses/{}", w.y_address)), staff).await,
-        StatusCode::OK,
-    )
-    .await;
+    let south =
+        json_of(w.staff.get(&w.path(&format!("/warehouse-addresses/{}", w.y_address))).await, StatusCode::OK)
+            .await;
     assert_eq!(south["label"], "South");
 }
 
@@ -318,36 +222,38 @@ async fn lists_show_a_person_limited_to_group_x_only_what_it_covers() {
     let w = World::new().await;
     let x_people = set(&[w.x_user, w.x_admin.user_id, w.x_owner.user_id, w.x_invited_user]);
     for (who, session) in [("X-limited admin", &w.x_admin), ("X-limited owner", &w.x_owner)] {
-        let token = &session.access_token;
         // One item per page: the filter is in the query, so every page is full and the walk ends.
-        assert_eq!(w.ids(token, &w.path("/users")).await, x_people, "{who}: users");
-        assert_eq!(w.ids(token, &w.path(&format!("/users?group_id={}", w.x))).await, x_people, "{who}");
-        assert_eq!(w.ids(token, &w.path(&format!("/users?group_id={}", w.y))).await, set(&[]), "{who}");
-        assert_eq!(w.ids(token, &w.path("/groups")).await, set(&[w.x]), "{who}: groups");
-        let members = w.ids(token, &w.path(&format!("/groups/{}/members", w.x))).await;
+        assert_eq!(session.walk_ids(&w.path("/users")).await, x_people, "{who}: users");
+        assert_eq!(session.walk_ids(&w.path(&format!("/users?group_id={}", w.x))).await, x_people, "{who}");
+        assert_eq!(session.walk_ids(&w.path(&format!("/users?group_id={}", w.y))).await, set(&[]), "{who}");
+        assert_eq!(session.walk_ids(&w.path("/groups")).await, set(&[w.x]), "{who}: groups");
+        let members = session.walk_ids(&w.path(&format!("/groups/{}/members", w.x))).await;
         assert_eq!(members, x_people, "{who}: members of X, without the one also in Y");
-        let x = json_of(w.app.get(&w.path(&format!("/groups/{}", w.x)), token).await, StatusCode::OK).await;
+        let x = json_of(session.get(&w.path(&format!("/groups/{}", w.x))).await, StatusCode::OK).await;
         assert_eq!(x["member_count"], json!(x_people.len()), "{who}: counts what it lists");
-        assert_eq!(w.ids(token, &w.path("/invitations")).await, set(&[w.x_invitation]), "{who}: invitations");
         assert_eq!(
-            w.ids(token, &w.path("/warehouse-addresses")).await,
+            session.walk_ids(&w.path("/invitations")).await,
+            set(&[w.x_invitation]),
+            "{who}: invitations"
+        );
+        assert_eq!(
+            session.walk_ids(&w.path("/warehouse-addresses")).await,
             set(&[w.untagged_address, w.x_address]),
             "{who}: addresses"
         );
     }
 
     // Someone who sees everything still lists everything.
-    let token = &w.all_admin.access_token;
-    let everyone = w.ids(token, &w.path("/users")).await;
+    let everyone = w.all_admin.walk_ids(&w.path("/users")).await;
     assert!(everyone.is_superset(&x_people) && everyone.contains(&w.y_user) && everyone.contains(&w.xy_user));
-    assert_eq!(w.ids(token, &w.path("/groups")).await, set(&[w.x, w.y]));
-    let x = json_of(w.app.get(&w.path(&format!("/groups/{}", w.x)), token).await, StatusCode::OK).await;
+    assert_eq!(w.all_admin.walk_ids(&w.path("/groups")).await, set(&[w.x, w.y]));
+    let x = json_of(w.all_admin.get(&w.path(&format!("/groups/{}", w.x))).await, StatusCode::OK).await;
     assert_eq!(x["member_count"], json!(x_people.len() + 1), "the one also in Y counts for it");
     assert_eq!(
-        w.ids(token, &w.path("/invitations")).await,
+        w.all_admin.walk_ids(&w.path("/invitations")).await,
         set(&[w.y_invitation, w.open_invitation, w.x_invitation])
     );
-    assert_eq!(w.ids(token, &w.path("/warehouse-addresses")).await.len(), 3);
+    assert_eq!(w.all_admin.walk_ids(&w.path("/warehouse-addresses")).await.len(), 3);
 }
 
 #[tokio::test]
@@ -355,8 +261,7 @@ async fn the_audit_log_lists_a_person_limited_to_group_x_nothing_about_what_it_c
     let w = World::new().await;
     let hidden = w.hidden_from_x();
     for (who, session) in [("X-limited admin", &w.x_admin), ("X-limited owner", &w.x_owner)] {
-        let token = &session.access_token;
-        let events = w.walk(token, "/v1/audit-events", 3).await;
+        let events = session.walk("/v1/audit-events", 3).await;
         let targets: BTreeSet<Uuid> = events
             .iter()
             .filter_map(|e| e["target_id"].as_str().and_then(|id| Uuid::parse_str(id).ok()))
@@ -371,7 +276,7 @@ async fn the_audit_log_lists_a_person_limited_to_group_x_nothing_about_what_it_c
             assert!(targets.contains(&seen), "{who}: the events about {seen} are listed");
         }
         for thing in &hidden {
-            assert_eq!(w.events_about(token, *thing).await, Vec::<Value>::new(), "{who}: ?target_id={thing}");
+            assert_eq!(session.events_about(*thing).await, Vec::<Value>::new(), "{who}: ?target_id={thing}");
         }
     }
     // The events are there, for those who see everything.
@@ -379,8 +284,8 @@ async fn the_audit_log_lists_a_person_limited_to_group_x_nothing_about_what_it_c
         if *thing == w.y_invited_user {
             continue; // Invited through an invitation: the events name the invitation.
         }
-        for token in [&w.staff.access_token, &w.all_admin.access_token] {
-            assert!(!w.events_about(token, *thing).await.is_empty(), "events about {thing}");
+        for reader in [&w.staff, &w.all_admin] {
+            assert!(!reader.events_about(*thing).await.is_empty(), "events about {thing}");
         }
     }
 }

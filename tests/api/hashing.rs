@@ -42,6 +42,6 @@ async fn a_burst_of_sign_ins_beyond_the_hashing_queue_gets_503_with_retry_after(
 
     // Once the burst has passed, signing in works again.
     let admin = app.admin().await;
-    let me = app.get("/v1/me", &admin.access_token).await;
+    let me = admin.get("/v1/me").await;
     assert_eq!(me.status(), StatusCode::OK);
 }

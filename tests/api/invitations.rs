@@ -8,7 +8,10 @@ use reqwest::{Response, StatusCode};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::helpers::{PASSWORD, ReceivedMail, Session, SmtpSink, TestApp, eventually, id_of, problem};
+use crate::helpers::{
+    Actor, PASSWORD, ReceivedMail, SmtpSink, TestApp, eventually, id_of, invitations_of, json_of, problem,
+    users_of,
+};
 
 const CHOSEN: &str = "a passphrase of my own";
 
@@ -16,7 +19,7 @@ struct World {
     sink: SmtpSink,
     app: TestApp,
     clock: Clock,
-    staff: Session,
+    staff: Actor,
     customer: Uuid,
 }
 
@@ -31,37 +34,8 @@ async fn world() -> World {
     })
     .await;
     let staff = app.admin().await;
-    let customer = id_of(&app.create_customer(&staff.access_token, "Acme Logistics").await);
-    let address = app
-        .post(
-            &format!("/v1/customers/{customer}/warehouse-addresses"),
-            &staff.access_token,
-            &json!({"label": "Main", "line1": "Hafenstraße 1", "city": "Hamburg", "country": "DE"}),
-        )
-        .await;
-    assert_eq!(address.status(), StatusCode::CREATED);
+    let customer = staff.customer_with_address("Acme Logistics").await;
     World { sink, app, clock: clock.expect("the clock"), staff, customer }
-}
-
-fn invitations_of(customer: Uuid) -> String {
-    format!("/v1/customers/{customer}/invitations")
-}
-
-async fn json_of(response: Response, status: StatusCode) -> Value {
-    assert_eq!(response.status(), status, "status");
-    response.json().await.expect("json body")
-}
-
-async fn invite(app: &TestApp, token: &str, customer: Uuid, body: Value) -> Vec<Value> {
-    let response = app.post(&invitations_of(customer), token, &body).await;
-    json_of(response, StatusCode::OK).await["results"].as_array().expect("results").clone()
-}
-
-/// Invites one address and returns its invitation.
-async fn invite_one(app: &TestApp, token: &str, customer: Uuid, email: &str) -> Value {
-    let results = invite(app, token, customer, json!({"emails": [email]})).await;
-    assert_eq!(results[0]["outcome"], "invited", "{results:?}");
-    results[0]["invitation"].clone()
 }
 
 async fn lookup(app: &TestApp, token: &str) -> Response {
@@ -85,37 +59,35 @@ async fn nth_mail(sink: &SmtpSink, recipient: &str, n: usize) -> ReceivedMail {
     .await
 }
 
-async fn invited_users(app: &TestApp, token: &str, customer: Uuid) -> Vec<Value> {
-    let path = format!("/v1/customers/{customer}/users?status=invited");
-    json_of(app.get(&path, token).await, StatusCode::OK).await["items"].as_array().expect("items").clone()
+async fn invited_users(actor: &Actor, customer: Uuid) -> Vec<Value> {
+    actor.list(&format!("{}?status=invited", users_of(customer))).await
 }
 
 fn count(app: &TestApp, action: &str) -> usize {
-    app.audit_actions().iter().filter(|(a, _)| a == action).count()
+    app.actions().iter().filter(|a| *a == action).count()
 }
 
 #[tokio::test]
 async fn a_bulk_invitation_reports_every_outcome_and_reason_in_request_order() {
     let World { app, staff, customer, .. } = world().await;
-    let token = &staff.access_token;
     let users = format!("/v1/customers/{customer}/users");
     let active = json_of(
-        app.post(&users, token, &json!({"name": "Ann", "email": "ann@acme.example", "password": PASSWORD}))
-            .await,
+        staff.post(&users, &json!({"name": "Ann", "email": "ann@acme.example", "password": PASSWORD})).await,
         StatusCode::CREATED,
     )
     .await;
     let gone = json_of(
-        app.post(&users, token, &json!({"name": "Dirk", "email": "dirk@acme.example", "password": PASSWORD}))
+        staff
+            .post(&users, &json!({"name": "Dirk", "email": "dirk@acme.example", "password": PASSWORD}))
             .await,
         StatusCode::CREATED,
     )
     .await;
-    let deactivate = app.post(&format!("{users}/{}/deactivate", id_of(&gone)), token, &json!({})).await;
+    let deactivate = staff.post(&format!("{users}/{}/deactivate", id_of(&gone)), &json!({})).await;
     assert!(deactivate.status().is_success(), "{}", deactivate.status());
-    let other = id_of(&app.create_customer(token, "Other").await);
+    let other = id_of(&staff.create_customer("Other").await);
     let elsewhere = app.customer_user(other, Role::User, &[Permission::OrdersView]).await;
-    invite_one(&app, token, customer, "pending@acme.example").await;
+    staff.invite_one(customer, "pending@acme.example").await;
 
     let emails = json!([
         "New.Person@acme.example",
@@ -129,7 +101,7 @@ async fn a_bulk_invitation_reports_every_outcome_and_reason_in_request_order() {
         "new.person@ACME.example",
         "second@acme.example",
     ]);
-    let results = invite(&app, token, customer, json!({"emails": emails, "role": "user"})).await;
+    let results = staff.invite(customer, json!({"emails": emails, "role": "user"})).await;
     let outcomes: Vec<(String, String, Option<String>)> = results
         .iter()
         .map(|r| {
@@ -168,7 +140,7 @@ async fn a_bulk_invitation_reports_every_outcome_and_reason_in_request_order() {
     assert!(results[1].get("invitation").is_none() && results[0].get("reason").is_none());
     assert!(!active["id"].is_null());
 
-    let invited = invited_users(&app, token, customer).await;
+    let invited = invited_users(&staff, customer).await;
     let mut emails: Vec<&str> = invited.iter().map(|u| u["email"].as_str().unwrap()).collect();
     emails.sort();
     assert_eq!(emails, ["New.Person@acme.example", "pending@acme.example", "second@acme.example"]);
@@ -178,13 +150,11 @@ async fn a_bulk_invitation_reports_every_outcome_and_reason_in_request_order() {
     assert_eq!(user["password_set"], false);
     assert_eq!(count(&app, "invitation.created"), 3, "one event per invited address");
 
-    let listed = json_of(
-        app.get(&format!("{}?status=pending", invitations_of(customer)), token).await,
-        StatusCode::OK,
-    )
-    .await;
+    let listed =
+        json_of(staff.get(&format!("{}?status=pending", invitations_of(customer))).await, StatusCode::OK)
+            .await;
     assert_eq!(listed["items"].as_array().unwrap().len(), 3);
-    let one = app.get(&format!("{}/{}", invitations_of(customer), id_of(invitation)), token).await;
+    let one = staff.get(&format!("{}/{}", invitations_of(customer), id_of(invitation))).await;
     assert!(one.headers().get("etag").is_some());
     assert_eq!(json_of(one, StatusCode::OK).await["id"], invitation["id"]);
 }
@@ -193,7 +163,7 @@ async fn a_bulk_invitation_reports_every_outcome_and_reason_in_request_order() {
 async fn the_mailed_link_names_customer_and_inviter_and_accepting_it_signs_the_person_in() {
     let World { sink, app, staff, customer, .. } = world().await;
     let admin = app.customer_user(customer, Role::Admin, &[]).await;
-    let invitation = invite_one(&app, &admin.access_token, customer, "jana@acme.example").await;
+    let invitation = admin.invite_one(customer, "jana@acme.example").await;
 
     let mail = sink.wait_for("jana@acme.example").await;
     let inviter = format!("admin of {customer}");
@@ -226,24 +196,21 @@ async fn the_mailed_link_names_customer_and_inviter_and_accepting_it_signs_the_p
     assert_eq!(joined["user"]["status"], "active");
     assert_eq!(joined["user"]["name"], "Jana Berg");
     assert_eq!(joined["tokens"]["token_type"], "Bearer");
-    let access = joined["tokens"]["access_token"].as_str().unwrap();
-    let me = json_of(app.get("/v1/me", access).await, StatusCode::OK).await;
-    assert_eq!(me["email"], "jana@acme.example");
-    let refresh =
-        app.post_json("/v1/auth/refresh", &json!({"refresh_token": joined["tokens"]["refresh_token"]})).await;
-    assert_eq!(refresh.status(), StatusCode::OK);
+    let jana = app.holder_of(&joined["tokens"]);
+    assert_eq!(jana.me().await["email"], "jana@acme.example");
+    assert_eq!(jana.refresh().await.status(), StatusCode::OK);
+
     app.sign_in(id_of(&joined["user"]), "jana@acme.example", CHOSEN).await;
 
     // The link works once.
     problem(accept(&app, &token, "Jana again").await, StatusCode::NOT_FOUND).await;
     problem(lookup(&app, &token).await, StatusCode::NOT_FOUND).await;
     let path = format!("{}/{}", invitations_of(customer), id_of(&invitation));
-    let now = json_of(app.get(&path, &staff.access_token).await, StatusCode::OK).await;
+    let now = json_of(staff.get(&path).await, StatusCode::OK).await;
     assert_eq!(now["status"], "accepted");
-    problem(app.delete(&path, &staff.access_token, None).await, StatusCode::CONFLICT).await;
-    problem(app.post(&format!("{path}/resend"), &staff.access_token, &json!({})).await, StatusCode::CONFLICT)
-        .await;
-    assert!(invited_users(&app, &staff.access_token, customer).await.is_empty());
+    problem(staff.delete(&path, None).await, StatusCode::CONFLICT).await;
+    problem(staff.post(&format!("{path}/resend"), &json!({})).await, StatusCode::CONFLICT).await;
+    assert!(invited_users(&staff, customer).await.is_empty());
     let accepted = app.audit_actions();
     assert!(accepted.iter().any(|(a, id)| a == "invitation.accepted" && *id == Some(id_of(&invitation))));
     let actor: Option<Uuid> = {
@@ -261,7 +228,7 @@ async fn the_mailed_link_names_customer_and_inviter_and_accepting_it_signs_the_p
 #[tokio::test]
 async fn two_concurrent_accepts_of_one_link_make_exactly_one_member() {
     let World { sink, app, staff, customer, .. } = world().await;
-    invite_one(&app, &staff.access_token, customer, "racer@acme.example").await;
+    staff.invite_one(customer, "racer@acme.example").await;
     let token = sink.wait_for("racer@acme.example").await.token("/invitations/accept");
     let (a, b) = tokio::join!(accept(&app, &token, "One"), accept(&app, &token, "Two"));
     let mut statuses = [a.status(), b.status()];
@@ -273,8 +240,7 @@ async fn two_concurrent_accepts_of_one_link_make_exactly_one_member() {
 #[tokio::test]
 async fn a_link_expires_after_seven_days_and_the_address_can_then_be_invited_again() {
     let World { sink, app, clock, staff, customer } = world().await;
-    let token = &staff.access_token;
-    let first = invite_one(&app, token, customer, "late@acme.example").await;
+    let first = staff.invite_one(customer, "late@acme.example").await;
     let old = sink.wait_for("late@acme.example").await.token("/invitations/accept");
 
     clock.advance(chrono::Duration::days(6));
@@ -283,15 +249,13 @@ async fn a_link_expires_after_seven_days_and_the_address_can_then_be_invited_aga
     let gone = problem(lookup(&app, &old).await, StatusCode::GONE).await;
     assert_eq!(gone["type"], "urn:dockgate:problem:gone");
     problem(accept(&app, &old, "Late").await, StatusCode::GONE).await;
-    let expired = json_of(
-        app.get(&format!("{}?status=expired", invitations_of(customer)), token).await,
-        StatusCode::OK,
-    )
-    .await;
+    let expired =
+        json_of(staff.get(&format!("{}?status=expired", invitations_of(customer))).await, StatusCode::OK)
+            .await;
     assert_eq!(expired["items"][0]["id"], first["id"]);
     assert_eq!(expired["items"][0]["status"], "expired");
 
-    let again = invite_one(&app, token, customer, "late@acme.example").await;
+    let again = staff.invite_one(customer, "late@acme.example").await;
     assert_ne!(again["id"], first["id"], "a new invitation");
     assert_eq!(again["user_id"], first["user_id"], "for the same invited user");
     assert_eq!(again["status"], "pending");
@@ -299,7 +263,7 @@ async fn a_link_expires_after_seven_days_and_the_address_can_then_be_invited_aga
     assert_eq!(lookup(&app, &fresh).await.status(), StatusCode::OK);
     // The replaced invitation cannot be revived.
     let stale = format!("{}/{}/resend", invitations_of(customer), id_of(&first));
-    problem(app.post(&stale, token, &json!({})).await, StatusCode::CONFLICT).await;
+    problem(staff.post(&stale, &json!({})).await, StatusCode::CONFLICT).await;
     assert_eq!(
         json_of(accept(&app, &fresh, "Late").await, StatusCode::CREATED).await["user"]["id"],
         first["user_id"]
@@ -309,13 +273,12 @@ async fn a_link_expires_after_seven_days_and_the_address_can_then_be_invited_aga
 #[tokio::test]
 async fn resending_mails_a_new_link_and_kills_the_old_one() {
     let World { sink, app, clock, staff, customer } = world().await;
-    let token = &staff.access_token;
-    let invitation = invite_one(&app, token, customer, "again@acme.example").await;
+    let invitation = staff.invite_one(customer, "again@acme.example").await;
     let old = sink.wait_for("again@acme.example").await.token("/invitations/accept");
     clock.advance(chrono::Duration::days(8));
 
     let path = format!("{}/{}/resend", invitations_of(customer), id_of(&invitation));
-    let resent = app.post(&path, token, &json!({})).await;
+    let resent = staff.post(&path, &json!({})).await;
     assert!(resent.headers().get("etag").is_some());
     let resent = json_of(resent, StatusCode::OK).await;
     assert_eq!(resent["send_count"], 2);
@@ -335,26 +298,25 @@ async fn resending_mails_a_new_link_and_kills_the_old_one() {
 #[tokio::test]
 async fn revoking_removes_the_invited_user_and_kills_the_link() {
     let World { sink, app, staff, customer, .. } = world().await;
-    let token = &staff.access_token;
-    let invitation = invite_one(&app, token, customer, "nope@acme.example").await;
+    let invitation = staff.invite_one(customer, "nope@acme.example").await;
     let link = sink.wait_for("nope@acme.example").await.token("/invitations/accept");
     let path = format!("{}/{}", invitations_of(customer), id_of(&invitation));
 
-    problem(app.delete(&path, token, Some("\"0\"")).await, StatusCode::PRECONDITION_FAILED).await;
-    assert_eq!(app.delete(&path, token, None).await.status(), StatusCode::NO_CONTENT);
+    problem(staff.delete(&path, Some("\"0\"")).await, StatusCode::PRECONDITION_FAILED).await;
+    assert_eq!(staff.delete(&path, None).await.status(), StatusCode::NO_CONTENT);
     problem(lookup(&app, &link).await, StatusCode::NOT_FOUND).await;
     problem(accept(&app, &link, "Nope").await, StatusCode::NOT_FOUND).await;
     let user_path = format!("/v1/customers/{customer}/users/{}", invitation["user_id"].as_str().unwrap());
-    problem(app.get(&user_path, token).await, StatusCode::NOT_FOUND).await;
-    assert!(invited_users(&app, token, customer).await.is_empty());
-    let revoked = json_of(app.get(&path, token).await, StatusCode::OK).await;
+    problem(staff.get(&user_path).await, StatusCode::NOT_FOUND).await;
+    assert!(invited_users(&staff, customer).await.is_empty());
+    let revoked = json_of(staff.get(&path).await, StatusCode::OK).await;
     assert_eq!(revoked["status"], "revoked");
     assert_eq!(revoked["user_id"], Value::Null);
-    problem(app.delete(&path, token, None).await, StatusCode::CONFLICT).await;
-    problem(app.post(&format!("{path}/resend"), token, &json!({})).await, StatusCode::CONFLICT).await;
+    problem(staff.delete(&path, None).await, StatusCode::CONFLICT).await;
+    problem(staff.post(&format!("{path}/resend"), &json!({})).await, StatusCode::CONFLICT).await;
     assert_eq!(count(&app, "invitation.revoked"), 1);
     // The address is free again.
-    invite_one(&app, token, customer, "nope@acme.example").await;
+    staff.invite_one(customer, "nope@acme.example").await;
 }
 
 #[tokio::test]
@@ -363,91 +325,68 @@ async fn an_admin_cannot_invite_an_owner_and_a_user_cannot_invite_at_all() {
     let admin = app.customer_user(customer, Role::Admin, &[]).await;
     let user = app.customer_user(customer, Role::User, &[Permission::OrdersView]).await;
     let body = json!({"emails": ["boss@acme.example"], "role": "owner"});
-    problem(app.post(&invitations_of(customer), &admin.access_token, &body).await, StatusCode::FORBIDDEN)
-        .await;
+    problem(admin.post(&invitations_of(customer), &body).await, StatusCode::FORBIDDEN).await;
     let body = json!({"emails": ["someone@acme.example"]});
-    problem(app.post(&invitations_of(customer), &user.access_token, &body).await, StatusCode::FORBIDDEN)
-        .await;
-    problem(app.get(&invitations_of(customer), &user.access_token).await, StatusCode::FORBIDDEN).await;
+    problem(user.post(&invitations_of(customer), &body).await, StatusCode::FORBIDDEN).await;
+    problem(user.get(&invitations_of(customer)).await, StatusCode::FORBIDDEN).await;
 
     // The rules of user creation apply to the whole request: nothing is created.
     let bad = json!({"emails": ["a@acme.example", "b@acme.example"], "permissions": ["users.manage"]});
-    problem(
-        app.post(&invitations_of(customer), &admin.access_token, &bad).await,
-        StatusCode::UNPROCESSABLE_ENTITY,
-    )
-    .await;
+    problem(admin.post(&invitations_of(customer), &bad).await, StatusCode::UNPROCESSABLE_ENTITY).await;
     let bad = json!({"emails": ["a@acme.example"], "group_ids": [Uuid::now_v7()]});
-    let body = problem(
-        app.post(&invitations_of(customer), &admin.access_token, &bad).await,
-        StatusCode::UNPROCESSABLE_ENTITY,
-    )
-    .await;
+    let body =
+        problem(admin.post(&invitations_of(customer), &bad).await, StatusCode::UNPROCESSABLE_ENTITY).await;
     assert_eq!(body["errors"][0]["field"], "group_ids");
     let empty = json!({"emails": []});
-    problem(
-        app.post(&invitations_of(customer), &admin.access_token, &empty).await,
-        StatusCode::UNPROCESSABLE_ENTITY,
-    )
-    .await;
-    assert!(invited_users(&app, &staff.access_token, customer).await.is_empty());
+    problem(admin.post(&invitations_of(customer), &empty).await, StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert!(invited_users(&staff, customer).await.is_empty());
 
     // Staff may invite the owner.
-    let owner = invite(
-        &app,
-        &staff.access_token,
-        customer,
-        json!({"emails": ["boss@acme.example"], "role": "owner"}),
-    )
-    .await;
+    let owner = staff.invite(customer, json!({"emails": ["boss@acme.example"], "role": "owner"})).await;
     assert_eq!(owner[0]["invitation"]["role"], "owner");
 }
 
 #[tokio::test]
 async fn another_customers_admin_gets_404_on_every_invitation_endpoint() {
     let World { app, staff, customer, .. } = world().await;
-    let invitation = invite_one(&app, &staff.access_token, customer, "mine@acme.example").await;
-    let other = id_of(&app.create_customer(&staff.access_token, "Other").await);
+    let invitation = staff.invite_one(customer, "mine@acme.example").await;
+    let other = id_of(&staff.create_customer("Other").await);
     let stranger = app.customer_user(other, Role::Admin, &[]).await;
-    let token = &stranger.access_token;
     let one = format!("{}/{}", invitations_of(customer), id_of(&invitation));
-    problem(app.get(&invitations_of(customer), token).await, StatusCode::NOT_FOUND).await;
+    problem(stranger.get(&invitations_of(customer)).await, StatusCode::NOT_FOUND).await;
     problem(
-        app.post(&invitations_of(customer), token, &json!({"emails": ["x@acme.example"]})).await,
+        stranger.post(&invitations_of(customer), &json!({"emails": ["x@acme.example"]})).await,
         StatusCode::NOT_FOUND,
     )
     .await;
-    problem(app.get(&one, token).await, StatusCode::NOT_FOUND).await;
-    problem(app.post(&format!("{one}/resend"), token, &json!({})).await, StatusCode::NOT_FOUND).await;
-    problem(app.delete(&one, token, None).await, StatusCode::NOT_FOUND).await;
+    problem(stranger.get(&one).await, StatusCode::NOT_FOUND).await;
+    problem(stranger.post(&format!("{one}/resend"), &json!({})).await, StatusCode::NOT_FOUND).await;
+    problem(stranger.delete(&one, None).await, StatusCode::NOT_FOUND).await;
     // Nor through its own customer's path.
     let own = format!("{}/{}", invitations_of(other), id_of(&invitation));
-    problem(app.get(&own, token).await, StatusCode::NOT_FOUND).await;
-    problem(app.post(&format!("{own}/resend"), token, &json!({})).await, StatusCode::NOT_FOUND).await;
-    problem(app.delete(&own, token, None).await, StatusCode::NOT_FOUND).await;
-    let listed = json_of(app.get(&invitations_of(other), token).await, StatusCode::OK).await;
+    problem(stranger.get(&own).await, StatusCode::NOT_FOUND).await;
+    problem(stranger.post(&format!("{own}/resend"), &json!({})).await, StatusCode::NOT_FOUND).await;
+    problem(stranger.delete(&own, None).await, StatusCode::NOT_FOUND).await;
+    let listed = json_of(stranger.get(&invitations_of(other)).await, StatusCode::OK).await;
     assert!(listed["items"].as_array().unwrap().is_empty());
 }
 
 #[tokio::test]
 async fn a_customer_with_the_portal_off_can_neither_invite_nor_be_joined() {
     let World { sink, app, staff, customer, .. } = world().await;
-    let token = &staff.access_token;
-    invite_one(&app, token, customer, "early@acme.example").await;
+    staff.invite_one(customer, "early@acme.example").await;
     let link = sink.wait_for("early@acme.example").await.token("/invitations/accept");
     let off =
-        app.patch(&format!("/v1/customers/{customer}"), token, &json!({"portal_enabled": false}), None).await;
+        staff.patch(&format!("/v1/customers/{customer}"), &json!({"portal_enabled": false}), None).await;
     assert_eq!(off.status(), StatusCode::OK);
 
     let body = json!({"emails": ["late@acme.example", "later@acme.example"]});
-    let refused =
-        problem(app.post(&invitations_of(customer), token, &body).await, StatusCode::CONFLICT).await;
+    let refused = problem(staff.post(&invitations_of(customer), &body).await, StatusCode::CONFLICT).await;
     assert!(refused["detail"].as_str().unwrap().contains("portal"), "{refused}");
     problem(accept(&app, &link, "Early").await, StatusCode::CONFLICT).await;
-    assert_eq!(invited_users(&app, token, customer).await.len(), 1, "nothing new was created");
+    assert_eq!(invited_users(&staff, customer).await.len(), 1, "nothing new was created");
 
-    let on =
-        app.patch(&format!("/v1/customers/{customer}"), token, &json!({"portal_enabled": true}), None).await;
+    let on = staff.patch(&format!("/v1/customers/{customer}"), &json!({"portal_enabled": true}), None).await;
     assert_eq!(on.status(), StatusCode::OK);
     json_of(accept(&app, &link, "Early").await, StatusCode::CREATED).await;
 }
@@ -457,23 +396,21 @@ async fn a_customer_with_the_portal_off_can_neither_invite_nor_be_joined() {
 #[tokio::test]
 async fn resends_are_throttled_to_one_mail_a_minute_per_address() {
     let World { sink: _sink, app, clock, staff, customer } = world().await;
-    let token = &staff.access_token;
-    let invitation = invite_one(&app, token, customer, "flooded@acme.example").await;
+    let invitation = staff.invite_one(customer, "flooded@acme.example").await;
     let path = format!("{}/{}/resend", invitations_of(customer), id_of(&invitation));
     let empty = json!({});
-    let resends = futures_util::future::join_all((0..10).map(|_| app.post(&path, token, &empty))).await;
+    let resends = futures_util::future::join_all((0..10).map(|_| staff.post(&path, &empty))).await;
     for response in resends {
         let retry_after: u64 = response.headers()["retry-after"].to_str().unwrap().parse().unwrap();
         assert!((1..=60).contains(&retry_after), "{retry_after}");
         problem(response, StatusCode::TOO_MANY_REQUESTS).await;
     }
-    let mails = |app: &TestApp| app.outbox().iter().filter(|m| m.recipient == "flooded@acme.example").count();
-    assert_eq!(mails(&app), 1);
+    assert_eq!(app.mails_to("flooded@acme.example"), 1);
 
     clock.advance(chrono::Duration::seconds(61));
-    let resends = futures_util::future::join_all((0..5).map(|_| app.post(&path, token, &empty))).await;
+    let resends = futures_util::future::join_all((0..5).map(|_| staff.post(&path, &empty))).await;
     let mut statuses: Vec<u16> = resends.iter().map(|r| r.status().as_u16()).collect();
     statuses.sort_unstable();
     assert_eq!(statuses, [200, 429, 429, 429, 429], "one of five concurrent resends goes through");
-    assert_eq!(mails(&app), 2);
+    assert_eq!(app.mails_to("flooded@acme.example"), 2);
 }

@@ -8,7 +8,7 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, jwk:
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{Session, TestApp, problem};
+use crate::helpers::{Actor, TestApp, problem};
 
 fn parts(token: &str) -> (Value, Value) {
     let mut pieces = token.split('.');
@@ -35,7 +35,7 @@ fn signing_key(app: &TestApp) -> (String, EncodingKey, Vec<u8>) {
 }
 
 async fn me_status(app: &TestApp, token: &str) -> StatusCode {
-    let response = app.get("/v1/me", token).await;
+    let response = app.bearer(token).get("/v1/me").await;
     let status = response.status();
     if status == StatusCode::UNAUTHORIZED {
         assert_eq!(response.headers()["www-authenticate"], "Bearer");
@@ -47,7 +47,7 @@ async fn me_status(app: &TestApp, token: &str) -> StatusCode {
 #[tokio::test]
 async fn access_tokens_carry_the_documented_claims() {
     let app = TestApp::spawn().await;
-    let admin: Session = app.admin().await;
+    let admin: Actor = app.admin().await;
     let (header, claims) = parts(&admin.access_token);
     assert_eq!(header["alg"], "EdDSA");
     assert!(header["kid"].is_string());
@@ -169,7 +169,8 @@ async fn rotating_keys_keeps_old_tokens_valid_and_new_instances_sign_with_the_ne
 
     // A second instance on the same database signs with the new key, and the first accepts it.
     let second = TestApp::spawn_on(app.db.clone(), |_| {}).await;
-    let fresh = second.sign_in(admin.user_id, &admin.email, &admin.password).await;
+    let fresh = second.sign_in_again(&admin).await;
+
     assert_eq!(jsonwebtoken::decode_header(&fresh.access_token).expect("header").kid, Some(new_kid));
     assert_eq!(me_status(&app, &fresh.access_token).await, StatusCode::OK);
 }

@@ -14,7 +14,7 @@ async fn a_platform_admin_signs_in_and_reads_itself() {
     let app = TestApp::spawn().await;
     let admin = app.admin().await;
 
-    let response = app.get("/v1/me", &admin.access_token).await;
+    let response = admin.get("/v1/me").await;
     assert_eq!(response.status(), StatusCode::OK);
     let me: Value = response.json().await.expect("json");
     assert_eq!(me["id"], json!(admin.user_id));
@@ -40,8 +40,8 @@ async fn the_login_response_is_a_bearer_pair_that_is_not_cached() {
     assert_eq!(body["expires_in"], 900);
     assert!(body["refresh_token"].as_str().is_some_and(|t| t.starts_with("dgr_") && t.len() >= 47));
     assert_eq!(body["access_token"].as_str().map(|t| t.split('.').count()), Some(3));
-    let me: Value =
-        app.get("/v1/me", body["access_token"].as_str().unwrap_or_default()).await.json().await.expect("me");
+    let me: Value = app.holder_of(&body).get("/v1/me").await.json().await.expect("me");
+
     assert_eq!(me["id"], json!(row.id));
 }
 
@@ -134,46 +134,28 @@ async fn a_refresh_token_rotates_and_works_once() {
     let app = TestApp::spawn().await;
     let admin = app.admin().await;
 
-    let response = app.post_json("/v1/auth/refresh", &json!({"refresh_token": admin.refresh_token})).await;
+    let response = admin.refresh().await;
     assert_eq!(response.status(), StatusCode::OK);
-    let pair: Value = response.json().await.expect("json");
-    let new_refresh = pair["refresh_token"].as_str().expect("refresh").to_owned();
-    assert_ne!(new_refresh, admin.refresh_token);
-    let new_access = pair["access_token"].as_str().expect("access").to_owned();
-    assert_eq!(app.get("/v1/me", &new_access).await.status(), StatusCode::OK);
+    let rotated = admin.with_pair(&response.json().await.expect("json"));
+    assert_ne!(rotated.refresh_token, admin.refresh_token);
+    assert_eq!(rotated.get("/v1/me").await.status(), StatusCode::OK);
 
-    let again = app.post_json("/v1/auth/refresh", &json!({"refresh_token": new_refresh})).await;
-    assert_eq!(again.status(), StatusCode::OK);
+    assert_eq!(rotated.refresh().await.status(), StatusCode::OK);
 }
 
 #[tokio::test]
 async fn reusing_a_refresh_token_revokes_the_whole_session() {
     let app = TestApp::spawn().await;
     let admin = app.admin().await;
-    let stolen = admin.refresh_token.clone();
+    let thief = admin.clone();
 
     // The legitimate client rotates...
-    let pair: Value = app
-        .post_json("/v1/auth/refresh", &json!({"refresh_token": admin.refresh_token}))
-        .await
-        .json()
-        .await
-        .expect("json");
-    let current_refresh = pair["refresh_token"].as_str().expect("refresh").to_owned();
-    let current_access = pair["access_token"].as_str().expect("access").to_owned();
+    let current = admin.refreshed().await;
 
     // ...then the thief replays the old token: refused, and the session is over for both.
-    problem(
-        app.post_json("/v1/auth/refresh", &json!({"refresh_token": stolen})).await,
-        StatusCode::UNAUTHORIZED,
-    )
-    .await;
-    problem(
-        app.post_json("/v1/auth/refresh", &json!({"refresh_token": current_refresh})).await,
-        StatusCode::UNAUTHORIZED,
-    )
-    .await;
-    problem(app.get("/v1/me", &current_access).await, StatusCode::UNAUTHORIZED).await;
+    problem(thief.refresh().await, StatusCode::UNAUTHORIZED).await;
+    problem(current.refresh().await, StatusCode::UNAUTHORIZED).await;
+    problem(current.get("/v1/me").await, StatusCode::UNAUTHORIZED).await;
 
     // A new sign-in starts a fresh session.
     assert_eq!(app.login(&admin.email, &admin.password).await.status(), StatusCode::OK);
@@ -198,22 +180,16 @@ async fn unknown_and_malformed_refresh_tokens_are_401() {
 async fn logout_ends_the_session_and_its_access_tokens() {
     let app = TestApp::spawn().await;
     let admin = app.admin().await;
-    let other_session = app.sign_in(admin.user_id, &admin.email, &admin.password).await;
+    let other_session = app.sign_in_again(&admin).await;
 
-    let response = app.post_json("/v1/auth/logout", &json!({"refresh_token": admin.refresh_token})).await;
-    assert_eq!(response.status(), StatusCode::NO_CONTENT);
-    problem(
-        app.post_json("/v1/auth/refresh", &json!({"refresh_token": admin.refresh_token})).await,
-        StatusCode::UNAUTHORIZED,
-    )
-    .await;
-    problem(app.get("/v1/me", &admin.access_token).await, StatusCode::UNAUTHORIZED).await;
+    assert_eq!(admin.logout().await.status(), StatusCode::NO_CONTENT);
+    problem(admin.refresh().await, StatusCode::UNAUTHORIZED).await;
+    problem(admin.get("/v1/me").await, StatusCode::UNAUTHORIZED).await;
 
     // Other sessions of the same person live on.
-    assert_eq!(app.get("/v1/me", &other_session.access_token).await.status(), StatusCode::OK);
+    assert_eq!(other_session.get("/v1/me").await.status(), StatusCode::OK);
     // Logging out twice, or with nonsense, is harmless.
-    let again = app.post_json("/v1/auth/logout", &json!({"refresh_token": admin.refresh_token})).await;
-    assert_eq!(again.status(), StatusCode::NO_CONTENT);
+    assert_eq!(admin.logout().await.status(), StatusCode::NO_CONTENT);
 }
 
 #[tokio::test]
@@ -225,12 +201,8 @@ async fn deactivating_a_person_ends_its_access_and_refresh() {
         .execute(&mut app.conn())
         .expect("deactivate");
 
-    problem(app.get("/v1/me", &dispatcher.access_token).await, StatusCode::UNAUTHORIZED).await;
-    problem(
-        app.post_json("/v1/auth/refresh", &json!({"refresh_token": dispatcher.refresh_token})).await,
-        StatusCode::UNAUTHORIZED,
-    )
-    .await;
+    problem(dispatcher.get("/v1/me").await, StatusCode::UNAUTHORIZED).await;
+    problem(dispatcher.refresh().await, StatusCode::UNAUTHORIZED).await;
 }
 
 /// The count is taken before the password is checked: of 40 wrong guesses sent at the same
@@ -290,24 +262,17 @@ async fn a_session_ends_at_its_maximum_age_however_often_it_is_refreshed() {
     .await;
     let clock = clock.expect("the clock");
     let admin = app.admin().await;
-    let mut refresh_token = admin.refresh_token.clone();
-    let mut access_token = admin.access_token.clone();
+    let mut session = admin.clone();
     for _ in 0..3 {
         clock.advance(chrono::Duration::hours(15));
-        let response = app.post_json("/v1/auth/refresh", &json!({"refresh_token": refresh_token})).await;
+        let response = session.refresh().await;
         assert_eq!(response.status(), StatusCode::OK, "within the maximum age");
-        let pair: Value = response.json().await.expect("pair");
-        refresh_token = pair["refresh_token"].as_str().expect("refresh").to_owned();
-        access_token = pair["access_token"].as_str().expect("access").to_owned();
-        assert_eq!(app.get("/v1/me", &access_token).await.status(), StatusCode::OK);
+        session = session.with_pair(&response.json().await.expect("pair"));
+        assert_eq!(session.get("/v1/me").await.status(), StatusCode::OK);
     }
     clock.advance(chrono::Duration::hours(4));
-    problem(
-        app.post_json("/v1/auth/refresh", &json!({"refresh_token": refresh_token})).await,
-        StatusCode::UNAUTHORIZED,
-    )
-    .await;
-    problem(app.get("/v1/me", &access_token).await, StatusCode::UNAUTHORIZED).await;
+    problem(session.refresh().await, StatusCode::UNAUTHORIZED).await;
+    problem(session.get("/v1/me").await, StatusCode::UNAUTHORIZED).await;
     // Signing in again starts a new session.
     assert_eq!(app.login(&admin.email, PASSWORD).await.status(), StatusCode::OK);
 }

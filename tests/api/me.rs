@@ -1,6 +1,6 @@
 //! The signed-in person edits itself and changes its password.
 
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, problem};
@@ -10,15 +10,8 @@ async fn a_person_updates_its_name_and_phone_with_merge_patch() {
     let app = TestApp::spawn().await;
     let admin = app.admin().await;
 
-    let patch = |body: Value| {
-        app.client
-            .patch(app.url("/v1/me"))
-            .bearer_auth(&admin.access_token)
-            .header("content-type", "application/merge-patch+json")
-            .body(body.to_string())
-            .send()
-    };
-    let response = patch(json!({"name": "  Ada Admin ", "phone": "+49 30 1234567"})).await.expect("patch");
+    let response =
+        admin.patch("/v1/me", &json!({"name": "  Ada Admin ", "phone": "+49 30 1234567"}), None).await;
     assert_eq!(response.status(), StatusCode::OK);
     assert!(response.headers().contains_key("etag"));
     let me: Value = response.json().await.expect("json");
@@ -26,12 +19,12 @@ async fn a_person_updates_its_name_and_phone_with_merge_patch() {
     assert_eq!(me["phone"], "+49 30 1234567");
 
     // Absent fields stay; null clears.
-    let me: Value = patch(json!({"phone": null})).await.expect("patch").json().await.expect("json");
+    let me: Value = admin.patch("/v1/me", &json!({"phone": null}), None).await.json().await.expect("json");
     assert_eq!(me["name"], "Ada Admin");
     assert_eq!(me["phone"], Value::Null);
 
     let body = problem(
-        patch(json!({"name": "", "phone": "call me maybe"})).await.expect("patch"),
+        admin.patch("/v1/me", &json!({"name": "", "phone": "call me maybe"}), None).await,
         StatusCode::UNPROCESSABLE_ENTITY,
     )
     .await;
@@ -47,16 +40,10 @@ async fn a_person_updates_its_name_and_phone_with_merge_patch() {
 async fn if_match_guards_against_lost_updates() {
     let app = TestApp::spawn().await;
     let admin = app.admin().await;
-    let etag =
-        app.get("/v1/me", &admin.access_token).await.headers()["etag"].to_str().expect("etag").to_owned();
+    let etag = admin.get("/v1/me").await.headers()["etag"].to_str().expect("etag").to_owned();
 
     let send = |tag: String, name: &'static str| {
-        app.client
-            .patch(app.url("/v1/me"))
-            .bearer_auth(&admin.access_token)
-            .header("if-match", tag)
-            .json(&json!({"name": name}))
-            .send()
+        admin.request(Method::PATCH, "/v1/me").header("if-match", tag).json(&json!({"name": name})).send()
     };
     let first = send(etag.clone(), "First writer").await.expect("patch");
     assert_eq!(first.status(), StatusCode::OK);
@@ -65,7 +52,7 @@ async fn if_match_guards_against_lost_updates() {
 
     // The second writer read the old version: 412, and nothing changes.
     problem(send(etag, "Second writer").await.expect("patch"), StatusCode::PRECONDITION_FAILED).await;
-    let me: Value = app.get("/v1/me", &admin.access_token).await.json().await.expect("json");
+    let me: Value = admin.get("/v1/me").await.json().await.expect("json");
     assert_eq!(me["name"], "First writer");
     assert_eq!(send(new_etag, "Second writer").await.expect("patch").status(), StatusCode::OK);
 
@@ -78,26 +65,18 @@ async fn if_match_guards_against_lost_updates() {
 async fn changing_the_password_ends_every_session() {
     let app = TestApp::spawn().await;
     let admin = app.admin().await;
-    let elsewhere = app.sign_in(admin.user_id, &admin.email, &admin.password).await;
+    let elsewhere = app.sign_in_again(&admin).await;
 
-    let response = app
-        .client
-        .post(app.url("/v1/me/password"))
-        .bearer_auth(&admin.access_token)
-        .json(&json!({"current_password": admin.password, "new_password": "a brand new passphrase"}))
-        .send()
-        .await
-        .expect("change");
+    let change = json!({"current_password": admin.password, "new_password": "a brand new passphrase"});
+    let response = admin.post("/v1/me/password", &change).await;
+
     assert_eq!(response.status(), StatusCode::NO_CONTENT);
 
-    for token in [&admin.access_token, &elsewhere.access_token] {
-        problem(app.get("/v1/me", token).await, StatusCode::UNAUTHORIZED).await;
+    for session in [&admin, &elsewhere] {
+        problem(session.get("/v1/me").await, StatusCode::UNAUTHORIZED).await;
     }
-    problem(
-        app.post_json("/v1/auth/refresh", &json!({"refresh_token": elsewhere.refresh_token})).await,
-        StatusCode::UNAUTHORIZED,
-    )
-    .await;
+    problem(elsewhere.refresh().await, StatusCode::UNAUTHORIZED).await;
+
     problem(app.login(&admin.email, &admin.password).await, StatusCode::UNAUTHORIZED).await;
     assert_eq!(app.login(&admin.email, "a brand new passphrase").await.status(), StatusCode::OK);
 
@@ -119,9 +98,8 @@ async fn a_new_password_must_meet_the_policy_and_the_old_one_must_be_right() {
     let app = TestApp::spawn().await;
     let admin = app.admin().await;
     let change = |current: &str, new: &str| {
-        app.client
-            .post(app.url("/v1/me/password"))
-            .bearer_auth(&admin.access_token)
+        admin
+            .request(Method::POST, "/v1/me/password")
             .json(&json!({"current_password": current, "new_password": new}))
             .send()
     };
@@ -141,7 +119,7 @@ async fn a_new_password_must_meet_the_policy_and_the_old_one_must_be_right() {
     .await;
     assert_eq!(body["errors"][0]["field"], "current_password");
     // Nothing changed.
-    assert_eq!(app.get("/v1/me", &admin.access_token).await.status(), StatusCode::OK);
+    assert_eq!(admin.get("/v1/me").await.status(), StatusCode::OK);
     assert_eq!(app.login(&admin.email, &admin.password).await.status(), StatusCode::OK);
 }
 
@@ -152,9 +130,7 @@ async fn concurrent_wrong_current_passwords_evaluate_at_most_the_limit() {
     let app = TestApp::spawn().await;
     let admin = app.admin().await;
     let guesses = (0..20).map(|n| {
-        app.client
-            .post(app.url("/v1/me/password"))
-            .bearer_auth(&admin.access_token)
+        admin.request(Method::POST, "/v1/me/password")
             .json(&json!({"current_password": format!("guess number {n} here"), "new_password": "a brand new passphrase"}))
             .send()
     });

@@ -36,7 +36,7 @@ async fn ready_and_database_work_are_503_when_the_database_is_gone() {
     app.db.drop_now();
     let response = app.client.get(app.url("/health/ready")).send().await.expect("ready");
     problem(response, StatusCode::SERVICE_UNAVAILABLE).await;
-    let response = app.get("/v1/me", &admin.access_token).await;
+    let response = admin.get("/v1/me").await;
     let body = problem(response, StatusCode::SERVICE_UNAVAILABLE).await;
     assert!(!body.to_string().contains("dockgate_test_"), "no connection details leak: {body}");
 }
@@ -45,7 +45,7 @@ async fn ready_and_database_work_are_503_when_the_database_is_gone() {
 async fn metrics_count_requests_by_route_template_and_status() {
     let app = TestApp::spawn().await;
     let admin = app.admin().await;
-    app.get("/v1/me", &admin.access_token).await;
+    admin.get("/v1/me").await;
     app.client.get(app.url("/no/such/thing/12345")).send().await.expect("404");
 
     let response = app.client.get(app.url("/metrics")).send().await.expect("metrics");
@@ -101,6 +101,6 @@ async fn metrics_need_the_token_when_one_is_configured() {
         TestApp::spawn_with(|config| config.metrics_token = Some("scrape-secret".to_owned().into())).await;
     problem(app.client.get(app.url("/metrics")).send().await.expect("metrics"), StatusCode::UNAUTHORIZED)
         .await;
-    problem(app.get("/metrics", "wrong").await, StatusCode::UNAUTHORIZED).await;
-    assert_eq!(app.get("/metrics", "scrape-secret").await.status(), StatusCode::OK);
+    problem(app.bearer("wrong").get("/metrics").await, StatusCode::UNAUTHORIZED).await;
+    assert_eq!(app.bearer("scrape-secret").get("/metrics").await.status(), StatusCode::OK);
 }

@@ -9,11 +9,11 @@ use std::time::{Duration, Instant};
 
 use diesel::prelude::*;
 use dockgate::error::UNAVAILABLE_RETRY_AFTER_SECS;
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::helpers::{PrivateCluster, TestApp, problem};
+use crate::helpers::{Actor, PrivateCluster, TestApp, problem};
 
 const WRITERS: usize = 4;
 /// Longer than the 5 s a request waits for a pool connection, so requests made during the
@@ -37,22 +37,16 @@ struct Outcome {
 
 type Outcomes = Arc<Mutex<Vec<Outcome>>>;
 
-/// Creates customers one after the other until `stop` is set.
-async fn write_until_stopped(
-    writer: usize,
-    client: reqwest::Client,
-    url: String,
-    token: String,
-    stop: Arc<AtomicBool>,
-    outcomes: Outcomes,
-) {
+/// Creates customers as `staff`, one after the other, until `stop` is set.
+async fn write_until_stopped(writer: usize, staff: Actor, stop: Arc<AtomicBool>, outcomes: Outcomes) {
     for n in 0.. {
         if stop.load(Ordering::Relaxed) {
             break;
         }
         let started = Instant::now();
         let body = json!({"name": format!("Outage writer {writer}"), "code": format!("W{writer}-{n}")});
-        let sent = client.post(&url).bearer_auth(&token).json(&body).timeout(Duration::from_secs(20)).send();
+        let sent =
+            staff.request(Method::POST, "/v1/customers").json(&body).timeout(Duration::from_secs(20)).send();
         let outcome = match sent.await {
             Ok(response) => {
                 let header = |name: &str| {
@@ -90,10 +84,10 @@ fn writers_recovered(outcomes: &Outcomes, since: Instant) -> usize {
 
 /// Answers that need the database but come from outside the handlers: readiness, the key set,
 /// the `Actor` extractor (behind `/v1/me`) and sign-in. Each must be a 503 with `Retry-After`.
-async fn probe_during_the_outage(app: &TestApp, token: &str) {
+async fn probe_during_the_outage(app: &TestApp, staff: &Actor) {
     let ready = app.client.get(app.url("/health/ready")).send();
     let jwks = app.client.get(app.url("/.well-known/jwks.json")).send();
-    let me = app.client.get(app.url("/v1/me")).bearer_auth(token).send();
+    let me = staff.request(Method::GET, "/v1/me").send();
     let login =
         app.client.post(app.url("/v1/auth/login")).json(&json!({"email": "x@y.example", "password": "p"}));
     let (ready, jwks, me, login) = tokio::join!(ready, jwks, me, login.send());
@@ -116,16 +110,7 @@ async fn a_database_outage_under_load_is_503_with_retry_after_and_recovers_witho
     let outcomes: Outcomes = Arc::default();
     let writers: Vec<_> = (0..WRITERS)
         .map(|writer| {
-            let (client, url) = (app.client.clone(), app.url("/v1/customers"));
-            let work = write_until_stopped(
-                writer,
-                client,
-                url,
-                admin.access_token.clone(),
-                stop.clone(),
-                outcomes.clone(),
-            );
-            tokio::spawn(work)
+            tokio::spawn(write_until_stopped(writer, admin.clone(), stop.clone(), outcomes.clone()))
         })
         .collect();
 
@@ -133,7 +118,7 @@ async fn a_database_outage_under_load_is_503_with_retry_after_and_recovers_witho
     let stopping = cluster.clone();
     tokio::task::spawn_blocking(move || stopping.stop_server()).await.unwrap();
     let stopped_at = Instant::now();
-    probe_during_the_outage(&app, &admin.access_token).await;
+    probe_during_the_outage(&app, &admin).await;
     tokio::time::sleep(OUTAGE.saturating_sub(stopped_at.elapsed())).await;
     let starting = cluster.clone();
     tokio::task::spawn_blocking(move || starting.start_server()).await.unwrap();
@@ -222,7 +207,7 @@ async fn a_pooled_connection_whose_server_went_away_is_not_used_again() {
 
     let mut statuses = Vec::new();
     for _ in 0..5 {
-        statuses.push(app.get("/v1/me", &admin.access_token).await.status());
+        statuses.push(admin.get("/v1/me").await.status());
     }
     // The first request may be the one that finds a pooled connection dead; none after it.
     assert!(matches!(statuses[0], StatusCode::OK | StatusCode::SERVICE_UNAVAILABLE), "{statuses:?}");

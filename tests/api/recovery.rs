@@ -5,29 +5,9 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::helpers::{PASSWORD, SmtpSink, TestApp, id_of, problem};
+use crate::helpers::{PASSWORD, SmtpSink, TestApp, eventually, id_of, problem};
 
 const NEW_PASSWORD: &str = "a freshly chosen passphrase";
-
-async fn customer_with_address(app: &TestApp, token: &str) -> Uuid {
-    let customer = id_of(&app.create_customer(token, "Acme Logistics").await);
-    let address = app
-        .post(
-            &format!("/v1/customers/{customer}/warehouse-addresses"),
-            token,
-            &json!({"label": "Main", "line1": "Hafenstraße 1", "city": "Hamburg", "country": "DE"}),
-        )
-        .await;
-    assert_eq!(address.status(), StatusCode::CREATED);
-    customer
-}
-
-/// Creates a user of `customer` through the API and returns its JSON.
-async fn create_user(app: &TestApp, token: &str, customer: Uuid, body: Value) -> Value {
-    let response = app.post(&format!("/v1/customers/{customer}/users"), token, &body).await;
-    assert_eq!(response.status(), StatusCode::CREATED, "user {body} is created");
-    response.json().await.expect("user json")
-}
 
 async fn reset(app: &TestApp, token: &str, password: &str) -> reqwest::Response {
     app.post_json("/v1/auth/password/reset", &json!({"token": token, "password": password})).await
@@ -38,12 +18,11 @@ async fn a_user_created_with_send_mail_gets_a_welcome_whose_link_sets_the_passwo
     let sink = SmtpSink::start().await;
     let app = TestApp::spawn_with_mail(&sink).await;
     let admin = app.admin().await;
-    let customer = customer_with_address(&app, &admin.access_token).await;
+    let customer = admin.customer_with_address("Acme Logistics").await;
 
-    let response = app
+    let response = admin
         .post(
             &format!("/v1/customers/{customer}/users"),
-            &admin.access_token,
             &json!({"name": "Jana <Berg>", "email": "Jana.Berg@acme.example", "send_mail": true}),
         )
         .await;
@@ -66,8 +45,8 @@ async fn a_user_created_with_send_mail_gets_a_welcome_whose_link_sets_the_passwo
 
     assert_eq!(reset(&app, &token, NEW_PASSWORD).await.status(), StatusCode::NO_CONTENT);
     app.sign_in(id_of(&jana), "jana.berg@acme.example", NEW_PASSWORD).await;
-    let user: Value = app
-        .get(&format!("/v1/customers/{customer}/users/{}", id_of(&jana)), &admin.access_token)
+    let user: Value = admin
+        .get(&format!("/v1/customers/{customer}/users/{}", id_of(&jana)))
         .await
         .json()
         .await
@@ -90,11 +69,10 @@ async fn a_welcome_for_a_user_with_a_password_has_no_link_and_never_the_password
     let sink = SmtpSink::start().await;
     let app = TestApp::spawn_with_mail(&sink).await;
     let admin = app.admin().await;
-    let customer = customer_with_address(&app, &admin.access_token).await;
-    let response = app
+    let customer = admin.customer_with_address("Acme Logistics").await;
+    let response = admin
         .post(
             &format!("/v1/customers/{customer}/users"),
-            &admin.access_token,
             &json!({"name": "Piet", "email": "piet@acme.example", "password": PASSWORD, "send_mail": true}),
         )
         .await;
@@ -110,18 +88,14 @@ async fn an_admin_sends_a_reset_link_that_works_once_and_ends_every_session() {
     let sink = SmtpSink::start().await;
     let app = TestApp::spawn_with_mail(&sink).await;
     let admin = app.admin().await;
-    let customer = customer_with_address(&app, &admin.access_token).await;
-    let created = create_user(
-        &app,
-        &admin.access_token,
-        customer,
-        json!({"name": "Kim", "email": "kim@acme.example", "password": PASSWORD}),
-    )
-    .await;
+    let customer = admin.customer_with_address("Acme Logistics").await;
+    let created = admin
+        .add_user(customer, json!({"name": "Kim", "email": "kim@acme.example", "password": PASSWORD}))
+        .await;
     let kim = app.sign_in(id_of(&created), "kim@acme.example", PASSWORD).await;
 
     let path = format!("/v1/customers/{customer}/users/{}/password-reset", id_of(&created));
-    let response = app.post(&path, &admin.access_token, &json!({})).await;
+    let response = admin.post(&path, &json!({})).await;
     assert_eq!(response.status(), StatusCode::ACCEPTED);
     let mail = sink.wait_for("kim@acme.example").await;
     assert!(mail.text.contains("1 hour"), "{}", mail.text);
@@ -140,9 +114,8 @@ async fn an_admin_sends_a_reset_link_that_works_once_and_ends_every_session() {
     statuses.sort();
     assert_eq!(statuses, [StatusCode::NO_CONTENT, StatusCode::UNPROCESSABLE_ENTITY]);
 
-    let refresh = app.post_json("/v1/auth/refresh", &json!({"refresh_token": kim.refresh_token})).await;
-    assert_eq!(refresh.status(), StatusCode::UNAUTHORIZED, "the reset ended the old session");
-    assert_eq!(app.get("/v1/me", &kim.access_token).await.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(kim.refresh().await.status(), StatusCode::UNAUTHORIZED, "the reset ended the old session");
+    assert_eq!(kim.get("/v1/me").await.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(app.login("kim@acme.example", PASSWORD).await.status(), StatusCode::UNAUTHORIZED);
 }
 
@@ -151,31 +124,18 @@ async fn forgot_password_answers_the_same_for_everyone_and_mails_only_who_can_si
     let sink = SmtpSink::start().await;
     let app = TestApp::spawn_with_mail(&sink).await;
     let admin = app.admin().await;
-    let customer = customer_with_address(&app, &admin.access_token).await;
+    let customer = admin.customer_with_address("Acme Logistics").await;
     let users = format!("/v1/customers/{customer}/users");
-    let known = create_user(
-        &app,
-        &admin.access_token,
-        customer,
-        json!({"name": "Ola", "email": "ola@acme.example", "password": PASSWORD}),
-    )
-    .await;
-    let gone = create_user(
-        &app,
-        &admin.access_token,
-        customer,
-        json!({"name": "Gone", "email": "gone@acme.example", "password": PASSWORD}),
-    )
-    .await;
-    let deactivate =
-        app.post(&format!("{users}/{}/deactivate", id_of(&gone)), &admin.access_token, &json!({})).await;
+    let known = admin
+        .add_user(customer, json!({"name": "Ola", "email": "ola@acme.example", "password": PASSWORD}))
+        .await;
+    let gone = admin
+        .add_user(customer, json!({"name": "Gone", "email": "gone@acme.example", "password": PASSWORD}))
+        .await;
+    let deactivate = admin.post(&format!("{users}/{}/deactivate", id_of(&gone)), &json!({})).await;
     assert_eq!(deactivate.status(), StatusCode::OK);
-    let contact = app
-        .post(
-            &users,
-            &admin.access_token,
-            &json!({"name": "Contact", "email": "contact@acme.example", "login_enabled": false}),
-        )
+    let contact = admin
+        .post(&users, &json!({"name": "Contact", "email": "contact@acme.example", "login_enabled": false}))
         .await;
     assert_eq!(contact.status(), StatusCode::CREATED);
 
@@ -211,15 +171,11 @@ async fn expired_links_and_links_of_deactivated_people_do_not_work() {
     let sink = SmtpSink::start().await;
     let app = TestApp::spawn_with_mail(&sink).await;
     let admin = app.admin().await;
-    let customer = customer_with_address(&app, &admin.access_token).await;
+    let customer = admin.customer_with_address("Acme Logistics").await;
     let users = format!("/v1/customers/{customer}/users");
-    let created = create_user(
-        &app,
-        &admin.access_token,
-        customer,
-        json!({"name": "Eva", "email": "eva@acme.example", "send_mail": true}),
-    )
-    .await;
+    let created = admin
+        .add_user(customer, json!({"name": "Eva", "email": "eva@acme.example", "send_mail": true}))
+        .await;
     let token = sink.wait_for("eva@acme.example").await.token("/password-reset");
 
     // Time passes: the link's hour (here: seven days) is over.
@@ -234,20 +190,15 @@ async fn expired_links_and_links_of_deactivated_people_do_not_work() {
     problem(reset(&app, &token, NEW_PASSWORD).await, StatusCode::UNPROCESSABLE_ENTITY).await;
 
     // A fresh link dies with deactivation.
-    let response = app
-        .post(&format!("{users}/{}/password-reset", id_of(&created)), &admin.access_token, &json!({}))
-        .await;
+    let response = admin.post(&format!("{users}/{}/password-reset", id_of(&created)), &json!({})).await;
     assert_eq!(response.status(), StatusCode::ACCEPTED);
     let mails = sink.wait_for_count(2).await;
     let token = mails[1].token("/password-reset");
-    let deactivate =
-        app.post(&format!("{users}/{}/deactivate", id_of(&created)), &admin.access_token, &json!({})).await;
+    let deactivate = admin.post(&format!("{users}/{}/deactivate", id_of(&created)), &json!({})).await;
     assert_eq!(deactivate.status(), StatusCode::OK);
     problem(reset(&app, &token, NEW_PASSWORD).await, StatusCode::UNPROCESSABLE_ENTITY).await;
     // A reset link cannot be sent to a deactivated user either.
-    let response = app
-        .post(&format!("{users}/{}/password-reset", id_of(&created)), &admin.access_token, &json!({}))
-        .await;
+    let response = admin.post(&format!("{users}/{}/password-reset", id_of(&created)), &json!({})).await;
     problem(response, StatusCode::CONFLICT).await;
 }
 
@@ -256,21 +207,12 @@ async fn staff_created_with_send_mail_choose_their_password_through_the_link() {
     let sink = SmtpSink::start().await;
     let app = TestApp::spawn_with_mail(&sink).await;
     let admin = app.admin().await;
-    let response = app
-        .post(
-            "/v1/staff",
-            &admin.access_token,
-            &json!({"name": "Dana", "email": "dana@operator.example", "role": "dispatcher", "send_mail": true}),
-        )
+    let response = admin.post("/v1/staff", &json!({"name": "Dana", "email": "dana@operator.example", "role": "dispatcher", "send_mail": true}))
         .await;
     assert_eq!(response.status(), StatusCode::CREATED);
     let dana: Value = response.json().await.expect("staff");
-    let missing = app
-        .post(
-            "/v1/staff",
-            &admin.access_token,
-            &json!({"name": "Nope", "email": "nope@operator.example", "role": "dispatcher"}),
-        )
+    let missing = admin
+        .post("/v1/staff", &json!({"name": "Nope", "email": "nope@operator.example", "role": "dispatcher"}))
         .await;
     assert_eq!(problem(missing, StatusCode::UNPROCESSABLE_ENTITY).await["errors"][0]["field"], "password");
 
@@ -289,38 +231,32 @@ async fn reset_links_are_throttled_to_one_mail_a_minute_per_person() {
     let app = TestApp::spawn_with(|c| clock = Some(c.clock.clone())).await;
     let clock = clock.expect("the clock");
     let admin = app.admin().await;
-    let customer = customer_with_address(&app, &admin.access_token).await;
-    let created = create_user(
-        &app,
-        &admin.access_token,
-        customer,
-        json!({"name": "Kim", "email": "kim@acme.example", "password": PASSWORD}),
-    )
-    .await;
-    let mails = |app: &TestApp| app.outbox().iter().filter(|m| m.recipient == "kim@acme.example").count();
+    let customer = admin.customer_with_address("Acme Logistics").await;
+    let created = admin
+        .add_user(customer, json!({"name": "Kim", "email": "kim@acme.example", "password": PASSWORD}))
+        .await;
 
     let path = format!("/v1/customers/{customer}/users/{}/password-reset", id_of(&created));
     let empty = json!({});
-    let requests =
-        futures_util::future::join_all((0..10).map(|_| app.post(&path, &admin.access_token, &empty)));
+    let requests = futures_util::future::join_all((0..10).map(|_| admin.post(&path, &empty)));
     let mut statuses: Vec<u16> = requests.await.iter().map(|r| r.status().as_u16()).collect();
     statuses.sort_unstable();
     assert_eq!(statuses, [202, 429, 429, 429, 429, 429, 429, 429, 429, 429]);
-    assert_eq!(mails(&app), 1);
+    assert_eq!(app.mails_to("kim@acme.example"), 1);
 
     for _ in 0..10 {
         let forgot = app.post_json("/v1/auth/password/forgot", &json!({"email": "kim@acme.example"})).await;
         assert_eq!(forgot.status(), StatusCode::ACCEPTED);
     }
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-    assert_eq!(mails(&app), 1, "forgot-password shares the person's minute");
+    assert_eq!(app.mails_to("kim@acme.example"), 1, "forgot-password shares the person's minute");
 
     // A minute later, ten forgot-password requests at once still mail once.
     clock.advance(chrono::Duration::seconds(61));
     let kim = json!({"email": "kim@acme.example"});
     let forgot = (0..10).map(|_| app.post_json("/v1/auth/password/forgot", &kim));
     assert!(futures_util::future::join_all(forgot).await.iter().all(|r| r.status() == StatusCode::ACCEPTED));
-    crate::helpers::eventually("the second reset mail", || (mails(&app) == 2).then_some(())).await;
+    eventually("the second reset mail", || (app.mails_to("kim@acme.example") == 2).then_some(())).await;
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-    assert_eq!(mails(&app), 2);
+    assert_eq!(app.mails_to("kim@acme.example"), 2);
 }

@@ -6,19 +6,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::helpers::{PASSWORD, SmtpSink, TestApp, id_of, problem};
-
-/// A customer created by staff, with `settings` (e.g. `contact_email`, `self_signup_enabled`).
-async fn customer(app: &TestApp, token: &str, name: &str, settings: Value) -> Uuid {
-    let code = format!("C-{}", &Uuid::new_v4().simple().to_string()[..10]);
-    let mut body = json!({"name": name, "code": code});
-    if let (Some(body), Some(settings)) = (body.as_object_mut(), settings.as_object()) {
-        body.extend(settings.clone());
-    }
-    let response = app.post("/v1/customers", token, &body).await;
-    assert_eq!(response.status(), StatusCode::CREATED, "customer {body} is created");
-    id_of(&response.json().await.expect("customer json"))
-}
+use crate::helpers::{PASSWORD, SmtpSink, TestApp, answer, id_of, problem};
 
 async fn signup(app: &TestApp, email: &str, name: &str) -> reqwest::Response {
     app.post_json("/v1/auth/signup", &json!({"email": email, "name": name, "password": PASSWORD})).await
@@ -26,11 +14,6 @@ async fn signup(app: &TestApp, email: &str, name: &str) -> reqwest::Response {
 
 async fn verify(app: &TestApp, token: &str) -> reqwest::Response {
     app.post_json("/v1/auth/signup/verify", &json!({"token": token})).await
-}
-
-/// The status and body of a response, for comparing answers.
-async fn answer(response: reqwest::Response) -> (StatusCode, String) {
-    (response.status(), response.text().await.expect("body"))
 }
 
 fn recipients(app: &TestApp) -> Vec<String> {
@@ -42,13 +25,14 @@ async fn the_first_sign_up_becomes_the_owner_and_later_ones_users_with_the_defau
     let sink = SmtpSink::start().await;
     let app = TestApp::spawn_with_mail(&sink).await;
     let admin = app.admin().await;
-    let acme = customer(
-        &app,
-        &admin.access_token,
-        "Acme <Logistics>",
-        json!({"contact_email": "Jana.Berg@acme.example", "self_signup_enabled": true}),
-    )
-    .await;
+    let acme = id_of(
+        &admin
+            .create_customer_with(
+                "Acme <Logistics>",
+                json!({"contact_email": "Jana.Berg@acme.example", "self_signup_enabled": true}),
+            )
+            .await,
+    );
 
     // The address in another case still matches (citext).
     let response = signup(&app, "jana.berg@ACME.example", "Jana Berg").await;
@@ -82,14 +66,10 @@ async fn the_first_sign_up_becomes_the_owner_and_later_ones_users_with_the_defau
     let tokens = &body["tokens"];
     assert_eq!(tokens["token_type"], "Bearer");
     assert!(tokens["expires_in"].as_u64().is_some_and(|s| s > 0));
-    let access = tokens["access_token"].as_str().expect("access token");
-    let me = app.get("/v1/me", access).await;
-    assert_eq!(me.status(), StatusCode::OK);
-    let me: Value = me.json().await.expect("me");
+    let signed_up = app.holder_of(tokens);
+    let me = signed_up.me().await;
     assert!(me.to_string().contains(&id_of(jana).to_string()), "{me}");
-    let refreshed =
-        app.post_json("/v1/auth/refresh", &json!({"refresh_token": tokens["refresh_token"]})).await;
-    assert_eq!(refreshed.status(), StatusCode::OK, "the refresh token works");
+    assert_eq!(signed_up.refresh().await.status(), StatusCode::OK, "the refresh token works");
     // The password chosen at sign-up signs in.
     app.sign_in(id_of(jana), "jana.berg@acme.example", PASSWORD).await;
 
@@ -101,13 +81,8 @@ async fn the_first_sign_up_becomes_the_owner_and_later_ones_users_with_the_defau
     assert_eq!(signup(&app, "jana.berg@acme.example", "Jana again").await.status(), StatusCode::ACCEPTED);
 
     // The customer names another contact, who signs up next: a user with the defaults.
-    let patch = app
-        .patch(
-            &format!("/v1/customers/{acme}"),
-            &admin.access_token,
-            &json!({"contact_email": "piet@acme.example"}),
-            None,
-        )
+    let patch = admin
+        .patch(&format!("/v1/customers/{acme}"), &json!({"contact_email": "piet@acme.example"}), None)
         .await;
     assert_eq!(patch.status(), StatusCode::OK);
     assert_eq!(signup(&app, "piet@acme.example", "Piet").await.status(), StatusCode::ACCEPTED);
@@ -121,10 +96,7 @@ async fn the_first_sign_up_becomes_the_owner_and_later_ones_users_with_the_defau
         piet["permissions"].as_array().expect("permissions").iter().filter_map(Value::as_str).collect();
     permissions.sort_unstable();
     assert_eq!(permissions, ["orders.view", "pod.download", "tracking.view"]);
-    assert_eq!(
-        app.get("/v1/me", body["tokens"]["access_token"].as_str().expect("token")).await.status(),
-        StatusCode::OK
-    );
+    assert_eq!(app.holder_of(&body["tokens"]).get("/v1/me").await.status(), StatusCode::OK);
 
     let actions = app.audit_actions();
     for (action, target) in [("user.signed_up", id_of(jana)), ("user.signed_up", id_of(piet))] {
@@ -155,33 +127,27 @@ async fn sign_up_answers_the_same_for_everyone_and_mails_only_a_customer_that_al
     let sink = SmtpSink::start().await;
     let app = TestApp::spawn_with_mail(&sink).await;
     let admin = app.admin().await;
-    let token = &admin.access_token;
-    customer(&app, token, "Closed", json!({"contact_email": "closed@closed.example"})).await;
-    customer(
-        &app,
-        token,
-        "No portal",
-        json!({"contact_email": "off@off.example", "self_signup_enabled": true, "portal_enabled": false}),
-    )
-    .await;
-    customer(
-        &app,
-        token,
-        "Suspended",
-        json!({"contact_email": "paused@paused.example", "self_signup_enabled": true, "status": "suspended"}),
-    )
-    .await;
+    id_of(&admin.create_customer_with("Closed", json!({"contact_email": "closed@closed.example"})).await);
+    id_of(&admin.create_customer_with("No portal", json!({"contact_email": "off@off.example", "self_signup_enabled": true, "portal_enabled": false})).await);
+    id_of(&admin.create_customer_with("Suspended", json!({"contact_email": "paused@paused.example", "self_signup_enabled": true, "status": "suspended"})).await);
     for name in ["Twin A", "Twin B"] {
-        customer(
-            &app,
-            token,
-            name,
-            json!({"contact_email": "twins@twins.example", "self_signup_enabled": true}),
-        )
-        .await;
+        id_of(
+            &admin
+                .create_customer_with(
+                    name,
+                    json!({"contact_email": "twins@twins.example", "self_signup_enabled": true}),
+                )
+                .await,
+        );
     }
-    customer(&app, token, "Open", json!({"contact_email": "open@open.example", "self_signup_enabled": true}))
-        .await;
+    id_of(
+        &admin
+            .create_customer_with(
+                "Open",
+                json!({"contact_email": "open@open.example", "self_signup_enabled": true}),
+            )
+            .await,
+    );
 
     let mut answers = Vec::new();
     for email in [
@@ -245,13 +211,14 @@ async fn an_expired_link_does_not_work_and_a_closed_customer_is_a_conflict() {
         .await
     };
     let admin = app.admin().await;
-    let acme = customer(
-        &app,
-        &admin.access_token,
-        "Acme",
-        json!({"contact_email": "ops@acme.example", "self_signup_enabled": true}),
-    )
-    .await;
+    let acme = id_of(
+        &admin
+            .create_customer_with(
+                "Acme",
+                json!({"contact_email": "ops@acme.example", "self_signup_enabled": true}),
+            )
+            .await,
+    );
     assert_eq!(signup(&app, "ops@acme.example", "Ops").await.status(), StatusCode::ACCEPTED);
     let token = sink.wait_for("ops@acme.example").await.token("/signup/verify");
 
@@ -262,26 +229,14 @@ async fn an_expired_link_does_not_work_and_a_closed_customer_is_a_conflict() {
     // A new link; meanwhile staff switch self sign-up off: 409, and nobody was created.
     assert_eq!(signup(&app, "ops@acme.example", "Ops").await.status(), StatusCode::ACCEPTED);
     let token = sink.wait_for_count(2).await[1].token("/signup/verify");
-    let patch = app
-        .patch(
-            &format!("/v1/customers/{acme}"),
-            &admin.access_token,
-            &json!({"self_signup_enabled": false}),
-            None,
-        )
-        .await;
+    let patch =
+        admin.patch(&format!("/v1/customers/{acme}"), &json!({"self_signup_enabled": false}), None).await;
     assert_eq!(patch.status(), StatusCode::OK);
     problem(verify(&app, &token).await, StatusCode::CONFLICT).await;
     assert_eq!(app.login("ops@acme.example", PASSWORD).await.status(), StatusCode::UNAUTHORIZED);
     // Switched back on, the same link still works (it was not used up by the conflict).
-    let patch = app
-        .patch(
-            &format!("/v1/customers/{acme}"),
-            &admin.access_token,
-            &json!({"self_signup_enabled": true}),
-            None,
-        )
-        .await;
+    let patch =
+        admin.patch(&format!("/v1/customers/{acme}"), &json!({"self_signup_enabled": true}), None).await;
     assert_eq!(patch.status(), StatusCode::OK);
     assert_eq!(verify(&app, &token).await.status(), StatusCode::CREATED);
 }
@@ -291,13 +246,14 @@ async fn two_concurrent_verifications_of_one_link_create_one_user() {
     let sink = SmtpSink::start().await;
     let app = TestApp::spawn_with_mail(&sink).await;
     let admin = app.admin().await;
-    let acme = customer(
-        &app,
-        &admin.access_token,
-        "Acme",
-        json!({"contact_email": "race@acme.example", "self_signup_enabled": true}),
-    )
-    .await;
+    let acme = id_of(
+        &admin
+            .create_customer_with(
+                "Acme",
+                json!({"contact_email": "race@acme.example", "self_signup_enabled": true}),
+            )
+            .await,
+    );
     assert_eq!(signup(&app, "race@acme.example", "Racer").await.status(), StatusCode::ACCEPTED);
     let token = sink.wait_for("race@acme.example").await.token("/signup/verify");
 
@@ -305,12 +261,7 @@ async fn two_concurrent_verifications_of_one_link_create_one_user() {
     let mut statuses = [a.status(), b.status()];
     statuses.sort();
     assert_eq!(statuses, [StatusCode::CREATED, StatusCode::UNPROCESSABLE_ENTITY]);
-    let users: Value = app
-        .get(&format!("/v1/customers/{acme}/users"), &admin.access_token)
-        .await
-        .json()
-        .await
-        .expect("users");
+    let users: Value = admin.get(&format!("/v1/customers/{acme}/users")).await.json().await.expect("users");
     assert_eq!(users["items"].as_array().map(Vec::len), Some(1), "{users}");
 }
 
@@ -352,22 +303,18 @@ async fn an_admin_cannot_become_owner_by_signing_up_as_the_contact() {
     let sink = SmtpSink::start().await;
     let app = TestApp::spawn_with_mail(&sink).await;
     let staff = app.admin().await;
-    let acme = customer(
-        &app,
-        &staff.access_token,
-        "Acme",
-        json!({"contact_email": "office@acme.example", "self_signup_enabled": true}),
-    )
-    .await;
+    let acme = id_of(
+        &staff
+            .create_customer_with(
+                "Acme",
+                json!({"contact_email": "office@acme.example", "self_signup_enabled": true}),
+            )
+            .await,
+    );
     let admin = app.customer_user(acme, dockgate::permissions::Role::Admin, &[]).await;
 
-    let patch = app
-        .patch(
-            &format!("/v1/customers/{acme}"),
-            &admin.access_token,
-            &json!({"contact_email": "mallory@attacker.example"}),
-            None,
-        )
+    let patch = admin
+        .patch(&format!("/v1/customers/{acme}"), &json!({"contact_email": "mallory@attacker.example"}), None)
         .await;
     assert_eq!(patch.status(), StatusCode::OK, "admins may still edit the contact address");
     assert_eq!(signup(&app, "mallory@attacker.example", "Mallory").await.status(), StatusCode::ACCEPTED);
@@ -376,12 +323,7 @@ async fn an_admin_cannot_become_owner_by_signing_up_as_the_contact() {
     assert_eq!(response.status(), StatusCode::CREATED);
     let body: Value = response.json().await.expect("body");
     assert_eq!(body["user"]["role"], "user", "{body}");
-    let me: Value = app
-        .get("/v1/me", body["tokens"]["access_token"].as_str().expect("token"))
-        .await
-        .json()
-        .await
-        .expect("me");
+    let me = app.holder_of(&body["tokens"]).me().await;
     assert!(!me["permissions"].to_string().contains("users.manage"), "{me}");
     let owners: i64 = {
         use diesel::prelude::*;
@@ -403,21 +345,17 @@ async fn a_customer_with_only_a_deactivated_admin_gets_no_owner_by_sign_up() {
     let sink = SmtpSink::start().await;
     let app = TestApp::spawn_with_mail(&sink).await;
     let staff = app.admin().await;
-    let acme = customer(
-        &app,
-        &staff.access_token,
-        "Acme",
-        json!({"contact_email": "office@acme.example", "self_signup_enabled": true}),
-    )
-    .await;
+    let acme = id_of(
+        &staff
+            .create_customer_with(
+                "Acme",
+                json!({"contact_email": "office@acme.example", "self_signup_enabled": true}),
+            )
+            .await,
+    );
     let admin = app.customer_user(acme, dockgate::permissions::Role::Admin, &[]).await;
-    let deactivate = app
-        .post(
-            &format!("/v1/customers/{acme}/users/{}/deactivate", admin.user_id),
-            &staff.access_token,
-            &json!({}),
-        )
-        .await;
+    let deactivate =
+        staff.post(&format!("/v1/customers/{acme}/users/{}/deactivate", admin.user_id), &json!({})).await;
     assert_eq!(deactivate.status(), StatusCode::OK);
     assert_eq!(signup(&app, "office@acme.example", "Office").await.status(), StatusCode::ACCEPTED);
     let token = sink.wait_for("office@acme.example").await.token("/signup/verify");

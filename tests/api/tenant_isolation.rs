@@ -1,63 +1,169 @@
 //! Another customer's data is a 404 for everyone who cannot see it: a dispatcher scoped to
-//! other customers, and every kind of customer user of another customer. A new resource joins
-//! the matrix by adding its endpoints to `ENDPOINTS`.
+//! other customers, and every kind of customer user of another customer. The matrix is the
+//! OpenAPI document itself: every operation whose path names `{customer_id}`, or that filters
+//! by `customer_id`, is sent with the victim's ids, so no endpoint can be left out. A new
+//! operation needs a row in [`REQUESTS`] (the test fails naming it until it has one) and ids in
+//! its path that the [`Victim`] has.
+
+use std::collections::BTreeSet;
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::helpers::{Session, TestApp, id_of, problem};
+use crate::helpers::{Actor, TestApp, id_of, problem};
 use dockgate::permissions::{Permission, Role};
 
-/// Every endpoint under a customer: method, path (`{customer}`, `{address}`, `{cost_center}`,
-/// `{user}`, `{group}`, `{invitation}` are the victim's), and a body that would be valid.
-const ENDPOINTS: &[(&str, &str, Option<&str>)] = &[
-    ("GET", "/v1/customers/{customer}", None),
-    ("PATCH", "/v1/customers/{customer}", Some(r#"{"name": "Taken over"}"#)),
-    ("DELETE", "/v1/customers/{customer}", None),
-    ("GET", "/v1/customers/{customer}/warehouse-addresses", None),
-    (
-        "POST",
-        "/v1/customers/{customer}/warehouse-addresses",
-        Some(r#"{"label": "X", "line1": "X 1", "city": "X", "country": "DE"}"#),
-    ),
-    ("GET", "/v1/customers/{customer}/warehouse-addresses/{address}", None),
-    ("PATCH", "/v1/customers/{customer}/warehouse-addresses/{address}", Some(r#"{"is_default": true}"#)),
-    ("DELETE", "/v1/customers/{customer}/warehouse-addresses/{address}", None),
-    ("GET", "/v1/customers/{customer}/cost-centers", None),
-    ("POST", "/v1/customers/{customer}/cost-centers", Some(r#"{"code": "CC-9", "name": "Stolen"}"#)),
-    ("GET", "/v1/customers/{customer}/cost-centers/{cost_center}", None),
-    ("PATCH", "/v1/customers/{customer}/cost-centers/{cost_center}", Some(r#"{"name": "Stolen"}"#)),
-    ("DELETE", "/v1/customers/{customer}/cost-centers/{cost_center}", None),
-    ("GET", "/v1/audit-events?customer_id={customer}", None),
-    ("GET", "/v1/customers/{customer}/users", None),
-    ("POST", "/v1/customers/{customer}/users", Some(r#"{"name": "Mole"}"#)),
-    ("GET", "/v1/customers/{customer}/users/{user}", None),
-    ("PATCH", "/v1/customers/{customer}/users/{user}", Some(r#"{"name": "Renamed"}"#)),
-    ("DELETE", "/v1/customers/{customer}/users/{user}", None),
-    ("POST", "/v1/customers/{customer}/users/{user}/deactivate", None),
-    ("POST", "/v1/customers/{customer}/users/{user}/reactivate", None),
-    (
-        "POST",
-        "/v1/customers/{customer}/users/{user}/password",
-        Some(r#"{"password": "a stolen passphrase here"}"#),
-    ),
-    ("POST", "/v1/customers/{customer}/users/{user}/password-reset", None),
-    ("POST", "/v1/customers/{customer}/owner", Some(r#"{"user_id": "{user}"}"#)),
-    ("GET", "/v1/customers/{customer}/groups", None),
-    ("POST", "/v1/customers/{customer}/groups", Some(r#"{"name": "Infiltrators"}"#)),
-    ("GET", "/v1/customers/{customer}/groups/{group}", None),
-    ("PATCH", "/v1/customers/{customer}/groups/{group}", Some(r#"{"name": "Renamed"}"#)),
-    ("DELETE", "/v1/customers/{customer}/groups/{group}?confirm=true", None),
-    ("GET", "/v1/customers/{customer}/groups/{group}/members", None),
-    ("GET", "/v1/customers/{customer}/users?group_id={group}", None),
-    ("GET", "/v1/customers/{customer}/invitations", None),
-    ("POST", "/v1/customers/{customer}/invitations", Some(r#"{"emails": ["mole@attacker.example"]}"#)),
-    ("GET", "/v1/customers/{customer}/invitations/{invitation}", None),
-    ("POST", "/v1/customers/{customer}/invitations/{invitation}/resend", None),
-    ("DELETE", "/v1/customers/{customer}/invitations/{invitation}", None),
+/// By operationId, what the matrix sends each operation besides the victim's ids: a query that
+/// gets it past what is checked before visibility, and a body that would be valid (`{name}`
+/// in it is the victim's id of that name).
+const REQUESTS: &[(&str, &str, Option<&str>)] = &[
+    ("getCustomer", "", None),
+    ("patchCustomer", "", Some(r#"{"name": "Taken over"}"#)),
+    ("deleteCustomer", "", None),
+    ("listWarehouseAddresses", "", None),
+    ("createWarehouseAddress", "", Some(r#"{"label": "X", "line1": "X 1", "city": "X", "country": "DE"}"#)),
+    ("getWarehouseAddress", "", None),
+    ("patchWarehouseAddress", "", Some(r#"{"is_default": true}"#)),
+    ("deleteWarehouseAddress", "", None),
+    ("listCostCenters", "", None),
+    ("createCostCenter", "", Some(r#"{"code": "CC-9", "name": "Stolen"}"#)),
+    ("getCostCenter", "", None),
+    ("patchCostCenter", "", Some(r#"{"name": "Stolen"}"#)),
+    ("deleteCostCenter", "", None),
+    ("listAuditEvents", "", None),
+    ("listUsers", "", None),
+    ("createUser", "", Some(r#"{"name": "Mole"}"#)),
+    ("getUser", "", None),
+    ("patchUser", "", Some(r#"{"name": "Renamed"}"#)),
+    ("deleteUser", "", None),
+    ("deactivateUser", "", None),
+    ("reactivateUser", "", None),
+    ("setUserPassword", "", Some(r#"{"password": "a stolen passphrase here"}"#)),
+    ("sendUserPasswordReset", "", None),
+    ("transferOwnership", "", Some(r#"{"user_id": "{user_id}"}"#)),
+    ("listGroups", "", None),
+    ("createGroup", "", Some(r#"{"name": "Infiltrators"}"#)),
+    ("getGroup", "", None),
+    ("patchGroup", "", Some(r#"{"name": "Renamed"}"#)),
+    ("deleteGroup", "?confirm=true", None),
+    ("listGroupMembers", "", None),
+    ("listInvitations", "", None),
+    ("createInvitations", "", Some(r#"{"emails": ["mole@attacker.example"]}"#)),
+    ("getInvitation", "", None),
+    ("resendInvitation", "", None),
+    ("revokeInvitation", "", None),
 ];
 
+/// An operation of the document that names a customer, as the matrix sends it.
+struct Operation {
+    id: String,
+    method: Method,
+    path: String,
+    /// Its query parameters that name something the victim has (e.g. `group_id`).
+    id_queries: Vec<String>,
+    /// The content type of its request body, if it takes one.
+    content_type: Option<String>,
+}
+
+/// Every operation of the OpenAPI document whose path names `{customer_id}` or that takes a
+/// `customer_id` query.
+fn operations_under_a_customer() -> Vec<Operation> {
+    let document = serde_json::to_value(dockgate::routes::document()).expect("the document as JSON");
+    let mut operations = Vec::new();
+    for (path, item) in document["paths"].as_object().expect("paths") {
+        for (method, operation) in item.as_object().expect("path item") {
+            // A path item holds its operations by method, and may hold shared fields besides.
+            let methods = [Method::GET, Method::POST, Method::PUT, Method::PATCH, Method::DELETE];
+            let Some(method) = methods.into_iter().find(|m| m.as_str().eq_ignore_ascii_case(method)) else {
+                continue;
+            };
+
+            let queries: Vec<String> = operation["parameters"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|p| p["in"] == "query")
+                .filter_map(|p| p["name"].as_str().map(str::to_owned))
+                .collect();
+            if !path.contains("{customer_id}") && !queries.iter().any(|q| q == "customer_id") {
+                continue;
+            }
+            operations.push(Operation {
+                id: operation["operationId"].as_str().expect("an operationId").to_owned(),
+                method,
+                path: path.clone(),
+                id_queries: queries.into_iter().filter(|q| Victim::NAMES.contains(&q.as_str())).collect(),
+                content_type: operation["requestBody"]["content"]
+                    .as_object()
+                    .and_then(|c| c.keys().next().cloned()),
+            });
+        }
+    }
+    operations
+}
+
+/// One request of the matrix.
+struct Request {
+    method: Method,
+    path: String,
+    body: Option<(String, String)>,
+}
+
+/// The requests that reach into the victim through each operation, with `customer` in the
+/// place of the victim's customer. Fails, naming every culprit, when an operation has no row in
+/// [`REQUESTS`] or a row no operation, or when an operation cannot be sent (see [`requests_to`]).
+fn matrix(victim: &Victim, customer: Uuid) -> Vec<Request> {
+    let operations = operations_under_a_customer();
+    let documented: BTreeSet<&str> = operations.iter().map(|o| o.id.as_str()).collect();
+    let listed: BTreeSet<&str> = REQUESTS.iter().map(|(id, _, _)| *id).collect();
+    let missing: Vec<&&str> = documented.difference(&listed).collect();
+    assert!(missing.is_empty(), "operations under a customer without a row in REQUESTS: {missing:?}");
+    let stale: Vec<&&str> = listed.difference(&documented).collect();
+    assert!(stale.is_empty(), "rows in REQUESTS for operations the document does not have: {stale:?}");
+    let (mut requests, mut problems) = (Vec::new(), Vec::new());
+    for operation in &operations {
+        match requests_to(operation, victim, customer) {
+            Ok(sent) => requests.extend(sent),
+            Err(problem) => problems.push(problem),
+        }
+    }
+    assert!(problems.is_empty(), "the matrix cannot send:\n{}", problems.join("\n"));
+    requests
+}
+
+/// The path with the victim's ids (when it names `{customer_id}`), and that path once more per
+/// id query (`?group_id=` the victim's group). An error when the document and [`REQUESTS`]
+/// disagree on a body, or when the path names an id the victim does not have.
+fn requests_to(operation: &Operation, victim: &Victim, customer: Uuid) -> Result<Vec<Request>, String> {
+    let (_, query, body) = REQUESTS.iter().find(|(id, _, _)| *id == operation.id).expect("a row");
+    let body = match (&operation.content_type, body) {
+        (Some(content_type), Some(body)) => Some((content_type.clone(), victim.fill(body, customer))),
+        (None, None) => None,
+        (Some(_), None) => {
+            return Err(format!("{}: the document has a request body, REQUESTS none", operation.id));
+        }
+        (None, Some(_)) => return Err(format!("{}: REQUESTS has a body, the document none", operation.id)),
+    };
+    let path = victim.fill(&operation.path, customer);
+    if let Some(unknown) = path.find('{').and_then(|start| path[start..].split_inclusive('}').next()) {
+        return Err(format!("{} {}: the victim has no {unknown}", operation.method, operation.path));
+    }
+    let mut paths = Vec::new();
+    if operation.path.contains("{customer_id}") {
+        paths.push(format!("{path}{query}"));
+    }
+    let separator = if query.is_empty() { '?' } else { '&' };
+    for name in &operation.id_queries {
+        paths.push(format!("{path}{query}{separator}{name}={}", victim.id(name, customer)));
+    }
+    Ok(paths
+        .into_iter()
+        .map(|path| Request { method: operation.method.clone(), path, body: body.clone() })
+        .collect())
+}
+
+/// A customer with one of everything, created by staff.
 struct Victim {
     customer: Uuid,
     address: Uuid,
@@ -67,107 +173,70 @@ struct Victim {
     invitation: Uuid,
 }
 
-async fn victim(app: &TestApp, admin: &Session) -> Victim {
-    let customer = id_of(&app.create_customer(&admin.access_token, "Victim").await);
-    let address: Value = app
-        .post(
-            &format!("/v1/customers/{customer}/warehouse-addresses"),
-            &admin.access_token,
-            &json!({"label": "V", "line1": "V 1", "city": "V", "country": "NL"}),
-        )
-        .await
-        .json()
-        .await
-        .expect("address");
-    let cost_center: Value = app
-        .post(
-            &format!("/v1/customers/{customer}/cost-centers"),
-            &admin.access_token,
-            &json!({"code": "CC-1", "name": "Victim CC"}),
-        )
-        .await
-        .json()
-        .await
-        .expect("cost center");
-    let group: Value = app
-        .post(
-            &format!("/v1/customers/{customer}/groups"),
-            &admin.access_token,
-            &json!({"name": "Victim depot"}),
-        )
-        .await
-        .json()
-        .await
-        .expect("group");
-    let user: Value = app
-        .post(
-            &format!("/v1/customers/{customer}/users"),
-            &admin.access_token,
-            &json!({"name": "Victim User", "email": "victim.user@victim.example", "password": "victim passphrase 1",
-                "group_ids": [group["id"]]}),
-        )
-        .await
-        .json()
-        .await
-        .expect("user");
-    let invited: Value = app
-        .post(
-            &format!("/v1/customers/{customer}/invitations"),
-            &admin.access_token,
-            &json!({"emails": ["invitee@victim.example"]}),
-        )
-        .await
-        .json()
-        .await
-        .expect("invitation");
-    let invitation = id_of(&invited["results"][0]["invitation"]);
-    Victim {
-        invitation,
-        customer,
-        address: id_of(&address),
-        cost_center: id_of(&cost_center),
-        user: id_of(&user),
-        group: id_of(&group),
+impl Victim {
+    /// The names the document gives the victim's ids.
+    const NAMES: [&str; 6] =
+        ["customer_id", "address_id", "cost_center_id", "user_id", "group_id", "invitation_id"];
+
+    async fn new(staff: &Actor) -> Self {
+        let customer = id_of(&staff.create_customer("Victim").await);
+        let address = id_of(&staff.add_address(customer, "V", None).await);
+        let cost_center = staff.add_cost_center(customer, "CC-1", true).await;
+        let group = staff.add_group(customer, "Victim depot").await;
+        let user = staff
+            .add_user(
+                customer,
+                json!({"name": "Victim User", "email": "victim.user@victim.example",
+                    "password": "victim passphrase 1", "group_ids": [group]}),
+            )
+            .await;
+        let invitation = id_of(&staff.invite_one(customer, "invitee@victim.example").await);
+        Victim { customer, address, cost_center, user: id_of(&user), group, invitation }
+    }
+
+    /// The victim's id called `name`, with `customer` standing for its customer.
+    fn id(&self, name: &str, customer: Uuid) -> Uuid {
+        match name {
+            "customer_id" => customer,
+            "address_id" => self.address,
+            "cost_center_id" => self.cost_center,
+            "user_id" => self.user,
+            "group_id" => self.group,
+            "invitation_id" => self.invitation,
+            other => panic!("the victim has no {other}"),
+        }
+    }
+
+    /// `template` with every `{name}` of the victim's ids filled in.
+    fn fill(&self, template: &str, customer: Uuid) -> String {
+        Self::NAMES.iter().fold(template.to_owned(), |text, name| {
+            text.replace(&format!("{{{name}}}"), &self.id(name, customer).to_string())
+        })
     }
 }
 
-async fn assert_all_not_found(app: &TestApp, who: &str, session: &Session, victim: &Victim) {
-    for (method, template, body) in ENDPOINTS {
-        let fill = |text: &str| {
-            text.replace("{customer}", &victim.customer.to_string())
-                .replace("{address}", &victim.address.to_string())
-                .replace("{cost_center}", &victim.cost_center.to_string())
-                .replace("{user}", &victim.user.to_string())
-                .replace("{group}", &victim.group.to_string())
-                .replace("{invitation}", &victim.invitation.to_string())
-        };
-        let path = fill(template);
-        let mut request = app
-            .client
-            .request(Method::from_bytes(method.as_bytes()).expect("method"), app.url(&path))
-            .bearer_auth(&session.access_token);
-        if let Some(body) = body {
-            request = request.header("content-type", "application/json").body(fill(body));
-        }
-        let response = request.send().await.expect("request");
+async fn attempt(actor: &Actor, request: &Request) -> reqwest::Response {
+    let mut builder = actor.request(request.method.clone(), &request.path);
+    if let Some((content_type, body)) = &request.body {
+        builder = builder.header("content-type", content_type).body(body.clone());
+    }
+    builder.send().await.expect("request")
+}
+
+async fn assert_all_not_found(who: &str, attacker: &Actor, victim: &Victim) {
+    for request in matrix(victim, victim.customer) {
+        let response = attempt(attacker, &request).await;
+        let (method, path) = (&request.method, &request.path);
         assert_eq!(response.status(), StatusCode::NOT_FOUND, "{who}: {method} {path}");
         let body = problem(response, StatusCode::NOT_FOUND).await;
         assert_eq!(
             body["detail"], "The resource does not exist or is not visible to you.",
-            "{who}: same text as a missing resource"
+            "{who}: {method} {path}: same text as a missing resource"
         );
     }
     // Asking instead of acting tells nothing more: the victim's customer is simply not allowed.
     for group in [None, Some(victim.group)] {
-        let check = app
-            .post(
-                "/v1/authz/check",
-                &session.access_token,
-                &json!({"permission": "orders.view", "customer_id": victim.customer, "group_id": group}),
-            )
-            .await;
-        assert_eq!(check.status(), StatusCode::OK, "{who}: authz check");
-        let answer: Value = check.json().await.expect("answer");
+        let answer = attacker.check("orders.view", victim.customer, group).await;
         assert_eq!(answer, json!({"allowed": false, "reason": "customer_not_visible"}), "{who}");
     }
 }
@@ -176,12 +245,12 @@ async fn assert_all_not_found(app: &TestApp, who: &str, session: &Session, victi
 async fn nobody_outside_a_customer_can_see_or_touch_its_data() {
     let app = TestApp::spawn().await;
     let admin = app.admin().await;
-    let victim = victim(&app, &admin).await;
-    let own = id_of(&app.create_customer(&admin.access_token, "Attacker Inc").await);
+    let victim = Victim::new(&admin).await;
+    let own = id_of(&admin.create_customer("Attacker Inc").await);
     let before = app.audit_actions().len();
 
     let scoped_dispatcher = app.staff(Role::Dispatcher, &[own]).await;
-    assert_all_not_found(&app, "scoped dispatcher", &scoped_dispatcher, &victim).await;
+    assert_all_not_found("scoped dispatcher", &scoped_dispatcher, &victim).await;
     let every_permission: Vec<Permission> = Permission::ALL.to_vec();
     for (who, role, permissions) in [
         ("owner of another customer", Role::Owner, vec![]),
@@ -189,24 +258,21 @@ async fn nobody_outside_a_customer_can_see_or_touch_its_data() {
         ("user with every grantable permission", Role::User, every_permission),
     ] {
         let attacker = app.customer_user(own, role, &permissions).await;
-        assert_all_not_found(&app, who, &attacker, &victim).await;
+        assert_all_not_found(who, &attacker, &victim).await;
     }
 
     // Nothing was changed, and lists do not leak the victim either.
     assert_eq!(app.audit_actions().len(), before);
-    let list: Value =
-        app.get("/v1/customers", &scoped_dispatcher.access_token).await.json().await.expect("list");
+    let list: Value = scoped_dispatcher.get("/v1/customers").await.json().await.expect("list");
     assert_eq!(list["items"].as_array().map(|i| i.iter().map(id_of).collect::<Vec<_>>()), Some(vec![own]));
-    let users: Value =
-        app.get("/v1/users", &scoped_dispatcher.access_token).await.json().await.expect("users");
+    let users: Value = scoped_dispatcher.get("/v1/users").await.json().await.expect("users");
     assert!(
         users["items"].as_array().expect("items").iter().all(|u| u["customer_id"] == json!(own)),
         "{users}"
     );
     // The victim's user still signs in: nobody changed its password or status.
     assert_eq!(app.login("victim.user@victim.example", "victim passphrase 1").await.status(), StatusCode::OK);
-    let audit: Value =
-        app.get("/v1/audit-events", &scoped_dispatcher.access_token).await.json().await.expect("audit");
+    let audit: Value = scoped_dispatcher.get("/v1/audit-events").await.json().await.expect("audit");
     assert!(
         audit["items"].as_array().expect("items").iter().all(|e| e["customer_id"] == json!(own)),
         "{audit}"
@@ -217,17 +283,27 @@ async fn nobody_outside_a_customer_can_see_or_touch_its_data() {
 async fn a_resource_of_one_customer_is_not_found_under_another() {
     let app = TestApp::spawn().await;
     let admin = app.admin().await;
-    let victim = victim(&app, &admin).await;
-    let other = id_of(&app.create_customer(&admin.access_token, "Other").await);
-    // Even a platform admin cannot reach customer A's address through customer B's path.
-    for path in [
-        format!("/v1/customers/{other}/warehouse-addresses/{}", victim.address),
-        format!("/v1/customers/{other}/cost-centers/{}", victim.cost_center),
-        format!("/v1/customers/{other}/users/{}", victim.user),
-        format!("/v1/customers/{other}/groups/{}", victim.group),
-        format!("/v1/customers/{other}/invitations/{}", victim.invitation),
-    ] {
-        problem(app.get(&path, &admin.access_token).await, StatusCode::NOT_FOUND).await;
-        problem(app.delete(&path, &admin.access_token, None).await, StatusCode::NOT_FOUND).await;
+    let victim = Victim::new(&admin).await;
+    let other = id_of(&admin.create_customer("Other").await);
+    let before = app.audit_actions().len();
+    // Even a platform admin cannot reach customer A's things through customer B's path: every
+    // operation whose path names one thing of a customer besides the customer itself.
+    let things = [victim.address, victim.cost_center, victim.user, victim.group, victim.invitation];
+    let naming = |request: &Request, thing: Uuid| {
+        request.path.split('?').next().is_some_and(|path| path.contains(&thing.to_string()))
+    };
+    let requests: Vec<Request> =
+        matrix(&victim, other).into_iter().filter(|r| things.iter().any(|thing| naming(r, *thing))).collect();
+    for thing in things {
+        for method in [Method::GET, Method::DELETE] {
+            let sent = requests.iter().any(|r| r.method == method && naming(r, thing));
+            assert!(sent, "the matrix sends {method} for {thing}");
+        }
     }
+    for request in requests {
+        let response = attempt(&admin, &request).await;
+        assert_eq!(response.status(), StatusCode::NOT_FOUND, "{} {}", request.method, request.path);
+        problem(response, StatusCode::NOT_FOUND).await;
+    }
+    assert_eq!(app.audit_actions().len(), before, "nothing was changed");
 }

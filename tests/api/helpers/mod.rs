@@ -1,7 +1,10 @@
 //! The test harness: the real application on a random port, against its own database, driven
 //! over HTTP by typed actors.
 
+pub mod actor;
 pub mod cluster;
+pub mod paths;
+pub mod read;
 pub mod smtp;
 
 use diesel::PgConnection;
@@ -16,26 +19,28 @@ use serde_json::{Value, json};
 use std::time::Duration;
 use uuid::Uuid;
 
+pub use actor::{Actor, address};
 pub use cluster::{PrivateCluster, TestDatabase};
+pub use paths::*;
+pub use read::{answer, error_fields, etag_of, field_errors, id_of, json_of, problem, set};
 pub use smtp::{ReceivedMail, SmtpSink};
 
+/// The password of the people the harness inserts.
 pub const PASSWORD: &str = "correct horse battery staple";
+
+/// The password of the people tests add through the API (see [`Actor::add_person`]).
+pub const MEMBER_PASSWORD: &str = "a long depot passphrase";
+
+/// An e-mail address nobody has yet, starting with `prefix`.
+pub fn unique_email(prefix: &str) -> String {
+    format!("{prefix}.{}@acme.example", &Uuid::new_v4().simple().to_string()[..8])
+}
 
 pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
     pub db: std::sync::Arc<TestDatabase>,
     handle: actix_web::dev::ServerHandle,
-}
-
-/// A signed-in person as the tests use it.
-#[derive(Debug, Clone)]
-pub struct Session {
-    pub user_id: Uuid,
-    pub email: String,
-    pub password: String,
-    pub access_token: String,
-    pub refresh_token: String,
 }
 
 /// The configuration every test app starts from: no environment, port 0, a small pool. Mail
@@ -89,10 +94,20 @@ impl TestApp {
         self.db.connect()
     }
 
-    pub async fn get(&self, path: &str, token: &str) -> Response {
-        self.client.get(self.url(path)).bearer_auth(token).send().await.expect("request")
+    /// Whoever bears `access_token` (a forged one, or a key that is no JWT), to send with.
+    pub fn bearer(&self, access_token: &str) -> Actor {
+        Actor::new(&self.client, &self.address, access_token, "")
     }
 
+    /// Whoever holds the token pair `pair` (`{"access_token", "refresh_token"}`, as sign-in,
+    /// refresh, sign-up and accepting an invitation answer it). Its `email` and `password` are
+    /// unknown (empty).
+    pub fn holder_of(&self, pair: &Value) -> Actor {
+        let (access_token, refresh_token) = actor::tokens_of(pair);
+        Actor::new(&self.client, &self.address, access_token, refresh_token)
+    }
+
+    /// `POST` a JSON body without a token.
     pub async fn post_json(&self, path: &str, body: &Value) -> Response {
         self.client.post(self.url(path)).json(body).send().await.expect("request")
     }
@@ -120,26 +135,34 @@ impl TestApp {
         self.post_json("/v1/auth/login", &json!({"email": email, "password": password})).await
     }
 
-    pub async fn sign_in(&self, user_id: Uuid, email: &str, password: &str) -> Session {
+    /// Signs `email` in, which must work.
+    pub async fn sign_in(&self, user_id: Uuid, email: &str, password: &str) -> Actor {
         let response = self.login(email, password).await;
         assert_eq!(response.status(), StatusCode::OK, "sign-in of {email} works");
-        let body: Value = response.json().await.expect("token json");
-        Session {
-            user_id,
-            email: email.to_owned(),
-            password: password.to_owned(),
-            access_token: body["access_token"].as_str().expect("access token").to_owned(),
-            refresh_token: body["refresh_token"].as_str().expect("refresh token").to_owned(),
-        }
+        let pair: Value = response.json().await.expect("token json");
+        let mut actor = self.holder_of(&pair);
+        assert_eq!(actor.user_id, user_id, "the token of {email} names its person");
+        (actor.email, actor.password) = (email.to_owned(), password.to_owned());
+        actor
+    }
+
+    /// Signs in the person of the user view `user` (added with [`MEMBER_PASSWORD`]).
+    pub async fn sign_in_member(&self, user: &Value) -> Actor {
+        self.sign_in(id_of(user), user["email"].as_str().expect("an e-mail"), MEMBER_PASSWORD).await
+    }
+
+    /// The same person signed in again: a new session.
+    pub async fn sign_in_again(&self, actor: &Actor) -> Actor {
+        self.sign_in(actor.user_id, &actor.email, &actor.password).await
     }
 
     /// A platform admin, signed in.
-    pub async fn admin(&self) -> Session {
+    pub async fn admin(&self) -> Actor {
         self.staff(Role::PlatformAdmin, &[]).await
     }
 
     /// A staff person of `role` (dispatchers optionally scoped to customers), signed in.
-    pub async fn staff(&self, role: Role, customer_ids: &[Uuid]) -> Session {
+    pub async fn staff(&self, role: Role, customer_ids: &[Uuid]) -> Actor {
         let email = format!("{}-{}@operator.example", role, Uuid::new_v4().simple());
         let row = self.insert_staff(role, &email, PASSWORD, customer_ids);
         self.sign_in(row.id, &email, PASSWORD).await
@@ -147,44 +170,8 @@ impl TestApp {
 }
 
 impl TestApp {
-    /// `POST` a JSON body with a bearer token.
-    pub async fn post(&self, path: &str, token: &str, body: &Value) -> Response {
-        self.client.post(self.url(path)).bearer_auth(token).json(body).send().await.expect("request")
-    }
-
-    /// `PATCH` a merge-patch body with a bearer token and an optional `If-Match`.
-    pub async fn patch(&self, path: &str, token: &str, body: &Value, if_match: Option<&str>) -> Response {
-        let mut request = self
-            .client
-            .patch(self.url(path))
-            .bearer_auth(token)
-            .header("content-type", "application/merge-patch+json")
-            .body(body.to_string());
-        if let Some(tag) = if_match {
-            request = request.header("if-match", tag);
-        }
-        request.send().await.expect("request")
-    }
-
-    /// `DELETE` with a bearer token and an optional `If-Match`.
-    pub async fn delete(&self, path: &str, token: &str, if_match: Option<&str>) -> Response {
-        let mut request = self.client.delete(self.url(path)).bearer_auth(token);
-        if let Some(tag) = if_match {
-            request = request.header("if-match", tag);
-        }
-        request.send().await.expect("request")
-    }
-
-    /// Creates a customer as `token` (a platform admin's) and returns its JSON.
-    pub async fn create_customer(&self, token: &str, name: &str) -> Value {
-        let code = format!("C-{}", &Uuid::new_v4().simple().to_string()[..10]);
-        let response = self.post("/v1/customers", token, &json!({"name": name, "code": code})).await;
-        assert_eq!(response.status(), StatusCode::CREATED, "customer {name} is created");
-        response.json().await.expect("customer json")
-    }
-
     /// A customer user of `customer_id` with `role` and granted `permissions`, signed in.
-    pub async fn customer_user(&self, customer_id: Uuid, role: Role, permissions: &[Permission]) -> Session {
+    pub async fn customer_user(&self, customer_id: Uuid, role: Role, permissions: &[Permission]) -> Actor {
         let email = format!("{}-{}@customer.example", role, Uuid::new_v4().simple());
         let account = NewAccount {
             id: Uuid::now_v7(),
@@ -213,6 +200,20 @@ impl TestApp {
             .select((audit_events::action, audit_events::target_id))
             .load(&mut self.conn())
             .expect("audit events")
+    }
+
+    /// The audit actions of the database, oldest first.
+    pub fn actions(&self) -> Vec<String> {
+        self.audit_actions().into_iter().map(|(action, _)| action).collect()
+    }
+
+    /// The audit actions recorded about `target`, oldest first.
+    pub fn actions_on(&self, target: Uuid) -> Vec<String> {
+        self.audit_actions()
+            .into_iter()
+            .filter(|(_, t)| *t == Some(target))
+            .map(|(action, _)| action)
+            .collect()
     }
 }
 
@@ -264,6 +265,11 @@ impl TestApp {
             .collect()
     }
 
+    /// How many mails the outbox holds for `recipient`.
+    pub fn mails_to(&self, recipient: &str) -> usize {
+        self.outbox().iter().filter(|row| row.recipient == recipient).count()
+    }
+
     /// The outbox row `id`.
     pub fn outbox_row(&self, id: Uuid) -> OutboxRow {
         self.outbox().into_iter().find(|row| row.id == id).unwrap_or_else(|| panic!("no outbox row {id}"))
@@ -282,27 +288,9 @@ pub async fn eventually<T>(what: &str, mut check: impl FnMut() -> Option<T>) -> 
     }
 }
 
-/// The id field of a JSON resource.
-pub fn id_of(value: &Value) -> Uuid {
-    value["id"].as_str().and_then(|id| Uuid::parse_str(id).ok()).expect("an id")
-}
-
 impl Drop for TestApp {
     fn drop(&mut self) {
         // Sends the stop command at once; the workers wind down on their own.
         drop(self.handle.stop(false));
     }
-}
-
-/// Reads a problem+json body, checking the content type and that the status agrees.
-pub async fn problem(response: Response, status: StatusCode) -> Value {
-    assert_eq!(response.status(), status, "status");
-    let content_type =
-        response.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
-    assert_eq!(content_type, "application/problem+json", "problem content type");
-    let body: Value = response.json().await.expect("problem json");
-    assert_eq!(body["status"], json!(status.as_u16()));
-    assert!(body["type"].as_str().is_some_and(|t| t.starts_with("urn:dockgate:problem:")), "{body}");
-    assert!(body["title"].is_string() && body["detail"].is_string(), "{body}");
-    body
 }
