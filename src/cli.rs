@@ -119,7 +119,7 @@ fn fail(message: &str) -> ExitCode {
 }
 
 pub fn openapi_json() -> Result<String, String> {
-    crate::routes::document().to_pretty_json().map_err(|e| e.to_string())
+    serde_json::to_string_pretty(&crate::routes::document_json()).map_err(|e| e.to_string())
 }
 
 /// Asks the server this configuration serves on whether it is ready. A wildcard bind address

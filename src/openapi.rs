@@ -14,7 +14,8 @@ use crate::error::{FieldError, Problem};
     info(
         title = "dockgate",
         description = "Customer access for the dispatch platform: customers, their users, groups and permissions, and the JWTs the platform trusts.\n\nErrors are RFC 9457 problem details (`application/problem+json`). Text is UTF-8 without control characters (U+0000-U+001F, U+007F-U+009F; line breaks and tabs are allowed in descriptions only): a body holding one is a 422 naming the field (code `control_character`), a query parameter holding NUL a 400. Access tokens are EdDSA JWTs; verify them with the keys at `/.well-known/jwks.json`.",
-        license(name = "MIT")
+        license(name = "MIT", identifier = "MIT"),
+        contact(name = "The dispatch platform's access team", email = "access-team@dockgate.example")
     ),
     modifiers(&BearerScheme),
     components(schemas(Problem, FieldError), responses(
@@ -316,4 +317,213 @@ pub mod sets {
         /// Only a validation failure (422).
         Invalid: 422 => ValidationFailed
     );
+}
+
+/// What the generated document cannot say by itself, stated once for every operation so that a
+/// client generated from it (openapi-typescript) needs no casts, and the linters (redocly,
+/// spectral) find nothing: see [`exact`](exact::apply).
+pub mod exact {
+    use serde_json::{Map, Value, json};
+
+    /// Response properties that a view leaves out rather than sending `null`: only the
+    /// per-field `errors` of a problem, an RFC 9457 extension member of validation failures.
+    const MAY_BE_ABSENT: &[(&str, &str)] = &[("Problem", "errors")];
+
+    /// The description and example of each parameter name, where the operation gives none:
+    /// the same id means the same thing on every path.
+    const PARAMETERS: &[(&str, &str, &str)] = &[
+        ("customer_id", "The customer's id.", "01936f0e-7c1a-7d2b-9a51-3f1f2b7c4d30"),
+        ("user_id", "The user's id.", "01936f0e-7c1a-7d2b-9a51-3f1f2b7c4d50"),
+        ("address_id", "The warehouse address's id.", "01936f0e-7c1a-7d2b-9a51-3f1f2b7c4d31"),
+        ("cost_center_id", "The cost center's id.", "01936f0e-7c1a-7d2b-9a51-3f1f2b7c4d40"),
+        ("group_id", "The group's id.", "01936f0e-7c1a-7d2b-9a51-3f1f2b7c4d70"),
+        ("invitation_id", "The invitation's id.", "01936f0e-7c1a-7d2b-9a51-3f1f2b7c4d60"),
+        ("staff_id", "The staff member's id.", "01936f0e-7c1a-7d2b-9a51-3f1f2b7c4d10"),
+        ("actor_id", "", "01936f0e-7c1a-7d2b-9a51-3f1f2b7c4d10"),
+        ("target_id", "", "01936f0e-7c1a-7d2b-9a51-3f1f2b7c4d50"),
+        ("action", "", "user.updated"),
+        ("since", "", "2026-11-01T00:00:00Z"),
+        ("until", "", "2026-12-01T00:00:00Z"),
+        ("limit", "", "50"),
+        ("cursor", "", "AZNvDnwafSuaUT8fK3xNUA"),
+        ("q", "", "berg"),
+        ("status", "Only those with this status.", "active"),
+        ("role", "Only those with this role.", "user"),
+        ("confirm", "", "true"),
+        ("token", "", "dgi_TTZCxKYIG2XgafHCT5tbLMMM8Nqo5pxMS4CSz11R458"),
+        ("If-Match", "", "\"5f1c2a9e0b7d3c4e8a6f1b2d\""),
+    ];
+
+    const OPERATIONS: [&str; 5] = ["get", "put", "post", "patch", "delete"];
+
+    /// Applies every rule to the document as JSON.
+    pub fn apply(document: &mut Value) {
+        document["servers"] = json!([{"url": "/", "description": "The server this document was read from."}]);
+        let responses_schemas = response_schemas(document);
+        let enums = first_values(document);
+        if let Some(paths) = document.get_mut("paths").and_then(Value::as_object_mut) {
+            for item in paths.values_mut() {
+                for method in OPERATIONS {
+                    if let Some(operation) = item.get_mut(method) {
+                        operation_rules(method, operation, &enums);
+                    }
+                }
+            }
+        }
+        if let Some(responses) = document.pointer_mut("/components/responses").and_then(Value::as_object_mut)
+        {
+            responses.values_mut().for_each(declare_request_id);
+        }
+        if let Some(schemas) = document.pointer_mut("/components/schemas").and_then(Value::as_object_mut) {
+            lists_refer_to_their_items(schemas);
+            for name in responses_schemas {
+                if let Some(schema) = schemas.get_mut(&name) {
+                    every_property_required(&name, schema);
+                }
+            }
+        }
+    }
+
+    fn operation_rules(method: &str, operation: &mut Value, enums: &Map<String, Value>) {
+        // An operation anyone may call says so (`security: []`) rather than saying nothing.
+        if operation.get("security").is_none() {
+            operation["security"] = json!([]);
+        }
+        if let Some(parameters) = operation.get_mut("parameters").and_then(Value::as_array_mut) {
+            parameters.iter_mut().for_each(|parameter| describe_parameter(parameter, enums));
+        }
+        if let Some(responses) = operation.get_mut("responses").and_then(Value::as_object_mut) {
+            responses.values_mut().filter(|r| r.get("$ref").is_none()).for_each(declare_request_id);
+        }
+        // The body parser takes any JSON type for a merge-patch, `application/json` too.
+        if method == "patch"
+            && let Some(content) =
+                operation.pointer_mut("/requestBody/content").and_then(Value::as_object_mut)
+            && let Some(patch) = content.get("application/merge-patch+json").cloned()
+        {
+            content.entry("application/json").or_insert(patch);
+        }
+    }
+
+    /// The first value of every enum schema, by name: the example of a parameter of that type.
+    fn first_values(document: &Value) -> Map<String, Value> {
+        let Some(schemas) = document.pointer("/components/schemas").and_then(Value::as_object) else {
+            return Map::new();
+        };
+        schemas
+            .iter()
+            .filter_map(|(name, schema)| {
+                Some((format!("#/components/schemas/{name}"), schema.pointer("/enum/0")?.clone()))
+            })
+            .collect()
+    }
+
+    fn describe_parameter(parameter: &mut Value, enums: &Map<String, Value>) {
+        let name = parameter["name"].as_str().unwrap_or_default().to_owned();
+        let Some((_, description, example)) = PARAMETERS.iter().find(|(n, _, _)| *n == name) else { return };
+        if parameter.get("description").and_then(Value::as_str).is_none_or(str::is_empty)
+            && !description.is_empty()
+        {
+            parameter["description"] = json!(description);
+        }
+        let of_enum = parameter
+            .pointer("/schema/$ref")
+            .or_else(|| parameter.pointer("/schema/oneOf/0/$ref"))
+            .and_then(Value::as_str)
+            .and_then(|reference| enums.get(reference))
+            .or_else(|| parameter.pointer("/schema/enum/0"))
+            .cloned();
+        if let Some(value) = of_enum.filter(|_| parameter.get("example").is_none()) {
+            parameter["example"] = value;
+        }
+        if parameter.get("example").is_none() {
+            let typed = match parameter.pointer("/schema/type").and_then(Value::as_str) {
+                Some("integer") => example.parse::<i64>().map(Value::from).unwrap_or(json!(example)),
+                Some("boolean") => json!(*example == "true"),
+                _ => json!(example),
+            };
+            parameter["example"] = typed;
+        }
+    }
+
+    /// Every response carries the request id it was served under.
+    fn declare_request_id(response: &mut Value) {
+        let header = json!({
+            "description": "The id of this request (the caller's own when it sent a sane one); logs carry it too.",
+            "schema": {"type": "string"}
+        });
+        if let Some(object) = response.as_object_mut() {
+            let headers = object.entry("headers").or_insert_with(|| json!({}));
+            if let Some(headers) = headers.as_object_mut() {
+                headers.entry("x-request-id").or_insert(header);
+            }
+        }
+    }
+
+    /// A list's items are the one schema of their type, not a copy of it.
+    fn lists_refer_to_their_items(schemas: &mut Map<String, Value>) {
+        let lists: Vec<String> = schemas.keys().filter(|name| name.starts_with("List_")).cloned().collect();
+        for list in lists {
+            let item = list.trim_start_matches("List_").to_owned();
+            if let Some(items) = schemas.get_mut(&list).and_then(|s| s.pointer_mut("/properties/items/items"))
+            {
+                *items = json!({"$ref": format!("#/components/schemas/{item}")});
+            }
+        }
+    }
+
+    /// The names of the schemas responses are made of, following `$ref`s.
+    fn response_schemas(document: &Value) -> Vec<String> {
+        let mut found = Vec::new();
+        let mut pending = Vec::new();
+        let refs_in = |value: &Value, pending: &mut Vec<String>| collect_refs(value, pending);
+        if let Some(paths) = document.get("paths").and_then(Value::as_object) {
+            for item in paths.values() {
+                for method in OPERATIONS {
+                    if let Some(responses) = item.pointer(&format!("/{method}/responses")) {
+                        refs_in(responses, &mut pending);
+                    }
+                }
+            }
+        }
+        if let Some(responses) = document.pointer("/components/responses") {
+            refs_in(responses, &mut pending);
+        }
+        while let Some(name) = pending.pop() {
+            if found.contains(&name) {
+                continue;
+            }
+            if let Some(schema) = document.pointer(&format!("/components/schemas/{name}")) {
+                collect_refs(schema, &mut pending);
+            }
+            found.push(name);
+        }
+        found
+    }
+
+    fn collect_refs(value: &Value, out: &mut Vec<String>) {
+        match value {
+            Value::Object(map) => {
+                if let Some(Value::String(reference)) = map.get("$ref")
+                    && let Some(name) = reference.strip_prefix("#/components/schemas/")
+                {
+                    out.push(name.to_owned());
+                }
+                map.values().for_each(|v| collect_refs(v, out));
+            }
+            Value::Array(items) => items.iter().for_each(|v| collect_refs(v, out)),
+            _ => {}
+        }
+    }
+
+    /// A view sends every field (`null` where there is nothing), so every one is required.
+    fn every_property_required(name: &str, schema: &mut Value) {
+        let Some(properties) = schema.get("properties").and_then(Value::as_object) else { return };
+        let required: Vec<Value> = properties
+            .keys()
+            .filter(|property| !MAY_BE_ABSENT.contains(&(name, property.as_str())))
+            .map(|property| json!(property))
+            .collect();
+        schema["required"] = Value::Array(required);
+    }
 }

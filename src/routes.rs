@@ -82,6 +82,14 @@ pub fn document() -> utoipa::openapi::OpenApi {
     api
 }
 
+/// The document as served (`/openapi.json`) and committed (`openapi/openapi.json`): [`document`]
+/// with the rules of [`crate::openapi::exact`], which work on it as JSON.
+pub fn document_json() -> serde_json::Value {
+    let mut value = serde_json::to_value(document()).unwrap_or_default();
+    crate::openapi::exact::apply(&mut value);
+    value
+}
+
 /// The documented paths and their methods: to tell "no such path" (404) from "not with this
 /// method" (405 with `Allow`) for requests no route took, and to answer a CORS preflight with
 /// the methods of the path asked about.

@@ -86,6 +86,7 @@ impl Application {
             config: config.clone(),
         });
         let openapi = crate::routes::document();
+        let served = crate::routes::document_json();
         let known_routes = web::Data::new(KnownRoutes::from_openapi(&openapi));
         let metrics = web::Data::new(metrics);
 
@@ -103,7 +104,10 @@ impl Application {
                 .configure(crate::routes::routes)
                 .split_for_parts();
             app.service(web::redirect("/docs", "/docs/"))
-                .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", openapi.clone()))
+                .service(
+                    SwaggerUi::new("/docs/{_:.*}")
+                        .external_urls_from_iter_unchecked([("/openapi.json", served.clone())]),
+                )
                 .app_data(known_routes.clone())
                 .default_service(web::to(unmatched))
                 .app_data(

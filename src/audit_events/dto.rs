@@ -9,6 +9,23 @@ use crate::audit::{Action, ActorKind, Target};
 use validator::Validate;
 
 /// Something that happened, who did it, and from where.
+/// `changes`: for each field that changed, its value before (`from`, absent on creation) and
+/// after (`to`, absent on deletion), as the client views show them, so never a secret.
+fn changes_schema() -> utoipa::openapi::Object {
+    use utoipa::openapi::schema::{AdditionalProperties, ObjectBuilder, SchemaType};
+    let any = || ObjectBuilder::new().schema_type(SchemaType::AnyValue);
+    let change = ObjectBuilder::new()
+        .property("from", any())
+        .property("to", any())
+        .additional_properties(Some(AdditionalProperties::FreeForm(false)))
+        .description(Some("The field's value before and after the change."));
+    ObjectBuilder::new()
+        .additional_properties(Some(AdditionalProperties::RefOr(utoipa::openapi::RefOr::T(change.into()))))
+        .description(Some("The fields that changed: `{field: {\"from\": old, \"to\": new}}`; never secrets."))
+        .examples([serde_json::json!({"name": {"from": "Acme", "to": "Acme Logistics"}})])
+        .build()
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({
     "id": "01936f0e-7c1a-7d2b-9a51-3f1f2b7c4d20", "occurred_at": "2026-11-23T10:00:00Z",
@@ -29,8 +46,7 @@ pub struct AuditEventView {
     pub target_type: Target,
     pub target_id: Option<Uuid>,
     pub customer_id: Option<Uuid>,
-    /// The fields that changed: `{field: {"from": old, "to": new}}`; never secrets.
-    #[schema(value_type = Object)]
+    #[schema(schema_with = changes_schema)]
     pub changes: serde_json::Value,
     pub request_id: Option<String>,
     pub client_addr: Option<String>,

@@ -118,6 +118,13 @@ pub async fn verify(
         .map_err(|_| INVALID)
 }
 
+crate::text_enum! {
+    /// How the access token is sent: always as a bearer token.
+    pub enum TokenType {
+        Bearer = "Bearer",
+    }
+}
+
 /// A token pair. Store the refresh token like a password; it is shown once.
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({
@@ -129,8 +136,7 @@ pub async fn verify(
 pub struct TokenResponse {
     /// An EdDSA-signed JWT; send it as `Authorization: Bearer <access_token>`.
     pub access_token: String,
-    /// Always `Bearer`.
-    pub token_type: &'static str,
+    pub token_type: TokenType,
     /// Seconds until the access token expires.
     pub expires_in: u64,
     /// Single use: exchange it at `/v1/auth/refresh` for a new pair.
@@ -162,7 +168,7 @@ pub async fn issue_pair(
     let access_token = sign(&state.keys, &claims).await?;
     Ok(TokenResponse {
         access_token,
-        token_type: "Bearer",
+        token_type: TokenType::Bearer,
         expires_in: config.access_token_ttl.as_secs(),
         refresh_token: issued.refresh_token,
     })

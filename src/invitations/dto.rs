@@ -165,11 +165,9 @@ pub struct InviteResult {
     /// The address as given.
     pub email: String,
     pub outcome: Outcome,
-    /// Why it was skipped (skipped only).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// Why it was skipped (null when invited).
     pub reason: Option<SkipReason>,
-    /// The new invitation (invited only).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// The new invitation (null when skipped).
     pub invitation: Option<InvitationView>,
 }
 
@@ -186,7 +184,7 @@ impl InviteResult {
 /// One result per address, in the order of the request.
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({"results": [
-    {"email": "jana.berg@acme.example", "outcome": "invited", "invitation": {
+    {"email": "jana.berg@acme.example", "outcome": "invited", "reason": null, "invitation": {
         "id": "01936f0e-7c1a-7d2b-9a51-3f1f2b7c4d90", "customer_id": "01936f0e-7c1a-7d2b-9a51-3f1f2b7c4d30",
         "user_id": "01936f0e-7c1a-7d2b-9a51-3f1f2b7c4d50", "email": "jana.berg@acme.example", "role": "user",
         "permissions": ["orders.view", "pod.download", "tracking.view"], "group_ids": [],
@@ -194,8 +192,8 @@ impl InviteResult {
         "status": "pending", "expires_at": "2026-11-30T09:30:00Z",
         "invited_by": "01936f0e-7c1a-7d2b-9a51-3f1f2b7c4d40", "send_count": 1,
         "last_sent_at": "2026-11-23T09:30:00Z", "created_at": "2026-11-23T09:30:00Z"}},
-    {"email": "JANA.BERG@acme.example", "outcome": "skipped", "reason": "duplicate_in_request"},
-    {"email": "someone@mailinator.com", "outcome": "skipped", "reason": "not_invitable"}
+    {"email": "JANA.BERG@acme.example", "outcome": "skipped", "reason": "duplicate_in_request", "invitation": null},
+    {"email": "someone@mailinator.com", "outcome": "skipped", "reason": "not_invitable", "invitation": null}
 ]}))]
 pub struct InviteResults {
     pub results: Vec<InviteResult>,

@@ -40,8 +40,7 @@ pub struct MeView {
     pub customer_id: Option<Uuid>,
     /// The customer's name and code, for the portal's header; null for staff.
     pub customer: Option<MeCustomer>,
-    /// Staff only: the customers this person may act on, or `["*"]` for all.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// Staff: the customers this person may act on, or `["*"]` for all; null for customer users.
     pub customer_ids: Option<Vec<String>>,
     /// Effective permissions.
     pub permissions: Vec<Permission>,

@@ -42,6 +42,9 @@ fn check_scope(role: Role, customer_ids: &[Uuid], conn: &mut PgConnection) -> Re
 }
 
 /// List staff
+///
+/// The operator's staff, oldest first; `q` matches a substring of the name or e-mail. Platform
+/// admins only.
 #[utoipa::path(
     tag = "staff",
     operation_id = "listStaff",
@@ -115,6 +118,8 @@ pub async fn create_staff(
 }
 
 /// Get a staff member
+///
+/// Platform admins only.
 #[utoipa::path(
     tag = "staff",
     operation_id = "getStaff",

@@ -30,7 +30,8 @@ pub struct AddressView {
     pub city: String,
     pub region: Option<String>,
     pub postal_code: Option<String>,
-    /// ISO 3166-1 alpha-2.
+    /// The same codes a create or change takes.
+    #[schema(schema_with = country_schema)]
     pub country: String,
     pub contact_name: Option<String>,
     pub phone: Option<String>,

@@ -134,6 +134,9 @@ pub async fn create_address(
 }
 
 /// Get a warehouse address
+///
+/// Every user of the customer can read its addresses, except one tagged with a group the
+/// caller is not in (a 404, like another customer's).
 #[utoipa::path(
     tag = "warehouse-addresses",
     operation_id = "getWarehouseAddress",

@@ -29,7 +29,7 @@ fn every_operation_has_an_id_a_tag_a_summary_and_documented_errors() {
             assert!(operation["tags"].as_array().is_some_and(|t| !t.is_empty()), "{at}: tag");
             assert!(operation["summary"].is_string(), "{at}: summary");
             let responses = operation["responses"].as_object().expect("responses");
-            if operation.get("security").is_some() {
+            if operation["security"].as_array().is_some_and(|s| !s.is_empty()) {
                 assert!(responses.contains_key("401"), "{at}: 401 documented");
             }
             if operation.get("requestBody").is_some() {
@@ -39,6 +39,70 @@ fn every_operation_has_an_id_a_tag_a_summary_and_documented_errors() {
             }
         }
     }
+}
+
+/// What a generated client (openapi-typescript) needs to read a value and send it back without
+/// casts, and what the linters ask for.
+#[test]
+fn the_document_is_exact_enough_for_generated_clients() {
+    let document: Value =
+        serde_json::from_str(&dockgate::cli::openapi_json().expect("document")).expect("json");
+    assert_eq!(document["servers"][0]["url"], "/", "a relative default server");
+    let schemas = document["components"]["schemas"].as_object().expect("schemas");
+    for (path, item) in document["paths"].as_object().expect("paths") {
+        for (method, operation) in item.as_object().expect("operations") {
+            let at = format!("{method} {path}");
+            assert!(operation["security"].is_array(), "{at}: security stated, [] when public");
+            for parameter in operation["parameters"].as_array().into_iter().flatten() {
+                let name = &parameter["name"];
+                assert!(parameter["description"].as_str().is_some_and(|d| !d.is_empty()), "{at} {name}");
+                assert!(!parameter["example"].is_null(), "{at} {name}: example");
+            }
+            for (status, response) in operation["responses"].as_object().expect("responses") {
+                let response = match response["$ref"].as_str() {
+                    Some(reference) => {
+                        &document["components"]["responses"]
+                            [reference.trim_start_matches("#/components/responses/")]
+                    }
+                    None => response,
+                };
+                assert!(response["headers"]["x-request-id"].is_object(), "{at} {status}: x-request-id");
+            }
+            if method == "patch" {
+                assert!(operation["requestBody"]["content"]["application/json"].is_object(), "{at}");
+            }
+        }
+    }
+    for (name, schema) in schemas.iter().filter(|(name, _)| name.starts_with("List_")) {
+        let item = name.trim_start_matches("List_");
+        assert_eq!(schema["properties"]["items"]["items"]["$ref"], format!("#/components/schemas/{item}"));
+        let required = schema["required"].as_array().expect("required");
+        assert!(required.contains(&Value::from("next_cursor")), "{name}: next_cursor always sent");
+    }
+    for (view, property) in [
+        ("AddressView", "country"),
+        ("Problem", "type"),
+        ("FieldError", "code"),
+        ("TokenResponse", "token_type"),
+        ("CheckResponse", "reason"),
+        ("HealthStatus", "status"),
+        ("AuditEventView", "actor_kind"),
+        ("AuditEventView", "target_type"),
+        ("AuditEventView", "action"),
+    ] {
+        let schema = &schemas[view]["properties"][property];
+        // A nullable reference is `oneOf: [null, $ref]`.
+        let reference = schema["$ref"]
+            .as_str()
+            .or_else(|| schema["oneOf"].as_array()?.iter().find_map(|branch| branch["$ref"].as_str()));
+        let target = match reference {
+            Some(reference) => &schemas[reference.trim_start_matches("#/components/schemas/")],
+            None => schema,
+        };
+        assert!(target["enum"].is_array(), "{view}.{property} is an enum: {schema}");
+    }
+    let changes = &schemas["AuditEventView"]["properties"]["changes"];
+    assert!(changes.to_string().contains("\"from\"") && changes.to_string().contains("\"to\""), "{changes}");
 }
 
 #[tokio::test]
