@@ -113,6 +113,9 @@ pub struct Config {
     pub password_reset_ttl: Duration,
     /// How long the set-password link of a welcome mail works (contract: 7 days).
     pub set_password_link_ttl: Duration,
+    /// `IDEMPOTENCY_KEY_TTL`: how long an `Idempotency-Key` and its response are kept (at least
+    /// 24 hours, the promise the API document makes; default 24 hours).
+    pub idempotency_key_ttl: Duration,
     /// "Now" for expiring invitations and sign-up links; tests move it forward.
     pub clock: crate::clock::Clock,
 }
@@ -172,6 +175,7 @@ impl Config {
                 "SET_PASSWORD_LINK_TTL",
                 Duration::from_secs(7 * 24 * 3600),
             )?,
+            idempotency_key_ttl: idempotency_key_ttl(&get)?,
             clock: crate::clock::Clock::default(),
         })
     }
@@ -302,6 +306,16 @@ fn err(variable: &'static str, message: impl ToString) -> ConfigError {
     ConfigError { variable, message: message.to_string() }
 }
 
+/// Clients are promised a day to retry in: a shorter time would break that promise.
+fn idempotency_key_ttl(get: &Get<'_>) -> Result<Duration, ConfigError> {
+    const DAY: Duration = Duration::from_secs(24 * 3600);
+    let ttl = duration(get, "IDEMPOTENCY_KEY_TTL", DAY)?;
+    if ttl < DAY {
+        return Err(err("IDEMPOTENCY_KEY_TTL", "must be at least 24h (clients are promised a day)"));
+    }
+    Ok(ttl)
+}
+
 /// `900`, `900s`, `15m`, `1h 30m`, `30d`.
 fn duration(get: &Get<'_>, variable: &'static str, default: Duration) -> Result<Duration, ConfigError> {
     let Some(raw) = get(variable) else { return Ok(default) };
@@ -375,6 +389,7 @@ mod tests {
         assert!(config.database_url.is_none());
         assert_eq!(config.bind_addr, "127.0.0.1:8080");
         assert_eq!(config.access_token_ttl, Duration::from_secs(900));
+        assert_eq!(config.idempotency_key_ttl, Duration::from_secs(24 * 3600));
         assert_eq!(config.login_limits.per_account_and_client, 10);
         assert_eq!(config.login_limits.per_account, 50);
         assert_eq!(config.login_limits.per_client, 100);
@@ -407,6 +422,7 @@ mod tests {
             ("PASSWORD_HASH_CONCURRENCY", "0"),
             ("PASSWORD_HASH_CONCURRENCY", "257"),
             ("PASSWORD_HASH_QUEUE", "-1"),
+            ("IDEMPOTENCY_KEY_TTL", "23h"),
         ] {
             let error = config(&[(variable, value)]).err();
             assert_eq!(error.map(|e| e.variable), Some(variable), "{variable}={value}");

@@ -22,8 +22,9 @@ const REQUEST_HEADERS: [&str; 5] =
     ["authorization", "content-type", "if-match", "idempotency-key", "x-request-id"];
 
 /// What a page may read of a response besides the simple headers: the ETag to send back, where
-/// a created resource is, how long to wait after a 429 or 503, and the request id to quote.
-const EXPOSED_HEADERS: [&str; 4] = ["etag", "location", "retry-after", "x-request-id"];
+/// a created resource is, whether an answer is a replay for its Idempotency-Key, how long to
+/// wait after a 409 (key in flight), 429 or 503, and the request id to quote.
+const EXPOSED_HEADERS: [&str; 5] = ["etag", "idempotent-replayed", "location", "retry-after", "x-request-id"];
 
 /// How long a browser may reuse a preflight answer (Chromium caps it at 2 hours).
 const MAX_AGE_SECS: usize = 3600;

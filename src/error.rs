@@ -154,6 +154,8 @@ const PROBLEM_SLUGS: &[&str] = &[
     "unsupported-media-type",
     "validation-failed",
     "rate-limited",
+    "idempotency-key-reused",
+    "idempotency-key-in-flight",
     "unavailable",
     "overloaded",
     "internal",
@@ -241,6 +243,13 @@ pub enum AppError {
     /// Every place in the password hashing pool is taken (a burst of sign-ins): retry soon.
     #[error("overloaded: the password hashing queue is full")]
     Overloaded { retry_after_secs: u64 },
+    /// The `Idempotency-Key` was first sent with another request (another body, path or
+    /// operation): a client bug, never replayed as if it were the same request.
+    #[error("idempotency key reused with another request")]
+    IdempotencyKeyReused,
+    /// The first request with this `Idempotency-Key` is still being answered: retry in a second.
+    #[error("idempotency key in flight")]
+    IdempotencyKeyInFlight,
 }
 
 impl AppError {
@@ -271,6 +280,8 @@ impl AppError {
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             Self::Overloaded { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            Self::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::IdempotencyKeyInFlight => StatusCode::CONFLICT,
         }
     }
 
@@ -292,6 +303,8 @@ impl AppError {
             Self::Unavailable(_) => ("unavailable", "Service unavailable"),
             Self::Internal(_) => ("internal", "Internal server error"),
             Self::Overloaded { .. } => ("overloaded", "Service overloaded"),
+            Self::IdempotencyKeyReused => ("idempotency-key-reused", "Idempotency key reused"),
+            Self::IdempotencyKeyInFlight => ("idempotency-key-in-flight", "Idempotency key in flight"),
         }
     }
 
@@ -318,6 +331,14 @@ impl AppError {
             Self::Internal(_) => "Something went wrong on our side; it has been logged.".into(),
             Self::Overloaded { .. } => {
                 "Too many passwords are being checked right now; try again shortly.".into()
+            }
+            Self::IdempotencyKeyReused => {
+                "This Idempotency-Key was used with another request (another body, \
+                path or operation); use a new key for a new request."
+                    .into()
+            }
+            Self::IdempotencyKeyInFlight => {
+                "The first request with this Idempotency-Key is still being answered; retry shortly.".into()
             }
         }
     }
@@ -366,6 +387,9 @@ impl ResponseError for AppError {
             }
             Self::Overloaded { retry_after_secs } => {
                 response.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
+            }
+            Self::IdempotencyKeyInFlight => {
+                response.insert_header((header::RETRY_AFTER, "1"));
             }
             _ => {}
         }

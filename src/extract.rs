@@ -94,7 +94,7 @@ impl FromRequest for NoBody {
 
 /// Reads the whole body, refusing it (413) once it passes [`MAX_BODY_BYTES`], whether the
 /// length was declared or not (chunked).
-fn read(req: &HttpRequest, payload: &mut Payload) -> LocalBoxFuture<'static, Result<BytesMut, AppError>> {
+pub fn read(req: &HttpRequest, payload: &mut Payload) -> LocalBoxFuture<'static, Result<BytesMut, AppError>> {
     let declared_length = req
         .headers()
         .get(header::CONTENT_LENGTH)

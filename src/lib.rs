@@ -30,6 +30,7 @@ pub mod users;
 pub mod warehouse_addresses;
 
 // 3  identity and state
+pub mod idempotency;
 pub mod identity;
 pub mod state;
 pub mod write;

@@ -158,10 +158,13 @@ pub struct Forbidden(pub Problem);
 )]
 pub struct NotFound(pub Problem);
 
-/// A duplicate (e-mail, code, name) or a state that forbids the change.
+/// A duplicate (e-mail, code, name) or a state that forbids the change; or, with an
+/// `Idempotency-Key`, the key's first request is still running (`idempotency-key-in-flight`:
+/// retry after `Retry-After` seconds).
 #[derive(ToResponse)]
 #[response(
     content_type = "application/problem+json",
+    headers(("Retry-After" = u64, description = "With `idempotency-key-in-flight` only: seconds to wait before retrying (1).")),
     example = json!({"type": "urn:dockgate:problem:conflict", "title": "Conflict", "status": 409, "detail": "This e-mail address cannot be used; choose another."})
 )]
 pub struct Conflict(pub Problem);
@@ -206,7 +209,8 @@ pub struct PayloadTooLarge(pub Problem);
 )]
 pub struct UnsupportedMediaType(pub Problem);
 
-/// Fields failed validation; `errors` names each.
+/// Fields failed validation; `errors` names each. Or, with an `Idempotency-Key`, the key was
+/// first used with another request (`idempotency-key-reused`).
 #[derive(ToResponse)]
 #[response(
     content_type = "application/problem+json",
@@ -352,6 +356,7 @@ pub mod exact {
         ("confirm", "", "true"),
         ("token", "", "dgi_TTZCxKYIG2XgafHCT5tbLMMM8Nqo5pxMS4CSz11R458"),
         ("If-Match", "", "\"5f1c2a9e0b7d3c4e8a6f1b2d\""),
+        ("Idempotency-Key", "", "8e03978e-40d5-43e8-bc93-6894a57f9324"),
     ];
 
     const OPERATIONS: [&str; 5] = ["get", "put", "post", "patch", "delete"];
@@ -392,6 +397,7 @@ pub mod exact {
         if let Some(parameters) = operation.get_mut("parameters").and_then(Value::as_array_mut) {
             parameters.iter_mut().for_each(|parameter| describe_parameter(parameter, enums));
         }
+        idempotent_answers(operation);
         if let Some(responses) = operation.get_mut("responses").and_then(Value::as_object_mut) {
             responses.values_mut().filter(|r| r.get("$ref").is_none()).for_each(declare_request_id);
         }
@@ -402,6 +408,39 @@ pub mod exact {
             && let Some(patch) = content.get("application/merge-patch+json").cloned()
         {
             content.entry("application/json").or_insert(patch);
+        }
+    }
+
+    /// An operation taking `Idempotency-Key` says how it answers a replay (`Idempotent-Replayed`
+    /// on its successes) and has the 409 (key in flight) and 422 (key reused) it can give.
+    fn idempotent_answers(operation: &mut Value) {
+        let takes_key = operation
+            .get("parameters")
+            .and_then(Value::as_array)
+            .is_some_and(|all| all.iter().any(|p| p["name"] == "Idempotency-Key"));
+        let Some(responses) = operation.get_mut("responses").and_then(Value::as_object_mut) else { return };
+        if !takes_key {
+            return;
+        }
+        let replayed = json!({
+            "description": "`true` when this is the response recorded for the request's Idempotency-Key, sent again; absent on the first response.",
+            "schema": {"type": "string", "enum": ["true"]}
+        });
+        for (status, response) in responses.iter_mut() {
+            if status.starts_with('2')
+                && response.get("$ref").is_none()
+                && let Some(response) = response.as_object_mut()
+            {
+                let headers = response.entry("headers").or_insert_with(|| json!({}));
+                if let Some(headers) = headers.as_object_mut() {
+                    headers.entry("Idempotent-Replayed").or_insert(replayed.clone());
+                }
+            }
+        }
+        for (status, name) in [("409", "Conflict"), ("422", "ValidationFailed")] {
+            responses
+                .entry(status)
+                .or_insert_with(|| json!({"$ref": format!("#/components/responses/{name}")}));
         }
     }
 

@@ -47,7 +47,8 @@ pub struct Application {
     stop_mailer: tokio::sync::watch::Sender<bool>,
 }
 
-/// How often each instance deletes sign-in failures and mail-throttle records that no longer count.
+/// How often each instance deletes sign-in failures and mail-throttle records that no longer
+/// count, and idempotency keys past their time.
 const PRUNE_EVERY: Duration = Duration::from_secs(600);
 /// How long a stopping instance lets requests in flight finish (SIGINT or SIGTERM).
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
@@ -129,7 +130,12 @@ impl Application {
         .disable_signals()
         .run();
 
-        let pruner = tokio::spawn(prune(pool, config.login_limits.window, config.clock.clone()));
+        let pruner = tokio::spawn(prune(
+            pool,
+            config.login_limits.window,
+            config.idempotency_key_ttl,
+            config.clock.clone(),
+        ));
         let (stop_mailer, stopping) = tokio::sync::watch::channel(false);
         let mailer = tokio::spawn(mail_worker.run(stopping));
         Ok(Self { port, server, pruner, mailer, stop_mailer })
@@ -189,9 +195,9 @@ async fn unmatched(req: HttpRequest, routes: web::Data<KnownRoutes>) -> Result<H
     }
 }
 
-/// Deletes sign-in failures that no limit counts any more, and mail-throttle records that no
-/// longer throttle anything.
-async fn prune(pool: DbPool, window: Duration, clock: crate::clock::Clock) {
+/// Deletes sign-in failures that no limit counts any more, mail-throttle records that no
+/// longer throttle anything, and idempotency keys older than `key_ttl` (in batches).
+async fn prune(pool: DbPool, window: Duration, key_ttl: Duration, clock: crate::clock::Clock) {
     let mut tick = tokio::time::interval(PRUNE_EVERY);
     loop {
         tick.tick().await;
@@ -202,6 +208,10 @@ async fn prune(pool: DbPool, window: Duration, clock: crate::clock::Clock) {
         let now = clock.now();
         if let Err(error) = db::run(&pool, move |conn| crate::mail::throttle::prune(conn, now)).await {
             tracing::warn!(%error, "pruning mail-throttle records failed");
+        }
+        let purge = move |conn: &mut _| crate::idempotency::purge(conn, now, key_ttl);
+        if let Err(error) = db::run(&pool, purge).await {
+            tracing::warn!(%error, "purging idempotency keys failed");
         }
     }
 }

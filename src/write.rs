@@ -16,6 +16,7 @@ use crate::audit::{self, Action, Author, Event, Target, Visibility};
 use crate::db;
 use crate::error::AppError;
 use crate::etag::{self, IfMatch};
+use crate::idempotency::{self, Key, Recorded};
 use crate::state::AppState;
 
 /// A view the write path can audit and answer with.
@@ -61,40 +62,50 @@ impl<R: Plain> Viewed for R {
     }
 }
 
-/// A view answered with its ETag (and, when created, `201` and `Location`).
-pub struct Tagged<T> {
-    status: StatusCode,
-    location: Option<String>,
-    etag: String,
-    view: T,
+/// A view answered with its ETag (and, when created, `201` and `Location`); or, for a create,
+/// the response recorded for its `Idempotency-Key` (the same bytes the first time and on a
+/// replay, see [`create_once`]).
+pub struct Tagged<T>(Answer<T>);
+
+enum Answer<T> {
+    View { status: StatusCode, location: Option<String>, etag: String, view: T },
+    Recorded(Recorded),
 }
 
 impl<T: Tracked> Tagged<T> {
     /// 200 with the view and its ETag ([`Tracked::etag`]): the one the write path checks
     /// `If-Match` against, so a GET and a PATCH agree.
     pub fn ok(view: T) -> Self {
-        Self { status: StatusCode::OK, location: None, etag: view.etag(), view }
+        Self(Answer::View { status: StatusCode::OK, location: None, etag: view.etag(), view })
     }
 
     pub fn created(view: T, location: String) -> Self {
-        Self { status: StatusCode::CREATED, location: Some(location), etag: view.etag(), view }
+        Self(Answer::View { status: StatusCode::CREATED, location: Some(location), etag: view.etag(), view })
     }
 
-    pub fn view(&self) -> &T {
-        &self.view
+    /// The view, unless this is a recorded response (only its bytes are kept).
+    pub fn view(&self) -> Option<&T> {
+        match &self.0 {
+            Answer::View { view, .. } => Some(view),
+            Answer::Recorded(_) => None,
+        }
     }
 }
 
 impl<T: Serialize> Responder for Tagged<T> {
     type Body = BoxBody;
 
-    fn respond_to(self, _: &HttpRequest) -> HttpResponse {
-        let mut response = HttpResponse::build(self.status);
-        response.insert_header((header::ETAG, self.etag));
-        if let Some(location) = self.location {
+    fn respond_to(self, req: &HttpRequest) -> HttpResponse {
+        let (status, location, etag, view) = match self.0 {
+            Answer::View { status, location, etag, view } => (status, location, etag, view),
+            Answer::Recorded(recorded) => return recorded.respond_to(req),
+        };
+        let mut response = HttpResponse::build(status);
+        response.insert_header((header::ETAG, etag));
+        if let Some(location) = location {
             response.insert_header((header::LOCATION, location));
         }
-        response.json(self.view)
+        response.json(view)
     }
 }
 
@@ -126,6 +137,7 @@ pub fn event<V: Tracked>(action: Action, before: Option<&V>, after: Option<&V>) 
 }
 
 /// Inserts (and whatever `insert` writes with it), audits `action`, answers 201 with the view.
+/// A creating `POST` calls [`create_once`] instead, with the key of its `Idempotent` body.
 pub async fn create<R, E, F>(
     state: &AppState,
     author: impl Into<Author>,
@@ -137,14 +149,33 @@ where
     E: Into<AppError>,
     F: FnOnce(&mut PgConnection) -> Result<R, E> + Send + 'static,
 {
+    create_once(state, author, Key::none(), action, insert).await
+}
+
+/// [`create`], once per `Idempotency-Key` of the caller (see [`idempotency`]): the view is
+/// serialized inside the transaction, recorded for the key in it, and answered as those bytes;
+/// a retry with the key gets them again (`Idempotent-Replayed: true`) and creates nothing.
+pub async fn create_once<R, E, F>(
+    state: &AppState,
+    author: impl Into<Author>,
+    key: Key,
+    action: Action,
+    insert: F,
+) -> Result<Tagged<R::View>, AppError>
+where
+    R: Viewed,
+    E: Into<AppError>,
+    F: FnOnce(&mut PgConnection) -> Result<R, E> + Send + 'static,
+{
     let author = author.into();
-    db::transaction(&state.pool, move |conn| {
+    let caller = author.clone();
+    let recorded = idempotency::run(state, &caller, key, move |conn| {
         let view = insert(conn).map_err(Into::into)?.view(conn)?;
         audit::record(conn, &author, event(action, None, Some(&view)))?;
-        let (location, etag) = (Some(view.location()), view.etag());
-        Ok(Tagged { status: StatusCode::CREATED, location, etag, view })
+        Recorded::json(StatusCode::CREATED, Some(view.location()), Some(view.etag()), &view)
     })
-    .await
+    .await?;
+    Ok(Tagged(Answer::Recorded(recorded)))
 }
 
 /// Locks the row, checks `If-Match` against its view, changes it, audits `action` with both
@@ -176,7 +207,7 @@ where
         if after_tag != before_tag {
             audit::record(conn, &author, event(action, Some(&before_view), Some(&after)))?;
         }
-        Ok(Tagged { status: StatusCode::OK, location: None, etag: after_tag, view: after })
+        Ok(Tagged(Answer::View { status: StatusCode::OK, location: None, etag: after_tag, view: after }))
     })
     .await
 }

@@ -15,6 +15,7 @@ use crate::db::{self, ids::CostCenterId, ids::CustomerId};
 use crate::error::AppError;
 use crate::etag::{self, IfMatch};
 use crate::extract::{Json, Query};
+use crate::idempotency::{Idempotent, KeyHeader};
 use crate::openapi::sets;
 use crate::pagination::{List, Page, PageParams};
 use crate::policy::{self, Action};
@@ -61,7 +62,7 @@ pub async fn list_cost_centers(
     tag = "cost-centers",
     operation_id = "createCostCenter",
     security(("bearer" = [])),
-    params(("customer_id" = Uuid, Path)),
+    params(("customer_id" = Uuid, Path), KeyHeader),
     request_body(content = CreateCostCenter, content_type = "application/json"),
     responses(
         (status = 201, description = "Created.", body = CostCenterView,
@@ -74,12 +75,12 @@ pub async fn create_cost_center(
     state: web::Data<AppState>,
     actor: Actor,
     customer_id: web::Path<CustomerId>,
-    Json(body): Json<CreateCostCenter>,
+    Idempotent(key, Json(body)): Idempotent<Json<CreateCostCenter>>,
 ) -> Result<Tagged<CostCenterView>, AppError> {
     let customer_id = customer_id.into_inner();
     policy::require(&actor, Action::ManageCostCenters, customer_id)?;
     let new = body.into_new(customer_id);
-    write::create(&state, &actor, audit::Action::CostCenterCreated, move |conn| {
+    write::create_once(&state, &actor, key, audit::Action::CostCenterCreated, move |conn| {
         customers::hold(conn, customer_id)?;
         queries::insert(conn, &new)
     })

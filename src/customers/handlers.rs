@@ -12,6 +12,7 @@ use crate::db::{self, ids::CustomerId};
 use crate::error::AppError;
 use crate::etag::{self, IfMatch};
 use crate::extract::{Json, Query};
+use crate::idempotency::{Idempotent, KeyHeader};
 use crate::identity::sessions;
 use crate::openapi::sets;
 use crate::pagination::{List, Page, PageParams};
@@ -53,6 +54,7 @@ pub async fn list_customers(
     tag = "customers",
     operation_id = "createCustomer",
     security(("bearer" = [])),
+    params(KeyHeader),
     request_body(content = CreateCustomer, content_type = "application/json"),
     responses(
         (status = 201, description = "Created.", body = CustomerView,
@@ -64,12 +66,14 @@ pub async fn list_customers(
 pub async fn create_customer(
     state: web::Data<AppState>,
     actor: Actor,
-    Json(body): Json<CreateCustomer>,
+    Idempotent(key, Json(body)): Idempotent<Json<CreateCustomer>>,
 ) -> Result<Tagged<CustomerView>, AppError> {
     policy::require_global(&actor, Action::CreateCustomer)?;
     let new = body.into_new();
-    write::create(&state, &actor, audit::Action::CustomerCreated, move |conn| queries::insert(conn, &new))
-        .await
+    write::create_once(&state, &actor, key, audit::Action::CustomerCreated, move |conn| {
+        queries::insert(conn, &new)
+    })
+    .await
 }
 
 /// Get a customer

@@ -65,6 +65,24 @@ diesel::table! {
 }
 
 diesel::table! {
+    idempotency_keys (caller_id, key) {
+        caller_id -> Uuid,
+        caller_kind -> Text,
+        key -> Text,
+        fingerprint -> Bytea,
+        state -> Text,
+        attempt -> Uuid,
+        locked_until -> Timestamptz,
+        status -> Nullable<Int2>,
+        location -> Nullable<Text>,
+        etag -> Nullable<Text>,
+        content_type -> Nullable<Text>,
+        body -> Nullable<Bytea>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     invitations (customer_id, id) {
         customer_id -> Uuid,
         id -> Uuid,
@@ -238,6 +256,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     customers,
     group_members,
     groups,
+    idempotency_keys,
     invitations,
     login_failures,
     mail_outbox,

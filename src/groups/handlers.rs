@@ -14,6 +14,7 @@ use crate::db::{self, ids::CustomerId, ids::GroupId};
 use crate::error::{AppError, ConflictKind};
 use crate::etag::{self, IfMatch};
 use crate::extract::{Json, Query};
+use crate::idempotency::{Idempotent, KeyHeader};
 use crate::openapi::sets;
 use crate::pagination::{List, Page, PageParams};
 use crate::policy::{self, Action};
@@ -67,7 +68,7 @@ pub async fn list_groups(
     tag = "groups",
     operation_id = "createGroup",
     security(("bearer" = [])),
-    params(("customer_id" = Uuid, Path)),
+    params(("customer_id" = Uuid, Path), KeyHeader),
     request_body(content = CreateGroup, content_type = "application/json"),
     responses(
         (status = 201, description = "Created.", body = GroupView, headers(("ETag" = String), ("Location" = String))),
@@ -79,12 +80,12 @@ pub async fn create_group(
     state: web::Data<AppState>,
     actor: Actor,
     customer_id: web::Path<CustomerId>,
-    Json(body): Json<CreateGroup>,
+    Idempotent(key, Json(body)): Idempotent<Json<CreateGroup>>,
 ) -> Result<Tagged<GroupView>, AppError> {
     let customer_id = customer_id.into_inner();
     policy::require_group_creation(&actor, customer_id)?;
     let new = body.into_new(customer_id);
-    write::create(&state, &actor, audit::Action::GroupCreated, move |conn| -> Result<_, AppError> {
+    write::create_once(&state, &actor, key, audit::Action::GroupCreated, move |conn| -> Result<_, AppError> {
         customers::find(conn, customer_id)?;
         let row = queries::insert(conn, &new)?;
         Ok(SeenGroup { row, within: None })

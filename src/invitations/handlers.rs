@@ -2,6 +2,7 @@
 //! invitations, inviting people in bulk (its steps are [`super::invite`]), resending and
 //! revoking invitations.
 
+use actix_web::http::StatusCode;
 use actix_web::{delete, get, post, web};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -12,12 +13,13 @@ use super::models::{Invitation, InvitationRow, InvitationStatus};
 use super::queries;
 use super::{TOKEN_PREFIX, VALIDITY};
 use crate::accounts::Actor;
-use crate::audit;
+use crate::audit::{self, Author};
 use crate::config::Config;
 use crate::db::{self, ids::CustomerId, ids::InvitationId};
 use crate::error::{AppError, ConflictKind};
 use crate::etag::{self, IfMatch};
 use crate::extract::{Json, NoBody, Query};
+use crate::idempotency::{self, Idempotent, KeyHeader, Recorded};
 use crate::mail::throttle;
 use crate::openapi::sets;
 use crate::pagination::{List, Page, PageParams};
@@ -110,7 +112,7 @@ pub async fn list_invitations(
     tag = "invitations",
     operation_id = "createInvitations",
     security(("bearer" = [])),
-    params(("customer_id" = Uuid, Path)),
+    params(("customer_id" = Uuid, Path), KeyHeader),
     request_body(content = CreateInvitations, content_type = "application/json"),
     responses(
         (status = 200, description = "One result per address.", body = InviteResults),
@@ -122,18 +124,22 @@ pub async fn create_invitations(
     state: web::Data<AppState>,
     actor: Actor,
     customer_id: web::Path<CustomerId>,
-    Json(body): Json<CreateInvitations>,
-) -> Result<web::Json<InviteResults>, AppError> {
+    Idempotent(key, Json(body)): Idempotent<Json<CreateInvitations>>,
+) -> Result<Recorded, AppError> {
     let customer_id = customer_id.into_inner();
     policy::require(&actor, Action::ManageUsers, customer_id)?;
     let invite::Request { terms, candidates } = invite::validate(&actor, customer_id, body)?;
+    let author = Author::from(&actor);
     let sender = Sender::new(actor, &state.config, customer_id, terms);
-    let results = db::transaction(&state.pool, move |conn| {
+    idempotency::run(&state, &author, key, move |conn| {
         let sender = Sender::check(conn, sender)?;
-        candidates.into_iter().map(|(raw, verdict)| sender.result(conn, raw, verdict)).collect()
+        let results = candidates
+            .into_iter()
+            .map(|(raw, verdict)| sender.result(conn, raw, verdict))
+            .collect::<Result<_, AppError>>()?;
+        Recorded::json(StatusCode::OK, None, None, &InviteResults { results })
     })
-    .await?;
-    Ok(web::Json(InviteResults { results }))
+    .await
 }
 
 /// Get an invitation

@@ -13,6 +13,7 @@ use crate::db::{self, ids::CustomerId, ids::UserId, types::Email};
 use crate::error::{AppError, ConflictKind, FieldCode};
 use crate::etag::{self, IfMatch};
 use crate::extract::{Json, Query};
+use crate::idempotency::{Idempotent, KeyHeader};
 use crate::identity::{passwords, sessions};
 use crate::openapi::sets;
 use crate::pagination::{List, Page, PageParams};
@@ -79,6 +80,7 @@ pub async fn list_staff(
     tag = "staff",
     operation_id = "createStaff",
     security(("bearer" = [])),
+    params(KeyHeader),
     request_body(content = CreateStaff, content_type = "application/json"),
     responses(
         (status = 201, description = "Created.", body = StaffView, headers(("ETag" = String), ("Location" = String))),
@@ -89,7 +91,7 @@ pub async fn list_staff(
 pub async fn create_staff(
     state: web::Data<AppState>,
     actor: Actor,
-    Json(mut body): Json<CreateStaff>,
+    Idempotent(key, Json(mut body)): Idempotent<Json<CreateStaff>>,
 ) -> Result<Tagged<StaffView>, AppError> {
     policy::require_global(&actor, Action::ManageStaff)?;
     let email = parse_email(&body.email)?;
@@ -114,7 +116,7 @@ pub async fn create_staff(
         }
         Ok(Staff(row))
     };
-    write::create(&state, &actor, audit::Action::StaffCreated, insert).await
+    write::create_once(&state, &actor, key, audit::Action::StaffCreated, insert).await
 }
 
 /// Get a staff member

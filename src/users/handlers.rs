@@ -19,6 +19,7 @@ use crate::db::{self, types::Email};
 use crate::error::AppError;
 use crate::etag::{self, IfMatch};
 use crate::extract::{Json, Query};
+use crate::idempotency::{Idempotent, KeyHeader};
 use crate::openapi::sets;
 use crate::pagination::{List, Page, PageParams};
 use crate::permissions::Role;
@@ -163,7 +164,7 @@ fn insert_addition(conn: &mut PgConnection, config: &Config, addition: Addition)
     tag = "users",
     operation_id = "createUser",
     security(("bearer" = [])),
-    params(("customer_id" = Uuid, Path)),
+    params(("customer_id" = Uuid, Path), KeyHeader),
     request_body(content = CreateUser, content_type = "application/json"),
     responses(
         (status = 201, description = "Created.", body = UserView, headers(("ETag" = String), ("Location" = String))),
@@ -175,13 +176,13 @@ pub async fn create_user(
     state: web::Data<AppState>,
     actor: Actor,
     customer_id: web::Path<CustomerId>,
-    Json(body): Json<CreateUser>,
+    Idempotent(key, Json(body)): Idempotent<Json<CreateUser>>,
 ) -> Result<Tagged<UserView>, AppError> {
     let customer_id = customer_id.into_inner();
     policy::require(&actor, Action::ManageUsers, customer_id)?;
     let addition = check_addition(&state, &actor, customer_id, body).await?;
     let config = state.config.clone();
-    write::create(&state, &actor, audit::Action::UserCreated, move |conn| {
+    write::create_once(&state, &actor, key, audit::Action::UserCreated, move |conn| {
         insert_addition(conn, &config, addition)
     })
     .await

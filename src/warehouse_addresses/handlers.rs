@@ -14,6 +14,7 @@ use crate::db::{self, ids::AddressId, ids::CustomerId, ids::GroupId};
 use crate::error::{AppError, FieldCode};
 use crate::etag::{self, IfMatch};
 use crate::extract::Json;
+use crate::idempotency::{Idempotent, KeyHeader};
 use crate::openapi::sets;
 use crate::pagination::{List, Page, PageParams};
 use crate::policy::{self, Action};
@@ -108,7 +109,7 @@ pub async fn list_addresses(
     tag = "warehouse-addresses",
     operation_id = "createWarehouseAddress",
     security(("bearer" = [])),
-    params(("customer_id" = Uuid, Path)),
+    params(("customer_id" = Uuid, Path), KeyHeader),
     request_body(content = CreateAddress, content_type = "application/json"),
     responses(
         (status = 201, description = "Created.", body = AddressView, headers(("ETag" = String), ("Location" = String))),
@@ -120,13 +121,13 @@ pub async fn create_address(
     state: web::Data<AppState>,
     actor: Actor,
     customer_id: web::Path<CustomerId>,
-    Json(body): Json<CreateAddress>,
+    Idempotent(key, Json(body)): Idempotent<Json<CreateAddress>>,
 ) -> Result<Tagged<AddressView>, AppError> {
     let customer_id = customer_id.into_inner();
     policy::require(&actor, Action::ManageAddresses, customer_id)?;
     check_group(&actor, body.group_id)?;
     let new = body.into_new(customer_id);
-    write::create(&state, &actor, audit::Action::AddressCreated, move |conn| {
+    write::create_once(&state, &actor, key, audit::Action::AddressCreated, move |conn| {
         customers::lock(conn, customer_id)?;
         queries::insert_keeping_one_default(conn, new)
     })

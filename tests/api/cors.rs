@@ -37,7 +37,7 @@ async fn a_page_of_an_allowed_origin_reads_the_answer_and_its_headers() {
     assert!(header(&response, "vary").is_some_and(|v| v.to_ascii_lowercase().contains("origin")));
     assert!(header(&response, "access-control-allow-credentials").is_none(), "tokens, not cookies");
     let exposed = header(&response, "access-control-expose-headers").unwrap_or_default().to_ascii_lowercase();
-    for name in ["etag", "location", "retry-after", "x-request-id"] {
+    for name in ["etag", "idempotent-replayed", "location", "retry-after", "x-request-id"] {
         assert!(exposed.contains(name), "{name} is exposed: {exposed}");
     }
 }
