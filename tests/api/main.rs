@@ -20,6 +20,7 @@ mod hashing;
 mod house_b1;
 mod house_b2;
 mod house_b3;
+mod idempotency;
 mod invitations;
 mod jwt;
 mod login;
