@@ -33,6 +33,7 @@ const FLOORS: &[(&str, u8)] = &[
     ("policy", 2),
     // 3 identity and state
     ("identity", 3),
+    ("idempotency", 3),
     ("state", 3),
     ("write", 3),
     // 4 resources
