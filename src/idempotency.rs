@@ -512,7 +512,12 @@ pub struct KeyHeader(
     /// request (body, path or operation) is a 422 (`idempotency-key-reused`); while its first
     /// request is still running, a 409 (`idempotency-key-in-flight`, `Retry-After: 1`). Keys are
     /// the caller's own; a malformed or repeated header is a 400.
-    #[param(nullable = false, min_length = 1, pattern = r"^[\x20-\x7E]+$")]
+    #[param(
+        nullable = false,
+        min_length = 1,
+        max_length = 255,
+        pattern = r#"^([\x21\x23-\x7E][\x20-\x7E]*|"([\x20\x21\x23-\x5B\x5D-\x7E]|\\["\\])+")$"#
+    )]
     pub Option<String>,
 );
 
