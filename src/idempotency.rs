@@ -311,7 +311,7 @@ impl Caller {
 }
 
 /// Runs `change` in one transaction, once per key of the caller `author` (see the module):
-/// the recorded response on a replay, otherwise `change`'s, recorded in its own transaction.
+/// the recorded response on a replay, otherwise `change`'s, recorded in `change`'s transaction.
 /// Without a key (or an anonymous author) it is a plain `db::transaction`.
 pub async fn run<F>(state: &AppState, author: &Author, key: Key, change: F) -> Result<Recorded, AppError>
 where
@@ -348,13 +348,11 @@ where
     if recorded_failure(error.status())
         && let Some(recorded) = Recorded::of_error(&error).await
     {
-        let record = recorded.clone();
-        let stored = db::run(&state.pool, move |conn| complete(conn, id, &value, attempt, &record)).await;
-        match stored {
+        let (record, key) = (recorded.clone(), value.clone());
+        match db::run(&state.pool, move |conn| complete(conn, id, &key, attempt, &record)).await {
             Ok(_) => return Ok(recorded),
             Err(cause) => tracing::warn!(%cause, "recording a failure for its Idempotency-Key failed"),
         }
-        return Err(error);
     }
     // Nothing was created; a retry must run again. Should this fail too, the lock runs out.
     if let Err(cause) = db::run(&state.pool, move |conn| release(conn, id, &value, attempt)).await {
