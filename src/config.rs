@@ -113,6 +113,9 @@ pub struct Config {
     pub password_reset_ttl: Duration,
     /// How long the set-password link of a welcome mail works (contract: 7 days).
     pub set_password_link_ttl: Duration,
+    /// `API_CLIENT_SECRET_OVERLAP`: how long an API client's previous secret keeps working
+    /// after a rotation (default 0: it stops at once).
+    pub api_client_secret_overlap: Duration,
     /// "Now" for expiring invitations and sign-up links; tests move it forward.
     pub clock: crate::clock::Clock,
 }
@@ -172,6 +175,10 @@ impl Config {
                 "SET_PASSWORD_LINK_TTL",
                 Duration::from_secs(7 * 24 * 3600),
             )?,
+            api_client_secret_overlap: match get("API_CLIENT_SECRET_OVERLAP").as_deref() {
+                None | Some("0") => Duration::ZERO,
+                Some(_) => duration(&get, "API_CLIENT_SECRET_OVERLAP", Duration::ZERO)?,
+            },
             clock: crate::clock::Clock::default(),
         })
     }

@@ -113,6 +113,8 @@ crate::text_enum! {
         UserState = "user-state",
         /// The invitation was accepted, revoked or replaced.
         InvitationState = "invitation-state",
+        /// The API client is revoked, which is final.
+        ClientRevoked = "client-revoked",
         /// Something else still refers to it (a customer's users, a group's addresses).
         StillReferenced = "still-referenced",
         /// Another conflict with an existing resource.
@@ -134,6 +136,7 @@ impl ConflictKind {
             Self::OwnAccount => "Own account",
             Self::UserState => "User state",
             Self::InvitationState => "Invitation state",
+            Self::ClientRevoked => "API client revoked",
             Self::StillReferenced => "Still referenced",
             Self::Conflict => "Conflict",
         }
@@ -415,6 +418,17 @@ impl From<DieselError> for AppError {
                     Some("warehouse_addresses_group_fkey") => {
                         Self::field("group_id", FieldCode::Unknown, "names no group of this customer")
                     }
+                    Some("api_client_groups_group_fkey") if info.message().contains("update or delete") => {
+                        Self::Conflict(
+                            ConflictKind::StillReferenced,
+                            "API clients are limited to the group; change or delete them first.".into(),
+                        )
+                    }
+                    Some("api_client_groups_group_fkey") => Self::field(
+                        "group_ids",
+                        FieldCode::Unknown,
+                        "names groups that are not this customer's",
+                    ),
                     Some("group_members_group_fkey") => Self::field(
                         "group_ids",
                         FieldCode::Unknown,
