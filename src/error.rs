@@ -588,6 +588,11 @@ fn framework_slug(status: StatusCode) -> &'static str {
     }
 }
 
+/// Marks a response whose error body has a format of its own that [`normalize`] leaves alone:
+/// the token endpoint's RFC 6749 errors, which OAuth client libraries read.
+#[derive(Debug, Clone, Copy)]
+pub struct OwnErrorFormat;
+
 /// Turns every error response that is not already problem+json (actix's own 404/405, for
 /// example) into one, so clients see a single error format.
 pub fn normalize<B>(
@@ -598,7 +603,7 @@ pub fn normalize<B>(
         .headers()
         .get(header::CONTENT_TYPE)
         .is_some_and(|v| v.as_bytes().starts_with(PROBLEM_JSON.as_bytes()));
-    if already_problem {
+    if already_problem || res.response().extensions().get::<OwnErrorFormat>().is_some() {
         return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
     }
     let status = res.status();

@@ -350,7 +350,11 @@ pub mod exact {
         ("group_id", "The group's id.", "01936f0e-7c1a-7d2b-9a51-3f1f2b7c4d70"),
         ("invitation_id", "The invitation's id.", "01936f0e-7c1a-7d2b-9a51-3f1f2b7c4d60"),
         ("staff_id", "The staff member's id.", "01936f0e-7c1a-7d2b-9a51-3f1f2b7c4d10"),
-        ("api_client_id", "The API client's id (not its public `dgc_` client_id).", "01936f0e-7c1a-7d2b-9a51-3f1f2b7c4d80"),
+        (
+            "api_client_id",
+            "The API client's id (not its public `dgc_` client_id).",
+            "01936f0e-7c1a-7d2b-9a51-3f1f2b7c4d80",
+        ),
         ("token_id", "The long-lived token's id.", "01936f0e-7c1a-7d2b-9a51-3f1f2b7c4d90"),
         ("actor_id", "", "01936f0e-7c1a-7d2b-9a51-3f1f2b7c4d10"),
         ("target_id", "", "01936f0e-7c1a-7d2b-9a51-3f1f2b7c4d50"),

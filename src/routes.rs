@@ -10,8 +10,8 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::openapi::ApiDoc;
 use crate::{
-    api_clients, audit_events, authz, cost_centers, customers, groups, health, invitations, me, permission_catalog,
-    oauth, signin, staff, users, warehouse_addresses,
+    api_clients, audit_events, authz, cost_centers, customers, groups, health, invitations, me, oauth,
+    permission_catalog, signin, staff, users, warehouse_addresses,
 };
 
 pub fn routes(cfg: &mut ServiceConfig) {

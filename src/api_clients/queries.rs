@@ -99,7 +99,11 @@ pub fn set_groups(
     diesel::insert_into(acg::table).values(rows).execute(conn).map(drop)
 }
 
-pub fn update(conn: &mut PgConnection, id: ApiClientId, changes: &ApiClientChanges) -> QueryResult<ApiClientRow> {
+pub fn update(
+    conn: &mut PgConnection,
+    id: ApiClientId,
+    changes: &ApiClientChanges,
+) -> QueryResult<ApiClientRow> {
     diesel::update(ac::table.find(id))
         .set((changes.clone(), ac::updated_at.eq(diesel::dsl::now)))
         .returning(ApiClientRow::as_returning())
@@ -169,7 +173,11 @@ pub fn insert_token(conn: &mut PgConnection, new: &NewToken) -> QueryResult<Toke
 }
 
 /// Locks a live token of the client.
-pub fn lock_token(conn: &mut PgConnection, id: ApiClientId, token: ApiClientTokenId) -> QueryResult<TokenRow> {
+pub fn lock_token(
+    conn: &mut PgConnection,
+    id: ApiClientId,
+    token: ApiClientTokenId,
+) -> QueryResult<TokenRow> {
     act::table
         .filter(act::api_client_id.eq(id))
         .filter(act::id.eq(token))

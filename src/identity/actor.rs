@@ -75,8 +75,7 @@ async fn person(state: &AppState, token: &str) -> Result<Authenticated, AppError
 
 async fn client(state: &AppState, token: &str) -> Result<Authenticated, AppError> {
     let config = &state.config;
-    let claims =
-        tokens::verify_client(&state.keys, token, &config.jwt_issuer, &config.jwt_audience).await?;
+    let claims = tokens::verify_client(&state.keys, token, &config.jwt_issuer, &config.jwt_audience).await?;
     let now = config.clock.now();
     let (caller, groups) = db::run(&state.pool, move |conn| {
         let Some(found) = clients::by_id(conn, claims.sub)? else { return Ok(None) };

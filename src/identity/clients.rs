@@ -115,9 +115,9 @@ pub fn customer_open(conn: &mut PgConnection, customer_id: Option<Uuid>) -> Quer
 pub fn touch(conn: &mut PgConnection, id: Uuid, now: DateTime<Utc>) -> QueryResult<()> {
     let a_minute_ago = now - chrono::Duration::minutes(1);
     diesel::update(
-        api_clients::table.find(id).filter(
-            api_clients::last_used_at.is_null().or(api_clients::last_used_at.lt(a_minute_ago)),
-        ),
+        api_clients::table
+            .find(id)
+            .filter(api_clients::last_used_at.is_null().or(api_clients::last_used_at.lt(a_minute_ago))),
     )
     .set(api_clients::last_used_at.eq(now))
     .execute(conn)
@@ -155,11 +155,7 @@ pub fn caller(
 
 /// The client of the long-lived token `token`, if the token is live (not revoked, not
 /// expired); its last use is recorded like the client's.
-pub fn by_token(
-    conn: &mut PgConnection,
-    token: &str,
-    now: DateTime<Utc>,
-) -> QueryResult<Option<Credential>> {
+pub fn by_token(conn: &mut PgConnection, token: &str, now: DateTime<Utc>) -> QueryResult<Option<Credential>> {
     let hash = hash_secret(token);
     let found: Option<(Uuid, Credential)> = api_client_tokens::table
         .inner_join(api_clients::table)

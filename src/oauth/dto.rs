@@ -132,7 +132,9 @@ impl From<OAuthError> for HttpResponse {
         if let Some(seconds) = error.retry_after_secs {
             response.insert_header((header::RETRY_AFTER, seconds.to_string()));
         }
-        response.json(error)
+        let mut response = response.json(error);
+        response.extensions_mut().insert(crate::error::OwnErrorFormat);
+        response
     }
 }
 

@@ -66,7 +66,11 @@ const FORM: &str = "application/x-www-form-urlencoded";
     )
 )]
 #[post("/v1/oauth/token")]
-pub async fn issue_token(state: web::Data<AppState>, req: HttpRequest, payload: web::Payload) -> HttpResponse {
+pub async fn issue_token(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> HttpResponse {
     match token(&state, &req, payload).await {
         Ok(answer) => no_store(&mut HttpResponse::Ok()).json(answer),
         Err(error) => error.into(),
