@@ -233,8 +233,16 @@ async fn authenticate(
     let address = client_addr(req);
     let limits = state.config.login_limits;
     let now = state.config.clock.now();
-    // Client ids have no `@`, so they cannot meet a person's e-mail address in the counts.
-    let key = Email::lookup(&client_id);
+    // Failures are counted by client id in the sign-in table. Client ids start with `dgc_` and
+    // have no `@`, so they never meet a person's e-mail address there; anything else presented
+    // as an id is counted in one bucket of its own, so that no request here can use up a
+    // person's sign-in attempts.
+    let well_formed = client_id.starts_with(clients::CLIENT_ID_PREFIX) && !client_id.contains('@');
+    let key = if well_formed {
+        Email::lookup(&client_id)
+    } else {
+        Email::lookup(&format!("{}malformed", clients::CLIENT_ID_PREFIX))
+    };
     db::run(&state.pool, move |conn| -> Result<Result<Credential, OAuthError>, AppError> {
         let reserved = rate_limit::reserve(conn, &limits, &key, &address)?.admitted()?;
         let found = clients::by_client_id(conn, &client_id)?;

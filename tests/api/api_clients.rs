@@ -641,6 +641,13 @@ async fn failed_client_authentications_are_limited_like_sign_ins() {
         oauth_error(response, StatusCode::TOO_MANY_REQUESTS, "temporarily_unavailable").await;
         assert!(retry_after.and_then(|s| s.parse::<u64>().ok()).is_some_and(|s| s > 0));
     }
+    // Failures here never use up a person's sign-in attempts, even with its e-mail as the id.
+    let as_person = basic(&admin.email, "dgcs_guess");
+    for _ in 0..4 {
+        let response = token_request(&app, Some(&as_person), &grant).await;
+        assert!([StatusCode::UNAUTHORIZED, StatusCode::TOO_MANY_REQUESTS].contains(&response.status()));
+    }
+    assert_eq!(app.login(&admin.email, &admin.password).await.status(), StatusCode::OK);
 }
 
 #[tokio::test]
