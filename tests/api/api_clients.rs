@@ -197,9 +197,12 @@ async fn a_client_gets_a_token_by_basic_or_by_form_and_works_with_exactly_its_sc
         StatusCode::FORBIDDEN,
     )
     .await;
-    // Its use is recorded.
+    // Its use is recorded, at most once a minute: more requests within it write nothing.
     let used = json_of(admin.get(&client.path).await, StatusCode::OK).await;
     assert!(used["last_used_at"].is_string(), "{used}");
+    assert_eq!(erp.get(&users_of(acme)).await.status(), StatusCode::OK);
+    let again = json_of(admin.get(&client.path).await, StatusCode::OK).await;
+    assert_eq!(again["last_used_at"], used["last_used_at"]);
     // The creation is audited, without the secret.
     let created_events = admin.events_about(client.id).await;
     let creation =
@@ -547,6 +550,18 @@ async fn people_and_client_tokens_cannot_be_confused() {
     for token in [long["token"].as_str().expect("token"), admin.access_token.as_str()] {
         let refreshed = app.post_json("/v1/auth/refresh", &json!({"refresh_token": token})).await;
         assert!(refused(refreshed.status()), "{}", refreshed.status());
+    }
+    // Nor is a client's token (or its long-lived one) an invitation or a password-reset link.
+    for token in [client_token.as_str(), long["token"].as_str().expect("token")] {
+        let status = app.bearer("").get(&format!("/v1/invitations/lookup?token={token}")).await.status();
+        assert!(status.is_client_error(), "invitation lookup: {status}");
+        let reset = app
+            .post_json(
+                "/v1/auth/password/reset",
+                &json!({"token": token, "password": "a brand new passphrase 7"}),
+            )
+            .await;
+        assert!(reset.status().is_client_error(), "reset: {}", reset.status());
     }
     // The right key with the other kind's typ is no token: a client's claims as a person's
     // token, and a person's claims as a client's.
