@@ -116,6 +116,9 @@ pub struct Config {
     /// `IDEMPOTENCY_KEY_TTL`: how long an `Idempotency-Key` and its response are kept (at least
     /// 24 hours, the promise the API document makes; default 24 hours).
     pub idempotency_key_ttl: Duration,
+    /// `API_CLIENT_SECRET_OVERLAP`: how long an API client's previous secret keeps working
+    /// after a rotation (default 0: it stops at once).
+    pub api_client_secret_overlap: Duration,
     /// "Now" for expiring invitations and sign-up links; tests move it forward.
     pub clock: crate::clock::Clock,
 }
@@ -176,6 +179,10 @@ impl Config {
                 Duration::from_secs(7 * 24 * 3600),
             )?,
             idempotency_key_ttl: idempotency_key_ttl(&get)?,
+            api_client_secret_overlap: match get("API_CLIENT_SECRET_OVERLAP").as_deref() {
+                None | Some("0") => Duration::ZERO,
+                Some(_) => duration(&get, "API_CLIENT_SECRET_OVERLAP", Duration::ZERO)?,
+            },
             clock: crate::clock::Clock::default(),
         })
     }

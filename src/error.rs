@@ -113,6 +113,8 @@ crate::text_enum! {
         UserState = "user-state",
         /// The invitation was accepted, revoked or replaced.
         InvitationState = "invitation-state",
+        /// The API client is revoked, which is final.
+        ClientRevoked = "client-revoked",
         /// Something else still refers to it (a customer's users, a group's addresses).
         StillReferenced = "still-referenced",
         /// Another conflict with an existing resource.
@@ -134,6 +136,7 @@ impl ConflictKind {
             Self::OwnAccount => "Own account",
             Self::UserState => "User state",
             Self::InvitationState => "Invitation state",
+            Self::ClientRevoked => "API client revoked",
             Self::StillReferenced => "Still referenced",
             Self::Conflict => "Conflict",
         }
@@ -439,6 +442,17 @@ impl From<DieselError> for AppError {
                     Some("warehouse_addresses_group_fkey") => {
                         Self::field("group_id", FieldCode::Unknown, "names no group of this customer")
                     }
+                    Some("api_client_groups_group_fkey") if info.message().contains("update or delete") => {
+                        Self::Conflict(
+                            ConflictKind::StillReferenced,
+                            "API clients are limited to the group; change or delete them first.".into(),
+                        )
+                    }
+                    Some("api_client_groups_group_fkey") => Self::field(
+                        "group_ids",
+                        FieldCode::Unknown,
+                        "names groups that are not this customer's",
+                    ),
                     Some("group_members_group_fkey") => Self::field(
                         "group_ids",
                         FieldCode::Unknown,
@@ -598,6 +612,11 @@ fn framework_slug(status: StatusCode) -> &'static str {
     }
 }
 
+/// Marks a response whose error body has a format of its own that [`normalize`] leaves alone:
+/// the token endpoint's RFC 6749 errors, which OAuth client libraries read.
+#[derive(Debug, Clone, Copy)]
+pub struct OwnErrorFormat;
+
 /// Turns every error response that is not already problem+json (actix's own 404/405, for
 /// example) into one, so clients see a single error format.
 pub fn normalize<B>(
@@ -608,7 +627,7 @@ pub fn normalize<B>(
         .headers()
         .get(header::CONTENT_TYPE)
         .is_some_and(|v| v.as_bytes().starts_with(PROBLEM_JSON.as_bytes()));
-    if already_problem {
+    if already_problem || res.response().extensions().get::<OwnErrorFormat>().is_some() {
         return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
     }
     let status = res.status();

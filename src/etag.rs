@@ -33,6 +33,11 @@ pub fn of_view<T: serde::Serialize>(view: &T) -> String {
 pub struct IfMatch(Option<Vec<String>>);
 
 impl IfMatch {
+    /// No `If-Match`: for removals that take none (revoking a token, which has no ETag).
+    pub fn none() -> Self {
+        Self(None)
+    }
+
     /// Fails with 412 unless the header is absent, `*`, or names `current` (strong comparison:
     /// weak tags never match).
     /// Whether the request carried an `If-Match` at all.

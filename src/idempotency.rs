@@ -233,6 +233,9 @@ pub struct Recorded {
     etag: Option<String>,
     content_type: String,
     body: Bytes,
+    /// What the first answer shows instead of `body`, when that holds a secret that is shown
+    /// once and never kept (see [`Recorded::revealing`]).
+    answer: Option<Bytes>,
     replayed: bool,
 }
 
@@ -246,7 +249,21 @@ impl Recorded {
     ) -> Result<Self, AppError> {
         let body = serde_json::to_vec(view).map_err(AppError::internal)?;
         let content_type = "application/json".to_owned();
-        Ok(Self { status, location, etag, content_type, body: body.into(), replayed: false })
+        Ok(Self { status, location, etag, content_type, body: body.into(), answer: None, replayed: false })
+    }
+
+    /// Like [`json`](Self::json), for an answer that shows a secret once (an API client's
+    /// secret, a long-lived token): `answered` is the first answer, `kept` (the same without
+    /// the secret) is what is recorded and replayed, since secrets are kept only as hashes.
+    pub fn revealing(
+        status: StatusCode,
+        location: Option<String>,
+        etag: Option<String>,
+        kept: &impl Serialize,
+        answered: &impl Serialize,
+    ) -> Result<Self, AppError> {
+        let answer = serde_json::to_vec(answered).map_err(AppError::internal)?;
+        Ok(Self { answer: Some(answer.into()), ..Self::json(status, location, etag, kept)? })
     }
 
     /// The problem `error` is answered with, as bytes.
@@ -255,7 +272,7 @@ impl Recorded {
         let status = response.status();
         let content_type = response.headers().get(header::CONTENT_TYPE)?.to_str().ok()?.to_owned();
         let body = actix_web::body::to_bytes(response.into_body()).await.ok()?;
-        Some(Self { status, location: None, etag: None, content_type, body, replayed: false })
+        Some(Self { status, location: None, etag: None, content_type, body, answer: None, replayed: false })
     }
 
     /// Its status: the view's, or the recorded problem's.
@@ -279,7 +296,7 @@ impl Responder for Recorded {
         if self.replayed {
             response.insert_header((REPLAYED, "true"));
         }
-        response.body(self.body.boxed())
+        response.body(self.answer.unwrap_or(self.body).boxed())
     }
 }
 
@@ -443,6 +460,7 @@ fn replay(row: KeyRow) -> Option<Recorded> {
         etag: row.etag,
         content_type: row.content_type?,
         body: row.body?.into(),
+        answer: None,
         replayed: true,
     })
 }

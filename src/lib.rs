@@ -15,6 +15,7 @@ pub mod routes;
 pub mod startup;
 
 // 4  resources
+pub mod api_clients;
 pub mod audit_events;
 pub mod authz;
 pub mod cost_centers;
@@ -23,6 +24,7 @@ pub mod groups;
 pub mod health;
 pub mod invitations;
 pub mod me;
+pub mod oauth;
 pub mod permission_catalog;
 pub mod signin;
 pub mod staff;

@@ -33,6 +33,8 @@ use crate::error::{FieldError, Problem};
         (name = "groups", description = "Sub-accounts of a customer that segregate its data: members see only data of their groups; a person in no group sees all of its customer's data."),
         (name = "authz", description = "Ask dockgate whether the caller may do something, with the same policy the service applies itself."),
         (name = "permissions", description = "The permission catalog and the roles."),
+        (name = "api-clients", description = "Machine credentials of a customer or of the platform: scopes, groups, secret rotation, long-lived tokens."),
+        (name = "oauth", description = "The OAuth 2.0 token endpoint (client credentials) for API clients; RFC 6749 answers and errors."),
         (name = "staff", description = "The operator's staff (platform admins only)."),
         (name = "audit", description = "Who did what to what, when and from where."),
         (name = "operations", description = "Health and metrics for operators.")
@@ -51,7 +53,16 @@ impl Modify for BearerScheme {
                 HttpBuilder::new()
                     .scheme(HttpAuthScheme::Bearer)
                     .bearer_format("JWT")
-                    .description(Some("An access token from `/v1/auth/login` or `/v1/auth/refresh`."))
+                    .description(Some("A person's access token from `/v1/auth/login` or `/v1/auth/refresh` (`typ: JWT`), an API client's from `/v1/oauth/token` (`typ: at+jwt`), or a client's long-lived `dgt_` token."))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            "client_basic",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Basic)
+                    .description(Some("An API client's `client_id` and `client_secret`, each form-urlencoded (RFC 6749 section 2.3.1)."))
                     .build(),
             ),
         );
@@ -343,6 +354,12 @@ pub mod exact {
         ("group_id", "The group's id.", "01936f0e-7c1a-7d2b-9a51-3f1f2b7c4d70"),
         ("invitation_id", "The invitation's id.", "01936f0e-7c1a-7d2b-9a51-3f1f2b7c4d60"),
         ("staff_id", "The staff member's id.", "01936f0e-7c1a-7d2b-9a51-3f1f2b7c4d10"),
+        (
+            "api_client_id",
+            "The API client's id (not its public `dgc_` client_id).",
+            "01936f0e-7c1a-7d2b-9a51-3f1f2b7c4d80",
+        ),
+        ("token_id", "The long-lived token's id.", "01936f0e-7c1a-7d2b-9a51-3f1f2b7c4d90"),
         ("actor_id", "", "01936f0e-7c1a-7d2b-9a51-3f1f2b7c4d10"),
         ("target_id", "", "01936f0e-7c1a-7d2b-9a51-3f1f2b7c4d50"),
         ("action", "", "user.updated"),

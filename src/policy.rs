@@ -37,6 +37,12 @@ pub enum Action {
     FindUsers,
     /// A customer's groups and their members: staff, and customer users with `users.manage`.
     ManageGroups,
+    /// A customer's API clients and their tokens: staff, and customer users with
+    /// `users.manage` (a client may never get more than its creator holds, see
+    /// [`may_grant`]).
+    ManageApiClients,
+    /// Platform-wide API clients: platform admins only.
+    ManagePlatformClients,
 }
 
 /// Which customers a caller sees.
@@ -55,22 +61,23 @@ impl Scope {
     }
 }
 
-/// The customers `actor` can see at all.
+/// The customers `actor` can see at all. A platform client sees every customer (it acts as
+/// staff with its scopes); a customer's client only its customer.
 pub fn scope(actor: &Actor) -> Scope {
-    let account = &actor.account;
-    match (account.kind, account.role) {
-        (Kind::Staff, Role::PlatformAdmin) => Scope::All,
-        (Kind::Staff, _) => {
-            let ids = account.customer_scope();
+    match (actor.kind(), actor.role()) {
+        (Kind::Staff, Some(Role::PlatformAdmin) | None) => Scope::All,
+        (Kind::Staff, Some(_)) => {
+            let ids = actor.customer_scope();
             if ids.is_empty() { Scope::All } else { Scope::Only(ids) }
         }
-        (Kind::CustomerUser, _) => Scope::Only(account.customer_id.into_iter().collect()),
+        (Kind::CustomerUser, _) => Scope::Only(actor.customer_id().into_iter().collect()),
     }
 }
 
-/// The caller's effective permissions (role set for staff, owners and admins; grants for users).
+/// The caller's effective permissions (role set for staff, owners and admins; grants for users;
+/// scopes for API clients).
 pub fn permissions(actor: &Actor) -> Vec<Permission> {
-    actor.account.effective_permissions()
+    actor.permissions()
 }
 
 fn has(actor: &Actor, permission: Permission) -> bool {
@@ -84,14 +91,14 @@ pub fn sees_group(actor: &Actor, group: Option<Uuid>) -> bool {
     match group {
         None => true,
         Some(group) => {
-            actor.account.kind == Kind::Staff || actor.groups.is_empty() || actor.groups.contains(&group)
+            actor.kind() == Kind::Staff || actor.groups.is_empty() || actor.groups.contains(&group)
         }
     }
 }
 
 /// The groups whose data `actor` sees: `None` for all of them.
 pub fn group_scope(actor: &Actor) -> Option<Vec<Uuid>> {
-    (actor.account.kind == Kind::CustomerUser && !actor.groups.is_empty()).then(|| actor.groups.clone())
+    (actor.kind() == Kind::CustomerUser && !actor.groups.is_empty()).then(|| actor.groups.clone())
 }
 
 /// Whether `actor`'s visibility covers someone (a person, an invitation) whose groups are
@@ -152,6 +159,12 @@ pub fn require_group_deletion(
     }
 }
 
+/// Whether `actor` holds `permission` itself, and so may hand it to an API client it creates:
+/// nobody gives more than it has.
+pub fn may_grant(actor: &Actor, permission: Permission) -> bool {
+    has(actor, permission)
+}
+
 crate::text_enum! {
     /// Why `POST /v1/authz/check` answered as it did: the closed set of its `reason`.
     pub enum CheckReason as "AuthzReason" {
@@ -184,12 +197,14 @@ pub fn check(actor: &Actor, permission: Permission, customer_id: Uuid, group: Op
     CheckReason::Allowed
 }
 
-/// Whether `actor` may perform `action`, visibility aside.
+/// Whether `actor` may perform `action`, visibility aside. Staff people act by their role; every
+/// other caller (customer users, and API clients of a customer or of the platform) by its
+/// permissions, so a client is decided exactly like a person holding its scopes. Only a role
+/// gives what no permission names (an owner's rights, the customer's profile, staff management).
 pub fn allows(actor: &Actor, action: Action) -> bool {
-    let account = &actor.account;
-    match account.kind {
-        Kind::Staff => match action {
-            Action::ManageStaff => account.role == Role::PlatformAdmin,
+    match (actor.kind(), actor.role()) {
+        (Kind::Staff, Some(role)) => match action {
+            Action::ManageStaff | Action::ManagePlatformClients => role == Role::PlatformAdmin,
             Action::CreateCustomer => scope(actor) == Scope::All,
             Action::ManageCustomer
             | Action::UpdateCustomerProfile
@@ -200,20 +215,24 @@ pub fn allows(actor: &Actor, action: Action) -> bool {
             | Action::ManageUsers
             | Action::ManageOwner
             | Action::FindUsers
-            | Action::ManageGroups => true,
+            | Action::ManageGroups
+            | Action::ManageApiClients => true,
         },
-        Kind::CustomerUser => match action {
+        (kind, role) => match action {
             Action::ReadCustomer => true,
-            Action::UpdateCustomerProfile => matches!(account.role, Role::Owner | Role::Admin),
+            Action::UpdateCustomerProfile => matches!(role, Some(Role::Owner | Role::Admin)),
             Action::ManageAddresses => has(actor, Permission::AddressesManage),
             Action::ManageCostCenters => has(actor, Permission::CostCentersManage),
-            Action::ReadAudit | Action::ManageUsers | Action::ManageGroups => {
+            Action::ReadAudit | Action::ManageUsers | Action::ManageGroups | Action::ManageApiClients => {
                 has(actor, Permission::UsersManage)
             }
-            Action::ManageOwner => account.role == Role::Owner,
-            Action::ManageStaff | Action::CreateCustomer | Action::ManageCustomer | Action::FindUsers => {
-                false
-            }
+            Action::ManageOwner => role == Some(Role::Owner),
+            // A platform client with users.manage finds users like staff do.
+            Action::FindUsers => kind == Kind::Staff && has(actor, Permission::UsersManage),
+            Action::ManageStaff
+            | Action::CreateCustomer
+            | Action::ManageCustomer
+            | Action::ManagePlatformClients => false,
         },
     }
 }
@@ -253,5 +272,7 @@ fn forbidden_detail(action: Action) -> &'static str {
         }
         Action::FindUsers => "Only staff may search users across customers.",
         Action::ManageGroups => "Managing groups needs the users.manage permission.",
+        Action::ManageApiClients => "Managing API clients needs the users.manage permission.",
+        Action::ManagePlatformClients => "Only a platform admin may manage platform API clients.",
     }
 }

@@ -10,8 +10,8 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::openapi::ApiDoc;
 use crate::{
-    audit_events, authz, cost_centers, customers, groups, health, invitations, me, permission_catalog,
-    signin, staff, users, warehouse_addresses,
+    api_clients, audit_events, authz, cost_centers, customers, groups, health, invitations, me, oauth,
+    permission_catalog, signin, staff, users, warehouse_addresses,
 };
 
 pub fn routes(cfg: &mut ServiceConfig) {
@@ -69,6 +69,25 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(groups::handlers::patch_group)
         .service(groups::handlers::delete_group)
         .service(groups::handlers::list_members);
+    cfg.service(api_clients::handlers::list_api_clients)
+        .service(api_clients::handlers::create_api_client)
+        .service(api_clients::handlers::get_api_client)
+        .service(api_clients::handlers::patch_api_client)
+        .service(api_clients::handlers::delete_api_client)
+        .service(api_clients::handlers::rotate_api_client_secret)
+        .service(api_clients::handlers::list_api_client_tokens)
+        .service(api_clients::handlers::create_api_client_token)
+        .service(api_clients::handlers::revoke_api_client_token)
+        .service(api_clients::handlers::list_platform_api_clients)
+        .service(api_clients::handlers::create_platform_api_client)
+        .service(api_clients::handlers::get_platform_api_client)
+        .service(api_clients::handlers::patch_platform_api_client)
+        .service(api_clients::handlers::delete_platform_api_client)
+        .service(api_clients::handlers::rotate_platform_api_client_secret)
+        .service(api_clients::handlers::list_platform_api_client_tokens)
+        .service(api_clients::handlers::create_platform_api_client_token)
+        .service(api_clients::handlers::revoke_platform_api_client_token);
+    cfg.service(oauth::handlers::issue_token);
     cfg.service(authz::handlers::check);
     cfg.service(permission_catalog::handlers::get_permissions);
     cfg.service(audit_events::handlers::list_audit_events);

@@ -178,6 +178,37 @@ where
     Ok(Tagged(Answer::Recorded(recorded)))
 }
 
+/// [`create_once`] for a resource whose creation shows a secret once (an API client's secret,
+/// a long-lived token): the first answer is `shown(view, Some(secret))`; a replay gets
+/// `shown(view, None)`, because a secret is kept only as its hash, never in a recorded answer.
+pub async fn create_revealing<R, E, F, S>(
+    state: &AppState,
+    author: impl Into<Author>,
+    key: Key,
+    action: Action,
+    secret: String,
+    insert: F,
+    shown: fn(R::View, Option<String>) -> S,
+) -> Result<Recorded, AppError>
+where
+    R: Viewed,
+    R::View: Clone,
+    E: Into<AppError>,
+    F: FnOnce(&mut PgConnection) -> Result<R, E> + Send + 'static,
+    S: Serialize + 'static,
+{
+    let author = author.into();
+    let caller = author.clone();
+    idempotency::run(state, &caller, key, move |conn| {
+        let view = insert(conn).map_err(Into::into)?.view(conn)?;
+        audit::record(conn, &author, event(action, None, Some(&view)))?;
+        let (location, etag) = (Some(view.location()), Some(view.etag()));
+        let kept = shown(view.clone(), None);
+        Recorded::revealing(StatusCode::CREATED, location, etag, &kept, &shown(view, Some(secret)))
+    })
+    .await
+}
+
 /// Locks the row, checks `If-Match` against its view, changes it, audits `action` with both
 /// views, answers 200 with the new view. A change that leaves the view exactly as it was (a
 /// deactivation of someone deactivated: `change` returns the row untouched) is no event.

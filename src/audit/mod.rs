@@ -21,6 +21,13 @@ use crate::text_enum;
 text_enum! {
     /// What happened, `<target>.<verb>`: the closed set of audit actions.
     pub enum Action as "AuditAction" {
+        ApiClientCreated = "api_client.created",
+        ApiClientDeleted = "api_client.deleted",
+        ApiClientRevoked = "api_client.revoked",
+        ApiClientSecretRotated = "api_client.secret_rotated",
+        ApiClientTokenCreated = "api_client.token_created",
+        ApiClientTokenRevoked = "api_client.token_revoked",
+        ApiClientUpdated = "api_client.updated",
         AddressCreated = "address.created",
         AddressDeleted = "address.deleted",
         AddressUpdated = "address.updated",
@@ -68,15 +75,18 @@ text_enum! {
         User = "user",
         Staff = "staff",
         SignupRequest = "signup_request",
+        ApiClient = "api_client",
+        ApiClientToken = "api_client_token",
     }
 }
 
 text_enum! {
-    /// Who acted: a signed-in person of either kind, someone not signed in (a public endpoint),
-    /// or the command line.
+    /// Who acted: a signed-in person of either kind, an API client, someone not signed in (a
+    /// public endpoint), or the command line.
     pub enum ActorKind as "AuditActorKind" {
         Staff = "staff",
         CustomerUser = "customer_user",
+        ApiClient = "api_client",
         Anonymous = "anonymous",
         Cli = "cli",
     }
@@ -104,7 +114,10 @@ impl From<&Actor> for Author {
     fn from(actor: &Actor) -> Self {
         Self {
             actor_id: Some(actor.id()),
-            actor_kind: Some(actor.kind().into()),
+            actor_kind: Some(match actor.client() {
+                Some(_) => ActorKind::ApiClient,
+                None => actor.kind().into(),
+            }),
             request_id: actor.request_id.clone(),
             client_addr: Some(actor.client_addr.clone()),
         }

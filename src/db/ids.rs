@@ -78,4 +78,8 @@ id_types!(
     InvitationId,
     /// A session (one sign-in).
     SessionId,
+    /// An API client (its row id, not the public `dgc_` id).
+    ApiClientId,
+    /// A long-lived token of an API client.
+    ApiClientTokenId,
 );

@@ -1,6 +1,47 @@
 // @generated automatically by Diesel CLI.
 
 diesel::table! {
+    api_client_groups (customer_id, api_client_id, group_id) {
+        customer_id -> Uuid,
+        api_client_id -> Uuid,
+        group_id -> Uuid,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    api_client_tokens (id) {
+        customer_id -> Nullable<Uuid>,
+        id -> Uuid,
+        api_client_id -> Uuid,
+        name -> Text,
+        token_hash -> Bytea,
+        expires_at -> Nullable<Timestamptz>,
+        last_used_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+        revoked -> Bool,
+    }
+}
+
+diesel::table! {
+    api_clients (id) {
+        customer_id -> Nullable<Uuid>,
+        id -> Uuid,
+        client_id -> Text,
+        name -> Text,
+        scopes -> Array<Nullable<Text>>,
+        status -> Text,
+        created_by -> Nullable<Uuid>,
+        secret_hash -> Bytea,
+        previous_secret_hash -> Nullable<Bytea>,
+        previous_secret_valid_until -> Nullable<Timestamptz>,
+        last_used_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     audit_events (id) {
         id -> Uuid,
         occurred_at -> Timestamptz,
@@ -240,6 +281,8 @@ diesel::table! {
     }
 }
 
+diesel::joinable!(api_client_tokens -> api_clients (api_client_id));
+diesel::joinable!(api_clients -> customers (customer_id));
 diesel::joinable!(cost_centers -> customers (customer_id));
 diesel::joinable!(groups -> customers (customer_id));
 diesel::joinable!(invitations -> customers (customer_id));
@@ -251,6 +294,9 @@ diesel::joinable!(users -> customers (customer_id));
 diesel::joinable!(warehouse_addresses -> customers (customer_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    api_client_groups,
+    api_client_tokens,
+    api_clients,
     audit_events,
     cost_centers,
     customers,

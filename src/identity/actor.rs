@@ -1,15 +1,21 @@
-//! The signed-in caller ([`Actor`]) as an actix extractor: any handler that takes one requires a
-//! valid bearer token. Beyond the token's signature, the session must still be live and the
-//! person still allowed to sign in, so logout, deactivation and password changes take effect
-//! inside dockgate at once (other services honour tokens until they expire).
+//! The caller ([`Actor`]) as an actix extractor: any handler that takes one requires a valid
+//! bearer token, of one of three forms told apart before anything is verified:
+//!
+//! - a person's access token (`typ: JWT`): the session must still be live and the person still
+//!   allowed to sign in, so logout, deactivation and password changes take effect inside
+//!   dockgate at once (other services honour tokens until they expire);
+//! - an API client's access token (`typ: at+jwt`): the client must still be active and its
+//!   customer active, so revoking a client ends its tokens at once;
+//! - a client's long-lived token (`dgt_...`): resolved by its hash on every request, live
+//!   (neither revoked nor expired), of an active client.
 
 use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, web};
 use futures_util::future::LocalBoxFuture;
 
-use super::{sessions, tokens};
-use crate::accounts::{Actor, queries as accounts};
+use super::{clients, sessions, tokens};
+use crate::accounts::{Actor, Principal, queries as accounts};
 use crate::db;
 use crate::error::AppError;
 use crate::origin::Origin;
@@ -36,21 +42,57 @@ impl FromRequest for Actor {
         Box::pin(async move {
             let state = state.ok_or_else(|| AppError::internal("application state missing"))?;
             let token = token.ok_or(MISSING)?;
-            let config = &state.config;
-            let claims =
-                tokens::verify(&state.keys, &token, &config.jwt_issuer, &config.jwt_audience).await?;
-            let (session_id, user_id) = (claims.sid.into(), claims.sub.into());
-            let started_after = config.clock.now()
-                - chrono::Duration::from_std(config.sessions.max_age).unwrap_or(chrono::Duration::MAX);
-            let (account, groups) = db::run(&state.pool, move |conn| {
-                let Some(account) = sessions::live_account(conn, session_id, user_id, started_after)? else {
-                    return Ok(None);
-                };
-                accounts::groups_of(conn, &account).map(|groups| Some((account, groups)))
-            })
-            .await?
-            .ok_or(INVALID)?;
-            Ok(Actor { session_id, account, groups, request_id, client_addr })
+            let (principal, groups) = if token.starts_with(clients::TOKEN_PREFIX) {
+                long_lived(&state, token).await?
+            } else if tokens::typ_of(&token).as_deref() == Some(tokens::CLIENT_TYP) {
+                client(&state, &token).await?
+            } else {
+                person(&state, &token).await?
+            };
+            Ok(Actor { principal, groups, request_id, client_addr })
         })
     }
+}
+
+type Authenticated = (Principal, Vec<uuid::Uuid>);
+
+async fn person(state: &AppState, token: &str) -> Result<Authenticated, AppError> {
+    let config = &state.config;
+    let claims = tokens::verify(&state.keys, token, &config.jwt_issuer, &config.jwt_audience).await?;
+    let (session_id, user_id) = (claims.sid.into(), claims.sub.into());
+    let started_after = config.clock.now()
+        - chrono::Duration::from_std(config.sessions.max_age).unwrap_or(chrono::Duration::MAX);
+    let (account, groups) = db::run(&state.pool, move |conn| {
+        let Some(account) = sessions::live_account(conn, session_id, user_id, started_after)? else {
+            return Ok(None);
+        };
+        accounts::groups_of(conn, &account).map(|groups| Some((account, groups)))
+    })
+    .await?
+    .ok_or(INVALID)?;
+    Ok((Principal::Person { session_id, account }, groups))
+}
+
+async fn client(state: &AppState, token: &str) -> Result<Authenticated, AppError> {
+    let config = &state.config;
+    let claims = tokens::verify_client(&state.keys, token, &config.jwt_issuer, &config.jwt_audience).await?;
+    let now = config.clock.now();
+    let (caller, groups) = db::run(&state.pool, move |conn| {
+        let Some(found) = clients::by_id(conn, claims.sub)? else { return Ok(None) };
+        clients::caller(conn, found, Some(&claims.permissions), now)
+    })
+    .await?
+    .ok_or(INVALID)?;
+    Ok((Principal::Client(caller), groups))
+}
+
+async fn long_lived(state: &AppState, token: String) -> Result<Authenticated, AppError> {
+    let now = state.config.clock.now();
+    let (caller, groups) = db::run(&state.pool, move |conn| {
+        let Some(found) = clients::by_token(conn, &token, now)? else { return Ok(None) };
+        clients::caller(conn, found, None, now)
+    })
+    .await?
+    .ok_or(INVALID)?;
+    Ok((Principal::Client(caller), groups))
 }

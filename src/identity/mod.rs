@@ -3,6 +3,7 @@
 //! sign-in limits. Resources build on it; it knows no route.
 
 pub mod actor;
+pub mod clients;
 pub mod hasher;
 pub mod keys;
 pub mod passwords;

@@ -1,6 +1,10 @@
 //! Access tokens: EdDSA JWTs with the access facts other services need (documented in the
 //! README). Verification accepts only EdDSA with a published `kid`, our issuer and audience, and
 //! an unexpired `exp`; everything else is the same 401.
+//!
+//! Two kinds, told apart by the header's `typ` and never confused: a person's token (`JWT`,
+//! [`AccessClaims`]) and an API client's (`at+jwt` per RFC 9068, [`ClientClaims`]). Each verifier
+//! checks its own `typ` explicitly, so neither is accepted where the other is expected.
 
 use std::time::Duration;
 
@@ -85,25 +89,68 @@ impl AccessClaims {
     }
 }
 
+/// The `typ` of a person's access token.
+pub const PERSON_TYP: &str = "JWT";
+/// The `typ` of an API client's access token (RFC 9068 section 2.1).
+pub const CLIENT_TYP: &str = "at+jwt";
+
 pub async fn sign(keys: &KeyStore, claims: &AccessClaims) -> Result<String, AppError> {
+    sign_as(keys, PERSON_TYP, claims).await
+}
+
+/// Signs an API client's access token (`typ: at+jwt`).
+pub async fn sign_client(keys: &KeyStore, claims: &ClientClaims) -> Result<String, AppError> {
+    sign_as(keys, CLIENT_TYP, claims).await
+}
+
+async fn sign_as(keys: &KeyStore, typ: &str, claims: &impl Serialize) -> Result<String, AppError> {
     let (kid, key) = keys.signing_key().await?;
     let mut header = Header::new(Algorithm::EdDSA);
     header.kid = Some(kid);
+    header.typ = Some(typ.to_owned());
     jsonwebtoken::encode(&header, claims, &key)
         .map_err(|e| AppError::internal(format!("cannot sign token: {e}")))
 }
 
 const INVALID: AppError = AppError::Unauthorized("The access token is missing, invalid or expired.");
 
-/// Verifies signature, algorithm, `kid`, issuer, audience and expiry.
+/// The `typ` of a token's header, unverified: which verifier to hand it to. `None` when the
+/// token is no JWT at all.
+pub fn typ_of(token: &str) -> Option<String> {
+    jsonwebtoken::decode_header(token).ok().map(|header| header.typ.unwrap_or_default())
+}
+
+/// Verifies a person's token: `typ: JWT`, signature, algorithm, `kid`, issuer, audience and
+/// expiry.
 pub async fn verify(
     keys: &KeyStore,
     token: &str,
     issuer: &str,
     audience: &str,
 ) -> Result<AccessClaims, AppError> {
+    verify_as(keys, PERSON_TYP, token, issuer, audience).await
+}
+
+/// Verifies an API client's token: `typ: at+jwt`, and everything [`verify`] checks.
+pub async fn verify_client(
+    keys: &KeyStore,
+    token: &str,
+    issuer: &str,
+    audience: &str,
+) -> Result<ClientClaims, AppError> {
+    verify_as(keys, CLIENT_TYP, token, issuer, audience).await
+}
+
+async fn verify_as<C: serde::de::DeserializeOwned>(
+    keys: &KeyStore,
+    typ: &str,
+    token: &str,
+    issuer: &str,
+    audience: &str,
+) -> Result<C, AppError> {
     let header = jsonwebtoken::decode_header(token).map_err(|_| INVALID)?;
-    if header.alg != Algorithm::EdDSA {
+    // Compared exactly (RFC 8725 section 3.11): a token of the other kind is no token here.
+    if header.alg != Algorithm::EdDSA || header.typ.as_deref() != Some(typ) {
         return Err(INVALID);
     }
     let kid = header.kid.ok_or(INVALID)?;
@@ -113,9 +160,45 @@ pub async fn verify(
     validation.set_audience(&[audience]);
     validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
     validation.leeway = LEEWAY.as_secs();
-    jsonwebtoken::decode::<AccessClaims>(token, &key, &validation)
-        .map(|data| data.claims)
-        .map_err(|_| INVALID)
+    jsonwebtoken::decode::<C>(token, &key, &validation).map(|data| data.claims).map_err(|_| INVALID)
+}
+
+crate::text_enum! {
+    /// What kind of subject a client-credentials token is for: always an API client.
+    pub enum ClientKind {
+        ApiClient = "api_client",
+    }
+}
+
+/// The claims of an API client's access token (RFC 9068, plus dockgate's access facts).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({
+    "iss": "dockgate", "aud": "dispatch-platform", "sub": "01936f0e-7c1a-7d2b-9a51-3f1f2b7c4d80",
+    "client_id": "dgc_Yk3n0Qw8Rr2mZt1V", "exp": 1790000900, "iat": 1790000000,
+    "jti": "01936f0e-7c1a-7d2b-9a51-3f1f2b7c4d81", "scope": "orders.view users.manage",
+    "kind": "api_client", "customer_id": "01936f0e-7c1a-7d2b-9a51-3f1f2b7c4d30",
+    "permissions": ["orders.view", "users.manage"], "groups": ["*"]
+}))]
+pub struct ClientClaims {
+    pub iss: String,
+    pub aud: String,
+    /// The client's id (its row, as `actor_id` in the audit log).
+    pub sub: Uuid,
+    /// The public `dgc_...` id.
+    pub client_id: String,
+    pub exp: i64,
+    pub iat: i64,
+    pub jti: Uuid,
+    /// The granted scopes, space-separated (RFC 6749 section 3.3).
+    pub scope: String,
+    pub kind: ClientKind,
+    /// The client's customer; absent for a platform client.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer_id: Option<Uuid>,
+    /// The permissions the token carries: the granted scopes.
+    pub permissions: Vec<Permission>,
+    /// Group ids whose data the client sees, or `["*"]` for all of its customer's data.
+    pub groups: Vec<String>,
 }
 
 crate::text_enum! {

@@ -231,7 +231,7 @@ pub async fn resend_invitation(
     let (customer_id, invitation_id) = path.into_inner();
     policy::require(&actor, Action::ManageUsers, customer_id)?;
     let lock = locking(&actor, (customer_id, invitation_id), state.config.clock.now());
-    let (config, inviter_name) = (state.config.clone(), actor.account.name.clone());
+    let (config, inviter_name) = (state.config.clone(), actor.name().to_owned());
     let change = move |conn: &mut _, before| renew(conn, &config, &inviter_name, before);
     write::update(&state, &actor, audit::Action::InvitationResent, if_match, lock, change).await
 }

@@ -169,7 +169,7 @@ impl Sender {
             updated_at: self.now,
         };
         let row = queries::insert(conn, &new)?;
-        send_mail(conn, &self.config, &row, (&self.customer_name, &self.actor.account.name), &token)?;
+        send_mail(conn, &self.config, &row, (&self.customer_name, self.actor.name()), &token)?;
         // A resend within the minute is refused; the first mail itself always goes.
         throttle::record(conn, &row.email, throttle::Kind::Invitation, self.now)?;
         let view = InvitationView::new(&row, self.now);

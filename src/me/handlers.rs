@@ -28,12 +28,13 @@ use crate::write::{self, Tagged, Viewed};
     responses(
         (status = 200, description = "The caller.", body = MeView,
             headers(("ETag" = String, description = "Send it back in `If-Match` to PATCH safely."))),
-        sets::SignedIn,
+        sets::SignedIn, sets::Forbidden,
     )
 )]
 #[get("/v1/me")]
 pub async fn get_me(state: web::Data<AppState>, actor: Actor) -> Result<Tagged<MeView>, AppError> {
-    let me = Me { row: actor.account, groups: actor.groups };
+    let groups = actor.groups.clone();
+    let me = Me { row: actor.into_person()?, groups };
     let view = db::run(&state.pool, move |conn| me.view(conn)).await?;
     Ok(Tagged::ok(view))
 }
@@ -50,7 +51,7 @@ pub async fn get_me(state: web::Data<AppState>, actor: Actor) -> Result<Tagged<M
     responses(
         (status = 200, description = "The updated caller.", body = MeView,
             headers(("ETag" = String, description = "The new ETag."))),
-        sets::SignedIn, sets::Body, sets::Conditional,
+        sets::SignedIn, sets::Body, sets::Conditional, sets::Forbidden,
     )
 )]
 #[patch("/v1/me")]
@@ -60,7 +61,7 @@ pub async fn patch_me(
     if_match: IfMatch,
     Json(patch): Json<MePatch>,
 ) -> Result<Tagged<MeView>, AppError> {
-    let user_id = UserId::from(actor.id());
+    let user_id = UserId::from(actor.require_person()?.id);
     // The groups the request was authenticated with, as GET /v1/me shows them.
     let groups = actor.groups.clone();
     let changes = ProfileChanges::from(patch);
@@ -83,7 +84,7 @@ pub async fn patch_me(
     request_body(content = ChangePassword, content_type = "application/json"),
     responses(
         (status = 204, description = "Changed; every session is signed out."),
-        sets::SignedIn, sets::Body, sets::Limited,
+        sets::SignedIn, sets::Body, sets::Limited, sets::Forbidden,
     )
 )]
 #[post("/v1/me/password")]
@@ -95,7 +96,7 @@ pub async fn change_password(
 ) -> Result<HttpResponse, AppError> {
     let author = Author::from(&actor);
     let visibility = Visibility::person(&actor.groups);
-    let account = actor.account;
+    let account = actor.require_person()?.clone();
     let email = account.email.clone().unwrap_or_else(|| Email::lookup(""));
     passwords::check_policy(&body.new_password, Some(email.as_str()), "new_password")
         .map_err(|e| AppError::Validation(vec![e]))?;

@@ -47,6 +47,8 @@ const FLOORS: &[(&str, u8)] = &[
     ("me", 4),
     ("permission_catalog", 4),
     ("signin", 4),
+    ("api_clients", 4),
+    ("oauth", 4),
     ("staff", 4),
     ("users", 4),
     ("warehouse_addresses", 4),

@@ -370,3 +370,50 @@ async fn keys_older_than_their_time_are_purged_and_younger_ones_kept() {
     let young = post_keyed(&admin, &path, "young", r#"{"code": "CC-2", "name": "Depot"}"#).await;
     assert_eq!(young.replayed.as_deref(), Some("true"));
 }
+
+/// A secret is kept only as its hash, so it cannot be recorded: the replay of an API client's
+/// or a long-lived token's creation is the same client or token, with the secret `null`, and the
+/// secret of the first answer is the one that works.
+#[tokio::test]
+async fn a_retried_creation_that_showed_a_secret_replays_without_it() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let acme = id_of(&admin.create_customer("Acme").await);
+    let clients = format!("/v1/customers/{acme}/api-clients");
+    let body = json!({"name": "ERP", "scopes": ["users.manage"]}).to_string();
+    let first = post_keyed(&admin, &clients, "erp-client-1", &body).await;
+    assert_eq!(first.seen.status, StatusCode::CREATED);
+    let again = post_keyed(&admin, &clients, "erp-client-1", &body).await;
+    assert_eq!(again.replayed.as_deref(), Some("true"));
+    let (shown, replayed) = (first.json(), again.json());
+    assert!(shown["client_secret"].as_str().is_some_and(|s| s.starts_with("dgcs_")));
+    assert_eq!(replayed["client_secret"], Value::Null, "the replay has no secret to show");
+    assert_eq!(replayed["id"], shown["id"]);
+    assert_eq!(
+        (again.seen.location.clone(), again.seen.etag.clone()),
+        (first.seen.location, first.seen.etag)
+    );
+    assert_eq!(admin.list(&clients).await.len(), 1, "one client");
+    let secret_in_keys = rows(
+        &app,
+        &format!(
+            "SELECT count(*) AS n FROM idempotency_keys WHERE position('{}' in convert_from(body, 'UTF8')) > 0",
+            shown["client_secret"].as_str().unwrap_or_default()
+        ),
+    );
+    assert_eq!(secret_in_keys, 0, "no secret in a recorded answer");
+
+    let client = id_of(&shown);
+    let tokens = format!("{clients}/{client}/tokens");
+    let body = json!({"name": "SCIM connector"}).to_string();
+    let first = post_keyed(&admin, &tokens, "scim-token-1", &body).await;
+    assert_eq!(first.seen.status, StatusCode::CREATED);
+    let again = post_keyed(&admin, &tokens, "scim-token-1", &body).await;
+    assert!(first.json()["token"].as_str().is_some_and(|t| t.starts_with("dgt_")));
+    assert_eq!(again.json()["token"], Value::Null);
+    assert_eq!(again.json()["id"], first.json()["id"]);
+    assert_eq!(admin.list(&tokens).await.len(), 1, "one token");
+    let token = first.json()["token"].as_str().unwrap_or_default().to_owned();
+    let users = app.bearer(&token).get(&users_of(acme)).await;
+    assert_eq!(users.status(), StatusCode::OK, "the token first shown works");
+}

@@ -5,6 +5,7 @@
 
 mod helpers;
 
+mod api_clients;
 mod audit;
 mod browser;
 mod cli;

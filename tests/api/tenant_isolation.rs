@@ -11,7 +11,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::helpers::{Actor, TestApp, id_of, problem};
+use crate::helpers::{Actor, TestApp, id_of, json_of, problem};
 use dockgate::permissions::{Permission, Role};
 
 /// By operationId, what the matrix sends each operation besides the victim's ids: a query that
@@ -53,6 +53,15 @@ const REQUESTS: &[(&str, &str, Option<&str>)] = &[
     ("getInvitation", "", None),
     ("resendInvitation", "", None),
     ("revokeInvitation", "", None),
+    ("listApiClients", "", None),
+    ("createApiClient", "", Some(r#"{"name": "Mole", "scopes": []}"#)),
+    ("getApiClient", "", None),
+    ("patchApiClient", "", Some(r#"{"name": "Renamed"}"#)),
+    ("deleteApiClient", "", None),
+    ("rotateApiClientSecret", "", None),
+    ("listApiClientTokens", "", None),
+    ("createApiClientToken", "", Some(r#"{"name": "Stolen"}"#)),
+    ("revokeApiClientToken", "", None),
 ];
 
 /// An operation of the document that names a customer, as the matrix sends it.
@@ -171,12 +180,22 @@ struct Victim {
     user: Uuid,
     group: Uuid,
     invitation: Uuid,
+    api_client: Uuid,
+    token: Uuid,
 }
 
 impl Victim {
     /// The names the document gives the victim's ids.
-    const NAMES: [&str; 6] =
-        ["customer_id", "address_id", "cost_center_id", "user_id", "group_id", "invitation_id"];
+    const NAMES: [&str; 8] = [
+        "customer_id",
+        "address_id",
+        "cost_center_id",
+        "user_id",
+        "group_id",
+        "invitation_id",
+        "api_client_id",
+        "token_id",
+    ];
 
     async fn new(staff: &Actor) -> Self {
         let customer = id_of(&staff.create_customer("Victim").await);
@@ -191,7 +210,12 @@ impl Victim {
             )
             .await;
         let invitation = id_of(&staff.invite_one(customer, "invitee@victim.example").await);
-        Victim { customer, address, cost_center, user: id_of(&user), group, invitation }
+        let clients = format!("/v1/customers/{customer}/api-clients");
+        let api_client = staff.post(&clients, &json!({"name": "Victim ERP", "scopes": []})).await;
+        let api_client = id_of(&json_of(api_client, StatusCode::CREATED).await);
+        let token = staff.post(&format!("{clients}/{api_client}/tokens"), &json!({"name": "SCIM"})).await;
+        let token = id_of(&json_of(token, StatusCode::CREATED).await);
+        Victim { customer, address, cost_center, user: id_of(&user), group, invitation, api_client, token }
     }
 
     /// The victim's id called `name`, with `customer` standing for its customer.
@@ -203,6 +227,8 @@ impl Victim {
             "user_id" => self.user,
             "group_id" => self.group,
             "invitation_id" => self.invitation,
+            "api_client_id" => self.api_client,
+            "token_id" => self.token,
             other => panic!("the victim has no {other}"),
         }
     }
@@ -247,6 +273,28 @@ async fn nobody_outside_a_customer_can_see_or_touch_its_data() {
     let admin = app.admin().await;
     let victim = Victim::new(&admin).await;
     let own = id_of(&admin.create_customer("Attacker Inc").await);
+    // An API client of the other customer with every scope, by its access token and by a
+    // long-lived token: a customer user holding exactly those.
+    let clients = format!("/v1/customers/{own}/api-clients");
+    let all_scopes: Vec<&str> = Permission::ALL.iter().map(|p| p.as_str()).collect();
+    let created = admin.post(&clients, &json!({"name": "Attacker ERP", "scopes": all_scopes})).await;
+    let created = json_of(created, StatusCode::CREATED).await;
+    let (client_id, secret) =
+        (created["client_id"].as_str().expect("id"), created["client_secret"].as_str().expect("secret"));
+    let token = app
+        .client
+        .post(app.url("/v1/oauth/token"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("grant_type=client_credentials&client_id={client_id}&client_secret={secret}"))
+        .send()
+        .await
+        .expect("token request");
+    let token = json_of(token, StatusCode::OK).await;
+    let client_attacker = app.bearer(token["access_token"].as_str().expect("access token"));
+    let long_lived =
+        admin.post(&format!("{clients}/{}/tokens", id_of(&created)), &json!({"name": "SCIM"})).await;
+    let long_lived = json_of(long_lived, StatusCode::CREATED).await;
+    let long_lived_attacker = app.bearer(long_lived["token"].as_str().expect("token"));
     let before = app.audit_actions().len();
 
     let scoped_dispatcher = app.staff(Role::Dispatcher, &[own]).await;
@@ -260,6 +308,11 @@ async fn nobody_outside_a_customer_can_see_or_touch_its_data() {
         let attacker = app.customer_user(own, role, &permissions).await;
         assert_all_not_found(who, &attacker, &victim).await;
     }
+    // Its own customer is fine: the matrix is about the victim only.
+    assert_eq!(client_attacker.get(&format!("/v1/customers/{own}/users")).await.status(), StatusCode::OK);
+    assert_all_not_found("API client of another customer", &client_attacker, &victim).await;
+    assert_all_not_found("long-lived token of another customer's client", &long_lived_attacker, &victim)
+        .await;
 
     // Nothing was changed, and lists do not leak the victim either.
     assert_eq!(app.audit_actions().len(), before);
@@ -288,7 +341,15 @@ async fn a_resource_of_one_customer_is_not_found_under_another() {
     let before = app.audit_actions().len();
     // Even a platform admin cannot reach customer A's things through customer B's path: every
     // operation whose path names one thing of a customer besides the customer itself.
-    let things = [victim.address, victim.cost_center, victim.user, victim.group, victim.invitation];
+    let things = [
+        victim.address,
+        victim.cost_center,
+        victim.user,
+        victim.group,
+        victim.invitation,
+        // Its tokens are reached through its path (the revocation names both).
+        victim.api_client,
+    ];
     let naming = |request: &Request, thing: Uuid| {
         request.path.split('?').next().is_some_and(|path| path.contains(&thing.to_string()))
     };

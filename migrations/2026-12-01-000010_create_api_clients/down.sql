@@ -1,0 +1,3 @@
+DROP TABLE api_client_tokens;
+DROP TABLE api_client_groups;
+DROP TABLE api_clients;
