@@ -397,8 +397,8 @@ pub struct ImportRowResult {
     /// As the row gave it.
     pub email: Option<String>,
     pub outcome: ImportOutcome,
-    /// The person created, changed or left as it was (in a dry run, the id it would have had
-    /// or has); `null` when the row failed.
+    /// The person created, changed or left as it was; `null` when the row failed, and in a
+    /// dry run for a row that would create one (nobody was created to name).
     pub user_id: Option<Uuid>,
     /// `null` unless the row failed.
     pub errors: Option<Vec<ImportError>>,

@@ -323,6 +323,7 @@ type Written = Result<(Upserted, Uuid), AppError>;
 
 /// Everything a batch needs, moved onto the blocking pool with it.
 struct Batch {
+    customer_id: CustomerId,
     config: Config,
     actor: Actor,
     upsert: bool,
@@ -332,12 +333,13 @@ struct Batch {
 /// One batch in the transaction `conn` is in: each row in a savepoint, so a row refused by
 /// the database (an e-mail another customer's person took meanwhile) is undone alone.
 fn write_batch(conn: &mut PgConnection, batch: Batch) -> Result<Vec<(usize, Written)>, AppError> {
-    let Batch { config, actor, upsert, rows } = batch;
+    let Batch { customer_id, config, actor, upsert, rows } = batch;
     let author = Author::from(&actor);
+    let held = upsert::hold(conn, customer_id)?;
     let mut written = Vec::with_capacity(rows.len());
     for (index, desired) in rows {
-        let result =
-            conn.transaction(|conn| upsert::import_row(conn, &config, &actor, &author, upsert, desired));
+        let result = conn
+            .transaction(|conn| upsert::import_row(conn, &config, (&actor, &author), &held, upsert, desired));
         if let Err(AppError::Internal(cause)) = &result {
             tracing::error!(cause = %cause, row = index + 1, "an import row failed");
         }
@@ -464,6 +466,7 @@ pub async fn import_users(
     while good.peek().is_some() {
         let rows: Vec<_> = good.by_ref().take(BATCH).collect();
         let batch = Batch {
+            customer_id,
             config: state.config.clone(),
             actor: actor.clone(),
             upsert: mode == ImportMode::Upsert,

@@ -17,7 +17,7 @@ use crate::audit::{self, Author};
 use crate::config::Config;
 use crate::db::ids::{AddressId, CostCenterId, CustomerId, UserId};
 use crate::db::{self, types::Email};
-use crate::error::{AppError, FieldCode};
+use crate::error::{AppError, ConflictKind, FieldCode};
 use crate::etag::{self, IfMatch};
 use crate::extract::Json;
 use crate::openapi::sets;
@@ -86,18 +86,25 @@ impl Desired {
 /// Creates the person `desired` describes, with its groups and, when asked, its welcome mail.
 /// `keyed`: `None` when the customer has someone with its `external_id` already, also one a
 /// concurrent request inserted meanwhile ([`queries::insert_keyed`]); unkeyed, that is a 409.
+/// `held`: the customer as [`hold`] read it in this transaction (an import reads it once a
+/// batch), or `None` to read it here.
 pub fn insert(
     conn: &mut PgConnection,
     config: &Config,
     desired: Desired,
     keyed: bool,
+    held: Option<&Held>,
 ) -> Result<Option<User>, AppError> {
     let d = desired;
     rules::check_login(d.login_enabled, d.email.is_some(), d.password_hash.is_some(), d.send_mail)?;
-    let customer_name = queries::hold_customer(conn, d.customer_id)?;
-    if d.login_enabled {
+    let held = match held {
+        Some(held) => held.clone(),
+        None => hold(conn, d.customer_id)?,
+    };
+    if d.login_enabled && !held.logins_open {
         rules::require_logins_open(conn, d.customer_id)?;
     }
+    let customer_name = held.name;
     let within = d.within.as_deref();
     rules::check_references(conn, d.customer_id, within, d.warehouse_address_id, d.cost_center_id)?;
     let new = NewUser {
@@ -129,6 +136,42 @@ pub fn insert(
         mails::send_welcome(conn, config, &row, Some(customer_name))?;
     }
     Ok(Some(User { row, groups }))
+}
+
+/// What every insert for a customer reads of it, once per transaction.
+#[derive(Debug, Clone)]
+pub struct Held {
+    name: String,
+    logins_open: bool,
+    default_address: Option<Uuid>,
+}
+
+/// The customer, held until the transaction ends (it cannot be deleted meanwhile, see
+/// [`queries::hold_customer`]; 404 when there is none): its name, whether it takes logins, its
+/// default warehouse address.
+pub fn hold(conn: &mut PgConnection, customer_id: CustomerId) -> Result<Held, AppError> {
+    let name = queries::hold_customer(conn, customer_id)?;
+    let logins_open = match rules::require_logins_open(conn, customer_id) {
+        Ok(()) => true,
+        Err(AppError::Conflict(ConflictKind::LoginsClosed, _)) => false,
+        Err(error) => return Err(error),
+    };
+    Ok(Held { name, logins_open, default_address: queries::default_address(conn, customer_id)? })
+}
+
+/// A person of an import with its customer's default address, read once a batch, so its view
+/// needs no query of its own.
+struct Shown {
+    user: User,
+    default_address: Option<Uuid>,
+}
+
+impl write::Viewed for Shown {
+    type View = UserView;
+
+    fn view(&self, _: &mut PgConnection) -> Result<UserView, AppError> {
+        Ok(UserView::new(&self.user.row, self.default_address, self.user.groups.clone()))
+    }
 }
 
 /// `before` made into what `desired` describes, under the rules of a change: the owner keeps
@@ -343,7 +386,7 @@ pub async fn upsert_user(
         ACTIONS,
         if_match,
         find,
-        move |conn| insert(conn, &insert_config, for_insert, true),
+        move |conn| insert(conn, &insert_config, for_insert, true, None),
         move |conn, before| replace(conn, &config, &replacer, before, desired),
     )
     .await
@@ -392,8 +435,8 @@ pub type RowResult = Result<(Upserted, UserView), AppError>;
 pub fn import_row(
     conn: &mut PgConnection,
     config: &Config,
-    actor: &Actor,
-    author: &Author,
+    (actor, author): (&Actor, &Author),
+    held: &Held,
     upsert: bool,
     mut desired: Desired,
 ) -> RowResult {
@@ -405,7 +448,9 @@ pub fn import_row(
     let key = desired.external_id.clone().flatten();
     let email = desired.email.clone();
     let finder = actor.clone();
-    let find = move |conn: &mut PgConnection| -> Result<Option<User>, AppError> {
+    let default_address = held.default_address;
+    let shown = move |user: User| Shown { user, default_address };
+    let find = move |conn: &mut PgConnection| -> Result<Option<Shown>, AppError> {
         if !upsert {
             return Ok(None);
         }
@@ -414,10 +459,14 @@ pub fn import_row(
             (None, Some(email)) => queries::lock_by_email(conn, customer_id, email)?,
             (None, None) => None,
         };
-        row.map(|row| rules::require_may_act(conn, &finder, row)).transpose()
+        row.map(|row| rules::require_may_act(conn, &finder, row).map(shown)).transpose()
     };
     let for_insert = desired.clone();
-    let inserting = move |conn: &mut PgConnection| insert(conn, config, for_insert, false);
-    let replacing = move |conn: &mut PgConnection, before| replace(conn, config, actor, before, desired);
+    let inserting = move |conn: &mut PgConnection| {
+        insert(conn, config, for_insert, false, Some(held)).map(|user| user.map(shown))
+    };
+    let replacing = move |conn: &mut PgConnection, before: Shown| {
+        replace(conn, config, actor, before.user, desired).map(shown)
+    };
     write::upsert_in(conn, author, ACTIONS, &IfMatch::default(), find, inserting, replacing)
 }
