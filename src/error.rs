@@ -165,7 +165,7 @@ const PROBLEM_SLUGS: &[&str] = &[
 ];
 
 /// The schema of `Problem.type`: the closed set of problem URIs.
-fn problem_types() -> utoipa::openapi::Object {
+pub fn problem_types() -> utoipa::openapi::Object {
     let conflicts = ConflictKind::ALL.iter().map(|kind| kind.as_str());
     let uris: Vec<String> = PROBLEM_SLUGS
         .iter()

@@ -95,6 +95,17 @@ impl FromRequest for NoBody {
 /// Reads the whole body, refusing it (413) once it passes [`MAX_BODY_BYTES`], whether the
 /// length was declared or not (chunked).
 pub fn read(req: &HttpRequest, payload: &mut Payload) -> LocalBoxFuture<'static, Result<BytesMut, AppError>> {
+    read_at_most(req, payload, MAX_BODY_BYTES)
+}
+
+/// [`read`] with a limit of its own, for the one route that takes more than
+/// [`MAX_BODY_BYTES`] (a bulk import): the global limit is this extractor's, not a server
+/// setting, so a route raises it by reading its body with this.
+pub fn read_at_most(
+    req: &HttpRequest,
+    payload: &mut Payload,
+    limit: usize,
+) -> LocalBoxFuture<'static, Result<BytesMut, AppError>> {
     let declared_length = req
         .headers()
         .get(header::CONTENT_LENGTH)
@@ -102,15 +113,15 @@ pub fn read(req: &HttpRequest, payload: &mut Payload) -> LocalBoxFuture<'static,
         .and_then(|v| v.parse::<usize>().ok());
     let mut payload = payload.take();
     Box::pin(async move {
-        if declared_length.is_some_and(|length| length > MAX_BODY_BYTES) {
-            return Err(too_large());
+        if declared_length.is_some_and(|length| length > limit) {
+            return Err(too_large(limit));
         }
         let mut body = BytesMut::new();
         while let Some(chunk) = payload.next().await {
             let chunk =
                 chunk.map_err(|e| AppError::BadRequest(format!("The body could not be read: {e}")))?;
-            if body.len() + chunk.len() > MAX_BODY_BYTES {
-                return Err(too_large());
+            if body.len() + chunk.len() > limit {
+                return Err(too_large(limit));
             }
             body.extend_from_slice(&chunk);
         }
@@ -122,11 +133,12 @@ fn not_json() -> AppError {
     AppError::UnsupportedMediaType("The body must be JSON (Content-Type: application/json).".into())
 }
 
-fn too_large() -> AppError {
-    AppError::PayloadTooLarge(format!("The body must be at most {MAX_BODY_BYTES} bytes."))
+fn too_large(limit: usize) -> AppError {
+    AppError::PayloadTooLarge(format!("The body must be at most {limit} bytes."))
 }
 
-fn is_json(req: &HttpRequest) -> bool {
+/// Whether the request says its body is JSON (`application/json` or any `+json` type).
+pub fn is_json(req: &HttpRequest) -> bool {
     let Some(Ok(content_type)) = req.headers().get(header::CONTENT_TYPE).map(|v| v.to_str()) else {
         return false;
     };
@@ -142,6 +154,16 @@ pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, AppError> {
         .map_err(|e| AppError::BadRequest(format!("The body is not valid JSON: {e}")))?;
     if !value.is_object() {
         return Err(AppError::field("", FieldCode::Type, "the body must be a JSON object"));
+    }
+    from_value(value)
+}
+
+/// One object of a body (the body itself, or a row of a bulk import) as `T`, with the answers
+/// of [`parse`]: a control character or a field of the wrong shape is a 422 naming the field
+/// (relative to the object), an unknown field too.
+pub fn from_value<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, AppError> {
+    if !value.is_object() {
+        return Err(AppError::field("", FieldCode::Type, "must be a JSON object"));
     }
     if let Some((field, message)) = control_character_in(&value, "", String::new()) {
         return Err(AppError::field(&field, FieldCode::ControlCharacter, message));

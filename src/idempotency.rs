@@ -162,7 +162,20 @@ fn unquote(quoted: &str) -> Option<String> {
 /// SHA-256 over the method, the route template, the path parameters and the body (canonical
 /// JSON when it is JSON: keys sorted, no white space, so a re-serialized retry is the same
 /// request), each part length-prefixed so that no two requests run together.
+/// The key of a request whose handler reads its body itself (a bulk import, beyond the
+/// extractor's limit): the body is fingerprinted as the bytes sent, not as canonical JSON
+/// (no second copy of 16 MiB in memory).
+pub fn key_of(req: &HttpRequest, body: &[u8]) -> Result<Key, AppError> {
+    Ok(Key(header_value(req)?.map(|value| Keyed { value, fingerprint: fingerprint_as(req, body, false) })))
+}
+
 fn fingerprint(req: &HttpRequest, body: &[u8]) -> [u8; 32] {
+    fingerprint_as(req, body, true)
+}
+
+/// SHA-256 over method, route, path parameters, query, `Accept` (which form the answer takes)
+/// and the body, as canonical JSON when `canonical_json` and it is JSON, else its bytes.
+fn fingerprint_as(req: &HttpRequest, body: &[u8], canonical_json: bool) -> [u8; 32] {
     let mut hash = Sha256::new();
     let mut part = |bytes: &[u8]| {
         hash.update((bytes.len() as u64).to_be_bytes());
@@ -174,12 +187,14 @@ fn fingerprint(req: &HttpRequest, body: &[u8]) -> [u8; 32] {
         part(name.as_bytes());
         part(value.as_bytes());
     }
-    match serde_json::from_slice::<Value>(body) {
-        Ok(json) => {
+    part(req.query_string().as_bytes());
+    part(req.headers().get(header::ACCEPT).map_or(&b""[..], |accept| accept.as_bytes()));
+    match canonical_json.then(|| serde_json::from_slice::<Value>(body).ok()).flatten() {
+        Some(json) => {
             part(b"json");
             part(&canonical(&json));
         }
-        Err(_) => {
+        None => {
             part(b"raw");
             part(body);
         }
@@ -250,6 +265,20 @@ impl Recorded {
         let body = serde_json::to_vec(view).map_err(AppError::internal)?;
         let content_type = "application/json".to_owned();
         Ok(Self { status, location, etag, content_type, body: body.into(), answer: None, replayed: false })
+    }
+
+    /// An answer of another content type (a CSV report), as these bytes.
+    pub fn bytes(status: StatusCode, content_type: &str, body: Vec<u8>) -> Self {
+        let content_type = content_type.to_owned();
+        Self {
+            status,
+            location: None,
+            etag: None,
+            content_type,
+            body: body.into(),
+            answer: None,
+            replayed: false,
+        }
     }
 
     /// Like [`json`](Self::json), for an answer that shows a secret once (an API client's
@@ -337,13 +366,9 @@ where
     let (Some(keyed), Some(caller)) = (key.0, Caller::of(author)) else {
         return db::transaction(&state.pool, change).await;
     };
-    let now = state.config.clock.now();
-    let (claim_caller, claim_key) = (caller.clone(), keyed.clone());
-    let attempt = match db::run(&state.pool, move |conn| claim(conn, &claim_caller, &claim_key, now)).await? {
-        Claim::Won(attempt) => attempt,
-        Claim::Replay(recorded) => return Ok(*recorded),
-        Claim::Reused => return Err(AppError::IdempotencyKeyReused),
-        Claim::InFlight => return Err(AppError::IdempotencyKeyInFlight),
+    let attempt = match take(state, &caller, &keyed).await? {
+        Ok(attempt) => attempt,
+        Err(answer) => return answer,
     };
     let (id, value) = (caller.id, keyed.value.clone());
     let outcome = db::transaction(&state.pool, move |conn| {
@@ -355,13 +380,76 @@ where
         Ok(recorded)
     })
     .await;
+    settle(state, caller.id, keyed.value, attempt, outcome).await
+}
+
+/// [`run`] for work that is not one transaction (a bulk import, written in batches that each
+/// are one): the answer is recorded in a short transaction of its own once `work` is done. A
+/// crash in between leaves the key in flight until its lock runs out; a retry then runs the
+/// work again (which an import in `upsert` mode makes harmless).
+pub async fn around<W, Fut>(
+    state: &AppState,
+    author: &Author,
+    key: Key,
+    work: W,
+) -> Result<Recorded, AppError>
+where
+    W: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = Result<Recorded, AppError>>,
+{
+    let (Some(keyed), Some(caller)) = (key.0, Caller::of(author)) else {
+        return work().await;
+    };
+    let attempt = match take(state, &caller, &keyed).await? {
+        Ok(attempt) => attempt,
+        Err(answer) => return answer,
+    };
+    let outcome = match work().await {
+        Ok(recorded) => {
+            let (id, value, record) = (caller.id, keyed.value.clone(), recorded.clone());
+            match db::run(&state.pool, move |conn| complete(conn, id, &value, attempt, &record)).await {
+                Ok(true) => Ok(recorded),
+                Ok(false) => Err(AppError::IdempotencyKeyInFlight),
+                Err(cause) => Err(cause),
+            }
+        }
+        Err(error) => Err(error),
+    };
+    settle(state, caller.id, keyed.value, attempt, outcome).await
+}
+
+/// Claims the key: `Ok(attempt)` when this request is to run, else the answer to give
+/// (a replay, 422 reused, 409 in flight).
+async fn take(
+    state: &AppState,
+    caller: &Caller,
+    keyed: &Keyed,
+) -> Result<Result<Uuid, Result<Recorded, AppError>>, AppError> {
+    let now = state.config.clock.now();
+    let (claim_caller, claim_key) = (caller.clone(), keyed.clone());
+    Ok(match db::run(&state.pool, move |conn| claim(conn, &claim_caller, &claim_key, now)).await? {
+        Claim::Won(attempt) => Ok(attempt),
+        Claim::Replay(recorded) => Err(Ok(*recorded)),
+        Claim::Reused => Err(Err(AppError::IdempotencyKeyReused)),
+        Claim::InFlight => Err(Err(AppError::IdempotencyKeyInFlight)),
+    })
+}
+
+/// After the work: its recorded answer, or for a failure the same request would meet again
+/// that failure recorded, or (anything else) the key given up so that a retry runs again.
+async fn settle(
+    state: &AppState,
+    id: Uuid,
+    value: String,
+    attempt: Uuid,
+    outcome: Result<Recorded, AppError>,
+) -> Result<Recorded, AppError> {
     let error = match outcome {
         Ok(recorded) => return Ok(recorded),
         // The key is another attempt's now: leave it alone.
         Err(AppError::IdempotencyKeyInFlight) => return Err(AppError::IdempotencyKeyInFlight),
         Err(error) => error,
     };
-    let value = keyed.value;
     if recorded_failure(error.status())
         && let Some(recorded) = Recorded::of_error(&error).await
     {

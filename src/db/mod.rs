@@ -110,6 +110,39 @@ where
     .await
 }
 
+/// [`transaction`] for a dry run: `work` runs with every check and write it would make, and
+/// all of it is rolled back however it ends, so a bulk import's `dry_run` sees exactly what a
+/// real run would (database constraints included) and leaves nothing behind, no mail either.
+pub async fn rolled_back<T, F>(pool: &DbPool, work: F) -> Result<T, AppError>
+where
+    F: FnOnce(&mut PgConnection) -> Result<T, AppError> + Send + 'static,
+    T: Send + 'static,
+{
+    /// Why the transaction ended: always an "error", so diesel rolls it back.
+    enum Undone<T> {
+        Done(T),
+        Failed(AppError),
+    }
+    impl<T> From<diesel::result::Error> for Undone<T> {
+        fn from(error: diesel::result::Error) -> Self {
+            Self::Failed(error.into())
+        }
+    }
+    run(pool, move |conn| {
+        use diesel::Connection;
+        let undone = conn.transaction::<(), Undone<T>, _>(|conn| match work(conn) {
+            Ok(done) => Err(Undone::Done(done)),
+            Err(error) => Err(Undone::Failed(error)),
+        });
+        match undone {
+            Err(Undone::Done(done)) => Ok(done),
+            Err(Undone::Failed(error)) => Err(error),
+            Ok(()) => Err(AppError::internal("a rolled-back transaction committed")),
+        }
+    })
+    .await
+}
+
 /// [`run`], waiting at most `wait` for a connection (readiness answers sooner than requests).
 pub async fn run_waiting<T, E, F>(pool: &DbPool, wait: Duration, work: F) -> Result<T, AppError>
 where

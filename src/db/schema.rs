@@ -257,7 +257,7 @@ diesel::table! {
         permissions -> Array<Nullable<Text>>,
         warehouse_address_id -> Nullable<Uuid>,
         cost_center_id -> Nullable<Uuid>,
-        external_id -> Nullable<Text>,
+        external_id -> Nullable<Citext>,
     }
 }
 

@@ -150,10 +150,10 @@ pub struct CreateUser {
     /// One of the customer's active cost centers.
     pub cost_center_id: Option<Uuid>,
     #[validate(
-        length(min = 1, max = 200, message = "must be 1 to 200 characters"),
+        length(min = 1, max = 255, message = "must be 1 to 255 characters"),
         custom(function = "not_blank")
     )]
-    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
+    #[schema(min_length = 1, max_length = 255, pattern = r"\S")]
     pub external_id: Option<String>,
     /// Users with login only: 12 to 128 characters, not the e-mail address, not common or
     /// easy to guess. Never e-mailed.
@@ -215,10 +215,10 @@ pub struct PatchUser {
     pub cost_center_id: Option<Option<Uuid>>,
     #[serde(default, deserialize_with = "crate::extract::double_option")]
     #[validate(
-        length(min = 1, max = 200, message = "must be 1 to 200 characters"),
+        length(min = 1, max = 255, message = "must be 1 to 255 characters"),
         custom(function = "not_blank")
     )]
-    #[schema(value_type = Option<String>, min_length = 1, max_length = 200, pattern = r"\S")]
+    #[schema(value_type = Option<String>, min_length = 1, max_length = 255, pattern = r"\S")]
     pub external_id: Option<Option<String>>,
     /// Sets the password (users with login only); ends the user's sessions.
     #[validate(length(min = 12, max = 128, message = "must be 12 to 128 characters"))]
@@ -261,4 +261,160 @@ pub struct SetPassword {
 pub struct TransferOwnership {
     /// An active user with a login of the same customer; the current owner becomes an `admin`.
     pub user_id: Uuid,
+}
+
+text_enum! {
+    /// How an import treats people the customer has already.
+    pub enum ImportMode {
+        /// Every row is a new person; a taken e-mail or external id fails the row (409).
+        Create = "create",
+        /// A row replaces the person with its `external_id`, else with its `email`, as
+        /// `PUT .../users/by-external-id/{external_id}` does; rows naming nobody create.
+        Upsert = "upsert",
+    }
+}
+
+text_enum! {
+    /// What happened to one row of an import.
+    pub enum ImportOutcome {
+        Created = "created",
+        Updated = "updated",
+        /// The person was exactly as the row says: nothing written, no audit event.
+        Unchanged = "unchanged",
+        /// Nothing was written for the row; `errors` says why.
+        Failed = "failed",
+    }
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams, Validate)]
+#[into_params(parameter_in = Query)]
+pub struct ImportParams {
+    /// Check every row as a real run would (database constraints included) and write nothing:
+    /// no person, no audit event, no mail. The report says what a real run would do.
+    #[param(example = false)]
+    pub dry_run: Option<bool>,
+    /// Default `create`.
+    #[param(example = "upsert")]
+    pub mode: Option<ImportMode>,
+}
+
+/// One row of an import: the fields of a new user (`POST .../users`) but `password`, which an
+/// import does not take (people with login get `send_mail: true` and choose their own, or keep
+/// the one they have). In CSV, a header row names the columns; empty cells are absent fields,
+/// `permissions` and `group_ids` are `;`-separated lists, booleans `true` or `false`.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "name": "Jana Berg", "email": "jana.berg@acme.example", "role": "user",
+    "permissions": ["orders.view", "orders.create"], "external_id": "ERP-10042", "send_mail": true
+}))]
+pub struct ImportRow {
+    #[validate(
+        length(min = 1, max = 200, message = "must be 1 to 200 characters"),
+        custom(function = "not_blank")
+    )]
+    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
+    pub name: String,
+    #[validate(custom(function = "validate_phone"))]
+    #[schema(pattern = r"^\+?[0-9(][0-9 ()./-]{1,30}[0-9]$")]
+    pub phone: Option<String>,
+    #[validate(custom(function = "validate_email"))]
+    #[schema(format = Email, max_length = 254)]
+    pub email: Option<String>,
+    /// Default: true when `email` is given.
+    pub login_enabled: Option<bool>,
+    /// Default `user`.
+    pub role: Option<CustomerRole>,
+    #[validate(length(max = 50, message = "at most 50 permissions"))]
+    #[schema(max_items = 50)]
+    pub permissions: Option<Vec<Permission>>,
+    #[validate(length(max = 100, message = "at most 100 groups"))]
+    #[schema(max_items = 100)]
+    pub group_ids: Option<Vec<Uuid>>,
+    pub warehouse_address_id: Option<Uuid>,
+    pub cost_center_id: Option<Uuid>,
+    /// The ERP's key; in `upsert` mode the row's person is found by it first.
+    #[validate(
+        length(min = 1, max = 255, message = "must be 1 to 255 characters"),
+        custom(function = "not_blank")
+    )]
+    #[schema(min_length = 1, max_length = 255, pattern = r"\S")]
+    pub external_id: Option<String>,
+    /// E-mail the welcome with a link to choose a password (new people, or login turned on).
+    pub send_mail: Option<bool>,
+}
+
+impl From<ImportRow> for CreateUser {
+    fn from(row: ImportRow) -> Self {
+        Self {
+            name: row.name,
+            phone: row.phone,
+            email: row.email,
+            login_enabled: row.login_enabled,
+            role: row.role,
+            permissions: row.permissions,
+            group_ids: row.group_ids,
+            warehouse_address_id: row.warehouse_address_id,
+            cost_center_id: row.cost_center_id,
+            external_id: row.external_id,
+            password: None,
+            send_mail: row.send_mail,
+        }
+    }
+}
+
+/// Why a row failed: one problem of the kind a single request would have got, or one field of
+/// a validation failure.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(example = json!({
+    "status": 409, "type": "urn:dockgate:problem:email-taken", "field": "email", "code": null,
+    "message": "Row 3 has this e-mail address already."
+}))]
+pub struct ImportError {
+    /// The status a single request would have been answered with.
+    pub status: u16,
+    #[serde(rename = "type")]
+    #[schema(schema_with = crate::error::problem_types)]
+    pub problem_type: String,
+    /// The field (the CSV column) at fault, if one is.
+    pub field: Option<String>,
+    /// For a validation failure, why the field failed.
+    pub code: Option<crate::error::FieldCode>,
+    pub message: String,
+}
+
+/// The result of one row, in the order of the file.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(example = json!({
+    "row": 1, "external_id": "ERP-10042", "email": "jana.berg@acme.example", "outcome": "created",
+    "user_id": "01936f0e-7c1a-7d2b-9a51-3f1f2b7c4d50", "errors": null
+}))]
+pub struct ImportRowResult {
+    /// 1 for the first row (in CSV the first line after the header).
+    pub row: u32,
+    /// As the row gave it.
+    pub external_id: Option<String>,
+    /// As the row gave it.
+    pub email: Option<String>,
+    pub outcome: ImportOutcome,
+    /// The person created, changed or left as it was; `null` when the row failed, and in a
+    /// dry run for a row that would create one (nobody was created to name).
+    pub user_id: Option<Uuid>,
+    /// `null` unless the row failed.
+    pub errors: Option<Vec<ImportError>>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, ToSchema)]
+pub struct ImportSummary {
+    pub created: u32,
+    pub updated: u32,
+    pub unchanged: u32,
+    pub failed: u32,
+}
+
+/// What an import did (or, in a dry run, would do), row by row.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ImportReport {
+    pub summary: ImportSummary,
+    pub rows: Vec<ImportRowResult>,
 }

@@ -6,8 +6,10 @@
 
 pub mod dto;
 pub mod handlers;
+pub mod import;
 pub mod lifecycle;
 pub mod models;
 pub mod queries;
 pub mod rules;
+pub mod upsert;
 pub mod views;

@@ -13,6 +13,7 @@ use super::models::{NewUser, UserChanges};
 use crate::accounts::{AccountStatus, UserRow};
 use crate::db::ids::{AddressId, CostCenterId, CustomerId, UserId};
 use crate::db::schema::{cost_centers, customers, users, warehouse_addresses};
+use crate::db::types::Email;
 use crate::pagination::Page;
 use crate::permissions::{Kind, Role};
 use crate::policy::Scope;
@@ -110,6 +111,51 @@ pub fn lock(conn: &mut PgConnection, customer_id: CustomerId, id: UserId) -> Que
         .first(conn)
 }
 
+/// The user with the ERP's key `external_id` (compared case-insensitively: the column is
+/// `citext`), if any.
+pub fn find_by_external_id(
+    conn: &mut PgConnection,
+    customer_id: CustomerId,
+    external_id: &str,
+) -> QueryResult<Option<UserRow>> {
+    users::table
+        .filter(users::customer_id.eq(customer_id))
+        .filter(users::external_id.eq(external_id))
+        .select(UserRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// [`find_by_external_id`], locked for the rest of the transaction.
+pub fn lock_by_external_id(
+    conn: &mut PgConnection,
+    customer_id: CustomerId,
+    external_id: &str,
+) -> QueryResult<Option<UserRow>> {
+    users::table
+        .filter(users::customer_id.eq(customer_id))
+        .filter(users::external_id.eq(external_id))
+        .select(UserRow::as_select())
+        .for_update()
+        .first(conn)
+        .optional()
+}
+
+/// The customer's user with the login `email`, locked, if any.
+pub fn lock_by_email(
+    conn: &mut PgConnection,
+    customer_id: CustomerId,
+    email: &Email,
+) -> QueryResult<Option<UserRow>> {
+    users::table
+        .filter(users::customer_id.eq(customer_id))
+        .filter(users::email.eq(email))
+        .select(UserRow::as_select())
+        .for_update()
+        .first(conn)
+        .optional()
+}
+
 /// The customer's owner, locked, if it has one.
 pub fn lock_owner(conn: &mut PgConnection, customer_id: CustomerId) -> QueryResult<Option<UserRow>> {
     users::table
@@ -134,6 +180,19 @@ pub fn has_user_managers(conn: &mut PgConnection, customer_id: CustomerId) -> Qu
 
 pub fn insert(conn: &mut PgConnection, new: &NewUser) -> QueryResult<UserRow> {
     diesel::insert_into(users::table).values(new).returning(UserRow::as_returning()).get_result(conn)
+}
+
+/// [`insert`] of a person with an `external_id`, unless the customer has one with that key
+/// already (`None`), also one inserted by a concurrent transaction, which this waits for:
+/// the create-or-replace then replaces it instead of failing.
+pub fn insert_keyed(conn: &mut PgConnection, new: &NewUser) -> QueryResult<Option<UserRow>> {
+    diesel::insert_into(users::table)
+        .values(new)
+        .on_conflict((users::customer_id, users::external_id))
+        .do_nothing()
+        .returning(UserRow::as_returning())
+        .get_result(conn)
+        .optional()
 }
 
 pub fn update(conn: &mut PgConnection, id: UserId, changes: &UserChanges) -> QueryResult<UserRow> {

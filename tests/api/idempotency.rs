@@ -417,3 +417,28 @@ async fn a_retried_creation_that_showed_a_secret_replays_without_it() {
     let users = app.bearer(&token).get(&users_of(acme)).await;
     assert_eq!(users.status(), StatusCode::OK, "the token first shown works");
 }
+
+/// An import is written in batches, each its own transaction; its report is recorded for the key
+/// once the last batch is in, and a retry gets it instead of a second import.
+#[tokio::test]
+async fn a_retried_import_is_its_first_report_and_imports_nothing_again() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let acme = id_of(&admin.create_customer("Acme").await);
+    let import = format!("/v1/customers/{acme}/users/import");
+    let body = json!([
+        {"name": "Jana Berg", "email": unique_email("jana"), "external_id": "ERP-1", "send_mail": true},
+        {"name": "Piet Smit", "email": unique_email("piet"), "external_id": "ERP-2", "send_mail": true},
+    ])
+    .to_string();
+    let first = first_and_replay(&admin, &import, "import-2026-12-01", &body, StatusCode::OK).await;
+    assert_eq!(first.json()["summary"]["created"], 2, "{}", first.json());
+    assert_eq!(admin.list(&users_of(acme)).await.len(), 2, "imported once");
+    assert_eq!(app.actions(), ["customer.created", "user.created", "user.created"]);
+    assert_eq!(app.outbox().len(), 2, "one welcome mail each");
+
+    // The same file as a dry run is another request, not a replay of the real one.
+    let dry = post_keyed(&admin, &format!("{import}?dry_run=true"), "import-2026-12-01", &body).await;
+    assert_eq!(dry.seen.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(dry.json()["type"], "urn:dockgate:problem:idempotency-key-reused");
+}

@@ -34,6 +34,9 @@ const REQUESTS: &[(&str, &str, Option<&str>)] = &[
     ("listAuditEvents", "", None),
     ("listUsers", "", None),
     ("createUser", "", Some(r#"{"name": "Mole"}"#)),
+    ("importUsers", "", Some(r#"[{"name": "Mole"}]"#)),
+    ("getUserByExternalId", "", None),
+    ("upsertUserByExternalId", "", Some(r#"{"name": "Mole"}"#)),
     ("getUser", "", None),
     ("patchUser", "", Some(r#"{"name": "Renamed"}"#)),
     ("deleteUser", "", None),
@@ -172,6 +175,9 @@ fn requests_to(operation: &Operation, victim: &Victim, customer: Uuid) -> Result
         .collect())
 }
 
+/// The ERP key of the victim's user (`.../users/by-external-id/{external_id}`).
+const VICTIM_KEY: &str = "VICTIM-1";
+
 /// A customer with one of everything, created by staff.
 struct Victim {
     customer: Uuid,
@@ -206,7 +212,7 @@ impl Victim {
             .add_user(
                 customer,
                 json!({"name": "Victim User", "email": "victim.user@victim.example",
-                    "password": "victim passphrase 1", "group_ids": [group]}),
+                    "password": "victim passphrase 1", "group_ids": [group], "external_id": VICTIM_KEY}),
             )
             .await;
         let invitation = id_of(&staff.invite_one(customer, "invitee@victim.example").await);
@@ -233,11 +239,14 @@ impl Victim {
         }
     }
 
-    /// `template` with every `{name}` of the victim's ids filled in.
+    /// `template` with every `{name}` of the victim's ids filled in, and its user's ERP key.
     fn fill(&self, template: &str, customer: Uuid) -> String {
-        Self::NAMES.iter().fold(template.to_owned(), |text, name| {
-            text.replace(&format!("{{{name}}}"), &self.id(name, customer).to_string())
-        })
+        Self::NAMES
+            .iter()
+            .fold(template.to_owned(), |text, name| {
+                text.replace(&format!("{{{name}}}"), &self.id(name, customer).to_string())
+            })
+            .replace("{external_id}", VICTIM_KEY)
     }
 }
 
