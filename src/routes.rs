@@ -101,6 +101,13 @@ pub fn document() -> utoipa::openapi::OpenApi {
     let (_, mut api) =
         App::new().into_utoipa_app().openapi(ApiDoc::openapi()).configure(routes).split_for_parts();
     crate::openapi::text_patterns(&mut api);
+    // utoipa collects the schemas of bodies and responses, not those only a query parameter
+    // names; the `$ref` of such a parameter would point nowhere.
+    let components = api.components.get_or_insert_with(Default::default);
+    components.schemas.insert(
+        <users::dto::ImportMode as utoipa::ToSchema>::name().into_owned(),
+        <users::dto::ImportMode as utoipa::PartialSchema>::schema(),
+    );
     api
 }
 

@@ -109,6 +109,32 @@ fn the_document_is_exact_enough_for_generated_clients() {
     assert!(changes.to_string().contains("\"from\"") && changes.to_string().contains("\"to\""), "{changes}");
 }
 
+/// Every `$ref` points at something the document has (linters and generators fail otherwise).
+#[test]
+fn every_reference_resolves() {
+    fn refs<'a>(value: &'a Value, out: &mut Vec<&'a str>) {
+        match value {
+            Value::Object(map) => {
+                if let Some(Value::String(reference)) = map.get("$ref") {
+                    out.push(reference);
+                }
+                map.values().for_each(|v| refs(v, out));
+            }
+            Value::Array(items) => items.iter().for_each(|v| refs(v, out)),
+            _ => {}
+        }
+    }
+    let document: Value =
+        serde_json::from_str(&dockgate::cli::openapi_json().expect("document")).expect("json");
+    let mut found = Vec::new();
+    refs(&document, &mut found);
+    assert!(!found.is_empty());
+    for reference in found {
+        let pointer = reference.trim_start_matches('#');
+        assert!(document.pointer(pointer).is_some(), "{reference} resolves to nothing");
+    }
+}
+
 #[tokio::test]
 async fn the_service_serves_its_document_and_offline_docs() {
     let app = TestApp::spawn().await;

@@ -174,3 +174,34 @@ async fn racing_puts_for_a_new_key_make_one_person() {
     assert_eq!(people.len(), 1, "one person: {people:?}");
     assert_eq!(id_of(&people[0]), id_of(&racer));
 }
+
+/// `by-external-id` sits beside `{user_id}`: an ERP key that reads like an action of a user
+/// (`deactivate`, `password`) is still a key, and the actions still act on users.
+#[tokio::test]
+async fn keys_named_like_user_actions_are_keys_and_the_actions_still_work() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let acme = admin.customer_with_address("Acme").await;
+    for key in ["deactivate", "reactivate", "password", "password-reset"] {
+        let body = json!({"name": format!("Key {key}")});
+        let created = json_of(put(&admin, &by_key(acme, key), &body, None).await, StatusCode::CREATED).await;
+        assert_eq!(created["external_id"], key);
+        let read = json_of(admin.get(&by_key(acme, key)).await, StatusCode::OK).await;
+        assert_eq!(read["id"], created["id"]);
+    }
+    let person = json_of(
+        put(&admin, &by_key(acme, "ERP-9"), &json!({"name": "Piet"}), None).await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let deactivate = format!("/v1/customers/{acme}/users/{}/deactivate", id_of(&person));
+    let deactivated =
+        json_of(admin.request(Method::POST, &deactivate).send().await.expect("request"), StatusCode::OK)
+            .await;
+    assert_eq!(deactivated["status"], "deactivated");
+    // POST is not a method of the by-external-id route: the user action route does not take a
+    // key for a user id either.
+    let action_on_key =
+        admin.request(Method::POST, &by_key(acme, "deactivate")).send().await.expect("request");
+    assert_eq!(action_on_key.status(), StatusCode::NOT_FOUND);
+}
