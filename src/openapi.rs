@@ -77,9 +77,18 @@ impl Modify for BearerScheme {
 pub fn text_patterns(api: &mut utoipa::openapi::OpenApi) {
     use utoipa::openapi::RefOr;
     let mut bodies = std::collections::BTreeSet::new();
-    for item in api.paths.paths.values() {
-        let operations = [&item.get, &item.put, &item.post, &item.patch, &item.delete];
+    for item in api.paths.paths.values_mut() {
+        let operations = [&mut item.get, &mut item.put, &mut item.post, &mut item.patch, &mut item.delete];
         for operation in operations.into_iter().flatten() {
+            // A text path parameter (an ERP's key) takes what a text field takes.
+            for parameter in operation.parameters.iter_mut().flatten() {
+                if let RefOr::T(parameter) = parameter
+                    && parameter.parameter_in == utoipa::openapi::path::ParameterIn::Path
+                    && let Some(RefOr::T(schema)) = parameter.schema.as_mut()
+                {
+                    constrain_text(&parameter.name, schema);
+                }
+            }
             let Some(RefOr::T(body)) = &operation.request_body else { continue };
             for content in body.content.values() {
                 if let RefOr::T(content) = content
