@@ -11,5 +11,19 @@ pub mod filter;
 pub mod patch;
 pub mod schema;
 
+// The service: who may call (`auth`, `limits`), SCIM's error shape (`response`), the storage
+// of Users and Groups (`users`, `groups`), listing (`query`), and the handlers.
+pub mod auth;
+pub mod discovery;
+pub mod docs;
+pub mod group_handlers;
+pub mod groups;
+pub mod limits;
+pub mod query;
+pub mod request;
+pub mod response;
+pub mod user_handlers;
+pub mod users;
+
 #[cfg(test)]
 mod tests;
