@@ -38,6 +38,7 @@ diesel::table! {
         last_used_at -> Nullable<Timestamptz>,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        data_scope -> Text,
     }
 }
 
@@ -142,6 +143,7 @@ diesel::table! {
         last_sent_at -> Timestamptz,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        data_scope -> Text,
     }
 }
 
@@ -258,6 +260,7 @@ diesel::table! {
         warehouse_address_id -> Nullable<Uuid>,
         cost_center_id -> Nullable<Uuid>,
         external_id -> Nullable<Citext>,
+        data_scope -> Text,
     }
 }
 
