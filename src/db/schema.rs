@@ -38,6 +38,7 @@ diesel::table! {
         last_used_at -> Nullable<Timestamptz>,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        data_scope -> Text,
     }
 }
 
@@ -144,6 +145,7 @@ diesel::table! {
         last_sent_at -> Timestamptz,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        data_scope -> Text,
     }
 }
 
@@ -268,6 +270,7 @@ diesel::table! {
         warehouse_address_id -> Nullable<Uuid>,
         cost_center_id -> Nullable<Uuid>,
         external_id -> Nullable<Citext>,
+        data_scope -> Text,
         user_name -> Nullable<Citext>,
         scim -> Nullable<Jsonb>,
     }

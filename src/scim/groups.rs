@@ -300,7 +300,9 @@ pub fn delete(conn: &mut PgConnection, customer_id: CustomerId, id: GroupId) -> 
 }
 
 /// Makes the group's members exactly those of `wanted` that are users of the customer
-/// (anything else is ignored). Whoever joins or leaves loses its sessions.
+/// (anything else is ignored). Whoever joins is narrowed to its groups' data when it saw all
+/// ([`rules::join_groups`]); whoever leaves keeps its data scope ([`rules::leave_groups`]);
+/// both lose their sessions.
 pub fn set_members(conn: &mut PgConnection, customer_id: CustomerId, group_id: GroupId, wanted: &[Uuid]) -> Result<(), AppError> {
     let known: Vec<Uuid> = users::table
         .filter(users::customer_id.eq(customer_id))
@@ -308,28 +310,12 @@ pub fn set_members(conn: &mut PgConnection, customer_id: CustomerId, group_id: G
         .select(users::id)
         .load(conn)?;
     let current: Vec<Uuid> = crate::groups::queries::member_ids(conn, customer_id, group_id)?.into_iter().map(Uuid::from).collect();
-    let joining: Vec<Uuid> = known.iter().copied().filter(|id| !current.contains(id)).collect();
-    let leaving: Vec<Uuid> = current.iter().copied().filter(|id| !known.contains(id)).collect();
-    if !leaving.is_empty() {
-        diesel::delete(
-            gm::table.filter(gm::customer_id.eq(customer_id)).filter(gm::group_id.eq(group_id)).filter(gm::user_id.eq_any(&leaving)),
-        )
-        .execute(conn)?;
+    let group = [Uuid::from(group_id)];
+    for user_id in current.iter().filter(|id| !known.contains(id)) {
+        rules::leave_groups(conn, customer_id, UserId::from(*user_id), &group)?;
     }
-    for user_id in &joining {
-        join(conn, customer_id, group_id, UserId::from(*user_id))?;
+    for user_id in known.iter().filter(|id| !current.contains(id)) {
+        rules::join_groups(conn, customer_id, UserId::from(*user_id), &group)?;
     }
-    for user_id in joining.iter().chain(&leaving) {
-        rules::access_changed(conn, UserId::from(*user_id), AccessChange::Rights)?;
-    }
-    Ok(())
-}
-
-/// `user_id` joins `group_id`.
-fn join(conn: &mut PgConnection, customer_id: CustomerId, group_id: GroupId, user_id: UserId) -> Result<(), AppError> {
-    diesel::insert_into(gm::table)
-        .values((gm::customer_id.eq(customer_id), gm::group_id.eq(group_id), gm::user_id.eq(user_id)))
-        .on_conflict_do_nothing()
-        .execute(conn)?;
     Ok(())
 }

@@ -26,6 +26,7 @@ use crate::audit::{Target, Visibility};
 use crate::db::ids::{CustomerId, UserId};
 use crate::db::schema::{group_members as gm, groups, users};
 use crate::db::types::Email;
+use crate::permissions::DataScope;
 use crate::error::{AppError, ConflictKind};
 use crate::users::models::{NewUser, User, UserChanges};
 use crate::write::{Tracked, Viewed};
@@ -146,6 +147,7 @@ impl ScimUser {
         UserResource {
             id: self.row.id,
             customer_id: self.row.customer_id.unwrap_or_default(),
+            data_scope: self.row.data_scope,
             group_ids: self.groups.iter().map(|(id, _)| *id).collect(),
             location: format!("{}/Users/{}", self.base, self.row.id),
             created: self.row.created_at,
@@ -168,6 +170,7 @@ pub fn effective_user_name(row: &UserRow, user_name: Option<&str>) -> String {
 pub struct UserResource {
     pub id: Uuid,
     pub customer_id: Uuid,
+    data_scope: DataScope,
     group_ids: Vec<Uuid>,
     pub location: String,
     created: DateTime<Utc>,
@@ -214,7 +217,7 @@ impl Tracked for UserResource {
     }
 
     fn visibility(&self) -> Visibility {
-        Visibility::person(&self.group_ids)
+        Visibility::person(self.data_scope, &self.group_ids)
     }
 
     /// A hash of the body: not of `meta`, which holds the ETag itself and the host the client
@@ -405,6 +408,7 @@ pub fn insert(conn: &mut PgConnection, customer_id: CustomerId, desired: Desired
             d.derived.name.clone(),
             crate::permissions::Role::User,
             crate::permissions::DEFAULT_USER_PERMISSIONS.to_vec(),
+            DataScope::Groups,
         )
     };
     let row = crate::users::queries::insert(conn, &new)?;
