@@ -101,7 +101,9 @@ fn parse(raw: &str) -> Result<Filter, ScimInputError> {
             Err(error) => match rewrite_sub_attr_after_value_path(&text, &error) {
                 Some(rewritten) => text = rewritten,
                 None => {
-                    return Err(ScimInputError::invalid_filter(format!("the filter does not parse: {error}")));
+                    return Err(ScimInputError::invalid_filter(format!(
+                        "the filter does not parse: {error}"
+                    )));
                 }
             },
         }

@@ -73,7 +73,9 @@ fn parse_one(index: usize, op: &Value) -> Result<Operation, ScimInputError> {
             ScimInputError::invalid_path(format!("Operations[{index}]: the path '{s}' does not parse: {e}"))
         })?),
         Some(_) => {
-            return Err(ScimInputError::invalid_path(format!("Operations[{index}]: 'path' must be a string")));
+            return Err(ScimInputError::invalid_path(format!(
+                "Operations[{index}]: 'path' must be a string"
+            )));
         }
     };
     let value = field(op, "value").cloned();
