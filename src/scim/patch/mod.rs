@@ -5,6 +5,8 @@
 //! storing it, so a PATCH can never store what a PUT could not.
 
 mod apply;
+mod shape;
+mod value_path;
 
 use scim_v2::filter::PatchPath;
 use serde_json::Value;

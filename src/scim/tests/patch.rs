@@ -335,9 +335,11 @@ fn okta_group_operations() {
         json!([{"op": "replace", "path": "members", "value": [{"value": "a"}, {"value": "b"}]}]),
     );
     assert_eq!(after["members"], json!([{"value": "a"}, {"value": "b"}]));
-    // A remove of `members` without value clears all.
-    let after = group(after, json!([{"op": "Remove", "path": "members"}]));
-    assert_eq!(after, json!({"displayName": "Test SCIMv2 renamed"}));
+    // A remove of `members` without value (or with null) clears all.
+    let cleared = group(after.clone(), json!([{"op": "Remove", "path": "members"}]));
+    assert_eq!(cleared, json!({"displayName": "Test SCIMv2 renamed"}));
+    let cleared = group(after, json!([{"op": "remove", "path": "members", "value": null}]));
+    assert_eq!(cleared, json!({"displayName": "Test SCIMv2 renamed"}));
 }
 
 #[test]
