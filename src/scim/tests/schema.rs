@@ -321,3 +321,23 @@ fn lookups_are_case_insensitive() {
     assert!(attribute(ResourceKind::User, "id").is_none(), "common attributes are not in the table");
     assert_eq!(enterprise_attribute("DEPARTMENT").expect("d").name, "department");
 }
+
+#[test]
+fn a_put_of_what_a_get_returned_keeps_only_the_client_attributes() {
+    // scim-sanity and Okta PUT the representation they read, server attributes included.
+    let body = json!({
+        "schemas": [USER_SCHEMA, ENTERPRISE_USER_SCHEMA],
+        "id": "0190b7c2-6b1e-7cc3-9d2e-4f1d2b3c4d5e",
+        "userName": "Updated-0190b7c2",
+        "active": true,
+        "groups": [{"value": "g-1", "display": "Sales", "$ref": "https://x/scim/v2/Groups/g-1", "type": "direct"}],
+        "meta": {"resourceType": "User", "created": "2026-01-01T00:00:00Z", "lastModified": "2026-01-01T00:00:00Z",
+                 "location": "https://x/scim/v2/Users/0190b7c2-6b1e-7cc3-9d2e-4f1d2b3c4d5e", "version": "W/\"3\""},
+        ENTERPRISE_USER_SCHEMA: {"department": "Sales", "manager": {"value": "m", "displayName": "Boss"}}
+    });
+    assert_eq!(
+        Value::Object(user(body)),
+        json!({"userName": "Updated-0190b7c2", "active": true,
+               ENTERPRISE_USER_SCHEMA: {"department": "Sales", "manager": {"value": "m"}}})
+    );
+}
