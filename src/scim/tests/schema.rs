@@ -341,3 +341,13 @@ fn a_put_of_what_a_get_returned_keeps_only_the_client_attributes() {
                ENTERPRISE_USER_SCHEMA: {"department": "Sales", "manager": {"value": "m"}}})
     );
 }
+
+#[test]
+fn a_response_names_the_extension_only_when_it_is_there() {
+    use crate::scim::schema::schemas_of;
+    assert_eq!(schemas_of(ResourceKind::User, &user(json!({"userName": "a"}))), [USER_SCHEMA]);
+    let with = user(json!({"userName": "a", ENTERPRISE_USER_SCHEMA: {"department": "x"}}));
+    assert_eq!(schemas_of(ResourceKind::User, &with), [USER_SCHEMA, ENTERPRISE_USER_SCHEMA]);
+    let g = sanitize(ResourceKind::Group, &json!({"displayName": "g"})).expect("group");
+    assert_eq!(schemas_of(ResourceKind::Group, &g), [GROUP_SCHEMA]);
+}
