@@ -85,7 +85,10 @@ fn ok(body: &Value) -> HttpResponse {
 /// `If-None-Match`); bulk, sorting and password changes are not.
 #[utoipa::path(tag = "SCIM", operation_id = "scimServiceProviderConfig", security(("bearer" = [])))]
 #[get("/scim/v2/ServiceProviderConfig")]
-pub async fn get_service_provider_config(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ScimError> {
+pub async fn get_service_provider_config(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ScimError> {
     let caller = auth::caller(&req, &state).await?;
     Ok(ok(&service_provider_config(&caller.base)))
 }
@@ -95,7 +98,10 @@ pub async fn get_service_provider_config(req: HttpRequest, state: web::Data<AppS
 /// RFC 7644 §6: `User` (with the enterprise extension) and `Group`.
 #[utoipa::path(tag = "SCIM", operation_id = "scimListResourceTypes", security(("bearer" = [])))]
 #[get("/scim/v2/ResourceTypes")]
-pub async fn list_resource_types(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ScimError> {
+pub async fn list_resource_types(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ScimError> {
     let caller = auth::caller(&req, &state).await?;
     Ok(ok(&list(resource_types(&caller.base))))
 }

@@ -141,7 +141,13 @@ impl From<AppError> for ScimError {
             AppError::Validation(errors) => {
                 let detail = errors
                     .iter()
-                    .map(|e| if e.field.is_empty() { e.message.clone() } else { format!("{}: {}", e.field, e.message) })
+                    .map(|e| {
+                        if e.field.is_empty() {
+                            e.message.clone()
+                        } else {
+                            format!("{}: {}", e.field, e.message)
+                        }
+                    })
                     .collect::<Vec<_>>()
                     .join("; ");
                 Self::invalid_value(detail)
@@ -170,7 +176,12 @@ impl From<AppError> for ScimError {
 
 /// A SCIM resource or list answered as `application/scim+json`, with its `ETag` and, when
 /// created, `201` and `Location`.
-pub fn resource<T: Serialize>(status: StatusCode, etag: Option<&str>, location: Option<&str>, body: &T) -> HttpResponse {
+pub fn resource<T: Serialize>(
+    status: StatusCode,
+    etag: Option<&str>,
+    location: Option<&str>,
+    body: &T,
+) -> HttpResponse {
     let mut response = HttpResponse::build(status);
     if let Some(etag) = etag {
         response.insert_header((header::ETAG, etag));

@@ -290,7 +290,9 @@ fn plan_patch(conn: &mut PgConnection, before: &User, request: PatchRequest) -> 
     let login_enabled = patch.login_enabled.unwrap_or(was.login_enabled);
     let has_email = email.as_ref().map_or(was.email.is_some(), Option::is_some);
     let send_mail = patch.send_mail.unwrap_or(false);
-    let keeps_password = login_enabled && was.password_hash.is_some();
+    // Someone who has a login keeps its way to a password: the one it has, or the link it was
+    // sent or can ask for ("forgot password"), as a directory-provisioned person does.
+    let keeps_password = login_enabled && (was.password_hash.is_some() || was.login_enabled);
     rules::check_login(login_enabled, has_email, password_hash.is_some() || keeps_password, send_mail)?;
     if login_enabled && !was.login_enabled {
         rules::require_logins_open(conn, before.customer_id())?;
