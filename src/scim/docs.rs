@@ -35,7 +35,10 @@ fn resource(description: &str, schema: &str, tagged: bool) -> Value {
 }
 
 /// What each SCIM operation takes and answers, by operation id.
-fn shape(operation_id: &str) -> Option<(Option<&'static str>, Vec<(&'static str, Value)>)> {
+/// An operation's request body schema (if it takes one) and its own answers by status.
+type Shape = (Option<&'static str>, Vec<(&'static str, Value)>);
+
+fn shape(operation_id: &str) -> Option<Shape> {
     let user = || resource("The user.", "ScimUser", true);
     let group = || resource("The group.", "ScimGroup", true);
     let list = || resource("A ListResponse.", "ScimListResponse", false);
