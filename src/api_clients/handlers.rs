@@ -192,10 +192,20 @@ async fn update(
                 row.data_scope = after.data_scope;
                 groups
             }
-            _ => before.groups,
+            _ => before.groups.clone(),
         };
         if asked_status == Some(ClientStatus::Revoked) {
             row = queries::revoke(conn, id)?;
+        }
+        let widened = audit::widened(
+            audit::Target::ApiClient,
+            id.into(),
+            row.customer_id,
+            (before.row.data_scope, &before.groups),
+            (row.data_scope, &groups),
+        );
+        if let Some(event) = widened {
+            audit::record(conn, &audit::Author::from(&lock_actor_change), event)?;
         }
         Ok::<_, AppError>(ApiClient { row, groups })
     };

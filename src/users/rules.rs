@@ -343,6 +343,28 @@ pub fn join_groups(
     Ok(true)
 }
 
+/// Records `access.widened` when `before` went from `groups` to `all` in `after` (see
+/// [`crate::audit::widened`]); call in the transaction of the change, next to its ordinary
+/// update event.
+pub fn record_widening(
+    conn: &mut PgConnection,
+    author: &crate::audit::Author,
+    before: &User,
+    after: &User,
+) -> QueryResult<()> {
+    let event = crate::audit::widened(
+        crate::audit::Target::User,
+        after.row.id,
+        after.row.customer_id,
+        (before.row.data_scope, &before.groups),
+        (after.row.data_scope, &after.groups),
+    );
+    match event {
+        Some(event) => crate::audit::record(conn, author, event),
+        None => Ok(()),
+    }
+}
+
 /// Takes the person out of `group_ids`; its data scope stays (leaving groups never widens: a
 /// `groups`-scoped person in no group sees untagged data only). Ends its sessions when it was
 /// in any of them; returns whether it was.

@@ -265,6 +265,7 @@ pub fn replace(
     let row = queries::update(conn, user_id, &changes)?;
     let after = User { row, groups };
     rules::track_access(conn, &before, &after)?;
+    rules::record_widening(conn, &Author::from(actor), &before, &after)?;
     if login_opened && d.send_mail {
         let customer_name = queries::customer_name(conn, customer_id)?;
         mails::send_welcome(conn, config, &after.row, Some(customer_name))?;
