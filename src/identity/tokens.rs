@@ -199,7 +199,9 @@ pub struct ClientClaims {
     pub customer_id: Option<Uuid>,
     /// The permissions the token carries: the granted scopes.
     pub permissions: Vec<Permission>,
-    /// Group ids whose data the client sees, or `["*"]` for all of its customer's data.
+    /// `["*"]`: all of its customer's data (data scope `all`; platform clients always).
+    /// Otherwise the ids of the groups whose data the client sees besides untagged data —
+    /// possibly `[]`: no group's data, untagged data only. Never read an empty list as "all".
     pub groups: Vec<String>,
 }
 
