@@ -30,7 +30,7 @@ use crate::pagination::{List, Page, PageParams};
 use crate::policy::{self, Action};
 use crate::secrets::new_secret;
 use crate::state::AppState;
-use crate::users::rules::{Access, AccessRequest};
+use crate::users::models::{Access, AccessRequest};
 use crate::write::{self, Deleted, Tagged, Tracked};
 
 /// 404 unless the caller may manage `owner`'s clients (a customer it sees), 403 unless it may

@@ -8,8 +8,7 @@ use diesel::PgConnection;
 use uuid::Uuid;
 
 use super::dto::{CreateUser, PatchUser, UserFilters, UserView};
-use super::models::{NewUser, User, UserChanges};
-use super::rules::{Access, AccessRequest};
+use super::models::{Access, AccessRequest, NewUser, User, UserChanges};
 use super::views::Views;
 use super::{queries, rules};
 use crate::accounts::{Actor, mails};

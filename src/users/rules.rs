@@ -9,6 +9,7 @@ use uuid::Uuid;
 
 use super::dto::CustomerRole;
 use super::models::User;
+pub use super::models::{Access, AccessRequest};
 use super::queries;
 use crate::accounts::{AccountStatus, Actor, UserRow, password_tokens, queries as accounts};
 use crate::db::ids::{AddressId, CostCenterId, CustomerId, UserId};
@@ -174,33 +175,6 @@ pub fn grant(
     let permissions = grants(role, permissions, None)?;
     let Access { data_scope, group_ids } = access_for(actor, access)?;
     Ok(Grant { role, permissions, data_scope, group_ids })
-}
-
-/// What a body asks of someone's data scope: its `data_scope` and `group_ids`, each optional.
-#[derive(Debug, Clone, Default)]
-pub struct AccessRequest {
-    pub data_scope: Option<DataScope>,
-    pub group_ids: Option<Vec<Uuid>>,
-}
-
-/// A data scope with its groups, keeping the invariant: `all` has none.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Access {
-    pub data_scope: DataScope,
-    /// Sorted, without duplicates; empty for `all`.
-    pub group_ids: Vec<Uuid>,
-}
-
-impl Access {
-    /// `all`: every group's data, in no group.
-    pub fn all() -> Self {
-        Self { data_scope: DataScope::All, group_ids: Vec::new() }
-    }
-
-    /// `groups` with `group_ids` (possibly none: untagged data only).
-    pub fn groups(group_ids: Vec<Uuid>) -> Self {
-        Self { data_scope: DataScope::Groups, group_ids: sorted(group_ids) }
-    }
 }
 
 /// The data scope and groups of someone new (a person, an invitation, an API client) that

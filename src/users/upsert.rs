@@ -10,8 +10,7 @@ use diesel::PgConnection;
 use uuid::Uuid;
 
 use super::dto::{CreateUser, CustomerRole, UserView};
-use super::models::{NewUser, User, UserChanges};
-use super::rules::{Access, AccessRequest};
+use super::models::{Access, AccessRequest, NewUser, User, UserChanges};
 use super::{queries, rules};
 use crate::accounts::{Actor, mails};
 use crate::audit::{self, Author};
