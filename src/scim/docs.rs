@@ -105,7 +105,7 @@ fn shape(operation_id: &str) -> Option<Shape> {
             vec![
                 ("200", user()),
                 ("404", error("No such user.")),
-                ("409", error("`uniqueness`, or the owner (only staff and the owner act on the owner).")),
+                ("409", error("`uniqueness`: the userName, e-mail address or externalId is taken.")),
                 ("412", error("`If-Match` does not name the current version.")),
             ],
         ),
@@ -135,7 +135,12 @@ fn shape(operation_id: &str) -> Option<Shape> {
 fn common(has_body: bool) -> Vec<(&'static str, Value)> {
     let mut all = vec![
         ("401", with_header(error("No valid bearer token."), "WWW-Authenticate", "`Bearer`.")),
-        ("403", error("Not an API client of a customer with `users.manage` that sees all of its data.")),
+        (
+            "403",
+            error(
+                "Not an API client of a customer with `users.manage` that sees all of its data; or a change of the customer's owner, which only staff and the owner make.",
+            ),
+        ),
         (
             "429",
             with_header(error("Too many SCIM requests from this client."), "Retry-After", "Seconds to wait."),
