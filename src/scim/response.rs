@@ -229,7 +229,8 @@ pub fn normalize<B: MessageBody + 'static>(
         let mut response =
             response.content_type(SCIM_JSON).body(body(status, scim_type, &detail).to_string());
         response.extensions_mut().insert(OwnErrorFormat);
-        Ok(ServiceResponse::new(req, response).map_into_right_body::<B>())
-            .map(|r: ServiceResponse<EitherBody<B>>| r)
+        let shaped: ServiceResponse<EitherBody<B>> =
+            ServiceResponse::new(req, response).map_into_right_body();
+        Ok(shaped)
     })))
 }
