@@ -49,10 +49,10 @@ def main():
     customer_id = customer["id"]
 
     sql = f"""
-        INSERT INTO users (id, kind, customer_id, email, name, role, status, login_enabled, permissions)
+        INSERT INTO users (id, kind, customer_id, email, name, role, status, login_enabled, permissions, data_scope)
         SELECT uuid_generate_v7_bench(n), 'customer_user', '{customer_id}',
                'bench-' || n || '@{code.lower()}.example', 'Bench User ' || n, 'user', 'active', false,
-               '{{orders.view,tracking.view,pod.download}}'
+               '{{orders.view,tracking.view,pod.download}}', 'all'
         FROM generate_series(1, {args.users}) AS n;
     """
     # UUIDv7-like ids in insertion order, as the service makes them (time prefix + counter).
