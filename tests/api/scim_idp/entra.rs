@@ -35,6 +35,7 @@ async fn entra_test_connection_asks_for_a_random_user_and_gets_an_empty_list() {
     for path in [
         filtered("/Users", &format!("userName eq \"{random}\"")),
         filtered("/Users?aadOptscim062020", &format!("userName eq \"{random}\"")),
+        filtered("/Users?aadOptscim062020=true", &format!("userName eq \"{random}\"")),
         // `+` for a space, as form encoding writes it.
         format!("/Users?filter=userName+eq+%22{random}%22"),
     ] {

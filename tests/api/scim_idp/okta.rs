@@ -222,6 +222,19 @@ async fn okta_pushes_a_group_with_members_replaces_them_removes_one_and_renames_
     assert_eq!(total(&list), 1, "{list}");
     assert!(resources(&list).iter().all(|g| g.get("members").is_none()), "{list}");
     assert_eq!(resources(&list)[0]["displayName"], "Renamed by Okta");
+
+    // Okta's older "Update a specific group name" is a PUT of the whole group: members as sent.
+    let put = json!({
+        "schemas": [GROUP],
+        "id": created.id(),
+        "displayName": "Test SCIMv2",
+        "members": [{"value": bob, "display": "bob@okta.local"}]
+    });
+    let replaced = scim(okta.put(&path, &put).await, StatusCode::OK).await;
+    replaced.assert_resource();
+    assert_eq!(replaced.body["displayName"], "Test SCIMv2");
+    assert_eq!(replaced.values_of("members"), vec![bob.clone()]);
+    assert_eq!(okta.read(&path).await.body, replaced.body);
 }
 
 #[tokio::test]
