@@ -13,7 +13,7 @@ use crate::audit::{self, Author, Event};
 use crate::config::Config;
 use crate::db::{self, embedded::EmbeddedPostgres, embedded::ServerOptions, types::Email};
 use crate::identity::{keys, passwords};
-use crate::permissions::{Kind, Role};
+use crate::permissions::{DataScope, Kind, Role};
 use crate::staff::dto::StaffView;
 use crate::startup::Application;
 use crate::telemetry;
@@ -233,6 +233,7 @@ fn create_admin(
         login_enabled: true,
         customer_ids: Vec::new(),
         permissions: Vec::new(),
+        data_scope: DataScope::All,
     };
     let created = conn.transaction(|conn| {
         let row = accounts::insert(conn, &account)?;

@@ -119,6 +119,10 @@ pub struct Config {
     /// `API_CLIENT_SECRET_OVERLAP`: how long an API client's previous secret keeps working
     /// after a rotation (default 0: it stops at once).
     pub api_client_secret_overlap: Duration,
+    /// `SCIM_REQUESTS_PER_MINUTE`: SCIM requests one API client may make per minute, counted
+    /// across instances (default 10,000: a directory's full sync or a conformance run stays well
+    /// under it).
+    pub scim_requests_per_minute: u32,
     /// "Now" for expiring invitations and sign-up links; tests move it forward.
     pub clock: crate::clock::Clock,
 }
@@ -183,6 +187,7 @@ impl Config {
                 None | Some("0") => Duration::ZERO,
                 Some(_) => duration(&get, "API_CLIENT_SECRET_OVERLAP", Duration::ZERO)?,
             },
+            scim_requests_per_minute: number(&get, "SCIM_REQUESTS_PER_MINUTE", 10_000, 1, 10_000_000)? as u32,
             clock: crate::clock::Clock::default(),
         })
     }

@@ -26,6 +26,7 @@ pub mod invitations;
 pub mod me;
 pub mod oauth;
 pub mod permission_catalog;
+pub mod scim;
 pub mod signin;
 pub mod staff;
 pub mod users;

@@ -37,7 +37,8 @@ use crate::error::{FieldError, Problem};
         (name = "oauth", description = "The OAuth 2.0 token endpoint (client credentials) for API clients; RFC 6749 answers and errors."),
         (name = "staff", description = "The operator's staff (platform admins only)."),
         (name = "audit", description = "Who did what to what, when and from where."),
-        (name = "operations", description = "Health and metrics for operators.")
+        (name = "operations", description = "Health and metrics for operators."),
+        (name = "SCIM", description = "SCIM 2.0 (RFC 7643/7644) for identity providers (Entra ID, Okta): a customer's Users and Groups under /scim/v2, for an API client with users.manage. Bodies and errors are application/scim+json in SCIM's shapes (never problem details); the RFCs are the reference for the resources.")
     )
 )]
 pub struct ApiDoc;
@@ -349,9 +350,10 @@ pub mod sets {
 pub mod exact {
     use serde_json::{Map, Value, json};
 
-    /// Response properties that a view leaves out rather than sending `null`: only the
-    /// per-field `errors` of a problem, an RFC 9457 extension member of validation failures.
-    const MAY_BE_ABSENT: &[(&str, &str)] = &[("Problem", "errors")];
+    /// Response properties that a view leaves out rather than sending `null`: the per-field
+    /// `errors` of a problem, an RFC 9457 extension member of validation failures, and a SCIM
+    /// error's `scimType`, which RFC 7644 §3.12 gives only some errors.
+    const MAY_BE_ABSENT: &[(&str, &str)] = &[("Problem", "errors"), ("ScimError", "scimType")];
 
     /// The description and example of each parameter name, where the operation gives none:
     /// the same id means the same thing on every path.

@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use crate::accounts::Actor;
 use crate::error::AppError;
-use crate::permissions::{Kind, Permission, Role};
+use crate::permissions::{DataScope, Kind, Permission, Role};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
@@ -85,39 +85,42 @@ fn has(actor: &Actor, permission: Permission) -> bool {
 }
 
 /// Whether `actor` sees data tagged with `group` (`None`: untagged data, which everyone of the
-/// customer sees). Staff and customer users in no group see every group; a user in groups sees
-/// only theirs. Call after [`require`] has established the customer is visible.
+/// customer sees). Whoever has the data scope `all` (staff always) sees every group; a
+/// `groups`-scoped caller only its own groups, possibly none. Call after [`require`] has
+/// established the customer is visible.
 pub fn sees_group(actor: &Actor, group: Option<Uuid>) -> bool {
     match group {
         None => true,
-        Some(group) => {
-            actor.kind() == Kind::Staff || actor.groups.is_empty() || actor.groups.contains(&group)
-        }
+        Some(group) => group_scope(actor).is_none_or(|own| own.contains(&group)),
     }
 }
 
-/// The groups whose data `actor` sees: `None` for all of them.
+/// The groups whose data `actor` sees: `None` for all of them (data scope `all`, and staff
+/// whatever a row says), else its groups — possibly none, then it sees untagged data only.
 pub fn group_scope(actor: &Actor) -> Option<Vec<Uuid>> {
-    (actor.kind() == Kind::CustomerUser && !actor.groups.is_empty()).then(|| actor.groups.clone())
+    (actor.kind() == Kind::CustomerUser && actor.data_scope == DataScope::Groups)
+        .then(|| actor.groups.clone())
 }
 
-/// Whether `actor`'s visibility covers someone (a person, an invitation) whose groups are
-/// `groups`, and so whether it may act on them or give data those groups. Anyone who sees every
-/// group covers everyone of the customer; a person limited to groups G covers only someone in
-/// at least one group and in none outside G: someone in no group sees all of the customer's
-/// data, and someone also in another group sees data of that group, so acting on either (a
-/// password, a reset link, a role) or giving data no group would hand over more than G.
-pub fn covers(actor: &Actor, groups: &[Uuid]) -> bool {
+/// Whether `actor`'s visibility covers someone (a person, an invitation, an API client) of data
+/// scope `scope` in `groups`, and so whether it may act on them or give them that access.
+/// Anyone who sees every group covers everyone of the customer; a caller limited to groups G
+/// covers only a `groups`-scoped target whose groups are all in G (none at all included: that
+/// one sees untagged data only, which G's callers see too). Someone who sees `all`, or who is
+/// also in another group, sees more than G, so acting on them (a password, a reset link, a
+/// role) or giving such access would hand over more than the caller has.
+pub fn covers(actor: &Actor, scope: DataScope, groups: &[Uuid]) -> bool {
     match group_scope(actor) {
         None => true,
-        Some(own) => !groups.is_empty() && groups.iter().all(|g| own.contains(g)),
+        Some(own) => scope == DataScope::Groups && groups.iter().all(|g| own.contains(g)),
     }
 }
 
-/// 404 unless `actor` covers someone in `groups` (see [`covers`]): a person or invitation
-/// outside the caller's groups is not there for it, exactly like a missing one.
-pub fn require_covers(actor: &Actor, groups: &[Uuid]) -> Result<(), AppError> {
-    if covers(actor, groups) { Ok(()) } else { Err(AppError::NotFound) }
+/// 404 unless `actor` covers the target of `scope` in `groups` (see [`covers`]): a person,
+/// invitation or client outside the caller's groups is not there for it, exactly like a
+/// missing one.
+pub fn require_covers(actor: &Actor, scope: DataScope, groups: &[Uuid]) -> Result<(), AppError> {
+    if covers(actor, scope, groups) { Ok(()) } else { Err(AppError::NotFound) }
 }
 
 /// 404 unless `actor` may manage groups of `customer_id` and sees `group` (a person limited to
@@ -142,8 +145,10 @@ pub fn require_group_creation(actor: &Actor, customer_id: impl Into<Uuid>) -> Re
 }
 
 /// Deleting `group`: a person limited to groups sees only its own groups, and deleting one of
-/// them would leave its members (itself included) in fewer groups or in none, seeing more; so it
-/// may not (403), and another group is not there for it (404).
+/// them would take that group's data away from its members (itself included; they keep the
+/// data scope `groups` and see less, never more); managing the customer's group structure is
+/// for someone who sees it all, so it may not (403), and another group is not there for it
+/// (404).
 pub fn require_group_deletion(
     actor: &Actor,
     customer_id: impl Into<Uuid>,

@@ -11,7 +11,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use crate::openapi::ApiDoc;
 use crate::{
     api_clients, audit_events, authz, cost_centers, customers, groups, health, invitations, me, oauth,
-    permission_catalog, signin, staff, users, warehouse_addresses,
+    permission_catalog, scim, signin, staff, users, warehouse_addresses,
 };
 
 pub fn routes(cfg: &mut ServiceConfig) {
@@ -94,6 +94,27 @@ pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(authz::handlers::check);
     cfg.service(permission_catalog::handlers::get_permissions);
     cfg.service(audit_events::handlers::list_audit_events);
+    cfg.service(scim::discovery::get_service_provider_config)
+        .service(scim::discovery::list_resource_types)
+        .service(scim::discovery::get_resource_type)
+        .service(scim::discovery::list_schemas)
+        .service(scim::discovery::get_schema)
+        .service(scim::group_handlers::search_all)
+        // `.search` before `{id}`: the literal path is the more specific one.
+        .service(scim::user_handlers::search_users)
+        .service(scim::user_handlers::list_users)
+        .service(scim::user_handlers::create_user)
+        .service(scim::user_handlers::get_user)
+        .service(scim::user_handlers::replace_user)
+        .service(scim::user_handlers::patch_user)
+        .service(scim::user_handlers::delete_user)
+        .service(scim::group_handlers::search_groups)
+        .service(scim::group_handlers::list_groups)
+        .service(scim::group_handlers::create_group)
+        .service(scim::group_handlers::get_group)
+        .service(scim::group_handlers::replace_group)
+        .service(scim::group_handlers::patch_group)
+        .service(scim::group_handlers::delete_group);
 }
 
 /// The whole document, as the running service serves it.
@@ -115,6 +136,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
 /// with the rules of [`crate::openapi::exact`], which work on it as JSON.
 pub fn document_json() -> serde_json::Value {
     let mut value = serde_json::to_value(document()).unwrap_or_default();
+    scim::docs::complete(&mut value);
     crate::openapi::exact::apply(&mut value);
     value
 }

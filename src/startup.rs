@@ -119,6 +119,8 @@ impl Application {
                 .wrap(Condition::new(cors_enabled, crate::cors::middleware(&cors_origins)))
                 .wrap(Condition::new(cors_enabled, from_fn(crate::cors::narrow)))
                 .wrap(ErrorHandlers::new().default_handler(error::normalize))
+                // Outside the problem normalizer: every error under /scim/v2 in SCIM's shape.
+                .wrap(ErrorHandlers::new().default_handler(crate::scim::response::normalize))
                 .wrap(from_fn(crate::response_headers::apply))
                 .wrap(from_fn(telemetry::observe))
         })
@@ -196,7 +198,8 @@ async fn unmatched(req: HttpRequest, routes: web::Data<KnownRoutes>) -> Result<H
 }
 
 /// Deletes sign-in failures that no limit counts any more, mail-throttle records that no
-/// longer throttle anything, and idempotency keys older than `key_ttl` (in batches).
+/// longer throttle anything, SCIM request counts of past minutes, and idempotency keys older
+/// than `key_ttl` (in batches).
 async fn prune(pool: DbPool, window: Duration, key_ttl: Duration, clock: crate::clock::Clock) {
     let mut tick = tokio::time::interval(PRUNE_EVERY);
     loop {
@@ -208,6 +211,9 @@ async fn prune(pool: DbPool, window: Duration, key_ttl: Duration, clock: crate::
         let now = clock.now();
         if let Err(error) = db::run(&pool, move |conn| crate::mail::throttle::prune(conn, now)).await {
             tracing::warn!(%error, "pruning mail-throttle records failed");
+        }
+        if let Err(error) = db::run(&pool, crate::scim::limits::prune).await {
+            tracing::warn!(%error, "pruning SCIM request counts failed");
         }
         let purge = move |conn: &mut _| crate::idempotency::purge(conn, now, key_ttl);
         if let Err(error) = db::run(&pool, purge).await {

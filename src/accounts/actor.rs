@@ -9,7 +9,7 @@ use uuid::Uuid;
 use super::UserRow;
 use crate::db::ids::SessionId;
 use crate::error::AppError;
-use crate::permissions::{Kind, Permission, Role};
+use crate::permissions::{DataScope, Kind, Permission, Role};
 
 /// An API client as a caller: what its row said when the request was authenticated.
 #[derive(Debug, Clone)]
@@ -37,8 +37,11 @@ pub enum Principal {
 #[derive(Debug, Clone)]
 pub struct Actor {
     pub principal: Principal,
-    /// The groups of a customer user or client; empty: in no group, so it sees all of its
-    /// customer's data (and staff see everything).
+    /// What of its customer's data the caller sees: `all` (staff and platform clients always),
+    /// or only its `groups`' and untagged data.
+    pub data_scope: DataScope,
+    /// The groups of a `groups`-scoped customer user or client, possibly none (then it sees
+    /// untagged data only); always empty for `all`.
     pub groups: Vec<Uuid>,
     /// Where the request came from, for the audit log.
     pub request_id: Option<String>,

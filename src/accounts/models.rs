@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use crate::db::schema::users;
 use crate::db::types::Email;
-use crate::permissions::{ALL, Kind, Permission, Role};
+use crate::permissions::{ALL, DataScope, Kind, Permission, Role};
 use crate::text_enum;
 
 text_enum! {
@@ -48,6 +48,9 @@ pub struct UserRow {
     pub warehouse_address_id: Option<Uuid>,
     pub cost_center_id: Option<Uuid>,
     pub external_id: Option<String>,
+    /// What of its customer's data the person sees (staff: always `all`); its groups are
+    /// `group_members` rows, only ever of a `groups`-scoped person.
+    pub data_scope: DataScope,
 }
 
 impl UserRow {
@@ -79,11 +82,15 @@ impl UserRow {
         })
     }
 
-    /// The `groups` access fact from the person's groups: their ids, or `["*"]` (all of the
-    /// customer's data) for someone in no group and for staff. Never an empty list, which a
-    /// consumer could misread as "nothing".
-    pub fn groups_claim(groups: &[Uuid]) -> Vec<String> {
-        if groups.is_empty() { vec![ALL.to_owned()] } else { groups.iter().map(Uuid::to_string).collect() }
+    /// The `groups` access fact of a person or client of data scope `scope` in `groups`:
+    /// `["*"]` (all of the customer's data; staff and platform clients too) for `all`, else the
+    /// group ids — possibly `[]`, which means "no group's data" (untagged data only), never
+    /// "everything".
+    pub fn groups_claim(scope: DataScope, groups: &[Uuid]) -> Vec<String> {
+        match scope {
+            DataScope::All => vec![ALL.to_owned()],
+            DataScope::Groups => groups.iter().map(Uuid::to_string).collect(),
+        }
     }
 }
 
@@ -102,4 +109,6 @@ pub struct NewAccount {
     pub login_enabled: bool,
     pub customer_ids: Vec<Option<Uuid>>,
     pub permissions: Vec<Option<Permission>>,
+    /// Staff always see `all` (a CHECK constraint says so too).
+    pub data_scope: DataScope,
 }

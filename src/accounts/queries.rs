@@ -6,6 +6,7 @@ use uuid::Uuid;
 use super::models::{NewAccount, UserRow};
 use crate::db::schema::{group_members, users};
 use crate::db::types::Email;
+use crate::permissions::DataScope;
 
 pub fn find(conn: &mut PgConnection, id: Uuid) -> QueryResult<UserRow> {
     users::table.find(id).select(UserRow::as_select()).first(conn)
@@ -58,7 +59,7 @@ pub fn customer_allows_logins(conn: &mut PgConnection, customer_id: Uuid) -> Que
     Ok(matches!(found, Some((CustomerStatus::Active, true))))
 }
 
-/// The groups of one person (empty: in no group, so it sees all of its customer's data).
+/// The memberships of one person (only a `groups`-scoped person has any; it may have none).
 pub fn groups_of_user(conn: &mut PgConnection, customer_id: Uuid, user_id: Uuid) -> QueryResult<Vec<Uuid>> {
     group_members::table
         .filter(group_members::customer_id.eq(customer_id))
@@ -68,10 +69,11 @@ pub fn groups_of_user(conn: &mut PgConnection, customer_id: Uuid, user_id: Uuid)
         .load(conn)
 }
 
-/// The groups of a person: a customer user's memberships; none for staff.
+/// The groups of a person: a `groups`-scoped customer user's memberships; none for staff and
+/// for anyone who sees `all` (who is in no group, so the query is skipped).
 pub fn groups_of(conn: &mut PgConnection, account: &UserRow) -> QueryResult<Vec<Uuid>> {
-    match account.customer_id {
-        Some(customer_id) => groups_of_user(conn, customer_id, account.id),
-        None => Ok(Vec::new()),
+    match (account.customer_id, account.data_scope) {
+        (Some(customer_id), DataScope::Groups) => groups_of_user(conn, customer_id, account.id),
+        _ => Ok(Vec::new()),
     }
 }

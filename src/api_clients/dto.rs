@@ -11,7 +11,7 @@ use super::models::{ApiClient, TokenRow};
 use crate::audit::{Target, Visibility};
 use crate::error::AppError;
 use crate::identity::clients::ClientStatus;
-use crate::permissions::Permission;
+use crate::permissions::{DataScope, Permission};
 use crate::validation::not_blank;
 use crate::write::{Plain, Tracked, Viewed};
 
@@ -20,7 +20,7 @@ use crate::write::{Plain, Tracked, Viewed};
 #[schema(example = json!({
     "id": "01936f0e-7c1a-7d2b-9a51-3f1f2b7c4d80", "client_id": "dgc_Yk3n0Qw8Rr2mZt1VbQ9x",
     "customer_id": "01936f0e-7c1a-7d2b-9a51-3f1f2b7c4d30", "name": "ERP provisioning",
-    "scopes": ["users.manage"], "group_ids": [], "status": "active",
+    "scopes": ["users.manage"], "data_scope": "all", "group_ids": [], "status": "active",
     "created_by": "01936f0e-7c1a-7d2b-9a51-3f1f2b7c4d50", "previous_secret_valid_until": null,
     "last_used_at": "2026-11-23T09:30:00Z", "created_at": "2026-11-01T08:00:00Z",
     "updated_at": "2026-11-01T08:00:00Z"
@@ -34,8 +34,11 @@ pub struct ApiClientView {
     pub name: String,
     /// The permissions it acts with; never more than its creator held.
     pub scopes: Vec<Permission>,
-    /// The groups whose data it sees, with the same meaning as a person's; empty: all of its
-    /// customer's data.
+    /// What of its customer's data it sees, with the same meaning as a person's: `all`
+    /// (always for a platform client), or `groups`: its groups' and untagged data only.
+    pub data_scope: DataScope,
+    /// The groups whose data it sees when `data_scope` is `groups`; possibly empty (untagged
+    /// data only); always empty for `all`.
     pub group_ids: Vec<Uuid>,
     pub status: ClientStatus,
     /// Who created it (a person or another client).
@@ -57,6 +60,7 @@ impl From<&ApiClient> for ApiClientView {
             customer_id: row.customer_id,
             name: row.name.clone(),
             scopes: row.scopes.iter().flatten().copied().collect(),
+            data_scope: row.data_scope,
             group_ids: client.groups.clone(),
             status: row.status,
             created_by: row.created_by,
@@ -84,7 +88,7 @@ impl Tracked for ApiClientView {
 
     /// As visible as a person with its groups: its scopes show what it may do in them.
     fn visibility(&self) -> Visibility {
-        Visibility::person(&self.group_ids)
+        Visibility::person(self.data_scope, &self.group_ids)
     }
 
     /// Without `last_used_at`: the client being used changes nothing an edit could overwrite.
@@ -106,7 +110,7 @@ impl Plain for ApiClient {
 #[schema(example = json!({
     "id": "01936f0e-7c1a-7d2b-9a51-3f1f2b7c4d80", "client_id": "dgc_Yk3n0Qw8Rr2mZt1VbQ9x",
     "customer_id": "01936f0e-7c1a-7d2b-9a51-3f1f2b7c4d30", "name": "ERP provisioning",
-    "scopes": ["users.manage"], "group_ids": [], "status": "active",
+    "scopes": ["users.manage"], "data_scope": "all", "group_ids": [], "status": "active",
     "created_by": "01936f0e-7c1a-7d2b-9a51-3f1f2b7c4d50", "previous_secret_valid_until": null,
     "last_used_at": null, "created_at": "2026-11-01T08:00:00Z", "updated_at": "2026-11-01T08:00:00Z",
     "client_secret": "dgcs_3q2-7wE0m2x9Q4b8Yz6T1k5JvN0pL7cR4sU8aHdFgWo"
@@ -117,6 +121,7 @@ pub struct ApiClientWithSecret {
     pub customer_id: Option<Uuid>,
     pub name: String,
     pub scopes: Vec<Permission>,
+    pub data_scope: DataScope,
     pub group_ids: Vec<Uuid>,
     pub status: ClientStatus,
     pub created_by: Option<Uuid>,
@@ -138,6 +143,7 @@ impl ApiClientWithSecret {
             customer_id,
             name,
             scopes,
+            data_scope,
             group_ids,
             status,
             created_by,
@@ -152,6 +158,7 @@ impl ApiClientWithSecret {
             customer_id,
             name,
             scopes,
+            data_scope,
             group_ids,
             status,
             created_by,
@@ -178,10 +185,16 @@ pub struct CreateApiClient {
     /// otherwise).
     pub scopes: Vec<Permission>,
     /// The groups whose data it sees (of the client's customer); omitted: the creator's own
-    /// when it is limited to groups, else none (all data). Not for platform clients.
+    /// when it is limited to groups, else none. Not for platform clients.
     #[schema(nullable = false)]
     #[serde(default, deserialize_with = "crate::extract::not_null")]
     pub group_ids: Option<Vec<Uuid>>,
+    /// Omitted: `groups` when it gets groups (or its creator is limited to groups), else
+    /// `all`. `groups` with no `group_ids`: untagged data only. `all` with `group_ids` is a
+    /// 422 on `data_scope`, and only a creator who sees all data may give `all` (422).
+    #[schema(nullable = false)]
+    #[serde(default, deserialize_with = "crate::extract::not_null")]
+    pub data_scope: Option<DataScope>,
 }
 
 /// A JSON merge-patch; every field is optional. `status: revoked` revokes for good: the client
@@ -200,9 +213,16 @@ pub struct PatchApiClient {
     #[schema(nullable = false)]
     #[serde(default, deserialize_with = "crate::extract::not_null")]
     pub scopes: Option<Vec<Permission>>,
+    /// Its groups become exactly these; joining a group makes an `all` client `groups`, and
+    /// `[]` keeps `groups` (untagged data only): leaving groups never widens.
     #[schema(nullable = false)]
     #[serde(default, deserialize_with = "crate::extract::not_null")]
     pub group_ids: Option<Vec<Uuid>>,
+    /// `all` widens (its groups go; audited as `access.widened`); `groups` narrows an `all`
+    /// client (to the `group_ids` given, else none).
+    #[schema(nullable = false)]
+    #[serde(default, deserialize_with = "crate::extract::not_null")]
+    pub data_scope: Option<DataScope>,
     #[schema(nullable = false)]
     #[serde(default, deserialize_with = "crate::extract::not_null")]
     pub status: Option<ClientStatus>,
@@ -242,9 +262,10 @@ impl From<&TokenRow> for ApiClientTokenView {
     }
 }
 
-/// A token with the client's groups, which decide who may see events about it.
+/// A token with the client's data scope and groups, which decide who may see events about it.
 pub struct Token {
     pub row: TokenRow,
+    pub data_scope: DataScope,
     pub groups: Vec<Uuid>,
 }
 
@@ -252,7 +273,11 @@ impl Viewed for Token {
     type View = TokenEventView;
 
     fn view(&self, _: &mut PgConnection) -> Result<TokenEventView, AppError> {
-        Ok(TokenEventView { token: ApiClientTokenView::from(&self.row), groups: self.groups.clone() })
+        Ok(TokenEventView {
+            token: ApiClientTokenView::from(&self.row),
+            data_scope: self.data_scope,
+            groups: self.groups.clone(),
+        })
     }
 }
 
@@ -261,6 +286,8 @@ impl Viewed for Token {
 pub struct TokenEventView {
     #[serde(flatten)]
     pub token: ApiClientTokenView,
+    #[serde(skip)]
+    pub data_scope: DataScope,
     #[serde(skip)]
     pub groups: Vec<Uuid>,
 }
@@ -281,7 +308,7 @@ impl Tracked for TokenEventView {
     }
 
     fn visibility(&self) -> Visibility {
-        Visibility::person(&self.groups)
+        Visibility::person(self.data_scope, &self.groups)
     }
 }
 

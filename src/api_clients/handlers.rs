@@ -30,6 +30,7 @@ use crate::pagination::{List, Page, PageParams};
 use crate::policy::{self, Action};
 use crate::secrets::new_secret;
 use crate::state::AppState;
+use crate::users::rules::{Access, AccessRequest};
 use crate::write::{self, Deleted, Tagged, Tracked};
 
 /// 404 unless the caller may manage `owner`'s clients (a customer it sees), 403 unless it may
@@ -53,7 +54,7 @@ fn lock_visible(
     id: ApiClientId,
 ) -> Result<ApiClient, AppError> {
     let client = queries::lock(conn, uuid_of(owner), id)?;
-    policy::require_covers(actor, &client.groups)?;
+    policy::require_covers(actor, client.row.data_scope, &client.groups)?;
     Ok(client)
 }
 
@@ -68,7 +69,9 @@ async fn list(
         if let Some(customer_id) = owner {
             customers::exists(conn, customer_id)?;
         }
-        queries::list(conn, uuid_of(owner), page, |client| policy::covers(&actor, &client.groups))
+        queries::list(conn, uuid_of(owner), page, |client| {
+            policy::covers(&actor, client.row.data_scope, &client.groups)
+        })
     })
     .await?;
     Ok(web::Json(List::from_rows(rows, page, |c| c.row.id.into(), |c| ApiClientView::from(&c))))
@@ -83,7 +86,8 @@ async fn create(
 ) -> Result<Recorded, AppError> {
     authorize(&actor, owner)?;
     rules::check_scopes(&actor, &body.scopes)?;
-    let groups = rules::groups_for(&actor, uuid_of(owner), body.group_ids)?;
+    let asked = AccessRequest { data_scope: body.data_scope, group_ids: body.group_ids };
+    let access = rules::access_for(&actor, uuid_of(owner), asked)?;
     let (secret, secret_hash) = new_secret(clients::SECRET_PREFIX)?;
     // The public id is random too (it need not be secret, but must not be guessable from the
     // order clients were made in); its hash is not needed.
@@ -97,6 +101,7 @@ async fn create(
         status: ClientStatus::Active,
         created_by: Some(actor.id()),
         secret_hash,
+        data_scope: access.data_scope,
     };
     let action = audit::Action::ApiClientCreated;
     let shown = ApiClientWithSecret::new;
@@ -109,12 +114,17 @@ async fn create(
         move |conn| {
             if let Some(customer_id) = owner {
                 customers::hold(conn, customer_id)?;
-                crate::users::rules::check_groups(conn, customer_id, &groups)?;
+                crate::users::rules::check_groups(conn, customer_id, &access.group_ids)?;
             }
-            let row = queries::insert(conn, &new)?;
-            if let Some(customer_id) = owner {
-                queries::set_groups(conn, customer_id.into(), row.id, &groups)?;
-            }
+            let mut row = queries::insert(conn, &new)?;
+            let groups = match owner {
+                Some(customer_id) => {
+                    let groups = queries::set_access(conn, customer_id.into(), row.id, &access)?;
+                    row.data_scope = access.data_scope;
+                    groups
+                }
+                None => Vec::new(),
+            };
             Ok::<_, AppError>(ApiClient { row, groups })
         },
         shown,
@@ -130,7 +140,7 @@ async fn read(
 ) -> Result<Tagged<ApiClientView>, AppError> {
     authorize(&actor, owner)?;
     let client = db::run(&state.pool, move |conn| queries::find(conn, uuid_of(owner), id)).await?;
-    policy::require_covers(&actor, &client.groups)?;
+    policy::require_covers(&actor, client.row.data_scope, &client.groups)?;
     Ok(Tagged::ok(ApiClientView::from(&client)))
 }
 
@@ -146,10 +156,8 @@ async fn update(
     if let Some(scopes) = &patch.scopes {
         rules::check_scopes(&actor, scopes)?;
     }
-    let groups = match patch.group_ids {
-        Some(requested) => Some(rules::groups_for(&actor, uuid_of(owner), Some(requested))?),
-        None => None,
-    };
+    let asked = AccessRequest { data_scope: patch.data_scope, group_ids: patch.group_ids };
+    let asks_access = asked.data_scope.is_some() || asked.group_ids.is_some();
     let revoking = patch.status == Some(ClientStatus::Revoked);
     let changes = ApiClientChanges {
         name: patch.name.map(|name| name.trim().to_owned()),
@@ -159,6 +167,7 @@ async fn update(
     let asked_status = patch.status;
     let action = if revoking { audit::Action::ApiClientRevoked } else { audit::Action::ApiClientUpdated };
     let lock_actor = actor.clone();
+    let lock_actor_change = actor.clone();
     let lock = move |conn: &mut _| lock_visible(conn, &lock_actor, owner, id);
     let change = move |conn: &mut diesel::PgConnection, before: ApiClient| {
         if before.row.status == ClientStatus::Revoked {
@@ -167,16 +176,20 @@ async fn update(
             let only_revoke = asked_status == Some(ClientStatus::Revoked)
                 && changes.name.is_none()
                 && changes.scopes.is_none()
-                && groups.is_none();
+                && !asks_access;
             if only_revoke {
                 return Ok(before);
             }
             rules::require_active(before.row.status)?;
         }
+        let current = Access { data_scope: before.row.data_scope, group_ids: before.groups.clone() };
+        let after = rules::access_after(&lock_actor_change, uuid_of(owner), &current, asked)?;
         let mut row = queries::update(conn, id, &changes)?;
-        let groups = match (groups, owner) {
-            (Some(groups), Some(customer_id)) => {
-                queries::set_groups(conn, customer_id.into(), id, &groups)?;
+        let groups = match (after, owner) {
+            (Some(after), Some(customer_id)) => {
+                crate::users::rules::check_groups(conn, customer_id, &after.group_ids)?;
+                let groups = queries::set_access(conn, customer_id.into(), id, &after)?;
+                row.data_scope = after.data_scope;
                 groups
             }
             _ => before.groups,
@@ -242,7 +255,7 @@ async fn list_tokens(
     authorize(&actor, owner)?;
     let rows = db::run(&state.pool, move |conn| {
         let client = queries::find(conn, uuid_of(owner), id)?;
-        policy::require_covers(&actor, &client.groups)?;
+        policy::require_covers(&actor, client.row.data_scope, &client.groups)?;
         Ok::<_, AppError>(queries::tokens(conn, id, page)?)
     })
     .await?;
@@ -285,7 +298,7 @@ async fn create_token(
                 expires_at,
             };
             let row = queries::insert_token(conn, &new)?;
-            Ok::<_, AppError>(Token { row, groups: client.groups })
+            Ok::<_, AppError>(Token { row, data_scope: client.row.data_scope, groups: client.groups })
         },
         shown,
     )
@@ -303,7 +316,7 @@ async fn revoke_token(
     let lock = move |conn: &mut _| {
         let client = lock_visible(conn, &lock_actor, owner, id)?;
         let row = queries::lock_token(conn, id, token_id)?;
-        Ok::<_, AppError>(Token { row, groups: client.groups })
+        Ok::<_, AppError>(Token { row, data_scope: client.row.data_scope, groups: client.groups })
     };
     let remove = move |conn: &mut _, _| queries::revoke_token(conn, token_id);
     write::delete(state, &actor, audit::Action::ApiClientTokenRevoked, IfMatch::none(), lock, remove).await

@@ -7,7 +7,7 @@ use uuid::Uuid;
 use crate::db::ids::{ApiClientId, ApiClientTokenId};
 use crate::db::schema::{api_client_tokens, api_clients};
 use crate::identity::clients::ClientStatus;
-use crate::permissions::Permission;
+use crate::permissions::{DataScope, Permission};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = api_clients, check_for_backend(diesel::pg::Pg))]
@@ -23,6 +23,7 @@ pub struct ApiClientRow {
     pub last_used_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    pub data_scope: DataScope,
 }
 
 /// A client with the groups it is limited to: what its view shows.
@@ -43,6 +44,8 @@ pub struct NewApiClient {
     pub status: ClientStatus,
     pub created_by: Option<Uuid>,
     pub secret_hash: Vec<u8>,
+    /// Decided by [`super::rules::access_for`]; its groups are set after the insert.
+    pub data_scope: DataScope,
 }
 
 /// A merge-patch of the client's own columns (its groups are set separately).

@@ -11,6 +11,8 @@ use crate::db::ids::{ApiClientId, ApiClientTokenId};
 use crate::db::schema::{api_client_groups as acg, api_client_tokens as act, api_clients as ac};
 use crate::identity::clients::ClientStatus;
 use crate::pagination::Page;
+use crate::permissions::DataScope;
+use crate::users::rules::Access;
 
 type Owned<'a> = ac::BoxedQuery<'a, diesel::pg::Pg>;
 
@@ -82,21 +84,29 @@ pub fn insert(conn: &mut PgConnection, new: &NewApiClient) -> QueryResult<ApiCli
     diesel::insert_into(ac::table).values(new).returning(ApiClientRow::as_returning()).get_result(conn)
 }
 
-/// The client's groups become exactly `group_ids` (of its customer; a foreign key refuses
-/// others).
-pub fn set_groups(
+/// The client sees `access`: its data scope column, and its groups become exactly those (of
+/// its customer; a foreign key refuses others; none for `all`). Returns the groups.
+pub fn set_access(
     conn: &mut PgConnection,
     customer_id: Uuid,
     id: ApiClientId,
-    group_ids: &[Uuid],
-) -> QueryResult<()> {
+    access: &Access,
+) -> QueryResult<Vec<Uuid>> {
+    let group_ids = match access.data_scope {
+        DataScope::All => &[][..],
+        DataScope::Groups => &access.group_ids[..],
+    };
+    diesel::update(ac::table.find(id).filter(ac::customer_id.eq(customer_id)))
+        .set(ac::data_scope.eq(access.data_scope))
+        .execute(conn)?;
     diesel::delete(acg::table.filter(acg::customer_id.eq(customer_id)).filter(acg::api_client_id.eq(id)))
         .execute(conn)?;
     let rows: Vec<_> = group_ids
         .iter()
         .map(|g| (acg::customer_id.eq(customer_id), acg::api_client_id.eq(id), acg::group_id.eq(*g)))
         .collect();
-    diesel::insert_into(acg::table).values(rows).execute(conn).map(drop)
+    diesel::insert_into(acg::table).values(rows).execute(conn)?;
+    Ok(group_ids.to_vec())
 }
 
 pub fn update(

@@ -7,8 +7,9 @@ use uuid::Uuid;
 use crate::accounts::Actor;
 use crate::error::{AppError, ConflictKind, FieldCode, FieldError};
 use crate::identity::clients::ClientStatus;
-use crate::permissions::Permission;
+use crate::permissions::{DataScope, Permission};
 use crate::policy;
+use crate::users::rules::{Access, AccessRequest};
 
 /// 422 naming every `scopes[i]` the caller does not hold itself.
 pub fn check_scopes(actor: &Actor, scopes: &[Permission]) -> Result<(), AppError> {
@@ -35,22 +36,47 @@ pub fn stored(scopes: &[Permission]) -> Vec<Option<Permission>> {
     scopes.into_iter().map(Some).collect()
 }
 
-/// The groups a new client of `owner` gets (see [`crate::users::rules::groups_for`]); a
-/// platform client (`owner` none) has none.
-pub fn groups_for(
+/// The data scope and groups of a new client of `owner`, by the rules of a new person (see
+/// [`crate::users::rules::access_for`]); a platform client (`owner` none) sees `all` and has no
+/// groups.
+pub fn access_for(actor: &Actor, owner: Option<Uuid>, asked: AccessRequest) -> Result<Access, AppError> {
+    match owner {
+        Some(_) => crate::users::rules::access_for(actor, asked),
+        None => platform_access(asked).map(|()| Access::all()),
+    }
+}
+
+/// The data scope and groups of a client of `owner` after a change asking for `asked` (see
+/// [`crate::users::rules::access_after`]); `None` when they do not change.
+pub fn access_after(
     actor: &Actor,
     owner: Option<Uuid>,
-    requested: Option<Vec<Uuid>>,
-) -> Result<Vec<Uuid>, AppError> {
+    current: &Access,
+    asked: AccessRequest,
+) -> Result<Option<Access>, AppError> {
     match owner {
-        Some(_) => crate::users::rules::groups_for(actor, requested),
-        None if requested.as_ref().is_none_or(Vec::is_empty) => Ok(Vec::new()),
-        None => Err(AppError::field(
+        Some(_) => crate::users::rules::access_after(actor, current, asked),
+        None => platform_access(asked).map(|()| None),
+    }
+}
+
+/// 422 unless a platform client is asked for nothing but `all` without groups.
+fn platform_access(asked: AccessRequest) -> Result<(), AppError> {
+    if !asked.group_ids.as_ref().is_none_or(Vec::is_empty) {
+        return Err(AppError::field(
             "group_ids",
             FieldCode::NotAllowed,
             "a platform client belongs to no customer, so it has no groups",
-        )),
+        ));
     }
+    if asked.data_scope == Some(DataScope::Groups) {
+        return Err(AppError::field(
+            "data_scope",
+            FieldCode::NotAllowed,
+            "a platform client acts as staff and sees all data",
+        ));
+    }
+    Ok(())
 }
 
 /// 409 for a change of a revoked client other than deleting it: revocation is final, so

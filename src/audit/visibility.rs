@@ -6,21 +6,29 @@
 
 use uuid::Uuid;
 
+use crate::permissions::DataScope;
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Visibility {
     /// About untagged data (the customer, its cost centers, an untagged address): every reader.
     Everyone,
     /// About data of these groups: readers who see every one of them.
     Groups(Vec<Uuid>),
-    /// About someone no group covers (a person in no group sees everything; an invitation
-    /// without groups; a target whose groups are unknown): only readers who see every group.
+    /// About someone no group covers (a person who sees `all`; a target whose groups are
+    /// unknown): only readers who see every group.
     Unlimited,
 }
 
 impl Visibility {
-    /// An event about a person or an invitation with `groups` (see [`crate::policy::covers`]).
-    pub fn person(groups: &[Uuid]) -> Self {
-        if groups.is_empty() { Self::Unlimited } else { Self::Groups(normalized(groups.to_vec())) }
+    /// An event about a person, an invitation or an API client of data scope `scope` in
+    /// `groups` (see [`crate::policy::covers`]): `all` only for readers who see every group; a
+    /// `groups`-scoped one in no group (untagged data only) for every reader.
+    pub fn person(scope: DataScope, groups: &[Uuid]) -> Self {
+        match scope {
+            DataScope::All => Self::Unlimited,
+            DataScope::Groups if groups.is_empty() => Self::Everyone,
+            DataScope::Groups => Self::Groups(normalized(groups.to_vec())),
+        }
     }
 
     /// An event about data tagged with `group`, or untagged (`None`).
@@ -78,10 +86,16 @@ mod tests {
         assert_eq!(moved, Visibility::Groups(vec![x, y]));
         assert_eq!(Visibility::tag(None).join(Visibility::tag(Some(x))), Visibility::Groups(vec![x]));
         assert_eq!(Visibility::tag(None).join(Visibility::tag(None)), Visibility::Everyone);
-        // A person leaving "no group" (seeing everything) stays hidden from group-limited readers.
-        assert_eq!(Visibility::person(&[]).join(Visibility::person(&[x])), Visibility::Unlimited);
-        assert_eq!(Visibility::person(&[x]).join(Visibility::Unlimited), Visibility::Unlimited);
-        assert_eq!(Visibility::person(&[y, x, y]), Visibility::Groups(vec![x, y]));
+        // A person narrowed from `all` stays hidden from group-limited readers.
+        let all = Visibility::person(DataScope::All, &[]);
+        assert_eq!(all.join(Visibility::person(DataScope::Groups, &[x])), Visibility::Unlimited);
+        assert_eq!(
+            Visibility::person(DataScope::Groups, &[x]).join(Visibility::Unlimited),
+            Visibility::Unlimited
+        );
+        assert_eq!(Visibility::person(DataScope::Groups, &[y, x, y]), Visibility::Groups(vec![x, y]));
+        // `groups` in no group sees untagged data only, which every reader sees too.
+        assert_eq!(Visibility::person(DataScope::Groups, &[]), Visibility::Everyone);
     }
 
     #[test]

@@ -38,6 +38,7 @@ diesel::table! {
         last_used_at -> Nullable<Timestamptz>,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        data_scope -> Text,
     }
 }
 
@@ -102,6 +103,8 @@ diesel::table! {
         description -> Nullable<Text>,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        external_id -> Nullable<Citext>,
+        scim -> Nullable<Jsonb>,
     }
 }
 
@@ -142,6 +145,7 @@ diesel::table! {
         last_sent_at -> Timestamptz,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        data_scope -> Text,
     }
 }
 
@@ -202,6 +206,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    scim_request_counts (api_client_id, window_start) {
+        api_client_id -> Uuid,
+        window_start -> Timestamptz,
+        requests -> Int4,
+    }
+}
+
+diesel::table! {
     sessions (id) {
         id -> Uuid,
         user_id -> Uuid,
@@ -258,6 +270,9 @@ diesel::table! {
         warehouse_address_id -> Nullable<Uuid>,
         cost_center_id -> Nullable<Uuid>,
         external_id -> Nullable<Citext>,
+        data_scope -> Text,
+        user_name -> Nullable<Citext>,
+        scim -> Nullable<Jsonb>,
     }
 }
 
@@ -288,6 +303,7 @@ diesel::joinable!(groups -> customers (customer_id));
 diesel::joinable!(invitations -> customers (customer_id));
 diesel::joinable!(password_tokens -> users (user_id));
 diesel::joinable!(refresh_tokens -> sessions (session_id));
+diesel::joinable!(scim_request_counts -> api_clients (api_client_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(signup_requests -> customers (customer_id));
 diesel::joinable!(users -> customers (customer_id));
@@ -309,6 +325,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     mail_throttle,
     password_tokens,
     refresh_tokens,
+    scim_request_counts,
     sessions,
     signing_keys,
     signup_requests,

@@ -159,7 +159,8 @@ pub fn unknown(
     Ok(group_ids.iter().copied().filter(|id| !known.contains(id)).collect())
 }
 
-/// Makes `user_id` a member of exactly `group_ids` (already checked to be the customer's).
+/// Makes `user_id` a member of exactly `group_ids` (already checked to be the customer's). Its
+/// data scope is not this query's: call [`crate::users::rules::set_access`].
 pub fn set_memberships(
     conn: &mut PgConnection,
     customer_id: impl Into<CustomerId>,
@@ -176,6 +177,25 @@ pub fn set_memberships(
         })
         .collect();
     diesel::insert_into(gm::table).values(rows).on_conflict_do_nothing().execute(conn).map(drop)
+}
+
+/// Takes `user_id` out of `group_ids`; whether it was in any. Its data scope is not this
+/// query's: call [`crate::users::rules::leave_groups`].
+pub fn remove_memberships(
+    conn: &mut PgConnection,
+    customer_id: impl Into<CustomerId>,
+    user_id: impl Into<UserId>,
+    group_ids: &[Uuid],
+) -> QueryResult<bool> {
+    let (customer_id, user_id) = (customer_id.into(), user_id.into());
+    let removed = diesel::delete(
+        gm::table
+            .filter(gm::customer_id.eq(customer_id))
+            .filter(gm::user_id.eq(user_id))
+            .filter(gm::group_id.eq_any(group_ids)),
+    )
+    .execute(conn)?;
+    Ok(removed > 0)
 }
 
 /// How many warehouse addresses `group_id` tags (a group that tags any cannot be deleted).

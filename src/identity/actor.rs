@@ -19,6 +19,7 @@ use crate::accounts::{Actor, Principal, queries as accounts};
 use crate::db;
 use crate::error::AppError;
 use crate::origin::Origin;
+use crate::permissions::DataScope;
 use crate::state::AppState;
 
 const MISSING: AppError =
@@ -42,19 +43,19 @@ impl FromRequest for Actor {
         Box::pin(async move {
             let state = state.ok_or_else(|| AppError::internal("application state missing"))?;
             let token = token.ok_or(MISSING)?;
-            let (principal, groups) = if token.starts_with(clients::TOKEN_PREFIX) {
+            let (principal, data_scope, groups) = if token.starts_with(clients::TOKEN_PREFIX) {
                 long_lived(&state, token).await?
             } else if tokens::typ_of(&token).as_deref() == Some(tokens::CLIENT_TYP) {
                 client(&state, &token).await?
             } else {
                 person(&state, &token).await?
             };
-            Ok(Actor { principal, groups, request_id, client_addr })
+            Ok(Actor { principal, data_scope, groups, request_id, client_addr })
         })
     }
 }
 
-type Authenticated = (Principal, Vec<uuid::Uuid>);
+type Authenticated = (Principal, DataScope, Vec<uuid::Uuid>);
 
 async fn person(state: &AppState, token: &str) -> Result<Authenticated, AppError> {
     let config = &state.config;
@@ -70,29 +71,30 @@ async fn person(state: &AppState, token: &str) -> Result<Authenticated, AppError
     })
     .await?
     .ok_or(INVALID)?;
-    Ok((Principal::Person { session_id, account }, groups))
+    let data_scope = account.data_scope;
+    Ok((Principal::Person { session_id, account }, data_scope, groups))
 }
 
 async fn client(state: &AppState, token: &str) -> Result<Authenticated, AppError> {
     let config = &state.config;
     let claims = tokens::verify_client(&state.keys, token, &config.jwt_issuer, &config.jwt_audience).await?;
     let now = config.clock.now();
-    let (caller, groups) = db::run(&state.pool, move |conn| {
+    let (caller, data_scope, groups) = db::run(&state.pool, move |conn| {
         let Some(found) = clients::by_id(conn, claims.sub)? else { return Ok(None) };
         clients::caller(conn, found, Some(&claims.permissions), now)
     })
     .await?
     .ok_or(INVALID)?;
-    Ok((Principal::Client(caller), groups))
+    Ok((Principal::Client(caller), data_scope, groups))
 }
 
 async fn long_lived(state: &AppState, token: String) -> Result<Authenticated, AppError> {
     let now = state.config.clock.now();
-    let (caller, groups) = db::run(&state.pool, move |conn| {
+    let (caller, data_scope, groups) = db::run(&state.pool, move |conn| {
         let Some(found) = clients::by_token(conn, &token, now)? else { return Ok(None) };
         clients::caller(conn, found, None, now)
     })
     .await?
     .ok_or(INVALID)?;
-    Ok((Principal::Client(caller), groups))
+    Ok((Principal::Client(caller), data_scope, groups))
 }

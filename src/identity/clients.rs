@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use crate::accounts::{ClientCaller, CustomerStatus};
 use crate::db::schema::{api_client_groups, api_client_tokens, api_clients, customers};
-use crate::permissions::Permission;
+use crate::permissions::{DataScope, Permission};
 use crate::secrets::hash_secret;
 
 /// Prefix of a client's public id.
@@ -44,6 +44,7 @@ pub struct Credential {
     pub secret_hash: Vec<u8>,
     pub previous_secret_hash: Option<Vec<u8>>,
     pub previous_secret_valid_until: Option<DateTime<Utc>>,
+    pub data_scope: DataScope,
 }
 
 impl Credential {
@@ -89,7 +90,7 @@ pub fn by_id(conn: &mut PgConnection, id: Uuid) -> QueryResult<Option<Credential
     api_clients::table.find(id).select(Credential::as_select()).first(conn).optional()
 }
 
-/// The groups a client is limited to (empty: all of its customer's data).
+/// The groups of a client (only a `groups`-scoped client has any; it may have none).
 pub fn groups_of(conn: &mut PgConnection, id: Uuid) -> QueryResult<Vec<Uuid>> {
     api_client_groups::table
         .filter(api_client_groups::api_client_id.eq(id))
@@ -126,13 +127,13 @@ pub fn touch(conn: &mut PgConnection, id: Uuid, now: DateTime<Utc>) -> QueryResu
 
 /// The caller a request authenticated as `client` is: active, its customer open, acting with
 /// `permissions` (what its token was issued for) cut down to its scopes as they are now, and
-/// its groups as they are now. `None` when the client may not act.
+/// its data scope and groups as they are now. `None` when the client may not act.
 pub fn caller(
     conn: &mut PgConnection,
     client: Credential,
     permissions: Option<&[Permission]>,
     now: DateTime<Utc>,
-) -> QueryResult<Option<(ClientCaller, Vec<Uuid>)>> {
+) -> QueryResult<Option<(ClientCaller, DataScope, Vec<Uuid>)>> {
     if client.status != ClientStatus::Active || !customer_open(conn, client.customer_id)? {
         return Ok(None);
     }
@@ -141,7 +142,11 @@ pub fn caller(
         Some(granted) => scopes.iter().copied().filter(|p| granted.contains(p)).collect(),
         None => scopes,
     };
-    let groups = groups_of(conn, client.id)?;
+    // Only a `groups`-scoped client has groups; an `all` one skips the query.
+    let groups = match client.data_scope {
+        DataScope::All => Vec::new(),
+        DataScope::Groups => groups_of(conn, client.id)?,
+    };
     touch(conn, client.id, now)?;
     let caller = ClientCaller {
         id: client.id,
@@ -150,7 +155,7 @@ pub fn caller(
         customer_id: client.customer_id,
         permissions,
     };
-    Ok(Some((caller, groups)))
+    Ok(Some((caller, client.data_scope, groups)))
 }
 
 /// The client of the long-lived token `token`, if the token is live (not revoked, not

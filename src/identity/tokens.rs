@@ -84,7 +84,7 @@ impl AccessClaims {
             customer_id: account.customer_id,
             customer_ids: account.customer_ids_claim(),
             permissions: account.effective_permissions(),
-            groups: UserRow::groups_claim(groups),
+            groups: UserRow::groups_claim(account.data_scope, groups),
         }
     }
 }

@@ -10,7 +10,7 @@ use super::models::{Invitation, InvitationRow, InvitationStatus};
 use crate::audit::{Target, Visibility};
 use crate::error::AppError;
 use crate::identity::tokens::TokenResponse;
-use crate::permissions::{self, Permission};
+use crate::permissions::{self, DataScope, Permission};
 use crate::text_enum;
 use crate::users::dto::{CustomerRole, UserView};
 use crate::validation::not_blank;
@@ -70,6 +70,12 @@ pub struct CreateInvitations {
     #[validate(length(max = 100, message = "at most 100 groups"))]
     #[schema(max_items = 100)]
     pub group_ids: Option<Vec<Uuid>>,
+    /// What the invited people will see. Omitted: `groups` when they join groups (or the
+    /// inviter is limited to groups), else `all`. `groups` without `group_ids`: untagged data
+    /// only. `all` with `group_ids`, or from a group-limited inviter, is a 422 on `data_scope`.
+    #[schema(nullable = false)]
+    #[serde(default, deserialize_with = "crate::extract::not_null")]
+    pub data_scope: Option<DataScope>,
     /// One of the customer's warehouse addresses; default: the customer's default address.
     pub warehouse_address_id: Option<Uuid>,
     /// One of the customer's active cost centers.
@@ -82,7 +88,7 @@ pub struct CreateInvitations {
     "id": "01936f0e-7c1a-7d2b-9a51-3f1f2b7c4d90", "customer_id": "01936f0e-7c1a-7d2b-9a51-3f1f2b7c4d30",
     "user_id": "01936f0e-7c1a-7d2b-9a51-3f1f2b7c4d50", "email": "jana.berg@acme.example", "role": "user",
     "permissions": ["orders.create", "orders.view", "tracking.view"],
-    "group_ids": ["01936f0e-7c1a-7d2b-9a51-3f1f2b7c4d70"],
+    "data_scope": "groups", "group_ids": ["01936f0e-7c1a-7d2b-9a51-3f1f2b7c4d70"],
     "warehouse_address_id": "01936f0e-7c1a-7d2b-9a51-3f1f2b7c4d31", "cost_center_id": null,
     "status": "pending", "expires_at": "2026-11-30T09:30:00Z",
     "invited_by": "01936f0e-7c1a-7d2b-9a51-3f1f2b7c4d40", "send_count": 1,
@@ -97,6 +103,9 @@ pub struct InvitationView {
     pub role: CustomerRole,
     /// Effective permissions the user will have: the role's set for owners and admins.
     pub permissions: Vec<Permission>,
+    /// What the invited person will see (and sees once it accepted): `all`, or `groups`.
+    pub data_scope: DataScope,
+    /// Its groups when `data_scope` is `groups`, possibly none (untagged data only).
     pub group_ids: Vec<Uuid>,
     pub warehouse_address_id: Option<Uuid>,
     pub cost_center_id: Option<Uuid>,
@@ -121,6 +130,7 @@ impl InvitationView {
             email: row.email.to_string(),
             role: terms.role.into(),
             permissions: permissions::effective(terms.role, &terms.granted_permissions()),
+            data_scope: terms.data_scope,
             group_ids: terms.groups(),
             warehouse_address_id: terms.warehouse_address_id.map(Into::into),
             cost_center_id: terms.cost_center_id.map(Into::into),
@@ -147,7 +157,7 @@ impl Tracked for InvitationView {
 
     /// As hidden as the invited person (an invitation's groups never change).
     fn visibility(&self) -> Visibility {
-        Visibility::person(&self.group_ids)
+        Visibility::person(self.data_scope, &self.group_ids)
     }
 }
 

@@ -33,7 +33,7 @@ use crate::write::{self, Deleted, Tagged};
 /// a group-limited admin as a missing one; an owner's invitation is staff's and the owner's
 /// only (403).
 fn require_may_act(actor: &Actor, row: InvitationRow, now: DateTime<Utc>) -> Result<Invitation, AppError> {
-    policy::require_covers(actor, &row.terms.groups())?;
+    policy::require_covers(actor, row.terms.data_scope, &row.terms.groups())?;
     rules::require_owner_rights(actor, row.terms.role, row.customer_id)?;
     Ok(Invitation { row, now })
 }
@@ -165,7 +165,7 @@ pub async fn get_invitation(
     let (customer_id, invitation_id) = path.into_inner();
     policy::require(&actor, Action::ManageUsers, customer_id)?;
     let row = db::run(&state.pool, move |conn| queries::find(conn, customer_id, invitation_id)).await?;
-    policy::require_covers(&actor, &row.terms.groups())?;
+    policy::require_covers(&actor, row.terms.data_scope, &row.terms.groups())?;
     Ok(Tagged::ok(InvitationView::new(&row, state.config.clock.now())))
 }
 

@@ -19,6 +19,7 @@ use crate::db::types::Email;
 use crate::error::AppError;
 use crate::mail::{self, Mail, throttle};
 use crate::policy;
+use crate::users::rules::AccessRequest;
 use crate::users::{queries as users, rules};
 use crate::write;
 
@@ -56,13 +57,15 @@ pub(super) fn validate(
     customer_id: CustomerId,
     body: CreateInvitations,
 ) -> Result<Request, AppError> {
-    let grant = rules::grant(actor, customer_id, body.role, body.permissions.as_deref(), body.group_ids)?;
+    let access = AccessRequest { data_scope: body.data_scope, group_ids: body.group_ids };
+    let grant = rules::grant(actor, customer_id, body.role, body.permissions.as_deref(), access)?;
     let terms = Terms {
         role: grant.role,
         permissions: grant.permissions.into_iter().map(Some).collect(),
         group_ids: grant.group_ids.into_iter().map(Some).collect(),
         warehouse_address_id: body.warehouse_address_id.map(AddressId::from),
         cost_center_id: body.cost_center_id.map(CostCenterId::from),
+        data_scope: grant.data_scope,
     };
     let mut seen = HashSet::new();
     let candidates = body
@@ -132,7 +135,9 @@ impl Sender {
             Some(user) if user.status != AccountStatus::Invited => Some(SkipReason::AlreadyAUser),
             _ if queries::live_for_email(conn, email, self.now)? => Some(SkipReason::AlreadyInvited),
             // Re-inviting would take over a person outside the caller's groups.
-            Some(user) if !policy::covers(&self.actor, &accounts::groups_of(conn, user)?) => {
+            Some(user)
+                if !policy::covers(&self.actor, user.data_scope, &accounts::groups_of(conn, user)?) =>
+            {
                 Some(SkipReason::AlreadyAUser)
             }
             _ => None,
@@ -151,7 +156,7 @@ impl Sender {
             Some(user) => users::update(conn, user.id.into(), &self.terms.user_changes())?,
             None => users::insert(conn, &self.terms.new_user(self.customer_id, &email))?,
         };
-        rules::set_groups(conn, self.customer_id, user.id.into(), &self.terms.groups())?;
+        rules::set_access(conn, self.customer_id, user.id.into(), &self.terms.access())?;
         let (token, token_hash) = crate::secrets::new_secret(TOKEN_PREFIX)?;
         let new = InvitationRow {
             customer_id: self.customer_id,

@@ -8,9 +8,10 @@ use uuid::Uuid;
 use crate::db::ids::{AddressId, CostCenterId, CustomerId, InvitationId, UserId};
 use crate::db::schema::invitations;
 use crate::db::types::Email;
-use crate::permissions::{Permission, Role};
+use crate::permissions::{DataScope, Permission, Role};
 use crate::text_enum;
 use crate::users::models::{NewUser, UserChanges};
+use crate::users::rules::Access;
 
 text_enum! {
     /// `pending` until accepted or revoked; `expired` is a pending invitation whose link is
@@ -32,12 +33,20 @@ pub struct Terms {
     pub group_ids: Vec<Option<Uuid>>,
     pub warehouse_address_id: Option<AddressId>,
     pub cost_center_id: Option<CostCenterId>,
+    /// What the invited person will see: `all` (in no group) or `groups` (its `group_ids`,
+    /// possibly none).
+    pub data_scope: DataScope,
 }
 
 impl Terms {
-    /// The groups the invited person joins (none: it will see all of the customer's data).
+    /// The groups the invited person joins (none for `all`; possibly none for `groups`).
     pub fn groups(&self) -> Vec<Uuid> {
         self.group_ids.iter().flatten().copied().collect()
+    }
+
+    /// The data scope and groups the invited person gets.
+    pub fn access(&self) -> Access {
+        Access { data_scope: self.data_scope, group_ids: self.groups() }
     }
 
     pub fn granted_permissions(&self) -> Vec<Permission> {
@@ -53,7 +62,13 @@ impl Terms {
             login_enabled: true,
             warehouse_address_id: self.warehouse_address_id,
             cost_center_id: self.cost_center_id,
-            ..NewUser::new(customer_id, email.to_string(), self.role, self.granted_permissions())
+            ..NewUser::new(
+                customer_id,
+                email.to_string(),
+                self.role,
+                self.granted_permissions(),
+                self.data_scope,
+            )
         }
     }
 

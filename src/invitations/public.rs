@@ -88,7 +88,7 @@ fn accepted(invitation: &InvitationRow) -> Event {
             "status": {"from": "pending", "to": "accepted"},
             "user_id": {"to": invitation.user_id},
         }),
-        visibility: audit::Visibility::person(&invitation.terms.groups()),
+        visibility: audit::Visibility::person(invitation.terms.data_scope, &invitation.terms.groups()),
     }
 }
 

@@ -12,7 +12,7 @@ use crate::accounts::{AccountStatus, UserRow};
 use crate::audit::{Target, Visibility};
 use crate::customers::queries as customers;
 use crate::error::AppError;
-use crate::permissions::{Kind, Permission, Role};
+use crate::permissions::{DataScope, Kind, Permission, Role};
 use crate::validation::{not_blank, validate_phone};
 use crate::write::{Tracked, Viewed};
 
@@ -25,7 +25,7 @@ use crate::write::{Tracked, Viewed};
     "permissions": ["orders.view", "orders.create", "tracking.view", "pod.download", "scheduling.book",
         "reports.view", "messages.view_body", "addresses.manage", "cost_centers.manage", "users.manage",
         "pricing.view", "payments.manage"],
-    "groups": ["*"], "last_login_at": "2026-11-23T09:30:00Z",
+    "data_scope": "all", "groups": ["*"], "last_login_at": "2026-11-23T09:30:00Z",
     "created_at": "2026-11-01T08:00:00Z", "updated_at": "2026-11-23T09:30:00Z"
 }))]
 pub struct MeView {
@@ -44,7 +44,11 @@ pub struct MeView {
     pub customer_ids: Option<Vec<String>>,
     /// Effective permissions.
     pub permissions: Vec<Permission>,
-    /// Group ids whose data this person sees, or `["*"]` for all of its customer's data.
+    /// What of its customer's data this person sees: `all` (staff always), or `groups`.
+    pub data_scope: DataScope,
+    /// The token's `groups` claim: `["*"]` for `all` (every group's data of its customer;
+    /// staff: of every customer they see), else the ids of the groups whose data this person
+    /// sees — possibly `[]`, which means no group's data: untagged data only.
     pub groups: Vec<String>,
     pub last_login_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
@@ -68,7 +72,8 @@ impl MeView {
             customer,
             customer_ids: row.customer_ids_claim(),
             permissions: row.effective_permissions(),
-            groups: UserRow::groups_claim(groups),
+            data_scope: row.data_scope,
+            groups: UserRow::groups_claim(row.data_scope, groups),
             last_login_at: row.last_login_at,
             created_at: row.created_at,
             updated_at: row.updated_at,
@@ -91,7 +96,7 @@ impl Tracked for MeView {
 
     /// About the caller itself: as visible as the caller.
     fn visibility(&self) -> Visibility {
-        Visibility::person(&self.group_ids)
+        Visibility::person(self.data_scope, &self.group_ids)
     }
 }
 

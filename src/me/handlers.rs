@@ -95,7 +95,7 @@ pub async fn change_password(
     Json(body): Json<ChangePassword>,
 ) -> Result<HttpResponse, AppError> {
     let author = Author::from(&actor);
-    let visibility = Visibility::person(&actor.groups);
+    let visibility = Visibility::person(actor.data_scope, &actor.groups);
     let account = actor.require_person()?.clone();
     let email = account.email.clone().unwrap_or_else(|| Email::lookup(""));
     passwords::check_policy(&body.new_password, Some(email.as_str()), "new_password")

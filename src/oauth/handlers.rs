@@ -121,7 +121,7 @@ async fn token(
             asked
         }
     };
-    let (caller, groups) = db::run(&state.pool, move |conn| {
+    let (caller, data_scope, groups) = db::run(&state.pool, move |conn| {
         let customer_open = clients::customer_open(conn, client.customer_id)?;
         if !customer_open {
             return Ok(None);
@@ -149,7 +149,7 @@ async fn token(
         kind: ClientKind::ApiClient,
         customer_id: caller.customer_id,
         permissions: caller.permissions.clone(),
-        groups: crate::accounts::UserRow::groups_claim(&groups),
+        groups: crate::accounts::UserRow::groups_claim(data_scope, &groups),
     };
     let access_token = tokens::sign_client(&state.keys, &claims).await?;
     Ok(ClientTokenResponse { access_token, token_type: TokenType::Bearer, expires_in: ttl, scope })

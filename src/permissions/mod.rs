@@ -15,6 +15,17 @@ text_enum! {
 }
 
 text_enum! {
+    /// Which of its customer's data a person, an invitation or an API client sees: `all` of it
+    /// (staff and platform clients always), or only the data of its `groups` and untagged data
+    /// (possibly no group at all: then untagged data only). Someone with `all` is in no group;
+    /// only an explicit `all` widens, so leaving groups never does.
+    pub enum DataScope as "DataScope" {
+        All = "all",
+        Groups = "groups",
+    }
+}
+
+text_enum! {
     /// What kind of subject a token is for.
     pub enum Kind {
         Staff = "staff",

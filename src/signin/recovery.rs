@@ -47,7 +47,7 @@ fn password_event(conn: &mut PgConnection, account: &UserRow, action: audit::Act
         target_id: account.id,
         customer_id: account.customer_id,
         changes: serde_json::json!({}),
-        visibility: audit::Visibility::person(&accounts::groups_of(conn, account)?),
+        visibility: audit::Visibility::person(account.data_scope, &accounts::groups_of(conn, account)?),
     })
 }
 

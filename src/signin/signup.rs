@@ -29,7 +29,7 @@ use crate::identity::{passwords, rate_limit, sessions, tokens};
 use crate::mail::{self, Mail, throttle};
 use crate::openapi::sets;
 use crate::origin::{Origin, client_addr};
-use crate::permissions::{DEFAULT_USER_PERMISSIONS, Role};
+use crate::permissions::{DEFAULT_USER_PERMISSIONS, DataScope, Role};
 use crate::state::AppState;
 use crate::users::{models::NewUser, queries as users, views};
 
@@ -287,7 +287,7 @@ pub async fn verify_signup(
             target_id: row.id,
             customer_id: row.customer_id,
             changes: audit::changes(None, Some(&user)),
-            visibility: audit::Visibility::person(&user.group_ids),
+            visibility: audit::Visibility::person(user.data_scope, &user.group_ids),
         };
         audit::record(conn, &author, event)?;
         Ok((row, user, issued))
@@ -343,7 +343,9 @@ fn insert_user(conn: &mut PgConnection, request: Request) -> QueryResult<UserRow
             email: Some(request.email),
             password_hash: Some(request.password_hash),
             login_enabled: true,
-            ..NewUser::new(customer_id, request.name, role, permissions)
+            // A verified sign-up joins in no group and sees all of the customer's data, as
+            // before data scopes were explicit; an admin narrows it by giving it groups.
+            ..NewUser::new(customer_id, request.name, role, permissions, DataScope::All)
         },
     )
 }

@@ -171,6 +171,7 @@ impl CreateStaff {
             login_enabled: true,
             customer_ids: self.customer_ids.unwrap_or_default().into_iter().map(Some).collect(),
             permissions: Vec::new(),
+            data_scope: crate::permissions::DataScope::All,
         }
     }
 }

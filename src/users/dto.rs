@@ -7,7 +7,7 @@ use uuid::Uuid;
 use validator::Validate;
 
 use crate::accounts::{AccountStatus, UserRow};
-use crate::permissions::{Permission, Role};
+use crate::permissions::{DataScope, Permission, Role};
 use crate::text_enum;
 use crate::validation::{not_blank, validate_email, validate_phone};
 
@@ -49,7 +49,8 @@ impl From<Role> for CustomerRole {
     "name": "Jana Berg", "phone": "+49 40 123456", "email": "jana.berg@acme.example", "login_enabled": true,
     "password_set": true, "status": "active", "role": "user",
     "permissions": ["orders.create", "orders.view", "pod.download", "tracking.view"],
-    "group_ids": ["01936f0e-7c1a-7d2b-9a51-3f1f2b7c4d70"], "warehouse_address_id": "01936f0e-7c1a-7d2b-9a51-3f1f2b7c4d31", "cost_center_id": null,
+    "data_scope": "groups", "group_ids": ["01936f0e-7c1a-7d2b-9a51-3f1f2b7c4d70"],
+    "warehouse_address_id": "01936f0e-7c1a-7d2b-9a51-3f1f2b7c4d31", "cost_center_id": null,
     "external_id": "ERP-10042", "last_login_at": "2026-11-23T09:30:00Z",
     "created_at": "2026-11-01T08:00:00Z", "updated_at": "2026-11-20T14:12:00Z"
 }))]
@@ -68,8 +69,11 @@ pub struct UserView {
     pub role: CustomerRole,
     /// Effective permissions: the role's whole set for owners and admins, the grants for users.
     pub permissions: Vec<Permission>,
-    /// The groups whose data the user sees; empty: the user is in no group and sees all of its
-    /// customer's data (its tokens say `groups: ["*"]`).
+    /// What of its customer's data the user sees: `all` (in no group; its tokens say
+    /// `groups: ["*"]`), or `groups`: the data of its `group_ids` and untagged data.
+    pub data_scope: DataScope,
+    /// The groups whose data the user sees when `data_scope` is `groups` — possibly none (its
+    /// tokens say `groups: []`: untagged data only); always empty for `all`.
     pub group_ids: Vec<Uuid>,
     /// The user's warehouse address; the customer's default when none was chosen or the chosen
     /// one was deleted.
@@ -97,6 +101,7 @@ impl UserView {
             status: row.status,
             role: row.role.into(),
             permissions: row.effective_permissions(),
+            data_scope: row.data_scope,
             group_ids,
             warehouse_address_id: row.warehouse_address_id.or(default_address),
             cost_center_id: row.cost_center_id,
@@ -140,11 +145,18 @@ pub struct CreateUser {
     #[validate(length(max = 50, message = "at most 50 permissions"))]
     #[schema(max_items = 50)]
     pub permissions: Option<Vec<Permission>>,
-    /// Groups of the customer; the user then sees only their data. Empty or absent: no group,
-    /// all of the customer's data.
+    /// Groups of the customer; the user then sees only their data (and untagged data). A caller
+    /// limited to groups gives some of its own (all of them when omitted).
     #[validate(length(max = 100, message = "at most 100 groups"))]
     #[schema(max_items = 100)]
     pub group_ids: Option<Vec<Uuid>>,
+    /// Omitted: `groups` when `group_ids` names groups (or the caller is limited to groups),
+    /// else `all` (no group, all of the customer's data). `groups` without `group_ids`:
+    /// untagged data only. `all` with `group_ids`, or from a caller limited to groups, is a 422
+    /// on `data_scope`.
+    #[schema(nullable = false)]
+    #[serde(default, deserialize_with = "crate::extract::not_null")]
+    pub data_scope: Option<DataScope>,
     /// One of the customer's warehouse addresses; default: the customer's default address.
     pub warehouse_address_id: Option<Uuid>,
     /// One of the customer's active cost centers.
@@ -200,12 +212,20 @@ pub struct PatchUser {
     #[schema(nullable = false, max_items = 50)]
     #[serde(default, deserialize_with = "crate::extract::not_null")]
     pub permissions: Option<Vec<Permission>>,
-    /// Replaces the user's groups; `[]`: no group, all of the customer's data. A change ends the
-    /// user's sessions (its tokens carry its groups).
+    /// Replaces the user's groups. Joining groups makes an `all` user `groups`; `[]` leaves
+    /// the data scope as it is (a `groups` user then sees untagged data only): leaving groups
+    /// never widens. A change ends the user's sessions (its tokens carry its groups).
     #[validate(length(max = 100, message = "at most 100 groups"))]
     #[schema(nullable = false, max_items = 100)]
     #[serde(default, deserialize_with = "crate::extract::not_null")]
     pub group_ids: Option<Vec<Uuid>>,
+    /// `all` widens the user to all of the customer's data and takes it out of every group
+    /// (with `group_ids` other than `[]`: 422); audited as `access.widened`. Only a caller who
+    /// sees all data may (422 otherwise). `groups` narrows an `all` user to the `group_ids`
+    /// given, else to none. A change ends the user's sessions.
+    #[schema(nullable = false)]
+    #[serde(default, deserialize_with = "crate::extract::not_null")]
+    pub data_scope: Option<DataScope>,
     /// `null`: follow the customer's default address.
     #[serde(default, deserialize_with = "crate::extract::double_option")]
     #[schema(value_type = Option<Uuid>)]
@@ -331,6 +351,9 @@ pub struct ImportRow {
     #[validate(length(max = 100, message = "at most 100 groups"))]
     #[schema(max_items = 100)]
     pub group_ids: Option<Vec<Uuid>>,
+    /// As for a single user; in `upsert` mode a row without it never widens the person it
+    /// replaces (its groups' `[]` keeps `groups`).
+    pub data_scope: Option<DataScope>,
     pub warehouse_address_id: Option<Uuid>,
     pub cost_center_id: Option<Uuid>,
     /// The ERP's key; in `upsert` mode the row's person is found by it first.
@@ -354,6 +377,7 @@ impl From<ImportRow> for CreateUser {
             role: row.role,
             permissions: row.permissions,
             group_ids: row.group_ids,
+            data_scope: row.data_scope,
             warehouse_address_id: row.warehouse_address_id,
             cost_center_id: row.cost_center_id,
             external_id: row.external_id,

@@ -9,6 +9,7 @@ use uuid::Uuid;
 
 use super::dto::{CreateUser, PatchUser, UserFilters, UserView};
 use super::models::{NewUser, User, UserChanges};
+use super::rules::{Access, AccessRequest};
 use super::views::Views;
 use super::{queries, rules};
 use crate::accounts::{Actor, mails};
@@ -97,7 +98,7 @@ pub async fn find_users(
 /// A user to add, checked as far as it can be without the database.
 struct Addition {
     new: NewUser,
-    group_ids: Vec<Uuid>,
+    access: Access,
     send_mail: bool,
     within: Option<Vec<Uuid>>,
 }
@@ -110,7 +111,8 @@ async fn check_addition(
     customer_id: CustomerId,
     body: CreateUser,
 ) -> Result<Addition, AppError> {
-    let grant = rules::grant(actor, customer_id, body.role, body.permissions.as_deref(), body.group_ids)?;
+    let asked = AccessRequest { data_scope: body.data_scope, group_ids: body.group_ids };
+    let grant = rules::grant(actor, customer_id, body.role, body.permissions.as_deref(), asked)?;
     let email = body.email.as_deref().map(rules::email).transpose()?;
     let login_enabled = body.login_enabled.unwrap_or(email.is_some());
     let send_mail = body.send_mail.unwrap_or(false);
@@ -128,14 +130,21 @@ async fn check_addition(
         warehouse_address_id: body.warehouse_address_id.map(AddressId::from),
         cost_center_id: body.cost_center_id.map(CostCenterId::from),
         external_id: body.external_id.map(|id| id.trim().to_owned()),
-        ..NewUser::new(customer_id, body.name.trim().to_owned(), grant.role, grant.permissions)
+        ..NewUser::new(
+            customer_id,
+            body.name.trim().to_owned(),
+            grant.role,
+            grant.permissions,
+            grant.data_scope,
+        )
     };
-    Ok(Addition { new, group_ids: grant.group_ids, send_mail, within: policy::group_scope(actor) })
+    let access = Access { data_scope: grant.data_scope, group_ids: grant.group_ids };
+    Ok(Addition { new, access, send_mail, within: policy::group_scope(actor) })
 }
 
 /// Inserts the person with its groups, and queues its welcome mail when asked to.
 fn insert_addition(conn: &mut PgConnection, config: &Config, addition: Addition) -> Result<User, AppError> {
-    let Addition { new, group_ids, send_mail, within } = addition;
+    let Addition { new, access, send_mail, within } = addition;
     let customer_id = new.customer_id.unwrap_or_default();
     let customer_name = queries::hold_customer(conn, customer_id)?;
     if new.login_enabled {
@@ -144,7 +153,7 @@ fn insert_addition(conn: &mut PgConnection, config: &Config, addition: Addition)
     let (address, cost_center) = (new.warehouse_address_id, new.cost_center_id);
     rules::check_references(conn, customer_id, within.as_deref(), address, cost_center)?;
     let row = queries::insert(conn, &new)?;
-    let groups = rules::set_groups(conn, customer_id, UserId::from(row.id), &group_ids)?;
+    let groups = rules::set_access(conn, customer_id, UserId::from(row.id), &access)?;
     if send_mail {
         mails::send_welcome(conn, config, &row, Some(customer_name))?;
     }
@@ -227,12 +236,15 @@ struct PatchRequest {
     password_hash: Option<String>,
     /// The caller's group limit: addresses of other groups are not its to hand out.
     within: Option<Vec<Uuid>>,
+    /// The caller: which data scopes and groups it may give.
+    actor: Actor,
 }
 
 /// The change to make.
 struct PatchPlan {
     changes: UserChanges,
-    group_ids: Option<Vec<Uuid>>,
+    /// The new data scope and groups, when they change.
+    access: Option<Access>,
     send_mail: bool,
 }
 
@@ -244,9 +256,6 @@ fn validate_patch(
     patch: PatchUser,
 ) -> Result<(PatchUser, Option<Option<Email>>), AppError> {
     rules::not_made_owner(patch.role)?;
-    if let Some(group_ids) = &patch.group_ids {
-        rules::check_assignable(actor, group_ids)?;
-    }
     if patch.role.is_some() || patch.login_enabled == Some(false) {
         rules::not_self(actor, user_id, "You cannot change your own role or turn off your own login.")?;
     }
@@ -272,7 +281,7 @@ async fn new_password_hash(
 
 /// The changes the request makes to `before`, once they pass the rules of section 6.
 fn plan_patch(conn: &mut PgConnection, before: &User, request: PatchRequest) -> Result<PatchPlan, AppError> {
-    let PatchRequest { patch, email, password_hash, within } = request;
+    let PatchRequest { patch, email, password_hash, within, actor } = request;
     let was = &before.row;
     rules::owner_keeps_role(was.role, patch.role)?;
     let role = patch.role.map_or(was.role, Role::from);
@@ -309,8 +318,12 @@ fn plan_patch(conn: &mut PgConnection, before: &User, request: PatchRequest) -> 
         external_id: patch.external_id.map(|id| id.map(|id| id.trim().to_owned())),
         password_hash: if login_closed { Some(None) } else { password_hash.map(Some) },
         status: None,
+        data_scope: None,
     };
-    Ok(PatchPlan { changes, group_ids: patch.group_ids, send_mail })
+    let current = before.access();
+    let asked = AccessRequest { data_scope: patch.data_scope, group_ids: patch.group_ids };
+    let access = rules::access_after(&actor, &current, asked)?;
+    Ok(PatchPlan { changes, access, send_mail })
 }
 
 /// Makes the change; the user's sessions end if its access changed, and the welcome mail goes
@@ -322,11 +335,12 @@ fn apply_patch(
     plan: PatchPlan,
 ) -> Result<User, AppError> {
     let (customer_id, user_id) = (before.customer_id(), before.id());
-    let row = queries::update(conn, user_id, &plan.changes)?;
-    let groups = match &plan.group_ids {
-        Some(group_ids) => rules::set_groups(conn, customer_id, user_id, group_ids)?,
+    let groups = match &plan.access {
+        Some(access) => rules::set_access(conn, customer_id, user_id, access)?,
         None => before.groups.clone(),
     };
+    // After the scope, so the row read back has it.
+    let row = queries::update(conn, user_id, &plan.changes)?;
     let after = User { row, groups };
     rules::track_access(conn, &before, &after)?;
     if plan.send_mail {
@@ -370,7 +384,8 @@ pub async fn patch_user(
     let (mut patch, email) = validate_patch(&actor, user_id, patch)?;
     let password_hash =
         new_password_hash(&state, &actor, (customer_id, user_id), patch.password.take(), &email).await?;
-    let request = PatchRequest { patch, email, password_hash, within: policy::group_scope(&actor) };
+    let within = policy::group_scope(&actor);
+    let request = PatchRequest { patch, email, password_hash, within, actor: actor.clone() };
     let (lock, config) = (rules::locking(&actor, customer_id, user_id), state.config.clone());
     let change = move |conn: &mut _, before: User| {
         let plan = plan_patch(conn, &before, request)?;

@@ -146,6 +146,7 @@ const COLUMNS: &[Column] = &[
     Column::Text("role"),
     Column::List("permissions"),
     Column::List("group_ids"),
+    Column::Text("data_scope"),
     Column::Text("warehouse_address_id"),
     Column::Text("cost_center_id"),
     Column::Text("external_id"),
@@ -301,6 +302,7 @@ impl CreateUserFrom {
             role: row.role,
             permissions: row.permissions.clone(),
             group_ids: row.group_ids.clone(),
+            data_scope: row.data_scope,
             warehouse_address_id: row.warehouse_address_id,
             cost_center_id: row.cost_center_id,
             external_id: row.external_id.clone(),
@@ -398,9 +400,10 @@ fn errors_of(error: &AppError) -> Vec<ImportError> {
 /// Import users
 ///
 /// A JSON array of rows (`application/json`) or a CSV file (`text/csv`: a header row naming
-/// the columns `name, phone, email, login_enabled, role, permissions, group_ids,
+/// the columns `name, phone, email, login_enabled, role, permissions, group_ids, data_scope,
 /// warehouse_address_id, cost_center_id, external_id, send_mail`; `permissions` and `group_ids`
-/// `;`-separated; CRLF or LF; a UTF-8 BOM is fine). At most 10,000 rows and 16 MiB (413).
+/// `;`-separated; CRLF or LF; a UTF-8 BOM is fine). `data_scope` as for one user; in `upsert`
+/// mode a row without it never widens the person it replaces. At most 10,000 rows and 16 MiB (413).
 /// Staff, or `users.manage` with the rules of `POST .../users` for each row (a caller limited
 /// to groups gives its own groups). Passwords are not imported: use `send_mail: true`.
 ///

@@ -151,7 +151,7 @@ fn password_event(action: audit::Action, user: &User) -> Event {
         target_id: user.row.id,
         customer_id: user.row.customer_id,
         changes: serde_json::json!({}),
-        visibility: Visibility::person(&user.groups),
+        visibility: Visibility::person(user.row.data_scope, &user.groups),
     }
 }
 
@@ -285,7 +285,8 @@ fn change_role(conn: &mut PgConnection, user: User, role: Role) -> Result<User, 
 
 /// The event is about the customer, and about two people: as hidden as the more hidden of them.
 fn transferred(customer_id: CustomerId, previous: Option<&User>, owner: &User) -> Event {
-    let previous_visibility = previous.map_or(Visibility::Everyone, |p| Visibility::person(&p.groups));
+    let previous_visibility =
+        previous.map_or(Visibility::Everyone, |p| Visibility::person(p.row.data_scope, &p.groups));
     Event {
         action: audit::Action::CustomerOwnerTransferred,
         target_type: audit::Target::Customer,
@@ -294,7 +295,7 @@ fn transferred(customer_id: CustomerId, previous: Option<&User>, owner: &User) -
         changes: serde_json::json!({
             "owner": {"from": previous.map(|p| p.row.id), "to": owner.row.id}
         }),
-        visibility: previous_visibility.join(Visibility::person(&owner.groups)),
+        visibility: previous_visibility.join(Visibility::person(owner.row.data_scope, &owner.groups)),
     }
 }
 

@@ -8,7 +8,7 @@ use crate::accounts::{AccountStatus, UserRow};
 use crate::db::ids::{AddressId, CostCenterId, CustomerId, UserId};
 use crate::db::schema::users;
 use crate::db::types::Email;
-use crate::permissions::{Kind, Permission, Role};
+use crate::permissions::{DataScope, Kind, Permission, Role};
 
 /// `None` leaves a column alone; `Some(None)` clears a nullable one.
 #[derive(Debug, Default, Clone, AsChangeset)]
@@ -25,6 +25,9 @@ pub struct UserChanges {
     pub external_id: Option<Option<String>>,
     pub password_hash: Option<Option<String>>,
     pub status: Option<AccountStatus>,
+    /// Set only through [`super::rules::set_access`] and its siblings, which keep the
+    /// memberships in line.
+    pub data_scope: Option<DataScope>,
 }
 
 /// A new customer user; start from [`NewUser::new`] and set what differs.
@@ -46,12 +49,20 @@ pub struct NewUser {
     pub warehouse_address_id: Option<AddressId>,
     pub cost_center_id: Option<CostCenterId>,
     pub external_id: Option<String>,
+    /// Decided by [`super::rules::data_scope`]; its groups are set after the insert.
+    pub data_scope: DataScope,
 }
 
 impl NewUser {
-    /// An active person of `customer_id` with `role` and the grants `permissions`, without
-    /// login, contact details, address or cost center.
-    pub fn new(customer_id: CustomerId, name: String, role: Role, permissions: Vec<Permission>) -> Self {
+    /// An active person of `customer_id` with `role`, the grants `permissions` and the data
+    /// scope `data_scope`, without login, contact details, address, cost center or groups.
+    pub fn new(
+        customer_id: CustomerId,
+        name: String,
+        role: Role,
+        permissions: Vec<Permission>,
+        data_scope: DataScope,
+    ) -> Self {
         Self {
             id: UserId::new(),
             kind: Kind::CustomerUser,
@@ -67,6 +78,7 @@ impl NewUser {
             warehouse_address_id: None,
             cost_center_id: None,
             external_id: None,
+            data_scope,
         }
     }
 }
@@ -87,6 +99,11 @@ impl User {
 
     pub fn id(&self) -> UserId {
         self.row.id.into()
+    }
+
+    /// Its data scope and groups.
+    pub fn access(&self) -> super::rules::Access {
+        super::rules::Access { data_scope: self.row.data_scope, group_ids: self.groups.clone() }
     }
 
     pub fn customer_id(&self) -> CustomerId {

@@ -16,7 +16,7 @@ use crate::db::types::Email;
 use crate::db::{self, DbPool};
 use crate::error::{AppError, ConflictKind, FieldCode, FieldError};
 use crate::identity::{hasher::Hasher, passwords, sessions};
-use crate::permissions::{self, DEFAULT_USER_PERMISSIONS, Permission, Role};
+use crate::permissions::{self, DEFAULT_USER_PERMISSIONS, DataScope, Permission, Role};
 use crate::policy::{self, Action};
 
 /// The permissions to store for a person of `role`: nothing for owners and admins (the role
@@ -155,48 +155,134 @@ pub fn check_login(
 pub struct Grant {
     pub role: Role,
     pub permissions: Vec<Permission>,
+    pub data_scope: DataScope,
     pub group_ids: Vec<Uuid>,
 }
 
 /// The role (`user` unless asked; an owner only by staff and the owner, 403), the grants the
-/// role may hold ([`grants`], 422) and the groups `actor` may hand out ([`groups_for`], 422) of
-/// a new person or invitation of `customer_id`.
+/// role may hold ([`grants`], 422) and the data scope and groups `actor` may hand out
+/// ([`access_for`], 422) of a new person or invitation of `customer_id`.
 pub fn grant(
     actor: &Actor,
     customer_id: CustomerId,
     role: Option<CustomerRole>,
     permissions: Option<&[Permission]>,
-    group_ids: Option<Vec<Uuid>>,
+    access: AccessRequest,
 ) -> Result<Grant, AppError> {
     let role = Role::from(role.unwrap_or(CustomerRole::User));
     require_owner_rights(actor, role, customer_id)?;
     let permissions = grants(role, permissions, None)?;
-    Ok(Grant { role, permissions, group_ids: groups_for(actor, group_ids)? })
+    let Access { data_scope, group_ids } = access_for(actor, access)?;
+    Ok(Grant { role, permissions, data_scope, group_ids })
 }
 
-/// The groups a new person (or invitation) of `actor` gets: those asked for, else the caller's
-/// own when it is limited to groups (its people join them), else none. A group-limited caller
-/// may only hand out some of its own groups, and never "no group" (see [`policy::covers`]).
-pub fn groups_for(actor: &Actor, requested: Option<Vec<Uuid>>) -> Result<Vec<Uuid>, AppError> {
-    let groups = match requested {
-        Some(ids) => ids,
-        None => policy::group_scope(actor).unwrap_or_default(),
+/// What a body asks of someone's data scope: its `data_scope` and `group_ids`, each optional.
+#[derive(Debug, Clone, Default)]
+pub struct AccessRequest {
+    pub data_scope: Option<DataScope>,
+    pub group_ids: Option<Vec<Uuid>>,
+}
+
+/// A data scope with its groups, keeping the invariant: `all` has none.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Access {
+    pub data_scope: DataScope,
+    /// Sorted, without duplicates; empty for `all`.
+    pub group_ids: Vec<Uuid>,
+}
+
+impl Access {
+    /// `all`: every group's data, in no group.
+    pub fn all() -> Self {
+        Self { data_scope: DataScope::All, group_ids: Vec::new() }
+    }
+
+    /// `groups` with `group_ids` (possibly none: untagged data only).
+    pub fn groups(group_ids: Vec<Uuid>) -> Self {
+        Self { data_scope: DataScope::Groups, group_ids: sorted(group_ids) }
+    }
+}
+
+/// The data scope and groups of someone new (a person, an invitation, an API client) that
+/// `actor` creates: the groups asked for, else the caller's own when it is limited to groups
+/// (its people join them); the scope asked for, else `groups` when there are groups to join or
+/// the caller is limited to groups, else `all` (today's "no group sees everything", now said
+/// explicitly; `group_ids: []` alone is that too). See [`check_access`] for the 422s.
+pub fn access_for(actor: &Actor, asked: AccessRequest) -> Result<Access, AppError> {
+    let limited = policy::group_scope(actor);
+    let group_ids = match (asked.group_ids, &limited) {
+        (Some(ids), _) => ids,
+        // A limited caller asking for `all` is refused below, not given its groups.
+        (None, Some(own)) if asked.data_scope != Some(DataScope::All) => own.clone(),
+        (None, _) => Vec::new(),
     };
-    check_assignable(actor, &groups)?;
-    Ok(sorted(groups))
+    let data_scope = asked.data_scope.unwrap_or(if group_ids.is_empty() && limited.is_none() {
+        DataScope::All
+    } else {
+        DataScope::Groups
+    });
+    check_access(actor, data_scope, &group_ids)?;
+    Ok(Access { data_scope, group_ids: sorted(group_ids) })
 }
 
-/// 422 unless a group-limited `actor` hands out only some of its own groups.
-pub fn check_assignable(actor: &Actor, group_ids: &[Uuid]) -> Result<(), AppError> {
-    if policy::covers(actor, group_ids) {
-        Ok(())
-    } else {
-        Err(AppError::field(
+/// The data scope and groups someone has after a change that asks for `asked`, `None` when
+/// nothing about them changes:
+/// - `data_scope: "all"` widens (its memberships go; `group_ids` with it must be empty);
+/// - `data_scope: "groups"` narrows or stays, with the `group_ids` given, else the current
+///   groups (none for someone who saw `all`);
+/// - `group_ids` alone: joining a group makes someone who saw `all` `groups` (the safe
+///   direction); `[]` keeps the scope — leaving groups never widens.
+///
+/// The result passes [`check_access`] (422s) for `actor`.
+pub fn access_after(
+    actor: &Actor,
+    current: &Access,
+    asked: AccessRequest,
+) -> Result<Option<Access>, AppError> {
+    let after = match (asked.data_scope, asked.group_ids) {
+        (None, None) => return Ok(None),
+        (Some(DataScope::All), group_ids) => {
+            check_access(actor, DataScope::All, group_ids.as_deref().unwrap_or_default())?;
+            Access::all()
+        }
+        (Some(DataScope::Groups), group_ids) => {
+            Access::groups(group_ids.unwrap_or_else(|| current.group_ids.clone()))
+        }
+        (None, Some(group_ids)) if group_ids.is_empty() => {
+            Access { data_scope: current.data_scope, group_ids: Vec::new() }
+        }
+        (None, Some(group_ids)) => Access::groups(group_ids),
+    };
+    check_access(actor, after.data_scope, &after.group_ids)?;
+    Ok(Some(after))
+}
+
+/// 422 unless `actor` may give the data scope `data_scope` with `group_ids`: `all` comes with
+/// no groups (on `data_scope`); a caller limited to groups gives only `groups` (on
+/// `data_scope`) and only some of its own groups, possibly none (on `group_ids`).
+pub fn check_access(actor: &Actor, data_scope: DataScope, group_ids: &[Uuid]) -> Result<(), AppError> {
+    if data_scope == DataScope::All && !group_ids.is_empty() {
+        return Err(AppError::field(
+            "data_scope",
+            FieldCode::NotAllowed,
+            "all sees every group's data and is in no group: omit group_ids, or use groups",
+        ));
+    }
+    if policy::covers(actor, data_scope, group_ids) {
+        return Ok(());
+    }
+    Err(match data_scope {
+        DataScope::All => AppError::field(
+            "data_scope",
+            FieldCode::NotAllowed,
+            "you are limited to groups, so you cannot give anyone all of the customer's data",
+        ),
+        DataScope::Groups => AppError::field(
             "group_ids",
             FieldCode::NotAllowed,
             "you are limited to groups, so you may only assign some of your own groups",
-        ))
-    }
+        ),
+    })
 }
 
 /// 422 unless every id names a group of `customer_id`.
@@ -212,17 +298,65 @@ pub fn check_groups(
     }
 }
 
-/// [`check_groups`]; then they are the person's groups. Returns them as its view shows them.
-pub fn set_groups(
+/// THE place a person's data scope and memberships are stored together: [`check_groups`]
+/// (422), then the person of `customer_id` sees `access` — its `data_scope` column and exactly
+/// its groups (none for `all`). Returns the groups as its view shows them. Every write of a
+/// person's scope or groups goes through here or [`join_groups`] / [`leave_groups`], so the
+/// invariant "`all` is in no group" holds.
+pub fn set_access(
+    conn: &mut PgConnection,
+    customer_id: CustomerId,
+    user_id: UserId,
+    access: &Access,
+) -> Result<Vec<Uuid>, AppError> {
+    let wanted = match access.data_scope {
+        DataScope::All => Vec::new(),
+        DataScope::Groups => sorted(access.group_ids.clone()),
+    };
+    check_groups(conn, customer_id, &wanted)?;
+    queries::set_data_scope(conn, customer_id, user_id, access.data_scope)?;
+    crate::groups::queries::set_memberships(conn, customer_id, user_id, &wanted)?;
+    Ok(wanted)
+}
+
+/// Adds the person to `group_ids` (422 unless they are `customer_id`'s), keeping its other
+/// groups; someone who saw `all` becomes `groups` (joining a group narrows: the safe direction).
+/// For `POST .../groups/{group_id}/members` and a directory's group membership (SCIM). Ends
+/// the person's sessions when its access changed (tokens carry `groups`); returns whether it did.
+pub fn join_groups(
     conn: &mut PgConnection,
     customer_id: CustomerId,
     user_id: UserId,
     group_ids: &[Uuid],
-) -> Result<Vec<Uuid>, AppError> {
-    let wanted = sorted(group_ids.to_vec());
-    check_groups(conn, customer_id, &wanted)?;
-    crate::groups::queries::set_memberships(conn, customer_id, user_id, &wanted)?;
-    Ok(wanted)
+) -> Result<bool, AppError> {
+    check_groups(conn, customer_id, group_ids)?;
+    let row = queries::lock(conn, customer_id, user_id)?;
+    let before = User::load(conn, row.clone())?;
+    let mut groups = before.groups.clone();
+    groups.extend_from_slice(group_ids);
+    let after = Access::groups(groups);
+    if after.data_scope == before.row.data_scope && after.group_ids == before.groups {
+        return Ok(false);
+    }
+    set_access(conn, customer_id, user_id, &after)?;
+    access_changed(conn, user_id, AccessChange::Rights)?;
+    Ok(true)
+}
+
+/// Takes the person out of `group_ids`; its data scope stays (leaving groups never widens: a
+/// `groups`-scoped person in no group sees untagged data only). Ends its sessions when it was
+/// in any of them; returns whether it was.
+pub fn leave_groups(
+    conn: &mut PgConnection,
+    customer_id: CustomerId,
+    user_id: UserId,
+    group_ids: &[Uuid],
+) -> Result<bool, AppError> {
+    let left = crate::groups::queries::remove_memberships(conn, customer_id, user_id, group_ids)?;
+    if left {
+        access_changed(conn, user_id, AccessChange::Rights)?;
+    }
+    Ok(left)
 }
 
 const LOGINS_CLOSED: &str = "The customer is suspended or its portal is switched off: its users cannot \
@@ -252,7 +386,7 @@ pub fn require_owner_rights(actor: &Actor, role: Role, customer_id: CustomerId) 
 /// exactly as absent to a group-limited admin as a missing one.
 pub fn require_visible(conn: &mut PgConnection, actor: &Actor, row: UserRow) -> Result<User, AppError> {
     let user = User::load(conn, row)?;
-    policy::require_covers(actor, &user.groups)?;
+    policy::require_covers(actor, user.row.data_scope, &user.groups)?;
     Ok(user)
 }
 
@@ -395,7 +529,7 @@ pub async fn hash_password(
 /// What changed about a person's access, which decides what of its sign-ins survives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AccessChange {
-    /// Its role, groups, e-mail address, ownership or customer scope: tokens carry these, so
+    /// Its role, data scope, groups, e-mail address, ownership or customer scope: tokens carry these, so
     /// its sessions end. An open password link still leads to the same person and stays.
     Rights,
     /// A new password: sessions end, and so do open password links (they would replace it).
@@ -419,6 +553,7 @@ impl AccessChange {
         } else if was.role != is.role
             || was.email != is.email
             || was.customer_scope() != is.customer_scope()
+            || was.data_scope != is.data_scope
             || before.groups != after.groups
         {
             Some(Self::Rights)

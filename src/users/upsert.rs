@@ -11,6 +11,7 @@ use uuid::Uuid;
 
 use super::dto::{CreateUser, CustomerRole, UserView};
 use super::models::{NewUser, User, UserChanges};
+use super::rules::{Access, AccessRequest};
 use super::{queries, rules};
 use crate::accounts::{Actor, mails};
 use crate::audit::{self, Author};
@@ -21,7 +22,7 @@ use crate::error::{AppError, ConflictKind, FieldCode};
 use crate::etag::{self, IfMatch};
 use crate::extract::Json;
 use crate::openapi::sets;
-use crate::permissions::{Permission, Role};
+use crate::permissions::{DataScope, Permission, Role};
 use crate::policy::{self, Action};
 use crate::state::AppState;
 use crate::write::{self, Tagged, UpsertActions, Upserted};
@@ -41,7 +42,10 @@ pub struct Desired {
     login_enabled: bool,
     role: Role,
     permissions: Vec<Permission>,
-    group_ids: Vec<Uuid>,
+    /// What a create gives (see [`rules::access_for`]).
+    access: Access,
+    /// The `data_scope` the body asked for: a replace widens only when it says `all`.
+    asked_scope: Option<DataScope>,
     warehouse_address_id: Option<AddressId>,
     cost_center_id: Option<CostCenterId>,
     /// `None`: keep the person's (an import row keyed by e-mail that names none).
@@ -62,7 +66,9 @@ impl Desired {
         body: CreateUser,
         password_hash: Option<String>,
     ) -> Result<Self, AppError> {
-        let grant = rules::grant(actor, customer_id, body.role, body.permissions.as_deref(), body.group_ids)?;
+        let asked_scope = body.data_scope;
+        let asked = AccessRequest { data_scope: body.data_scope, group_ids: body.group_ids };
+        let grant = rules::grant(actor, customer_id, body.role, body.permissions.as_deref(), asked)?;
         let email = body.email.as_deref().map(rules::email).transpose()?;
         Ok(Self {
             customer_id,
@@ -72,7 +78,8 @@ impl Desired {
             email,
             role: grant.role,
             permissions: grant.permissions,
-            group_ids: grant.group_ids,
+            access: Access { data_scope: grant.data_scope, group_ids: grant.group_ids },
+            asked_scope,
             warehouse_address_id: body.warehouse_address_id.map(AddressId::from),
             cost_center_id: body.cost_center_id.map(CostCenterId::from),
             external_id: Some(body.external_id.map(|id| id.trim().to_owned())),
@@ -115,7 +122,7 @@ pub fn insert(
         warehouse_address_id: d.warehouse_address_id,
         cost_center_id: d.cost_center_id,
         external_id: d.external_id.flatten(),
-        ..NewUser::new(d.customer_id, d.name, d.role, d.permissions)
+        ..NewUser::new(d.customer_id, d.name, d.role, d.permissions, d.access.data_scope)
     };
     let row = if keyed && new.external_id.is_some() {
         match queries::insert_keyed(conn, &new)? {
@@ -126,11 +133,12 @@ pub fn insert(
         queries::insert(conn, &new)?
     };
     let user_id = UserId::from(row.id);
-    // A new person has no memberships to replace; most imported people join no group.
-    let groups = if d.group_ids.is_empty() {
+    // A new person has no memberships to replace; most imported people join no group (the
+    // scope is in the row already).
+    let groups = if d.access.group_ids.is_empty() {
         Vec::new()
     } else {
-        rules::set_groups(conn, d.customer_id, user_id, &d.group_ids)?
+        rules::set_access(conn, d.customer_id, user_id, &d.access)?
     };
     if d.send_mail {
         mails::send_welcome(conn, config, &row, Some(customer_name))?;
@@ -234,8 +242,13 @@ pub fn replace(
         external_id: d.external_id.clone().filter(|id| *id != was.external_id),
         password_hash,
         status: None,
+        data_scope: None,
     };
-    let groups_change = (d.group_ids != before.groups).then_some(&d.group_ids);
+    // A full body's groups replace the person's, but leaving groups never widens: only an
+    // explicit `data_scope: "all"` does (see [`rules::access_after`]).
+    let asked = AccessRequest { data_scope: d.asked_scope, group_ids: Some(d.access.group_ids.clone()) };
+    let groups_change =
+        rules::access_after(actor, &before.access(), asked)?.filter(|after| *after != before.access());
     if is_empty(&changes) && groups_change.is_none() {
         return Ok(before);
     }
@@ -244,11 +257,12 @@ pub fn replace(
         changes.name = Some(was.name.clone());
     }
     let (customer_id, user_id) = (before.customer_id(), before.id());
-    let row = queries::update(conn, user_id, &changes)?;
-    let groups = match groups_change {
-        Some(group_ids) => rules::set_groups(conn, customer_id, user_id, group_ids)?,
+    let groups = match &groups_change {
+        Some(access) => rules::set_access(conn, customer_id, user_id, access)?,
         None => before.groups.clone(),
     };
+    // After the scope, so the row read back has it.
+    let row = queries::update(conn, user_id, &changes)?;
     let after = User { row, groups };
     rules::track_access(conn, &before, &after)?;
     if login_opened && d.send_mail {
@@ -278,6 +292,7 @@ fn is_empty(changes: &UserChanges) -> bool {
         external_id,
         password_hash,
         status,
+        data_scope,
     } = changes;
     name.is_none()
         && phone.is_none()
@@ -290,6 +305,7 @@ fn is_empty(changes: &UserChanges) -> bool {
         && external_id.is_none()
         && password_hash.is_none()
         && status.is_none()
+        && data_scope.is_none()
 }
 
 /// The ERP's key as a path names it: 1 to 255 characters, not only white space, no control

@@ -57,7 +57,7 @@ impl Tracked for UserView {
 
     /// As hidden as the person: only readers who cover its groups see what happened to it.
     fn visibility(&self) -> Visibility {
-        Visibility::person(&self.group_ids)
+        Visibility::person(self.data_scope, &self.group_ids)
     }
 
     /// Without `last_login_at`: the person signing in changes nothing an edit could overwrite,

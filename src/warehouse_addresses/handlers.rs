@@ -29,7 +29,11 @@ fn visible(actor: &Actor, row: &AddressRow) -> Result<(), AppError> {
 /// A group-limited caller must tag addresses with one of its own groups: another group's would
 /// be out of its reach, and none would show the address to every group.
 fn check_group(actor: &Actor, group: Option<Uuid>) -> Result<(), AppError> {
-    if policy::covers(actor, &group.into_iter().collect::<Vec<_>>()) {
+    let allowed = match policy::group_scope(actor) {
+        None => true,
+        Some(own) => group.is_some_and(|group| own.contains(&group)),
+    };
+    if allowed {
         Ok(())
     } else {
         Err(AppError::field(

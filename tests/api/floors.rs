@@ -46,6 +46,7 @@ const FLOORS: &[(&str, u8)] = &[
     ("invitations", 4),
     ("me", 4),
     ("permission_catalog", 4),
+    ("scim", 4),
     ("signin", 4),
     ("api_clients", 4),
     ("oauth", 4),

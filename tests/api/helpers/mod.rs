@@ -12,7 +12,7 @@ use dockgate::accounts::{AccountStatus, NewAccount, UserRow, queries as accounts
 use dockgate::config::MailTransport;
 use dockgate::db::types::Email;
 use dockgate::identity::passwords;
-use dockgate::permissions::{Kind, Permission, Role};
+use dockgate::permissions::{DataScope, Kind, Permission, Role};
 use dockgate::{Application, Config};
 use reqwest::{Response, StatusCode};
 use serde_json::{Value, json};
@@ -127,6 +127,7 @@ impl TestApp {
             login_enabled: true,
             customer_ids: customer_ids.iter().copied().map(Some).collect(),
             permissions: Vec::new(),
+            data_scope: DataScope::All,
         };
         accounts::insert(&mut self.conn(), &account).expect("insert staff")
     }
@@ -186,6 +187,8 @@ impl TestApp {
             login_enabled: true,
             customer_ids: Vec::new(),
             permissions: permissions.iter().copied().map(Some).collect(),
+            // In no group: all of its customer's data, until a test gives it groups.
+            data_scope: DataScope::All,
         };
         let row = accounts::insert(&mut self.conn(), &account).expect("insert customer user");
         self.sign_in(row.id, &email, PASSWORD).await

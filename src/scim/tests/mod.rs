@@ -1,0 +1,1 @@
+//! Unit tests of the pure SCIM core, as Entra ID and Okta send requests.
