@@ -361,3 +361,26 @@ async fn entra_lowercase_or_capitalised_ops_and_both_content_types_are_understoo
         resources(&entra.list(&filtered("/Users", &format!("USERNAME EQ \"{USER_NAME}\""))).await);
     assert_eq!(found.iter().map(scim_id).collect::<Vec<_>>(), vec![created.id()]);
 }
+
+#[tokio::test]
+async fn entra_sends_the_enterprise_extension_and_gets_it_back_as_sent() {
+    let (_app, _admin, entra) = connected().await;
+    // RFC 7643 section 8.3's enterprise user, as Entra maps employeeId and department.
+    let mut body = user_body(USER_NAME, EMAIL, EXTERNAL_ID);
+    body[ENTERPRISE] = json!({"employeeNumber": "701984", "department": "Tour Operations"});
+    body["displayName"] = json!("Babs Jensen");
+    let created = entra.create("/Users", &body).await;
+    assert_eq!(created.body[ENTERPRISE], body[ENTERPRISE], "{}", created.body);
+    let schemas = created.body["schemas"].as_array().expect("schemas");
+    assert!(schemas.contains(&json!(ENTERPRISE)), "the extension's URN is listed: {}", created.body);
+    let path = format!("/Users/{}", created.id());
+    // Entra's update of one extension attribute, by its URN path.
+    let patched = entra
+        .patched(
+            &path,
+            json!([{"op": "Replace", "path": format!("{ENTERPRISE}:department"), "value": "Finance"}]),
+        )
+        .await;
+    assert_eq!(patched.body[ENTERPRISE], json!({"employeeNumber": "701984", "department": "Finance"}));
+    assert_eq!(entra.read(&path).await.body, patched.body);
+}

@@ -10,6 +10,7 @@ mod data_scope;
 mod entra;
 mod isolation;
 mod okta;
+mod protocol;
 
 use reqwest::header::HeaderMap;
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
