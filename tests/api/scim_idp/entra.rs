@@ -202,14 +202,25 @@ async fn entra_deletes_a_user_and_it_is_gone() {
     let (_app, admin, entra) = connected().await;
     let created = entra.create_user(USER_NAME, EMAIL, EXTERNAL_ID).await;
     let path = format!("/Users/{}", created.id());
+    let group = entra.create_group("Drivers", &[&created.id()]).await;
+    let group_path = format!("/Groups/{}", group.id());
     let response = entra.delete(&path).await;
     assert_eq!(response.status(), StatusCode::NO_CONTENT);
     assert!(response.text().await.expect("body").is_empty(), "204 has no body");
     scim_error(entra.get(&path).await, StatusCode::NOT_FOUND, None).await;
     scim_error(entra.delete(&path).await, StatusCode::NOT_FOUND, None).await;
     assert!(entra.found(&filtered("/Users", &format!("userName eq \"{USER_NAME}\""))).await.is_empty());
+    assert!(entra.read(&group_path).await.values_of("members").is_empty(), "no longer a member");
     let rest = format!("/v1/customers/{}/users/by-external-id/{EXTERNAL_ID}", entra.customer);
     assert_eq!(admin.get(&rest).await.status(), StatusCode::NOT_FOUND, "removed like the REST DELETE");
+    // Entra provisions the person again later (re-assigned): the same userName, e-mail and
+    // external id are free again.
+    let again = entra.create_user(USER_NAME, EMAIL, EXTERNAL_ID).await;
+    assert_ne!(again.id(), created.id());
+    assert_eq!(
+        entra.found(&filtered("/Users", &format!("userName eq \"{USER_NAME}\""))).await,
+        vec![again.id()]
+    );
 }
 
 #[tokio::test]

@@ -47,6 +47,8 @@ async fn a_directory_never_reads_or_finds_another_customers_users_or_groups() {
         format!("emails.value eq \"{B_EMAIL}\""),
         "externalId eq \"globex-berta\"".to_owned(),
         format!("id eq \"{}\"", t.b_user),
+        // An id that is no UUID is a string that matches nobody, not an error.
+        "id eq \"48af03ac28ad4fb88478\"".to_owned(),
     ] {
         assert!(t.a.found(&filtered("/Users", &filter)).await.is_empty(), "{filter}");
     }
@@ -113,6 +115,10 @@ async fn a_directory_never_links_another_customers_user_into_its_group() {
         let patched = t.a.patched(&path, operations.clone()).await;
         assert_eq!(patched.values_of("members"), vec![a_user.clone()], "{operations}");
     }
+    // Ids nobody has, or that are no UUID: ignored the same way.
+    let nobody = uuid::Uuid::new_v4().to_string();
+    let ops = json!([{"op": "Add", "path": "members", "value": [{"value": nobody}, {"value": "48af03ac28ad4fb88478"}]}]);
+    assert_eq!(t.a.patched(&path, ops).await.values_of("members"), vec![a_user.clone()]);
     // By PUT.
     let put = json!({"schemas": [GROUP], "displayName": "Mixed", "members": [{"value": t.b_user}]});
     let replaced = scim(t.a.put(&path, &put).await, StatusCode::OK).await;

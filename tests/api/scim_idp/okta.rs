@@ -81,7 +81,7 @@ async fn okta_looks_the_user_up_then_creates_it_with_a_password_that_is_never_ke
 
 #[tokio::test]
 async fn okta_replaces_a_user_with_put_and_what_it_leaves_out_is_cleared() {
-    let (_app, _admin, okta) = connected().await;
+    let (_app, admin, okta) = connected().await;
     let mut body = okta_user();
     body["phoneNumbers"] = json!([{"value": "+49 40 123456", "type": "work"}]);
     body["title"] = json!("Dispatcher");
@@ -120,6 +120,14 @@ async fn okta_replaces_a_user_with_put_and_what_it_leaves_out_is_cleared() {
     assert_ne!(replaced.etag(), created.etag());
     assert!(!user.to_string().contains(OKTA_PASSWORD));
     assert_eq!(okta.read(&path).await.body, replaced.body);
+    // A PUT with `active: false` deactivates as a PATCH does.
+    let mut inactive = put.clone();
+    inactive["active"] = json!(false);
+    let deactivated = scim(okta.put(&path, &inactive).await, StatusCode::OK).await;
+    assert_eq!(deactivated.body["active"], false);
+    assert_eq!(rest_user(&admin, okta.customer, "00ujl29u0le5T6Aj10h7").await["status"], "deactivated");
+    // The password in the PUT is not kept either.
+    assert_eq!(rest_user(&admin, okta.customer, "00ujl29u0le5T6Aj10h7").await["password_set"], false);
 }
 
 #[tokio::test]
@@ -173,6 +181,15 @@ async fn okta_pushes_a_group_with_members_replaces_them_removes_one_and_renames_
     });
     let created = okta.create("/Groups", &body).await;
     assert_eq!(created.values_of("members"), sorted(&[ann, bob]));
+    // The members come back as they were put (the issue: writable attributes round-trip
+    // byte-equal); a `$ref`, where one is given, names the user (RFC 7643 section 4.2).
+    for member in created.body["members"].as_array().expect("members") {
+        let value = member["value"].as_str().expect("value");
+        assert!(body["members"].as_array().expect("sent").contains(member), "{member} as sent");
+        if let Some(reference) = member["$ref"].as_str() {
+            assert!(reference.ends_with(&format!("/scim/v2/Users/{value}")), "{member}");
+        }
+    }
     let path = format!("/Groups/{}", created.id());
 
     let lookup = with_start_and_count("displayName eq \"Test SCIMv2\"", "/Groups");
@@ -251,6 +268,13 @@ async fn okta_creating_a_taken_user_name_or_e_mail_is_a_409_uniqueness() {
             scim_error(okta.post("/Users", &body).await, StatusCode::CONFLICT, Some("uniqueness")).await;
         assert_eq!(error["status"], "409");
     }
+    // Renaming another user onto it, in another case: the same 409.
+    let other = okta.create_user("other.user", "other.user@okta.local", "other").await;
+    let ops = json!([{"op": "replace", "path": "userName", "value": USER_NAME.to_uppercase()}]);
+    let path = format!("/Users/{}", other.id());
+    scim_error(okta.patch(&path, ops).await, StatusCode::CONFLICT, Some("uniqueness")).await;
+    assert_eq!(okta.read(&path).await.body["userName"], "other.user");
+    okta.delete(&path).await;
     // Another userName with an e-mail in use.
     let mut body = okta_user();
     body["userName"] = json!("another.user");
@@ -283,6 +307,13 @@ async fn okta_pages_users_with_start_index_and_count() {
     seen.sort();
     made.sort();
     assert_eq!(seen, made, "the pages together are every user once");
+    // A startIndex below 1 is 1; a negative count is 0 (RFC 7644 section 3.4.2.4).
+    let from_zero = okta.list("/Users?startIndex=0&count=2").await;
+    assert_eq!(from_zero["startIndex"], 1, "{from_zero}");
+    assert_eq!(resources(&from_zero), resources(&first));
+    let negative = okta.list("/Users?count=-1").await;
+    assert_eq!(total(&negative), 3);
+    assert!(resources(&negative).is_empty(), "{negative}");
     // `count=0`: the total and no resources (RFC 7644 section 3.4.2.4).
     let counted = okta.list("/Users?count=0").await;
     assert_eq!(total(&counted), 3);

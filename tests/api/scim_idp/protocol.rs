@@ -279,3 +279,86 @@ async fn search_by_post_finds_what_the_get_finds_or_is_not_implemented() {
         );
     }
 }
+
+#[tokio::test]
+async fn the_login_e_mail_is_the_primary_else_the_work_one_else_an_e_mail_user_name_else_none() {
+    let (_app, admin, directory) = connected().await;
+    let cases = [
+        (
+            "primary",
+            json!([{"value": "home@acme.example", "type": "home", "primary": true}, {"value": "work@acme.example", "type": "work"}]),
+            Some("home@acme.example"),
+        ),
+        (
+            "work",
+            json!([{"value": "private@acme.example", "type": "home"}, {"value": "office@acme.example", "type": "work"}]),
+            Some("office@acme.example"),
+        ),
+        ("by-name@acme.example", json!(null), Some("by-name@acme.example")),
+        ("no-mail-at-all", json!(null), None),
+    ];
+    for (user_name, emails, login) in cases {
+        let mut body =
+            json!({"schemas": [USER], "userName": user_name, "externalId": user_name, "active": true});
+        if !emails.is_null() {
+            body["emails"] = emails;
+        }
+        directory.create("/Users", &body).await;
+        let person = rest_user(&admin, directory.customer, user_name).await;
+        assert_eq!(person["email"].as_str(), login, "{user_name}: {person}");
+        assert_eq!(person["login_enabled"], login.is_some(), "{user_name}: {person}");
+    }
+}
+
+#[tokio::test]
+async fn broken_or_incomplete_bodies_are_scim_400s() {
+    let (_app, _admin, directory) = connected().await;
+    // No userName (required, RFC 7643 section 4.1.1).
+    let body = json!({"schemas": [USER], "emails": [{"value": "ann@acme.example", "type": "work"}]});
+    scim_error(directory.post("/Users", &body).await, StatusCode::BAD_REQUEST, Some("invalidValue")).await;
+    // No displayName on a group.
+    let body = json!({"schemas": [GROUP], "members": []});
+    scim_error(directory.post("/Groups", &body).await, StatusCode::BAD_REQUEST, Some("invalidValue")).await;
+    // Not JSON at all.
+    let response = directory
+        .request(Method::POST, "/Users")
+        .header("content-type", SCIM_JSON)
+        .body("{\"userName\": ")
+        .send()
+        .await
+        .expect("post");
+    scim_error(response, StatusCode::BAD_REQUEST, Some("invalidSyntax")).await;
+    assert_eq!(total(&directory.list("/Users").await), 0, "nothing was made");
+    // A PATCH path that names nothing that exists.
+    let id = directory.create_user("ann", "ann@acme.example", "ext-ann").await.id();
+    let ops = json!([{"op": "replace", "path": "noSuchAttribute[", "value": "x"}]);
+    let error =
+        scim_error(directory.patch(&format!("/Users/{id}"), ops).await, StatusCode::BAD_REQUEST, None).await;
+    assert!(
+        ["invalidPath", "invalidSyntax", "invalidValue"].contains(&error["scimType"].as_str().unwrap_or("")),
+        "{error}"
+    );
+}
+
+#[tokio::test]
+async fn beyond_its_own_limit_a_client_gets_a_scim_429_with_retry_after() {
+    let app = TestApp::spawn_with(|config| config.scim_requests_per_minute = 5).await;
+    let admin = app.admin().await;
+    let directory = Directory::connect(&app, &admin, "Acme").await;
+    let mut limited = None;
+    for _ in 0..8 {
+        let response = directory.get("/Users").await;
+        if response.status() == StatusCode::TOO_MANY_REQUESTS {
+            limited = Some(response);
+            break;
+        }
+        assert_eq!(response.status(), StatusCode::OK);
+    }
+    let response = limited.expect("a 429 within 8 requests at 5 a minute");
+    let retry_after = response.headers().get("retry-after").and_then(|v| v.to_str().ok()).map(str::to_owned);
+    assert!(retry_after.and_then(|s| s.parse::<u64>().ok()).is_some_and(|s| s > 0), "Retry-After in seconds");
+    scim_error(response, StatusCode::TOO_MANY_REQUESTS, None).await;
+    // Another client of the same customer has its own count.
+    let other = Directory::for_customer(&app, &admin, directory.customer).await;
+    assert_eq!(other.get("/Users").await.status(), StatusCode::OK);
+}
