@@ -187,3 +187,22 @@ async fn joining_a_directory_group_narrows_a_person_who_saw_everything() {
     let rosa = d.app.sign_in_again(&rosa).await;
     assert_eq!(rosa.claims()["groups"], json!(["*"]));
 }
+
+#[tokio::test]
+async fn an_admin_widens_a_directory_provisioned_person_over_rest() {
+    let d = depots().await;
+    // A directory-provisioned person has a login (its work e-mail) but no password: it signs in
+    // after choosing one by a reset link. The admin widens it, and only that.
+    let (scim_user, rest) = d.provisioned("sven").await;
+    assert_eq!((rest["login_enabled"].clone(), rest["password_set"].clone()), (json!(true), json!(false)));
+    let path = user_path(d.directory.customer, id_of(&rest));
+    let response = d.admin.patch(&path, &json!({"data_scope": "all"}), None).await;
+    let status = response.status();
+    let text = response.text().await.expect("body");
+    assert_eq!(status, StatusCode::OK, "widening needs nothing but data_scope: {text}");
+    let view = d.rest_view(&rest).await;
+    assert_eq!(view["data_scope"], "all", "{view}");
+    assert_eq!(view["password_set"], false, "no password was set on the way");
+    // And the directory still reads it as it was.
+    assert_eq!(d.directory.read(&format!("/Users/{scim_user}")).await.body["userName"], "sven@acme.example");
+}

@@ -362,3 +362,44 @@ async fn beyond_its_own_limit_a_client_gets_a_scim_429_with_retry_after() {
     let other = Directory::for_customer(&app, &admin, directory.customer).await;
     assert_eq!(other.get("/Users").await.status(), StatusCode::OK);
 }
+
+#[tokio::test]
+async fn the_etag_is_a_strong_validator_same_version_same_representation() {
+    let (app, admin, directory) = connected().await;
+    let created = directory.create_user("ann@acme.example", "ann@acme.example", "ext-ann").await;
+    let path = format!("/Users/{}", created.id());
+    // Writes that change nothing the client can read (the same displayName; Okta's password
+    // sync, which is never stored) and one that does.
+    for operations in [
+        json!([{"op": "replace", "path": "userName", "value": "ann@acme.example"}]),
+        json!([{"op": "replace", "value": {"password": "a synced passphrase 1"}}]),
+        json!([{"op": "replace", "path": "displayName", "value": "Ann"}]),
+    ] {
+        let before = directory.read(&path).await;
+        let response = directory.patch(&path, operations.clone()).await;
+        if response.status() == StatusCode::BAD_REQUEST {
+            // Refusing the password is allowed (changePassword is not supported).
+            scim_error(response, StatusCode::BAD_REQUEST, None).await;
+            continue;
+        }
+        let after = scim(response, StatusCode::OK).await;
+        // RFC 9110 section 8.8.1: a strong validator changes whenever the representation does.
+        assert_eq!(
+            after.etag() == before.etag(),
+            after.body == before.body,
+            "{operations}: ETag {} -> {}, body {} -> {}",
+            before.etag(),
+            after.etag(),
+            before.body,
+            after.body
+        );
+        assert_eq!(directory.read(&path).await.body, after.body);
+    }
+    // The synced password was not stored.
+    assert_eq!(rest_user(&admin, directory.customer, "ext-ann").await["password_set"], false);
+    crate::helpers::problem(
+        app.login("ann@acme.example", "a synced passphrase 1").await,
+        StatusCode::UNAUTHORIZED,
+    )
+    .await;
+}
