@@ -101,7 +101,9 @@ fn parse(raw: &str) -> Result<Filter, ScimInputError> {
             Err(error) => match rewrite_sub_attr_after_value_path(&text, &error) {
                 Some(rewritten) => text = rewritten,
                 None => {
-                    return Err(ScimInputError::invalid_filter(format!("the filter does not parse: {error}")));
+                    return Err(ScimInputError::invalid_filter(format!(
+                        "the filter does not parse: {error}"
+                    )));
                 }
             },
         }
@@ -124,8 +126,10 @@ fn rewrite_sub_attr_after_value_path(text: &str, error: &scim_v2::filter::ParseE
     let open = opening_bracket(text, close)?;
     let tail = &text[dot + 1..];
     let sub_len = tail.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'))?;
-    let (sub, rest) = tail.split_at(sub_len);
-    let after_sub = rest.trim_start();
+    if sub_len == 0 {
+        return None;
+    }
+    let after_sub = tail[sub_len..].trim_start();
     let op_len = after_sub.find(char::is_whitespace).unwrap_or(after_sub.len());
     let (op, rest) = after_sub.split_at(op_len);
     let term_end = if op.eq_ignore_ascii_case("pr") {
@@ -137,7 +141,6 @@ fn rewrite_sub_attr_after_value_path(text: &str, error: &scim_v2::filter::ParseE
         text.len() - value_text.len() + values.byte_offset()
     };
     let term = &text[dot + 1..term_end];
-    let _ = sub;
     Some(format!("{}[({}) and {}]{}", &text[..open], &text[open + 1..close], term, &text[term_end..]))
 }
 
@@ -350,8 +353,9 @@ fn user_value_path(attr: &AttrPath, inner: &ValFilter) -> Result<Cond<UserAttr>,
     let target = if work { UserAttr::WorkEmailValue } else { UserAttr::EmailValue };
     match value_term {
         Some(AttrExp::Comparison(p, op, v)) => compare(target, p, op, v),
-        Some(AttrExp::Present(_)) | None if work => Ok(Cond::Present(target)),
+        // `emails[type eq "work"]` alone: the user has a work e-mail.
         Some(AttrExp::Present(_)) => Ok(Cond::Present(target)),
+        None if work => Ok(Cond::Present(target)),
         None => Err(whole()),
     }
 }

@@ -148,7 +148,12 @@ fn user_column(attr: UserAttr) -> Column {
         UserAttr::EmailValue => Column::Emails { work_only: false },
         UserAttr::WorkEmailValue => Column::Emails { work_only: true },
         UserAttr::Active => Column::Active,
-        UserAttr::DisplayName => Column::Text { sql: "COALESCE(users.scim->>'displayName', users.name)", indexed: false },
+        // The displayName a directory put, else (people no directory touched) the name; a
+        // rename through the REST API since is not seen here.
+        UserAttr::DisplayName => Column::Text {
+            sql: "(CASE WHEN users.scim IS NULL THEN users.name ELSE users.scim->>'displayName' END)",
+            indexed: false,
+        },
     }
 }
 

@@ -33,6 +33,7 @@ mod openapi;
 mod operations;
 mod outage;
 mod recovery;
+mod scim;
 mod scim_idp;
 mod serving;
 mod signup;

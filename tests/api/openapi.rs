@@ -36,6 +36,19 @@ fn every_operation_has_an_id_a_tag_a_summary_and_documented_errors() {
             // is wrong with it (too long, not a form), is a 400 `invalid_request`.
             if path == "/v1/oauth/token" {
                 assert!(responses.contains_key("400"), "{at}: 400 documented");
+            } else if operation["tags"][0] == "SCIM" {
+                // SCIM (RFC 7644 §3.12) has no 422: an invalid attribute is a 400
+                // `invalidValue`; its bodies and errors are `application/scim+json`.
+                if operation.get("requestBody").is_some() {
+                    for status in ["400", "413", "415"] {
+                        assert!(responses.contains_key(status), "{at}: {status} documented");
+                    }
+                }
+                for (status, response) in responses {
+                    if let Some(content) = response["content"].as_object() {
+                        assert!(content.keys().all(|t| t == "application/scim+json"), "{at} {status}: SCIM's media type");
+                    }
+                }
             } else if operation.get("requestBody").is_some() {
                 for status in ["400", "413", "415", "422"] {
                     assert!(responses.contains_key(status), "{at}: {status} documented");

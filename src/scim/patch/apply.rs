@@ -2,14 +2,17 @@
 //! under its URN key), as RFC 7644 §3.5.2.1-3 describe, with the leniencies Entra ID and Okta
 //! rely on.
 
-use scim_v2::filter::{AttrExp, AttrPath, CompValue, CompareOp, PatchPath, PatchValuePath, ValFilter};
+use scim_v2::filter::{AttrPath, PatchPath};
 use serde_json::{Map, Value};
 
+use super::shape::{
+    Target, in_container, normalize, same_element, set_field, target, with_array, with_object,
+};
+use super::value_path::apply_value_path;
 use super::{OpKind, Operation};
 use crate::scim::errors::{ScimInputError, ScimType};
 use crate::scim::schema::{
-    Attribute, Container, ENTERPRISE_USER_SCHEMA, EXTERNAL_ID, Key, ResourceKind, clean_element, clean_value,
-    resolve, strip_prefix_ci,
+    Attribute, ENTERPRISE_USER_SCHEMA, EXTERNAL_ID, ResourceKind, clean_element, clean_value,
 };
 
 /// Apply `ops` in order to `resource`. Read-only and server-owned targets (`id`, `meta`,
@@ -59,86 +62,6 @@ fn apply_without_path(
         }
     }
     Ok(())
-}
-
-/// What a path's attribute part names.
-enum Target {
-    Attr(Container, &'static Attribute, Option<&'static Attribute>),
-    ExternalId,
-    Enterprise,
-    Ignored,
-}
-
-fn target(kind: ResourceKind, path: &AttrPath) -> Target {
-    if let (ResourceKind::User, Some(uri), None) = (kind, &path.uri, &path.sub_attr) {
-        // `urn:...:enterprise:2.0:User` alone parses as URN `...:2.0` and name `User`.
-        let whole = strip_prefix_ci(ENTERPRISE_USER_SCHEMA, uri)
-            .and_then(|rest| rest.strip_prefix(':'))
-            .is_some_and(|rest| rest.eq_ignore_ascii_case(&path.name));
-        if whole {
-            return Target::Enterprise;
-        }
-    }
-    match resolve(kind, path.uri.as_deref(), &path.name) {
-        Key::Attr(container, attr) if attr.mutability.is_stored() => match &path.sub_attr {
-            None => Target::Attr(container, attr, None),
-            Some(sub) => match attr.sub(sub) {
-                Some(sub) if sub.mutability.is_stored() => Target::Attr(container, attr, Some(sub)),
-                _ => Target::Ignored,
-            },
-        },
-        Key::ExternalId if path.sub_attr.is_none() => Target::ExternalId,
-        Key::Enterprise => Target::Enterprise,
-        _ => Target::Ignored,
-    }
-}
-
-/// `null` means unassigned: a replace with it removes, an add of it does nothing.
-fn normalize(op: OpKind, value: Option<&Value>) -> Option<(OpKind, Option<&Value>)> {
-    match (op, value) {
-        (OpKind::Replace, Some(Value::Null)) => Some((OpKind::Remove, None)),
-        (OpKind::Add, Some(Value::Null) | None) => None,
-        other => Some(other),
-    }
-}
-
-/// Run `f` on the map of one container: the resource itself, or the extension's object.
-fn in_container<R>(
-    resource: &mut Map<String, Value>,
-    which: Container,
-    f: impl FnOnce(&mut Map<String, Value>) -> R,
-) -> R {
-    match which {
-        Container::Core => f(resource),
-        Container::Enterprise => with_object(resource, ENTERPRISE_USER_SCHEMA, f),
-    }
-}
-
-/// Run `f` on the object under `key`, created (or replacing a non-object) when needed. Taken
-/// out and put back, so no branch can find the wrong shape after checking it.
-fn with_object<R>(
-    map: &mut Map<String, Value>,
-    key: &str,
-    f: impl FnOnce(&mut Map<String, Value>) -> R,
-) -> R {
-    let mut object = match map.remove(key) {
-        Some(Value::Object(object)) => object,
-        _ => Map::new(),
-    };
-    let out = f(&mut object);
-    map.insert(key.into(), Value::Object(object));
-    out
-}
-
-/// Run `f` on the array under `key`, created (or replacing a non-array) when needed.
-fn with_array<R>(map: &mut Map<String, Value>, key: &str, f: impl FnOnce(&mut Vec<Value>) -> R) -> R {
-    let mut items = match map.remove(key) {
-        Some(Value::Array(items)) => items,
-        _ => Vec::new(),
-    };
-    let out = f(&mut items);
-    map.insert(key.into(), Value::Array(items));
-    out
 }
 
 fn apply_enterprise(
@@ -204,10 +127,12 @@ fn set_attr(
     match (op, value) {
         (OpKind::Remove, Some(given)) if attr.multi_valued => {
             // Entra ID's legacy member removal: `remove` of `members` with the members to drop.
-            let drop = clean_value(attr, given)?.unwrap_or(Value::Array(Vec::new()));
-            let drop = drop.as_array().cloned().unwrap_or_default();
+            let gone = match clean_value(attr, given)? {
+                Some(Value::Array(gone)) => gone,
+                _ => Vec::new(),
+            };
             if let Some(Value::Array(items)) = map.get_mut(attr.name) {
-                items.retain(|item| !drop.iter().any(|d| same_element(attr, item, d)));
+                items.retain(|item| !gone.iter().any(|g| same_element(attr, item, g)));
             }
             Ok(())
         }
@@ -286,194 +211,5 @@ fn set_sub(
         return Ok(());
     }
     with_object(map, attr.name, |fields| set_field(fields, sub.name, clean));
-    Ok(())
-}
-
-fn set_field(fields: &mut Map<String, Value>, name: &str, value: Option<Value>) {
-    match value {
-        Some(v) => {
-            fields.insert(name.into(), v);
-        }
-        None => {
-            fields.remove(name);
-        }
-    }
-}
-
-/// Whether two elements are the same value: equal `value`s (by the attribute's caseExact), or
-/// equal as a whole when there is no `value`.
-fn same_element(attr: &Attribute, a: &Value, b: &Value) -> bool {
-    match (a.get("value"), b.get("value"), attr.sub("value")) {
-        (Some(Value::String(x)), Some(Value::String(y)), Some(sub)) => text_eq(sub, x, y),
-        (None, None, _) => a == b,
-        (x, y, _) => x == y,
-    }
-}
-
-fn text_eq(attr: &Attribute, x: &str, y: &str) -> bool {
-    if attr.case_exact { x == y } else { x.to_lowercase() == y.to_lowercase() }
-}
-
-/// One `sub eq value` term of a value filter.
-struct Term {
-    sub: &'static Attribute,
-    expected: Value,
-}
-
-impl Term {
-    fn matches(&self, element: &Value) -> bool {
-        match (element.get(self.sub.name), &self.expected) {
-            (Some(Value::String(x)), Value::String(y)) => text_eq(self.sub, x, y),
-            (Some(actual), expected) => actual == expected,
-            // An element without `primary` is not primary.
-            (None, Value::Bool(false)) => true,
-            (None, _) => false,
-        }
-    }
-}
-
-/// `attr[type eq "work" and ...]`: `eq` on `type`, `value` or `primary`, joined by `and`.
-fn terms(attr: &Attribute, filter: &ValFilter) -> Result<Vec<Term>, ScimInputError> {
-    let unsupported = || {
-        ScimInputError::invalid_filter(format!(
-            "the value filter '{filter}' is not supported: use eq on type, value or primary, joined by and"
-        ))
-    };
-    match filter {
-        ValFilter::Attr(AttrExp::Comparison(path, CompareOp::Eq, value)) => {
-            let named = ["type", "value", "primary"].iter().any(|n| n.eq_ignore_ascii_case(&path.name));
-            if path.uri.is_some() || path.sub_attr.is_some() || !named {
-                return Err(unsupported());
-            }
-            let sub = attr.sub(&path.name).ok_or_else(unsupported)?;
-            let expected = match value {
-                CompValue::Str(s) => {
-                    clean_element(sub, &Value::String(s.clone()))?.ok_or_else(unsupported)?
-                }
-                CompValue::True => Value::Bool(true),
-                CompValue::False => Value::Bool(false),
-                _ => return Err(unsupported()),
-            };
-            Ok(vec![Term { sub, expected }])
-        }
-        ValFilter::And(items) => {
-            let mut out = Vec::new();
-            for item in items {
-                out.extend(terms(attr, item)?);
-            }
-            Ok(out)
-        }
-        _ => Err(unsupported()),
-    }
-}
-
-fn apply_value_path(
-    kind: ResourceKind,
-    resource: &mut Map<String, Value>,
-    op: OpKind,
-    path: &PatchValuePath,
-    value: Option<&Value>,
-) -> Result<(), ScimInputError> {
-    let Some((op, value)) = normalize(op, value) else { return Ok(()) };
-    let (which, attr) = match target(kind, &path.attr) {
-        Target::Attr(which, attr, None) if attr.multi_valued => (which, attr),
-        Target::Ignored => return Ok(()),
-        _ => {
-            return Err(ScimInputError::invalid_path(format!(
-                "'{}' is not a multi-valued attribute that a filter can select from",
-                path.attr
-            )));
-        }
-    };
-    let terms = terms(attr, &path.filter)?;
-    let sub = match &path.sub_attr {
-        None => None,
-        Some(name) => match attr.sub(name) {
-            Some(sub) if sub.mutability.is_stored() => Some(sub),
-            _ => return Ok(()),
-        },
-    };
-    in_container(resource, which, |map| {
-        if op == OpKind::Remove && !map.contains_key(attr.name) {
-            // Removing from nothing changes nothing; lenient, as directories retry removals.
-            return Ok(());
-        }
-        with_array(map, attr.name, |items| edit_elements(items, attr, &terms, sub, op, value))
-    })
-}
-
-/// The value-path operation on the elements of one multi-valued attribute.
-fn edit_elements(
-    items: &mut Vec<Value>,
-    attr: &Attribute,
-    terms: &[Term],
-    sub: Option<&'static Attribute>,
-    op: OpKind,
-    value: Option<&Value>,
-) -> Result<(), ScimInputError> {
-    let matching = |item: &Value| terms.iter().all(|t| t.matches(item));
-    // What a new element asserts when nothing matched: `emails[type eq "work"].value` creates
-    // `{"type": "work", "value": ...}` (Entra ID adds a work e-mail so).
-    let seed = || {
-        let mut fields = Map::new();
-        for t in terms {
-            fields.insert(t.sub.name.into(), t.expected.clone());
-        }
-        fields
-    };
-    match (op, sub) {
-        (OpKind::Remove, None) => items.retain(|item| !matching(item)),
-        (OpKind::Remove, Some(sub)) => {
-            for item in items.iter_mut().filter(|i| matching(i)) {
-                if let Some(fields) = item.as_object_mut() {
-                    fields.remove(sub.name);
-                }
-            }
-        }
-        (_, Some(sub)) => {
-            let clean = match value {
-                Some(v) => clean_element(sub, v)?,
-                None => None,
-            };
-            if !items.iter().any(matching) {
-                if clean.is_some() {
-                    let mut fields = seed();
-                    set_field(&mut fields, sub.name, clean);
-                    items.push(Value::Object(fields));
-                }
-                return Ok(());
-            }
-            for item in items.iter_mut().filter(|i| matching(i)) {
-                if let Some(fields) = item.as_object_mut() {
-                    set_field(fields, sub.name, clean.clone());
-                }
-            }
-        }
-        (op, None) => {
-            let given = match value {
-                Some(Value::Array(list)) if list.len() == 1 => &list[0],
-                Some(v) => v,
-                None => return Ok(()),
-            };
-            let Some(Value::Object(clean)) = clean_element(attr, given)? else {
-                return Ok(());
-            };
-            if !items.iter().any(matching) {
-                let mut fields = seed();
-                fields.extend(clean);
-                items.push(Value::Object(fields));
-                return Ok(());
-            }
-            for item in items.iter_mut().filter(|i| matching(i)) {
-                let mut fields = if op == OpKind::Replace {
-                    seed()
-                } else {
-                    item.as_object().cloned().unwrap_or_default()
-                };
-                fields.extend(clean.clone());
-                *item = Value::Object(fields);
-            }
-        }
-    }
     Ok(())
 }

@@ -5,6 +5,8 @@
 //! storing it, so a PATCH can never store what a PUT could not.
 
 mod apply;
+mod shape;
+mod value_path;
 
 use scim_v2::filter::PatchPath;
 use serde_json::Value;
@@ -73,7 +75,9 @@ fn parse_one(index: usize, op: &Value) -> Result<Operation, ScimInputError> {
             ScimInputError::invalid_path(format!("Operations[{index}]: the path '{s}' does not parse: {e}"))
         })?),
         Some(_) => {
-            return Err(ScimInputError::invalid_path(format!("Operations[{index}]: 'path' must be a string")));
+            return Err(ScimInputError::invalid_path(format!(
+                "Operations[{index}]: 'path' must be a string"
+            )));
         }
     };
     let value = field(op, "value").cloned();

@@ -319,3 +319,16 @@ pub fn strip_prefix_ci<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
     let head = s.get(..prefix.len())?;
     head.eq_ignore_ascii_case(prefix).then(|| &s[prefix.len()..])
 }
+
+/// The `schemas` of a stored representation in a response: the core schema, and the
+/// extension's URN when the resource has extension attributes (RFC 7643 §3).
+pub fn schemas_of(
+    kind: ResourceKind,
+    stored: &serde_json::Map<String, serde_json::Value>,
+) -> Vec<&'static str> {
+    let mut out = vec![kind.schema()];
+    if kind == ResourceKind::User && stored.contains_key(ENTERPRISE_USER_SCHEMA) {
+        out.push(ENTERPRISE_USER_SCHEMA);
+    }
+    out
+}
