@@ -12,6 +12,7 @@ use crate::helpers::{Actor, TestApp, json_of};
 
 struct TwoTenants {
     _app: TestApp,
+    b_admin: Actor,
     a: Directory,
     b: Directory,
     /// B's user, its e-mail and external id, and B's group with it as member.
@@ -29,7 +30,7 @@ async fn two_tenants() -> TwoTenants {
     let b = Directory::connect(&app, &admin, B_NAME).await;
     let b_user = b.create_user("berta", B_EMAIL, "globex-berta").await.id();
     let b_group = b.create_group("Drivers", &[&b_user]).await.id();
-    TwoTenants { _app: app, a, b, b_user, b_group }
+    TwoTenants { _app: app, b_admin: admin, a, b, b_user, b_group }
 }
 
 #[tokio::test]
@@ -54,6 +55,11 @@ async fn a_directory_never_reads_or_finds_another_customers_users_or_groups() {
     }
     let by_member = filtered("/Groups", &format!("members.value eq \"{}\"", t.b_user));
     assert!(t.a.found(&by_member).await.is_empty());
+    // Nor a person B's admin made over REST.
+    let rest_person = t.b_admin.add_person(t.b.customer, "Bruno", json!({})).await;
+    let email = rest_person["email"].as_str().expect("an e-mail");
+    assert!(t.a.found(&filtered("/Users", &format!("emails.value eq \"{email}\""))).await.is_empty());
+    assert_eq!(t.b.found(&filtered("/Users", &format!("emails.value eq \"{email}\""))).await.len(), 1);
     // Both have a group "Drivers": each finds its own.
     let drivers = filtered("/Groups", "displayName eq \"Drivers\"");
     assert_eq!(t.a.found(&drivers).await, vec![a_group.clone()]);
@@ -151,6 +157,9 @@ async fn an_e_mail_of_another_customer_is_a_409_that_does_not_name_it_while_a_us
     assert_ne!(berta.id(), t.b_user);
     assert_eq!(t.b.found(&filtered("/Users", "userName eq \"berta\"")).await, vec![t.b_user.clone()]);
     assert_eq!(t.a.found(&filtered("/Users", "userName eq \"berta\"")).await, vec![berta.id()]);
+    // The external id is the customer's key too: B's may repeat in A.
+    let body = super::user_body("bert", "bert@acme.example", "globex-berta");
+    t.a.create("/Users", &body).await;
     // Renaming A's user onto an e-mail of B's by PATCH is the same 409.
     let ops = json!([{"op": "replace", "path": "emails[type eq \"work\"].value", "value": B_EMAIL}]);
     let error = scim_error(

@@ -403,3 +403,67 @@ async fn the_etag_is_a_strong_validator_same_version_same_representation() {
     )
     .await;
 }
+
+/// The attribute `name` of the schema `schema` as `/Schemas` publishes it.
+fn attribute<'s>(schema: &'s Value, name: &str) -> &'s Value {
+    schema["attributes"]
+        .as_array()
+        .and_then(|attributes| attributes.iter().find(|a| a["name"] == name))
+        .unwrap_or_else(|| panic!("{name} in {schema}"))
+}
+
+#[tokio::test]
+async fn schemas_publish_users_groups_and_the_extension_with_read_only_attributes_marked() {
+    let (_app, _admin, directory) = connected().await;
+    let list = directory.list("/Schemas").await;
+    let schemas = resources(&list);
+    let ids: Vec<&str> = schemas.iter().filter_map(|s| s["id"].as_str()).collect();
+    for id in [USER, GROUP, super::ENTERPRISE] {
+        assert!(ids.contains(&id), "{id} is published: {ids:?}");
+    }
+    let user = schemas.iter().find(|s| s["id"] == USER).expect("the User schema");
+    assert_eq!(attribute(user, "groups")["mutability"], "readOnly", "groups are read-only (the issue)");
+    assert_eq!(attribute(user, "userName")["required"], true);
+    if let Some(password) =
+        user["attributes"].as_array().and_then(|a| a.iter().find(|a| a["name"] == "password"))
+    {
+        assert_eq!(password["returned"], "never", "{password}");
+    }
+    let group = schemas.iter().find(|s| s["id"] == GROUP).expect("the Group schema");
+    assert_ne!(attribute(group, "members")["mutability"], "readOnly", "members are written by the directory");
+    // One schema by its id, as RFC 7644 section 4 addresses it.
+    let one = scim(directory.get(&format!("/Schemas/{USER}")).await, StatusCode::OK).await.body;
+    assert_eq!(one["id"], USER);
+    // Writes on discovery: 405 in the SCIM shape, for every discovery endpoint.
+    for (method, path) in [
+        (Method::PUT, "/Schemas".to_owned()),
+        (Method::DELETE, format!("/Schemas/{USER}")),
+        (Method::PATCH, "/ResourceTypes".to_owned()),
+        (Method::POST, "/ResourceTypes/User".to_owned()),
+        (Method::DELETE, "/ServiceProviderConfig".to_owned()),
+    ] {
+        let response = directory.send_as(method.clone(), &path, &json!({}), SCIM_JSON).await;
+        scim_error(response, StatusCode::METHOD_NOT_ALLOWED, None).await;
+    }
+}
+
+#[tokio::test]
+async fn unknown_attributes_and_schema_urns_in_a_body_are_no_error() {
+    let (_app, _admin, directory) = connected().await;
+    // Okta sends its profile extension; a client may send attributes nobody defined.
+    let okta_extension = "urn:ietf:params:scim:schemas:extension:okta:2.0:User";
+    let body = json!({
+        "schemas": [USER, okta_extension],
+        "userName": "ann",
+        "emails": [{"value": "ann@acme.example", "type": "work", "primary": true}],
+        okta_extension: {"costCenterCode": "CC-7"},
+        "favouriteColour": "green"
+    });
+    let created = directory.create("/Users", &body).await;
+    assert_eq!(created.body["userName"], "ann");
+    let ops = json!([{"op": "add", "path": "favouriteColour", "value": "blue"}]);
+    let response = directory.patch(&format!("/Users/{}", created.id()), ops).await;
+    // RFC 7644 section 3.5.2: a path naming no attribute may be an invalidPath; ignoring it is
+    // what the issue asks ("unknown attributes ignored"). Either way, never a 500.
+    assert!([StatusCode::OK, StatusCode::BAD_REQUEST].contains(&response.status()), "{}", response.status());
+}
