@@ -395,3 +395,87 @@ async fn entra_sends_the_enterprise_extension_and_gets_it_back_as_sent() {
     assert_eq!(patched.body[ENTERPRISE], json!({"employeeNumber": "701984", "department": "Finance"}));
     assert_eq!(entra.read(&path).await.body, patched.body);
 }
+
+#[tokio::test]
+async fn entra_adds_and_removes_members_in_one_request_and_in_parallel_requests() {
+    let (_app, _admin, entra) = connected().await;
+    let mut users = Vec::new();
+    for n in 0..12 {
+        let email = format!("member{n}@contoso.example");
+        users.push(entra.create_user(&email, &email, &format!("m{n}")).await.id());
+    }
+    let group = entra.create_group("Parallel", &[&users[0]]).await;
+    let path = format!("/Groups/{}", group.id());
+    // One request, two operations, applied in order (RFC 7644 section 3.5.2).
+    let both = entra
+        .patched(
+            &path,
+            json!([
+                {"op": "Add", "path": "members", "value": [{"value": users[1]}]},
+                {"op": "Remove", "path": "members", "value": [{"value": users[0]}]}
+            ]),
+        )
+        .await;
+    assert_eq!(both.values_of("members"), vec![users[1].clone()]);
+    // The provisioning service sends membership changes for one group concurrently: none is lost.
+    let requests: Vec<_> = users[2..]
+        .iter()
+        .map(|user| {
+            let ops = json!([{"op": "Add", "path": "members", "value": [{"$ref": null, "value": user}]}]);
+            let body = super::patch_op(ops).to_string();
+            tokio::spawn(
+                entra.request(Method::PATCH, &path).header("content-type", SCIM_JSON).body(body).send(),
+            )
+        })
+        .collect();
+    for request in requests {
+        let response = request.await.expect("ran").expect("a response");
+        assert_eq!(response.status(), StatusCode::OK);
+    }
+    let members = entra.read(&path).await.values_of("members");
+    let expected: Vec<&str> = users[1..].iter().map(String::as_str).collect();
+    assert_eq!(members, sorted(&expected), "every concurrent add is kept");
+}
+
+#[tokio::test]
+async fn entra_creating_the_same_user_twice_at_once_makes_one_and_a_409() {
+    let (_app, _admin, entra) = connected().await;
+    let body = user_body(USER_NAME, EMAIL, EXTERNAL_ID).to_string();
+    let requests: Vec<_> = (0..4)
+        .map(|_| {
+            tokio::spawn(
+                entra
+                    .request(Method::POST, "/Users")
+                    .header("content-type", SCIM_JSON)
+                    .body(body.clone())
+                    .send(),
+            )
+        })
+        .collect();
+    let mut statuses = Vec::new();
+    for request in requests {
+        let response = request.await.expect("ran").expect("a response");
+        let status = response.status();
+        if status == StatusCode::CONFLICT {
+            scim_error(response, status, Some("uniqueness")).await;
+        }
+        statuses.push(status);
+    }
+    statuses.sort();
+    assert_eq!(
+        statuses,
+        vec![StatusCode::CREATED, StatusCode::CONFLICT, StatusCode::CONFLICT, StatusCode::CONFLICT],
+        "one is made, the others are told it exists (never a 500)"
+    );
+    assert_eq!(total(&entra.list("/Users").await), 1);
+}
+
+#[tokio::test]
+async fn a_taken_external_id_is_a_409() {
+    let (_app, _admin, entra) = connected().await;
+    entra.create_user(USER_NAME, EMAIL, EXTERNAL_ID).await;
+    // The externalId is the person's external_id, which is unique within the customer.
+    let body = user_body("someone-else", "someone.else@testuser.com", EXTERNAL_ID);
+    scim_error(entra.post("/Users", &body).await, StatusCode::CONFLICT, None).await;
+    assert_eq!(total(&entra.list("/Users").await), 1);
+}
