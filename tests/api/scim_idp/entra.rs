@@ -275,7 +275,7 @@ async fn entra_creates_a_group_and_reads_it_without_members() {
 
 #[tokio::test]
 async fn entra_renames_a_group_and_adds_and_removes_members_in_every_shape_it_sends() {
-    let (_app, _admin, entra) = connected().await;
+    let (_app, admin, entra) = connected().await;
     let ann = entra.create_user("ann@contoso.example", "ann@contoso.example", "ann").await.id();
     let bob = entra.create_user("bob@contoso.example", "bob@contoso.example", "bob").await.id();
     let body = json!({"schemas": [GROUP], "externalId": "g-1", "displayName": "displayName", "meta": {"resourceType": "Group"}});
@@ -288,6 +288,9 @@ async fn entra_renames_a_group_and_adds_and_removes_members_in_every_shape_it_se
         entra.patched(&path, json!([{"op": "Replace", "path": "displayName", "value": renamed}])).await;
     assert_eq!(patched.body["displayName"], renamed);
     assert_eq!(entra.read(&path).await.body["displayName"], renamed);
+    // The customer's group is renamed (what the portal and the REST API show).
+    let groups = admin.list(&format!("/v1/customers/{}/groups", entra.customer)).await;
+    assert_eq!(groups.iter().filter(|g| g["name"] == renamed).count(), 1, "{groups:?}");
 
     // Update Group [Add Members].
     let patched = entra

@@ -151,6 +151,9 @@ async fn an_e_mail_of_another_customer_is_a_409_that_does_not_name_it_while_a_us
     for secret in [B_NAME, "Globex", b_customer.as_str(), t.b_user.as_str()] {
         assert!(!text.contains(secret), "the conflict does not name B ({secret}): {error}");
     }
+    // A staff person's e-mail is used in the service too.
+    let body = super::user_body("staffer", &t.b_admin.email, "acme-staffer");
+    scim_error(t.a.post("/Users", &body).await, StatusCode::CONFLICT, Some("uniqueness")).await;
     assert!(t.a.found("/Users").await.is_empty(), "nothing was made");
     // userName is unique per customer: B's "berta" may exist in A as well.
     let berta = t.a.create_user("berta", "berta@acme.example", "acme-berta").await;

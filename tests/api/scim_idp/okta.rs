@@ -330,3 +330,16 @@ async fn okta_pages_users_with_start_index_and_count() {
             .is_some_and(|c| c.starts_with(SCIM_JSON))
     );
 }
+
+#[tokio::test]
+async fn okta_deleting_a_user_ends_its_sessions() {
+    let (app, admin, okta) = connected().await;
+    let created = okta.create("/Users", &okta_user()).await;
+    let rest = rest_user(&admin, okta.customer, "00ujl29u0le5T6Aj10h7").await;
+    let session = give_password_and_sign_in(&app, &admin, &rest).await;
+    let response = okta.delete(&format!("/Users/{}", created.id())).await;
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    problem(session.get("/v1/me").await, StatusCode::UNAUTHORIZED).await;
+    problem(session.refresh().await, StatusCode::UNAUTHORIZED).await;
+    problem(app.login(&session.email, &session.password).await, StatusCode::UNAUTHORIZED).await;
+}
