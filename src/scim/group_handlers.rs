@@ -20,6 +20,30 @@ use crate::error::AppError;
 use crate::state::AppState;
 use crate::write::{self, Removed, Tracked};
 
+/// The list parameters of RFC 7644 §3.4.2 on Groups (others are ignored).
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code, non_snake_case)]
+pub struct ScimGroupListParams {
+    /// A filter (RFC 7644 §3.4.2.2) on `id`, `displayName`, `externalId`, `members.value`:
+    /// `eq`, `ne`, `co`, `sw`, `ew`, `pr`, `and`, `or`, `not`, parentheses. Anything else is a
+    /// 400 `invalidFilter`.
+    #[param(example = "displayName eq \"Depot North\"")]
+    filter: Option<String>,
+    /// The 1-based index of the first result (below 1 counts as 1).
+    #[param(example = 1)]
+    startIndex: Option<i64>,
+    /// How many results at most (capped at 200); `0` gives only `totalResults`.
+    #[param(example = 100)]
+    count: Option<i64>,
+    /// Only these attributes (and `id`, `schemas`, `meta`), comma-separated.
+    #[param(example = "displayName")]
+    attributes: Option<String>,
+    /// All but these attributes, comma-separated (`members` for large groups).
+    #[param(example = "members")]
+    excludedAttributes: Option<String>,
+}
+
 fn respond(status: StatusCode, view: &GroupResource, params: &ListParams) -> HttpResponse {
     let etag = view.etag();
     let location = (status == StatusCode::CREATED).then_some(view.location.as_str());
@@ -46,7 +70,7 @@ pub async fn search(state: &AppState, caller: &Caller, params: ListParams) -> Re
     tag = "SCIM",
     operation_id = "scimListGroups",
     security(("bearer" = [])),
-    params(super::user_handlers::ScimListParams)
+    params(ScimGroupListParams)
 )]
 #[get("/scim/v2/Groups")]
 pub async fn list_groups(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ScimError> {

@@ -161,6 +161,10 @@ pub struct Desired {
 
 impl Desired {
     pub fn from_representation(mut rep: Map<String, Value>) -> Result<Self, ScimInputError> {
+        let raw = rep.get("displayName").and_then(Value::as_str).unwrap_or_default();
+        if raw.chars().count() > NAME_MAX {
+            return Err(ScimInputError::invalid_value(format!("displayName must be at most {NAME_MAX} characters")));
+        }
         let display_name = rep
             .get("displayName")
             .and_then(Value::as_str)

@@ -75,7 +75,11 @@ impl ListParams {
         let mut params = Self::new();
         let list = |value: &Value| -> Result<Vec<String>, ScimInputError> {
             match value {
-                Value::Array(items) => Ok(items.iter().filter_map(Value::as_str).map(str::to_owned).collect()),
+                Value::Array(items) => items
+                    .iter()
+                    .map(|item| item.as_str().map(str::to_owned))
+                    .collect::<Option<Vec<_>>>()
+                    .ok_or_else(|| ScimInputError::invalid_value("attributes must be a list of names")),
                 Value::String(text) => Ok(names(text)),
                 Value::Null => Ok(Vec::new()),
                 _ => Err(ScimInputError::invalid_value("attributes must be a list of names")),

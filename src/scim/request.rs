@@ -31,6 +31,14 @@ pub async fn json_body(req: &HttpRequest, payload: web::Payload) -> Result<Value
     if holds_nul(&value) {
         return Err(ScimError::invalid_value("Text must not contain NUL characters."));
     }
+    let syntax = |detail: &str| ScimError::new(StatusCode::BAD_REQUEST, Some(ScimType::InvalidSyntax), detail);
+    let Value::Object(body) = &value else { return Err(syntax("The body must be a JSON object.")) };
+    // Unknown schema URNs are ignored, but `schemas` itself must be what RFC 7643 §3 says.
+    if let Some(schemas) = body.iter().find(|(k, _)| k.eq_ignore_ascii_case("schemas")).map(|(_, v)| v)
+        && !schemas.as_array().is_some_and(|urns| urns.iter().all(Value::is_string))
+    {
+        return Err(syntax("schemas must be a list of schema URNs."));
+    }
     Ok(value)
 }
 

@@ -21,16 +21,15 @@ use crate::state::AppState;
 use crate::users::rules::{self, AccessChange};
 use crate::write;
 
-/// The list parameters of RFC 7644 §3.4.2 (others, such as Entra's `aadOptscim062020`, are
-/// ignored).
+/// The list parameters of RFC 7644 §3.4.2 on Users (others, such as Entra's
+/// `aadOptscim062020`, are ignored).
 #[derive(utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 #[allow(dead_code, non_snake_case)]
 pub struct ScimListParams {
-    /// A filter (RFC 7644 §3.4.2.2): `eq`, `ne`, `co`, `sw`, `ew`, `pr`, `and`, `or`, `not`,
-    /// parentheses; Users on `id`, `userName`, `externalId`, `emails.value`,
-    /// `emails[type eq "work"].value`, `active`, `displayName`; Groups on `id`, `displayName`,
-    /// `externalId`, `members.value`. Anything else is a 400 `invalidFilter`.
+    /// A filter (RFC 7644 §3.4.2.2) on `id`, `userName`, `externalId`, `emails.value`,
+    /// `emails[type eq "work"].value`, `active`, `displayName`: `eq`, `ne`, `co`, `sw`, `ew`,
+    /// `pr`, `and`, `or`, `not`, parentheses. Anything else is a 400 `invalidFilter`.
     #[param(example = "userName eq \"jana.berg@acme.example\"")]
     filter: Option<String>,
     /// The 1-based index of the first result (below 1 counts as 1).

@@ -314,7 +314,7 @@ impl Desired {
         let user_name = text(rep.get("userName"))
             .map(str::to_owned)
             .ok_or_else(|| ScimInputError::invalid_value("userName is required"))?;
-        if user_name.chars().count() > 255 {
+        if rep.get("userName").and_then(Value::as_str).is_some_and(|raw| raw.chars().count() > 255) {
             return Err(ScimInputError::invalid_value("userName must be at most 255 characters"));
         }
         let external_id = text(rep.get("externalId")).map(str::to_owned);
