@@ -188,6 +188,12 @@ async fn entra_legacy_path_less_replace_with_dotted_and_urn_keys_and_the_opt_in_
     assert_eq!(user[ENTERPRISE]["department"], "Tour Guide", "the extension's key lands in the extension");
     assert_eq!(user["active"], false);
     assert!(user.get("name.givenName").is_none() && user.get(&department).is_none(), "{user}");
+    // The known-issues page's own pair: the legacy `Add` with a path and the compliant path-less
+    // `add`, of nickName.
+    let legacy = entra.patched(&path, json!([{"op": "Add", "path": "nickName", "value": "Babs"}])).await;
+    assert_eq!(legacy.body["nickName"], "Babs");
+    let compliant = entra.patched(&path, json!([{"op": "add", "value": {"nickName": "Barbara"}}])).await;
+    assert_eq!(compliant.body["nickName"], "Barbara");
     // `Add` on a single-valued attribute replaces it (RFC 7644 section 3.5.2.1).
     let added =
         entra.patched(&path, json!([{"op": "Add", "path": "name.givenName", "value": "Thomas"}])).await;
