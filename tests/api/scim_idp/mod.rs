@@ -183,7 +183,7 @@ pub fn patch_op(operations: Value) -> Value {
     json!({"schemas": [PATCH_OP], "Operations": operations})
 }
 
-/// An answer with its status, headers and body, after checking that it is SCIM JSON.
+/// An answer's headers and body, read after checking its status and that it is SCIM JSON.
 pub struct Scim {
     pub headers: HeaderMap,
     pub body: Value,
