@@ -30,7 +30,7 @@ use crate::error::{FieldError, Problem};
         (name = "cost-centers", description = "A customer's cost centers."),
         (name = "users", description = "The people who work for a customer, with or without a portal login: roles, permissions, passwords, ownership."),
         (name = "invitations", description = "Inviting people to a customer's portal by e-mail, and the public accept page's endpoints."),
-        (name = "groups", description = "Sub-accounts of a customer that segregate its data: members see only data of their groups; a person in no group sees all of its customer's data."),
+        (name = "groups", description = "Sub-accounts of a customer that segregate its data: members see only data of their groups (and untagged data). A person's data scope says whether it sees all of its customer's data (`all`, in no group) or only its groups' (`groups`, possibly none: untagged data only); leaving groups never widens it."),
         (name = "authz", description = "Ask dockgate whether the caller may do something, with the same policy the service applies itself."),
         (name = "permissions", description = "The permission catalog and the roles."),
         (name = "api-clients", description = "Machine credentials of a customer or of the platform: scopes, groups, secret rotation, long-lived tokens."),

@@ -158,7 +158,7 @@ pub fn require_group_deletion(
     match group_scope(actor) {
         None => Ok(()),
         Some(_) => Err(AppError::Forbidden(
-            "A person limited to groups cannot delete a group it belongs to: its members would see more."
+            "A person limited to groups cannot delete a group it belongs to: its members would lose its data."
                 .into(),
         )),
     }

@@ -30,7 +30,7 @@ use crate::pagination::{List, Page, PageParams};
 use crate::policy::{self, Action};
 use crate::secrets::new_secret;
 use crate::state::AppState;
-use crate::users::rules::{Access, AccessRequest};
+use crate::users::models::{Access, AccessRequest};
 use crate::write::{self, Deleted, Tagged, Tracked};
 
 /// 404 unless the caller may manage `owner`'s clients (a customer it sees), 403 unless it may
@@ -192,10 +192,20 @@ async fn update(
                 row.data_scope = after.data_scope;
                 groups
             }
-            _ => before.groups,
+            _ => before.groups.clone(),
         };
         if asked_status == Some(ClientStatus::Revoked) {
             row = queries::revoke(conn, id)?;
+        }
+        let widened = audit::widened(
+            audit::Target::ApiClient,
+            id.into(),
+            row.customer_id,
+            (before.row.data_scope, &before.groups),
+            (row.data_scope, &groups),
+        );
+        if let Some(event) = widened {
+            audit::record(conn, &audit::Author::from(&lock_actor_change), event)?;
         }
         Ok::<_, AppError>(ApiClient { row, groups })
     };

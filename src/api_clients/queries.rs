@@ -12,7 +12,7 @@ use crate::db::schema::{api_client_groups as acg, api_client_tokens as act, api_
 use crate::identity::clients::ClientStatus;
 use crate::pagination::Page;
 use crate::permissions::DataScope;
-use crate::users::rules::Access;
+use crate::users::models::Access;
 
 type Owned<'a> = ac::BoxedQuery<'a, diesel::pg::Pg>;
 

@@ -9,7 +9,7 @@ use crate::error::{AppError, ConflictKind, FieldCode, FieldError};
 use crate::identity::clients::ClientStatus;
 use crate::permissions::{DataScope, Permission};
 use crate::policy;
-use crate::users::rules::{Access, AccessRequest};
+use crate::users::models::{Access, AccessRequest};
 
 /// 422 naming every `scopes[i]` the caller does not hold itself.
 pub fn check_scopes(actor: &Actor, scopes: &[Permission]) -> Result<(), AppError> {

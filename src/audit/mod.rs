@@ -16,6 +16,7 @@ use uuid::Uuid;
 use crate::accounts::Actor;
 use crate::db::schema::audit_events;
 use crate::origin::Origin;
+use crate::permissions::DataScope;
 use crate::text_enum;
 
 text_enum! {
@@ -61,6 +62,10 @@ text_enum! {
         UserSignedUp = "user.signed_up",
         UserSignupRequested = "user.signup_requested",
         UserUpdated = "user.updated",
+        /// Someone (a person or an API client) went from data scope `groups` to `all`: the one
+        /// change that shows a customer's people more data, recorded on its own next to the
+        /// ordinary update event so it can be found and alerted on.
+        AccessWidened = "access.widened",
     }
 }
 
@@ -156,6 +161,29 @@ pub struct Event {
     /// Which of the customer's readers see the event: it shows what the target was and became,
     /// so it is as visible as the target on both sides of the change.
     pub visibility: Visibility,
+}
+
+/// The `access.widened` event of `target` (a user or an API client) when its data scope went
+/// from `groups` to `all` between `before` and `after` (scope, groups); `None` otherwise. Only
+/// readers who see every group see it (it is about someone who now does).
+pub fn widened(
+    target_type: Target,
+    target_id: Uuid,
+    customer_id: Option<Uuid>,
+    before: (DataScope, &[Uuid]),
+    after: (DataScope, &[Uuid]),
+) -> Option<Event> {
+    (before.0 == DataScope::Groups && after.0 == DataScope::All).then(|| Event {
+        action: Action::AccessWidened,
+        target_type,
+        target_id,
+        customer_id,
+        changes: serde_json::json!({
+            "data_scope": {"from": before.0, "to": after.0},
+            "group_ids": {"from": before.1, "to": after.1},
+        }),
+        visibility: Visibility::person(before.0, before.1).join(Visibility::person(after.0, after.1)),
+    })
 }
 
 /// Writes `event`; call inside the transaction that makes the change.

@@ -1,6 +1,6 @@
 //! Which readers of a customer's audit log see an event, decided when the event is written: an
 //! event shows what its target was and became, so it must be as hidden as the target. Readers
-//! who see every group (staff, a customer's people in no group) see every event of the
+//! who see every group (staff, a customer's people of data scope `all`) see every event of the
 //! customers they see; a reader limited to groups G sees an event about untagged data, or one
 //! whose groups are all in G (see [`super::queries::list`]).
 

@@ -20,7 +20,7 @@ use crate::state::AppState;
 /// customer, such as staff changes); a customer's users with `users.manage` see their
 /// customer's. A reader limited to groups sees only events about what it can see: untagged
 /// data, and people, invitations, groups and addresses of its own groups (an event about
-/// someone in no group, or a change from another group, is not listed to it). Events cannot be
+/// someone who sees `all`, or a change from another group, is not listed to it). Events cannot be
 /// changed or deleted.
 #[utoipa::path(
     tag = "audit",

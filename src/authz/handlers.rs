@@ -34,16 +34,19 @@ pub struct CheckRequest {
 pub struct CheckResponse {
     pub allowed: bool,
     /// `allowed`, `customer_not_visible` (another customer, or outside a dispatcher's scope),
-    /// `permission_not_held`, `group_not_visible` (the caller is limited to other groups), or
+    /// `permission_not_held`, `group_not_visible` (the caller is limited to other groups, or
+    /// to none: a `groups` caller in no group sees untagged data only), or
     /// `unknown_group` (no such group of that customer).
     pub reason: CheckReason,
 }
 
 /// Check an authorization
 ///
-/// Whether the caller (the bearer token's person, as it is now: deactivation, role and group
-/// changes count at once) may use `permission` on the customer's data, tagged with `group_id`
-/// when given. Always 200: a customer the caller cannot see is `allowed: false`.
+/// Whether the caller (the bearer token's person or client, as it is now: deactivation, role,
+/// data scope and group changes count at once) may use `permission` on the customer's data,
+/// tagged with `group_id` when given. A caller of data scope `all` sees every group's data; a
+/// `groups` caller only its groups' (in no group: untagged data only). Always 200: a customer
+/// the caller cannot see is `allowed: false`.
 #[utoipa::path(
     tag = "authz",
     operation_id = "checkAuthorization",

@@ -16,7 +16,8 @@ use crate::validation::{not_blank, trimmed};
 use crate::write::{Tracked, Viewed};
 
 /// A sub-account of a customer. Its members see only data tagged with their groups (and
-/// untagged data); a person in no group sees all of its customer's data.
+/// untagged data); a person of data scope `all` is in no group and sees all of its customer's
+/// data; a `groups` person in no group sees untagged data only.
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({
     "id": "01936f0e-7c1a-7d2b-9a51-3f1f2b7c4d70", "customer_id": "01936f0e-7c1a-7d2b-9a51-3f1f2b7c4d30",

@@ -20,6 +20,7 @@ use crate::pagination::{List, Page, PageParams};
 use crate::policy::{self, Action};
 use crate::state::AppState;
 use crate::users::dto::UserView;
+use crate::users::rules::AccessChange;
 use crate::users::views::Views;
 use crate::write::{self, Deleted, Removed, Tagged, Viewed};
 
@@ -160,13 +161,13 @@ pub async fn patch_group(
 
 /// Delete a group
 ///
-/// Removes the group and every membership in it. **Members left in no group then see all of
-/// their customer's data**, so the request must say it means it: send `If-Match` with the
-/// group's ETag, or `?confirm=true` (428 otherwise). A group that still tags warehouse
-/// addresses is a 409 (untag them first, so they are not suddenly visible to everyone). The
-/// audit log records the group and its former members. A person limited to groups cannot
-/// delete a group it belongs to (403: it and the group's other members would see more), and
-/// any other group is a 404 to it.
+/// Removes the group and every membership in it. Its members keep data scope `groups` and see
+/// less (a member left in no group sees untagged data only; nobody is widened), so the
+/// request must say it means it: send `If-Match` with the group's ETag, or `?confirm=true`
+/// (428 otherwise). A group that still tags warehouse addresses is a 409 (untag them first),
+/// and so is one an API client is limited to. The members' sessions end (their tokens name the
+/// group). The audit log records the group and its former members. A person limited to groups
+/// cannot delete a group it belongs to (403), and any other group is a 404 to it.
 #[utoipa::path(
     tag = "groups",
     operation_id = "deleteGroup",
@@ -194,8 +195,8 @@ pub async fn delete_group(
         let row = queries::lock(conn, customer_id, group_id)?;
         if !confirmed {
             return Err(AppError::PreconditionRequired(
-                "Deleting a group lets its members see all of the customer's data; send If-Match \
-                 with the group's ETag, or ?confirm=true."
+                "Deleting a group takes its data away from its members; send If-Match with the \
+                 group's ETag, or ?confirm=true."
                     .into(),
             ));
         }
@@ -211,6 +212,10 @@ pub async fn delete_group(
         }
         let members = queries::member_ids(conn, customer_id, group_id)?;
         queries::delete(conn, customer_id, group_id)?;
+        // They keep data scope `groups` (nobody is widened), but their tokens name the group.
+        for member in &members {
+            crate::users::rules::access_changed(conn, *member, AccessChange::Rights)?;
+        }
         Ok(Removed::default().with("members", json!(members)))
     };
     write::delete(&state, &actor, audit::Action::GroupDeleted, if_match, lock, remove).await

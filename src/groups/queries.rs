@@ -160,7 +160,7 @@ pub fn unknown(
 }
 
 /// Makes `user_id` a member of exactly `group_ids` (already checked to be the customer's). Its
-/// data scope is not this query's: call [`crate::users::rules::set_access`].
+/// data scope is not this query's: call `users::rules::set_access`.
 pub fn set_memberships(
     conn: &mut PgConnection,
     customer_id: impl Into<CustomerId>,
@@ -180,7 +180,7 @@ pub fn set_memberships(
 }
 
 /// Takes `user_id` out of `group_ids`; whether it was in any. Its data scope is not this
-/// query's: call [`crate::users::rules::leave_groups`].
+/// query's: call `users::rules::leave_groups`.
 pub fn remove_memberships(
     conn: &mut PgConnection,
     customer_id: impl Into<CustomerId>,

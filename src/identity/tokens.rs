@@ -50,7 +50,9 @@ pub struct AccessClaims {
     pub customer_ids: Option<Vec<String>>,
     /// Effective permissions.
     pub permissions: Vec<Permission>,
-    /// Group ids whose data the person sees, or `["*"]` for all of its customer's data.
+    /// `["*"]`: all of its customer's data (data scope `all`; staff always). Otherwise the ids of
+    /// the groups whose data the person sees besides untagged data — possibly `[]`: no group's
+    /// data, untagged data only. Never read an empty list as "all".
     pub groups: Vec<String>,
 }
 
@@ -197,7 +199,9 @@ pub struct ClientClaims {
     pub customer_id: Option<Uuid>,
     /// The permissions the token carries: the granted scopes.
     pub permissions: Vec<Permission>,
-    /// Group ids whose data the client sees, or `["*"]` for all of its customer's data.
+    /// `["*"]`: all of its customer's data (data scope `all`; platform clients always).
+    /// Otherwise the ids of the groups whose data the client sees besides untagged data —
+    /// possibly `[]`: no group's data, untagged data only. Never read an empty list as "all".
     pub groups: Vec<String>,
 }
 

@@ -197,7 +197,7 @@ impl InviteResult {
     {"email": "jana.berg@acme.example", "outcome": "invited", "reason": null, "invitation": {
         "id": "01936f0e-7c1a-7d2b-9a51-3f1f2b7c4d90", "customer_id": "01936f0e-7c1a-7d2b-9a51-3f1f2b7c4d30",
         "user_id": "01936f0e-7c1a-7d2b-9a51-3f1f2b7c4d50", "email": "jana.berg@acme.example", "role": "user",
-        "permissions": ["orders.view", "pod.download", "tracking.view"], "group_ids": [],
+        "permissions": ["orders.view", "pod.download", "tracking.view"], "data_scope": "all", "group_ids": [],
         "warehouse_address_id": "01936f0e-7c1a-7d2b-9a51-3f1f2b7c4d31", "cost_center_id": null,
         "status": "pending", "expires_at": "2026-11-30T09:30:00Z",
         "invited_by": "01936f0e-7c1a-7d2b-9a51-3f1f2b7c4d40", "send_count": 1,
@@ -264,8 +264,8 @@ pub struct AcceptInvitation {
         "name": "Jana Berg", "phone": null, "email": "jana.berg@acme.example", "login_enabled": true,
         "password_set": true, "status": "active", "role": "user",
         "permissions": ["orders.view", "pod.download", "tracking.view"],
-        "group_ids": [], "warehouse_address_id": "01936f0e-7c1a-7d2b-9a51-3f1f2b7c4d31", "cost_center_id": null,
-        "external_id": null, "last_login_at": "2026-11-24T10:00:00Z",
+        "data_scope": "all", "group_ids": [], "warehouse_address_id": "01936f0e-7c1a-7d2b-9a51-3f1f2b7c4d31",
+        "cost_center_id": null, "external_id": null, "last_login_at": "2026-11-24T10:00:00Z",
         "created_at": "2026-11-23T09:30:00Z", "updated_at": "2026-11-24T10:00:00Z"
     },
     "tokens": {

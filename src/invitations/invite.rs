@@ -19,7 +19,7 @@ use crate::db::types::Email;
 use crate::error::AppError;
 use crate::mail::{self, Mail, throttle};
 use crate::policy;
-use crate::users::rules::AccessRequest;
+use crate::users::models::AccessRequest;
 use crate::users::{queries as users, rules};
 use crate::write;
 

@@ -10,8 +10,8 @@ use crate::db::schema::invitations;
 use crate::db::types::Email;
 use crate::permissions::{DataScope, Permission, Role};
 use crate::text_enum;
+use crate::users::models::Access;
 use crate::users::models::{NewUser, UserChanges};
-use crate::users::rules::Access;
 
 text_enum! {
     /// `pending` until accepted or revoked; `expired` is a pending invitation whose link is

@@ -19,8 +19,9 @@ use crate::write::{self, Tagged, Viewed};
 
 /// Who am I
 ///
-/// The signed-in person with its role, effective permissions, groups and (for staff) customer
-/// scope — what the access token says, read fresh from the database.
+/// The signed-in person with its role, effective permissions, data scope and groups and (for
+/// staff) customer scope — what the access token says, read fresh from the database. `groups`
+/// is `["*"]` for data scope `all`, else the group ids — possibly `[]`: untagged data only.
 #[utoipa::path(
     tag = "me",
     operation_id = "getMe",

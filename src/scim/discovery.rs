@@ -20,7 +20,6 @@ const RESOURCE_TYPE_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:Resour
 pub fn service_provider_config(base: &str) -> Value {
     json!({
         "schemas": [SPC_SCHEMA],
-        "documentationUri": "https://github.com/dockgate/dockgate#provisioning-from-entra-id-or-okta",
         "patch": {"supported": true},
         "bulk": {"supported": false, "maxOperations": 0, "maxPayloadSize": 0},
         "filter": {"supported": true, "maxResults": MAX_RESULTS},
@@ -85,7 +84,10 @@ fn ok(body: &Value) -> HttpResponse {
 /// `If-None-Match`); bulk, sorting and password changes are not.
 #[utoipa::path(tag = "SCIM", operation_id = "scimServiceProviderConfig", security(("bearer" = [])))]
 #[get("/scim/v2/ServiceProviderConfig")]
-pub async fn get_service_provider_config(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ScimError> {
+pub async fn get_service_provider_config(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ScimError> {
     let caller = auth::caller(&req, &state).await?;
     Ok(ok(&service_provider_config(&caller.base)))
 }
@@ -95,7 +97,10 @@ pub async fn get_service_provider_config(req: HttpRequest, state: web::Data<AppS
 /// RFC 7644 §6: `User` (with the enterprise extension) and `Group`.
 #[utoipa::path(tag = "SCIM", operation_id = "scimListResourceTypes", security(("bearer" = [])))]
 #[get("/scim/v2/ResourceTypes")]
-pub async fn list_resource_types(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ScimError> {
+pub async fn list_resource_types(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ScimError> {
     let caller = auth::caller(&req, &state).await?;
     Ok(ok(&list(resource_types(&caller.base))))
 }

@@ -35,7 +35,10 @@ fn resource(description: &str, schema: &str, tagged: bool) -> Value {
 }
 
 /// What each SCIM operation takes and answers, by operation id.
-fn shape(operation_id: &str) -> Option<(Option<&'static str>, Vec<(&'static str, Value)>)> {
+/// An operation's request body schema (if it takes one) and its own answers by status.
+type Shape = (Option<&'static str>, Vec<(&'static str, Value)>);
+
+fn shape(operation_id: &str) -> Option<Shape> {
     let user = || resource("The user.", "ScimUser", true);
     let group = || resource("The group.", "ScimGroup", true);
     let list = || resource("A ListResponse.", "ScimListResponse", false);
@@ -48,24 +51,61 @@ fn shape(operation_id: &str) -> Option<(Option<&'static str>, Vec<(&'static str,
     };
     let not_modified = || json!({"description": "Not modified: `If-None-Match` names the current version."});
     Some(match operation_id {
-        "scimServiceProviderConfig" => {
-            (None, vec![("200", resource("What this service provider supports.", "ScimServiceProviderConfig", false))])
-        }
+        "scimServiceProviderConfig" => (
+            None,
+            vec![(
+                "200",
+                resource("What this service provider supports.", "ScimServiceProviderConfig", false),
+            )],
+        ),
         "scimListResourceTypes" | "scimListSchemas" => (None, vec![("200", list())]),
-        "scimGetResourceType" => (None, vec![("200", resource("The resource type.", "ScimResourceType", false)), ("404", error("No such resource type."))]),
-        "scimGetSchema" => (None, vec![("200", resource("The schema.", "ScimSchema", false)), ("404", error("No such schema."))]),
-        "scimListUsers" | "scimListGroups" => (None, vec![("200", list()), ("400", error("`invalidFilter`, or a parameter of the wrong type (`invalidValue`)."))]),
-        "scimSearchUsers" | "scimSearchGroups" | "scimSearch" => (Some("ScimSearchRequest"), vec![("200", list())]),
-        "scimGetUser" => (None, vec![("200", user()), ("304", not_modified()), ("404", error("No such user."))]),
-        "scimGetGroup" => (None, vec![("200", group()), ("304", not_modified()), ("404", error("No such group."))]),
-        "scimCreateUser" => (Some("ScimUserRequest"), vec![("201", created("ScimUser")), ("409", error("`uniqueness`: the userName, e-mail address or externalId is taken."))]),
-        "scimCreateGroup" => (Some("ScimGroupRequest"), vec![("201", created("ScimGroup")), ("409", error("`uniqueness`: the displayName or externalId is taken."))]),
+        "scimGetResourceType" => (
+            None,
+            vec![
+                ("200", resource("The resource type.", "ScimResourceType", false)),
+                ("404", error("No such resource type.")),
+            ],
+        ),
+        "scimGetSchema" => (
+            None,
+            vec![("200", resource("The schema.", "ScimSchema", false)), ("404", error("No such schema."))],
+        ),
+        "scimListUsers" | "scimListGroups" => (
+            None,
+            vec![
+                ("200", list()),
+                ("400", error("`invalidFilter`, or a parameter of the wrong type (`invalidValue`).")),
+            ],
+        ),
+        "scimSearchUsers" | "scimSearchGroups" | "scimSearch" => {
+            (Some("ScimSearchRequest"), vec![("200", list())])
+        }
+        "scimGetUser" => {
+            (None, vec![("200", user()), ("304", not_modified()), ("404", error("No such user."))])
+        }
+        "scimGetGroup" => {
+            (None, vec![("200", group()), ("304", not_modified()), ("404", error("No such group."))])
+        }
+        "scimCreateUser" => (
+            Some("ScimUserRequest"),
+            vec![
+                ("201", created("ScimUser")),
+                ("409", error("`uniqueness`: the userName, e-mail address or externalId is taken.")),
+            ],
+        ),
+        "scimCreateGroup" => (
+            Some("ScimGroupRequest"),
+            vec![
+                ("201", created("ScimGroup")),
+                ("409", error("`uniqueness`: the displayName or externalId is taken.")),
+            ],
+        ),
         "scimReplaceUser" | "scimPatchUser" => (
             Some(if operation_id == "scimPatchUser" { "ScimPatchOp" } else { "ScimUserRequest" }),
             vec![
                 ("200", user()),
                 ("404", error("No such user.")),
-                ("409", error("`uniqueness`, or the owner (only staff and the owner act on the owner).")),
+                ("409", error("`uniqueness`: the userName, e-mail address or externalId is taken.")),
                 ("412", error("`If-Match` does not name the current version.")),
             ],
         ),
@@ -95,8 +135,16 @@ fn shape(operation_id: &str) -> Option<(Option<&'static str>, Vec<(&'static str,
 fn common(has_body: bool) -> Vec<(&'static str, Value)> {
     let mut all = vec![
         ("401", with_header(error("No valid bearer token."), "WWW-Authenticate", "`Bearer`.")),
-        ("403", error("Not an API client of a customer with `users.manage` that sees all of its data.")),
-        ("429", with_header(error("Too many SCIM requests from this client."), "Retry-After", "Seconds to wait.")),
+        (
+            "403",
+            error(
+                "Not an API client of a customer with `users.manage` that sees all of its data; or a change of the customer's owner, which only staff and the owner make.",
+            ),
+        ),
+        (
+            "429",
+            with_header(error("Too many SCIM requests from this client."), "Retry-After", "Seconds to wait."),
+        ),
         ("503", error("The database cannot be reached; retry shortly.")),
     ];
     if has_body {
@@ -162,105 +210,129 @@ fn schemas_json() -> Vec<(&'static str, Value)> {
     });
     let open = |description: &str| json!({"type": "object", "description": description, "additionalProperties": true});
     vec![
-        ("ScimError", json!({
-            "type": "object",
-            "description": "RFC 7644 §3.12.",
-            "properties": {
-                "schemas": urns("urn:ietf:params:scim:api:messages:2.0:Error"),
-                "status": {"type": "string", "description": "The HTTP status code, as a string.", "example": "404"},
-                "scimType": {"type": "string", "enum": ["invalidFilter", "tooMany", "uniqueness", "mutability", "invalidSyntax", "invalidPath", "noTarget", "invalidValue", "invalidVers", "sensitive"]},
-                "detail": {"type": "string", "description": "What went wrong."},
-            },
-            "example": {"schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"], "status": "409", "scimType": "uniqueness", "detail": "Another user of this customer has this userName."},
-        })),
+        (
+            "ScimError",
+            json!({
+                "type": "object",
+                "description": "RFC 7644 §3.12.",
+                "properties": {
+                    "schemas": urns("urn:ietf:params:scim:api:messages:2.0:Error"),
+                    "status": {"type": "string", "description": "The HTTP status code, as a string.", "example": "404"},
+                    "scimType": {"type": "string", "enum": ["invalidFilter", "tooMany", "uniqueness", "mutability", "invalidSyntax", "invalidPath", "noTarget", "invalidValue", "invalidVers", "sensitive"]},
+                    "detail": {"type": "string", "description": "What went wrong."},
+                },
+                "example": {"schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"], "status": "409", "scimType": "uniqueness", "detail": "Another user of this customer has this userName."},
+            }),
+        ),
         ("ScimMeta", meta),
-        ("ScimUser", json!({
-            "type": "object",
-            "description": "A User (RFC 7643 §4.1) as dockgate returns it: `userName`, `name`, `displayName`, `nickName`, `title`, `userType`, `preferredLanguage`, `locale`, `timezone`, `active`, `emails`, `phoneNumbers`, `addresses`, `externalId`, `groups` (read-only) and the enterprise extension's attributes, each when it has a value (and when `attributes`/`excludedAttributes` let it through); never `password`.",
-            "additionalProperties": true,
-            "properties": {
-                "schemas": urns("urn:ietf:params:scim:schemas:core:2.0:User"),
-                "id": {"type": "string", "format": "uuid"},
-                "meta": schema_ref("ScimMeta"),
-            },
-        })),
-        ("ScimUserRequest", json!({
-            "type": "object",
-            "description": "A User to create or replace (RFC 7643 §4.1): `userName` is required; unknown attributes, read-only ones and `password` are ignored; `null` means unassigned.",
-            "additionalProperties": true,
-            "required": ["userName"],
-            "properties": {
-                "schemas": urns("urn:ietf:params:scim:schemas:core:2.0:User"),
-                "userName": {"type": "string", "minLength": 1, "maxLength": 255},
-            },
-            "example": {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "jana.berg@acme.example", "name": {"givenName": "Jana", "familyName": "Berg"}, "emails": [{"value": "jana.berg@acme.example", "type": "work", "primary": true}], "active": true},
-        })),
-        ("ScimGroup", json!({
-            "type": "object",
-            "description": "A Group (RFC 7643 §4.2) as dockgate returns it: `displayName`, `externalId`, `members` (`value`, `display`, `$ref`).",
-            "additionalProperties": true,
-            "properties": {
-                "schemas": urns("urn:ietf:params:scim:schemas:core:2.0:Group"),
-                "id": {"type": "string", "format": "uuid"},
-                "meta": schema_ref("ScimMeta"),
-            },
-        })),
-        ("ScimGroupRequest", json!({
-            "type": "object",
-            "description": "A Group to create or replace: `displayName` is required; members that are not users of the customer are ignored.",
-            "additionalProperties": true,
-            "required": ["displayName"],
-            "properties": {
-                "schemas": urns("urn:ietf:params:scim:schemas:core:2.0:Group"),
-                "displayName": {"type": "string", "minLength": 1, "maxLength": 100},
-            },
-            "example": {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": "Depot North", "members": []},
-        })),
-        ("ScimListResponse", json!({
-            "type": "object",
-            "description": "RFC 7644 §3.4.2.",
-            "properties": {
-                "schemas": urns("urn:ietf:params:scim:api:messages:2.0:ListResponse"),
-                "totalResults": {"type": "integer", "minimum": 0},
-                "startIndex": {"type": "integer", "minimum": 1},
-                "itemsPerPage": {"type": "integer", "minimum": 0},
-                "Resources": {"type": "array", "items": {"type": "object", "additionalProperties": true}},
-            },
-        })),
-        ("ScimPatchOp", json!({
-            "type": "object",
-            "description": "RFC 7644 §3.5.2.",
-            "required": ["Operations"],
-            "additionalProperties": true,
-            "properties": {
-                "schemas": urns("urn:ietf:params:scim:api:messages:2.0:PatchOp"),
-                "Operations": {"type": "array", "items": {
-                    "type": "object",
-                    "required": ["op"],
-                    "additionalProperties": true,
-                    "properties": {
-                        "op": {"type": "string", "description": "`add`, `replace` or `remove`, in any case."},
-                        "path": {"type": "string"},
-                        "value": {},
-                    },
-                }},
-            },
-            "example": {"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": [{"op": "replace", "path": "active", "value": false}]},
-        })),
-        ("ScimSearchRequest", json!({
-            "type": "object",
-            "description": "RFC 7644 §3.4.3.",
-            "additionalProperties": true,
-            "properties": {
-                "schemas": urns("urn:ietf:params:scim:api:messages:2.0:SearchRequest"),
-                "filter": {"type": ["string", "null"], "description": "As the `filter` query parameter; `null`: none."},
-                "startIndex": {"type": "integer"},
-                "count": {"type": "integer"},
-                "attributes": {"type": ["array", "string", "null"], "items": {"type": "string"}, "description": "Names, as a list or comma-separated."},
-                "excludedAttributes": {"type": ["array", "string", "null"], "items": {"type": "string"}, "description": "Names, as a list or comma-separated."},
-            },
-            "example": {"schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"], "filter": "userName eq \"jana.berg@acme.example\"", "startIndex": 1, "count": 10},
-        })),
+        (
+            "ScimUser",
+            json!({
+                "type": "object",
+                "description": "A User (RFC 7643 §4.1) as dockgate returns it: `userName`, `name`, `displayName`, `nickName`, `title`, `userType`, `preferredLanguage`, `locale`, `timezone`, `active`, `emails`, `phoneNumbers`, `addresses`, `externalId`, `groups` (read-only) and the enterprise extension's attributes, each when it has a value (and when `attributes`/`excludedAttributes` let it through); never `password`.",
+                "additionalProperties": true,
+                "properties": {
+                    "schemas": urns("urn:ietf:params:scim:schemas:core:2.0:User"),
+                    "id": {"type": "string", "format": "uuid"},
+                    "meta": schema_ref("ScimMeta"),
+                },
+            }),
+        ),
+        (
+            "ScimUserRequest",
+            json!({
+                "type": "object",
+                "description": "A User to create or replace (RFC 7643 §4.1): `userName` is required; unknown attributes, read-only ones and `password` are ignored; `null` means unassigned.",
+                "additionalProperties": true,
+                "required": ["userName"],
+                "properties": {
+                    "schemas": urns("urn:ietf:params:scim:schemas:core:2.0:User"),
+                    "userName": {"type": "string", "minLength": 1, "maxLength": 255},
+                },
+                "example": {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "jana.berg@acme.example", "name": {"givenName": "Jana", "familyName": "Berg"}, "emails": [{"value": "jana.berg@acme.example", "type": "work", "primary": true}], "active": true},
+            }),
+        ),
+        (
+            "ScimGroup",
+            json!({
+                "type": "object",
+                "description": "A Group (RFC 7643 §4.2) as dockgate returns it: `displayName`, `externalId`, `members` (`value`, `display`, `$ref`).",
+                "additionalProperties": true,
+                "properties": {
+                    "schemas": urns("urn:ietf:params:scim:schemas:core:2.0:Group"),
+                    "id": {"type": "string", "format": "uuid"},
+                    "meta": schema_ref("ScimMeta"),
+                },
+            }),
+        ),
+        (
+            "ScimGroupRequest",
+            json!({
+                "type": "object",
+                "description": "A Group to create or replace: `displayName` is required; members that are not users of the customer are ignored.",
+                "additionalProperties": true,
+                "required": ["displayName"],
+                "properties": {
+                    "schemas": urns("urn:ietf:params:scim:schemas:core:2.0:Group"),
+                    "displayName": {"type": "string", "minLength": 1, "maxLength": 100},
+                },
+                "example": {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": "Depot North", "members": []},
+            }),
+        ),
+        (
+            "ScimListResponse",
+            json!({
+                "type": "object",
+                "description": "RFC 7644 §3.4.2.",
+                "properties": {
+                    "schemas": urns("urn:ietf:params:scim:api:messages:2.0:ListResponse"),
+                    "totalResults": {"type": "integer", "minimum": 0},
+                    "startIndex": {"type": "integer", "minimum": 1},
+                    "itemsPerPage": {"type": "integer", "minimum": 0},
+                    "Resources": {"type": "array", "items": {"type": "object", "additionalProperties": true}},
+                },
+            }),
+        ),
+        (
+            "ScimPatchOp",
+            json!({
+                "type": "object",
+                "description": "RFC 7644 §3.5.2.",
+                "required": ["Operations"],
+                "additionalProperties": true,
+                "properties": {
+                    "schemas": urns("urn:ietf:params:scim:api:messages:2.0:PatchOp"),
+                    "Operations": {"type": "array", "items": {
+                        "type": "object",
+                        "required": ["op"],
+                        "additionalProperties": true,
+                        "properties": {
+                            "op": {"type": "string", "description": "`add`, `replace` or `remove`, in any case."},
+                            "path": {"type": "string"},
+                            "value": {},
+                        },
+                    }},
+                },
+                "example": {"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": [{"op": "replace", "path": "active", "value": false}]},
+            }),
+        ),
+        (
+            "ScimSearchRequest",
+            json!({
+                "type": "object",
+                "description": "RFC 7644 §3.4.3.",
+                "additionalProperties": true,
+                "properties": {
+                    "schemas": urns("urn:ietf:params:scim:api:messages:2.0:SearchRequest"),
+                    "filter": {"type": ["string", "null"], "description": "As the `filter` query parameter; `null`: none."},
+                    "startIndex": {"type": "integer"},
+                    "count": {"type": "integer"},
+                    "attributes": {"type": ["array", "string", "null"], "items": {"type": "string"}, "description": "Names, as a list or comma-separated."},
+                    "excludedAttributes": {"type": ["array", "string", "null"], "items": {"type": "string"}, "description": "Names, as a list or comma-separated."},
+                },
+                "example": {"schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"], "filter": "userName eq \"jana.berg@acme.example\"", "startIndex": 1, "count": 10},
+            }),
+        ),
         ("ScimServiceProviderConfig", open("RFC 7643 §5.")),
         ("ScimResourceType", open("RFC 7643 §6.")),
         ("ScimSchema", open("RFC 7643 §7.")),

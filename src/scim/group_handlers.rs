@@ -50,7 +50,11 @@ fn respond(status: StatusCode, view: &GroupResource, params: &ListParams) -> Htt
     request::answer(status, &etag, location, &query::project(view.full(), params))
 }
 
-pub async fn search(state: &AppState, caller: &Caller, params: ListParams) -> Result<(i64, Vec<Value>), ScimError> {
+pub async fn search(
+    state: &AppState,
+    caller: &Caller,
+    params: ListParams,
+) -> Result<(i64, Vec<Value>), ScimError> {
     let cond = params.filter.as_deref().map(filter::parse_groups).transpose()?;
     if let Some(cond) = &cond {
         query::groups_condition(cond)?;
@@ -58,8 +62,10 @@ pub async fn search(state: &AppState, caller: &Caller, params: ListParams) -> Re
     let (customer_id, base) = (caller.customer_id, caller.base.clone());
     let (start, count) = (params.start_index, params.count);
     let (total, found) =
-        db::run(&state.pool, move |conn| groups::page(conn, customer_id, cond.as_ref(), start, count, &base)).await?;
-    let resources = found.iter().map(|g| Value::Object(query::project(g.resource().full(), &params))).collect();
+        db::run(&state.pool, move |conn| groups::page(conn, customer_id, cond.as_ref(), start, count, &base))
+            .await?;
+    let resources =
+        found.iter().map(|g| Value::Object(query::project(g.resource().full(), &params))).collect();
     Ok((total, resources))
 }
 
@@ -105,7 +111,11 @@ pub async fn search_groups(
 /// `id`, `externalId` and `displayName` to both).
 #[utoipa::path(tag = "SCIM", operation_id = "scimSearch", security(("bearer" = [])))]
 #[post("/scim/v2/.search")]
-pub async fn search_all(req: HttpRequest, state: web::Data<AppState>, payload: web::Payload) -> Result<HttpResponse, ScimError> {
+pub async fn search_all(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    payload: web::Payload,
+) -> Result<HttpResponse, ScimError> {
     let caller = auth::caller(&req, &state).await?;
     let params = ListParams::from_search(&request::json_body(&req, payload).await?)?;
     let (for_users, for_groups) = match params.filter.as_deref() {
@@ -120,7 +130,11 @@ pub async fn search_all(req: HttpRequest, state: web::Data<AppState>, payload: w
     };
     // Counted first, then the page taken across both: Users' results come first.
     let count_only = ListParams { count: 0, ..params.clone() };
-    let user_total = if for_users { super::user_handlers::search(&state, &caller, count_only.clone()).await?.0 } else { 0 };
+    let user_total = if for_users {
+        super::user_handlers::search(&state, &caller, count_only.clone()).await?.0
+    } else {
+        0
+    };
     let group_total = if for_groups { search(&state, &caller, count_only).await?.0 } else { 0 };
     let (start, count) = (params.start_index, params.count);
     let mut resources = Vec::new();
@@ -148,7 +162,11 @@ pub async fn search_all(req: HttpRequest, state: web::Data<AppState>, payload: w
     params(("id" = String, Path, description = "The group's id.", example = "01936f0e-7c1a-7d2b-9a51-3f1f2b7c4d70")),
 )]
 #[get("/scim/v2/Groups/{id}")]
-pub async fn get_group(req: HttpRequest, state: web::Data<AppState>, path: web::Path<String>) -> Result<HttpResponse, ScimError> {
+pub async fn get_group(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ScimError> {
     let caller = auth::caller(&req, &state).await?;
     let id: GroupId = request::id(&path)?;
     let params = ListParams::from_query(req.query_string())?;
@@ -168,7 +186,11 @@ pub async fn get_group(req: HttpRequest, state: web::Data<AppState>, path: web::
 /// joins sees only its groups' data from then on (someone who saw everything is narrowed).
 #[utoipa::path(tag = "SCIM", operation_id = "scimCreateGroup", security(("bearer" = [])))]
 #[post("/scim/v2/Groups")]
-pub async fn create_group(req: HttpRequest, state: web::Data<AppState>, payload: web::Payload) -> Result<HttpResponse, ScimError> {
+pub async fn create_group(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    payload: web::Payload,
+) -> Result<HttpResponse, ScimError> {
     let caller = auth::caller(&req, &state).await?;
     let body = request::json_body(&req, payload).await?;
     let desired = Desired::from_representation(sanitize(ResourceKind::Group, &body)?)?;
@@ -184,7 +206,10 @@ pub async fn create_group(req: HttpRequest, state: web::Data<AppState>, payload:
     Ok(respond(StatusCode::CREATED, &view, &ListParams::default()))
 }
 
-fn locking(caller: &Caller, id: GroupId) -> impl FnOnce(&mut diesel::PgConnection) -> Result<ScimGroup, AppError> + Send + 'static {
+fn locking(
+    caller: &Caller,
+    id: GroupId,
+) -> impl FnOnce(&mut diesel::PgConnection) -> Result<ScimGroup, AppError> + Send + 'static {
     let (customer_id, base) = (caller.customer_id, caller.base.clone());
     move |conn| Ok(groups::lock(conn, customer_id, id, &base)?)
 }
@@ -213,8 +238,15 @@ pub async fn replace_group(
     request::check_body_id(&body, id.into())?;
     let desired = Desired::from_representation(sanitize(ResourceKind::Group, &body)?)?;
     let change = move |conn: &mut _, before| groups::replace(conn, before, desired);
-    let tagged =
-        write::update(&state, &caller.actor, audit::Action::GroupUpdated, if_match, locking(&caller, id), change).await?;
+    let tagged = write::update(
+        &state,
+        &caller.actor,
+        audit::Action::GroupUpdated,
+        if_match,
+        locking(&caller, id),
+        change,
+    )
+    .await?;
     let view = tagged.view().ok_or_else(|| ScimError::from(AppError::internal("no view")))?;
     Ok(respond(StatusCode::OK, view, &ListParams::default()))
 }
@@ -255,8 +287,15 @@ pub async fn patch_group(
         let desired = patched(&before, &ops).map_err(input)?;
         groups::replace(conn, before, desired)
     };
-    let tagged =
-        write::update(&state, &caller.actor, audit::Action::GroupUpdated, if_match, locking(&caller, id), change).await?;
+    let tagged = write::update(
+        &state,
+        &caller.actor,
+        audit::Action::GroupUpdated,
+        if_match,
+        locking(&caller, id),
+        change,
+    )
+    .await?;
     let view = tagged.view().ok_or_else(|| ScimError::from(AppError::internal("no view")))?;
     Ok(respond(StatusCode::OK, view, &ListParams::default()))
 }
@@ -273,7 +312,11 @@ pub async fn patch_group(
     params(("id" = String, Path, description = "The group's id.", example = "01936f0e-7c1a-7d2b-9a51-3f1f2b7c4d70")),
 )]
 #[delete("/scim/v2/Groups/{id}")]
-pub async fn delete_group(req: HttpRequest, state: web::Data<AppState>, path: web::Path<String>) -> Result<HttpResponse, ScimError> {
+pub async fn delete_group(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ScimError> {
     let caller = auth::caller(&req, &state).await?;
     let id: GroupId = request::id(&path)?;
     let if_match = request::if_match(&req).await?;
@@ -282,6 +325,7 @@ pub async fn delete_group(req: HttpRequest, state: web::Data<AppState>, path: we
         let members = groups::delete(conn, customer_id, id)?;
         Ok(Removed::default().with("members", serde_json::json!(members)))
     };
-    write::delete(&state, &caller.actor, audit::Action::GroupDeleted, if_match, locking(&caller, id), remove).await?;
+    write::delete(&state, &caller.actor, audit::Action::GroupDeleted, if_match, locking(&caller, id), remove)
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }

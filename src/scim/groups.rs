@@ -66,11 +66,21 @@ impl ScimGroup {
                 .iter()
                 .map(|(id, name)| {
                     let as_put = kept.iter().find(|m| {
-                        m.get("value").and_then(Value::as_str).and_then(|v| Uuid::parse_str(v).ok()) == Some(*id)
+                        m.get("value").and_then(Value::as_str).and_then(|v| Uuid::parse_str(v).ok())
+                            == Some(*id)
                     });
                     match as_put {
-                        Some(element) => Value::Object((*element).clone()),
-                        None => json!({"value": id, "display": name, "$ref": format!("{}/Users/{id}", self.base)}),
+                        // As put, without the `null`s that mean "unassigned".
+                        Some(element) => Value::Object(
+                            element
+                                .iter()
+                                .filter(|(_, v)| !v.is_null())
+                                .map(|(k, v)| (k.clone(), v.clone()))
+                                .collect(),
+                        ),
+                        None => {
+                            json!({"value": id, "display": name, "$ref": format!("{}/Users/{id}", self.base)})
+                        }
                     }
                 })
                 .collect();
@@ -163,7 +173,9 @@ impl Desired {
     pub fn from_representation(mut rep: Map<String, Value>) -> Result<Self, ScimInputError> {
         let raw = rep.get("displayName").and_then(Value::as_str).unwrap_or_default();
         if raw.chars().count() > NAME_MAX {
-            return Err(ScimInputError::invalid_value(format!("displayName must be at most {NAME_MAX} characters")));
+            return Err(ScimInputError::invalid_value(format!(
+                "displayName must be at most {NAME_MAX} characters"
+            )));
         }
         let display_name = rep
             .get("displayName")
@@ -173,9 +185,16 @@ impl Desired {
             .map(str::to_owned)
             .ok_or_else(|| ScimInputError::invalid_value("displayName is required"))?;
         if display_name.chars().count() > NAME_MAX {
-            return Err(ScimInputError::invalid_value(format!("displayName must be at most {NAME_MAX} characters")));
+            return Err(ScimInputError::invalid_value(format!(
+                "displayName must be at most {NAME_MAX} characters"
+            )));
         }
-        let external_id = rep.get("externalId").and_then(Value::as_str).map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);
+        let external_id = rep
+            .get("externalId")
+            .and_then(Value::as_str)
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned);
         if external_id.as_ref().is_some_and(|id| id.chars().count() > 255) {
             return Err(ScimInputError::invalid_value("externalId must be at most 255 characters"));
         }
@@ -198,7 +217,12 @@ impl Desired {
     }
 }
 
-fn load(conn: &mut PgConnection, customer_id: CustomerId, rows: Vec<Selected>, base: &str) -> QueryResult<Vec<ScimGroup>> {
+fn load(
+    conn: &mut PgConnection,
+    customer_id: CustomerId,
+    rows: Vec<Selected>,
+    base: &str,
+) -> QueryResult<Vec<ScimGroup>> {
     let ids: Vec<GroupId> = rows.iter().map(|(row, _, _)| row.id).collect();
     let members: Vec<(GroupId, Uuid, String)> = gm::table
         .inner_join(users::table.on(users::id.eq(gm::user_id)))
@@ -210,7 +234,8 @@ fn load(conn: &mut PgConnection, customer_id: CustomerId, rows: Vec<Selected>, b
     Ok(rows
         .into_iter()
         .map(|(row, external_id, stored)| {
-            let members = members.iter().filter(|(g, _, _)| *g == row.id).map(|(_, u, n)| (*u, n.clone())).collect();
+            let members =
+                members.iter().filter(|(g, _, _)| *g == row.id).map(|(_, u, n)| (*u, n.clone())).collect();
             let stored = match stored {
                 Some(Value::Object(map)) => Some(map),
                 _ => None,
@@ -250,12 +275,22 @@ pub fn page(
     Ok((total, load(conn, customer_id, rows, base)?))
 }
 
-pub fn find(conn: &mut PgConnection, customer_id: CustomerId, id: GroupId, base: &str) -> QueryResult<ScimGroup> {
+pub fn find(
+    conn: &mut PgConnection,
+    customer_id: CustomerId,
+    id: GroupId,
+    base: &str,
+) -> QueryResult<ScimGroup> {
     let row: Selected = groups::table.find((customer_id, id)).select(selection()).first(conn)?;
     load(conn, customer_id, vec![row], base)?.pop().ok_or(diesel::result::Error::NotFound)
 }
 
-pub fn lock(conn: &mut PgConnection, customer_id: CustomerId, id: GroupId, base: &str) -> QueryResult<ScimGroup> {
+pub fn lock(
+    conn: &mut PgConnection,
+    customer_id: CustomerId,
+    id: GroupId,
+    base: &str,
+) -> QueryResult<ScimGroup> {
     let row: Selected = groups::table.find((customer_id, id)).select(selection()).for_update().first(conn)?;
     load(conn, customer_id, vec![row], base)?.pop().ok_or(diesel::result::Error::NotFound)
 }
@@ -267,9 +302,15 @@ fn store(conn: &mut PgConnection, customer_id: CustomerId, id: GroupId, d: &Desi
         .map(drop)
 }
 
-pub fn insert(conn: &mut PgConnection, customer_id: CustomerId, desired: Desired, base: &str) -> Result<ScimGroup, AppError> {
+pub fn insert(
+    conn: &mut PgConnection,
+    customer_id: CustomerId,
+    desired: Desired,
+    base: &str,
+) -> Result<ScimGroup, AppError> {
     crate::users::queries::hold_customer(conn, customer_id)?;
-    let new = NewGroup { customer_id, id: GroupId::new(), name: desired.display_name.clone(), description: None };
+    let new =
+        NewGroup { customer_id, id: GroupId::new(), name: desired.display_name.clone(), description: None };
     let row = crate::groups::queries::insert(conn, &new)?;
     store(conn, customer_id, row.id, &desired)?;
     set_members(conn, customer_id, row.id, &desired.member_ids)?;
@@ -278,6 +319,18 @@ pub fn insert(conn: &mut PgConnection, customer_id: CustomerId, desired: Desired
 
 pub fn replace(conn: &mut PgConnection, before: ScimGroup, desired: Desired) -> Result<ScimGroup, AppError> {
     let (customer_id, id) = (before.row.customer_id, before.row.id);
+    let mut members = known_users(conn, customer_id, &desired.member_ids)?;
+    members.sort();
+    let mut current: Vec<Uuid> = before.members.iter().map(|(id, _)| *id).collect();
+    current.sort();
+    if members == current
+        && before.row.name == desired.display_name
+        && before.external_id == desired.external_id
+        && before.stored.as_ref() == Some(&desired.stored)
+    {
+        // Nothing a client reads would change: no write, no new lastModified, no event.
+        return Ok(before);
+    }
     let changes = GroupChanges { name: Some(desired.display_name.clone()), description: None };
     crate::groups::queries::update(conn, customer_id, id, &changes)?;
     store(conn, customer_id, id, &desired)?;
@@ -287,7 +340,11 @@ pub fn replace(conn: &mut PgConnection, before: ScimGroup, desired: Desired) -> 
 
 /// Removes the group (its memberships go with it; its members keep seeing only their
 /// groups' data, and their sessions end). A group that still tags warehouse addresses is a 409.
-pub fn delete(conn: &mut PgConnection, customer_id: CustomerId, id: GroupId) -> Result<Vec<UserId>, AppError> {
+pub fn delete(
+    conn: &mut PgConnection,
+    customer_id: CustomerId,
+    id: GroupId,
+) -> Result<Vec<UserId>, AppError> {
     let tagged = crate::groups::queries::tagged_addresses(conn, customer_id, id)?;
     if tagged > 0 {
         return Err(AppError::Conflict(
@@ -307,13 +364,17 @@ pub fn delete(conn: &mut PgConnection, customer_id: CustomerId, id: GroupId) -> 
 /// (anything else is ignored). Whoever joins is narrowed to its groups' data when it saw all
 /// ([`rules::join_groups`]); whoever leaves keeps its data scope ([`rules::leave_groups`]);
 /// both lose their sessions.
-pub fn set_members(conn: &mut PgConnection, customer_id: CustomerId, group_id: GroupId, wanted: &[Uuid]) -> Result<(), AppError> {
-    let known: Vec<Uuid> = users::table
-        .filter(users::customer_id.eq(customer_id))
-        .filter(users::id.eq_any(wanted))
-        .select(users::id)
-        .load(conn)?;
-    let current: Vec<Uuid> = crate::groups::queries::member_ids(conn, customer_id, group_id)?.into_iter().map(Uuid::from).collect();
+pub fn set_members(
+    conn: &mut PgConnection,
+    customer_id: CustomerId,
+    group_id: GroupId,
+    wanted: &[Uuid],
+) -> Result<(), AppError> {
+    let known = known_users(conn, customer_id, wanted)?;
+    let current: Vec<Uuid> = crate::groups::queries::member_ids(conn, customer_id, group_id)?
+        .into_iter()
+        .map(Uuid::from)
+        .collect();
     let group = [Uuid::from(group_id)];
     for user_id in current.iter().filter(|id| !known.contains(id)) {
         rules::leave_groups(conn, customer_id, UserId::from(*user_id), &group)?;
@@ -322,4 +383,13 @@ pub fn set_members(conn: &mut PgConnection, customer_id: CustomerId, group_id: G
         rules::join_groups(conn, customer_id, UserId::from(*user_id), &group)?;
     }
     Ok(())
+}
+
+/// The ids among `ids` that are users of `customer_id`.
+fn known_users(conn: &mut PgConnection, customer_id: CustomerId, ids: &[Uuid]) -> QueryResult<Vec<Uuid>> {
+    users::table
+        .filter(users::customer_id.eq(customer_id))
+        .filter(users::id.eq_any(ids))
+        .select(users::id)
+        .load(conn)
 }

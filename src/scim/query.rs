@@ -15,7 +15,8 @@ use super::schema::{ENTERPRISE_USER_SCHEMA, GROUP_SCHEMA, USER_SCHEMA};
 
 /// The SQL of the `userName` every person has: the directory's, else the e-mail, external
 /// id or id it falls back to (the expression of the index `users_scim_user_name`).
-pub const USER_NAME_SQL: &str = "COALESCE(users.user_name, users.email, users.external_id, users.id::text::citext)";
+pub const USER_NAME_SQL: &str =
+    "COALESCE(users.user_name, users.email, users.external_id, users.id::text::citext)";
 
 /// The most resources one page holds (`maxResults` of the ServiceProviderConfig).
 pub const MAX_RESULTS: i64 = 200;
@@ -87,7 +88,9 @@ impl ListParams {
         };
         let integer = |name: &str, value: &Value| -> Result<i64, ScimInputError> {
             match value {
-                Value::Number(n) => n.as_i64().ok_or_else(|| ScimInputError::invalid_value(format!("{name} must be an integer"))),
+                Value::Number(n) => n
+                    .as_i64()
+                    .ok_or_else(|| ScimInputError::invalid_value(format!("{name} must be an integer"))),
                 Value::String(text) => number(name, text),
                 _ => Err(ScimInputError::invalid_value(format!("{name} must be an integer"))),
             }
@@ -119,7 +122,9 @@ fn templated<QS: 'static>(template: &str, value: String) -> Expr<QS> {
     match parts.as_slice() {
         [only] => Box::new(sql::<Bool>(only)),
         [a, b] => Box::new(sql::<Bool>(a).bind::<Text, _>(value).sql(b)),
-        [a, b, c] => Box::new(sql::<Bool>(a).bind::<Text, _>(value.clone()).sql(b).bind::<Text, _>(value).sql(c)),
+        [a, b, c] => {
+            Box::new(sql::<Bool>(a).bind::<Text, _>(value.clone()).sql(b).bind::<Text, _>(value).sql(c))
+        }
         _ => Box::new(sql::<Bool>("false")),
     }
 }
@@ -192,16 +197,23 @@ fn compare_text(x: &str, op: Op, value: &str, indexed: bool) -> (String, String)
 const EMAILS: &str = "jsonb_array_elements(CASE jsonb_typeof(users.scim->'emails') WHEN 'array' \
      THEN users.scim->'emails' ELSE '[]'::jsonb END)";
 
-fn leaf<QS: 'static>(column: Column, cond_op: Option<(Op, &FilterValue)>) -> Result<Expr<QS>, ScimInputError> {
+fn leaf<QS: 'static>(
+    column: Column,
+    cond_op: Option<(Op, &FilterValue)>,
+) -> Result<Expr<QS>, ScimInputError> {
     let Some((op, value)) = cond_op else {
         // `pr`
         let present = match column {
             Column::Text { sql, .. } => format!("({sql} IS NOT NULL AND ({sql})::text <> '')"),
             Column::Uuid(_) | Column::Active => "true".to_owned(),
-            Column::Emails { .. } => format!("(users.email IS NOT NULL OR EXISTS (SELECT 1 FROM {EMAILS} e))"),
-            Column::Members => "EXISTS (SELECT 1 FROM group_members m WHERE m.customer_id = groups.customer_id \
+            Column::Emails { .. } => {
+                format!("(users.email IS NOT NULL OR EXISTS (SELECT 1 FROM {EMAILS} e))")
+            }
+            Column::Members => {
+                "EXISTS (SELECT 1 FROM group_members m WHERE m.customer_id = groups.customer_id \
                  AND m.group_id = groups.id)"
-                .to_owned(),
+                    .to_owned()
+            }
         };
         return Ok(templated(&present, String::new()));
     };
@@ -275,19 +287,26 @@ fn leaf<QS: 'static>(column: Column, cond_op: Option<(Op, &FilterValue)>) -> Res
     })
 }
 
-fn condition<A: Copy, QS: 'static>(cond: &Cond<A>, column: &dyn Fn(A) -> Column) -> Result<Expr<QS>, ScimInputError> {
+fn condition<A: Copy, QS: 'static>(
+    cond: &Cond<A>,
+    column: &dyn Fn(A) -> Column,
+) -> Result<Expr<QS>, ScimInputError> {
     Ok(match cond {
         Cond::Compare(attr, op, value) => leaf(column(*attr), Some((*op, value)))?,
         Cond::Present(attr) => leaf(column(*attr), None)?,
         Cond::And(items) => {
             let mut parts = items.iter().map(|c| condition(c, column));
             let first = parts.next().transpose()?.unwrap_or_else(|| templated("true", String::new()));
-            parts.try_fold(first, |acc, next| -> Result<Expr<QS>, ScimInputError> { Ok(Box::new(acc.and(next?))) })?
+            parts.try_fold(first, |acc, next| -> Result<Expr<QS>, ScimInputError> {
+                Ok(Box::new(acc.and(next?)))
+            })?
         }
         Cond::Or(items) => {
             let mut parts = items.iter().map(|c| condition(c, column));
             let first = parts.next().transpose()?.unwrap_or_else(|| templated("false", String::new()));
-            parts.try_fold(first, |acc, next| -> Result<Expr<QS>, ScimInputError> { Ok(Box::new(acc.or(next?))) })?
+            parts.try_fold(first, |acc, next| -> Result<Expr<QS>, ScimInputError> {
+                Ok(Box::new(acc.or(next?)))
+            })?
         }
         Cond::Not(inner) => Box::new(diesel::dsl::not(condition(inner, column)?)),
     })
@@ -296,12 +315,16 @@ fn condition<A: Copy, QS: 'static>(cond: &Cond<A>, column: &dyn Fn(A) -> Column)
 use diesel::BoolExpressionMethods;
 
 /// A Users filter as a condition on `users`.
-pub fn users_condition(cond: &Cond<UserAttr>) -> Result<Expr<crate::db::schema::users::table>, ScimInputError> {
+pub fn users_condition(
+    cond: &Cond<UserAttr>,
+) -> Result<Expr<crate::db::schema::users::table>, ScimInputError> {
     condition(cond, &user_column)
 }
 
 /// A Groups filter as a condition on `groups`.
-pub fn groups_condition(cond: &Cond<GroupAttr>) -> Result<Expr<crate::db::schema::groups::table>, ScimInputError> {
+pub fn groups_condition(
+    cond: &Cond<GroupAttr>,
+) -> Result<Expr<crate::db::schema::groups::table>, ScimInputError> {
     condition(cond, &group_column)
 }
 
@@ -339,7 +362,9 @@ fn only_sub(value: &Value, sub: &str) -> Option<Value> {
             out.insert(key.clone(), map[&key].clone());
             Some(Value::Object(out))
         }
-        Value::Array(items) => Some(Value::Array(items.iter().filter_map(|item| only_sub(item, sub)).collect())),
+        Value::Array(items) => {
+            Some(Value::Array(items.iter().filter_map(|item| only_sub(item, sub)).collect()))
+        }
         _ => None,
     }
 }

@@ -26,12 +26,17 @@ pub async fn json_body(req: &HttpRequest, payload: web::Payload) -> Result<Value
         ));
     }
     let value: Value = serde_json::from_slice(&bytes).map_err(|e| {
-        ScimError::new(StatusCode::BAD_REQUEST, Some(ScimType::InvalidSyntax), format!("The body is not valid JSON: {e}"))
+        ScimError::new(
+            StatusCode::BAD_REQUEST,
+            Some(ScimType::InvalidSyntax),
+            format!("The body is not valid JSON: {e}"),
+        )
     })?;
     if holds_nul(&value) {
         return Err(ScimError::invalid_value("Text must not contain NUL characters."));
     }
-    let syntax = |detail: &str| ScimError::new(StatusCode::BAD_REQUEST, Some(ScimType::InvalidSyntax), detail);
+    let syntax =
+        |detail: &str| ScimError::new(StatusCode::BAD_REQUEST, Some(ScimType::InvalidSyntax), detail);
     let Value::Object(body) = &value else { return Err(syntax("The body must be a JSON object.")) };
     // Unknown schema URNs are ignored, but `schemas` itself must be what RFC 7643 §3 says.
     if let Some(schemas) = body.iter().find(|(k, _)| k.eq_ignore_ascii_case("schemas")).map(|(_, v)| v)
@@ -78,7 +83,12 @@ pub fn not_modified(req: &HttpRequest, etag: &str) -> Option<HttpResponse> {
 }
 
 /// A resource: 200 (or 201 with `Location`) with its ETag.
-pub fn answer(status: StatusCode, etag: &str, location: Option<&str>, body: &Map<String, Value>) -> HttpResponse {
+pub fn answer(
+    status: StatusCode,
+    etag: &str,
+    location: Option<&str>,
+    body: &Map<String, Value>,
+) -> HttpResponse {
     response::resource(status, Some(etag), location, body)
 }
 

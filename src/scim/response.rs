@@ -141,7 +141,13 @@ impl From<AppError> for ScimError {
             AppError::Validation(errors) => {
                 let detail = errors
                     .iter()
-                    .map(|e| if e.field.is_empty() { e.message.clone() } else { format!("{}: {}", e.field, e.message) })
+                    .map(|e| {
+                        if e.field.is_empty() {
+                            e.message.clone()
+                        } else {
+                            format!("{}: {}", e.field, e.message)
+                        }
+                    })
                     .collect::<Vec<_>>()
                     .join("; ");
                 Self::invalid_value(detail)
@@ -170,7 +176,12 @@ impl From<AppError> for ScimError {
 
 /// A SCIM resource or list answered as `application/scim+json`, with its `ETag` and, when
 /// created, `201` and `Location`.
-pub fn resource<T: Serialize>(status: StatusCode, etag: Option<&str>, location: Option<&str>, body: &T) -> HttpResponse {
+pub fn resource<T: Serialize>(
+    status: StatusCode,
+    etag: Option<&str>,
+    location: Option<&str>,
+    body: &T,
+) -> HttpResponse {
     let mut response = HttpResponse::build(status);
     if let Some(etag) = etag {
         response.insert_header((header::ETAG, etag));
@@ -218,7 +229,8 @@ pub fn normalize<B: MessageBody + 'static>(
         let mut response =
             response.content_type(SCIM_JSON).body(body(status, scim_type, &detail).to_string());
         response.extensions_mut().insert(OwnErrorFormat);
-        Ok(ServiceResponse::new(req, response).map_into_right_body::<B>())
-            .map(|r: ServiceResponse<EitherBody<B>>| r)
+        let shaped: ServiceResponse<EitherBody<B>> =
+            ServiceResponse::new(req, response).map_into_right_body();
+        Ok(shaped)
     })))
 }

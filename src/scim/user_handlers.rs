@@ -62,7 +62,11 @@ fn respond(status: StatusCode, view: &UserResource, params: &ListParams) -> Http
     request::answer(status, &etag, location, &query::project(view.full(), params))
 }
 
-pub async fn search(state: &AppState, caller: &Caller, params: ListParams) -> Result<(i64, Vec<Value>), ScimError> {
+pub async fn search(
+    state: &AppState,
+    caller: &Caller,
+    params: ListParams,
+) -> Result<(i64, Vec<Value>), ScimError> {
     let cond = params.filter.as_deref().map(filter::parse_users).transpose()?;
     if let Some(cond) = &cond {
         query::users_condition(cond)?;
@@ -70,8 +74,10 @@ pub async fn search(state: &AppState, caller: &Caller, params: ListParams) -> Re
     let (customer_id, base) = (caller.customer_id, caller.base.clone());
     let (start, count) = (params.start_index, params.count);
     let (total, found) =
-        db::run(&state.pool, move |conn| users::page(conn, customer_id, cond.as_ref(), start, count, &base)).await?;
-    let resources = found.iter().map(|u| Value::Object(query::project(u.resource().full(), &params))).collect();
+        db::run(&state.pool, move |conn| users::page(conn, customer_id, cond.as_ref(), start, count, &base))
+            .await?;
+    let resources =
+        found.iter().map(|u| Value::Object(query::project(u.resource().full(), &params))).collect();
     Ok((total, resources))
 }
 
@@ -118,7 +124,11 @@ pub async fn search_users(
     params(("id" = String, Path, description = "The user's id.", example = "01936f0e-7c1a-7d2b-9a51-3f1f2b7c4d50")),
 )]
 #[get("/scim/v2/Users/{id}")]
-pub async fn get_user(req: HttpRequest, state: web::Data<AppState>, path: web::Path<String>) -> Result<HttpResponse, ScimError> {
+pub async fn get_user(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ScimError> {
     let caller = auth::caller(&req, &state).await?;
     let id: UserId = request::id(&path)?;
     let params = ListParams::from_query(req.query_string())?;
@@ -143,7 +153,11 @@ pub async fn get_user(req: HttpRequest, state: web::Data<AppState>, path: web::P
 /// service, is a 409 `uniqueness`.
 #[utoipa::path(tag = "SCIM", operation_id = "scimCreateUser", security(("bearer" = [])))]
 #[post("/scim/v2/Users")]
-pub async fn create_user(req: HttpRequest, state: web::Data<AppState>, payload: web::Payload) -> Result<HttpResponse, ScimError> {
+pub async fn create_user(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    payload: web::Payload,
+) -> Result<HttpResponse, ScimError> {
     let caller = auth::caller(&req, &state).await?;
     let body = request::json_body(&req, payload).await?;
     let desired = Desired::from_representation(sanitize(ResourceKind::User, &body)?)?;
@@ -168,7 +182,10 @@ async fn read(state: &AppState, caller: &Caller, id: UserId) -> Result<ScimUser,
 
 /// The person locked, if the caller may act on it (the owner only for staff and the owner:
 /// never a directory).
-fn locking(caller: &Caller, id: UserId) -> impl FnOnce(&mut diesel::PgConnection) -> Result<ScimUser, crate::error::AppError> + Send + 'static {
+fn locking(
+    caller: &Caller,
+    id: UserId,
+) -> impl FnOnce(&mut diesel::PgConnection) -> Result<ScimUser, crate::error::AppError> + Send + 'static {
     let (actor, customer_id, base) = (caller.actor.clone(), caller.customer_id, caller.base.clone());
     move |conn| {
         let user = users::lock(conn, customer_id, id, &base)?;
@@ -261,7 +278,11 @@ pub async fn patch_user(
     params(("id" = String, Path, description = "The user's id.", example = "01936f0e-7c1a-7d2b-9a51-3f1f2b7c4d50")),
 )]
 #[delete("/scim/v2/Users/{id}")]
-pub async fn delete_user(req: HttpRequest, state: web::Data<AppState>, path: web::Path<String>) -> Result<HttpResponse, ScimError> {
+pub async fn delete_user(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ScimError> {
     let caller = auth::caller(&req, &state).await?;
     let id: UserId = request::id(&path)?;
     let if_match = request::if_match(&req).await?;
@@ -270,6 +291,7 @@ pub async fn delete_user(req: HttpRequest, state: web::Data<AppState>, path: web
         rules::access_changed(conn, id, AccessChange::Closed)?;
         Ok(crate::users::queries::delete(conn, customer_id, id)?)
     };
-    write::delete(&state, &caller.actor, audit::Action::UserDeleted, if_match, locking(&caller, id), remove).await?;
+    write::delete(&state, &caller.actor, audit::Action::UserDeleted, if_match, locking(&caller, id), remove)
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }

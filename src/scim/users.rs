@@ -26,8 +26,8 @@ use crate::audit::{Target, Visibility};
 use crate::db::ids::{CustomerId, UserId};
 use crate::db::schema::{group_members as gm, groups, users};
 use crate::db::types::Email;
-use crate::permissions::DataScope;
 use crate::error::{AppError, ConflictKind};
+use crate::permissions::DataScope;
 use crate::users::models::{NewUser, User, UserChanges};
 use crate::write::{Tracked, Viewed};
 
@@ -87,8 +87,10 @@ impl ScimUser {
         }
         let derived = Derived::of(&stored, &user_name);
         for (key, value) in stored {
-            if !matches!(key.as_str(), "userName" | "externalId" | "active" | "id" | "meta" | "schemas" | "groups")
-            {
+            if !matches!(
+                key.as_str(),
+                "userName" | "externalId" | "active" | "id" | "meta" | "schemas" | "groups"
+            ) {
                 out.insert(key, value);
             }
         }
@@ -179,7 +181,13 @@ pub struct UserResource {
 }
 
 /// `meta` (RFC 7643 §3.1), with `version` the ETag.
-pub fn meta(resource_type: &str, created: DateTime<Utc>, modified: DateTime<Utc>, location: &str, version: &str) -> Value {
+pub fn meta(
+    resource_type: &str,
+    created: DateTime<Utc>,
+    modified: DateTime<Utc>,
+    location: &str,
+    version: &str,
+) -> Value {
     json!({
         "resourceType": resource_type,
         "created": created.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
@@ -244,12 +252,16 @@ pub struct Derived {
     pub phone: Option<String>,
 }
 
-fn text<'a>(value: Option<&'a Value>) -> Option<&'a str> {
+fn text(value: Option<&Value>) -> Option<&str> {
     value.and_then(Value::as_str).map(str::trim).filter(|s| !s.is_empty())
 }
 
 fn entries<'a>(stored: &'a Map<String, Value>, key: &str) -> Vec<&'a Map<String, Value>> {
-    stored.get(key).and_then(Value::as_array).map(|items| items.iter().filter_map(Value::as_object).collect()).unwrap_or_default()
+    stored
+        .get(key)
+        .and_then(Value::as_array)
+        .map(|items| items.iter().filter_map(Value::as_object).collect())
+        .unwrap_or_default()
 }
 
 fn truncated(name: &str) -> String {
@@ -261,7 +273,8 @@ impl Derived {
     fn login_candidate(stored: &Map<String, Value>, user_name: &str) -> Option<String> {
         let emails = entries(stored, "emails");
         let primary = emails.iter().find(|e| e.get("primary").and_then(Value::as_bool) == Some(true));
-        let work = emails.iter().find(|e| text(e.get("type")).is_some_and(|t| t.eq_ignore_ascii_case("work")));
+        let work =
+            emails.iter().find(|e| text(e.get("type")).is_some_and(|t| t.eq_ignore_ascii_case("work")));
         primary
             .or(work)
             .and_then(|e| text(e.get("value")))
@@ -273,7 +286,11 @@ impl Derived {
         let name_parts = stored.get("name").and_then(Value::as_object);
         let formatted = name_parts.and_then(|n| text(n.get("formatted")));
         let given_family = name_parts.map(|n| {
-            [text(n.get("givenName")), text(n.get("familyName"))].into_iter().flatten().collect::<Vec<_>>().join(" ")
+            [text(n.get("givenName")), text(n.get("familyName"))]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(" ")
         });
         let name = text(stored.get("displayName"))
             .or(formatted)
@@ -336,10 +353,17 @@ impl Desired {
 }
 
 /// Loads the groups of `rows` (with their names) and makes them [`ScimUser`]s.
-fn with_groups(conn: &mut PgConnection, customer_id: CustomerId, rows: Vec<Selected>, base: &str) -> QueryResult<Vec<ScimUser>> {
+fn with_groups(
+    conn: &mut PgConnection,
+    customer_id: CustomerId,
+    rows: Vec<Selected>,
+    base: &str,
+) -> QueryResult<Vec<ScimUser>> {
     let ids: Vec<Uuid> = rows.iter().map(|(row, _, _)| row.id).collect();
     let memberships: Vec<(Uuid, Uuid, String)> = gm::table
-        .inner_join(groups::table.on(groups::customer_id.eq(gm::customer_id).and(groups::id.eq(gm::group_id))))
+        .inner_join(
+            groups::table.on(groups::customer_id.eq(gm::customer_id).and(groups::id.eq(gm::group_id))),
+        )
         .filter(gm::customer_id.eq(customer_id))
         .filter(gm::user_id.eq_any(&ids))
         .order((gm::user_id.asc(), groups::name.asc()))
@@ -348,20 +372,34 @@ fn with_groups(conn: &mut PgConnection, customer_id: CustomerId, rows: Vec<Selec
     Ok(rows
         .into_iter()
         .map(|(row, user_name, stored)| {
-            let groups = memberships.iter().filter(|(u, _, _)| *u == row.id).map(|(_, g, n)| (*g, n.clone())).collect();
+            let groups = memberships
+                .iter()
+                .filter(|(u, _, _)| *u == row.id)
+                .map(|(_, g, n)| (*g, n.clone()))
+                .collect();
             ScimUser { row, user_name, stored: object(stored), groups, base: base.to_owned() }
         })
         .collect())
 }
 
-pub fn find(conn: &mut PgConnection, customer_id: CustomerId, id: UserId, base: &str) -> QueryResult<ScimUser> {
+pub fn find(
+    conn: &mut PgConnection,
+    customer_id: CustomerId,
+    id: UserId,
+    base: &str,
+) -> QueryResult<ScimUser> {
     let row: Selected =
         users::table.find(id).filter(users::customer_id.eq(customer_id)).select(selection()).first(conn)?;
     with_groups(conn, customer_id, vec![row], base)?.pop().ok_or(diesel::result::Error::NotFound)
 }
 
 /// [`find`], locked for the rest of the transaction.
-pub fn lock(conn: &mut PgConnection, customer_id: CustomerId, id: UserId, base: &str) -> QueryResult<ScimUser> {
+pub fn lock(
+    conn: &mut PgConnection,
+    customer_id: CustomerId,
+    id: UserId,
+    base: &str,
+) -> QueryResult<ScimUser> {
     let row: Selected = users::table
         .find(id)
         .filter(users::customer_id.eq(customer_id))
@@ -371,13 +409,20 @@ pub fn lock(conn: &mut PgConnection, customer_id: CustomerId, id: UserId, base: 
     with_groups(conn, customer_id, vec![row], base)?.pop().ok_or(diesel::result::Error::NotFound)
 }
 
-
 /// 409 `uniqueness` when another person of the customer has `user_name` (as theirs or as the
 /// e-mail, external id or id it falls back to).
-pub fn check_user_name(conn: &mut PgConnection, customer_id: CustomerId, user_name: &str, except: Option<UserId>) -> Result<(), AppError> {
+pub fn check_user_name(
+    conn: &mut PgConnection,
+    customer_id: CustomerId,
+    user_name: &str,
+    except: Option<UserId>,
+) -> Result<(), AppError> {
     let mut query = users::table
         .filter(users::customer_id.eq(customer_id))
-        .filter(diesel::dsl::sql::<diesel::sql_types::Bool>(&format!("{USER_NAME_SQL} = ")).bind::<diesel::sql_types::Citext, _>(user_name.to_owned()))
+        .filter(
+            diesel::dsl::sql::<diesel::sql_types::Bool>(&format!("{USER_NAME_SQL} = "))
+                .bind::<diesel::sql_types::Citext, _>(user_name.to_owned()),
+        )
         .select(users::id)
         .into_boxed();
     if let Some(except) = except {
@@ -385,7 +430,10 @@ pub fn check_user_name(conn: &mut PgConnection, customer_id: CustomerId, user_na
     }
     let taken: Option<Uuid> = query.first(conn).optional()?;
     match taken {
-        Some(_) => Err(AppError::Conflict(ConflictKind::Conflict, "Another user of this customer has this userName.".into())),
+        Some(_) => Err(AppError::Conflict(
+            ConflictKind::Conflict,
+            "Another user of this customer has this userName.".into(),
+        )),
         None => Ok(()),
     }
 }
@@ -393,7 +441,12 @@ pub fn check_user_name(conn: &mut PgConnection, customer_id: CustomerId, user_na
 /// Creates the person `desired` describes: role `user` with the default grants, seeing only
 /// its groups' data (it has none yet: only untagged data), a login when it has a login
 /// e-mail, no password (it chooses one with "forgot password"; dockgate sends no mail).
-pub fn insert(conn: &mut PgConnection, customer_id: CustomerId, desired: Desired, base: &str) -> Result<ScimUser, AppError> {
+pub fn insert(
+    conn: &mut PgConnection,
+    customer_id: CustomerId,
+    desired: Desired,
+    base: &str,
+) -> Result<ScimUser, AppError> {
     check_user_name(conn, customer_id, &desired.user_name, None)?;
     crate::users::queries::hold_customer(conn, customer_id)?;
     let d = desired;
@@ -417,11 +470,31 @@ pub fn insert(conn: &mut PgConnection, customer_id: CustomerId, desired: Desired
     Ok(find(conn, customer_id, id, base)?)
 }
 
-fn store(conn: &mut PgConnection, id: UserId, user_name: &str, stored: &Map<String, Value>) -> QueryResult<()> {
+fn store(
+    conn: &mut PgConnection,
+    id: UserId,
+    user_name: &str,
+    stored: &Map<String, Value>,
+) -> QueryResult<()> {
     diesel::update(users::table.find(id))
         .set((users::user_name.eq(user_name), users::scim.eq(Value::Object(stored.clone()))))
         .execute(conn)
         .map(drop)
+}
+
+/// Whether `desired` is what `before` already shows.
+fn unchanged(before: &ScimUser, d: &Desired) -> bool {
+    let mut after = before.clone();
+    after.row.name = d.derived.name.clone();
+    after.row.phone = d.derived.phone.clone();
+    after.row.email = d.derived.email.clone();
+    after.row.external_id = d.external_id.clone();
+    if after.row.status != AccountStatus::Invited {
+        after.row.status = if d.active { AccountStatus::Active } else { AccountStatus::Deactivated };
+    }
+    after.user_name = Some(d.user_name.clone());
+    after.stored = Some(d.stored.clone());
+    after.body() == before.body()
 }
 
 /// Replaces the person `before` (locked) by `desired`. Its sessions end when its access
@@ -432,6 +505,10 @@ pub fn replace(conn: &mut PgConnection, before: ScimUser, desired: Desired) -> R
     let id = before.id();
     check_user_name(conn, customer_id, &desired.user_name, Some(id))?;
     let d = desired;
+    if unchanged(&before, &d) {
+        // Nothing a client reads would change: no write, no new lastModified, no event.
+        return Ok(before);
+    }
     let row = &before.row;
     let email_changes = d.derived.email.as_ref() != row.email.as_ref();
     let status = match row.status {

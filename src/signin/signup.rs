@@ -149,7 +149,7 @@ fn store_request(
         target_id: id,
         customer_id: Some(customer.id.into()),
         changes: serde_json::json!({}),
-        // Who signs up joins no group, and so sees all of the customer's data.
+        // Who signs up joins no group with data scope `all` (see `insert_user`).
         visibility: audit::Visibility::Unlimited,
     };
     audit::record(conn, &pending.author, event)?;

@@ -8,8 +8,7 @@ use diesel::PgConnection;
 use uuid::Uuid;
 
 use super::dto::{CreateUser, PatchUser, UserFilters, UserView};
-use super::models::{NewUser, User, UserChanges};
-use super::rules::{Access, AccessRequest};
+use super::models::{Access, AccessRequest, NewUser, User, UserChanges};
 use super::views::Views;
 use super::{queries, rules};
 use crate::accounts::{Actor, mails};
@@ -32,8 +31,8 @@ use crate::write::{self, Tagged};
 ///
 /// Filters combine; `q` matches a substring of the name or e-mail. Staff, or the customer's
 /// owner and admins (`users.manage`). A caller limited to groups lists only the people within
-/// them: in at least one of its groups and in no other (someone in no group sees everything,
-/// so is not listed to it).
+/// them: data scope `groups` and in no other group (someone who sees `all` is not listed to
+/// it; someone in no group at all, who sees untagged data only, is).
 #[utoipa::path(
     tag = "users",
     operation_id = "listUsers",
@@ -166,9 +165,11 @@ fn insert_addition(conn: &mut PgConnection, config: &Config, addition: Addition)
 /// in. With login: an e-mail free across the service (409 otherwise) and a `password` or
 /// `send_mail: true` (a welcome mail with a 7-day link to choose a password). 409 when the
 /// customer is suspended or its portal is off. Only staff and the owner may create an owner
-/// (403), and a customer has at most one (409). A caller limited to groups gives the user some
-/// of its own groups (all of them by default; none or another group's is a 422), and another
-/// group's warehouse address is a 422 like an unknown one.
+/// (403), and a customer has at most one (409). Without `group_ids` the user sees `all` of the
+/// customer's data; with groups its data scope is `groups` (`data_scope` may say so
+/// explicitly; `all` with groups is a 422). A caller limited to groups gives the user some of
+/// its own groups (all of them by default; `[]` with `data_scope: "groups"`: untagged data
+/// only), never `all` (422), and another group's warehouse address is a 422 like an unknown one.
 #[utoipa::path(
     tag = "users",
     operation_id = "createUser",
@@ -199,8 +200,8 @@ pub async fn create_user(
 
 /// Get a user
 ///
-/// For a caller limited to groups, a user outside them (also in another group, or in no group
-/// and so seeing everything) is a 404, exactly like a missing one.
+/// For a caller limited to groups, a user outside them (also in another group, or with data
+/// scope `all`) is a 404, exactly like a missing one.
 #[utoipa::path(
     tag = "users",
     operation_id = "getUser",
@@ -246,6 +247,8 @@ struct PatchPlan {
     /// The new data scope and groups, when they change.
     access: Option<Access>,
     send_mail: bool,
+    /// Who asks: a widening is audited on its own.
+    author: audit::Author,
 }
 
 /// What the body asks, checked against the caller: nobody becomes owner here, a group-limited
@@ -290,7 +293,9 @@ fn plan_patch(conn: &mut PgConnection, before: &User, request: PatchRequest) -> 
     let login_enabled = patch.login_enabled.unwrap_or(was.login_enabled);
     let has_email = email.as_ref().map_or(was.email.is_some(), Option::is_some);
     let send_mail = patch.send_mail.unwrap_or(false);
-    let keeps_password = login_enabled && was.password_hash.is_some();
+    // Someone who has a login keeps its way to a password: the one it has, or the link it was
+    // sent or can ask for ("forgot password"), as a directory-provisioned person does.
+    let keeps_password = login_enabled && (was.password_hash.is_some() || was.login_enabled);
     rules::check_login(login_enabled, has_email, password_hash.is_some() || keeps_password, send_mail)?;
     if login_enabled && !was.login_enabled {
         rules::require_logins_open(conn, before.customer_id())?;
@@ -323,7 +328,7 @@ fn plan_patch(conn: &mut PgConnection, before: &User, request: PatchRequest) -> 
     let current = before.access();
     let asked = AccessRequest { data_scope: patch.data_scope, group_ids: patch.group_ids };
     let access = rules::access_after(&actor, &current, asked)?;
-    Ok(PatchPlan { changes, access, send_mail })
+    Ok(PatchPlan { changes, access, send_mail, author: audit::Author::from(&actor) })
 }
 
 /// Makes the change; the user's sessions end if its access changed, and the welcome mail goes
@@ -343,6 +348,7 @@ fn apply_patch(
     let row = queries::update(conn, user_id, &plan.changes)?;
     let after = User { row, groups };
     rules::track_access(conn, &before, &after)?;
+    rules::record_widening(conn, &plan.author, &before, &after)?;
     if plan.send_mail {
         let customer_name = queries::customer_name(conn, customer_id)?;
         mails::send_welcome(conn, config, &after.row, Some(customer_name))?;
@@ -357,9 +363,12 @@ fn apply_patch(
 /// off or setting a password ends the user's sessions. An admin cannot change the owner (403);
 /// ownership moves with `POST /v1/customers/{customer_id}/owner`. You cannot change your own
 /// role or turn off your own login (409). Honours `If-Match`.
-/// For a caller limited to groups, a user outside them (also in another group, or in no group
-/// and so seeing everything) is a 404, exactly like a missing one. Its new
-/// `group_ids` must be some of the caller's own (422).
+/// `group_ids` naming groups makes an `all` user `groups`; `[]` keeps the data scope (leaving
+/// groups never widens); only `data_scope: "all"` widens, audited as `access.widened`. A change
+/// of either ends the user's sessions.
+/// For a caller limited to groups, a user outside them (also in another group, or with data
+/// scope `all`) is a 404, exactly like a missing one. Its new `group_ids` must be some of the
+/// caller's own, and it cannot give `all` (422).
 #[utoipa::path(
     tag = "users",
     operation_id = "patchUser",

@@ -60,8 +60,8 @@ async fn set_status(
 /// The user keeps its data and history but cannot sign in; its sessions and open password
 /// links end at once. Listed under `status=deactivated`. Deactivating a deactivated user
 /// changes nothing. An invited user is a 409 (revoke the invitation).
-/// For a caller limited to groups, a user outside them (also in another group, or in no group
-/// and so seeing everything) is a 404, exactly like a missing one.
+/// For a caller limited to groups, a user outside them (also in another group, or with data
+/// scope `all`) is a 404, exactly like a missing one.
 #[utoipa::path(
     tag = "users",
     operation_id = "deactivateUser",
@@ -86,8 +86,8 @@ pub async fn deactivate_user(
 ///
 /// A deactivated user becomes active again (it signs in with its old password, if it has
 /// one). Reactivating an active user changes nothing.
-/// For a caller limited to groups, a user outside them (also in another group, or in no group
-/// and so seeing everything) is a 404, exactly like a missing one.
+/// For a caller limited to groups, a user outside them (also in another group, or with data
+/// scope `all`) is a 404, exactly like a missing one.
 #[utoipa::path(
     tag = "users",
     operation_id = "reactivateUser",
@@ -113,8 +113,8 @@ pub async fn reactivate_user(
 /// Removes the user: gone from every list, its sessions end, its e-mail address is free again;
 /// the audit log keeps what happened. An admin cannot delete the owner (403); nobody can delete
 /// themselves (409). Honours `If-Match`.
-/// For a caller limited to groups, a user outside them (also in another group, or in no group
-/// and so seeing everything) is a 404, exactly like a missing one.
+/// For a caller limited to groups, a user outside them (also in another group, or with data
+/// scope `all`) is a 404, exactly like a missing one.
 #[utoipa::path(
     tag = "users",
     operation_id = "deleteUser",
@@ -160,8 +160,8 @@ fn password_event(action: audit::Action, user: &User) -> Event {
 /// Staff or an admin sets the password directly (policy: 12 to 128 characters, not the
 /// e-mail, not common or easy to guess). The user's sessions and open password links end. Only for
 /// users with login (409); for your own password use `POST /v1/me/password` (409).
-/// For a caller limited to groups, a user outside them (also in another group, or in no group
-/// and so seeing everything) is a 404, exactly like a missing one.
+/// For a caller limited to groups, a user outside them (also in another group, or with data
+/// scope `all`) is a 404, exactly like a missing one.
 #[utoipa::path(
     tag = "users",
     operation_id = "setUserPassword",
@@ -211,8 +211,8 @@ pub async fn set_password(
 /// by default) to choose a new password with `POST /v1/auth/password/reset`; older links die.
 /// The current password keeps working until then. Only for active users with login (409). At
 /// most one reset mail a minute goes to one person, whoever asks (429 with `Retry-After`).
-/// For a caller limited to groups, a user outside them (also in another group, or in no group
-/// and so seeing everything) is a 404, exactly like a missing one.
+/// For a caller limited to groups, a user outside them (also in another group, or with data
+/// scope `all`) is a 404, exactly like a missing one.
 #[utoipa::path(
     tag = "users",
     operation_id = "sendUserPasswordReset",

@@ -25,7 +25,7 @@ pub struct UserChanges {
     pub external_id: Option<Option<String>>,
     pub password_hash: Option<Option<String>>,
     pub status: Option<AccountStatus>,
-    /// Set only through [`super::rules::set_access`] and its siblings, which keep the
+    /// Set only through `rules::set_access` and its siblings, which keep the
     /// memberships in line.
     pub data_scope: Option<DataScope>,
 }
@@ -49,7 +49,7 @@ pub struct NewUser {
     pub warehouse_address_id: Option<AddressId>,
     pub cost_center_id: Option<CostCenterId>,
     pub external_id: Option<String>,
-    /// Decided by [`super::rules::data_scope`]; its groups are set after the insert.
+    /// Decided by `rules::access_for`; its groups are set after the insert.
     pub data_scope: DataScope,
 }
 
@@ -83,6 +83,36 @@ impl NewUser {
     }
 }
 
+/// What a body asks of someone's data scope: its `data_scope` and `group_ids`, each optional.
+#[derive(Debug, Clone, Default)]
+pub struct AccessRequest {
+    pub data_scope: Option<DataScope>,
+    pub group_ids: Option<Vec<Uuid>>,
+}
+
+/// A data scope with its groups, keeping the invariant: `all` has none.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Access {
+    pub data_scope: DataScope,
+    /// Sorted, without duplicates; empty for `all`.
+    pub group_ids: Vec<Uuid>,
+}
+
+impl Access {
+    /// `all`: every group's data, in no group.
+    pub fn all() -> Self {
+        Self { data_scope: DataScope::All, group_ids: Vec::new() }
+    }
+
+    /// `groups` with `group_ids` (possibly none: untagged data only).
+    pub fn groups(group_ids: Vec<Uuid>) -> Self {
+        let mut group_ids = group_ids;
+        group_ids.sort();
+        group_ids.dedup();
+        Self { data_scope: DataScope::Groups, group_ids }
+    }
+}
+
 /// A customer user as the write path handles it: the row and its groups (sorted), which its
 /// view shows and on which who may see it depends.
 #[derive(Debug, Clone)]
@@ -102,8 +132,8 @@ impl User {
     }
 
     /// Its data scope and groups.
-    pub fn access(&self) -> super::rules::Access {
-        super::rules::Access { data_scope: self.row.data_scope, group_ids: self.groups.clone() }
+    pub fn access(&self) -> Access {
+        Access { data_scope: self.row.data_scope, group_ids: self.groups.clone() }
     }
 
     pub fn customer_id(&self) -> CustomerId {

@@ -74,7 +74,7 @@ pub fn covered_by<QS: 'static>(groups: &[Uuid]) -> Box<dyn BoxableExpression<QS,
     Box::new(covered)
 }
 
-/// Sets the person's data scope column alone; [`super::rules::set_access`] keeps its
+/// Sets the person's data scope column alone; `rules::set_access` keeps its
 /// memberships in line and is what everything else calls.
 pub fn set_data_scope(
     conn: &mut PgConnection,

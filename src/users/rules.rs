@@ -9,6 +9,7 @@ use uuid::Uuid;
 
 use super::dto::CustomerRole;
 use super::models::User;
+pub use super::models::{Access, AccessRequest};
 use super::queries;
 use crate::accounts::{AccountStatus, Actor, UserRow, password_tokens, queries as accounts};
 use crate::db::ids::{AddressId, CostCenterId, CustomerId, UserId};
@@ -176,33 +177,6 @@ pub fn grant(
     Ok(Grant { role, permissions, data_scope, group_ids })
 }
 
-/// What a body asks of someone's data scope: its `data_scope` and `group_ids`, each optional.
-#[derive(Debug, Clone, Default)]
-pub struct AccessRequest {
-    pub data_scope: Option<DataScope>,
-    pub group_ids: Option<Vec<Uuid>>,
-}
-
-/// A data scope with its groups, keeping the invariant: `all` has none.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Access {
-    pub data_scope: DataScope,
-    /// Sorted, without duplicates; empty for `all`.
-    pub group_ids: Vec<Uuid>,
-}
-
-impl Access {
-    /// `all`: every group's data, in no group.
-    pub fn all() -> Self {
-        Self { data_scope: DataScope::All, group_ids: Vec::new() }
-    }
-
-    /// `groups` with `group_ids` (possibly none: untagged data only).
-    pub fn groups(group_ids: Vec<Uuid>) -> Self {
-        Self { data_scope: DataScope::Groups, group_ids: sorted(group_ids) }
-    }
-}
-
 /// The data scope and groups of someone new (a person, an invitation, an API client) that
 /// `actor` creates: the groups asked for, else the caller's own when it is limited to groups
 /// (its people join them); the scope asked for, else `groups` when there are groups to join or
@@ -341,6 +315,28 @@ pub fn join_groups(
     set_access(conn, customer_id, user_id, &after)?;
     access_changed(conn, user_id, AccessChange::Rights)?;
     Ok(true)
+}
+
+/// Records `access.widened` when `before` went from `groups` to `all` in `after` (see
+/// [`crate::audit::widened`]); call in the transaction of the change, next to its ordinary
+/// update event.
+pub fn record_widening(
+    conn: &mut PgConnection,
+    author: &crate::audit::Author,
+    before: &User,
+    after: &User,
+) -> QueryResult<()> {
+    let event = crate::audit::widened(
+        crate::audit::Target::User,
+        after.row.id,
+        after.row.customer_id,
+        (before.row.data_scope, &before.groups),
+        (after.row.data_scope, &after.groups),
+    );
+    match event {
+        Some(event) => crate::audit::record(conn, author, event),
+        None => Ok(()),
+    }
 }
 
 /// Takes the person out of `group_ids`; its data scope stays (leaving groups never widens: a

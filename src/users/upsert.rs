@@ -10,8 +10,7 @@ use diesel::PgConnection;
 use uuid::Uuid;
 
 use super::dto::{CreateUser, CustomerRole, UserView};
-use super::models::{NewUser, User, UserChanges};
-use super::rules::{Access, AccessRequest};
+use super::models::{Access, AccessRequest, NewUser, User, UserChanges};
 use super::{queries, rules};
 use crate::accounts::{Actor, mails};
 use crate::audit::{self, Author};
@@ -265,6 +264,7 @@ pub fn replace(
     let row = queries::update(conn, user_id, &changes)?;
     let after = User { row, groups };
     rules::track_access(conn, &before, &after)?;
+    rules::record_widening(conn, &Author::from(actor), &before, &after)?;
     if login_opened && d.send_mail {
         let customer_name = queries::customer_name(conn, customer_id)?;
         mails::send_welcome(conn, config, &after.row, Some(customer_name))?;

@@ -35,8 +35,8 @@ pub struct AddressView {
     pub country: String,
     pub contact_name: Option<String>,
     pub phone: Option<String>,
-    /// The group whose members see this address (with everyone in no group); null: everyone
-    /// of the customer.
+    /// The group whose members see this address (with everyone of data scope `all`); null:
+    /// everyone of the customer.
     pub group_id: Option<Uuid>,
     /// Exactly one address of a customer is the default.
     pub is_default: bool,
@@ -131,7 +131,7 @@ pub struct CreateAddress {
     /// `true` makes this the default (the old default stops being one). The first address of a
     /// customer is the default whatever this says.
     pub is_default: Option<bool>,
-    /// A group of the customer: only its members (and people in no group) see the address.
+    /// A group of the customer: only its members (and people of data scope `all`) see the address.
     /// Absent: everyone of the customer sees it.
     pub group_id: Option<Uuid>,
 }

@@ -702,7 +702,7 @@ async fn a_group_limited_client_sees_only_its_groups_data() {
     let listed = erp.id_set(&clients_of(acme)).await;
     assert!(listed.contains(&client.id) && !listed.contains(&south_admin_client.id), "{listed:?}");
     problem(erp.get(&south_admin_client.path).await, StatusCode::NOT_FOUND).await;
-    // A group a client is limited to cannot be deleted under it: its client would see more.
+    // A group a client is limited to cannot be deleted under it (a foreign key restricts it).
     let east = admin.add_group(acme, "East").await;
     create_client(&admin, &clients_of(acme), json!({"name": "East ERP", "scopes": [], "group_ids": [east]}))
         .await;

@@ -12,6 +12,7 @@ mod cli;
 mod cors;
 mod cost_centers;
 mod customers;
+mod data_scope;
 mod errors;
 mod floors;
 mod group_limits;

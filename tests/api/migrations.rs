@@ -123,3 +123,91 @@ INSERT INTO audit_events (id, action, target_type, target_id, customer_id, chang
     ('00000000-0000-7000-8000-000000000e18', 'customer.owner_transferred', 'customer', '00000000-0000-7000-8000-000000000001', '00000000-0000-7000-8000-000000000001',
      '{"owner": {"from": "00000000-0000-7000-8000-0000000000c3", "to": "00000000-0000-7000-8000-0000000000c4"}}');
 "#;
+
+/// The backfill of `data_scope` (issue 14): whoever was in no group saw all of its customer's
+/// data and keeps seeing it (`all`); whoever was in groups becomes `groups`; staff and platform
+/// clients are `all`; an invitation or an API client follows its groups the same way.
+#[test]
+fn the_data_scope_backfill_keeps_what_everyone_saw() {
+    use diesel::connection::SimpleConnection;
+    use diesel::prelude::*;
+    use dockgate::db::schema::{api_clients, invitations, users};
+    use uuid::Uuid;
+
+    let db = TestDatabase::create_empty();
+    let mut conn = db.connect();
+    dockgate::db::migrate(&mut conn).expect("apply");
+    // Later migrations come off first, then the data scope itself.
+    let mut reverted = conn.revert_last_migration(dockgate::db::MIGRATIONS).expect("revert");
+    while reverted.to_string() != "20261201000040" {
+        reverted = conn.revert_last_migration(dockgate::db::MIGRATIONS).expect("revert the data scope");
+    }
+    conn.batch_execute(DATA_SCOPE_SEED).expect("rows written before the column existed");
+    dockgate::db::migrate(&mut conn).expect("apply again");
+
+    let id = |last: &str| Uuid::parse_str(&format!("00000000-0000-7000-8000-{last:0>12}")).expect("a uuid");
+    let people: Vec<(Uuid, String)> = users::table
+        .order(users::id.asc())
+        .select((users::id, users::data_scope))
+        .load(&mut conn)
+        .expect("users");
+    let expected = |pairs: &[(&str, &str)]| -> Vec<(Uuid, String)> {
+        pairs.iter().map(|(last, scope)| (id(last), (*scope).to_owned())).collect()
+    };
+    assert_eq!(people, expected(&[("c1", "groups"), ("c2", "all"), ("c3", "all")]), "in X, in none, staff");
+    let invited: Vec<(Uuid, String)> = invitations::table
+        .order(invitations::id.asc())
+        .select((invitations::id, invitations::data_scope))
+        .load(&mut conn)
+        .expect("invitations");
+    assert_eq!(invited, expected(&[("d1", "groups"), ("d2", "all")]), "with groups, without");
+    let clients: Vec<(Uuid, String)> = api_clients::table
+        .order(api_clients::id.asc())
+        .select((api_clients::id, api_clients::data_scope))
+        .load(&mut conn)
+        .expect("clients");
+    assert_eq!(
+        clients,
+        expected(&[("f1", "groups"), ("f2", "all"), ("f3", "all")]),
+        "in X, in none, platform"
+    );
+
+    // The invariants hold from now on: staff and platform clients only ever see all, and no row
+    // goes without a scope.
+    let staff_limited =
+        "UPDATE users SET data_scope = 'groups' WHERE id = '00000000-0000-7000-8000-0000000000c3'";
+    assert!(conn.batch_execute(staff_limited).is_err());
+    let platform_limited =
+        "UPDATE api_clients SET data_scope = 'groups' WHERE id = '00000000-0000-7000-8000-0000000000f3'";
+    assert!(conn.batch_execute(platform_limited).is_err());
+    let unknown = "UPDATE users SET data_scope = 'some' WHERE id = '00000000-0000-7000-8000-0000000000c1'";
+    assert!(conn.batch_execute(unknown).is_err());
+    let unsaid = "INSERT INTO users (id, kind, customer_id, name, role, login_enabled) VALUES \
+        ('00000000-0000-7000-8000-0000000000c9', 'customer_user', '00000000-0000-7000-8000-000000000001', 'X', 'user', false)";
+    assert!(conn.batch_execute(unsaid).is_err(), "no default: every insert says its scope");
+}
+
+/// A customer with group X; a person in X, one in no group, staff; an invitation with and one
+/// without groups; a client in X, one in no group, a platform client.
+const DATA_SCOPE_SEED: &str = r#"
+INSERT INTO customers (id, name, code) VALUES ('00000000-0000-7000-8000-000000000001', 'Acme', 'ACME');
+INSERT INTO groups (customer_id, id, name) VALUES
+    ('00000000-0000-7000-8000-000000000001', '00000000-0000-7000-8000-0000000000a1', 'X');
+INSERT INTO users (id, kind, customer_id, email, name, role, login_enabled) VALUES
+    ('00000000-0000-7000-8000-0000000000c1', 'customer_user', '00000000-0000-7000-8000-000000000001', NULL, 'In X', 'user', false),
+    ('00000000-0000-7000-8000-0000000000c2', 'customer_user', '00000000-0000-7000-8000-000000000001', NULL, 'In none', 'user', false),
+    ('00000000-0000-7000-8000-0000000000c3', 'staff', NULL, 'ops@operator.example', 'Staff', 'platform_admin', false);
+INSERT INTO group_members (customer_id, group_id, user_id) VALUES
+    ('00000000-0000-7000-8000-000000000001', '00000000-0000-7000-8000-0000000000a1', '00000000-0000-7000-8000-0000000000c1');
+INSERT INTO invitations (customer_id, id, email, role, group_ids, token_hash, expires_at, last_sent_at, created_at, updated_at) VALUES
+    ('00000000-0000-7000-8000-000000000001', '00000000-0000-7000-8000-0000000000d1', 'x@acme.example', 'user',
+     '{00000000-0000-7000-8000-0000000000a1}', '\x01', now(), now(), now(), now()),
+    ('00000000-0000-7000-8000-000000000001', '00000000-0000-7000-8000-0000000000d2', 'o@acme.example', 'user',
+     '{}', '\x02', now(), now(), now(), now());
+INSERT INTO api_clients (customer_id, id, client_id, name, secret_hash) VALUES
+    ('00000000-0000-7000-8000-000000000001', '00000000-0000-7000-8000-0000000000f1', 'dgc_x', 'In X', '\x01'),
+    ('00000000-0000-7000-8000-000000000001', '00000000-0000-7000-8000-0000000000f2', 'dgc_none', 'In none', '\x02'),
+    (NULL, '00000000-0000-7000-8000-0000000000f3', 'dgc_platform', 'Platform', '\x03');
+INSERT INTO api_client_groups (customer_id, api_client_id, group_id) VALUES
+    ('00000000-0000-7000-8000-000000000001', '00000000-0000-7000-8000-0000000000f1', '00000000-0000-7000-8000-0000000000a1');
+"#;

@@ -46,7 +46,10 @@ fn every_operation_has_an_id_a_tag_a_summary_and_documented_errors() {
                 }
                 for (status, response) in responses {
                     if let Some(content) = response["content"].as_object() {
-                        assert!(content.keys().all(|t| t == "application/scim+json"), "{at} {status}: SCIM's media type");
+                        assert!(
+                            content.keys().all(|t| t == "application/scim+json"),
+                            "{at} {status}: SCIM's media type"
+                        );
                     }
                 }
             } else if operation.get("requestBody").is_some() {

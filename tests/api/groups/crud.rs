@@ -148,7 +148,7 @@ async fn a_user_even_with_every_grantable_permission_gets_403_on_every_group_end
 }
 
 #[tokio::test]
-async fn deleting_a_group_must_be_confirmed_waits_for_its_addresses_and_frees_its_members() {
+async fn deleting_a_group_must_be_confirmed_waits_for_its_addresses_and_leaves_its_members_seeing_less() {
     let app = TestApp::spawn().await;
     let admin = app.admin().await;
     let d = depots(&app, &admin).await;
@@ -190,7 +190,8 @@ async fn deleting_a_group_must_be_confirmed_waits_for_its_addresses_and_frees_it
     problem(admin.get(&members_of(d.customer, d.x)).await, StatusCode::NOT_FOUND).await;
     problem(admin.delete(&format!("{path}?confirm=true"), None).await, StatusCode::NOT_FOUND).await;
     assert_eq!(admin.id_set(&groups_of(d.customer)).await, set(&[d.y]));
-    assert_eq!(admin.get_user(d.customer, d.in_x.user_id).await["group_ids"], json!([]));
+    let former = admin.get_user(d.customer, d.in_x.user_id).await;
+    assert_eq!((&former["data_scope"], &former["group_ids"]), (&json!("groups"), &json!([])), "{former}");
     assert_eq!(
         admin.get_user(d.customer, second_in_x.user_id).await["group_ids"],
         json!([d.y]),
@@ -198,12 +199,15 @@ async fn deleting_a_group_must_be_confirmed_waits_for_its_addresses_and_frees_it
     );
     assert_eq!(admin.id_set(&format!("{}?group_id={}", users_of(d.customer), d.x)).await, BTreeSet::new());
 
-    // The former member, signed in again, is in no group and sees everything of its customer.
+    // The deletion ended the members' sessions (their tokens named the group).
+    problem(d.in_x.get("/v1/me").await, StatusCode::UNAUTHORIZED).await;
+    // The former member, signed in again, is in no group but still limited to groups (issue
+    // 14: deleting a group never widens anyone): it sees untagged data only, not Y's South.
     let again = app.sign_in_again(&d.in_x).await;
-    assert_eq!(again.claims()["groups"], json!(["*"]));
-    assert_eq!(again.me().await["groups"], json!(["*"]));
-    assert_eq!(visible_labels(&again, d.customer).await, labels(&["Main", "North", "South"]));
-    assert_eq!(again.get(&address_path(d.customer, d.south)).await.status(), StatusCode::OK);
+    assert_eq!(again.claims()["groups"], json!([]));
+    assert_eq!(again.me().await["groups"], json!([]));
+    assert_eq!(visible_labels(&again, d.customer).await, labels(&["Main", "North"]));
+    assert_eq!(again.get(&address_path(d.customer, d.south)).await.status(), StatusCode::NOT_FOUND);
     // The member of X and Y is now limited to Y.
     let xavi = app.sign_in_again(&second_in_x).await;
     assert_eq!(xavi.claims()["groups"], json!([d.y.to_string()]));

@@ -136,10 +136,25 @@ async fn changing_someones_groups_ends_its_sessions_and_its_next_token_names_the
     assert_eq!(again.claims()["groups"], json!([x.to_string()]));
     assert_eq!(again.me().await["groups"], json!([x.to_string()]));
 
-    // Leaving every group: sessions end, and the token says ["*"] again, not [].
-    json_of(patch_user(&admin, acme, session.user_id, json!({"group_ids": []})).await, StatusCode::OK).await;
+    // Leaving every group: sessions end, and the person stays limited to groups (issue 14:
+    // leaving groups never widens): the token says [], untagged data only.
+    let left =
+        json_of(patch_user(&admin, acme, session.user_id, json!({"group_ids": []})).await, StatusCode::OK)
+            .await;
+    assert_eq!(left["data_scope"], "groups");
     problem(again.refresh().await, StatusCode::UNAUTHORIZED).await;
+    let last = app.sign_in_again(&session).await;
+    assert_eq!(last.claims()["groups"], json!([]));
+    assert_eq!(last.me().await["groups"], json!([]));
 
+    // Only an explicit data_scope: "all" widens; sessions end again and the token says ["*"].
+    let widened = json_of(
+        patch_user(&admin, acme, session.user_id, json!({"data_scope": "all"})).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(widened["data_scope"], "all");
+    problem(last.refresh().await, StatusCode::UNAUTHORIZED).await;
     let last = app.sign_in_again(&session).await;
     assert_eq!(last.claims()["groups"], json!(["*"]));
     assert_eq!(last.me().await["groups"], json!(["*"]));

@@ -1,7 +1,8 @@
 //! Groups (contract sections 2, 3 and 9): sub-accounts of one customer that segregate its data.
 //! Staff and the customer's admins keep them; people join through their `group_ids`; a person
-//! in groups sees untagged data and its groups' data, a person in no group sees everything of
-//! its customer; tokens and `/v1/me` say which (`["*"]` for all, never `[]`); and
+//! in groups sees untagged data and its groups' data, a person of data scope `all` (in no
+//! group) sees everything of its customer; tokens and `/v1/me` say which (`["*"]` for all, the
+//! ids otherwise, `[]` for a `groups` person in none: see `data_scope.rs`); and
 //! `POST /v1/authz/check` answers exactly as the endpoints behave.
 
 mod authz_check;

@@ -195,13 +195,18 @@ async fn a_group_limited_person_cannot_widen_what_anyone_sees() {
     assert_eq!(error_fields(&refused), ["group_id"]);
 
     // An admin limited to X: the people it adds join X unless it names some of its groups; it
-    // cannot put anyone (itself included) in no group or in another group.
+    // cannot put anyone (itself included) in another group or give anyone data scope `all`.
+    // (Since issue 14, "no group" is no longer "everything": a person it leaves in no group
+    // stays `groups` and sees untagged data only, which is within what X sees.)
     let x_admin = admin.add_person(d.customer, "xadmin", json!({"role": "admin", "group_ids": [d.x]})).await;
     let x_admin_session = app.sign_in_member(&x_admin).await;
 
     let joined = x_admin_session.add_person(d.customer, "newbie", json!({})).await;
     assert_eq!(uuids(&joined["group_ids"]), set(&[d.x]));
-    for group_ids in [json!([]), json!([d.y]), json!([d.x, d.y])] {
+    assert_eq!(joined["data_scope"], "groups");
+    let untagged_only = x_admin_session.add_person(d.customer, "untagged", json!({"group_ids": []})).await;
+    assert_eq!((&untagged_only["data_scope"], &untagged_only["group_ids"]), (&json!("groups"), &json!([])));
+    for group_ids in [json!([d.y]), json!([d.x, d.y])] {
         let mut body = json!({"name": "Wide", "email": unique_email("wide"), "password": MEMBER_PASSWORD});
         body["group_ids"] = group_ids.clone();
         let refused = problem(
@@ -211,11 +216,23 @@ async fn a_group_limited_person_cannot_widen_what_anyone_sees() {
         .await;
         assert_eq!(error_fields(&refused), ["group_ids"], "{group_ids}");
     }
-    let refused = problem(
-        patch_user(&x_admin_session, d.customer, id_of(&x_admin), json!({"group_ids": []})).await,
-        StatusCode::UNPROCESSABLE_ENTITY,
-    )
-    .await;
-    assert_eq!(error_fields(&refused), ["group_ids"]);
-    assert_eq!(uuids(&admin.get_user(d.customer, id_of(&x_admin)).await["group_ids"]), set(&[d.x]));
+    let mut body = json!({"name": "Wide", "email": unique_email("wide"), "password": MEMBER_PASSWORD});
+    body["data_scope"] = json!("all");
+    let refused =
+        problem(x_admin_session.post(&users_of(d.customer), &body).await, StatusCode::UNPROCESSABLE_ENTITY)
+            .await;
+    assert_eq!(error_fields(&refused), ["data_scope"]);
+    for someone in [id_of(&x_admin), id_of(&joined), id_of(&untagged_only)] {
+        let refused = problem(
+            patch_user(&x_admin_session, d.customer, someone, json!({"data_scope": "all"})).await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+        assert_eq!(error_fields(&refused), ["data_scope"]);
+    }
+    let x_admin_now = admin.get_user(d.customer, id_of(&x_admin)).await;
+    assert_eq!(
+        (&x_admin_now["data_scope"], uuids(&x_admin_now["group_ids"])),
+        (&json!("groups"), set(&[d.x]))
+    );
 }

@@ -26,7 +26,10 @@ async fn a_directory_learns_what_dockgate_supports_and_nothing_it_does_not() {
     assert_eq!(total, 2);
     let user = types.iter().find(|t| t["name"] == "User").expect("User");
     assert_eq!(user["endpoint"], "/Users", "relative endpoints");
-    assert_eq!(user["schemaExtensions"][0]["schema"], "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User");
+    assert_eq!(
+        user["schemaExtensions"][0]["schema"],
+        "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+    );
     let group = scim_of(entra.get("/ResourceTypes/Group").await, StatusCode::OK).await;
     assert_eq!(group["endpoint"], "/Groups");
     error_of(entra.get("/ResourceTypes/Agent").await, StatusCode::NOT_FOUND).await;
@@ -36,7 +39,12 @@ async fn a_directory_learns_what_dockgate_supports_and_nothing_it_does_not() {
     let ids: Vec<&str> = schemas.iter().filter_map(|s| s["id"].as_str()).collect();
     assert!(ids.contains(&super::USER) && ids.contains(&super::GROUP), "{ids:?}");
     let user_schema = scim_of(entra.get(&format!("/Schemas/{}", super::USER)).await, StatusCode::OK).await;
-    let groups = user_schema["attributes"].as_array().expect("attributes").iter().find(|a| a["name"] == "groups").expect("groups");
+    let groups = user_schema["attributes"]
+        .as_array()
+        .expect("attributes")
+        .iter()
+        .find(|a| a["name"] == "groups")
+        .expect("groups");
     assert_eq!(groups["mutability"], "readOnly", "read-only attributes are marked so");
     error_of(entra.get("/Schemas/urn:example:nothing").await, StatusCode::NOT_FOUND).await;
 }
@@ -50,7 +58,8 @@ async fn discovery_is_read_only_and_unknown_urls_are_scim_404s() {
     for path in ["/ServiceProviderConfig", "/ResourceTypes", "/Schemas"] {
         for method in [Method::POST, Method::PUT, Method::PATCH, Method::DELETE] {
             let response = entra.send(method.clone(), path, Some(&json!({}))).await;
-            let allow = response.headers().get("allow").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+            let allow =
+                response.headers().get("allow").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
             error_of(response, StatusCode::METHOD_NOT_ALLOWED).await;
             assert_eq!(allow, "GET", "{method} {path}");
         }
@@ -60,5 +69,7 @@ async fn discovery_is_read_only_and_unknown_urls_are_scim_404s() {
     }
     // Outside /scim/v2 the house's problem details stay.
     let response = entra.bearer.get("/v1/nothing-here").await;
-    assert!(response.headers()["content-type"].to_str().unwrap_or("").starts_with("application/problem+json"));
+    assert!(
+        response.headers()["content-type"].to_str().unwrap_or("").starts_with("application/problem+json")
+    );
 }

@@ -50,7 +50,8 @@ async fn only_a_customers_client_with_users_manage_that_sees_everything_may_sync
         .to_owned();
     error_of(app.bearer(&token).get("/scim/v2/Users").await, StatusCode::FORBIDDEN).await;
     // A platform client.
-    let response = admin.post("/v1/api-clients", &json!({"name": "Platform", "scopes": ["users.manage"]})).await;
+    let response =
+        admin.post("/v1/api-clients", &json!({"name": "Platform", "scopes": ["users.manage"]})).await;
     assert_eq!(response.status(), StatusCode::CREATED);
     let platform = id_of(&response.json().await.expect("client"));
     let token = admin
@@ -76,16 +77,33 @@ async fn bad_requests_get_scim_errors_with_the_right_scim_type() {
     error_of(entra.get("/Groups/42").await, StatusCode::NOT_FOUND).await;
     error_of(entra.delete(&format!("/Users/{}", uuid::Uuid::now_v7())).await, StatusCode::NOT_FOUND).await;
 
-    let missing = error_of(entra.post("/Users", &json!({"schemas": [super::USER]})).await, StatusCode::BAD_REQUEST).await;
+    let missing =
+        error_of(entra.post("/Users", &json!({"schemas": [super::USER]})).await, StatusCode::BAD_REQUEST)
+            .await;
     assert_eq!(missing["scimType"], "invalidValue");
     error_of(entra.post("/Users", &json!({"not": "a scim resource"})).await, StatusCode::BAD_REQUEST).await;
-    let response = entra.bearer.request(Method::POST, "/scim/v2/Users").header("content-type", "application/scim+json").body("{broken").send().await.expect("request");
+    let response = entra
+        .bearer
+        .request(Method::POST, "/scim/v2/Users")
+        .header("content-type", "application/scim+json")
+        .body("{broken")
+        .send()
+        .await
+        .expect("request");
     assert_eq!(error_of(response, StatusCode::BAD_REQUEST).await["scimType"], "invalidSyntax");
-    let response = entra.bearer.request(Method::POST, "/scim/v2/Users").header("content-type", "text/plain").body("userName=x").send().await.expect("request");
+    let response = entra
+        .bearer
+        .request(Method::POST, "/scim/v2/Users")
+        .header("content-type", "text/plain")
+        .body("userName=x")
+        .send()
+        .await
+        .expect("request");
     error_of(response, StatusCode::UNSUPPORTED_MEDIA_TYPE).await;
     let huge = json!({"schemas": [super::USER], "userName": "x".repeat(2 * 1024 * 1024)});
     error_of(entra.post("/Users", &huge).await, StatusCode::PAYLOAD_TOO_LARGE).await;
-    let filter = error_of(entra.get("/Users?filter=title%20eq%20%22x%22").await, StatusCode::BAD_REQUEST).await;
+    let filter =
+        error_of(entra.get("/Users?filter=title%20eq%20%22x%22").await, StatusCode::BAD_REQUEST).await;
     assert_eq!(filter["scimType"], "invalidFilter");
     let filter = error_of(entra.get("/Users?filter=userName%20eq").await, StatusCode::BAD_REQUEST).await;
     assert_eq!(filter["scimType"], "invalidFilter");
@@ -100,13 +118,19 @@ async fn a_taken_user_name_or_e_mail_is_a_uniqueness_conflict_that_names_nobody(
     let admin = app.admin().await;
     let entra = Directory::connect(&app, &admin, "Acme").await;
     let other = id_of(&admin.create_customer("Globex Secret Holdings").await);
-    admin.add_user(other, json!({"name": "Elsewhere", "email": "taken@globex.example", "login_enabled": false})).await;
+    admin
+        .add_user(
+            other,
+            json!({"name": "Elsewhere", "email": "taken@globex.example", "login_enabled": false}),
+        )
+        .await;
 
     entra.create_user(user("jana@acme.example")).await;
     let again = error_of(entra.post("/Users", &user("JANA@acme.example")).await, StatusCode::CONFLICT).await;
     assert_eq!(again["scimType"], "uniqueness");
 
-    let elsewhere = error_of(entra.post("/Users", &user("taken@globex.example")).await, StatusCode::CONFLICT).await;
+    let elsewhere =
+        error_of(entra.post("/Users", &user("taken@globex.example")).await, StatusCode::CONFLICT).await;
     assert_eq!(elsewhere["scimType"], "uniqueness");
     let detail = elsewhere["detail"].as_str().unwrap_or_default();
     assert!(!detail.contains("Globex") && !detail.contains(&other.to_string()), "{detail}");
@@ -134,5 +158,8 @@ async fn scim_has_its_own_rate_limit_per_client() {
     error_of(response, StatusCode::TOO_MANY_REQUESTS).await;
     // Another client is counted on its own; the REST API is not SCIM's limit.
     assert_eq!(okta.get("/Users").await.status(), StatusCode::OK);
-    assert_eq!(entra.bearer.get(&format!("/v1/customers/{}/users", entra.customer)).await.status(), StatusCode::OK);
+    assert_eq!(
+        entra.bearer.get(&format!("/v1/customers/{}/users", entra.customer)).await.status(),
+        StatusCode::OK
+    );
 }

@@ -11,7 +11,9 @@ fn q(filter: &str) -> String {
 }
 
 fn url_escape(text: &str) -> String {
-    text.bytes().map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
+    text.bytes()
+        .map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") })
+        .collect()
 }
 
 #[tokio::test]
@@ -66,12 +68,17 @@ async fn every_filterable_attribute_and_every_operator_works() {
         assert_eq!(error["scimType"], "invalidFilter", "{bad}");
     }
 
-    let group = uid(&entra.create_group(json!({"schemas": [GROUP], "displayName": "Inbound", "members": [{"value": jana}]})).await);
-    let (total, found) = entra.list(&format!("/Groups?filter={}", url_escape(&format!("members.value eq \"{jana}\"")))).await;
+    let group = uid(&entra
+        .create_group(json!({"schemas": [GROUP], "displayName": "Inbound", "members": [{"value": jana}]}))
+        .await);
+    let (total, found) =
+        entra.list(&format!("/Groups?filter={}", url_escape(&format!("members.value eq \"{jana}\"")))).await;
     assert_eq!((total, found.iter().map(uid).collect::<Vec<_>>()), (1, vec![group.clone()]));
-    let (total, _) = entra.list(&format!("/Groups?filter={}", url_escape("displayName eq \"inbound\""))).await;
+    let (total, _) =
+        entra.list(&format!("/Groups?filter={}", url_escape("displayName eq \"inbound\""))).await;
     assert_eq!(total, 1);
-    let (total, _) = entra.list(&format!("/Groups?filter={}", url_escape(&format!("members.value eq \"{tom}\"")))).await;
+    let (total, _) =
+        entra.list(&format!("/Groups?filter={}", url_escape(&format!("members.value eq \"{tom}\"")))).await;
     assert_eq!(total, 0);
 }
 
@@ -97,13 +104,17 @@ async fn pages_count_and_attribute_selection() {
     let capped = scim_of(entra.get("/Users?count=100000&startIndex=0").await, StatusCode::OK).await;
     assert_eq!(capped["startIndex"], 1);
 
-    let slim = scim_of(entra.get("/Users?attributes=userName,name.givenName&count=1").await, StatusCode::OK).await;
+    let slim =
+        scim_of(entra.get("/Users?attributes=userName,name.givenName&count=1").await, StatusCode::OK).await;
     let first = &slim["Resources"][0];
     assert!(first["userName"].is_string() && first["id"].is_string() && first["meta"].is_object());
     assert_eq!(first["name"], json!({"givenName": "Jana"}));
     assert!(first.get("emails").is_none() && first.get("active").is_none());
-    let without = scim_of(entra.get("/Users?excludedAttributes=emails,name&count=1").await, StatusCode::OK).await;
-    assert!(without["Resources"][0].get("emails").is_none() && without["Resources"][0]["userName"].is_string());
+    let without =
+        scim_of(entra.get("/Users?excludedAttributes=emails,name&count=1").await, StatusCode::OK).await;
+    assert!(
+        without["Resources"][0].get("emails").is_none() && without["Resources"][0]["userName"].is_string()
+    );
 
     // POST /.search, per resource and at the root.
     let search = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"], "filter": "userName sw \"p1\"", "count": 10});
@@ -113,6 +124,10 @@ async fn pages_count_and_attribute_selection() {
     let root = scim_of(entra.post("/.search", &json!({"count": 100})).await, StatusCode::OK).await;
     assert_eq!(root["totalResults"], 6);
     assert_eq!(root["Resources"].as_array().map(Vec::len), Some(6));
-    let groups_only = scim_of(entra.post("/Groups/.search", &json!({"filter": "displayName eq \"everyone\""})).await, StatusCode::OK).await;
+    let groups_only = scim_of(
+        entra.post("/Groups/.search", &json!({"filter": "displayName eq \"everyone\""})).await,
+        StatusCode::OK,
+    )
+    .await;
     assert_eq!(groups_only["totalResults"], 1);
 }

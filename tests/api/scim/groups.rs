@@ -23,7 +23,10 @@ async fn a_group_keeps_only_members_of_its_own_customer() {
     let entra = Directory::connect(&app, &admin, "Acme").await;
     let other = id_of(&admin.create_customer("Globex").await);
     let foreign = id_of(&admin.add_user(other, json!({"name": "Foreign"})).await).to_string();
-    let (jana, tom) = (uid(&entra.create_user(user("jana@acme.example")).await), uid(&entra.create_user(user("tom@acme.example")).await));
+    let (jana, tom) = (
+        uid(&entra.create_user(user("jana@acme.example")).await),
+        uid(&entra.create_user(user("tom@acme.example")).await),
+    );
 
     let group = entra
         .create_group(json!({
@@ -40,29 +43,70 @@ async fn a_group_keeps_only_members_of_its_own_customer() {
 
     // Okta adds, Entra removes with a value filter, and with its legacy value list.
     let path = format!("/Groups/{id}");
-    let added = scim_of(entra.patch(&path, json!([{"op": "add", "path": "members", "value": [{"value": tom}, {"value": foreign}]}])).await, StatusCode::OK).await;
+    let added = scim_of(
+        entra
+            .patch(
+                &path,
+                json!([{"op": "add", "path": "members", "value": [{"value": tom}, {"value": foreign}]}]),
+            )
+            .await,
+        StatusCode::OK,
+    )
+    .await;
     let mut both = vec![jana.clone(), tom.clone()];
     both.sort();
     assert_eq!(members_of(&added), both);
-    let removed = scim_of(entra.patch(&path, json!([{"op": "remove", "path": format!("members[value eq \"{tom}\"]")}])).await, StatusCode::OK).await;
+    let removed = scim_of(
+        entra.patch(&path, json!([{"op": "remove", "path": format!("members[value eq \"{tom}\"]")}])).await,
+        StatusCode::OK,
+    )
+    .await;
     assert_eq!(members_of(&removed), vec![jana.clone()]);
-    let legacy = scim_of(entra.patch(&path, json!([{"op": "Remove", "path": "members", "value": [{"value": jana}]}])).await, StatusCode::OK).await;
+    let legacy = scim_of(
+        entra.patch(&path, json!([{"op": "Remove", "path": "members", "value": [{"value": jana}]}])).await,
+        StatusCode::OK,
+    )
+    .await;
     assert!(members_of(&legacy).is_empty());
-    scim_of(entra.patch(&path, json!([{"op": "add", "path": "members", "value": [{"value": jana}, {"value": tom}]}])).await, StatusCode::OK).await;
-    let cleared = scim_of(entra.patch(&path, json!([{"op": "remove", "path": "members"}])).await, StatusCode::OK).await;
+    scim_of(
+        entra
+            .patch(
+                &path,
+                json!([{"op": "add", "path": "members", "value": [{"value": jana}, {"value": tom}]}]),
+            )
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    let cleared =
+        scim_of(entra.patch(&path, json!([{"op": "remove", "path": "members"}])).await, StatusCode::OK).await;
     assert!(members_of(&cleared).is_empty(), "remove without a value clears all members");
-    let renamed = scim_of(entra.patch(&path, json!([{"op": "replace", "value": {"displayName": "Depot N."}}])).await, StatusCode::OK).await;
+    let renamed = scim_of(
+        entra.patch(&path, json!([{"op": "replace", "value": {"displayName": "Depot N."}}])).await,
+        StatusCode::OK,
+    )
+    .await;
     assert_eq!(renamed["displayName"], "Depot N.");
     // The REST API sees the same group.
     let rest = admin.get(&format!("/v1/customers/{}/groups/{id}", entra.customer)).await;
     assert_eq!(rest.json::<serde_json::Value>().await.expect("group")["name"], "Depot N.");
 
     // PUT replaces the members too.
-    let put = scim_of(entra.put(&path, &json!({"schemas": [GROUP], "displayName": "Depot N.", "members": [{"value": tom}]})).await, StatusCode::OK).await;
+    let put = scim_of(
+        entra
+            .put(&path, &json!({"schemas": [GROUP], "displayName": "Depot N.", "members": [{"value": tom}]}))
+            .await,
+        StatusCode::OK,
+    )
+    .await;
     assert_eq!(members_of(&put), vec![tom.clone()]);
     assert!(put.get("externalId").is_none(), "PUT clears what it leaves out");
 
-    let taken = error_of(entra.post("/Groups", &json!({"schemas": [GROUP], "displayName": "depot n."})).await, StatusCode::CONFLICT).await;
+    let taken = error_of(
+        entra.post("/Groups", &json!({"schemas": [GROUP], "displayName": "depot n."})).await,
+        StatusCode::CONFLICT,
+    )
+    .await;
     assert_eq!(taken["scimType"], "uniqueness");
 
     assert_eq!(entra.delete(&path).await.status(), StatusCode::NO_CONTENT);

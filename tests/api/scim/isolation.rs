@@ -20,8 +20,16 @@ async fn a_directory_of_one_customer_never_sees_or_links_anothers_people_or_grou
 
     for path in [format!("/Users/{their_user}"), format!("/Groups/{their_group}")] {
         error_of(acme.get(&path).await, StatusCode::NOT_FOUND).await;
-        error_of(acme.put(&path, &json!({"userName": "stolen", "displayName": "stolen"})).await, StatusCode::NOT_FOUND).await;
-        error_of(acme.patch(&path, json!([{"op": "replace", "path": "displayName", "value": "stolen"}])).await, StatusCode::NOT_FOUND).await;
+        error_of(
+            acme.put(&path, &json!({"userName": "stolen", "displayName": "stolen"})).await,
+            StatusCode::NOT_FOUND,
+        )
+        .await;
+        error_of(
+            acme.patch(&path, json!([{"op": "replace", "path": "displayName", "value": "stolen"}])).await,
+            StatusCode::NOT_FOUND,
+        )
+        .await;
         error_of(acme.delete(&path).await, StatusCode::NOT_FOUND).await;
     }
     for filter in [
@@ -34,7 +42,9 @@ async fn a_directory_of_one_customer_never_sees_or_links_anothers_people_or_grou
         assert!(found.iter().all(|u| u["id"] != json!(their_user)), "{filter}");
         assert!(total <= 1, "{filter}: only Acme's own");
     }
-    let (total, _) = acme.list(&format!("/Groups?filter={}", urlencoding(&format!("members.value eq \"{their_user}\"")))).await;
+    let (total, _) = acme
+        .list(&format!("/Groups?filter={}", urlencoding(&format!("members.value eq \"{their_user}\""))))
+        .await;
     assert_eq!(total, 0);
     let (total, _) = acme.list("/Groups").await;
     assert_eq!(total, 0);
@@ -45,9 +55,17 @@ async fn a_directory_of_one_customer_never_sees_or_links_anothers_people_or_grou
     let group = acme.create_group(json!({"schemas": [GROUP], "displayName": "Depot", "members": [{"value": their_user}, {"value": ours}]})).await;
     assert_eq!(group["members"].as_array().map(Vec::len), Some(1));
     let path = format!("/Groups/{}", uid(&group));
-    let patched = scim_of(acme.patch(&path, json!([{"op": "add", "path": "members", "value": [{"value": their_user}]}])).await, StatusCode::OK).await;
+    let patched = scim_of(
+        acme.patch(&path, json!([{"op": "add", "path": "members", "value": [{"value": their_user}]}])).await,
+        StatusCode::OK,
+    )
+    .await;
     assert_eq!(patched["members"].as_array().map(Vec::len), Some(1));
-    let put = scim_of(acme.put(&path, &json!({"displayName": "Depot", "members": [{"value": their_user}]})).await, StatusCode::OK).await;
+    let put = scim_of(
+        acme.put(&path, &json!({"displayName": "Depot", "members": [{"value": their_user}]})).await,
+        StatusCode::OK,
+    )
+    .await;
     assert!(put.get("members").is_none());
     // B's group name and externalId are no conflict for A.
     acme.create_group(json!({"schemas": [GROUP], "displayName": "Globex HQ", "externalId": "g-1"})).await;
@@ -58,5 +76,7 @@ async fn a_directory_of_one_customer_never_sees_or_links_anothers_people_or_grou
 }
 
 fn urlencoding(text: &str) -> String {
-    text.bytes().map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
+    text.bytes()
+        .map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") })
+        .collect()
 }

@@ -17,9 +17,9 @@ use reqwest::{Method, Response, StatusCode};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
+use crate::helpers::TestApp;
 use crate::helpers::actor::Actor;
 use crate::helpers::read::id_of;
-use crate::helpers::TestApp;
 
 pub const SCIM_JSON: &str = "application/scim+json";
 pub const ERROR: &str = "urn:ietf:params:scim:api:messages:2.0:Error";
@@ -100,7 +100,10 @@ impl Directory {
     pub async fn list(&self, path: &str) -> (i64, Vec<Value>) {
         let list = scim_of(self.get(path).await, StatusCode::OK).await;
         assert_eq!(list["schemas"][0], "urn:ietf:params:scim:api:messages:2.0:ListResponse");
-        (list["totalResults"].as_i64().expect("total"), list["Resources"].as_array().expect("Resources").clone())
+        (
+            list["totalResults"].as_i64().expect("total"),
+            list["Resources"].as_array().expect("Resources").clone(),
+        )
     }
 }
 
@@ -117,7 +120,8 @@ pub fn user(user_name: &str) -> Value {
 
 /// The body of a SCIM answer of `status`, after checking its content type.
 pub async fn scim_of(response: Response, status: StatusCode) -> Value {
-    let content_type = response.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+    let content_type =
+        response.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
     let got = response.status();
     let text = response.text().await.expect("body");
     assert_eq!(got, status, "{text}");

@@ -43,7 +43,12 @@ async fn every_published_writable_attribute_round_trips_byte_equal() {
     let okta = Directory::connect(&app, &admin, "Acme").await;
     let (_, schemas) = okta.list("/Schemas").await;
     let attributes_of = |urn: &str| -> Vec<Value> {
-        schemas.iter().find(|s| s["id"] == urn).and_then(|s| s["attributes"].as_array()).cloned().unwrap_or_default()
+        schemas
+            .iter()
+            .find(|s| s["id"] == urn)
+            .and_then(|s| s["attributes"].as_array())
+            .cloned()
+            .unwrap_or_default()
     };
 
     let mut body = Map::new();
@@ -52,10 +57,16 @@ async fn every_published_writable_attribute_round_trips_byte_equal() {
         body.insert(attribute["name"].as_str().unwrap_or_default().to_owned(), sample(attribute, "rt", None));
     }
     body.insert("userName".into(), json!("round.trip@acme.example"));
-    body.insert("emails".into(), json!([{"value": "round.trip@acme.example", "display": "Work", "type": "work", "primary": true}]));
+    body.insert(
+        "emails".into(),
+        json!([{"value": "round.trip@acme.example", "display": "Work", "type": "work", "primary": true}]),
+    );
     let mut extension = Map::new();
     for attribute in attributes_of(ENTERPRISE).iter().filter(|a| writable(a)) {
-        extension.insert(attribute["name"].as_str().unwrap_or_default().to_owned(), sample(attribute, "ext", None));
+        extension.insert(
+            attribute["name"].as_str().unwrap_or_default().to_owned(),
+            sample(attribute, "ext", None),
+        );
     }
     body.insert(ENTERPRISE.into(), Value::Object(extension));
     let body = Value::Object(body);
@@ -78,7 +89,10 @@ async fn every_published_writable_attribute_round_trips_byte_equal() {
     let mut group = Map::new();
     group.insert("schemas".into(), json!([GROUP]));
     for attribute in attributes_of(GROUP).iter().filter(|a| writable(a)) {
-        group.insert(attribute["name"].as_str().unwrap_or_default().to_owned(), sample(attribute, "grp", Some(&id)));
+        group.insert(
+            attribute["name"].as_str().unwrap_or_default().to_owned(),
+            sample(attribute, "grp", Some(&id)),
+        );
     }
     group.insert("externalId".into(), json!("group-ext-1"));
     let group = Value::Object(group);
