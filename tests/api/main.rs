@@ -35,6 +35,7 @@ mod operations;
 mod outage;
 mod recovery;
 mod scim;
+mod scim_idp;
 mod serving;
 mod signup;
 mod staff;
