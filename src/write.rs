@@ -136,6 +136,42 @@ pub fn event<V: Tracked>(action: Action, before: Option<&V>, after: Option<&V>) 
     }
 }
 
+/// The one create, inside the caller's transaction: inserts (and whatever `insert` writes with
+/// it), audits `action` with the view it made, and gives that view back for the caller to
+/// render ([`create_once`] as the REST API's JSON, SCIM as `application/scim+json`).
+pub fn created<R, E, F>(
+    conn: &mut PgConnection,
+    author: &Author,
+    action: Action,
+    insert: F,
+) -> Result<R::View, AppError>
+where
+    R: Viewed,
+    E: Into<AppError>,
+    F: FnOnce(&mut PgConnection) -> Result<R, E>,
+{
+    let view = insert(conn).map_err(Into::into)?.view(conn)?;
+    audit::record(conn, author, event(action, None, Some(&view)))?;
+    Ok(view)
+}
+
+/// [`created`] in a transaction of its own, for a caller that answers the view in its own
+/// shape (SCIM: no idempotency keys, its own media type and `meta`).
+pub async fn create_view<R, E, F>(
+    state: &AppState,
+    author: impl Into<Author>,
+    action: Action,
+    insert: F,
+) -> Result<R::View, AppError>
+where
+    R: Viewed,
+    E: Into<AppError>,
+    F: FnOnce(&mut PgConnection) -> Result<R, E> + Send + 'static,
+{
+    let author = author.into();
+    db::transaction(&state.pool, move |conn| created(conn, &author, action, insert)).await
+}
+
 /// Inserts (and whatever `insert` writes with it), audits `action`, answers 201 with the view.
 /// A creating `POST` calls [`create_once`] instead, with the key of its `Idempotent` body.
 pub async fn create<R, E, F>(
@@ -170,8 +206,7 @@ where
     let author = author.into();
     let caller = author.clone();
     let recorded = idempotency::run(state, &caller, key, move |conn| {
-        let view = insert(conn).map_err(Into::into)?.view(conn)?;
-        audit::record(conn, &author, event(action, None, Some(&view)))?;
+        let view = created(conn, &author, action, insert)?;
         Recorded::json(StatusCode::CREATED, Some(view.location()), Some(view.etag()), &view)
     })
     .await?;
@@ -200,8 +235,7 @@ where
     let author = author.into();
     let caller = author.clone();
     idempotency::run(state, &caller, key, move |conn| {
-        let view = insert(conn).map_err(Into::into)?.view(conn)?;
-        audit::record(conn, &author, event(action, None, Some(&view)))?;
+        let view = created(conn, &author, action, insert)?;
         let (location, etag) = (Some(view.location()), Some(view.etag()));
         let kept = shown(view.clone(), None);
         Recorded::revealing(StatusCode::CREATED, location, etag, &kept, &shown(view, Some(secret)))
