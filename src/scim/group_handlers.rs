@@ -1,24 +1,30 @@
-//! `/scim/v2/Groups`: list and search, get, create, replace, PATCH, delete. Members are users
-//! of the client's customer; ids of anyone else (another customer's people, unknown ids, ids
-//! that are not ids) are ignored, never linked and never an error.
+//! `/scim/v2/Groups`: list and search, get, create, replace, PATCH, delete, and the search
+//! across Users and Groups. Members are users of the client's customer; ids of anyone else
+//! (another customer's people, unknown ids, ids that are not ids) are ignored, never linked and
+//! never an error. What is the groups' own in the one SCIM flow ([`flow`]): their audit
+//! actions, and a removal that records the former members.
 
-use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, put, web};
-use serde_json::Value;
+use diesel::{PgConnection, QueryResult};
+use serde_json::{Map, Value};
 
-use super::auth::{self, Caller};
+use super::auth;
 use super::errors::ScimInputError;
-use super::groups::{self, Desired, GroupResource, ScimGroup};
-use super::query::{self, ListParams};
-use super::request::{self, input};
+use super::filter::{self, Cond, GroupAttr};
+use super::flow::{self, Kind};
+use super::groups::{self, Desired, ScimGroup};
+use super::query::ListParams;
+use super::request;
+use super::resource::Resource;
 use super::response::ScimError;
-use super::schema::{ResourceKind, sanitize};
-use super::{filter, patch as scim_patch};
-use crate::audit::{self, Author};
-use crate::db::{self, ids::GroupId};
+use super::schema::ResourceKind;
+use super::users::ScimUser;
+use crate::accounts::Actor;
+use crate::audit::Action;
+use crate::db::ids::{CustomerId, GroupId};
 use crate::error::AppError;
 use crate::state::AppState;
-use crate::write::{self, Removed, Tracked};
+use crate::write::Removed;
 
 /// The list parameters of RFC 7644 §3.4.2 on Groups (others are ignored).
 #[derive(utoipa::IntoParams)]
@@ -44,29 +50,82 @@ pub struct ScimGroupListParams {
     excludedAttributes: Option<String>,
 }
 
-fn respond(status: StatusCode, view: &GroupResource, params: &ListParams) -> HttpResponse {
-    let etag = view.etag();
-    let location = (status == StatusCode::CREATED).then_some(view.location.as_str());
-    request::answer(status, &etag, location, &query::project(view.full(), params))
-}
+impl Kind for ScimGroup {
+    type Id = GroupId;
+    type Desired = Desired;
+    type Attr = GroupAttr;
+    const KIND: ResourceKind = ResourceKind::Group;
+    const CREATED: Action = Action::GroupCreated;
+    const DELETED: Action = Action::GroupDeleted;
 
-pub async fn search(
-    state: &AppState,
-    caller: &Caller,
-    params: ListParams,
-) -> Result<(i64, Vec<Value>), ScimError> {
-    let cond = params.filter.as_deref().map(filter::parse_groups).transpose()?;
-    if let Some(cond) = &cond {
-        query::groups_condition(cond)?;
+    fn parse_filter(raw: &str) -> Result<Cond<GroupAttr>, ScimInputError> {
+        filter::parse_groups(raw)
     }
-    let (customer_id, base) = (caller.customer_id, caller.base.clone());
-    let (start, count) = (params.start_index, params.count);
-    let (total, found) =
-        db::run(&state.pool, move |conn| groups::page(conn, customer_id, cond.as_ref(), start, count, &base))
-            .await?;
-    let resources =
-        found.iter().map(|g| Value::Object(query::project(g.resource().full(), &params))).collect();
-    Ok((total, resources))
+
+    fn check_filter(cond: &Cond<GroupAttr>) -> Result<(), ScimInputError> {
+        super::query::groups_condition(cond).map(drop)
+    }
+
+    fn desired(rep: Map<String, Value>) -> Result<Desired, ScimInputError> {
+        Desired::from_representation(rep)
+    }
+
+    fn resource(&self) -> Resource<Self> {
+        ScimGroup::resource(self)
+    }
+
+    fn writable(&self) -> Result<Map<String, Value>, ScimInputError> {
+        ScimGroup::writable(self)
+    }
+
+    fn update_action(_: &Self, _: &Desired) -> Action {
+        Action::GroupUpdated
+    }
+
+    fn page(
+        conn: &mut PgConnection,
+        customer_id: CustomerId,
+        cond: Option<&Cond<GroupAttr>>,
+        start: i64,
+        count: i64,
+        base: &str,
+    ) -> Result<(i64, Vec<Self>), AppError> {
+        groups::page(conn, customer_id, cond, start, count, base)
+    }
+
+    fn find(conn: &mut PgConnection, customer_id: CustomerId, id: GroupId, base: &str) -> QueryResult<Self> {
+        groups::find(conn, customer_id, id, base)
+    }
+
+    /// Any client of the customer may act on any of its groups.
+    fn lock(
+        conn: &mut PgConnection,
+        _: &Actor,
+        customer_id: CustomerId,
+        id: GroupId,
+        base: &str,
+    ) -> Result<Self, AppError> {
+        Ok(groups::lock(conn, customer_id, id, base)?)
+    }
+
+    fn insert(
+        conn: &mut PgConnection,
+        customer_id: CustomerId,
+        desired: Desired,
+        base: &str,
+    ) -> Result<Self, AppError> {
+        groups::insert(conn, customer_id, desired, base)
+    }
+
+    fn replace(conn: &mut PgConnection, before: Self, desired: Desired) -> Result<Self, AppError> {
+        groups::replace(conn, before, desired)
+    }
+
+    /// The audit event keeps who the members were.
+    fn remove(conn: &mut PgConnection, customer_id: CustomerId, id: GroupId) -> Result<Removed, AppError> {
+        let members = groups::delete(conn, customer_id, id)?;
+        Ok(Removed::default().with("members", serde_json::json!(members)))
+    }
 }
 
 /// SCIM: list groups
@@ -80,11 +139,7 @@ pub async fn search(
 )]
 #[get("/scim/v2/Groups")]
 pub async fn list_groups(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ScimError> {
-    let caller = auth::caller(&req, &state).await?;
-    let params = ListParams::from_query(req.query_string())?;
-    let start = params.start_index;
-    let (total, resources) = search(&state, &caller, params).await?;
-    Ok(request::list(total, start, resources))
+    flow::list::<ScimGroup>(req, state).await
 }
 
 /// SCIM: search groups
@@ -97,11 +152,7 @@ pub async fn search_groups(
     state: web::Data<AppState>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ScimError> {
-    let caller = auth::caller(&req, &state).await?;
-    let params = ListParams::from_search(&request::json_body(&req, payload).await?)?;
-    let start = params.start_index;
-    let (total, resources) = search(&state, &caller, params).await?;
-    Ok(request::list(total, start, resources))
+    flow::search_request::<ScimGroup>(req, state, payload).await
 }
 
 /// SCIM: search everything
@@ -130,23 +181,21 @@ pub async fn search_all(
     };
     // Counted first, then the page taken across both: Users' results come first.
     let count_only = ListParams { count: 0, ..params.clone() };
-    let user_total = if for_users {
-        super::user_handlers::search(&state, &caller, count_only.clone()).await?.0
-    } else {
-        0
-    };
-    let group_total = if for_groups { search(&state, &caller, count_only).await?.0 } else { 0 };
+    let user_total =
+        if for_users { flow::search::<ScimUser>(&state, &caller, count_only.clone()).await?.0 } else { 0 };
+    let group_total =
+        if for_groups { flow::search::<ScimGroup>(&state, &caller, count_only).await?.0 } else { 0 };
     let (start, count) = (params.start_index, params.count);
     let mut resources = Vec::new();
     if for_users && start <= user_total && count > 0 {
         let page = ListParams { count: count.min(user_total - start + 1), ..params.clone() };
-        resources.extend(super::user_handlers::search(&state, &caller, page).await?.1);
+        resources.extend(flow::search::<ScimUser>(&state, &caller, page).await?.1);
     }
     let left = count - resources.len() as i64;
     if for_groups && left > 0 && start + count > user_total + 1 {
         let group_start = (start - user_total).max(1);
         let page = ListParams { start_index: group_start, count: left, ..params.clone() };
-        resources.extend(search(&state, &caller, page).await?.1);
+        resources.extend(flow::search::<ScimGroup>(&state, &caller, page).await?.1);
     }
     Ok(request::list(user_total + group_total, start, resources))
 }
@@ -167,16 +216,7 @@ pub async fn get_group(
     state: web::Data<AppState>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ScimError> {
-    let caller = auth::caller(&req, &state).await?;
-    let id: GroupId = request::id(&path)?;
-    let params = ListParams::from_query(req.query_string())?;
-    let (customer_id, base) = (caller.customer_id, caller.base.clone());
-    let group = db::run(&state.pool, move |conn| groups::find(conn, customer_id, id, &base)).await?;
-    let view = group.resource();
-    if let Some(not_modified) = request::not_modified(&req, &view.etag()) {
-        return Ok(not_modified);
-    }
-    Ok(respond(StatusCode::OK, &view, &params))
+    flow::get::<ScimGroup>(req, state, path).await
 }
 
 /// SCIM: create a group
@@ -191,27 +231,7 @@ pub async fn create_group(
     state: web::Data<AppState>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ScimError> {
-    let caller = auth::caller(&req, &state).await?;
-    let body = request::json_body(&req, payload).await?;
-    let desired = Desired::from_representation(sanitize(ResourceKind::Group, &body)?)?;
-    let author = Author::from(&caller.actor);
-    let (customer_id, base) = (caller.customer_id, caller.base.clone());
-    let view = db::transaction(&state.pool, move |conn| {
-        let group = groups::insert(conn, customer_id, desired, &base)?;
-        let view = group.resource();
-        audit::record(conn, &author, write::event(audit::Action::GroupCreated, None, Some(&view)))?;
-        Ok(view)
-    })
-    .await?;
-    Ok(respond(StatusCode::CREATED, &view, &ListParams::default()))
-}
-
-fn locking(
-    caller: &Caller,
-    id: GroupId,
-) -> impl FnOnce(&mut diesel::PgConnection) -> Result<ScimGroup, AppError> + Send + 'static {
-    let (customer_id, base) = (caller.customer_id, caller.base.clone());
-    move |conn| Ok(groups::lock(conn, customer_id, id, &base)?)
+    flow::create::<ScimGroup>(req, state, payload).await
 }
 
 /// SCIM: replace a group
@@ -231,30 +251,7 @@ pub async fn replace_group(
     path: web::Path<String>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ScimError> {
-    let caller = auth::caller(&req, &state).await?;
-    let id: GroupId = request::id(&path)?;
-    let if_match = request::if_match(&req).await?;
-    let body = request::json_body(&req, payload).await?;
-    request::check_body_id(&body, id.into())?;
-    let desired = Desired::from_representation(sanitize(ResourceKind::Group, &body)?)?;
-    let change = move |conn: &mut _, before| groups::replace(conn, before, desired);
-    let tagged = write::update(
-        &state,
-        &caller.actor,
-        audit::Action::GroupUpdated,
-        if_match,
-        locking(&caller, id),
-        change,
-    )
-    .await?;
-    let view = tagged.view().ok_or_else(|| ScimError::from(AppError::internal("no view")))?;
-    Ok(respond(StatusCode::OK, view, &ListParams::default()))
-}
-
-fn patched(group: &ScimGroup, ops: &[scim_patch::Operation]) -> Result<Desired, ScimInputError> {
-    let mut rep = group.writable()?;
-    scim_patch::apply(ResourceKind::Group, &mut rep, ops)?;
-    Desired::from_representation(sanitize(ResourceKind::Group, &Value::Object(rep))?)
+    flow::replace::<ScimGroup>(req, state, path, payload).await
 }
 
 /// SCIM: change a group
@@ -276,28 +273,7 @@ pub async fn patch_group(
     path: web::Path<String>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ScimError> {
-    let caller = auth::caller(&req, &state).await?;
-    let id: GroupId = request::id(&path)?;
-    let if_match = request::if_match(&req).await?;
-    let ops = scim_patch::parse(&request::json_body(&req, payload).await?)?;
-    let (customer_id, base) = (caller.customer_id, caller.base.clone());
-    let before = db::run(&state.pool, move |conn| groups::find(conn, customer_id, id, &base)).await?;
-    patched(&before, &ops)?;
-    let change = move |conn: &mut _, before: ScimGroup| {
-        let desired = patched(&before, &ops).map_err(input)?;
-        groups::replace(conn, before, desired)
-    };
-    let tagged = write::update(
-        &state,
-        &caller.actor,
-        audit::Action::GroupUpdated,
-        if_match,
-        locking(&caller, id),
-        change,
-    )
-    .await?;
-    let view = tagged.view().ok_or_else(|| ScimError::from(AppError::internal("no view")))?;
-    Ok(respond(StatusCode::OK, view, &ListParams::default()))
+    flow::patch::<ScimGroup>(req, state, path, payload).await
 }
 
 /// SCIM: delete a group
@@ -317,15 +293,5 @@ pub async fn delete_group(
     state: web::Data<AppState>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ScimError> {
-    let caller = auth::caller(&req, &state).await?;
-    let id: GroupId = request::id(&path)?;
-    let if_match = request::if_match(&req).await?;
-    let customer_id = caller.customer_id;
-    let remove = move |conn: &mut diesel::PgConnection, _: ScimGroup| -> Result<Removed, AppError> {
-        let members = groups::delete(conn, customer_id, id)?;
-        Ok(Removed::default().with("members", serde_json::json!(members)))
-    };
-    write::delete(&state, &caller.actor, audit::Action::GroupDeleted, if_match, locking(&caller, id), remove)
-        .await?;
-    Ok(HttpResponse::NoContent().finish())
+    flow::delete::<ScimGroup>(req, state, path).await
 }

@@ -6,24 +6,22 @@
 //! Joining a group narrows what a person sees (an `all` person becomes `groups`); leaving one
 //! never widens it. Either way the person's tokens carry other groups, so its sessions end.
 
-use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use serde::Serialize;
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
 use super::errors::ScimInputError;
 use super::filter::{Cond, GroupAttr};
 use super::query;
+use super::resource::{Resource, Times, Typed};
 use super::schema::GROUP_SCHEMA;
-use super::users::meta;
 use crate::audit::{Target, Visibility};
 use crate::db::ids::{CustomerId, GroupId, UserId};
 use crate::db::schema::{group_members as gm, groups, users};
 use crate::error::AppError;
 use crate::groups::models::{GroupChanges, GroupRow, NewGroup};
 use crate::users::rules::{self, AccessChange};
-use crate::write::{Tracked, Viewed};
+use crate::write::Viewed;
 
 /// The longest group name (the REST API's limit).
 const NAME_MAX: usize = 100;
@@ -94,61 +92,20 @@ impl ScimGroup {
     }
 
     pub fn resource(&self) -> GroupResource {
-        GroupResource {
-            id: self.row.id.into(),
-            customer_id: self.row.customer_id.into(),
-            location: format!("{}/Groups/{}", self.base, Uuid::from(self.row.id)),
-            created: self.row.created_at,
-            last_modified: self.row.updated_at,
-            body: self.body(),
-        }
+        let id = Uuid::from(self.row.id);
+        let times = Times { created: self.row.created_at, last_modified: self.row.updated_at };
+        // Events about a group are its members' to read, like the data tagged with it.
+        let visibility = Visibility::tag(Some(id));
+        Resource::new((id, self.row.customer_id.into()), &self.base, times, visibility, self.body())
     }
 }
 
-#[derive(Debug, Clone)]
-pub struct GroupResource {
-    pub id: Uuid,
-    pub customer_id: Uuid,
-    pub location: String,
-    created: DateTime<Utc>,
-    last_modified: DateTime<Utc>,
-    pub body: Map<String, Value>,
-}
+/// A Group as answered, and as the write path audits it and tags it.
+pub type GroupResource = Resource<ScimGroup>;
 
-impl GroupResource {
-    pub fn full(&self) -> Map<String, Value> {
-        let mut body = self.body.clone();
-        let version = self.etag();
-        body.insert("meta".into(), meta("Group", self.created, self.last_modified, &self.location, &version));
-        body
-    }
-}
-
-impl Serialize for GroupResource {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        self.full().serialize(serializer)
-    }
-}
-
-impl Tracked for GroupResource {
+impl Typed for ScimGroup {
     const TARGET: Target = Target::Group;
-
-    fn subject(&self) -> (Uuid, Option<Uuid>) {
-        (self.id, Some(self.customer_id))
-    }
-
-    fn location(&self) -> String {
-        self.location.clone()
-    }
-
-    /// Events about a group are its members' to read, like the data tagged with it.
-    fn visibility(&self) -> Visibility {
-        Visibility::tag(Some(self.id))
-    }
-
-    fn etag(&self) -> String {
-        crate::etag::of_view(&self.body)
-    }
+    const RESOURCE_TYPE: &'static str = "Group";
 }
 
 impl Viewed for ScimGroup {

@@ -27,15 +27,18 @@ pub mod patch;
 pub mod schema;
 
 // The service: who may call (`auth`, `limits`), SCIM's error shape (`response`), the storage
-// of Users and Groups (`users`, `groups`), listing (`query`), and the handlers.
+// of Users and Groups (`users`, `groups`) and the one shape they are answered in (`resource`),
+// listing (`query`), the one flow of their handlers (`flow`), and the handlers.
 pub mod auth;
 pub mod discovery;
 pub mod docs;
+pub mod flow;
 pub mod group_handlers;
 pub mod groups;
 pub mod limits;
 pub mod query;
 pub mod request;
+pub mod resource;
 pub mod response;
 pub mod user_handlers;
 pub mod users;

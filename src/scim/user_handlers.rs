@@ -1,25 +1,26 @@
-//! `/scim/v2/Users`: list and search, get, create, replace, PATCH, delete. Each handler reads
-//! as authenticate and authorize ([`auth::caller`]) -> read the request -> one write through
-//! the house's write path (lock, `If-Match`, change, audit, ETag).
+//! `/scim/v2/Users`: list and search, get, create, replace, PATCH, delete. What is the users'
+//! own in the one SCIM flow ([`flow`]: authenticate and authorize -> read the request -> one
+//! write through the house's write path): a person's audit actions, who may act on it (the
+//! owner only for staff and the owner, never a directory), and how it is removed.
 
-use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, put, web};
-use serde_json::Value;
+use diesel::{PgConnection, QueryResult};
+use serde_json::{Map, Value};
 
-use super::auth::{self, Caller};
 use super::errors::ScimInputError;
-use super::query::{self, ListParams};
-use super::request::{self, input};
+use super::filter::{self, Cond, UserAttr};
+use super::flow::{self, Kind};
+use super::resource::Resource;
 use super::response::ScimError;
-use super::schema::{ResourceKind, sanitize};
-use super::users::{self, Desired, ScimUser, UserResource};
-use super::{filter, patch as scim_patch};
-use crate::accounts::AccountStatus;
-use crate::audit::{self, Author};
-use crate::db::{self, ids::UserId};
+use super::schema::ResourceKind;
+use super::users::{Desired, ScimUser, queries};
+use crate::accounts::{AccountStatus, Actor};
+use crate::audit::Action;
+use crate::db::ids::{CustomerId, UserId};
+use crate::error::AppError;
 use crate::state::AppState;
 use crate::users::rules::{self, AccessChange};
-use crate::write;
+use crate::write::Removed;
 
 /// The list parameters of RFC 7644 §3.4.2 on Users (others, such as Entra's
 /// `aadOptscim062020`, are ignored).
@@ -46,39 +47,90 @@ pub struct ScimListParams {
     excludedAttributes: Option<String>,
 }
 
-/// The user's `user.*` action for a change to `desired`.
-fn action_for(before: &ScimUser, desired: &Desired) -> audit::Action {
-    match (before.row.status, desired.active) {
-        (AccountStatus::Active, false) => audit::Action::UserDeactivated,
-        (AccountStatus::Deactivated, true) => audit::Action::UserReactivated,
-        _ => audit::Action::UserUpdated,
-    }
-}
+impl Kind for ScimUser {
+    type Id = UserId;
+    type Desired = Desired;
+    type Attr = UserAttr;
+    const KIND: ResourceKind = ResourceKind::User;
+    const CREATED: Action = Action::UserCreated;
+    const DELETED: Action = Action::UserDeleted;
 
-fn respond(status: StatusCode, view: &UserResource, params: &ListParams) -> HttpResponse {
-    use crate::write::Tracked;
-    let etag = view.etag();
-    let location = (status == StatusCode::CREATED).then_some(view.location.as_str());
-    request::answer(status, &etag, location, &query::project(view.full(), params))
-}
-
-pub async fn search(
-    state: &AppState,
-    caller: &Caller,
-    params: ListParams,
-) -> Result<(i64, Vec<Value>), ScimError> {
-    let cond = params.filter.as_deref().map(filter::parse_users).transpose()?;
-    if let Some(cond) = &cond {
-        query::users_condition(cond)?;
+    fn parse_filter(raw: &str) -> Result<Cond<UserAttr>, ScimInputError> {
+        filter::parse_users(raw)
     }
-    let (customer_id, base) = (caller.customer_id, caller.base.clone());
-    let (start, count) = (params.start_index, params.count);
-    let (total, found) =
-        db::run(&state.pool, move |conn| users::page(conn, customer_id, cond.as_ref(), start, count, &base))
-            .await?;
-    let resources =
-        found.iter().map(|u| Value::Object(query::project(u.resource().full(), &params))).collect();
-    Ok((total, resources))
+
+    fn check_filter(cond: &Cond<UserAttr>) -> Result<(), ScimInputError> {
+        super::query::users_condition(cond).map(drop)
+    }
+
+    fn desired(rep: Map<String, Value>) -> Result<Desired, ScimInputError> {
+        Desired::from_representation(rep)
+    }
+
+    fn resource(&self) -> Resource<Self> {
+        ScimUser::resource(self)
+    }
+
+    fn writable(&self) -> Result<Map<String, Value>, ScimInputError> {
+        ScimUser::writable(self)
+    }
+
+    /// A change of `active` is a deactivation or reactivation, anything else an update.
+    fn update_action(before: &Self, desired: &Desired) -> Action {
+        match (before.row.status, desired.active) {
+            (AccountStatus::Active, false) => Action::UserDeactivated,
+            (AccountStatus::Deactivated, true) => Action::UserReactivated,
+            _ => Action::UserUpdated,
+        }
+    }
+
+    fn page(
+        conn: &mut PgConnection,
+        customer_id: CustomerId,
+        cond: Option<&Cond<UserAttr>>,
+        start: i64,
+        count: i64,
+        base: &str,
+    ) -> Result<(i64, Vec<Self>), AppError> {
+        queries::page(conn, customer_id, cond, start, count, base)
+    }
+
+    fn find(conn: &mut PgConnection, customer_id: CustomerId, id: UserId, base: &str) -> QueryResult<Self> {
+        queries::find(conn, customer_id, id, base)
+    }
+
+    /// The owner only for staff and the owner: never a directory.
+    fn lock(
+        conn: &mut PgConnection,
+        actor: &Actor,
+        customer_id: CustomerId,
+        id: UserId,
+        base: &str,
+    ) -> Result<Self, AppError> {
+        let user = queries::lock(conn, customer_id, id, base)?;
+        rules::require_may_act(conn, actor, user.row.clone())?;
+        Ok(user)
+    }
+
+    fn insert(
+        conn: &mut PgConnection,
+        customer_id: CustomerId,
+        desired: Desired,
+        base: &str,
+    ) -> Result<Self, AppError> {
+        queries::insert(conn, customer_id, desired, base)
+    }
+
+    fn replace(conn: &mut PgConnection, before: Self, desired: Desired) -> Result<Self, AppError> {
+        queries::replace(conn, before, desired)
+    }
+
+    /// Like the REST API's DELETE: its sessions end, it leaves its groups.
+    fn remove(conn: &mut PgConnection, customer_id: CustomerId, id: UserId) -> Result<Removed, AppError> {
+        rules::access_changed(conn, id, AccessChange::Closed)?;
+        crate::users::queries::delete(conn, customer_id, id)?;
+        Ok(Removed::default())
+    }
 }
 
 /// SCIM: list users
@@ -88,11 +140,7 @@ pub async fn search(
 #[utoipa::path(tag = "SCIM", operation_id = "scimListUsers", security(("bearer" = [])), params(ScimListParams))]
 #[get("/scim/v2/Users")]
 pub async fn list_users(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ScimError> {
-    let caller = auth::caller(&req, &state).await?;
-    let params = ListParams::from_query(req.query_string())?;
-    let start = params.start_index;
-    let (total, resources) = search(&state, &caller, params).await?;
-    Ok(request::list(total, start, resources))
+    flow::list::<ScimUser>(req, state).await
 }
 
 /// SCIM: search users
@@ -106,11 +154,7 @@ pub async fn search_users(
     state: web::Data<AppState>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ScimError> {
-    let caller = auth::caller(&req, &state).await?;
-    let params = ListParams::from_search(&request::json_body(&req, payload).await?)?;
-    let start = params.start_index;
-    let (total, resources) = search(&state, &caller, params).await?;
-    Ok(request::list(total, start, resources))
+    flow::search_request::<ScimUser>(req, state, payload).await
 }
 
 /// SCIM: get a user
@@ -129,17 +173,7 @@ pub async fn get_user(
     state: web::Data<AppState>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ScimError> {
-    let caller = auth::caller(&req, &state).await?;
-    let id: UserId = request::id(&path)?;
-    let params = ListParams::from_query(req.query_string())?;
-    let (customer_id, base) = (caller.customer_id, caller.base.clone());
-    let user = db::run(&state.pool, move |conn| users::find(conn, customer_id, id, &base)).await?;
-    let view = user.resource();
-    use crate::write::Tracked;
-    if let Some(not_modified) = request::not_modified(&req, &view.etag()) {
-        return Ok(not_modified);
-    }
-    Ok(respond(StatusCode::OK, &view, &params))
+    flow::get::<ScimUser>(req, state, path).await
 }
 
 /// SCIM: create a user
@@ -158,40 +192,7 @@ pub async fn create_user(
     state: web::Data<AppState>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ScimError> {
-    let caller = auth::caller(&req, &state).await?;
-    let body = request::json_body(&req, payload).await?;
-    let desired = Desired::from_representation(sanitize(ResourceKind::User, &body)?)?;
-    let author = Author::from(&caller.actor);
-    let (customer_id, base) = (caller.customer_id, caller.base.clone());
-    let view = db::transaction(&state.pool, move |conn| {
-        let user = users::insert(conn, customer_id, desired, &base)?;
-        let view = user.resource();
-        audit::record(conn, &author, write::event(audit::Action::UserCreated, None, Some(&view)))?;
-        Ok(view)
-    })
-    .await?;
-    Ok(respond(StatusCode::CREATED, &view, &ListParams::default()))
-}
-
-/// Reads the person before a change (to tell a deactivation from an update, and to check a
-/// PATCH against it before the write applies it again under the lock).
-async fn read(state: &AppState, caller: &Caller, id: UserId) -> Result<ScimUser, ScimError> {
-    let (customer_id, base) = (caller.customer_id, caller.base.clone());
-    Ok(db::run(&state.pool, move |conn| users::find(conn, customer_id, id, &base)).await?)
-}
-
-/// The person locked, if the caller may act on it (the owner only for staff and the owner:
-/// never a directory).
-fn locking(
-    caller: &Caller,
-    id: UserId,
-) -> impl FnOnce(&mut diesel::PgConnection) -> Result<ScimUser, crate::error::AppError> + Send + 'static {
-    let (actor, customer_id, base) = (caller.actor.clone(), caller.customer_id, caller.base.clone());
-    move |conn| {
-        let user = users::lock(conn, customer_id, id, &base)?;
-        rules::require_may_act(conn, &actor, user.row.clone())?;
-        Ok(user)
-    }
+    flow::create::<ScimUser>(req, state, payload).await
 }
 
 /// SCIM: replace a user
@@ -212,25 +213,7 @@ pub async fn replace_user(
     path: web::Path<String>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ScimError> {
-    let caller = auth::caller(&req, &state).await?;
-    let id: UserId = request::id(&path)?;
-    let if_match = request::if_match(&req).await?;
-    let body = request::json_body(&req, payload).await?;
-    request::check_body_id(&body, id.into())?;
-    let desired = Desired::from_representation(sanitize(ResourceKind::User, &body)?)?;
-    let before = read(&state, &caller, id).await?;
-    let action = action_for(&before, &desired);
-    let change = move |conn: &mut _, before| users::replace(conn, before, desired);
-    let tagged = write::update(&state, &caller.actor, action, if_match, locking(&caller, id), change).await?;
-    let view = tagged.view().ok_or_else(|| ScimError::from(crate::error::AppError::internal("no view")))?;
-    Ok(respond(StatusCode::OK, view, &ListParams::default()))
-}
-
-/// The operations applied to `user`'s writable representation, as the desired state.
-fn patched(user: &ScimUser, ops: &[scim_patch::Operation]) -> Result<Desired, ScimInputError> {
-    let mut rep = user.writable()?;
-    scim_patch::apply(ResourceKind::User, &mut rep, ops)?;
-    Desired::from_representation(sanitize(ResourceKind::User, &Value::Object(rep))?)
+    flow::replace::<ScimUser>(req, state, path, payload).await
 }
 
 /// SCIM: change a user
@@ -251,19 +234,7 @@ pub async fn patch_user(
     path: web::Path<String>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ScimError> {
-    let caller = auth::caller(&req, &state).await?;
-    let id: UserId = request::id(&path)?;
-    let if_match = request::if_match(&req).await?;
-    let ops = scim_patch::parse(&request::json_body(&req, payload).await?)?;
-    let before = read(&state, &caller, id).await?;
-    let action = action_for(&before, &patched(&before, &ops)?);
-    let change = move |conn: &mut _, before: ScimUser| {
-        let desired = patched(&before, &ops).map_err(input)?;
-        users::replace(conn, before, desired)
-    };
-    let tagged = write::update(&state, &caller.actor, action, if_match, locking(&caller, id), change).await?;
-    let view = tagged.view().ok_or_else(|| ScimError::from(crate::error::AppError::internal("no view")))?;
-    Ok(respond(StatusCode::OK, view, &ListParams::default()))
+    flow::patch::<ScimUser>(req, state, path, payload).await
 }
 
 /// SCIM: delete a user
@@ -283,15 +254,5 @@ pub async fn delete_user(
     state: web::Data<AppState>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ScimError> {
-    let caller = auth::caller(&req, &state).await?;
-    let id: UserId = request::id(&path)?;
-    let if_match = request::if_match(&req).await?;
-    let customer_id = caller.customer_id;
-    let remove = move |conn: &mut diesel::PgConnection, _: ScimUser| -> Result<(), crate::error::AppError> {
-        rules::access_changed(conn, id, AccessChange::Closed)?;
-        Ok(crate::users::queries::delete(conn, customer_id, id)?)
-    };
-    write::delete(&state, &caller.actor, audit::Action::UserDeleted, if_match, locking(&caller, id), remove)
-        .await?;
-    Ok(HttpResponse::NoContent().finish())
+    flow::delete::<ScimUser>(req, state, path).await
 }

@@ -1,0 +1,247 @@
+//! The one flow of every SCIM resource type: authenticate and authorize ([`auth::caller`]) ->
+//! read the request -> read or one write through the house's write path (lock, `If-Match`,
+//! change, audit, ETag) -> answer as `application/scim+json`. What differs between Users and
+//! Groups is what a [`Kind`] says; their handlers only name the route and forward here.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use diesel::{PgConnection, QueryResult};
+use serde_json::{Map, Value};
+use uuid::Uuid;
+
+use super::auth::{self, Caller};
+use super::errors::ScimInputError;
+use super::filter::Cond;
+use super::query::{self, ListParams};
+use super::request::{self, input};
+use super::resource::{Resource, Typed};
+use super::response::ScimError;
+use super::schema::{ResourceKind, sanitize};
+use crate::accounts::Actor;
+use crate::audit::Action;
+use crate::db::{self, ids::CustomerId};
+use crate::error::AppError;
+use crate::state::AppState;
+use crate::write::{self, Removed, Tracked, Viewed};
+
+/// A SCIM resource type: its row (with what its representation needs) and the parts of the
+/// flow that are its own.
+pub trait Kind: Viewed<View = Resource<Self>> + Typed + Clone + Send + 'static {
+    type Id: From<Uuid> + Into<Uuid> + Copy + Send + 'static;
+    /// What a client's (sanitized) representation asks for.
+    type Desired: Send + 'static;
+    /// The attributes a filter may name.
+    type Attr: Send + 'static;
+    const KIND: ResourceKind;
+    const CREATED: Action;
+    const DELETED: Action;
+
+    fn parse_filter(raw: &str) -> Result<Cond<Self::Attr>, ScimInputError>;
+    /// Whether the filter can be asked of the database (before any query runs).
+    fn check_filter(cond: &Cond<Self::Attr>) -> Result<(), ScimInputError>;
+    fn desired(rep: Map<String, Value>) -> Result<Self::Desired, ScimInputError>;
+    /// What a client may write back: the body without read-only parts, as stored.
+    /// The resource as answered (the write path's view of it, see [`Viewed`]).
+    fn resource(&self) -> Resource<Self>;
+    fn writable(&self) -> Result<Map<String, Value>, ScimInputError>;
+    /// The audit action of a change of `before` to `desired`.
+    fn update_action(before: &Self, desired: &Self::Desired) -> Action;
+
+    fn page(
+        conn: &mut PgConnection,
+        customer_id: CustomerId,
+        cond: Option<&Cond<Self::Attr>>,
+        start: i64,
+        count: i64,
+        base: &str,
+    ) -> Result<(i64, Vec<Self>), AppError>;
+    fn find(conn: &mut PgConnection, customer_id: CustomerId, id: Self::Id, base: &str) -> QueryResult<Self>;
+    /// The row locked for the rest of the transaction, if `actor` may act on it.
+    fn lock(
+        conn: &mut PgConnection,
+        actor: &Actor,
+        customer_id: CustomerId,
+        id: Self::Id,
+        base: &str,
+    ) -> Result<Self, AppError>;
+    fn insert(
+        conn: &mut PgConnection,
+        customer_id: CustomerId,
+        desired: Self::Desired,
+        base: &str,
+    ) -> Result<Self, AppError>;
+    fn replace(conn: &mut PgConnection, before: Self, desired: Self::Desired) -> Result<Self, AppError>;
+    /// Removes it, saying what went with it that its view does not show.
+    fn remove(conn: &mut PgConnection, customer_id: CustomerId, id: Self::Id) -> Result<Removed, AppError>;
+}
+
+fn respond<K: Kind>(status: StatusCode, view: &Resource<K>, params: &ListParams) -> HttpResponse {
+    let etag = view.etag();
+    let location = (status == StatusCode::CREATED).then_some(view.location.as_str());
+    request::answer(status, &etag, location, &query::project(view.full(), params))
+}
+
+/// How many resources match `params`, and the page of them it asks for, projected.
+pub async fn search<K: Kind>(
+    state: &AppState,
+    caller: &Caller,
+    params: ListParams,
+) -> Result<(i64, Vec<Value>), ScimError> {
+    let cond = params.filter.as_deref().map(K::parse_filter).transpose()?;
+    if let Some(cond) = &cond {
+        K::check_filter(cond)?;
+    }
+    let (customer_id, base) = (caller.customer_id, caller.base.clone());
+    let (start, count) = (params.start_index, params.count);
+    let (total, found) =
+        db::run(&state.pool, move |conn| K::page(conn, customer_id, cond.as_ref(), start, count, &base))
+            .await?;
+    let resources =
+        found.iter().map(|r| Value::Object(query::project(r.resource().full(), &params))).collect();
+    Ok((total, resources))
+}
+
+/// A list (`GET` with the parameters in the query).
+pub async fn list<K: Kind>(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ScimError> {
+    let caller = auth::caller(&req, &state).await?;
+    let params = ListParams::from_query(req.query_string())?;
+    let start = params.start_index;
+    let (total, resources) = search::<K>(&state, &caller, params).await?;
+    Ok(request::list(total, start, resources))
+}
+
+/// A `SearchRequest` (RFC 7644 §3.4.3): the list with its parameters in the body.
+pub async fn search_request<K: Kind>(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    payload: web::Payload,
+) -> Result<HttpResponse, ScimError> {
+    let caller = auth::caller(&req, &state).await?;
+    let params = ListParams::from_search(&request::json_body(&req, payload).await?)?;
+    let start = params.start_index;
+    let (total, resources) = search::<K>(&state, &caller, params).await?;
+    Ok(request::list(total, start, resources))
+}
+
+async fn read<K: Kind>(state: &AppState, caller: &Caller, id: K::Id) -> Result<K, ScimError> {
+    let (customer_id, base) = (caller.customer_id, caller.base.clone());
+    Ok(db::run(&state.pool, move |conn| K::find(conn, customer_id, id, &base)).await?)
+}
+
+/// One resource; 304 when `If-None-Match` names its ETag.
+pub async fn get<K: Kind>(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ScimError> {
+    let caller = auth::caller(&req, &state).await?;
+    let id: K::Id = request::id(&path)?;
+    let params = ListParams::from_query(req.query_string())?;
+    let view = read::<K>(&state, &caller, id).await?.resource();
+    if let Some(not_modified) = request::not_modified(&req, &view.etag()) {
+        return Ok(not_modified);
+    }
+    Ok(respond(StatusCode::OK, &view, &params))
+}
+
+/// 201 with `Location`, through the write path's one create.
+pub async fn create<K: Kind>(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    payload: web::Payload,
+) -> Result<HttpResponse, ScimError> {
+    let caller = auth::caller(&req, &state).await?;
+    let body = request::json_body(&req, payload).await?;
+    let desired = K::desired(sanitize(K::KIND, &body)?)?;
+    let (customer_id, base) = (caller.customer_id, caller.base.clone());
+    let insert = move |conn: &mut PgConnection| K::insert(conn, customer_id, desired, &base);
+    let view = write::create_view(&state, &caller.actor, K::CREATED, insert).await?;
+    Ok(respond(StatusCode::CREATED, &view, &ListParams::default()))
+}
+
+fn locking<K: Kind>(
+    caller: &Caller,
+    id: K::Id,
+) -> impl FnOnce(&mut PgConnection) -> Result<K, AppError> + Send + 'static {
+    let (actor, customer_id, base) = (caller.actor.clone(), caller.customer_id, caller.base.clone());
+    move |conn| K::lock(conn, &actor, customer_id, id, &base)
+}
+
+/// The write of a `PUT` or `PATCH`: `change` makes the locked row what the client asked for.
+async fn update<K, C>(
+    state: &AppState,
+    caller: &Caller,
+    (id, if_match, action): (K::Id, crate::etag::IfMatch, Action),
+    change: C,
+) -> Result<HttpResponse, ScimError>
+where
+    K: Kind,
+    C: FnOnce(&mut PgConnection, K) -> Result<K, AppError> + Send + 'static,
+{
+    let tagged =
+        write::update(state, &caller.actor, action, if_match, locking::<K>(caller, id), change).await?;
+    let view = tagged.view().ok_or_else(|| ScimError::from(AppError::internal("no view")))?;
+    Ok(respond(StatusCode::OK, view, &ListParams::default()))
+}
+
+/// A full representation (`PUT`): an `id` in the body must be the path's.
+pub async fn replace<K: Kind>(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    payload: web::Payload,
+) -> Result<HttpResponse, ScimError> {
+    let caller = auth::caller(&req, &state).await?;
+    let id: K::Id = request::id(&path)?;
+    let if_match = request::if_match(&req).await?;
+    let body = request::json_body(&req, payload).await?;
+    request::check_body_id(&body, id.into())?;
+    let desired = K::desired(sanitize(K::KIND, &body)?)?;
+    let before = read::<K>(&state, &caller, id).await?;
+    let action = K::update_action(&before, &desired);
+    let change = move |conn: &mut PgConnection, before| K::replace(conn, before, desired);
+    update::<K, _>(&state, &caller, (id, if_match, action), change).await
+}
+
+/// The operations applied to the resource's writable representation, as the desired state.
+fn patched<K: Kind>(row: &K, ops: &[super::patch::Operation]) -> Result<K::Desired, ScimInputError> {
+    let mut rep = row.writable()?;
+    super::patch::apply(K::KIND, &mut rep, ops)?;
+    K::desired(sanitize(K::KIND, &Value::Object(rep))?)
+}
+
+/// A `PatchOp` (RFC 7644 §3.5.2), checked against the resource as read, applied again to it
+/// under the lock.
+pub async fn patch<K: Kind>(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    payload: web::Payload,
+) -> Result<HttpResponse, ScimError> {
+    let caller = auth::caller(&req, &state).await?;
+    let id: K::Id = request::id(&path)?;
+    let if_match = request::if_match(&req).await?;
+    let ops = super::patch::parse(&request::json_body(&req, payload).await?)?;
+    let before = read::<K>(&state, &caller, id).await?;
+    let action = K::update_action(&before, &patched(&before, &ops)?);
+    let change = move |conn: &mut PgConnection, before: K| {
+        let desired = patched(&before, &ops).map_err(input)?;
+        K::replace(conn, before, desired)
+    };
+    update::<K, _>(&state, &caller, (id, if_match, action), change).await
+}
+
+/// 204, then 404.
+pub async fn delete<K: Kind>(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ScimError> {
+    let caller = auth::caller(&req, &state).await?;
+    let id: K::Id = request::id(&path)?;
+    let if_match = request::if_match(&req).await?;
+    let customer_id = caller.customer_id;
+    let remove = move |conn: &mut PgConnection, _: K| K::remove(conn, customer_id, id);
+    write::delete(&state, &caller.actor, K::DELETED, if_match, locking::<K>(&caller, id), remove).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
