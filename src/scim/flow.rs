@@ -6,7 +6,7 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use diesel::{PgConnection, QueryResult};
-use serde_json::{Map, Value};
+use serde_json::Value;
 use uuid::Uuid;
 
 use super::auth::{self, Caller};
@@ -14,9 +14,9 @@ use super::errors::ScimInputError;
 use super::filter::Cond;
 use super::query::{self, ListParams};
 use super::request::{self, input};
-use super::resource::{Resource, Typed};
+use super::resource::{Represented, Resource};
 use super::response::ScimError;
-use super::schema::{ResourceKind, sanitize};
+use super::schema::sanitize;
 use crate::accounts::Actor;
 use crate::audit::Action;
 use crate::db::{self, ids::CustomerId};
@@ -26,24 +26,16 @@ use crate::write::{self, Removed, Tracked, Viewed};
 
 /// A SCIM resource type: its row (with what its representation needs) and the parts of the
 /// flow that are its own.
-pub trait Kind: Viewed<View = Resource<Self>> + Typed + Clone + Send + 'static {
+pub trait Kind: Viewed<View = Resource<Self>> + Represented + Clone + Send + 'static {
     type Id: From<Uuid> + Into<Uuid> + Copy + Send + 'static;
-    /// What a client's (sanitized) representation asks for.
-    type Desired: Send + 'static;
     /// The attributes a filter may name.
     type Attr: Send + 'static;
-    const KIND: ResourceKind;
     const CREATED: Action;
     const DELETED: Action;
 
     fn parse_filter(raw: &str) -> Result<Cond<Self::Attr>, ScimInputError>;
     /// Whether the filter can be asked of the database (before any query runs).
     fn check_filter(cond: &Cond<Self::Attr>) -> Result<(), ScimInputError>;
-    fn desired(rep: Map<String, Value>) -> Result<Self::Desired, ScimInputError>;
-    /// What a client may write back: the body without read-only parts, as stored.
-    /// The resource as answered (the write path's view of it, see [`Viewed`]).
-    fn resource(&self) -> Resource<Self>;
-    fn writable(&self) -> Result<Map<String, Value>, ScimInputError>;
     /// The audit action of a change of `before` to `desired`.
     fn update_action(before: &Self, desired: &Self::Desired) -> Action;
 
@@ -152,7 +144,7 @@ pub async fn create<K: Kind>(
 ) -> Result<HttpResponse, ScimError> {
     let caller = auth::caller(&req, &state).await?;
     let body = request::json_body(&req, payload).await?;
-    let desired = K::desired(sanitize(K::KIND, &body)?)?;
+    let desired = K::Desired::try_from(sanitize(K::KIND, &body)?)?;
     let (customer_id, base) = (caller.customer_id, caller.base.clone());
     let insert = move |conn: &mut PgConnection| K::insert(conn, customer_id, desired, &base);
     let view = write::create_view(&state, &caller.actor, K::CREATED, insert).await?;
@@ -196,7 +188,7 @@ pub async fn replace<K: Kind>(
     let if_match = request::if_match(&req).await?;
     let body = request::json_body(&req, payload).await?;
     request::check_body_id(&body, id.into())?;
-    let desired = K::desired(sanitize(K::KIND, &body)?)?;
+    let desired = K::Desired::try_from(sanitize(K::KIND, &body)?)?;
     let before = read::<K>(&state, &caller, id).await?;
     let action = K::update_action(&before, &desired);
     let change = move |conn: &mut PgConnection, before| K::replace(conn, before, desired);
@@ -207,7 +199,7 @@ pub async fn replace<K: Kind>(
 fn patched<K: Kind>(row: &K, ops: &[super::patch::Operation]) -> Result<K::Desired, ScimInputError> {
     let mut rep = row.writable()?;
     super::patch::apply(K::KIND, &mut rep, ops)?;
-    K::desired(sanitize(K::KIND, &Value::Object(rep))?)
+    K::Desired::try_from(sanitize(K::KIND, &Value::Object(rep))?)
 }
 
 /// A `PatchOp` (RFC 7644 §3.5.2), checked against the resource as read, applied again to it

@@ -1,30 +1,20 @@
 //! `/scim/v2/Groups`: list and search, get, create, replace, PATCH, delete, and the search
-//! across Users and Groups. Members are users of the client's customer; ids of anyone else
-//! (another customer's people, unknown ids, ids that are not ids) are ignored, never linked and
-//! never an error. What is the groups' own in the one SCIM flow ([`flow`]): their audit
-//! actions, and a removal that records the former members.
+//! across Users and Groups. Each route is the one SCIM flow ([`flow`]) for [`ScimGroup`], whose
+//! `Kind` is in [`super::groups`]. Members are users of the client's customer; ids of anyone
+//! else (another customer's people, unknown ids, ids that are not ids) are ignored, never
+//! linked and never an error.
 
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, put, web};
-use diesel::{PgConnection, QueryResult};
-use serde_json::{Map, Value};
 
 use super::auth;
-use super::errors::ScimInputError;
-use super::filter::{self, Cond, GroupAttr};
-use super::flow::{self, Kind};
-use super::groups::{self, Desired, ScimGroup};
+use super::filter;
+use super::flow;
+use super::groups::ScimGroup;
 use super::query::ListParams;
 use super::request;
-use super::resource::Resource;
 use super::response::ScimError;
-use super::schema::ResourceKind;
 use super::users::ScimUser;
-use crate::accounts::Actor;
-use crate::audit::Action;
-use crate::db::ids::{CustomerId, GroupId};
-use crate::error::AppError;
 use crate::state::AppState;
-use crate::write::Removed;
 
 /// The list parameters of RFC 7644 §3.4.2 on Groups (others are ignored).
 #[derive(utoipa::IntoParams)]
@@ -48,84 +38,6 @@ pub struct ScimGroupListParams {
     /// All but these attributes, comma-separated (`members` for large groups).
     #[param(example = "members")]
     excludedAttributes: Option<String>,
-}
-
-impl Kind for ScimGroup {
-    type Id = GroupId;
-    type Desired = Desired;
-    type Attr = GroupAttr;
-    const KIND: ResourceKind = ResourceKind::Group;
-    const CREATED: Action = Action::GroupCreated;
-    const DELETED: Action = Action::GroupDeleted;
-
-    fn parse_filter(raw: &str) -> Result<Cond<GroupAttr>, ScimInputError> {
-        filter::parse_groups(raw)
-    }
-
-    fn check_filter(cond: &Cond<GroupAttr>) -> Result<(), ScimInputError> {
-        super::query::groups_condition(cond).map(drop)
-    }
-
-    fn desired(rep: Map<String, Value>) -> Result<Desired, ScimInputError> {
-        Desired::from_representation(rep)
-    }
-
-    fn resource(&self) -> Resource<Self> {
-        ScimGroup::resource(self)
-    }
-
-    fn writable(&self) -> Result<Map<String, Value>, ScimInputError> {
-        ScimGroup::writable(self)
-    }
-
-    fn update_action(_: &Self, _: &Desired) -> Action {
-        Action::GroupUpdated
-    }
-
-    fn page(
-        conn: &mut PgConnection,
-        customer_id: CustomerId,
-        cond: Option<&Cond<GroupAttr>>,
-        start: i64,
-        count: i64,
-        base: &str,
-    ) -> Result<(i64, Vec<Self>), AppError> {
-        groups::page(conn, customer_id, cond, start, count, base)
-    }
-
-    fn find(conn: &mut PgConnection, customer_id: CustomerId, id: GroupId, base: &str) -> QueryResult<Self> {
-        groups::find(conn, customer_id, id, base)
-    }
-
-    /// Any client of the customer may act on any of its groups.
-    fn lock(
-        conn: &mut PgConnection,
-        _: &Actor,
-        customer_id: CustomerId,
-        id: GroupId,
-        base: &str,
-    ) -> Result<Self, AppError> {
-        Ok(groups::lock(conn, customer_id, id, base)?)
-    }
-
-    fn insert(
-        conn: &mut PgConnection,
-        customer_id: CustomerId,
-        desired: Desired,
-        base: &str,
-    ) -> Result<Self, AppError> {
-        groups::insert(conn, customer_id, desired, base)
-    }
-
-    fn replace(conn: &mut PgConnection, before: Self, desired: Desired) -> Result<Self, AppError> {
-        groups::replace(conn, before, desired)
-    }
-
-    /// The audit event keeps who the members were.
-    fn remove(conn: &mut PgConnection, customer_id: CustomerId, id: GroupId) -> Result<Removed, AppError> {
-        let members = groups::delete(conn, customer_id, id)?;
-        Ok(Removed::default().with("members", serde_json::json!(members)))
-    }
 }
 
 /// SCIM: list groups

@@ -12,16 +12,18 @@ use uuid::Uuid;
 
 use super::errors::ScimInputError;
 use super::filter::{Cond, GroupAttr};
+use super::flow::Kind;
 use super::query;
-use super::resource::{Resource, Times, Typed};
-use super::schema::GROUP_SCHEMA;
-use crate::audit::{Target, Visibility};
+use super::resource::{Represented, Resource, Times};
+use super::schema::{GROUP_SCHEMA, ResourceKind};
+use crate::accounts::Actor;
+use crate::audit::{Action, Target, Visibility};
 use crate::db::ids::{CustomerId, GroupId, UserId};
 use crate::db::schema::{group_members as gm, groups, users};
 use crate::error::AppError;
 use crate::groups::models::{GroupChanges, GroupRow, NewGroup};
 use crate::users::rules::{self, AccessChange};
-use crate::write::Viewed;
+use crate::write::{Removed, Viewed};
 
 /// The longest group name (the REST API's limit).
 const NAME_MAX: usize = 100;
@@ -38,8 +40,16 @@ pub struct ScimGroup {
 
 type Selected = (GroupRow, Option<String>, Option<Value>);
 
-impl ScimGroup {
-    pub fn body(&self) -> Map<String, Value> {
+/// A Group as answered, and as the write path audits it and tags it.
+pub type GroupResource = Resource<ScimGroup>;
+
+impl Represented for ScimGroup {
+    const TARGET: Target = Target::Group;
+    const RESOURCE_TYPE: &'static str = "Group";
+    const KIND: ResourceKind = ResourceKind::Group;
+    type Desired = Desired;
+
+    fn body(&self) -> Map<String, Value> {
         let mut out = Map::new();
         let stored = self.stored.clone().unwrap_or_default();
         let kept: Vec<&Map<String, Value>> = stored
@@ -87,25 +97,13 @@ impl ScimGroup {
         out
     }
 
-    pub fn writable(&self) -> Result<Map<String, Value>, ScimInputError> {
-        super::schema::sanitize(super::schema::ResourceKind::Group, &Value::Object(self.body()))
-    }
-
-    pub fn resource(&self) -> GroupResource {
+    fn resource(&self) -> GroupResource {
         let id = Uuid::from(self.row.id);
         let times = Times { created: self.row.created_at, last_modified: self.row.updated_at };
         // Events about a group are its members' to read, like the data tagged with it.
         let visibility = Visibility::tag(Some(id));
         Resource::new((id, self.row.customer_id.into()), &self.base, times, visibility, self.body())
     }
-}
-
-/// A Group as answered, and as the write path audits it and tags it.
-pub type GroupResource = Resource<ScimGroup>;
-
-impl Typed for ScimGroup {
-    const TARGET: Target = Target::Group;
-    const RESOURCE_TYPE: &'static str = "Group";
 }
 
 impl Viewed for ScimGroup {
@@ -126,8 +124,12 @@ pub struct Desired {
     pub stored: Map<String, Value>,
 }
 
-impl Desired {
-    pub fn from_representation(mut rep: Map<String, Value>) -> Result<Self, ScimInputError> {
+impl TryFrom<Map<String, Value>> for Desired {
+    type Error = ScimInputError;
+
+    /// 400 for a representation dockgate cannot keep: no displayName, text longer than the
+    /// columns take.
+    fn try_from(mut rep: Map<String, Value>) -> Result<Self, ScimInputError> {
         let raw = rep.get("displayName").and_then(Value::as_str).unwrap_or_default();
         if raw.chars().count() > NAME_MAX {
             return Err(ScimInputError::invalid_value(format!(
@@ -206,50 +208,135 @@ fn selection() -> (diesel::dsl::AsSelect<GroupRow, diesel::pg::Pg>, groups::exte
     (GroupRow::as_select(), groups::external_id, groups::scim)
 }
 
-/// A page of the customer's groups matching `cond` (ordered by id, `start` 1-based), and how
-/// many match in all.
-pub fn page(
-    conn: &mut PgConnection,
-    customer_id: CustomerId,
-    cond: Option<&Cond<GroupAttr>>,
-    start: i64,
-    count: i64,
-    base: &str,
-) -> Result<(i64, Vec<ScimGroup>), AppError> {
-    let filtered = || -> Result<groups::BoxedQuery<'static, diesel::pg::Pg>, AppError> {
-        let mut q = groups::table.filter(groups::customer_id.eq(customer_id)).into_boxed();
-        if let Some(cond) = cond {
-            q = q.filter(query::groups_condition(cond).map_err(|e| AppError::BadRequest(e.detail))?);
-        }
-        Ok(q)
-    };
-    let total: i64 = filtered()?.count().get_result(conn)?;
-    if count == 0 {
-        return Ok((total, Vec::new()));
+impl Kind for ScimGroup {
+    type Id = GroupId;
+    type Attr = GroupAttr;
+    const CREATED: Action = Action::GroupCreated;
+    const DELETED: Action = Action::GroupDeleted;
+
+    fn parse_filter(raw: &str) -> Result<Cond<GroupAttr>, ScimInputError> {
+        super::filter::parse_groups(raw)
     }
-    let rows: Vec<Selected> =
-        filtered()?.select(selection()).order(groups::id.asc()).offset(start - 1).limit(count).load(conn)?;
-    Ok((total, load(conn, customer_id, rows, base)?))
-}
 
-pub fn find(
-    conn: &mut PgConnection,
-    customer_id: CustomerId,
-    id: GroupId,
-    base: &str,
-) -> QueryResult<ScimGroup> {
-    let row: Selected = groups::table.find((customer_id, id)).select(selection()).first(conn)?;
-    load(conn, customer_id, vec![row], base)?.pop().ok_or(diesel::result::Error::NotFound)
-}
+    fn check_filter(cond: &Cond<GroupAttr>) -> Result<(), ScimInputError> {
+        query::groups_condition(cond).map(drop)
+    }
 
-pub fn lock(
-    conn: &mut PgConnection,
-    customer_id: CustomerId,
-    id: GroupId,
-    base: &str,
-) -> QueryResult<ScimGroup> {
-    let row: Selected = groups::table.find((customer_id, id)).select(selection()).for_update().first(conn)?;
-    load(conn, customer_id, vec![row], base)?.pop().ok_or(diesel::result::Error::NotFound)
+    fn update_action(_: &Self, _: &Desired) -> Action {
+        Action::GroupUpdated
+    }
+
+    /// A page of the customer's groups matching `cond` (ordered by id, `start` 1-based), and how
+    /// many match in all.
+    fn page(
+        conn: &mut PgConnection,
+        customer_id: CustomerId,
+        cond: Option<&Cond<GroupAttr>>,
+        start: i64,
+        count: i64,
+        base: &str,
+    ) -> Result<(i64, Vec<ScimGroup>), AppError> {
+        let filtered = || -> Result<groups::BoxedQuery<'static, diesel::pg::Pg>, AppError> {
+            let mut q = groups::table.filter(groups::customer_id.eq(customer_id)).into_boxed();
+            if let Some(cond) = cond {
+                q = q.filter(query::groups_condition(cond).map_err(|e| AppError::BadRequest(e.detail))?);
+            }
+            Ok(q)
+        };
+        let total: i64 = filtered()?.count().get_result(conn)?;
+        if count == 0 {
+            return Ok((total, Vec::new()));
+        }
+        let rows: Vec<Selected> = filtered()?
+            .select(selection())
+            .order(groups::id.asc())
+            .offset(start - 1)
+            .limit(count)
+            .load(conn)?;
+        Ok((total, load(conn, customer_id, rows, base)?))
+    }
+
+    fn find(
+        conn: &mut PgConnection,
+        customer_id: CustomerId,
+        id: GroupId,
+        base: &str,
+    ) -> QueryResult<ScimGroup> {
+        let row: Selected = groups::table.find((customer_id, id)).select(selection()).first(conn)?;
+        load(conn, customer_id, vec![row], base)?.pop().ok_or(diesel::result::Error::NotFound)
+    }
+
+    /// Any client of the customer may act on any of its groups.
+    fn lock(
+        conn: &mut PgConnection,
+        _: &Actor,
+        customer_id: CustomerId,
+        id: GroupId,
+        base: &str,
+    ) -> Result<ScimGroup, AppError> {
+        let row: Selected =
+            groups::table.find((customer_id, id)).select(selection()).for_update().first(conn)?;
+        Ok(load(conn, customer_id, vec![row], base)?.pop().ok_or(diesel::result::Error::NotFound)?)
+    }
+
+    fn insert(
+        conn: &mut PgConnection,
+        customer_id: CustomerId,
+        desired: Desired,
+        base: &str,
+    ) -> Result<ScimGroup, AppError> {
+        crate::users::queries::hold_customer(conn, customer_id)?;
+        let new = NewGroup {
+            customer_id,
+            id: GroupId::new(),
+            name: desired.display_name.clone(),
+            description: None,
+        };
+        let row = crate::groups::queries::insert(conn, &new)?;
+        store(conn, customer_id, row.id, &desired)?;
+        set_members(conn, customer_id, row.id, &desired.member_ids)?;
+        Ok(Self::find(conn, customer_id, row.id, base)?)
+    }
+
+    fn replace(conn: &mut PgConnection, before: ScimGroup, desired: Desired) -> Result<ScimGroup, AppError> {
+        let (customer_id, id) = (before.row.customer_id, before.row.id);
+        let mut members = known_users(conn, customer_id, &desired.member_ids)?;
+        members.sort();
+        let mut current: Vec<Uuid> = before.members.iter().map(|(id, _)| *id).collect();
+        current.sort();
+        if members == current
+            && before.row.name == desired.display_name
+            && before.external_id == desired.external_id
+            && before.stored.as_ref() == Some(&desired.stored)
+        {
+            // Nothing a client reads would change: no write, no new lastModified, no event.
+            return Ok(before);
+        }
+        let changes = GroupChanges { name: Some(desired.display_name.clone()), description: None };
+        crate::groups::queries::update(conn, customer_id, id, &changes)?;
+        store(conn, customer_id, id, &desired)?;
+        set_members(conn, customer_id, id, &desired.member_ids)?;
+        Ok(Self::find(conn, customer_id, id, &before.base)?)
+    }
+
+    /// Removes the group (its memberships go with it; its members keep seeing only their
+    /// groups' data, and their sessions end). A group that still tags warehouse addresses is a 409.
+    fn remove(conn: &mut PgConnection, customer_id: CustomerId, id: GroupId) -> Result<Removed, AppError> {
+        let tagged = crate::groups::queries::tagged_addresses(conn, customer_id, id)?;
+        if tagged > 0 {
+            return Err(AppError::Conflict(
+                crate::error::ConflictKind::StillReferenced,
+                format!("The group still tags {tagged} warehouse address(es); untag them in dockgate first."),
+            ));
+        }
+        let members = crate::groups::queries::member_ids(conn, customer_id, id)?;
+        crate::groups::queries::delete(conn, customer_id, id)?;
+        for member in &members {
+            rules::access_changed(conn, *member, AccessChange::Rights)?;
+        }
+        // The audit event keeps who the members were.
+        Ok(Removed::default().with("members", serde_json::json!(members)))
+    }
 }
 
 fn store(conn: &mut PgConnection, customer_id: CustomerId, id: GroupId, d: &Desired) -> QueryResult<()> {
@@ -257,64 +344,6 @@ fn store(conn: &mut PgConnection, customer_id: CustomerId, id: GroupId, d: &Desi
         .set((groups::external_id.eq(&d.external_id), groups::scim.eq(Value::Object(d.stored.clone()))))
         .execute(conn)
         .map(drop)
-}
-
-pub fn insert(
-    conn: &mut PgConnection,
-    customer_id: CustomerId,
-    desired: Desired,
-    base: &str,
-) -> Result<ScimGroup, AppError> {
-    crate::users::queries::hold_customer(conn, customer_id)?;
-    let new =
-        NewGroup { customer_id, id: GroupId::new(), name: desired.display_name.clone(), description: None };
-    let row = crate::groups::queries::insert(conn, &new)?;
-    store(conn, customer_id, row.id, &desired)?;
-    set_members(conn, customer_id, row.id, &desired.member_ids)?;
-    Ok(find(conn, customer_id, row.id, base)?)
-}
-
-pub fn replace(conn: &mut PgConnection, before: ScimGroup, desired: Desired) -> Result<ScimGroup, AppError> {
-    let (customer_id, id) = (before.row.customer_id, before.row.id);
-    let mut members = known_users(conn, customer_id, &desired.member_ids)?;
-    members.sort();
-    let mut current: Vec<Uuid> = before.members.iter().map(|(id, _)| *id).collect();
-    current.sort();
-    if members == current
-        && before.row.name == desired.display_name
-        && before.external_id == desired.external_id
-        && before.stored.as_ref() == Some(&desired.stored)
-    {
-        // Nothing a client reads would change: no write, no new lastModified, no event.
-        return Ok(before);
-    }
-    let changes = GroupChanges { name: Some(desired.display_name.clone()), description: None };
-    crate::groups::queries::update(conn, customer_id, id, &changes)?;
-    store(conn, customer_id, id, &desired)?;
-    set_members(conn, customer_id, id, &desired.member_ids)?;
-    Ok(find(conn, customer_id, id, &before.base)?)
-}
-
-/// Removes the group (its memberships go with it; its members keep seeing only their
-/// groups' data, and their sessions end). A group that still tags warehouse addresses is a 409.
-pub fn delete(
-    conn: &mut PgConnection,
-    customer_id: CustomerId,
-    id: GroupId,
-) -> Result<Vec<UserId>, AppError> {
-    let tagged = crate::groups::queries::tagged_addresses(conn, customer_id, id)?;
-    if tagged > 0 {
-        return Err(AppError::Conflict(
-            crate::error::ConflictKind::StillReferenced,
-            format!("The group still tags {tagged} warehouse address(es); untag them in dockgate first."),
-        ));
-    }
-    let members = crate::groups::queries::member_ids(conn, customer_id, id)?;
-    crate::groups::queries::delete(conn, customer_id, id)?;
-    for member in &members {
-        rules::access_changed(conn, *member, AccessChange::Rights)?;
-    }
-    Ok(members)
 }
 
 /// Makes the group's members exactly those of `wanted` that are users of the customer

@@ -1,6 +1,6 @@
 //! A SCIM resource as answered and as the write path audits and tags it: the one shape of
 //! Users and Groups (`id`, the customer, `Location`, `meta`, the body), told apart by what
-//! [`Typed`] says about the row it was made from.
+//! [`Represented`] says about the row it was made from.
 
 use std::marker::PhantomData;
 
@@ -9,15 +9,33 @@ use serde::Serialize;
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
+use super::errors::ScimInputError;
+use super::schema::{ResourceKind, sanitize};
 use crate::audit::{Target, Visibility};
 use crate::write::Tracked;
 
-/// What a row of a SCIM resource type says about its resources.
-pub trait Typed {
+/// A row of a SCIM resource type, as its representation: what it shows and what a client's
+/// representation of it asks for.
+pub trait Represented: Sized {
     /// What audit events about it name as their target type.
     const TARGET: Target;
     /// `meta.resourceType` (RFC 7643 §3.1), and the path segment under `/scim/v2`.
     const RESOURCE_TYPE: &'static str;
+    /// Its schema: what a client's body of it keeps ([`sanitize`]).
+    const KIND: ResourceKind;
+    /// What a client's (sanitized) representation asks for; a 400 when dockgate cannot keep it.
+    type Desired: TryFrom<Map<String, Value>, Error = ScimInputError> + Send + 'static;
+
+    /// The resource as a client reads it, without `meta`.
+    fn body(&self) -> Map<String, Value>;
+
+    /// The resource as answered (and the write path's view of it).
+    fn resource(&self) -> Resource<Self>;
+
+    /// What a client may write back: the body without read-only parts, as stored.
+    fn writable(&self) -> Result<Map<String, Value>, ScimInputError> {
+        sanitize(Self::KIND, &Value::Object(self.body()))
+    }
 }
 
 /// A resource as answered, and as the write path audits it and tags it.
@@ -41,7 +59,7 @@ pub struct Times {
     pub last_modified: DateTime<Utc>,
 }
 
-impl<K: Typed> Resource<K> {
+impl<K: Represented> Resource<K> {
     /// The resource `id` of `customer_id` under `base` (`https://host/scim/v2`).
     pub fn new(
         (id, customer_id): (Uuid, Uuid),
@@ -78,13 +96,13 @@ impl<K: Typed> Resource<K> {
     }
 }
 
-impl<K: Typed> Serialize for Resource<K> {
+impl<K: Represented> Serialize for Resource<K> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         self.full().serialize(serializer)
     }
 }
 
-impl<K: Typed + 'static> Tracked for Resource<K> {
+impl<K: Represented + 'static> Tracked for Resource<K> {
     const TARGET: Target = K::TARGET;
 
     fn subject(&self) -> (Uuid, Option<Uuid>) {

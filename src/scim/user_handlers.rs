@@ -1,26 +1,13 @@
-//! `/scim/v2/Users`: list and search, get, create, replace, PATCH, delete. What is the users'
-//! own in the one SCIM flow ([`flow`]: authenticate and authorize -> read the request -> one
-//! write through the house's write path): a person's audit actions, who may act on it (the
-//! owner only for staff and the owner, never a directory), and how it is removed.
+//! `/scim/v2/Users`: list and search, get, create, replace, PATCH, delete. Each route is the
+//! one SCIM flow ([`flow`]) for [`ScimUser`]; what is the users' own in it (their audit actions,
+//! who may act on a person, how one is removed) is their `Kind` in [`super::users::queries`].
 
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, put, web};
-use diesel::{PgConnection, QueryResult};
-use serde_json::{Map, Value};
 
-use super::errors::ScimInputError;
-use super::filter::{self, Cond, UserAttr};
-use super::flow::{self, Kind};
-use super::resource::Resource;
+use super::flow;
 use super::response::ScimError;
-use super::schema::ResourceKind;
-use super::users::{Desired, ScimUser, queries};
-use crate::accounts::{AccountStatus, Actor};
-use crate::audit::Action;
-use crate::db::ids::{CustomerId, UserId};
-use crate::error::AppError;
+use super::users::ScimUser;
 use crate::state::AppState;
-use crate::users::rules::{self, AccessChange};
-use crate::write::Removed;
 
 /// The list parameters of RFC 7644 §3.4.2 on Users (others, such as Entra's
 /// `aadOptscim062020`, are ignored).
@@ -45,92 +32,6 @@ pub struct ScimListParams {
     /// All but these attributes, comma-separated.
     #[param(example = "groups")]
     excludedAttributes: Option<String>,
-}
-
-impl Kind for ScimUser {
-    type Id = UserId;
-    type Desired = Desired;
-    type Attr = UserAttr;
-    const KIND: ResourceKind = ResourceKind::User;
-    const CREATED: Action = Action::UserCreated;
-    const DELETED: Action = Action::UserDeleted;
-
-    fn parse_filter(raw: &str) -> Result<Cond<UserAttr>, ScimInputError> {
-        filter::parse_users(raw)
-    }
-
-    fn check_filter(cond: &Cond<UserAttr>) -> Result<(), ScimInputError> {
-        super::query::users_condition(cond).map(drop)
-    }
-
-    fn desired(rep: Map<String, Value>) -> Result<Desired, ScimInputError> {
-        Desired::from_representation(rep)
-    }
-
-    fn resource(&self) -> Resource<Self> {
-        ScimUser::resource(self)
-    }
-
-    fn writable(&self) -> Result<Map<String, Value>, ScimInputError> {
-        ScimUser::writable(self)
-    }
-
-    /// A change of `active` is a deactivation or reactivation, anything else an update.
-    fn update_action(before: &Self, desired: &Desired) -> Action {
-        match (before.row.status, desired.active) {
-            (AccountStatus::Active, false) => Action::UserDeactivated,
-            (AccountStatus::Deactivated, true) => Action::UserReactivated,
-            _ => Action::UserUpdated,
-        }
-    }
-
-    fn page(
-        conn: &mut PgConnection,
-        customer_id: CustomerId,
-        cond: Option<&Cond<UserAttr>>,
-        start: i64,
-        count: i64,
-        base: &str,
-    ) -> Result<(i64, Vec<Self>), AppError> {
-        queries::page(conn, customer_id, cond, start, count, base)
-    }
-
-    fn find(conn: &mut PgConnection, customer_id: CustomerId, id: UserId, base: &str) -> QueryResult<Self> {
-        queries::find(conn, customer_id, id, base)
-    }
-
-    /// The owner only for staff and the owner: never a directory.
-    fn lock(
-        conn: &mut PgConnection,
-        actor: &Actor,
-        customer_id: CustomerId,
-        id: UserId,
-        base: &str,
-    ) -> Result<Self, AppError> {
-        let user = queries::lock(conn, customer_id, id, base)?;
-        rules::require_may_act(conn, actor, user.row.clone())?;
-        Ok(user)
-    }
-
-    fn insert(
-        conn: &mut PgConnection,
-        customer_id: CustomerId,
-        desired: Desired,
-        base: &str,
-    ) -> Result<Self, AppError> {
-        queries::insert(conn, customer_id, desired, base)
-    }
-
-    fn replace(conn: &mut PgConnection, before: Self, desired: Desired) -> Result<Self, AppError> {
-        queries::replace(conn, before, desired)
-    }
-
-    /// Like the REST API's DELETE: its sessions end, it leaves its groups.
-    fn remove(conn: &mut PgConnection, customer_id: CustomerId, id: UserId) -> Result<Removed, AppError> {
-        rules::access_changed(conn, id, AccessChange::Closed)?;
-        crate::users::queries::delete(conn, customer_id, id)?;
-        Ok(Removed::default())
-    }
 }
 
 /// SCIM: list users

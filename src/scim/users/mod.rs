@@ -16,8 +16,8 @@ use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
 use super::errors::ScimInputError;
-use super::resource::{Resource, Times, Typed};
-use super::schema::{ENTERPRISE_USER_SCHEMA, ResourceKind, USER_SCHEMA, sanitize};
+use super::resource::{Represented, Resource, Times};
+use super::schema::{ENTERPRISE_USER_SCHEMA, ResourceKind, USER_SCHEMA};
 use crate::accounts::{AccountStatus, UserRow};
 use crate::audit::{Target, Visibility};
 use crate::db::ids::UserId;
@@ -57,9 +57,27 @@ impl ScimUser {
     pub fn effective_user_name(&self) -> String {
         effective_user_name(&self.row, self.user_name.as_deref())
     }
+}
+
+pub fn effective_user_name(row: &UserRow, user_name: Option<&str>) -> String {
+    user_name
+        .map(str::to_owned)
+        .or_else(|| row.email.as_ref().map(|e| e.as_str().to_owned()))
+        .or_else(|| row.external_id.clone())
+        .unwrap_or_else(|| row.id.to_string())
+}
+
+/// A User as answered, and as the write path audits it and tags it.
+pub type UserResource = Resource<ScimUser>;
+
+impl Represented for ScimUser {
+    const TARGET: Target = Target::User;
+    const RESOURCE_TYPE: &'static str = "User";
+    const KIND: ResourceKind = ResourceKind::User;
+    type Desired = Desired;
 
     /// The resource as a client reads it, without `meta`.
-    pub fn body(&self) -> Map<String, Value> {
+    fn body(&self) -> Map<String, Value> {
         let row = &self.row;
         let user_name = self.effective_user_name();
         let mut out = Map::new();
@@ -124,12 +142,7 @@ impl ScimUser {
         out
     }
 
-    /// What a client may write back: the body without read-only parts, as stored.
-    pub fn writable(&self) -> Result<Map<String, Value>, ScimInputError> {
-        sanitize(ResourceKind::User, &Value::Object(self.body()))
-    }
-
-    pub fn resource(&self) -> UserResource {
+    fn resource(&self) -> UserResource {
         let group_ids: Vec<Uuid> = self.groups.iter().map(|(id, _)| *id).collect();
         let times = Times { created: self.row.created_at, last_modified: self.row.updated_at };
         Resource::new(
@@ -140,22 +153,6 @@ impl ScimUser {
             self.body(),
         )
     }
-}
-
-pub fn effective_user_name(row: &UserRow, user_name: Option<&str>) -> String {
-    user_name
-        .map(str::to_owned)
-        .or_else(|| row.email.as_ref().map(|e| e.as_str().to_owned()))
-        .or_else(|| row.external_id.clone())
-        .unwrap_or_else(|| row.id.to_string())
-}
-
-/// A User as answered, and as the write path audits it and tags it.
-pub type UserResource = Resource<ScimUser>;
-
-impl Typed for ScimUser {
-    const TARGET: Target = Target::User;
-    const RESOURCE_TYPE: &'static str = "User";
 }
 
 impl Viewed for ScimUser {
@@ -247,10 +244,12 @@ pub struct Desired {
     pub stored: Map<String, Value>,
 }
 
-impl Desired {
+impl TryFrom<Map<String, Value>> for Desired {
+    type Error = ScimInputError;
+
     /// 400 for a representation dockgate cannot keep: no userName, a login e-mail that is not
     /// one, text longer than the columns take.
-    pub fn from_representation(mut rep: Map<String, Value>) -> Result<Self, ScimInputError> {
+    fn try_from(mut rep: Map<String, Value>) -> Result<Self, ScimInputError> {
         let user_name = text(rep.get("userName"))
             .map(str::to_owned)
             .ok_or_else(|| ScimInputError::invalid_value("userName is required"))?;

@@ -6,14 +6,20 @@ use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use super::{Desired, ScimUser};
-use crate::accounts::{AccountStatus, UserRow};
+use crate::accounts::{AccountStatus, Actor, UserRow};
+use crate::audit::Action;
 use crate::db::ids::{CustomerId, UserId};
 use crate::db::schema::{group_members as gm, groups, users};
 use crate::error::{AppError, ConflictKind};
 use crate::permissions::DataScope;
+use crate::scim::errors::ScimInputError;
 use crate::scim::filter::{Cond, UserAttr};
+use crate::scim::flow::Kind;
 use crate::scim::query::{self, USER_NAME_SQL};
+use crate::scim::resource::Represented;
 use crate::users::models::{NewUser, UserChanges};
+use crate::users::rules::{self, AccessChange};
+use crate::write::Removed;
 
 type Selected = (UserRow, Option<String>, Option<Value>);
 
@@ -58,33 +64,6 @@ fn with_groups(
         .collect())
 }
 
-pub fn find(
-    conn: &mut PgConnection,
-    customer_id: CustomerId,
-    id: UserId,
-    base: &str,
-) -> QueryResult<ScimUser> {
-    let row: Selected =
-        users::table.find(id).filter(users::customer_id.eq(customer_id)).select(selection()).first(conn)?;
-    with_groups(conn, customer_id, vec![row], base)?.pop().ok_or(diesel::result::Error::NotFound)
-}
-
-/// [`find`], locked for the rest of the transaction.
-pub fn lock(
-    conn: &mut PgConnection,
-    customer_id: CustomerId,
-    id: UserId,
-    base: &str,
-) -> QueryResult<ScimUser> {
-    let row: Selected = users::table
-        .find(id)
-        .filter(users::customer_id.eq(customer_id))
-        .select(selection())
-        .for_update()
-        .first(conn)?;
-    with_groups(conn, customer_id, vec![row], base)?.pop().ok_or(diesel::result::Error::NotFound)
-}
-
 /// 409 `uniqueness` when another person of the customer has `user_name` (as theirs or as the
 /// e-mail, external id or id it falls back to).
 pub fn check_user_name(
@@ -114,38 +93,6 @@ pub fn check_user_name(
     }
 }
 
-/// Creates the person `desired` describes: role `user` with the default grants, seeing only
-/// its groups' data (it has none yet: only untagged data), a login when it has a login
-/// e-mail, no password (it chooses one with "forgot password"; dockgate sends no mail).
-pub fn insert(
-    conn: &mut PgConnection,
-    customer_id: CustomerId,
-    desired: Desired,
-    base: &str,
-) -> Result<ScimUser, AppError> {
-    check_user_name(conn, customer_id, &desired.user_name, None)?;
-    crate::users::queries::hold_customer(conn, customer_id)?;
-    let d = desired;
-    let new = NewUser {
-        email: d.derived.email.clone(),
-        phone: d.derived.phone.clone(),
-        login_enabled: d.derived.email.is_some(),
-        status: if d.active { AccountStatus::Active } else { AccountStatus::Deactivated },
-        external_id: d.external_id.clone(),
-        ..NewUser::new(
-            customer_id,
-            d.derived.name.clone(),
-            crate::permissions::Role::User,
-            crate::permissions::DEFAULT_USER_PERMISSIONS.to_vec(),
-            DataScope::Groups,
-        )
-    };
-    let row = crate::users::queries::insert(conn, &new)?;
-    let id = UserId::from(row.id);
-    store(conn, id, &d.user_name, &d.stored)?;
-    Ok(find(conn, customer_id, id, base)?)
-}
-
 fn store(
     conn: &mut PgConnection,
     id: UserId,
@@ -173,62 +120,165 @@ fn unchanged(before: &ScimUser, d: &Desired) -> bool {
     after.body() == before.body()
 }
 
-/// Replaces the person `before` (locked) by `desired`. Its sessions end when its access
-/// changes (deactivated, another login e-mail); an invited person's status stays its
-/// invitation's.
-pub fn replace(conn: &mut PgConnection, before: ScimUser, desired: Desired) -> Result<ScimUser, AppError> {
-    let customer_id = CustomerId::from(before.row.customer_id.unwrap_or_default());
-    let id = before.id();
-    check_user_name(conn, customer_id, &desired.user_name, Some(id))?;
-    let d = desired;
-    if unchanged(&before, &d) {
-        // Nothing a client reads would change: no write, no new lastModified, no event.
-        return Ok(before);
-    }
-    let row = &before.row;
-    let email_changes = d.derived.email.as_ref() != row.email.as_ref();
-    let status = match row.status {
-        AccountStatus::Invited => None,
-        _ => Some(if d.active { AccountStatus::Active } else { AccountStatus::Deactivated }),
-    };
-    let changes = UserChanges {
-        name: Some(d.derived.name.clone()),
-        phone: Some(d.derived.phone.clone()),
-        email: email_changes.then(|| d.derived.email.clone()),
-        login_enabled: email_changes.then_some(d.derived.email.is_some()),
-        external_id: Some(d.external_id.clone()),
-        status,
-        ..Default::default()
-    };
-    crate::users::queries::update(conn, id, &changes)?;
-    store(conn, id, &d.user_name, &d.stored)?;
-    let after = find(conn, customer_id, id, &before.base)?;
-    crate::users::rules::track_access(conn, &before.user(), &after.user())?;
-    Ok(after)
-}
+impl Kind for ScimUser {
+    type Id = UserId;
+    type Attr = UserAttr;
+    const CREATED: Action = Action::UserCreated;
+    const DELETED: Action = Action::UserDeleted;
 
-/// A page of the customer's people matching `cond` (ordered by id, `start` 1-based), and how
-/// many match in all.
-pub fn page(
-    conn: &mut PgConnection,
-    customer_id: CustomerId,
-    cond: Option<&Cond<UserAttr>>,
-    start: i64,
-    count: i64,
-    base: &str,
-) -> Result<(i64, Vec<ScimUser>), AppError> {
-    let filtered = || -> Result<users::BoxedQuery<'static, diesel::pg::Pg>, AppError> {
-        let mut q = users::table.filter(users::customer_id.eq(customer_id)).into_boxed();
-        if let Some(cond) = cond {
-            q = q.filter(query::users_condition(cond).map_err(|e| AppError::BadRequest(e.detail))?);
-        }
-        Ok(q)
-    };
-    let total: i64 = filtered()?.count().get_result(conn)?;
-    if count == 0 {
-        return Ok((total, Vec::new()));
+    fn parse_filter(raw: &str) -> Result<Cond<UserAttr>, ScimInputError> {
+        crate::scim::filter::parse_users(raw)
     }
-    let rows: Vec<Selected> =
-        filtered()?.select(selection()).order(users::id.asc()).offset(start - 1).limit(count).load(conn)?;
-    Ok((total, with_groups(conn, customer_id, rows, base)?))
+
+    fn check_filter(cond: &Cond<UserAttr>) -> Result<(), ScimInputError> {
+        query::users_condition(cond).map(drop)
+    }
+
+    /// A change of `active` is a deactivation or reactivation, anything else an update.
+    fn update_action(before: &Self, desired: &Desired) -> Action {
+        match (before.row.status, desired.active) {
+            (AccountStatus::Active, false) => Action::UserDeactivated,
+            (AccountStatus::Deactivated, true) => Action::UserReactivated,
+            _ => Action::UserUpdated,
+        }
+    }
+
+    /// A page of the customer's people matching `cond` (ordered by id, `start` 1-based), and how
+    /// many match in all.
+    fn page(
+        conn: &mut PgConnection,
+        customer_id: CustomerId,
+        cond: Option<&Cond<UserAttr>>,
+        start: i64,
+        count: i64,
+        base: &str,
+    ) -> Result<(i64, Vec<ScimUser>), AppError> {
+        let filtered = || -> Result<users::BoxedQuery<'static, diesel::pg::Pg>, AppError> {
+            let mut q = users::table.filter(users::customer_id.eq(customer_id)).into_boxed();
+            if let Some(cond) = cond {
+                q = q.filter(query::users_condition(cond).map_err(|e| AppError::BadRequest(e.detail))?);
+            }
+            Ok(q)
+        };
+        let total: i64 = filtered()?.count().get_result(conn)?;
+        if count == 0 {
+            return Ok((total, Vec::new()));
+        }
+        let rows: Vec<Selected> = filtered()?
+            .select(selection())
+            .order(users::id.asc())
+            .offset(start - 1)
+            .limit(count)
+            .load(conn)?;
+        Ok((total, with_groups(conn, customer_id, rows, base)?))
+    }
+
+    fn find(
+        conn: &mut PgConnection,
+        customer_id: CustomerId,
+        id: UserId,
+        base: &str,
+    ) -> QueryResult<ScimUser> {
+        let row: Selected = users::table
+            .find(id)
+            .filter(users::customer_id.eq(customer_id))
+            .select(selection())
+            .first(conn)?;
+        with_groups(conn, customer_id, vec![row], base)?.pop().ok_or(diesel::result::Error::NotFound)
+    }
+
+    /// [`Kind::find`], locked for the rest of the transaction; the owner only for staff and the
+    /// owner: never a directory.
+    fn lock(
+        conn: &mut PgConnection,
+        actor: &Actor,
+        customer_id: CustomerId,
+        id: UserId,
+        base: &str,
+    ) -> Result<ScimUser, AppError> {
+        let row: Selected = users::table
+            .find(id)
+            .filter(users::customer_id.eq(customer_id))
+            .select(selection())
+            .for_update()
+            .first(conn)?;
+        let user =
+            with_groups(conn, customer_id, vec![row], base)?.pop().ok_or(diesel::result::Error::NotFound)?;
+        rules::require_may_act(conn, actor, user.row.clone())?;
+        Ok(user)
+    }
+
+    /// Creates the person `desired` describes: role `user` with the default grants, seeing only
+    /// its groups' data (it has none yet: only untagged data), a login when it has a login
+    /// e-mail, no password (it chooses one with "forgot password"; dockgate sends no mail).
+    fn insert(
+        conn: &mut PgConnection,
+        customer_id: CustomerId,
+        desired: Desired,
+        base: &str,
+    ) -> Result<ScimUser, AppError> {
+        check_user_name(conn, customer_id, &desired.user_name, None)?;
+        crate::users::queries::hold_customer(conn, customer_id)?;
+        let d = desired;
+        let new = NewUser {
+            email: d.derived.email.clone(),
+            phone: d.derived.phone.clone(),
+            login_enabled: d.derived.email.is_some(),
+            status: if d.active { AccountStatus::Active } else { AccountStatus::Deactivated },
+            external_id: d.external_id.clone(),
+            ..NewUser::new(
+                customer_id,
+                d.derived.name.clone(),
+                crate::permissions::Role::User,
+                crate::permissions::DEFAULT_USER_PERMISSIONS.to_vec(),
+                DataScope::Groups,
+            )
+        };
+        let row = crate::users::queries::insert(conn, &new)?;
+        let id = UserId::from(row.id);
+        store(conn, id, &d.user_name, &d.stored)?;
+        Ok(Self::find(conn, customer_id, id, base)?)
+    }
+
+    /// Replaces the person `before` (locked) by `desired`. Its sessions end when its access
+    /// changes (deactivated, another login e-mail); an invited person's status stays its
+    /// invitation's.
+    fn replace(conn: &mut PgConnection, before: ScimUser, desired: Desired) -> Result<ScimUser, AppError> {
+        let customer_id = CustomerId::from(before.row.customer_id.unwrap_or_default());
+        let id = before.id();
+        check_user_name(conn, customer_id, &desired.user_name, Some(id))?;
+        let d = desired;
+        if unchanged(&before, &d) {
+            // Nothing a client reads would change: no write, no new lastModified, no event.
+            return Ok(before);
+        }
+        let row = &before.row;
+        let email_changes = d.derived.email.as_ref() != row.email.as_ref();
+        let status = match row.status {
+            AccountStatus::Invited => None,
+            _ => Some(if d.active { AccountStatus::Active } else { AccountStatus::Deactivated }),
+        };
+        let changes = UserChanges {
+            name: Some(d.derived.name.clone()),
+            phone: Some(d.derived.phone.clone()),
+            email: email_changes.then(|| d.derived.email.clone()),
+            login_enabled: email_changes.then_some(d.derived.email.is_some()),
+            external_id: Some(d.external_id.clone()),
+            status,
+            ..Default::default()
+        };
+        crate::users::queries::update(conn, id, &changes)?;
+        store(conn, id, &d.user_name, &d.stored)?;
+        let after = Self::find(conn, customer_id, id, &before.base)?;
+        rules::track_access(conn, &before.user(), &after.user())?;
+        Ok(after)
+    }
+
+    /// Like the REST API's DELETE: its sessions end, it leaves its groups, its e-mail address is
+    /// free again.
+    fn remove(conn: &mut PgConnection, customer_id: CustomerId, id: UserId) -> Result<Removed, AppError> {
+        rules::access_changed(conn, id, AccessChange::Closed)?;
+        crate::users::queries::delete(conn, customer_id, id)?;
+        Ok(Removed::default())
+    }
 }
