@@ -21,6 +21,7 @@ use crate::accounts::Actor;
 use crate::audit::Action;
 use crate::db::{self, ids::CustomerId};
 use crate::error::AppError;
+use crate::etag::IfMatch;
 use crate::state::AppState;
 use crate::write::{self, Removed, Tracked, Viewed};
 
@@ -39,14 +40,36 @@ pub trait Kind: Viewed<View = Resource<Self>> + Represented + Clone + Send + 'st
     /// The audit action of a change of `before` to `desired`.
     fn update_action(before: &Self, desired: &Self::Desired) -> Action;
 
+    /// How many of the customer's resources match `cond`.
+    fn count(
+        conn: &mut PgConnection,
+        customer_id: CustomerId,
+        cond: Option<&Cond<Self::Attr>>,
+    ) -> Result<i64, AppError>;
+    /// The matching resources ordered by id, from an offset, at most a limit of them.
+    fn rows(
+        conn: &mut PgConnection,
+        customer_id: CustomerId,
+        cond: Option<&Cond<Self::Attr>>,
+        offset_limit: (i64, i64),
+        base: &str,
+    ) -> Result<Vec<Self>, AppError>;
+
+    /// A page of the customer's resources matching `cond` (ordered by id, `start` 1-based),
+    /// and how many match in all.
     fn page(
         conn: &mut PgConnection,
         customer_id: CustomerId,
         cond: Option<&Cond<Self::Attr>>,
-        start: i64,
-        count: i64,
+        (start, count): (i64, i64),
         base: &str,
-    ) -> Result<(i64, Vec<Self>), AppError>;
+    ) -> Result<(i64, Vec<Self>), AppError> {
+        let total = Self::count(conn, customer_id, cond)?;
+        if count == 0 {
+            return Ok((total, Vec::new()));
+        }
+        Ok((total, Self::rows(conn, customer_id, cond, (start - 1, count), base)?))
+    }
     fn find(conn: &mut PgConnection, customer_id: CustomerId, id: Self::Id, base: &str) -> QueryResult<Self>;
     /// The row locked for the rest of the transaction, if `actor` may act on it.
     fn lock(
@@ -86,7 +109,7 @@ pub async fn search<K: Kind>(
     let (customer_id, base) = (caller.customer_id, caller.base.clone());
     let (start, count) = (params.start_index, params.count);
     let (total, found) =
-        db::run(&state.pool, move |conn| K::page(conn, customer_id, cond.as_ref(), start, count, &base))
+        db::run(&state.pool, move |conn| K::page(conn, customer_id, cond.as_ref(), (start, count), &base))
             .await?;
     let resources =
         found.iter().map(|r| Value::Object(query::project(r.resource().full(), &params))).collect();
@@ -102,14 +125,24 @@ pub async fn list<K: Kind>(req: HttpRequest, state: web::Data<AppState>) -> Resu
     Ok(request::list(total, start, resources))
 }
 
+/// Who calls, and the list parameters of a `SearchRequest` (RFC 7644 §3.4.3) body.
+pub async fn searching(
+    req: &HttpRequest,
+    state: &web::Data<AppState>,
+    payload: web::Payload,
+) -> Result<(Caller, ListParams), ScimError> {
+    let caller = auth::caller(req, state).await?;
+    let params = ListParams::from_search(&request::json_body(req, payload).await?)?;
+    Ok((caller, params))
+}
+
 /// A `SearchRequest` (RFC 7644 §3.4.3): the list with its parameters in the body.
 pub async fn search_request<K: Kind>(
     req: HttpRequest,
     state: web::Data<AppState>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ScimError> {
-    let caller = auth::caller(&req, &state).await?;
-    let params = ListParams::from_search(&request::json_body(&req, payload).await?)?;
+    let (caller, params) = searching(&req, &state, payload).await?;
     let start = params.start_index;
     let (total, resources) = search::<K>(&state, &caller, params).await?;
     Ok(request::list(total, start, resources))
@@ -159,19 +192,38 @@ fn locking<K: Kind>(
     move |conn| K::lock(conn, &actor, customer_id, id, &base)
 }
 
-/// The write of a `PUT` or `PATCH`: `change` makes the locked row what the client asked for.
-async fn update<K, C>(
+/// Who calls, the resource the path names, and the version the client expects (`If-Match`).
+async fn addressed<K: Kind>(
+    req: &HttpRequest,
+    state: &web::Data<AppState>,
+    path: &str,
+) -> Result<(Caller, K::Id, IfMatch), ScimError> {
+    let caller = auth::caller(req, state).await?;
+    let id = request::id(path)?;
+    let if_match = request::if_match(req).await?;
+    Ok((caller, id, if_match))
+}
+
+/// The write of a `PUT` or `PATCH`: `desired` says what the client asks of the resource, first
+/// of it as read (a 400 before any write, and which audit action it is), then again of it
+/// locked, as the write path changes it.
+async fn update<K, D>(
     state: &AppState,
-    caller: &Caller,
-    (id, if_match, action): (K::Id, crate::etag::IfMatch, Action),
-    change: C,
+    (caller, id, if_match): (Caller, K::Id, IfMatch),
+    desired: D,
 ) -> Result<HttpResponse, ScimError>
 where
     K: Kind,
-    C: FnOnce(&mut PgConnection, K) -> Result<K, AppError> + Send + 'static,
+    D: Fn(&K) -> Result<K::Desired, ScimInputError> + Send + 'static,
 {
+    let before = read::<K>(state, &caller, id).await?;
+    let action = K::update_action(&before, &desired(&before)?);
+    let change = move |conn: &mut PgConnection, before: K| {
+        let wanted = desired(&before).map_err(input)?;
+        K::replace(conn, before, wanted)
+    };
     let tagged =
-        write::update(state, &caller.actor, action, if_match, locking::<K>(caller, id), change).await?;
+        write::update(state, &caller.actor, action, if_match, locking::<K>(&caller, id), change).await?;
     let view = tagged.view().ok_or_else(|| ScimError::from(AppError::internal("no view")))?;
     Ok(respond(StatusCode::OK, view, &ListParams::default()))
 }
@@ -183,16 +235,11 @@ pub async fn replace<K: Kind>(
     path: web::Path<String>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ScimError> {
-    let caller = auth::caller(&req, &state).await?;
-    let id: K::Id = request::id(&path)?;
-    let if_match = request::if_match(&req).await?;
+    let target = addressed::<K>(&req, &state, &path).await?;
     let body = request::json_body(&req, payload).await?;
-    request::check_body_id(&body, id.into())?;
+    request::check_body_id(&body, target.1.into())?;
     let desired = K::Desired::try_from(sanitize(K::KIND, &body)?)?;
-    let before = read::<K>(&state, &caller, id).await?;
-    let action = K::update_action(&before, &desired);
-    let change = move |conn: &mut PgConnection, before| K::replace(conn, before, desired);
-    update::<K, _>(&state, &caller, (id, if_match, action), change).await
+    update(&state, target, move |_: &K| Ok(desired.clone())).await
 }
 
 /// The operations applied to the resource's writable representation, as the desired state.
@@ -210,17 +257,9 @@ pub async fn patch<K: Kind>(
     path: web::Path<String>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ScimError> {
-    let caller = auth::caller(&req, &state).await?;
-    let id: K::Id = request::id(&path)?;
-    let if_match = request::if_match(&req).await?;
+    let target = addressed::<K>(&req, &state, &path).await?;
     let ops = super::patch::parse(&request::json_body(&req, payload).await?)?;
-    let before = read::<K>(&state, &caller, id).await?;
-    let action = K::update_action(&before, &patched(&before, &ops)?);
-    let change = move |conn: &mut PgConnection, before: K| {
-        let desired = patched(&before, &ops).map_err(input)?;
-        K::replace(conn, before, desired)
-    };
-    update::<K, _>(&state, &caller, (id, if_match, action), change).await
+    update(&state, target, move |row: &K| patched(row, &ops)).await
 }
 
 /// 204, then 404.
@@ -229,9 +268,7 @@ pub async fn delete<K: Kind>(
     state: web::Data<AppState>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ScimError> {
-    let caller = auth::caller(&req, &state).await?;
-    let id: K::Id = request::id(&path)?;
-    let if_match = request::if_match(&req).await?;
+    let (caller, id, if_match) = addressed::<K>(&req, &state, &path).await?;
     let customer_id = caller.customer_id;
     let remove = move |conn: &mut PgConnection, _: K| K::remove(conn, customer_id, id);
     write::delete(&state, &caller.actor, K::DELETED, if_match, locking::<K>(&caller, id), remove).await?;

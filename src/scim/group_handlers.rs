@@ -6,7 +6,6 @@
 
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, put, web};
 
-use super::auth;
 use super::filter;
 use super::flow;
 use super::groups::ScimGroup;
@@ -79,8 +78,7 @@ pub async fn search_all(
     state: web::Data<AppState>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ScimError> {
-    let caller = auth::caller(&req, &state).await?;
-    let params = ListParams::from_search(&request::json_body(&req, payload).await?)?;
+    let (caller, params) = flow::searching(&req, &state, payload).await?;
     let (for_users, for_groups) = match params.filter.as_deref() {
         None => (true, true),
         Some(raw) => {

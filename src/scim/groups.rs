@@ -14,6 +14,7 @@ use super::errors::ScimInputError;
 use super::filter::{Cond, GroupAttr};
 use super::flow::Kind;
 use super::query;
+use super::request::input;
 use super::resource::{Represented, Resource, Times};
 use super::schema::{GROUP_SCHEMA, ResourceKind};
 use crate::accounts::Actor;
@@ -208,6 +209,28 @@ fn selection() -> (diesel::dsl::AsSelect<GroupRow, diesel::pg::Pg>, groups::exte
     (GroupRow::as_select(), groups::external_id, groups::scim)
 }
 
+/// The customer's groups matching `cond` (which [`Kind::check_filter`] accepted).
+fn matching(
+    customer_id: CustomerId,
+    cond: Option<&Cond<GroupAttr>>,
+) -> Result<groups::BoxedQuery<'static, diesel::pg::Pg>, AppError> {
+    let mut q = groups::table.filter(groups::customer_id.eq(customer_id)).into_boxed();
+    if let Some(cond) = cond {
+        q = q.filter(query::groups_condition(cond).map_err(input)?);
+    }
+    Ok(q)
+}
+
+/// `row` with what its representation needs.
+fn one(
+    conn: &mut PgConnection,
+    customer_id: CustomerId,
+    row: Selected,
+    base: &str,
+) -> QueryResult<ScimGroup> {
+    load(conn, customer_id, vec![row], base)?.pop().ok_or(diesel::result::Error::NotFound)
+}
+
 impl Kind for ScimGroup {
     type Id = GroupId;
     type Attr = GroupAttr;
@@ -226,34 +249,28 @@ impl Kind for ScimGroup {
         Action::GroupUpdated
     }
 
-    /// A page of the customer's groups matching `cond` (ordered by id, `start` 1-based), and how
-    /// many match in all.
-    fn page(
+    fn count(
         conn: &mut PgConnection,
         customer_id: CustomerId,
         cond: Option<&Cond<GroupAttr>>,
-        start: i64,
-        count: i64,
+    ) -> Result<i64, AppError> {
+        Ok(matching(customer_id, cond)?.count().get_result(conn)?)
+    }
+
+    fn rows(
+        conn: &mut PgConnection,
+        customer_id: CustomerId,
+        cond: Option<&Cond<GroupAttr>>,
+        (offset, limit): (i64, i64),
         base: &str,
-    ) -> Result<(i64, Vec<ScimGroup>), AppError> {
-        let filtered = || -> Result<groups::BoxedQuery<'static, diesel::pg::Pg>, AppError> {
-            let mut q = groups::table.filter(groups::customer_id.eq(customer_id)).into_boxed();
-            if let Some(cond) = cond {
-                q = q.filter(query::groups_condition(cond).map_err(|e| AppError::BadRequest(e.detail))?);
-            }
-            Ok(q)
-        };
-        let total: i64 = filtered()?.count().get_result(conn)?;
-        if count == 0 {
-            return Ok((total, Vec::new()));
-        }
-        let rows: Vec<Selected> = filtered()?
+    ) -> Result<Vec<Self>, AppError> {
+        let rows: Vec<Selected> = matching(customer_id, cond)?
             .select(selection())
             .order(groups::id.asc())
-            .offset(start - 1)
-            .limit(count)
+            .offset(offset)
+            .limit(limit)
             .load(conn)?;
-        Ok((total, load(conn, customer_id, rows, base)?))
+        Ok(load(conn, customer_id, rows, base)?)
     }
 
     fn find(
@@ -263,7 +280,7 @@ impl Kind for ScimGroup {
         base: &str,
     ) -> QueryResult<ScimGroup> {
         let row: Selected = groups::table.find((customer_id, id)).select(selection()).first(conn)?;
-        load(conn, customer_id, vec![row], base)?.pop().ok_or(diesel::result::Error::NotFound)
+        one(conn, customer_id, row, base)
     }
 
     /// Any client of the customer may act on any of its groups.
@@ -276,7 +293,7 @@ impl Kind for ScimGroup {
     ) -> Result<ScimGroup, AppError> {
         let row: Selected =
             groups::table.find((customer_id, id)).select(selection()).for_update().first(conn)?;
-        Ok(load(conn, customer_id, vec![row], base)?.pop().ok_or(diesel::result::Error::NotFound)?)
+        Ok(one(conn, customer_id, row, base)?)
     }
 
     fn insert(

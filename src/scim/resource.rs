@@ -24,7 +24,7 @@ pub trait Represented: Sized {
     /// Its schema: what a client's body of it keeps ([`sanitize`]).
     const KIND: ResourceKind;
     /// What a client's (sanitized) representation asks for; a 400 when dockgate cannot keep it.
-    type Desired: TryFrom<Map<String, Value>, Error = ScimInputError> + Send + 'static;
+    type Desired: TryFrom<Map<String, Value>, Error = ScimInputError> + Clone + Send + 'static;
 
     /// The resource as a client reads it, without `meta`.
     fn body(&self) -> Map<String, Value>;

@@ -16,6 +16,7 @@ use crate::scim::errors::ScimInputError;
 use crate::scim::filter::{Cond, UserAttr};
 use crate::scim::flow::Kind;
 use crate::scim::query::{self, USER_NAME_SQL};
+use crate::scim::request::input;
 use crate::scim::resource::Represented;
 use crate::users::models::{NewUser, UserChanges};
 use crate::users::rules::{self, AccessChange};
@@ -120,6 +121,23 @@ fn unchanged(before: &ScimUser, d: &Desired) -> bool {
     after.body() == before.body()
 }
 
+/// The customer's people matching `cond` (which [`Kind::check_filter`] accepted).
+fn matching(
+    customer_id: CustomerId,
+    cond: Option<&Cond<UserAttr>>,
+) -> Result<users::BoxedQuery<'static, diesel::pg::Pg>, AppError> {
+    let mut q = users::table.filter(users::customer_id.eq(customer_id)).into_boxed();
+    if let Some(cond) = cond {
+        q = q.filter(query::users_condition(cond).map_err(input)?);
+    }
+    Ok(q)
+}
+
+/// `row` with what its representation needs.
+fn one(conn: &mut PgConnection, customer_id: CustomerId, row: Selected, base: &str) -> QueryResult<ScimUser> {
+    with_groups(conn, customer_id, vec![row], base)?.pop().ok_or(diesel::result::Error::NotFound)
+}
+
 impl Kind for ScimUser {
     type Id = UserId;
     type Attr = UserAttr;
@@ -143,34 +161,28 @@ impl Kind for ScimUser {
         }
     }
 
-    /// A page of the customer's people matching `cond` (ordered by id, `start` 1-based), and how
-    /// many match in all.
-    fn page(
+    fn count(
         conn: &mut PgConnection,
         customer_id: CustomerId,
         cond: Option<&Cond<UserAttr>>,
-        start: i64,
-        count: i64,
+    ) -> Result<i64, AppError> {
+        Ok(matching(customer_id, cond)?.count().get_result(conn)?)
+    }
+
+    fn rows(
+        conn: &mut PgConnection,
+        customer_id: CustomerId,
+        cond: Option<&Cond<UserAttr>>,
+        (offset, limit): (i64, i64),
         base: &str,
-    ) -> Result<(i64, Vec<ScimUser>), AppError> {
-        let filtered = || -> Result<users::BoxedQuery<'static, diesel::pg::Pg>, AppError> {
-            let mut q = users::table.filter(users::customer_id.eq(customer_id)).into_boxed();
-            if let Some(cond) = cond {
-                q = q.filter(query::users_condition(cond).map_err(|e| AppError::BadRequest(e.detail))?);
-            }
-            Ok(q)
-        };
-        let total: i64 = filtered()?.count().get_result(conn)?;
-        if count == 0 {
-            return Ok((total, Vec::new()));
-        }
-        let rows: Vec<Selected> = filtered()?
+    ) -> Result<Vec<Self>, AppError> {
+        let rows: Vec<Selected> = matching(customer_id, cond)?
             .select(selection())
             .order(users::id.asc())
-            .offset(start - 1)
-            .limit(count)
+            .offset(offset)
+            .limit(limit)
             .load(conn)?;
-        Ok((total, with_groups(conn, customer_id, rows, base)?))
+        Ok(with_groups(conn, customer_id, rows, base)?)
     }
 
     fn find(
@@ -184,7 +196,7 @@ impl Kind for ScimUser {
             .filter(users::customer_id.eq(customer_id))
             .select(selection())
             .first(conn)?;
-        with_groups(conn, customer_id, vec![row], base)?.pop().ok_or(diesel::result::Error::NotFound)
+        one(conn, customer_id, row, base)
     }
 
     /// [`Kind::find`], locked for the rest of the transaction; the owner only for staff and the
@@ -202,8 +214,7 @@ impl Kind for ScimUser {
             .select(selection())
             .for_update()
             .first(conn)?;
-        let user =
-            with_groups(conn, customer_id, vec![row], base)?.pop().ok_or(diesel::result::Error::NotFound)?;
+        let user = one(conn, customer_id, row, base)?;
         rules::require_may_act(conn, actor, user.row.clone())?;
         Ok(user)
     }
