@@ -139,17 +139,12 @@ pub fn event<V: Tracked>(action: Action, before: Option<&V>, after: Option<&V>) 
 /// The one create, inside the caller's transaction: inserts (and whatever `insert` writes with
 /// it), audits `action` with the view it made, and gives that view back for the caller to
 /// render ([`create_once`] as the REST API's JSON, SCIM as `application/scim+json`).
-pub fn created<R, E, F>(
+pub fn created<R: Viewed, E: Into<AppError>>(
     conn: &mut PgConnection,
     author: &Author,
     action: Action,
-    insert: F,
-) -> Result<R::View, AppError>
-where
-    R: Viewed,
-    E: Into<AppError>,
-    F: FnOnce(&mut PgConnection) -> Result<R, E>,
-{
+    insert: impl FnOnce(&mut PgConnection) -> Result<R, E>,
+) -> Result<R::View, AppError> {
     let view = insert(conn).map_err(Into::into)?.view(conn)?;
     audit::record(conn, author, event(action, None, Some(&view)))?;
     Ok(view)
