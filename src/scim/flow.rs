@@ -228,18 +228,14 @@ where
     Ok(respond(StatusCode::OK, view, &ListParams::default()))
 }
 
-/// A full representation (`PUT`): an `id` in the body must be the path's.
-pub async fn replace<K: Kind>(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    path: web::Path<String>,
-    payload: web::Payload,
-) -> Result<HttpResponse, ScimError> {
-    let target = addressed::<K>(&req, &state, &path).await?;
-    let body = request::json_body(&req, payload).await?;
-    request::check_body_id(&body, target.1.into())?;
-    let desired = K::Desired::try_from(sanitize(K::KIND, &body)?)?;
-    update(&state, target, move |_: &K| Ok(desired.clone())).await
+/// What a body of a write to a resource is.
+#[derive(Debug, Clone, Copy)]
+pub enum Change {
+    /// A full representation (`PUT`): an `id` in it must be the path's.
+    Replace,
+    /// A `PatchOp` (RFC 7644 §3.5.2), checked against the resource as read, applied again to
+    /// it under the lock.
+    Patch,
 }
 
 /// The operations applied to the resource's writable representation, as the desired state.
@@ -249,17 +245,27 @@ fn patched<K: Kind>(row: &K, ops: &[super::patch::Operation]) -> Result<K::Desir
     K::Desired::try_from(sanitize(K::KIND, &Value::Object(rep))?)
 }
 
-/// A `PatchOp` (RFC 7644 §3.5.2), checked against the resource as read, applied again to it
-/// under the lock.
-pub async fn patch<K: Kind>(
+/// A `PUT` or `PATCH`: 200 with the whole resource.
+pub async fn change<K: Kind>(
+    how: Change,
     req: HttpRequest,
     state: web::Data<AppState>,
     path: web::Path<String>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ScimError> {
     let target = addressed::<K>(&req, &state, &path).await?;
-    let ops = super::patch::parse(&request::json_body(&req, payload).await?)?;
-    update(&state, target, move |row: &K| patched(row, &ops)).await
+    let body = request::json_body(&req, payload).await?;
+    match how {
+        Change::Replace => {
+            request::check_body_id(&body, target.1.into())?;
+            let desired = K::Desired::try_from(sanitize(K::KIND, &body)?)?;
+            update(&state, target, move |_: &K| Ok(desired.clone())).await
+        }
+        Change::Patch => {
+            let ops = super::patch::parse(&body)?;
+            update(&state, target, move |row: &K| patched(row, &ops)).await
+        }
+    }
 }
 
 /// 204, then 404.

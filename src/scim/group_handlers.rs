@@ -7,7 +7,7 @@
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, put, web};
 
 use super::filter;
-use super::flow;
+use super::flow::{self, Change};
 use super::groups::ScimGroup;
 use super::query::ListParams;
 use super::request;
@@ -161,7 +161,7 @@ pub async fn replace_group(
     path: web::Path<String>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ScimError> {
-    flow::replace::<ScimGroup>(req, state, path, payload).await
+    flow::change::<ScimGroup>(Change::Replace, req, state, path, payload).await
 }
 
 /// SCIM: change a group
@@ -183,7 +183,7 @@ pub async fn patch_group(
     path: web::Path<String>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ScimError> {
-    flow::patch::<ScimGroup>(req, state, path, payload).await
+    flow::change::<ScimGroup>(Change::Patch, req, state, path, payload).await
 }
 
 /// SCIM: delete a group

@@ -4,7 +4,7 @@
 
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, put, web};
 
-use super::flow;
+use super::flow::{self, Change};
 use super::response::ScimError;
 use super::users::ScimUser;
 use crate::state::AppState;
@@ -114,7 +114,7 @@ pub async fn replace_user(
     path: web::Path<String>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ScimError> {
-    flow::replace::<ScimUser>(req, state, path, payload).await
+    flow::change::<ScimUser>(Change::Replace, req, state, path, payload).await
 }
 
 /// SCIM: change a user
@@ -135,7 +135,7 @@ pub async fn patch_user(
     path: web::Path<String>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ScimError> {
-    flow::patch::<ScimUser>(req, state, path, payload).await
+    flow::change::<ScimUser>(Change::Patch, req, state, path, payload).await
 }
 
 /// SCIM: delete a user
