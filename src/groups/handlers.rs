@@ -2,16 +2,15 @@
 //! authorize -> one call: a read through `db::run`, a change through the write path.
 
 use actix_web::{delete, get, patch, post, web};
-use serde_json::json;
 
 use super::dto::{CreateGroup, DeleteGroupParams, GroupView, PatchGroup, SeenGroup};
 use super::models::GroupChanges;
-use super::queries;
+use super::{queries, rules};
 use crate::accounts::Actor;
 use crate::audit;
 use crate::customers::queries as customers;
 use crate::db::{self, ids::CustomerId, ids::GroupId};
-use crate::error::{AppError, ConflictKind};
+use crate::error::AppError;
 use crate::etag::{self, IfMatch};
 use crate::extract::{Json, Query};
 use crate::idempotency::{Idempotent, KeyHeader};
@@ -20,9 +19,8 @@ use crate::pagination::{List, Page, PageParams};
 use crate::policy::{self, Action};
 use crate::state::AppState;
 use crate::users::dto::UserView;
-use crate::users::rules::AccessChange;
 use crate::users::views::Views;
-use crate::write::{self, Deleted, Removed, Tagged, Viewed};
+use crate::write::{self, Deleted, Tagged, Viewed};
 
 /// List a customer's groups
 ///
@@ -202,22 +200,7 @@ pub async fn delete_group(
         }
         Ok(SeenGroup { row, within })
     };
-    let remove = move |conn: &mut _, _| -> Result<_, AppError> {
-        let tagged = queries::tagged_addresses(conn, customer_id, group_id)?;
-        if tagged > 0 {
-            return Err(AppError::Conflict(
-                ConflictKind::StillReferenced,
-                format!("The group still tags {tagged} warehouse address(es); untag them first."),
-            ));
-        }
-        let members = queries::member_ids(conn, customer_id, group_id)?;
-        queries::delete(conn, customer_id, group_id)?;
-        // They keep data scope `groups` (nobody is widened), but their tokens name the group.
-        for member in &members {
-            crate::users::rules::access_changed(conn, *member, AccessChange::Rights)?;
-        }
-        Ok(Removed::default().with("members", json!(members)))
-    };
+    let remove = move |conn: &mut _, _| rules::remove(conn, customer_id, group_id);
     write::delete(&state, &actor, audit::Action::GroupDeleted, if_match, lock, remove).await
 }
 

@@ -9,3 +9,4 @@ pub mod dto;
 pub mod handlers;
 pub mod models;
 pub mod queries;
+pub mod rules;

@@ -23,7 +23,7 @@ use crate::db::ids::{CustomerId, GroupId, UserId};
 use crate::db::schema::{group_members as gm, groups, users};
 use crate::error::AppError;
 use crate::groups::models::{GroupChanges, GroupRow, NewGroup};
-use crate::users::rules::{self, AccessChange};
+use crate::users::rules;
 use crate::write::{Removed, Viewed};
 
 /// The longest group name (the REST API's limit).
@@ -339,20 +339,7 @@ impl Kind for ScimGroup {
     /// Removes the group (its memberships go with it; its members keep seeing only their
     /// groups' data, and their sessions end). A group that still tags warehouse addresses is a 409.
     fn remove(conn: &mut PgConnection, customer_id: CustomerId, id: GroupId) -> Result<Removed, AppError> {
-        let tagged = crate::groups::queries::tagged_addresses(conn, customer_id, id)?;
-        if tagged > 0 {
-            return Err(AppError::Conflict(
-                crate::error::ConflictKind::StillReferenced,
-                format!("The group still tags {tagged} warehouse address(es); untag them in dockgate first."),
-            ));
-        }
-        let members = crate::groups::queries::member_ids(conn, customer_id, id)?;
-        crate::groups::queries::delete(conn, customer_id, id)?;
-        for member in &members {
-            rules::access_changed(conn, *member, AccessChange::Rights)?;
-        }
-        // The audit event keeps who the members were.
-        Ok(Removed::default().with("members", serde_json::json!(members)))
+        crate::groups::rules::remove(conn, customer_id, id)
     }
 }
 
