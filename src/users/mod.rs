@@ -4,6 +4,7 @@
 //! table (see [`crate::accounts`]); who may do what is decided in [`crate::policy`], every other
 //! rule about people in [`rules`].
 
+pub mod access;
 pub mod dto;
 pub mod handlers;
 pub mod import;
