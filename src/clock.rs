@@ -18,6 +18,12 @@ impl Clock {
         Utc::now() + Duration::seconds(self.offset_secs.load(Ordering::Relaxed))
     }
 
+    /// How far this clock is ahead of the system's: what a schedule kept on the database's clock
+    /// (the webhook outbox) adds to `now()`, so a test that moves this clock makes retries due.
+    pub fn offset(&self) -> Duration {
+        Duration::seconds(self.offset_secs.load(Ordering::Relaxed))
+    }
+
     /// Moves this clock forward (tests only; production never calls it).
     pub fn advance(&self, by: Duration) {
         self.offset_secs.fetch_add(by.num_seconds(), Ordering::Relaxed);

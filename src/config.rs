@@ -123,8 +123,26 @@ pub struct Config {
     /// across instances (default 10,000: a directory's full sync or a conformance run stays well
     /// under it).
     pub scim_requests_per_minute: u32,
+    /// Where webhooks may be delivered, and how often each instance looks for due deliveries.
+    pub webhooks: WebhookSettings,
     /// "Now" for expiring invitations and sign-up links; tests move it forward.
     pub clock: crate::clock::Clock,
+}
+
+/// Webhook delivery settings (issue 15).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebhookSettings {
+    /// `WEBHOOK_ALLOW_HTTP=true`: `http://` endpoint URLs are accepted too (default: `https` only).
+    pub allow_http: bool,
+    /// `WEBHOOK_ALLOWED_CIDRS`: addresses otherwise refused (loopback, private, link-local, ...)
+    /// that endpoints may resolve to anyway, for tests and internal deployments
+    /// (`10.20.0.0/16,127.0.0.1/32`); empty by default.
+    pub allowed_cidrs: Vec<ipnet::IpNet>,
+    /// `WEBHOOK_POLL_INTERVAL`: how often each instance's worker looks for due deliveries.
+    pub poll_interval: Duration,
+    /// `WEBHOOK_DISABLE_AFTER`: deliveries given up in a row after which an endpoint is disabled
+    /// and its customer's admins are told (default 20).
+    pub disable_after: i32,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -188,6 +206,7 @@ impl Config {
                 Some(_) => duration(&get, "API_CLIENT_SECRET_OVERLAP", Duration::ZERO)?,
             },
             scim_requests_per_minute: number(&get, "SCIM_REQUESTS_PER_MINUTE", 10_000, 1, 10_000_000)? as u32,
+            webhooks: webhook_settings(&get)?,
             clock: crate::clock::Clock::default(),
         })
     }
@@ -326,6 +345,36 @@ fn idempotency_key_ttl(get: &Get<'_>) -> Result<Duration, ConfigError> {
         return Err(err("IDEMPOTENCY_KEY_TTL", "must be at least 24h (clients are promised a day)"));
     }
     Ok(ttl)
+}
+
+fn webhook_settings(get: &Get<'_>) -> Result<WebhookSettings, ConfigError> {
+    let allow_http = match get("WEBHOOK_ALLOW_HTTP").as_deref() {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(_) => return Err(err("WEBHOOK_ALLOW_HTTP", "must be true or false")),
+    };
+    let allowed_cidrs = get("WEBHOOK_ALLOWED_CIDRS")
+        .map(|raw| {
+            raw.split(',')
+                .map(str::trim)
+                .filter(|cidr| !cidr.is_empty())
+                .map(|cidr| {
+                    cidr.parse::<ipnet::IpNet>()
+                        .or_else(|_| cidr.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                        .map_err(|_| {
+                            err("WEBHOOK_ALLOWED_CIDRS", format!("{cidr:?} is not an address or CIDR block"))
+                        })
+                })
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .transpose()?
+        .unwrap_or_default();
+    Ok(WebhookSettings {
+        allow_http,
+        allowed_cidrs,
+        poll_interval: duration(get, "WEBHOOK_POLL_INTERVAL", Duration::from_secs(1))?,
+        disable_after: number(get, "WEBHOOK_DISABLE_AFTER", 20, 1, 10_000)? as i32,
+    })
 }
 
 /// `900`, `900s`, `15m`, `1h 30m`, `30d`.

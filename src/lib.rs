@@ -44,6 +44,7 @@ pub mod audit;
 pub mod mail;
 pub mod permissions;
 pub mod policy;
+pub mod webhooks;
 
 // 1  foundation
 pub mod clock;

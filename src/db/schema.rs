@@ -296,6 +296,50 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    webhook_deliveries (id) {
+        id -> Uuid,
+        endpoint_id -> Uuid,
+        event_id -> Uuid,
+        status -> Text,
+        attempts -> Int4,
+        next_attempt_at -> Timestamptz,
+        last_attempt_at -> Nullable<Timestamptz>,
+        last_response_status -> Nullable<Int4>,
+        last_error -> Nullable<Text>,
+        delivered_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    webhook_endpoints (id) {
+        id -> Uuid,
+        customer_id -> Nullable<Uuid>,
+        url -> Text,
+        event_types -> Nullable<Array<Nullable<Text>>>,
+        status -> Text,
+        disabled_reason -> Nullable<Text>,
+        secret -> Text,
+        previous_secret -> Nullable<Text>,
+        previous_secret_expires_at -> Nullable<Timestamptz>,
+        consecutive_failures -> Int4,
+        created_by -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    webhook_events (id) {
+        id -> Uuid,
+        customer_id -> Nullable<Uuid>,
+        event_type -> Text,
+        payload -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
 diesel::joinable!(api_client_tokens -> api_clients (api_client_id));
 diesel::joinable!(api_clients -> customers (customer_id));
 diesel::joinable!(cost_centers -> customers (customer_id));
@@ -308,6 +352,10 @@ diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(signup_requests -> customers (customer_id));
 diesel::joinable!(users -> customers (customer_id));
 diesel::joinable!(warehouse_addresses -> customers (customer_id));
+diesel::joinable!(webhook_deliveries -> webhook_endpoints (endpoint_id));
+diesel::joinable!(webhook_deliveries -> webhook_events (event_id));
+diesel::joinable!(webhook_endpoints -> customers (customer_id));
+diesel::joinable!(webhook_events -> customers (customer_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     api_client_groups,
@@ -331,4 +379,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     signup_requests,
     users,
     warehouse_addresses,
+    webhook_deliveries,
+    webhook_endpoints,
+    webhook_events,
 );

@@ -31,6 +31,7 @@ const FLOORS: &[(&str, u8)] = &[
     ("mail", 2),
     ("permissions", 2),
     ("policy", 2),
+    ("webhooks", 2),
     // 3 identity and state
     ("identity", 3),
     ("idempotency", 3),
@@ -53,6 +54,7 @@ const FLOORS: &[(&str, u8)] = &[
     ("staff", 4),
     ("users", 4),
     ("warehouse_addresses", 4),
+    ("webhook_endpoints", 4),
     // 5 http
     ("cors", 5),
     ("routes", 5),

@@ -5,6 +5,7 @@ pub mod actor;
 pub mod cluster;
 pub mod paths;
 pub mod read;
+pub mod receiver;
 pub mod smtp;
 
 use diesel::PgConnection;
@@ -23,6 +24,7 @@ pub use actor::{Actor, address};
 pub use cluster::{PrivateCluster, TestDatabase};
 pub use paths::*;
 pub use read::{answer, error_fields, etag_of, field_errors, id_of, json_of, problem, set};
+pub use receiver::{Received, Receiver, Reply};
 pub use smtp::{ReceivedMail, SmtpSink};
 
 /// The password of the people the harness inserts.
@@ -55,6 +57,12 @@ pub fn test_config(database_url: &str) -> Config {
     config.mail = MailTransport::Log;
     config.mail_poll_interval = Duration::from_millis(100);
     config.mail_retry_base = Duration::from_millis(200);
+    // Webhook receivers in tests listen on this machine: http, and loopback allowed. SSRF tests
+    // put the defaults back (https only, nothing inside allowed).
+    config.webhooks.allow_http = true;
+    config.webhooks.allowed_cidrs =
+        vec!["127.0.0.0/8".parse().expect("a CIDR"), "::1/128".parse().expect("a CIDR")];
+    config.webhooks.poll_interval = Duration::from_millis(100);
     config
 }
 
