@@ -114,7 +114,7 @@ impl Worker {
                 return report(id, recorded);
             }
             Answer::Status { code, retry_after } => (Some(i32::from(code)), answered(code), retry_after),
-            Answer::None(error) => (None, error, None),
+            Answer::NoAnswer(error) => (None, error, None),
         };
         let recorded = match schedule::next_wait(attempts, retry_after) {
             Some(wait) => {
