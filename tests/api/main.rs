@@ -44,3 +44,4 @@ mod upsert;
 mod users;
 mod warehouse_addresses;
 mod webhook_delivery;
+mod webhook_endpoints;
