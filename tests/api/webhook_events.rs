@@ -571,3 +571,24 @@ async fn a_person_in_the_most_groups_stays_under_the_size_limit_whole() {
     assert_eq!(created.data(), &staff.get_user(acme, id_of(&jana)).await, "whole, not truncated");
     assert!(created.data().get("truncated").is_none());
 }
+
+#[tokio::test]
+async fn an_owner_transfer_is_an_access_change_of_both_people() {
+    let app = TestApp::spawn().await;
+    let staff = app.admin().await;
+    let acme = id_of(&staff.create_customer("Acme").await);
+    let old = id_of(&staff.add_person(acme, "Olga", json!({"role": "owner"})).await);
+    let new = id_of(&staff.add_person(acme, "Nina", json!({})).await);
+    listen(&app, Some(acme), None);
+    let moved = staff.post(&format!("/v1/customers/{acme}/owner"), &json!({"user_id": new})).await;
+    assert_eq!(moved.status(), StatusCode::OK);
+    let events = emitted(&app);
+    assert_eq!(
+        types(&events),
+        ["user.updated", "user.access_changed", "user.updated", "user.access_changed"]
+    );
+    assert_eq!(events[0].data(), &staff.get_user(acme, old).await);
+    assert_eq!(events[0].data()["role"], "admin");
+    assert_eq!(events[2].data(), &staff.get_user(acme, new).await);
+    assert_eq!(events[2].data()["role"], "owner");
+}
