@@ -19,6 +19,10 @@ use crate::etag::{self, IfMatch};
 use crate::idempotency::{self, Key, Recorded};
 use crate::state::AppState;
 
+mod upsert;
+
+pub use upsert::{UpsertActions, Upserted, upsert, upsert_in};
+
 /// A view the write path can audit and answer with.
 pub trait Tracked: Serialize + Send + 'static {
     /// What audit events about it name as their target type.
@@ -47,6 +51,12 @@ pub trait Tracked: Serialize + Send + 'static {
 pub trait Viewed: Send + 'static {
     type View: Tracked;
     fn view(&self, conn: &mut PgConnection) -> Result<Self::View, AppError>;
+
+    /// Its public REST view as webhooks send it ([`Event::data`]): `view` itself, unless the
+    /// view is another shape (SCIM's representation, `/v1/me`), which then reads the REST one.
+    fn data(&self, _: &mut PgConnection, view: &Self::View) -> Result<Option<Value>, AppError> {
+        Ok(serde_json::to_value(view).ok())
+    }
 }
 
 /// A row whose view is made from it alone (`View::from(&row)`), with no query.
@@ -122,10 +132,11 @@ impl Responder for Deleted {
 
 /// The event of a change from `before` to `after` (`None`: did not exist), as the write path
 /// records it; for changes of many rows in one request (a bulk invitation) that record their
-/// own.
+/// own. Its webhook `data` is the view after (before, for a deletion).
 pub fn event<V: Tracked>(action: Action, before: Option<&V>, after: Option<&V>) -> Event {
     let (target_id, customer_id) = after.or(before).map(Tracked::subject).unwrap_or_default();
     let visibility = |view: Option<&V>| view.map_or(Visibility::Everyone, Tracked::visibility);
+    let json = |view: Option<&V>| view.and_then(|v| serde_json::to_value(v).ok());
     Event {
         action,
         target_type: V::TARGET,
@@ -133,7 +144,29 @@ pub fn event<V: Tracked>(action: Action, before: Option<&V>, after: Option<&V>) 
         customer_id,
         changes: audit::changes(before, after),
         visibility: visibility(before).join(visibility(after)),
+        data: json(after.or(before)),
+        before: if after.is_some() { json(before) } else { None },
     }
+}
+
+/// [`event`] with the webhook `data` its rows give ([`Viewed::data`]): the REST views before
+/// and after, whatever shape the views have.
+fn event_of<R: Viewed>(
+    action: Action,
+    before: Option<(&R::View, Option<Value>)>,
+    after: Option<(&R::View, Option<Value>)>,
+) -> Event {
+    let mut event = event(action, before.as_ref().map(|b| b.0), after.as_ref().map(|a| a.0));
+    let (before, after) = (before.map(|b| b.1), after.map(|a| a.1));
+    event.data = match (&before, after) {
+        (_, Some(after)) => {
+            event.before = before.flatten();
+            after
+        }
+        (Some(before), None) => before.clone(),
+        (None, None) => None,
+    };
+    event
 }
 
 /// The one create, inside the caller's transaction: inserts (and whatever `insert` writes with
@@ -145,8 +178,10 @@ pub fn created<R: Viewed, E: Into<AppError>>(
     action: Action,
     insert: impl FnOnce(&mut PgConnection) -> Result<R, E>,
 ) -> Result<R::View, AppError> {
-    let view = insert(conn).map_err(Into::into)?.view(conn)?;
-    audit::record(conn, author, event(action, None, Some(&view)))?;
+    let row = insert(conn).map_err(Into::into)?;
+    let view = row.view(conn)?;
+    let data = row.data(conn, &view)?;
+    audit::record(conn, author, event_of::<R>(action, None, Some((&view, data))))?;
     Ok(view)
 }
 
@@ -262,113 +297,16 @@ where
         let before_view = before.view(conn)?;
         let before_tag = before_view.etag();
         if_match.check(&before_tag)?;
-        let after = change(conn, before).map_err(Into::into)?.view(conn)?;
+        let before_data = before.data(conn, &before_view)?;
+        let row = change(conn, before).map_err(Into::into)?;
+        let after = row.view(conn)?;
         let after_tag = after.etag();
         if after_tag != before_tag {
-            audit::record(conn, &author, event(action, Some(&before_view), Some(&after)))?;
+            let data = row.data(conn, &after)?;
+            let event = event_of::<R>(action, Some((&before_view, before_data)), Some((&after, data)));
+            audit::record(conn, &author, event)?;
         }
         Ok(Tagged(Answer::View { status: StatusCode::OK, location: None, etag: after_tag, view: after }))
-    })
-    .await
-}
-
-/// What a create-or-replace ([`upsert`], [`upsert_in`]) did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Upserted {
-    Created,
-    Updated,
-    /// The body asked for exactly what there was: nothing was written, no event recorded.
-    Unchanged,
-}
-
-/// The audit actions of a create-or-replace: one for each way it can write.
-#[derive(Debug, Clone, Copy)]
-pub struct UpsertActions {
-    pub created: Action,
-    pub updated: Action,
-}
-
-/// Create-or-replace by a key of the caller's (an ERP's id), inside the caller's transaction:
-/// the one place that decides between the two, for a single `PUT` ([`upsert`]) and for every
-/// row of a bulk import (each in its own savepoint). `find` locks the row with the key (`None`:
-/// there is none); `insert` creates it, and answers `None` when a concurrent request created
-/// the key first (an `ON CONFLICT DO NOTHING` that waited for it), which is then found again
-/// and replaced, so two racing creates give one 201 and one 200, never a 500. `replace`
-/// changes the locked row, or returns it untouched when nothing differs: that is
-/// [`Upserted::Unchanged`], no event and no new `updated_at`. `If-Match` is checked against
-/// the current view; sent for a key that does not exist, it fails (412), as RFC 9110 says.
-pub fn upsert_in<R, L, I, C>(
-    conn: &mut PgConnection,
-    author: &Author,
-    actions: UpsertActions,
-    if_match: &IfMatch,
-    mut find: L,
-    insert: I,
-    replace: C,
-) -> Result<(Upserted, R::View), AppError>
-where
-    R: Viewed,
-    L: FnMut(&mut PgConnection) -> Result<Option<R>, AppError>,
-    I: FnOnce(&mut PgConnection) -> Result<Option<R>, AppError>,
-    C: FnOnce(&mut PgConnection, R) -> Result<R, AppError>,
-{
-    let before = match find(conn)? {
-        Some(row) => row,
-        None => {
-            if if_match.is_present() {
-                return Err(AppError::PreconditionFailed);
-            }
-            if let Some(row) = insert(conn)? {
-                let view = row.view(conn)?;
-                audit::record(conn, author, event(actions.created, None, Some(&view)))?;
-                return Ok((Upserted::Created, view));
-            }
-            find(conn)?.ok_or_else(|| {
-                AppError::Conflict(
-                    crate::error::ConflictKind::Conflict,
-                    "Another request wrote this key at the same moment; retry.".into(),
-                )
-            })?
-        }
-    };
-    let before_view = before.view(conn)?;
-    let before_tag = before_view.etag();
-    if_match.check(&before_tag)?;
-    let after = replace(conn, before)?.view(conn)?;
-    if after.etag() == before_tag {
-        return Ok((Upserted::Unchanged, after));
-    }
-    audit::record(conn, author, event(actions.updated, Some(&before_view), Some(&after)))?;
-    Ok((Upserted::Updated, after))
-}
-
-/// [`upsert_in`] in a transaction of its own, answered as HTTP: 201 with `Location` when it
-/// created, 200 otherwise, with the view and its ETag.
-pub async fn upsert<R, L, I, C>(
-    state: &AppState,
-    author: impl Into<Author>,
-    actions: UpsertActions,
-    if_match: IfMatch,
-    find: L,
-    insert: I,
-    replace: C,
-) -> Result<Tagged<R::View>, AppError>
-where
-    R: Viewed,
-    L: FnMut(&mut PgConnection) -> Result<Option<R>, AppError> + Send + 'static,
-    I: FnOnce(&mut PgConnection) -> Result<Option<R>, AppError> + Send + 'static,
-    C: FnOnce(&mut PgConnection, R) -> Result<R, AppError> + Send + 'static,
-{
-    let author = author.into();
-    db::transaction(&state.pool, move |conn| {
-        let (outcome, view) = upsert_in(conn, &author, actions, &if_match, find, insert, replace)?;
-        Ok(match outcome {
-            Upserted::Created => {
-                let location = view.location();
-                Tagged::created(view, location)
-            }
-            Upserted::Updated | Upserted::Unchanged => Tagged::ok(view),
-        })
     })
     .await
 }
@@ -415,8 +353,9 @@ where
         let before = lock(conn).map_err(Into::into)?;
         let before_view = before.view(conn)?;
         if_match.check(&before_view.etag())?;
+        let before_data = before.data(conn, &before_view)?;
         let Removed(gone) = remove(conn, before).map_err(Into::into)?.into();
-        let mut event = event(action, Some(&before_view), None);
+        let mut event = event_of::<R>(action, Some((&before_view, before_data)), None);
         if let Value::Object(changes) = &mut event.changes {
             changes.extend(gone);
         }

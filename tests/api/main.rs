@@ -45,3 +45,4 @@ mod users;
 mod warehouse_addresses;
 mod webhook_delivery;
 mod webhook_endpoints;
+mod webhook_events;
