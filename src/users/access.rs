@@ -152,7 +152,30 @@ pub fn join_groups(
     }
     set_access(conn, customer_id, user_id, &after)?;
     access_changed(conn, user_id, AccessChange::Rights)?;
+    announce_access(conn, customer_id, user_id)?;
     Ok(true)
+}
+
+/// `user.access_changed` for a person whose groups changed through a group (a directory's
+/// membership, the group's removal), with the person as a GET shows it now; the group's own
+/// event announces `group.members_changed`. A change made to the person itself is announced
+/// from its update event ([`crate::audit::record`]). Call in the change's transaction.
+pub fn announce_access(
+    conn: &mut PgConnection,
+    customer_id: CustomerId,
+    user_id: UserId,
+) -> Result<(), AppError> {
+    use crate::write::Viewed;
+    let row = queries::find(conn, customer_id, user_id)?;
+    let view = User::load(conn, row)?.view(conn)?;
+    let data = serde_json::to_value(&view).map_err(AppError::internal)?;
+    crate::webhooks::emit(
+        conn,
+        Some(customer_id.into()),
+        crate::webhooks::EventType::UserAccessChanged,
+        &data,
+    )?;
+    Ok(())
 }
 
 /// Records `access.widened` when `before` went from `groups` to `all` in `after` (see
@@ -189,6 +212,7 @@ pub fn leave_groups(
     let left = crate::groups::queries::remove_memberships(conn, customer_id, user_id, group_ids)?;
     if left {
         access_changed(conn, user_id, AccessChange::Rights)?;
+        announce_access(conn, customer_id, user_id)?;
     }
     Ok(left)
 }

@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use super::access::sorted;
 pub use super::access::{
-    AccessChange, access_after, access_changed, access_for, check_access, check_groups,
+    AccessChange, access_after, access_changed, access_for, announce_access, check_access, check_groups,
     customer_access_changed, join_groups, leave_groups, record_widening, set_access, track_access,
 };
 use super::dto::CustomerRole;

@@ -31,8 +31,9 @@ pub struct WebhookEndpoint {
     pub status: EndpointStatus,
     /// Why it is disabled; null while active.
     pub disabled_reason: Option<DisabledReason>,
-    /// Until when the secret before the last rotation still signs (a second signature in
-    /// `webhook-signature`); null: only the current one signs.
+    /// When the secret before the last rotation stops signing (until then `webhook-signature`
+    /// carries a second signature made with it; after it only `secret` signs); null before the
+    /// first rotation.
     pub previous_secret_expires_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -47,9 +48,9 @@ impl From<&EndpointRow> for WebhookEndpoint {
             event_types: row.event_types.as_ref().map(|types| types.iter().flatten().copied().collect()),
             status: row.status,
             disabled_reason: row.disabled_reason,
-            // Once it has expired the old secret signs nothing: the row may still hold it until
-            // the next rotation, the view says what a receiver sees.
-            previous_secret_expires_at: row.previous_secret_expires_at.filter(|at| *at > Utc::now()),
+            // As stored, also once past: a view that changed by itself with time would change its
+            // ETag without any change of the endpoint (and fail an edit begun before with 412).
+            previous_secret_expires_at: row.previous_secret_expires_at,
             created_at: row.created_at,
             updated_at: row.updated_at,
         }

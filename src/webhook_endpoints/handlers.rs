@@ -192,12 +192,12 @@ pub(super) async fn retry(
 ) -> Result<HttpResponse, AppError> {
     authorize(&actor, owner)?;
     // Due now on the clock the outbox is scheduled by (the database's, plus the test offset).
-    let due = state.config.clock.now();
+    let offset = state.config.clock.offset();
     let view = db::transaction(&state.pool, move |conn| {
         let endpoint = queries::lock(conn, uuid_of(owner), id)?;
         queries::delivery(conn, id, delivery)?;
         rules::require_active(endpoint.status)?;
-        queries::retry(conn, id, delivery, due)?;
+        webhooks::deliveries::make_due(conn, id.into(), delivery.into(), offset)?;
         Ok(WebhookDelivery::from(&queries::delivery(conn, id, delivery)?))
     })
     .await?;

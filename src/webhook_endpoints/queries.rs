@@ -133,22 +133,3 @@ pub fn delivery(
         .first::<(DeliveryRow, EventType)>(conn)?;
     Ok(Delivery { row, event_type })
 }
-
-/// The delivery starts afresh: pending, due at `due`, no attempts made. What the last attempt
-/// answered stays visible until the next one.
-pub fn retry(
-    conn: &mut PgConnection,
-    endpoint: WebhookEndpointId,
-    id: WebhookDeliveryId,
-    due: DateTime<Utc>,
-) -> QueryResult<()> {
-    diesel::update(wd::table.filter(wd::endpoint_id.eq(endpoint)).filter(wd::id.eq(id)))
-        .set((
-            wd::status.eq(DeliveryStatus::Pending),
-            wd::attempts.eq(0),
-            wd::next_attempt_at.eq(due),
-            wd::delivered_at.eq(None::<DateTime<Utc>>),
-        ))
-        .execute(conn)
-        .map(drop)
-}

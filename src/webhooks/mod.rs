@@ -65,7 +65,7 @@ impl EventType {
             Self::UserReactivated => "A deactivated person was reactivated. `data` is the user.",
             Self::UserDeleted => "A person was deleted. `data` is the user as it was.",
             Self::UserAccessChanged => {
-                "A person's role, permissions, groups or data scope changed (sent besides `user.updated`). `data` is the user after the change."
+                "A person's role, permissions, groups or data scope changed: besides `user.updated` when the person was edited, alone when a group's membership or removal changed their groups. `data` is the user after the change."
             }
             Self::InvitationCreated => {
                 "Someone was invited to the customer's portal. `data` is the invitation (never its link or token)."
