@@ -392,9 +392,10 @@ async fn groups_customers_and_api_clients_emit_their_events() {
     let tag = tag_of(&staff, &group_path(acme, depot)).await;
     assert_eq!(staff.delete(&group_path(acme, depot), Some(&tag)).await.status(), StatusCode::NO_CONTENT);
     let events = since(&app, seen);
-    assert_eq!(types(&events), ["group.deleted", "group.members_changed"]);
-    assert_eq!(events[0].data(), &group, "the group as it was");
-    assert_eq!(events[1].data(), &members_changed(depot, acme, &[], &[jana]));
+    assert_eq!(types(&events), ["user.access_changed", "group.deleted", "group.members_changed"]);
+    assert_eq!(events[0].data(), &staff.get_user(acme, jana).await, "the member, out of the group");
+    assert_eq!(events[1].data(), &group, "the group as it was");
+    assert_eq!(events[2].data(), &members_changed(depot, acme, &[], &[jana]));
 
     let seen = emitted(&app).len();
     staff.patch(&customer_path(acme), &json!({"name": "Acme Logistics"}), None).await;
@@ -527,18 +528,24 @@ async fn scim_users_and_groups_emit_the_rest_views() {
         .await;
     let depot = Uuid::parse_str(&uid(&group)).expect("uuid");
     let events = since(&app, seen);
-    assert_eq!(types(&events), ["group.created", "group.members_changed"]);
+    assert_eq!(types(&events), ["user.access_changed", "group.created", "group.members_changed"]);
+    assert_eq!(events[0].data(), &staff.get_user(acme, jana).await, "the member, in the group");
     let rest_group = json_of(staff.get(&group_path(acme, depot)).await, StatusCode::OK).await;
-    assert_eq!(events[0].data(), &rest_group);
-    assert_eq!(events[1].data(), &members_changed(depot, acme, &[jana], &[]));
+    assert_eq!(events[1].data(), &rest_group);
+    assert_eq!(events[2].data(), &members_changed(depot, acme, &[jana], &[]));
 
     let seen = emitted(&app).len();
     let emptied = json!([{"op": "replace", "path": "members", "value": []}]);
     let answer = directory.patch(&format!("/Groups/{depot}"), emptied).await;
     assert!(answer.status().is_success(), "{}", answer.status());
     let events = since(&app, seen);
-    assert_eq!(types(&events), ["group.members_changed"], "a members-only change is no group.updated");
-    assert_eq!(events[0].data(), &members_changed(depot, acme, &[], &[jana]));
+    assert_eq!(
+        types(&events),
+        ["user.access_changed", "group.members_changed"],
+        "a members-only change is no group.updated"
+    );
+    assert_eq!(events[0].data(), &staff.get_user(acme, jana).await);
+    assert_eq!(events[1].data(), &members_changed(depot, acme, &[], &[jana]));
 
     let seen = emitted(&app).len();
     let rest_group = json_of(staff.get(&group_path(acme, depot)).await, StatusCode::OK).await;
