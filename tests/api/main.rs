@@ -43,3 +43,4 @@ mod tenant_isolation;
 mod upsert;
 mod users;
 mod warehouse_addresses;
+mod webhooks;
