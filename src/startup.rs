@@ -1,8 +1,8 @@
 //! Building and running the HTTP application.
 //!
 //! [`Application::build`] migrates the database, makes sure a signing key exists, binds the
-//! listener (port 0 works: tests use it), starts the background tasks (the mail worker, the
-//! sign-in failure pruner) and returns; [`Application::run_until_stopped`] serves until
+//! listener (port 0 works: tests use it), starts the background tasks (the mail and webhook
+//! workers, the sign-in failure pruner) and returns; [`Application::run_until_stopped`] serves until
 //! SIGINT/SIGTERM.
 
 use std::net::TcpListener;
@@ -22,6 +22,7 @@ use crate::error::{self, AppError};
 use crate::identity::hasher::Hasher;
 use crate::identity::{keys, passwords, rate_limit};
 use crate::mail::worker::Worker;
+use crate::webhooks::worker::Worker as WebhookWorker;
 use crate::openapi::ApiDoc;
 use crate::routes::KnownRoutes;
 use crate::state::AppState;
@@ -44,7 +45,8 @@ pub struct Application {
     server: Server,
     pruner: tokio::task::JoinHandle<()>,
     mailer: tokio::task::JoinHandle<()>,
-    stop_mailer: tokio::sync::watch::Sender<bool>,
+    webhooks: tokio::task::JoinHandle<()>,
+    stop_workers: tokio::sync::watch::Sender<bool>,
 }
 
 /// How often each instance deletes sign-in failures and mail-throttle records that no longer
@@ -52,8 +54,8 @@ pub struct Application {
 const PRUNE_EVERY: Duration = Duration::from_secs(600);
 /// How long a stopping instance lets requests in flight finish (SIGINT or SIGTERM).
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
-/// How long a stopping instance lets the mail worker finish the mails it is sending; a mail cut
-/// off mid-delivery is sent again once its claim lapses.
+/// How long a stopping instance lets the mail and webhook workers finish what they are sending;
+/// a mail or delivery cut off mid-attempt is attempted again once its claim lapses.
 const MAILER_GRACE: Duration = Duration::from_secs(10);
 
 impl Application {
@@ -76,6 +78,8 @@ impl Application {
         .map_err(|e| StartupError::Database(e.to_string()))?;
 
         let metrics = Metrics::new().map_err(|e| StartupError::Other(e.to_string()))?;
+        let webhook_worker =
+            WebhookWorker::new(&config, pool.clone(), metrics.clone()).map_err(StartupError::Other)?;
         let hasher = Hasher::start(config.password_hash_concurrency, config.password_hash_queue)
             .await
             .map_err(|e| StartupError::Other(e.to_string()))?;
@@ -138,9 +142,10 @@ impl Application {
             config.idempotency_key_ttl,
             config.clock.clone(),
         ));
-        let (stop_mailer, stopping) = tokio::sync::watch::channel(false);
-        let mailer = tokio::spawn(mail_worker.run(stopping));
-        Ok(Self { port, server, pruner, mailer, stop_mailer })
+        let (stop_workers, stopping) = tokio::sync::watch::channel(false);
+        let mailer = tokio::spawn(mail_worker.run(stopping.clone()));
+        let webhooks = tokio::spawn(webhook_worker.run(stopping));
+        Ok(Self { port, server, pruner, mailer, webhooks, stop_workers })
     }
 
     pub fn port(&self) -> u16 {
@@ -181,10 +186,12 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let result = self.server.await;
         self.pruner.abort();
-        let _ = self.stop_mailer.send(true);
-        let mut mailer = self.mailer;
-        if tokio::time::timeout(MAILER_GRACE, &mut mailer).await.is_err() {
+        let _ = self.stop_workers.send(true);
+        let (mut mailer, mut webhooks) = (self.mailer, self.webhooks);
+        let both = async { tokio::join!(&mut mailer, &mut webhooks) };
+        if tokio::time::timeout(MAILER_GRACE, both).await.is_err() {
             mailer.abort();
+            webhooks.abort();
         }
         result
     }

@@ -116,6 +116,10 @@ pub struct Metrics {
     pub pool_max: IntGauge,
     pub mail_pending: IntGauge,
     pub mail_failed: IntGauge,
+    pub webhook_pending: IntGauge,
+    pub webhook_failed: IntGauge,
+    webhook_attempts: IntCounterVec,
+    webhook_duration: HistogramVec,
 }
 
 impl Metrics {
@@ -139,6 +143,26 @@ impl Metrics {
         )?;
         let mail_failed =
             IntGauge::new("mail_outbox_failed", "Mails given up after their last attempt (all instances)")?;
+        let webhook_pending = IntGauge::new(
+            "webhook_deliveries_pending",
+            "Webhook deliveries waiting for an attempt (all instances share them)",
+        )?;
+        let webhook_failed = IntGauge::new(
+            "webhook_deliveries_failed",
+            "Webhook deliveries given up after their last attempt (all instances)",
+        )?;
+        let webhook_attempts = IntCounterVec::new(
+            Opts::new(
+                "webhook_delivery_attempts_total",
+                "Webhook delivery attempts of this instance by outcome (delivered, retry, failed, gone)",
+            ),
+            &["outcome"],
+        )?;
+        let webhook_duration = HistogramVec::new(
+            HistogramOpts::new("webhook_delivery_duration_seconds", "Webhook delivery attempt duration by outcome")
+                .buckets(vec![0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 15.0]),
+            &["outcome"],
+        )?;
         registry.register(Box::new(requests.clone()))?;
         registry.register(Box::new(latency.clone()))?;
         registry.register(Box::new(pool_connections.clone()))?;
@@ -146,6 +170,10 @@ impl Metrics {
         registry.register(Box::new(pool_max.clone()))?;
         registry.register(Box::new(mail_pending.clone()))?;
         registry.register(Box::new(mail_failed.clone()))?;
+        registry.register(Box::new(webhook_pending.clone()))?;
+        registry.register(Box::new(webhook_failed.clone()))?;
+        registry.register(Box::new(webhook_attempts.clone()))?;
+        registry.register(Box::new(webhook_duration.clone()))?;
         Ok(Self {
             registry,
             requests,
@@ -155,7 +183,17 @@ impl Metrics {
             pool_max,
             mail_pending,
             mail_failed,
+            webhook_pending,
+            webhook_failed,
+            webhook_attempts,
+            webhook_duration,
         })
+    }
+
+    /// One webhook attempt that ended as `outcome` after `elapsed`.
+    pub fn webhook_attempt(&self, outcome: &str, elapsed: std::time::Duration) {
+        self.webhook_attempts.with_label_values(&[outcome]).inc();
+        self.webhook_duration.with_label_values(&[outcome]).observe(elapsed.as_secs_f64());
     }
 }
 

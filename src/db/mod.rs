@@ -3,6 +3,7 @@
 
 pub mod embedded;
 pub mod ids;
+pub mod outbox;
 pub mod schema;
 pub mod types;
 

@@ -103,6 +103,14 @@ pub async fn metrics(state: web::Data<AppState>, req: HttpRequest) -> Result<Htt
         }
         Err(error) => tracing::warn!(%error, "cannot count the mail outbox for the metrics"),
     }
+    let depth = db::run_waiting(&state.pool, READY_WAIT, crate::webhooks::deliveries::depth);
+    match depth.await {
+        Ok((pending, failed)) => {
+            state.metrics.webhook_pending.set(pending);
+            state.metrics.webhook_failed.set(failed);
+        }
+        Err(error) => tracing::warn!(%error, "cannot count the webhook deliveries for the metrics"),
+    }
     let body = prometheus::TextEncoder::new()
         .encode_to_string(&state.metrics.registry.gather())
         .map_err(AppError::internal)?;

@@ -42,6 +42,15 @@ pub enum Mail {
     Invitation { customer_name: String, inviter_name: String, link: String, expires_on: String },
     /// The verification link of a self sign-up.
     SignupVerification { name: String, customer_name: String, link: String, link_valid_for: String },
+    /// A webhook endpoint was disabled after `failures` deliveries in a row were given up; to the
+    /// customer's owner and admins (a platform endpoint: the platform admins).
+    WebhookDisabled {
+        name: String,
+        url: String,
+        /// `None` for a platform endpoint.
+        customer_name: Option<String>,
+        failures: i32,
+    },
 }
 
 impl Mail {
@@ -52,6 +61,7 @@ impl Mail {
             Mail::PasswordReset { .. } => "password_reset",
             Mail::Invitation { .. } => "invitation",
             Mail::SignupVerification { .. } => "signup_verification",
+            Mail::WebhookDisabled { .. } => "webhook_disabled",
         }
     }
 }

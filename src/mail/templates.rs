@@ -10,7 +10,7 @@ use minijinja::{Environment, UndefinedBehavior, Value, context};
 use super::Mail;
 
 /// `(name, source)` of every template; the name's extension decides the escaping.
-const SOURCES: [(&str, &str); 12] = [
+const SOURCES: [(&str, &str); 15] = [
     ("welcome.subject.txt", include_str!("../../templates/mail/welcome.subject.txt")),
     ("welcome.txt", include_str!("../../templates/mail/welcome.txt")),
     ("welcome.html", include_str!("../../templates/mail/welcome.html")),
@@ -23,6 +23,9 @@ const SOURCES: [(&str, &str); 12] = [
     ("signup_verification.subject.txt", include_str!("../../templates/mail/signup_verification.subject.txt")),
     ("signup_verification.txt", include_str!("../../templates/mail/signup_verification.txt")),
     ("signup_verification.html", include_str!("../../templates/mail/signup_verification.html")),
+    ("webhook_disabled.subject.txt", include_str!("../../templates/mail/webhook_disabled.subject.txt")),
+    ("webhook_disabled.txt", include_str!("../../templates/mail/webhook_disabled.txt")),
+    ("webhook_disabled.html", include_str!("../../templates/mail/webhook_disabled.html")),
 ];
 
 static TEMPLATES: LazyLock<Result<Environment<'static>, minijinja::Error>> = LazyLock::new(|| {
@@ -84,6 +87,9 @@ fn values(mail: &Mail) -> Value {
         }
         Mail::SignupVerification { name, customer_name, link, link_valid_for } => {
             context! { name, customer_name, link, link_valid_for }
+        }
+        Mail::WebhookDisabled { name, url, customer_name, failures } => {
+            context! { name, url, customer_name, failures }
         }
     }
 }

@@ -9,12 +9,13 @@ use futures_util::future::join_all;
 use lettre::Address;
 use lettre::message::Mailbox;
 use tokio::sync::watch;
-use tokio::time::MissedTickBehavior;
 
 use super::outbox::{self, Claimed};
 use super::transport::{self, SEND_TIMEOUT, Transport};
 use super::{Mail, templates};
+use crate::clock::Clock;
 use crate::config::{Config, MAIL_RETRY_CAP};
+use crate::db::outbox::{Queue, poll};
 use crate::db::{self, DbPool};
 use crate::error::AppError;
 
@@ -35,6 +36,7 @@ pub struct Worker {
     poll_interval: Duration,
     retry_base: Duration,
     max_attempts: i32,
+    clock: Clock,
 }
 
 /// Why an attempt did not deliver.
@@ -57,34 +59,19 @@ impl Worker {
             poll_interval: config.mail_poll_interval,
             retry_base: config.mail_retry_base,
             max_attempts: config.mail_max_attempts,
+            clock: config.clock.clone(),
         })
     }
 
     /// Delivers until `stop` turns true; a batch being sent is finished first.
-    pub async fn run(self, mut stop: watch::Receiver<bool>) {
-        let mut tick = tokio::time::interval(self.poll_interval);
-        tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
-        loop {
-            tokio::select! {
-                _ = tick.tick() => {}
-                _ = stop.changed() => return,
-            }
-            while !*stop.borrow() {
-                match self.deliver_due().await {
-                    Ok(claimed) if claimed == BATCH as usize => continue,
-                    Ok(_) => break,
-                    Err(error) => {
-                        tracing::warn!(%error, "mail worker cannot claim mail; trying again at the next poll");
-                        break;
-                    }
-                }
-            }
-        }
+    pub async fn run(self, stop: watch::Receiver<bool>) {
+        poll(Queue::Mail, self.poll_interval, BATCH as usize, stop, || self.deliver_due()).await;
     }
 
     /// Claims one batch and delivers it; returns how many mails it claimed.
     async fn deliver_due(&self) -> Result<usize, AppError> {
-        let claimed = db::run(&self.pool, |conn| outbox::claim(conn, BATCH, LEASE)).await?;
+        let offset = self.clock.offset();
+        let claimed = db::run(&self.pool, move |conn| outbox::claim(conn, BATCH, LEASE, offset)).await?;
         let count = claimed.len();
         join_all(claimed.into_iter().map(|mail| self.deliver(mail))).await;
         Ok(count)
@@ -101,7 +88,8 @@ impl Worker {
                     mail_id = %id, %template, attempts, retry_in_s = wait.as_secs_f64(), %error,
                     "mail not delivered; will try again"
                 );
-                db::run(&self.pool, move |conn| outbox::retry_later(conn, &mail, wait, &error)).await
+                let offset = self.clock.offset();
+                db::run(&self.pool, move |conn| outbox::retry_later(conn, &mail, wait, offset, &error)).await
             }
             Err(Failure::Temporary(error) | Failure::Permanent(error)) => {
                 tracing::error!(mail_id = %id, %template, attempts, %error, "mail given up");
@@ -129,7 +117,8 @@ impl Worker {
         let name = match &content {
             Mail::Welcome { name, .. }
             | Mail::PasswordReset { name, .. }
-            | Mail::SignupVerification { name, .. } => Some(name.clone()),
+            | Mail::SignupVerification { name, .. }
+            | Mail::WebhookDisabled { name, .. } => Some(name.clone()),
             Mail::Invitation { .. } => None,
         };
         let message = transport::message(mail.id, &self.from, Mailbox::new(name, address), &rendered)

@@ -4,9 +4,16 @@
 //! [`emit`] writes the event and one delivery per listening endpoint in the caller's
 //! transaction (an outbox, like mail): an event exists exactly when its change commits. The
 //! worker in every instance delivers due deliveries and retries with backoff. [`target`] decides
-//! where a webhook may go (SSRF).
+//! where a webhook may go (SSRF); [`signature`] signs; [`sender`] makes one attempt;
+//! [`schedule`] says when the next is; [`deliveries`] claims and records; [`worker`] runs the loop.
 
+pub mod deliveries;
+mod notify;
+pub mod schedule;
+pub mod sender;
+pub mod signature;
 pub mod target;
+pub mod worker;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use diesel::prelude::*;
