@@ -115,6 +115,8 @@ crate::text_enum! {
         InvitationState = "invitation-state",
         /// The API client is revoked, which is final.
         ClientRevoked = "client-revoked",
+        /// The webhook endpoint is disabled: enable it before retrying or testing.
+        WebhookDisabled = "webhook-disabled",
         /// Something else still refers to it (a customer's users, a group's addresses).
         StillReferenced = "still-referenced",
         /// Another conflict with an existing resource.
@@ -137,6 +139,7 @@ impl ConflictKind {
             Self::UserState => "User state",
             Self::InvitationState => "Invitation state",
             Self::ClientRevoked => "API client revoked",
+            Self::WebhookDisabled => "Webhook disabled",
             Self::StillReferenced => "Still referenced",
             Self::Conflict => "Conflict",
         }

@@ -31,6 +31,7 @@ pub mod signin;
 pub mod staff;
 pub mod users;
 pub mod warehouse_addresses;
+pub mod webhook_endpoints;
 
 // 3  identity and state
 pub mod idempotency;

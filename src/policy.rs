@@ -43,6 +43,11 @@ pub enum Action {
     ManageApiClients,
     /// Platform-wide API clients: platform admins only.
     ManagePlatformClients,
+    /// A customer's webhook endpoints and their deliveries: staff, and customer users with
+    /// `users.manage` who see all of its data (an endpoint hears about every group's people).
+    ManageWebhooks,
+    /// Platform webhook endpoints, which hear every customer's events: platform admins only.
+    ManagePlatformWebhooks,
 }
 
 /// Which customers a caller sees.
@@ -209,7 +214,9 @@ pub fn check(actor: &Actor, permission: Permission, customer_id: Uuid, group: Op
 pub fn allows(actor: &Actor, action: Action) -> bool {
     match (actor.kind(), actor.role()) {
         (Kind::Staff, Some(role)) => match action {
-            Action::ManageStaff | Action::ManagePlatformClients => role == Role::PlatformAdmin,
+            Action::ManageStaff | Action::ManagePlatformClients | Action::ManagePlatformWebhooks => {
+                role == Role::PlatformAdmin
+            }
             Action::CreateCustomer => scope(actor) == Scope::All,
             Action::ManageCustomer
             | Action::UpdateCustomerProfile
@@ -221,7 +228,8 @@ pub fn allows(actor: &Actor, action: Action) -> bool {
             | Action::ManageOwner
             | Action::FindUsers
             | Action::ManageGroups
-            | Action::ManageApiClients => true,
+            | Action::ManageApiClients
+            | Action::ManageWebhooks => true,
         },
         (kind, role) => match action {
             Action::ReadCustomer => true,
@@ -231,13 +239,17 @@ pub fn allows(actor: &Actor, action: Action) -> bool {
             Action::ReadAudit | Action::ManageUsers | Action::ManageGroups | Action::ManageApiClients => {
                 has(actor, Permission::UsersManage)
             }
+            // An endpoint hears about everyone of the customer, whatever their groups, so a
+            // caller limited to groups would learn of people it does not see.
+            Action::ManageWebhooks => has(actor, Permission::UsersManage) && group_scope(actor).is_none(),
             Action::ManageOwner => role == Some(Role::Owner),
             // A platform client with users.manage finds users like staff do.
             Action::FindUsers => kind == Kind::Staff && has(actor, Permission::UsersManage),
             Action::ManageStaff
             | Action::CreateCustomer
             | Action::ManageCustomer
-            | Action::ManagePlatformClients => false,
+            | Action::ManagePlatformClients
+            | Action::ManagePlatformWebhooks => false,
         },
     }
 }
@@ -279,5 +291,9 @@ fn forbidden_detail(action: Action) -> &'static str {
         Action::ManageGroups => "Managing groups needs the users.manage permission.",
         Action::ManageApiClients => "Managing API clients needs the users.manage permission.",
         Action::ManagePlatformClients => "Only a platform admin may manage platform API clients.",
+        Action::ManageWebhooks => {
+            "Managing webhooks needs the users.manage permission and the data scope all: an endpoint hears about every group's people."
+        }
+        Action::ManagePlatformWebhooks => "Only a platform admin may manage platform webhooks.",
     }
 }

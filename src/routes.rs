@@ -11,7 +11,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use crate::openapi::ApiDoc;
 use crate::{
     api_clients, audit_events, authz, cost_centers, customers, groups, health, invitations, me, oauth,
-    permission_catalog, scim, signin, staff, users, warehouse_addresses,
+    permission_catalog, scim, signin, staff, users, warehouse_addresses, webhook_endpoints,
 };
 
 pub fn routes(cfg: &mut ServiceConfig) {
@@ -90,6 +90,25 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(api_clients::handlers::list_platform_api_client_tokens)
         .service(api_clients::handlers::create_platform_api_client_token)
         .service(api_clients::handlers::revoke_platform_api_client_token);
+    cfg.service(webhook_endpoints::handlers::list_webhook_event_types)
+        .service(webhook_endpoints::customer::list_webhooks)
+        .service(webhook_endpoints::customer::create_webhook)
+        .service(webhook_endpoints::customer::get_webhook)
+        .service(webhook_endpoints::customer::patch_webhook)
+        .service(webhook_endpoints::customer::delete_webhook)
+        .service(webhook_endpoints::customer::rotate_webhook_secret)
+        .service(webhook_endpoints::customer::list_webhook_deliveries)
+        .service(webhook_endpoints::customer::retry_webhook_delivery)
+        .service(webhook_endpoints::customer::test_webhook)
+        .service(webhook_endpoints::platform::list_platform_webhooks)
+        .service(webhook_endpoints::platform::create_platform_webhook)
+        .service(webhook_endpoints::platform::get_platform_webhook)
+        .service(webhook_endpoints::platform::patch_platform_webhook)
+        .service(webhook_endpoints::platform::delete_platform_webhook)
+        .service(webhook_endpoints::platform::rotate_platform_webhook_secret)
+        .service(webhook_endpoints::platform::list_platform_webhook_deliveries)
+        .service(webhook_endpoints::platform::retry_platform_webhook_delivery)
+        .service(webhook_endpoints::platform::test_platform_webhook);
     cfg.service(oauth::handlers::issue_token);
     cfg.service(authz::handlers::check);
     cfg.service(permission_catalog::handlers::get_permissions);
@@ -129,6 +148,12 @@ pub fn document() -> utoipa::openapi::OpenApi {
         <users::dto::ImportMode as utoipa::ToSchema>::name().into_owned(),
         <users::dto::ImportMode as utoipa::PartialSchema>::schema(),
     );
+    // The body of the events dockgate sends: no operation answers or takes it, the
+    // `webhooks` map (webhook_endpoints::docs) refers to it.
+    components.schemas.insert(
+        <webhook_endpoints::dto::WebhookPayload as utoipa::ToSchema>::name().into_owned(),
+        <webhook_endpoints::dto::WebhookPayload as utoipa::PartialSchema>::schema(),
+    );
     api
 }
 
@@ -137,6 +162,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
 pub fn document_json() -> serde_json::Value {
     let mut value = serde_json::to_value(document()).unwrap_or_default();
     scim::docs::complete(&mut value);
+    webhook_endpoints::docs::complete(&mut value);
     crate::openapi::exact::apply(&mut value);
     value
 }

@@ -62,6 +62,10 @@ text_enum! {
         UserSignedUp = "user.signed_up",
         UserSignupRequested = "user.signup_requested",
         UserUpdated = "user.updated",
+        WebhookCreated = "webhook.created",
+        WebhookDeleted = "webhook.deleted",
+        WebhookSecretRotated = "webhook.secret_rotated",
+        WebhookUpdated = "webhook.updated",
         /// Someone (a person or an API client) went from data scope `groups` to `all`: the one
         /// change that shows a customer's people more data, recorded on its own next to the
         /// ordinary update event so it can be found and alerted on.
@@ -82,6 +86,7 @@ text_enum! {
         SignupRequest = "signup_request",
         ApiClient = "api_client",
         ApiClientToken = "api_client_token",
+        Webhook = "webhook",
     }
 }
 

@@ -82,4 +82,8 @@ id_types!(
     ApiClientId,
     /// A long-lived token of an API client.
     ApiClientTokenId,
+    /// A webhook endpoint of a customer or of the platform.
+    WebhookEndpointId,
+    /// One event's delivery to one webhook endpoint.
+    WebhookDeliveryId,
 );
