@@ -253,6 +253,8 @@ fn create_admin(
                 customer_id: None,
                 changes: audit::changes(None, Some(&StaffView::try_from(&row)?)),
                 visibility: audit::Visibility::Everyone,
+                data: None,
+                before: None,
             },
         )?;
         Ok(row)

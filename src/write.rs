@@ -47,6 +47,12 @@ pub trait Tracked: Serialize + Send + 'static {
 pub trait Viewed: Send + 'static {
     type View: Tracked;
     fn view(&self, conn: &mut PgConnection) -> Result<Self::View, AppError>;
+
+    /// Its public REST view as webhooks send it ([`Event::data`]): `view` itself, unless the
+    /// view is another shape (SCIM's representation, `/v1/me`), which then reads the REST one.
+    fn data(&self, _: &mut PgConnection, view: &Self::View) -> Result<Option<Value>, AppError> {
+        Ok(serde_json::to_value(view).ok())
+    }
 }
 
 /// A row whose view is made from it alone (`View::from(&row)`), with no query.
@@ -122,10 +128,11 @@ impl Responder for Deleted {
 
 /// The event of a change from `before` to `after` (`None`: did not exist), as the write path
 /// records it; for changes of many rows in one request (a bulk invitation) that record their
-/// own.
+/// own. Its webhook `data` is the view after (before, for a deletion).
 pub fn event<V: Tracked>(action: Action, before: Option<&V>, after: Option<&V>) -> Event {
     let (target_id, customer_id) = after.or(before).map(Tracked::subject).unwrap_or_default();
     let visibility = |view: Option<&V>| view.map_or(Visibility::Everyone, Tracked::visibility);
+    let json = |view: Option<&V>| view.and_then(|v| serde_json::to_value(v).ok());
     Event {
         action,
         target_type: V::TARGET,
@@ -133,7 +140,29 @@ pub fn event<V: Tracked>(action: Action, before: Option<&V>, after: Option<&V>) 
         customer_id,
         changes: audit::changes(before, after),
         visibility: visibility(before).join(visibility(after)),
+        data: json(after.or(before)),
+        before: if after.is_some() { json(before) } else { None },
     }
+}
+
+/// [`event`] with the webhook `data` its rows give ([`Viewed::data`]): the REST views before
+/// and after, whatever shape the views have.
+fn event_of<R: Viewed>(
+    action: Action,
+    before: Option<(&R::View, Option<Value>)>,
+    after: Option<(&R::View, Option<Value>)>,
+) -> Event {
+    let mut event = event(action, before.as_ref().map(|b| b.0), after.as_ref().map(|a| a.0));
+    let (before, after) = (before.map(|b| b.1), after.map(|a| a.1));
+    event.data = match (&before, after) {
+        (_, Some(after)) => {
+            event.before = before.flatten();
+            after
+        }
+        (Some(before), None) => before.clone(),
+        (None, None) => None,
+    };
+    event
 }
 
 /// The one create, inside the caller's transaction: inserts (and whatever `insert` writes with
@@ -145,8 +174,10 @@ pub fn created<R: Viewed, E: Into<AppError>>(
     action: Action,
     insert: impl FnOnce(&mut PgConnection) -> Result<R, E>,
 ) -> Result<R::View, AppError> {
-    let view = insert(conn).map_err(Into::into)?.view(conn)?;
-    audit::record(conn, author, event(action, None, Some(&view)))?;
+    let row = insert(conn).map_err(Into::into)?;
+    let view = row.view(conn)?;
+    let data = row.data(conn, &view)?;
+    audit::record(conn, author, event_of::<R>(action, None, Some((&view, data))))?;
     Ok(view)
 }
 
@@ -262,10 +293,14 @@ where
         let before_view = before.view(conn)?;
         let before_tag = before_view.etag();
         if_match.check(&before_tag)?;
-        let after = change(conn, before).map_err(Into::into)?.view(conn)?;
+        let before_data = before.data(conn, &before_view)?;
+        let row = change(conn, before).map_err(Into::into)?;
+        let after = row.view(conn)?;
         let after_tag = after.etag();
         if after_tag != before_tag {
-            audit::record(conn, &author, event(action, Some(&before_view), Some(&after)))?;
+            let data = row.data(conn, &after)?;
+            let event = event_of::<R>(action, Some((&before_view, before_data)), Some((&after, data)));
+            audit::record(conn, &author, event)?;
         }
         Ok(Tagged(Answer::View { status: StatusCode::OK, location: None, etag: after_tag, view: after }))
     })
@@ -320,7 +355,8 @@ where
             }
             if let Some(row) = insert(conn)? {
                 let view = row.view(conn)?;
-                audit::record(conn, author, event(actions.created, None, Some(&view)))?;
+                let data = row.data(conn, &view)?;
+                audit::record(conn, author, event_of::<R>(actions.created, None, Some((&view, data))))?;
                 return Ok((Upserted::Created, view));
             }
             find(conn)?.ok_or_else(|| {
@@ -334,11 +370,15 @@ where
     let before_view = before.view(conn)?;
     let before_tag = before_view.etag();
     if_match.check(&before_tag)?;
-    let after = replace(conn, before)?.view(conn)?;
+    let before_data = before.data(conn, &before_view)?;
+    let row = replace(conn, before)?;
+    let after = row.view(conn)?;
     if after.etag() == before_tag {
         return Ok((Upserted::Unchanged, after));
     }
-    audit::record(conn, author, event(actions.updated, Some(&before_view), Some(&after)))?;
+    let data = row.data(conn, &after)?;
+    let event = event_of::<R>(actions.updated, Some((&before_view, before_data)), Some((&after, data)));
+    audit::record(conn, author, event)?;
     Ok((Upserted::Updated, after))
 }
 
@@ -415,8 +455,9 @@ where
         let before = lock(conn).map_err(Into::into)?;
         let before_view = before.view(conn)?;
         if_match.check(&before_view.etag())?;
+        let before_data = before.data(conn, &before_view)?;
         let Removed(gone) = remove(conn, before).map_err(Into::into)?.into();
-        let mut event = event(action, Some(&before_view), None);
+        let mut event = event_of::<R>(action, Some((&before_view, before_data)), None);
         if let Value::Object(changes) = &mut event.changes {
             changes.extend(gone);
         }

@@ -4,8 +4,10 @@
 //! append-only: no endpoint changes them, and a trigger refuses UPDATE and DELETE. Who among a
 //! customer's readers may see an event is decided when it is written ([`Visibility`]).
 
+mod hooks;
 mod visibility;
 
+pub use hooks::announce;
 pub use visibility::Visibility;
 
 use diesel::prelude::*;
@@ -166,6 +168,14 @@ pub struct Event {
     /// Which of the customer's readers see the event: it shows what the target was and became,
     /// so it is as visible as the target on both sides of the change.
     pub visibility: Visibility,
+    /// The resource's public REST view, after the change (before it, for a deletion): the
+    /// `data` of the webhooks the event sends ([`hooks`]). `None` where no webhook applies.
+    /// Never a secret, hash or link token: only what the REST API shows.
+    pub data: Option<Value>,
+    /// Its REST view before an update (`None` for a creation or deletion), to tell which
+    /// webhooks the change is (a deactivation, a change of access) whatever shape `changes`
+    /// has (SCIM's events compare SCIM representations).
+    pub before: Option<Value>,
 }
 
 /// The `access.widened` event of `target` (a user or an API client) when its data scope went
@@ -188,11 +198,16 @@ pub fn widened(
             "group_ids": {"from": before.1, "to": after.1},
         }),
         visibility: Visibility::person(before.0, before.1).join(Visibility::person(after.0, after.1)),
+        data: None,
+        before: None,
     })
 }
 
-/// Writes `event`; call inside the transaction that makes the change.
+/// Writes `event` and the webhook events it is ([`hooks`]: one per listening endpoint, none
+/// when nobody listens); call inside the transaction that makes the change, so both exist
+/// exactly when it commits.
 pub fn record(conn: &mut PgConnection, author: &Author, event: Event) -> QueryResult<()> {
+    announce(conn, &event)?;
     diesel::insert_into(audit_events::table)
         .values((
             audit_events::id.eq(Uuid::now_v7()),

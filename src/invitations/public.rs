@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 
 use super::dto::{AcceptInvitation, AcceptedInvitation, InvitationLookup, LookupParams};
+use crate::users::dto::UserView;
 use super::models::{InvitationRow, InvitationStatus};
 use super::queries;
 use crate::accounts::{AccountStatus, UserRow, queries as accounts};
@@ -78,7 +79,8 @@ fn join(
 }
 
 /// The invitation was accepted: as hidden as the person who joined.
-fn accepted(invitation: &InvitationRow) -> Event {
+fn accepted(invitation: &InvitationRow, now: DateTime<Utc>) -> Event {
+    let view = super::dto::InvitationView::new(invitation, now);
     Event {
         action: audit::Action::InvitationAccepted,
         target_type: audit::Target::Invitation,
@@ -89,6 +91,23 @@ fn accepted(invitation: &InvitationRow) -> Event {
             "user_id": {"to": invitation.user_id},
         }),
         visibility: audit::Visibility::person(invitation.terms.data_scope, &invitation.terms.groups()),
+        data: serde_json::to_value(view).ok(),
+        before: None,
+    }
+}
+
+/// The person the invitation made, for webhooks only (`user.created`, and the groups it
+/// joined): the audit log has it as the invitation's `user_id`.
+fn person_joined(user: &UserView) -> Event {
+    Event {
+        action: audit::Action::UserCreated,
+        target_type: audit::Target::User,
+        target_id: user.id,
+        customer_id: Some(user.customer_id),
+        changes: serde_json::json!({}),
+        visibility: audit::Visibility::person(user.data_scope, &user.group_ids),
+        data: serde_json::to_value(user).ok(),
+        before: None,
     }
 }
 
@@ -157,7 +176,8 @@ pub async fn accept_invitation(
         accounts::record_sign_in(conn, joined.id)?;
         let account = accounts::find(conn, joined.id)?;
         let user = views::one(conn, &account)?;
-        audit::record(conn, &author, accepted(&invitation))?;
+        audit::record(conn, &author, accepted(&invitation, now))?;
+        audit::announce(conn, &person_joined(&user))?;
         Ok((user, account, issued))
     })
     .await?;

@@ -118,6 +118,14 @@ impl Viewed for Me {
         };
         Ok(MeView::new(&self.row, &self.groups, customer))
     }
+
+    /// A customer user's webhooks show it as `/v1/customers/{id}/users/{id}` does; staff has none.
+    fn data(&self, conn: &mut PgConnection, _: &MeView) -> Result<Option<serde_json::Value>, AppError> {
+        match self.row.customer_id {
+            Some(_) => Ok(serde_json::to_value(crate::users::views::one(conn, &self.row)?).ok()),
+            None => Ok(None),
+        }
+    }
 }
 
 /// The customer a customer user works for.

@@ -139,6 +139,8 @@ pub async fn change_password(
             customer_id,
             changes: serde_json::json!({}),
             visibility,
+            data: None,
+            before: None,
         };
         Ok(audit::record(conn, &author, event)?)
     })

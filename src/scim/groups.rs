@@ -113,6 +113,13 @@ impl Viewed for ScimGroup {
     fn view(&self, _: &mut PgConnection) -> Result<GroupResource, AppError> {
         Ok(self.resource())
     }
+
+    /// Webhooks show the group as the REST API does (all its members counted), not as SCIM
+    /// represents it.
+    fn data(&self, conn: &mut PgConnection, _: &GroupResource) -> Result<Option<Value>, AppError> {
+        let seen = crate::groups::dto::SeenGroup { row: self.row.clone(), within: None };
+        Ok(serde_json::to_value(seen.view(conn)?).ok())
+    }
 }
 
 /// A group as a client's representation asks for it.

@@ -48,6 +48,8 @@ fn password_event(conn: &mut PgConnection, account: &UserRow, action: audit::Act
         customer_id: account.customer_id,
         changes: serde_json::json!({}),
         visibility: audit::Visibility::person(account.data_scope, &accounts::groups_of(conn, account)?),
+        data: None,
+        before: None,
     })
 }
 

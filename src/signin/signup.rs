@@ -151,6 +151,8 @@ fn store_request(
         changes: serde_json::json!({}),
         // Who signs up joins no group with data scope `all` (see `insert_user`).
         visibility: audit::Visibility::Unlimited,
+        data: None,
+        before: None,
     };
     audit::record(conn, &pending.author, event)?;
     Ok(())
@@ -288,6 +290,8 @@ pub async fn verify_signup(
             customer_id: row.customer_id,
             changes: audit::changes(None, Some(&user)),
             visibility: audit::Visibility::person(user.data_scope, &user.group_ids),
+            data: serde_json::to_value(&user).ok(),
+            before: None,
         };
         audit::record(conn, &author, event)?;
         Ok((row, user, issued))

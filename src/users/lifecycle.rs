@@ -152,6 +152,8 @@ fn password_event(action: audit::Action, user: &User) -> Event {
         customer_id: user.row.customer_id,
         changes: serde_json::json!({}),
         visibility: Visibility::person(user.row.data_scope, &user.groups),
+        data: None,
+        before: None,
     }
 }
 
@@ -296,6 +298,8 @@ fn transferred(customer_id: CustomerId, previous: Option<&User>, owner: &User) -
             "owner": {"from": previous.map(|p| p.row.id), "to": owner.row.id}
         }),
         visibility: previous_visibility.join(Visibility::person(owner.row.data_scope, &owner.groups)),
+        data: None,
+        before: None,
     }
 }
 
@@ -333,15 +337,25 @@ pub async fn transfer_ownership(
         if target.row.role == Role::Owner {
             return target.view(conn);
         }
+        // Both role changes are the people's updates to webhooks; the log has them as one event.
+        let mut updates = Vec::new();
         let previous = match queries::lock_owner(conn, customer_id)? {
             Some(row) => {
                 let previous = User::load(conn, row)?;
-                Some(change_role(conn, previous, Role::Admin)?)
+                let before = previous.view(conn)?;
+                let after = change_role(conn, previous, Role::Admin)?;
+                updates.push((before, after.view(conn)?));
+                Some(after)
             }
             None => None,
         };
+        let before = target.view(conn)?;
         let owner = change_role(conn, target, Role::Owner)?;
+        updates.push((before, owner.view(conn)?));
         audit::record(conn, &author, transferred(customer_id, previous.as_ref(), &owner))?;
+        for (before, after) in &updates {
+            audit::announce(conn, &write::event(audit::Action::UserUpdated, Some(before), Some(after)))?;
+        }
         owner.view(conn)
     })
     .await?;

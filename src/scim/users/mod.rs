@@ -161,6 +161,11 @@ impl Viewed for ScimUser {
     fn view(&self, _: &mut PgConnection) -> Result<UserResource, AppError> {
         Ok(self.resource())
     }
+
+    /// Webhooks show the person as the REST API does, not as SCIM represents it.
+    fn data(&self, conn: &mut PgConnection, _: &UserResource) -> Result<Option<Value>, AppError> {
+        Ok(serde_json::to_value(self.user().view(conn)?).ok())
+    }
 }
 
 /// What the mapped columns are, by the representation: the one computation for writes and for
