@@ -294,7 +294,7 @@ async fn two_instances_on_one_database_deliver_every_event_and_none_twice() {
     let mut people = BTreeSet::new();
     for n in 0..12 {
         let admin = if n % 2 == 0 { &admin_one } else { &admin_two };
-        let person = admin.add_person(customer, &format!("Twin {n}"), json!({})).await;
+        let person = admin.add_person(customer, &format!("Twin{n}"), json!({})).await;
         people.insert(person["id"].as_str().expect("id").to_owned());
     }
     let received = receiver.wait_for(12).await;

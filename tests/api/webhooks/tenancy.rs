@@ -81,7 +81,7 @@ async fn another_customers_admin_gets_404_on_every_webhook_route_with_real_ids()
     assert_eq!(deliveries(&w.admin, &endpoint).await.len(), 1);
     assert!(globex_admin.list(&hooks_of(globex, "")).await.is_empty(), "no endpoint was made for Globex");
     stays_at(&receiver, 1, Duration::from_millis(800), "no test, no retry").await;
-    w.add_person("Still mine").await;
+    w.add_person("StillMine").await;
     let request = receiver.wait_for(2).await.remove(1);
     assert_eq!(signatures(&request).len(), 1, "not rotated");
     assert!(signed_by(&request, &endpoint.secret));
@@ -166,8 +166,8 @@ async fn a_platform_endpoint_hears_every_customer_and_a_customer_endpoint_only_i
     )
     .await;
 
-    let acme_person = w.add_person("Acme person").await;
-    let globex_person = globex_admin.add_person(globex, "Globex person", json!({})).await;
+    let acme_person = w.add_person("AcmePerson").await;
+    let globex_person = globex_admin.add_person(globex, "GlobexPerson", json!({})).await;
     let heard = platform_receiver.wait_for(2).await;
     let mut people: Vec<Value> = heard.iter().map(|r| r.json()["data"]["id"].clone()).collect();
     people.sort_by_key(|v| v.as_str().map(str::to_owned));
