@@ -314,3 +314,59 @@ async fn two_instances_on_one_database_deliver_every_event_and_none_twice() {
     let log = deliveries(&admin_one, &endpoint).await;
     assert!(log.iter().all(|d| d["attempts"] == 1), "{log:#?}");
 }
+
+#[tokio::test]
+async fn a_pending_delivery_of_an_endpoint_disabled_meanwhile_fails_without_a_call() {
+    let w = World::new().await;
+    let receiver = Receiver::start().await;
+    receiver.once(Reply::Status(500));
+    let endpoint = w.endpoint(&receiver.url("/paused"), Some(&["user.created"])).await;
+    w.add_person("Paused").await;
+    receiver.wait_for(1).await;
+    log_until(&w.admin, &endpoint, "the 500 recorded", |log| log[0]["attempts"] == 1).await;
+
+    let disabled =
+        json_of(w.admin.patch(&endpoint.path, &json!({"status": "disabled"}), None).await, StatusCode::OK)
+            .await;
+    assert_eq!(disabled["disabled_reason"], "manual");
+    w.clock.advance(Span::seconds(6));
+    let log = log_until(&w.admin, &endpoint, "failed as disabled", |log| log[0]["status"] == "failed").await;
+    let failed = only(&log);
+    assert_eq!(failed["last_error"], "endpoint disabled");
+    assert_eq!(failed["next_attempt_at"], Value::Null);
+    stays_at(&receiver, 1, WATCH, "a disabled endpoint is not called").await;
+    // Disabling by hand stays `manual` (this failure is not the endpoint's).
+    let view = json_of(w.admin.get(&endpoint.path).await, StatusCode::OK).await;
+    assert_eq!(
+        (view["status"].as_str(), view["disabled_reason"].as_str()),
+        (Some("disabled"), Some("manual"))
+    );
+}
+
+/// The one real wait of these tests: the sender's 15 s timeout.
+#[tokio::test]
+async fn a_receiver_that_does_not_answer_within_15_seconds_is_a_failed_attempt() {
+    let w = World::new().await;
+    let receiver = Receiver::start().await;
+    receiver.once(Reply::Hang(Duration::from_secs(25)));
+    let endpoint = w.endpoint(&receiver.url("/slow"), Some(&["user.created"])).await;
+    w.add_person("Slow").await;
+    receiver.wait_for(1).await;
+    let started = tokio::time::Instant::now();
+    let deadline = started + Duration::from_secs(24);
+    let delivery = loop {
+        let log = deliveries(&w.admin, &endpoint).await;
+        if log.first().is_some_and(|d| d["attempts"] == 1 && !d["last_error"].is_null()) {
+            break log[0].clone();
+        }
+        assert!(tokio::time::Instant::now() < deadline, "no timeout recorded: {log:#?}");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    };
+    let waited = started.elapsed();
+    assert!(waited >= Duration::from_secs(13), "not before the 15 s timeout: {waited:?}");
+    assert_eq!(delivery["status"], "pending", "{delivery}");
+    assert_eq!(delivery["last_response_status"], Value::Null, "{delivery}");
+    w.clock.advance(Span::seconds(6));
+    receiver.wait_for(2).await;
+    log_until(&w.admin, &endpoint, "delivered on the retry", |log| log[0]["status"] == "delivered").await;
+}

@@ -6,6 +6,7 @@
 mod delivery;
 mod emission;
 mod endpoints;
+mod metrics;
 mod signing;
 mod ssrf;
 mod tenancy;
