@@ -22,11 +22,11 @@ use crate::error::{self, AppError};
 use crate::identity::hasher::Hasher;
 use crate::identity::{keys, passwords, rate_limit};
 use crate::mail::worker::Worker;
-use crate::webhooks::worker::Worker as WebhookWorker;
 use crate::openapi::ApiDoc;
 use crate::routes::KnownRoutes;
 use crate::state::AppState;
 use crate::telemetry::{self, Metrics};
+use crate::webhooks::worker::Worker as WebhookWorker;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {

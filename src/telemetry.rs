@@ -159,8 +159,11 @@ impl Metrics {
             &["outcome"],
         )?;
         let webhook_duration = HistogramVec::new(
-            HistogramOpts::new("webhook_delivery_duration_seconds", "Webhook delivery attempt duration by outcome")
-                .buckets(vec![0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 15.0]),
+            HistogramOpts::new(
+                "webhook_delivery_duration_seconds",
+                "Webhook delivery attempt duration by outcome",
+            )
+            .buckets(vec![0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 15.0]),
             &["outcome"],
         )?;
         registry.register(Box::new(requests.clone()))?;

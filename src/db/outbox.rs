@@ -137,8 +137,13 @@ pub fn depth(conn: &mut PgConnection, queue: Queue) -> QueryResult<(i64, i64)> {
 /// The worker loop of every instance: every `interval` (and at once after a full batch) `round`
 /// claims and works one batch and says how many rows it claimed, until `stop` turns true. A batch
 /// being worked is finished first.
-pub async fn poll<F, Fut>(queue: Queue, interval: Duration, batch: usize, mut stop: watch::Receiver<bool>, mut round: F)
-where
+pub async fn poll<F, Fut>(
+    queue: Queue,
+    interval: Duration,
+    batch: usize,
+    mut stop: watch::Receiver<bool>,
+    mut round: F,
+) where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<usize, AppError>>,
 {

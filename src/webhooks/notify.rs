@@ -23,8 +23,7 @@ pub fn disabled(
         .into_boxed();
     let (people, customer_name) = match customer_id {
         Some(customer_id) => {
-            let name: String =
-                customers::table.find(customer_id).select(customers::name).get_result(conn)?;
+            let name: String = customers::table.find(customer_id).select(customers::name).get_result(conn)?;
             let people = people
                 .filter(users::kind.eq("customer_user"))
                 .filter(users::customer_id.eq(customer_id))

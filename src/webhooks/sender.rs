@@ -37,7 +37,7 @@ pub enum Answer {
     /// The receiver answered with this status (and maybe a `Retry-After`).
     Status { code: u16, retry_after: Option<Duration> },
     /// No answer: refused by the policy, unreachable, timed out. The text is stored.
-    None(String),
+    NoAnswer(String),
 }
 
 pub struct Sender {
@@ -81,7 +81,7 @@ impl Sender {
     }
 
     async fn attempt(&self, message: &Message<'_>) -> Answer {
-        let refused = |e: Refused| Answer::None(format!("refused: {e}"));
+        let refused = |e: Refused| Answer::NoAnswer(format!("refused: {e}"));
         let url = match self.policy.parse(message.url) {
             Ok(url) => url,
             Err(e) => return refused(e),
@@ -101,7 +101,7 @@ impl Sender {
             message.body,
         ) {
             Ok(signed) => signed,
-            Err(e) => return Answer::None(e.to_string()),
+            Err(e) => return Answer::NoAnswer(e.to_string()),
         };
         let request = self
             .client
@@ -121,7 +121,7 @@ impl Sender {
                     .and_then(|v| schedule::retry_after(v, Utc::now()));
                 Answer::Status { code: response.status().as_u16(), retry_after }
             }
-            Err(error) => Answer::None(failure(&error)),
+            Err(error) => Answer::NoAnswer(failure(&error)),
         }
     }
 }

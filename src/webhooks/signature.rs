@@ -83,7 +83,8 @@ mod tests {
 
     #[test]
     fn two_live_secrets_give_two_space_separated_signatures_current_first() {
-        let (current, old) = ("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD");
+        let (current, old) =
+            ("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD");
         let both = header(current, Some(old), "msg_1", 1, "{}").unwrap();
         let parts: Vec<&str> = both.split(' ').collect();
         assert_eq!(parts, [sign(current, "msg_1", 1, "{}").unwrap(), sign(old, "msg_1", 1, "{}").unwrap()]);

@@ -103,7 +103,8 @@ impl Worker {
             Answer::Status { code, .. } if (200..300).contains(&code) => {
                 self.metrics.webhook_attempt(Outcome::Delivered.as_str(), elapsed);
                 let recorded =
-                    db::run(&self.pool, move |conn| deliveries::delivered(conn, &due, code.into(), offset)).await;
+                    db::run(&self.pool, move |conn| deliveries::delivered(conn, &due, code.into(), offset))
+                        .await;
                 return report(id, recorded);
             }
             Answer::Status { code: 410, .. } => {
@@ -113,7 +114,7 @@ impl Worker {
                 return report(id, recorded);
             }
             Answer::Status { code, retry_after } => (Some(i32::from(code)), answered(code), retry_after),
-            Answer::None(error) => (None, error, None),
+            Answer::NoAnswer(error) => (None, error, None),
         };
         let recorded = match schedule::next_wait(attempts, retry_after) {
             Some(wait) => {
@@ -122,14 +123,16 @@ impl Worker {
                     delivery_id = %id, %endpoint_id, attempts, retry_in_s = wait.as_secs_f64(), %error,
                     "webhook not delivered; will try again"
                 );
-                let retry = move |conn: &mut _| deliveries::retry_later(conn, &due, wait, offset, status, &error);
+                let retry =
+                    move |conn: &mut _| deliveries::retry_later(conn, &due, wait, offset, status, &error);
                 db::run(&self.pool, retry).await
             }
             None => {
                 self.metrics.webhook_attempt(Outcome::Failed.as_str(), elapsed);
                 tracing::warn!(delivery_id = %id, %endpoint_id, attempts, %error, "webhook delivery given up");
-                let give_up =
-                    move |conn: &mut _| deliveries::give_up(conn, &due, offset, status, &error, disable_after);
+                let give_up = move |conn: &mut _| {
+                    deliveries::give_up(conn, &due, offset, status, &error, disable_after)
+                };
                 db::run(&self.pool, give_up).await
             }
         };
@@ -149,7 +152,9 @@ fn answered(code: u16) -> String {
 fn report(id: uuid::Uuid, recorded: Result<usize, AppError>) {
     match recorded {
         Ok(1) => {}
-        Ok(_) => tracing::warn!(delivery_id = %id, "delivery was claimed again before its outcome was recorded"),
+        Ok(_) => {
+            tracing::warn!(delivery_id = %id, "delivery was claimed again before its outcome was recorded")
+        }
         Err(error) => tracing::warn!(
             delivery_id = %id, %error,
             "cannot record the outcome of a webhook attempt; it is attempted again once its claim lapses"

@@ -43,4 +43,5 @@ mod tenant_isolation;
 mod upsert;
 mod users;
 mod warehouse_addresses;
+mod webhook_delivery;
 mod webhooks;
