@@ -44,4 +44,5 @@ mod upsert;
 mod users;
 mod warehouse_addresses;
 mod webhook_delivery;
+mod webhook_endpoints;
 mod webhooks;

@@ -65,6 +65,15 @@ const REQUESTS: &[(&str, &str, Option<&str>)] = &[
     ("listApiClientTokens", "", None),
     ("createApiClientToken", "", Some(r#"{"name": "Stolen"}"#)),
     ("revokeApiClientToken", "", None),
+    ("listWebhooks", "", None),
+    ("createWebhook", "", Some(r#"{"url": "http://127.0.0.1:9/stolen"}"#)),
+    ("getWebhook", "", None),
+    ("patchWebhook", "", Some(r#"{"url": "http://127.0.0.1:9/stolen"}"#)),
+    ("deleteWebhook", "", None),
+    ("rotateWebhookSecret", "", None),
+    ("listWebhookDeliveries", "", None),
+    ("retryWebhookDelivery", "", None),
+    ("testWebhook", "", None),
 ];
 
 /// An operation of the document that names a customer, as the matrix sends it.
@@ -188,11 +197,13 @@ struct Victim {
     invitation: Uuid,
     api_client: Uuid,
     token: Uuid,
+    webhook: Uuid,
+    delivery: Uuid,
 }
 
 impl Victim {
     /// The names the document gives the victim's ids.
-    const NAMES: [&str; 8] = [
+    const NAMES: [&str; 10] = [
         "customer_id",
         "address_id",
         "cost_center_id",
@@ -201,6 +212,8 @@ impl Victim {
         "invitation_id",
         "api_client_id",
         "token_id",
+        "webhook_id",
+        "delivery_id",
     ];
 
     async fn new(staff: &Actor) -> Self {
@@ -221,7 +234,24 @@ impl Victim {
         let api_client = id_of(&json_of(api_client, StatusCode::CREATED).await);
         let token = staff.post(&format!("{clients}/{api_client}/tokens"), &json!({"name": "SCIM"})).await;
         let token = id_of(&json_of(token, StatusCode::CREATED).await);
-        Victim { customer, address, cost_center, user: id_of(&user), group, invitation, api_client, token }
+        let hooks = format!("/v1/customers/{customer}/webhooks");
+        let webhook = staff.post(&hooks, &json!({"url": "http://127.0.0.1:9/victim"})).await;
+        let webhook = id_of(&json_of(webhook, StatusCode::CREATED).await);
+        let delivery = staff.post(&format!("{hooks}/{webhook}/test"), &json!({})).await;
+        let delivery = id_of(&json_of(delivery, StatusCode::ACCEPTED).await);
+        let user = id_of(&user);
+        Victim {
+            customer,
+            address,
+            cost_center,
+            user,
+            group,
+            invitation,
+            api_client,
+            token,
+            webhook,
+            delivery,
+        }
     }
 
     /// The victim's id called `name`, with `customer` standing for its customer.
@@ -235,6 +265,8 @@ impl Victim {
             "invitation_id" => self.invitation,
             "api_client_id" => self.api_client,
             "token_id" => self.token,
+            "webhook_id" => self.webhook,
+            "delivery_id" => self.delivery,
             other => panic!("the victim has no {other}"),
         }
     }
