@@ -167,12 +167,13 @@ fn members_changed(customer: Option<Uuid>, group_id: Uuid, added: &[Uuid], remov
 
 /// One `group.members_changed` per group the person (`data`) joined or left.
 fn members_of_person(customer: Option<Uuid>, data: &Value, before: &[Uuid], after: &[Uuid]) -> Vec<Hook> {
-    let Some(user_id) = data.get("id").and_then(Value::as_str).and_then(|id| Uuid::parse_str(id).ok())
-    else {
+    let Some(user_id) = data.get("id").and_then(Value::as_str).and_then(|id| Uuid::parse_str(id).ok()) else {
         return Vec::new();
     };
-    let joined = after.iter().filter(|g| !before.contains(g)).map(|g| members_changed(customer, *g, &[user_id], &[]));
-    let left = before.iter().filter(|g| !after.contains(g)).map(|g| members_changed(customer, *g, &[], &[user_id]));
+    let joined =
+        after.iter().filter(|g| !before.contains(g)).map(|g| members_changed(customer, *g, &[user_id], &[]));
+    let left =
+        before.iter().filter(|g| !after.contains(g)).map(|g| members_changed(customer, *g, &[], &[user_id]));
     joined.chain(left).collect()
 }
 

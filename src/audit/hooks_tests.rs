@@ -10,7 +10,13 @@ const U: &str = "01936f0e-7c1a-7d2b-9a51-3f1f2b7c4d31";
 const G1: &str = "01936f0e-7c1a-7d2b-9a51-3f1f2b7c4d41";
 const G2: &str = "01936f0e-7c1a-7d2b-9a51-3f1f2b7c4d42";
 
-fn event(action: Action, target: Target, before: Option<Value>, data: Option<Value>, changes: Value) -> Event {
+fn event(
+    action: Action,
+    target: Target,
+    before: Option<Value>,
+    data: Option<Value>,
+    changes: Value,
+) -> Event {
     Event {
         action,
         target_type: target,
@@ -37,7 +43,8 @@ fn updated(action: Action, before: Value, after: Value) -> Event {
 
 #[test]
 fn a_creation_is_user_created_and_one_members_changed_per_group() {
-    let e = event(Action::UserCreated, Target::User, None, Some(user("active", "user", &[G1, G2])), json!({}));
+    let e =
+        event(Action::UserCreated, Target::User, None, Some(user("active", "user", &[G1, G2])), json!({}));
     let hooks = of(&e);
     assert_eq!(types(&e), [UserCreated, GroupMembersChanged, GroupMembersChanged]);
     assert_eq!(hooks[0].2, user("active", "user", &[G1, G2]));
@@ -46,7 +53,8 @@ fn a_creation_is_user_created_and_one_members_changed_per_group() {
         json!({"group_id": G1, "customer_id": C, "added_user_ids": [U], "removed_user_ids": []})
     );
     assert!(hooks.iter().all(|(customer, _, _)| *customer == Some(Uuid::parse_str(C).unwrap())));
-    let signed_up = event(Action::UserSignedUp, Target::User, None, Some(user("active", "user", &[])), json!({}));
+    let signed_up =
+        event(Action::UserSignedUp, Target::User, None, Some(user("active", "user", &[])), json!({}));
     assert_eq!(types(&signed_up), [UserCreated]);
 }
 
@@ -107,7 +115,8 @@ fn a_deletion_is_user_deleted_with_the_view_before_and_the_groups_left() {
 
 #[test]
 fn staff_and_events_without_data_are_no_webhook() {
-    let mut staff = event(Action::UserUpdated, Target::User, None, Some(user("active", "user", &[])), json!({}));
+    let mut staff =
+        event(Action::UserUpdated, Target::User, None, Some(user("active", "user", &[])), json!({}));
     staff.customer_id = None;
     assert!(types(&staff).is_empty());
     let none = event(Action::UserCreated, Target::User, None, None, json!({}));
@@ -163,7 +172,8 @@ fn groups_map_their_lifecycle_and_members() {
     );
     assert_eq!(types(&scim_created), [GroupCreated, GroupMembersChanged]);
     assert_eq!(of(&scim_created)[1].2["added_user_ids"], json!([U]));
-    let renamed = event(Action::GroupUpdated, Target::Group, Some(group(0, "A")), Some(group(0, "B")), json!({}));
+    let renamed =
+        event(Action::GroupUpdated, Target::Group, Some(group(0, "A")), Some(group(0, "B")), json!({}));
     assert_eq!(types(&renamed), [GroupUpdated]);
     // A SCIM PATCH of members only: no group.updated (name and description are the same).
     let members = event(
@@ -187,23 +197,45 @@ fn groups_map_their_lifecycle_and_members() {
         hooks[1].2,
         json!({"group_id": G1, "customer_id": C, "added_user_ids": [], "removed_user_ids": [U]})
     );
-    let empty = event(Action::GroupDeleted, Target::Group, None, Some(group(0, "A")), json!({"members": {"from": []}}));
+    let empty = event(
+        Action::GroupDeleted,
+        Target::Group,
+        None,
+        Some(group(0, "A")),
+        json!({"members": {"from": []}}),
+    );
     assert_eq!(types(&empty), [GroupDeleted]);
 }
 
 #[test]
 fn a_customer_update_is_customer_updated_and_suspended_when_it_became_so() {
     let customer = |status: &str| json!({"id": C, "name": "Acme", "status": status});
-    let renamed = event(Action::CustomerUpdated, Target::Customer, Some(customer("active")), Some({
-        let mut c = customer("active");
-        c["name"] = json!("Acme 2");
-        c
-    }), json!({}));
+    let renamed = event(
+        Action::CustomerUpdated,
+        Target::Customer,
+        Some(customer("active")),
+        Some({
+            let mut c = customer("active");
+            c["name"] = json!("Acme 2");
+            c
+        }),
+        json!({}),
+    );
     assert_eq!(types(&renamed), [CustomerUpdated]);
-    let suspended =
-        event(Action::CustomerUpdated, Target::Customer, Some(customer("active")), Some(customer("suspended")), json!({}));
+    let suspended = event(
+        Action::CustomerUpdated,
+        Target::Customer,
+        Some(customer("active")),
+        Some(customer("suspended")),
+        json!({}),
+    );
     assert_eq!(types(&suspended), [CustomerUpdated, CustomerSuspended]);
-    let resumed =
-        event(Action::CustomerUpdated, Target::Customer, Some(customer("suspended")), Some(customer("active")), json!({}));
+    let resumed = event(
+        Action::CustomerUpdated,
+        Target::Customer,
+        Some(customer("suspended")),
+        Some(customer("active")),
+        json!({}),
+    );
     assert_eq!(types(&resumed), [CustomerUpdated]);
 }

@@ -7,7 +7,6 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 
 use super::dto::{AcceptInvitation, AcceptedInvitation, InvitationLookup, LookupParams};
-use crate::users::dto::UserView;
 use super::models::{InvitationRow, InvitationStatus};
 use super::queries;
 use crate::accounts::{AccountStatus, UserRow, queries as accounts};
@@ -19,6 +18,7 @@ use crate::identity::sessions;
 use crate::openapi::sets;
 use crate::origin::Origin;
 use crate::state::AppState;
+use crate::users::dto::UserView;
 use crate::users::{queries as users, rules, views};
 
 const EXPIRED: &str = "The invitation has expired; ask the person who invited you to send it again.";

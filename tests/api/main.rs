@@ -45,4 +45,5 @@ mod users;
 mod warehouse_addresses;
 mod webhook_delivery;
 mod webhook_endpoints;
+mod webhook_events;
 mod webhooks;
