@@ -157,7 +157,9 @@ async fn the_delivery_log_is_newest_first_filters_by_status_and_pages() {
         receiver.wait_for(n + 1).await;
     }
     let log = log_until(&w.admin, &endpoint, "two delivered, one pending", |log| {
-        log.len() == 3 && log.iter().filter(|d| d["status"] == "delivered").count() == 2
+        log.len() == 3
+            && log.iter().filter(|d| d["status"] == "delivered").count() == 2
+            && log.iter().any(|d| d["status"] == "pending" && d["last_response_status"] == 500)
     })
     .await;
     let names: Vec<String> = log

@@ -18,7 +18,10 @@ async fn metrics_count_pending_and_failed_deliveries_and_time_attempts() {
     let pending = w.endpoint(&busy.url("/busy"), Some(&["user.created"])).await;
     let failed = w.endpoint(&gone.url("/gone"), Some(&["user.created"])).await;
     w.add_person("Counted").await;
-    log_until(&w.admin, &pending, "the 503 recorded", |log| log[0]["attempts"] == 1).await;
+    log_until(&w.admin, &pending, "the 503 recorded", |log| {
+        log.first().is_some_and(|d| d["attempts"] == 1 && d["last_response_status"] == 503)
+    })
+    .await;
     log_until(&w.admin, &failed, "the 410 recorded", |log| log[0]["status"] == "failed").await;
 
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
