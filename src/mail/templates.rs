@@ -196,4 +196,22 @@ mod tests {
         let mail = rendered(&welcome(Some("Acme\r\nBcc: victim@example.com"), None));
         assert!(!mail.subject.contains(['\r', '\n']), "{}", mail.subject);
     }
+
+    #[test]
+    fn the_webhook_disabled_mail_names_the_endpoint_the_customer_and_the_count() {
+        let disabled = |customer_name: Option<&str>| Mail::WebhookDisabled {
+            name: "Ada".into(),
+            url: "https://hooks.example/<in>?a=1&b=2".into(),
+            customer_name: customer_name.map(Into::into),
+            failures: 20,
+        };
+        let mail = rendered(&disabled(Some("Acme & Sons")));
+        assert_eq!(mail.subject, "A webhook endpoint of Acme & Sons was disabled");
+        assert!(mail.text.contains("https://hooks.example/<in>?a=1&b=2"), "{}", mail.text);
+        assert!(mail.text.contains("20 deliveries in a row"), "{}", mail.text);
+        assert!(mail.html.contains(&html_escaped("https://hooks.example/<in>?a=1&b=2")), "{}", mail.html);
+        let platform = rendered(&disabled(None));
+        assert_eq!(platform.subject, "A webhook endpoint was disabled");
+        assert!(!platform.text.to_lowercase().contains("none"), "{}", platform.text);
+    }
 }
