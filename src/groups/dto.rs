@@ -82,6 +82,15 @@ impl Viewed for SeenGroup {
         let counts = queries::member_counts(conn, customer_id, &[id], self.within.as_deref())?;
         Ok(GroupView::new(&self.row, counts.get(&id).copied().unwrap_or(0)))
     }
+
+    /// Webhooks hear the group whole: every member counted, whoever changed it.
+    fn data(&self, conn: &mut PgConnection, view: &GroupView) -> Result<Option<serde_json::Value>, AppError> {
+        let whole = match self.within {
+            None => return Ok(serde_json::to_value(view).ok()),
+            Some(_) => SeenGroup { row: self.row.clone(), within: None }.view(conn)?,
+        };
+        Ok(serde_json::to_value(whole).ok())
+    }
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]

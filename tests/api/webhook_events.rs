@@ -571,3 +571,48 @@ async fn a_person_in_the_most_groups_stays_under_the_size_limit_whole() {
     assert_eq!(created.data(), &staff.get_user(acme, id_of(&jana)).await, "whole, not truncated");
     assert!(created.data().get("truncated").is_none());
 }
+
+#[tokio::test]
+async fn an_owner_transfer_is_an_access_change_of_both_people() {
+    let app = TestApp::spawn().await;
+    let staff = app.admin().await;
+    let acme = id_of(&staff.create_customer("Acme").await);
+    let old = id_of(&staff.add_person(acme, "Olga", json!({"role": "owner"})).await);
+    let new = id_of(&staff.add_person(acme, "Nina", json!({})).await);
+    listen(&app, Some(acme), None);
+    let moved = staff.post(&format!("/v1/customers/{acme}/owner"), &json!({"user_id": new})).await;
+    assert_eq!(moved.status(), StatusCode::OK);
+    let events = emitted(&app);
+    assert_eq!(
+        types(&events),
+        ["user.updated", "user.access_changed", "user.updated", "user.access_changed"]
+    );
+    assert_eq!(events[0].data(), &staff.get_user(acme, old).await);
+    assert_eq!(events[0].data()["role"], "admin");
+    assert_eq!(events[2].data(), &staff.get_user(acme, new).await);
+    assert_eq!(events[2].data()["role"], "owner");
+}
+
+#[tokio::test]
+async fn a_group_changed_by_an_admin_limited_to_groups_is_sent_whole() {
+    let app = TestApp::spawn().await;
+    let staff = app.admin().await;
+    let acme = id_of(&staff.create_customer("Acme").await);
+    let (depot, yard) = (staff.add_group(acme, "Depot").await, staff.add_group(acme, "Yard").await);
+    let admin = staff.add_person(acme, "Admin", json!({"role": "admin", "group_ids": [depot]})).await;
+    let admin = app.sign_in_member(&admin).await;
+    // In Depot and Yard: outside the admin's limit, so its view of Depot does not count them.
+    staff.add_person(acme, "Both", json!({"group_ids": [depot, yard]})).await;
+    listen(&app, Some(acme), None);
+    let tag = tag_of(&admin, &group_path(acme, depot)).await;
+    let renamed = admin.patch(&group_path(acme, depot), &json!({"name": "Depot North"}), Some(&tag)).await;
+    let seen_by_admin = json_of(renamed, StatusCode::OK).await;
+    let whole = json_of(staff.get(&group_path(acme, depot)).await, StatusCode::OK).await;
+    assert!(
+        seen_by_admin["member_count"].as_i64() < whole["member_count"].as_i64(),
+        "{seen_by_admin} {whole}"
+    );
+    let events = emitted(&app);
+    assert_eq!(types(&events), ["group.updated"]);
+    assert_eq!(events[0].data(), &whole);
+}
