@@ -46,3 +46,4 @@ mod warehouse_addresses;
 mod webhook_delivery;
 mod webhook_endpoints;
 mod webhook_events;
+mod webhooks;
