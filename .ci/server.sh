@@ -7,8 +7,10 @@ chmod 755 "$work"
 export DOCKGATE_DATA_DIR="$work/data" BIND_ADDR="127.0.0.1:$port" ACCESS_TOKEN_TTL=2h REFRESH_TOKEN_TTL=1d \
   LOG_FORMAT=json RUST_LOG=warn
 # The fuzzer may create a webhook endpoint on any public address: nothing a CI run does may leave
-# this machine, so the webhook worker here never comes round to a delivery.
-export WEBHOOK_POLL_INTERVAL=1000d
+# this machine, so the webhook worker here never comes round to a delivery, unless the script
+# says otherwise (.ci/webhook-receivers, whose receivers listen on loopback and nothing else is
+# allowed).
+export WEBHOOK_POLL_INTERVAL=${WEBHOOK_POLL_INTERVAL:-1000d}
 unset DATABASE_URL
 base="http://127.0.0.1:$port"
 
