@@ -29,7 +29,7 @@ pub fn remove(
     queries::delete(conn, customer_id, group_id)?;
     for member in &members {
         user_rules::access_changed(conn, *member, AccessChange::Rights)?;
-        user_rules::announce_access(conn, customer_id, (*member).into())?;
+        user_rules::announce_access(conn, customer_id, *member)?;
     }
     Ok(Removed::default().with("members", json!(members)))
 }
