@@ -24,6 +24,17 @@ use uuid::Uuid;
 
 use crate::error::AppError;
 
+/// Longest error text kept with an outbox row.
+pub const ERROR_LEN: usize = 300;
+
+/// `error`, cut to [`ERROR_LEN`] characters (and `...`) for the row's `last_error`.
+pub fn short(error: &str) -> String {
+    match error.char_indices().nth(ERROR_LEN) {
+        Some((cut, _)) => format!("{}...", &error[..cut]),
+        None => error.to_owned(),
+    }
+}
+
 /// The outbox tables (a closed set: the table name is written into SQL).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Queue {
@@ -165,5 +176,16 @@ pub async fn poll<F, Fut>(
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stored_errors_are_short() {
+        assert_eq!(short("refused"), "refused");
+        assert_eq!(short(&"é".repeat(1000)).chars().count(), ERROR_LEN + 3);
     }
 }

@@ -15,7 +15,7 @@ use super::transport::{self, SEND_TIMEOUT, Transport};
 use super::{Mail, templates};
 use crate::clock::Clock;
 use crate::config::{Config, MAIL_RETRY_CAP};
-use crate::db::outbox::{Queue, poll};
+use crate::db::outbox::{Queue, poll, short};
 use crate::db::{self, DbPool};
 use crate::error::AppError;
 
@@ -26,8 +26,6 @@ const BATCH: i64 = 5;
 /// batch is sent concurrently) plus recording the outcome, so a mail is sent by one worker only.
 const LEASE: Duration = Duration::from_secs(120);
 const _: () = assert!(LEASE.as_secs() > SEND_TIMEOUT.as_secs() + 30);
-/// Longest error text kept with a mail.
-const ERROR_LEN: usize = 300;
 
 pub struct Worker {
     pool: DbPool,
@@ -136,13 +134,6 @@ pub fn backoff(base: Duration, attempts: i32) -> Duration {
     base.saturating_mul(1u32 << doublings).min(MAIL_RETRY_CAP)
 }
 
-fn short(error: &str) -> String {
-    match error.char_indices().nth(ERROR_LEN) {
-        Some((cut, _)) => format!("{}...", &error[..cut]),
-        None => error.to_owned(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -153,11 +144,5 @@ mod tests {
         let waits: Vec<u64> = (1..=9).map(|n| backoff(base, n).as_secs()).collect();
         assert_eq!(waits, [30, 60, 120, 240, 480, 960, 1920, 3600, 3600]);
         assert_eq!(backoff(base, i32::MAX), MAIL_RETRY_CAP);
-    }
-
-    #[test]
-    fn stored_errors_are_short() {
-        assert_eq!(short("refused"), "refused");
-        assert_eq!(short(&"é".repeat(1000)).chars().count(), ERROR_LEN + 3);
     }
 }

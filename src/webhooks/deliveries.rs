@@ -10,12 +10,9 @@ use diesel::sql_types::{Array, Bool, Interval, Nullable, Text, Uuid as SqlUuid};
 use uuid::Uuid;
 
 use super::notify;
-use crate::db::outbox::{self, Queue, from_now};
+use crate::db::outbox::{self, Queue, from_now, short};
 use crate::db::schema::{webhook_deliveries, webhook_endpoints};
 use crate::still_claimed;
-
-/// Longest error text kept with a delivery.
-const ERROR_LEN: usize = 300;
 
 /// A claimed delivery with what its attempt needs.
 #[derive(Debug, Clone, QueryableByName)]
@@ -238,11 +235,4 @@ pub fn make_due(
 /// Deliveries waiting for an attempt and deliveries given up, for the metrics (partial indexes).
 pub fn depth(conn: &mut PgConnection) -> QueryResult<(i64, i64)> {
     outbox::depth(conn, Queue::Webhooks)
-}
-
-fn short(error: &str) -> String {
-    match error.char_indices().nth(ERROR_LEN) {
-        Some((cut, _)) => format!("{}...", &error[..cut]),
-        None => error.to_owned(),
-    }
 }
