@@ -143,6 +143,9 @@ pub struct WebhookSettings {
     /// `WEBHOOK_DISABLE_AFTER`: deliveries given up in a row after which an endpoint is disabled
     /// and its customer's admins are told (default 20).
     pub disable_after: i32,
+    /// `WEBHOOK_LOG_RETENTION`: how long an event and its deliveries stay in the delivery log
+    /// once none of them waits for an attempt (default 30 days, at least a day).
+    pub log_retention: Duration,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -374,6 +377,15 @@ fn webhook_settings(get: &Get<'_>) -> Result<WebhookSettings, ConfigError> {
         allowed_cidrs,
         poll_interval: duration(get, "WEBHOOK_POLL_INTERVAL", Duration::from_secs(1))?,
         disable_after: number(get, "WEBHOOK_DISABLE_AFTER", 20, 1, 10_000)? as i32,
+        log_retention: match duration(get, "WEBHOOK_LOG_RETENTION", Duration::from_secs(30 * 24 * 3600))? {
+            short if short < Duration::from_secs(24 * 3600) => {
+                return Err(err(
+                    "WEBHOOK_LOG_RETENTION",
+                    "must be at least 1d (a failed delivery needs a day to be retried)",
+                ));
+            }
+            kept => kept,
+        },
     })
 }
 
@@ -484,10 +496,31 @@ mod tests {
             ("PASSWORD_HASH_CONCURRENCY", "257"),
             ("PASSWORD_HASH_QUEUE", "-1"),
             ("IDEMPOTENCY_KEY_TTL", "23h"),
+            ("WEBHOOK_ALLOW_HTTP", "yes"),
+            ("WEBHOOK_ALLOWED_CIDRS", "10.0.0.0/33"),
+            ("WEBHOOK_ALLOWED_CIDRS", "intranet"),
+            ("WEBHOOK_DISABLE_AFTER", "0"),
+            ("WEBHOOK_LOG_RETENTION", "23h"),
         ] {
             let error = config(&[(variable, value)]).err();
             assert_eq!(error.map(|e| e.variable), Some(variable), "{variable}={value}");
         }
+    }
+
+    #[test]
+    fn webhooks_default_to_https_and_public_addresses_only() {
+        let defaults = config(&[]).unwrap().webhooks;
+        assert!(!defaults.allow_http && defaults.allowed_cidrs.is_empty());
+        assert_eq!(
+            (defaults.disable_after, defaults.log_retention),
+            (20, Duration::from_secs(30 * 24 * 3600))
+        );
+        let open =
+            config(&[("WEBHOOK_ALLOW_HTTP", "true"), ("WEBHOOK_ALLOWED_CIDRS", "10.20.0.0/16, 127.0.0.1")])
+                .unwrap()
+                .webhooks;
+        assert!(open.allow_http);
+        assert_eq!(open.allowed_cidrs, ["10.20.0.0/16".parse().unwrap(), "127.0.0.1/32".parse().unwrap()]);
     }
 
     #[test]

@@ -136,12 +136,7 @@ impl Application {
         .disable_signals()
         .run();
 
-        let pruner = tokio::spawn(prune(
-            pool,
-            config.login_limits.window,
-            config.idempotency_key_ttl,
-            config.clock.clone(),
-        ));
+        let pruner = tokio::spawn(prune(pool, Keep::from(&config), config.clock.clone()));
         let (stop_workers, stopping) = tokio::sync::watch::channel(false);
         let mailer = tokio::spawn(mail_worker.run(stopping.clone()));
         let webhooks = tokio::spawn(webhook_worker.run(stopping));
@@ -204,10 +199,30 @@ async fn unmatched(req: HttpRequest, routes: web::Data<KnownRoutes>) -> Result<H
     }
 }
 
+/// How long what [`prune`] deletes is kept.
+#[derive(Clone, Copy)]
+struct Keep {
+    /// The sign-in limits' window.
+    window: Duration,
+    key_ttl: Duration,
+    webhook_log: Duration,
+}
+
+impl From<&Config> for Keep {
+    fn from(config: &Config) -> Self {
+        Self {
+            window: config.login_limits.window,
+            key_ttl: config.idempotency_key_ttl,
+            webhook_log: config.webhooks.log_retention,
+        }
+    }
+}
+
 /// Deletes sign-in failures that no limit counts any more, mail-throttle records that no
-/// longer throttle anything, SCIM request counts of past minutes, and idempotency keys older
-/// than `key_ttl` (in batches).
-async fn prune(pool: DbPool, window: Duration, key_ttl: Duration, clock: crate::clock::Clock) {
+/// longer throttle anything, SCIM request counts of past minutes, idempotency keys older
+/// than their TTL and webhook events past the delivery log's retention (in batches).
+async fn prune(pool: DbPool, keep: Keep, clock: crate::clock::Clock) {
+    let Keep { window, key_ttl, webhook_log } = keep;
     let mut tick = tokio::time::interval(PRUNE_EVERY);
     loop {
         tick.tick().await;
@@ -225,6 +240,10 @@ async fn prune(pool: DbPool, window: Duration, key_ttl: Duration, clock: crate::
         let purge = move |conn: &mut _| crate::idempotency::purge(conn, now, key_ttl);
         if let Err(error) = db::run(&pool, purge).await {
             tracing::warn!(%error, "purging idempotency keys failed");
+        }
+        let purge = move |conn: &mut _| crate::webhooks::deliveries::purge(conn, now, webhook_log);
+        if let Err(error) = db::run(&pool, purge).await {
+            tracing::warn!(%error, "purging the webhook delivery log failed");
         }
     }
 }

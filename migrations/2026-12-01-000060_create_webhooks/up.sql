@@ -45,6 +45,9 @@ CREATE TABLE webhook_events (
     created_at  timestamptz NOT NULL DEFAULT now()
 );
 
+-- The purge of the delivery log (WEBHOOK_LOG_RETENTION) walks events by age.
+CREATE INDEX webhook_events_created ON webhook_events (created_at);
+
 -- One event to one endpoint: the outbox row the workers of every instance claim with
 -- FOR UPDATE SKIP LOCKED under a lease, as they claim mail.
 CREATE TABLE webhook_deliveries (

@@ -43,7 +43,4 @@ mod tenant_isolation;
 mod upsert;
 mod users;
 mod warehouse_addresses;
-mod webhook_delivery;
-mod webhook_endpoints;
-mod webhook_events;
 mod webhooks;

@@ -2,14 +2,22 @@
 //! receiving HTTP server, people are created and changed over the API, and what the receiver
 //! gets is checked against Standard Webhooks 1.0 with this module's own HMAC, never the
 //! service's. Time moves on the injected clock; the only waiting is polling.
+//!
+//! Beside these, written with the parts they test: [`rest_api`] (the endpoints' resource),
+//! [`events_emitted`] (which change emits what, read from the outbox) and [`worker`] (delivery
+//! against endpoints written straight into the database).
 
 mod delivery;
 mod emission;
 mod endpoints;
+mod events_emitted;
 mod metrics;
+mod rest_api;
+mod retention;
 mod signing;
 mod ssrf;
 mod tenancy;
+mod worker;
 
 use std::time::Duration;
 
