@@ -50,7 +50,9 @@ pub enum Refused {
     NoHost,
     #[error("host {0} cannot be resolved")]
     Unresolvable(String),
-    #[error("resolves to {address}, a {range} address, which webhooks may not reach")]
+    // Not the address itself: the answer would map the internal network's names to addresses
+    // for whoever may create an endpoint.
+    #[error("resolves to a {range} address, which webhooks may not reach")]
     Forbidden { address: IpAddr, range: &'static str },
 }
 
@@ -275,6 +277,13 @@ mod tests {
                 address: "169.254.169.254".parse().unwrap(),
                 range: "link-local (cloud metadata)"
             })
+        );
+        // The refusal names the range, never the address a name resolved to.
+        let refused =
+            Refused::Forbidden { address: "10.1.2.3".parse().unwrap(), range: "private (RFC 1918)" };
+        assert_eq!(
+            refused.to_string(),
+            "resolves to a private (RFC 1918) address, which webhooks may not reach"
         );
         let allowed = Policy { allow_http: true, allowed: vec!["127.0.0.0/8".parse().unwrap()] };
         let v4_only = Url::parse("http://127.0.0.1:9/").unwrap();
