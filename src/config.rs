@@ -63,7 +63,38 @@ impl std::fmt::Debug for MailTransport {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SessionLifetimes {
     pub refresh_token_ttl: Duration,
+    /// `SESSION_MAX_AGE` (default 30 days): no session outlives it, however recently used.
     pub max_age: Duration,
+    /// `SESSION_IDLE_TIMEOUT` (default 8 hours): a session unused (no request, no refresh) this
+    /// long is over.
+    pub idle_timeout: Duration,
+}
+
+/// The AES-256-GCM key TOTP secrets are sealed with (`MFA_ENCRYPTION_KEY`: 32 bytes, base64 or
+/// hex). Debug never shows it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct MfaKey(pub [u8; 32]);
+
+impl std::fmt::Debug for MfaKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("MfaKey(..)")
+    }
+}
+
+/// Sign-in hardening settings (issue 16).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignInSettings {
+    /// `MFA_ENCRYPTION_KEY`; without it nobody can enrol in MFA, and the service refuses to
+    /// start when MFA is on for anyone or required anywhere.
+    pub mfa_encryption_key: Option<MfaKey>,
+    /// `STAFF_MFA_REQUIRED=true`: every staff member must have MFA (default false).
+    pub staff_mfa_required: bool,
+    /// `OPERATOR_PASSWORDS_TEMPORARY=true`: a password someone else sets is temporary unless the
+    /// request says `temporary: false` (default false).
+    pub operator_passwords_temporary: bool,
+    /// `ACCESS_REVIEW_PASSWORD_MAX_AGE` (default 365 days): the access review flags passwords
+    /// older than this.
+    pub access_review_password_max_age: Duration,
 }
 
 /// Failed sign-in limits (contract section 3).
@@ -125,6 +156,8 @@ pub struct Config {
     pub scim_requests_per_minute: u32,
     /// Where webhooks may be delivered, and how often each instance looks for due deliveries.
     pub webhooks: WebhookSettings,
+    /// MFA, temporary passwords, the access review.
+    pub sign_in: SignInSettings,
     /// "Now" for expiring invitations and sign-up links; tests move it forward.
     pub clock: crate::clock::Clock,
 }
@@ -210,6 +243,7 @@ impl Config {
             },
             scim_requests_per_minute: number(&get, "SCIM_REQUESTS_PER_MINUTE", 10_000, 1, 10_000_000)? as u32,
             webhooks: webhook_settings(&get)?,
+            sign_in: sign_in_settings(&get)?,
             clock: crate::clock::Clock::default(),
         })
     }
@@ -285,7 +319,11 @@ fn token_lifetimes(get: &Get<'_>) -> Result<(Duration, SessionLifetimes), Config
     if max_age <= access_token_ttl {
         return Err(err("SESSION_MAX_AGE", "must be longer than ACCESS_TOKEN_TTL"));
     }
-    Ok((access_token_ttl, SessionLifetimes { refresh_token_ttl, max_age }))
+    let idle_timeout = duration(get, "SESSION_IDLE_TIMEOUT", Duration::from_secs(8 * 3600))?;
+    if idle_timeout <= access_token_ttl {
+        return Err(err("SESSION_IDLE_TIMEOUT", "must be longer than ACCESS_TOKEN_TTL"));
+    }
+    Ok((access_token_ttl, SessionLifetimes { refresh_token_ttl, max_age, idle_timeout }))
 }
 
 fn login_limits(get: &Get<'_>) -> Result<LoginLimits, ConfigError> {
@@ -350,12 +388,45 @@ fn idempotency_key_ttl(get: &Get<'_>) -> Result<Duration, ConfigError> {
     Ok(ttl)
 }
 
+fn boolean(get: &Get<'_>, variable: &'static str) -> Result<bool, ConfigError> {
+    match get(variable).as_deref() {
+        None | Some("false") => Ok(false),
+        Some("true") => Ok(true),
+        Some(_) => Err(err(variable, "must be true or false")),
+    }
+}
+
+fn sign_in_settings(get: &Get<'_>) -> Result<SignInSettings, ConfigError> {
+    use base64::Engine as _;
+    let mfa_encryption_key = get("MFA_ENCRYPTION_KEY")
+        .map(|raw| {
+            let bytes = if raw.len() == 64 && raw.bytes().all(|b| b.is_ascii_hexdigit()) {
+                (0..32).map(|i| u8::from_str_radix(&raw[2 * i..2 * i + 2], 16).unwrap_or(0)).collect()
+            } else {
+                base64::engine::general_purpose::STANDARD
+                    .decode(&raw)
+                    .or_else(|_| base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(&raw))
+                    .unwrap_or_default()
+            };
+            <[u8; 32]>::try_from(bytes).map(MfaKey).map_err(|_| {
+                err("MFA_ENCRYPTION_KEY", "must be 32 random bytes, base64 or hex (openssl rand -base64 32)")
+            })
+        })
+        .transpose()?;
+    Ok(SignInSettings {
+        mfa_encryption_key,
+        staff_mfa_required: boolean(get, "STAFF_MFA_REQUIRED")?,
+        operator_passwords_temporary: boolean(get, "OPERATOR_PASSWORDS_TEMPORARY")?,
+        access_review_password_max_age: duration(
+            get,
+            "ACCESS_REVIEW_PASSWORD_MAX_AGE",
+            Duration::from_secs(365 * 24 * 3600),
+        )?,
+    })
+}
+
 fn webhook_settings(get: &Get<'_>) -> Result<WebhookSettings, ConfigError> {
-    let allow_http = match get("WEBHOOK_ALLOW_HTTP").as_deref() {
-        None | Some("false") => false,
-        Some("true") => true,
-        Some(_) => return Err(err("WEBHOOK_ALLOW_HTTP", "must be true or false")),
-    };
+    let allow_http = boolean(get, "WEBHOOK_ALLOW_HTTP")?;
     let allowed_cidrs = get("WEBHOOK_ALLOWED_CIDRS")
         .map(|raw| {
             raw.split(',')

@@ -25,11 +25,23 @@ pub struct ClientCaller {
     pub permissions: Vec<Permission>,
 }
 
+crate::text_enum! {
+    /// How a person proved who they are in a session (RFC 8176 `amr` values), as the access
+    /// token's `amr` claim says.
+    pub enum Amr {
+        /// A password.
+        Pwd = "pwd",
+        /// A one-time code: TOTP or a recovery code.
+        Otp = "otp",
+    }
+}
+
 /// Who is calling.
 #[derive(Debug, Clone)]
 pub enum Principal {
-    /// A person signed in with a session.
-    Person { session_id: SessionId, account: UserRow },
+    /// A person signed in with a session. `impersonator` is the staff member acting as the
+    /// person in a support session (the token's `act.sub`).
+    Person { session_id: SessionId, account: UserRow, amr: Vec<Amr>, impersonator: Option<Uuid> },
     /// An API client.
     Client(ClientCaller),
 }
@@ -110,6 +122,27 @@ impl Actor {
             Principal::Person { account, .. } => Some(account),
             Principal::Client(_) => None,
         }
+    }
+
+    /// The session of a signed-in person, if the caller is one.
+    pub fn session_id(&self) -> Option<SessionId> {
+        match &self.principal {
+            Principal::Person { session_id, .. } => Some(*session_id),
+            Principal::Client(_) => None,
+        }
+    }
+
+    /// The staff member acting as this person in a support session.
+    pub fn impersonator(&self) -> Option<Uuid> {
+        match &self.principal {
+            Principal::Person { impersonator, .. } => *impersonator,
+            Principal::Client(_) => None,
+        }
+    }
+
+    /// Whether the person proved a second factor in this session.
+    pub fn used_mfa(&self) -> bool {
+        matches!(&self.principal, Principal::Person { amr, .. } if amr.contains(&Amr::Otp))
     }
 
     /// The API client, if the caller is one.

@@ -51,6 +51,15 @@ pub struct UserRow {
     /// What of its customer's data the person sees (staff: always `all`); its groups are
     /// `group_members` rows, only ever of a `groups`-scoped person.
     pub data_scope: DataScope,
+    /// MFA (TOTP) is on since then; the sealed secret is read only where codes are checked.
+    pub mfa_enabled_at: Option<DateTime<Utc>>,
+    /// The password was set by someone else: sign-in ends in a password change.
+    pub password_change_required: bool,
+    pub password_changed_at: Option<DateTime<Utc>>,
+    /// After this the account cannot sign in (seasonal staff).
+    pub valid_until: Option<DateTime<Utc>>,
+    /// When a use after `valid_until` was first refused (and audited).
+    pub expired_at: Option<DateTime<Utc>>,
 }
 
 impl UserRow {
@@ -65,8 +74,20 @@ impl UserRow {
     }
 
     /// Whether this person may sign in at all (the password is checked separately).
-    pub fn may_sign_in(&self) -> bool {
-        self.status == AccountStatus::Active && self.login_enabled && self.password_hash.is_some()
+    pub fn may_sign_in(&self, now: DateTime<Utc>) -> bool {
+        self.status == AccountStatus::Active
+            && self.login_enabled
+            && self.password_hash.is_some()
+            && !self.is_expired(now)
+    }
+
+    /// Whether the account's `valid_until` has passed at `now`.
+    pub fn is_expired(&self, now: DateTime<Utc>) -> bool {
+        self.valid_until.is_some_and(|until| until <= now)
+    }
+
+    pub fn mfa_enabled(&self) -> bool {
+        self.mfa_enabled_at.is_some()
     }
 
     /// A dispatcher's customer scope; empty means every customer.

@@ -1,5 +1,6 @@
 //! Queries on the `users` table shared by every kind of person.
 
+use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use uuid::Uuid;
 
@@ -37,8 +38,8 @@ pub fn record_sign_in(conn: &mut PgConnection, id: Uuid) -> QueryResult<()> {
 /// Whether `account` may sign in now: its own state (see [`UserRow::may_sign_in`]) and, for a
 /// customer user, its customer's — a suspended customer or one whose portal is switched off has
 /// no working logins (contract section 2). Login, refresh and every authenticated request ask.
-pub fn may_sign_in(conn: &mut PgConnection, account: &UserRow) -> QueryResult<bool> {
-    if !account.may_sign_in() {
+pub fn may_sign_in(conn: &mut PgConnection, account: &UserRow, now: DateTime<Utc>) -> QueryResult<bool> {
+    if !account.may_sign_in(now) {
         return Ok(false);
     }
     match account.customer_id {

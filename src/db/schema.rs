@@ -83,6 +83,9 @@ diesel::table! {
         self_signup_enabled -> Bool,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        mfa_required -> Bool,
+        access_reviewed_at -> Nullable<Timestamptz>,
+        access_reviewed_by -> Nullable<Uuid>,
     }
 }
 
@@ -183,6 +186,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    mfa_recovery_codes (id) {
+        id -> Uuid,
+        user_id -> Uuid,
+        code_hash -> Bytea,
+        created_at -> Timestamptz,
+        used_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
     password_tokens (id) {
         id -> Uuid,
         user_id -> Uuid,
@@ -222,6 +235,24 @@ diesel::table! {
         created_at -> Timestamptz,
         revoked_at -> Nullable<Timestamptz>,
         revoked_reason -> Nullable<Text>,
+        last_used_at -> Timestamptz,
+        amr -> Array<Text>,
+        impersonator_id -> Nullable<Uuid>,
+        impersonation_reason -> Nullable<Text>,
+        expires_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    sign_in_challenges (id) {
+        id -> Uuid,
+        user_id -> Uuid,
+        token_hash -> Bytea,
+        purpose -> Text,
+        amr -> Array<Text>,
+        created_at -> Timestamptz,
+        expires_at -> Timestamptz,
+        used_at -> Nullable<Timestamptz>,
     }
 }
 
@@ -273,6 +304,14 @@ diesel::table! {
         data_scope -> Text,
         user_name -> Nullable<Citext>,
         scim -> Nullable<Jsonb>,
+        mfa_secret -> Nullable<Bytea>,
+        mfa_pending_secret -> Nullable<Bytea>,
+        mfa_enabled_at -> Nullable<Timestamptz>,
+        mfa_last_step -> Nullable<Int8>,
+        password_change_required -> Bool,
+        password_changed_at -> Nullable<Timestamptz>,
+        valid_until -> Nullable<Timestamptz>,
+        expired_at -> Nullable<Timestamptz>,
     }
 }
 
@@ -345,10 +384,12 @@ diesel::joinable!(api_clients -> customers (customer_id));
 diesel::joinable!(cost_centers -> customers (customer_id));
 diesel::joinable!(groups -> customers (customer_id));
 diesel::joinable!(invitations -> customers (customer_id));
+diesel::joinable!(mfa_recovery_codes -> users (user_id));
 diesel::joinable!(password_tokens -> users (user_id));
 diesel::joinable!(refresh_tokens -> sessions (session_id));
 diesel::joinable!(scim_request_counts -> api_clients (api_client_id));
 diesel::joinable!(sessions -> users (user_id));
+diesel::joinable!(sign_in_challenges -> users (user_id));
 diesel::joinable!(signup_requests -> customers (customer_id));
 diesel::joinable!(users -> customers (customer_id));
 diesel::joinable!(warehouse_addresses -> customers (customer_id));
@@ -371,10 +412,12 @@ diesel::allow_tables_to_appear_in_same_query!(
     login_failures,
     mail_outbox,
     mail_throttle,
+    mfa_recovery_codes,
     password_tokens,
     refresh_tokens,
     scim_request_counts,
     sessions,
+    sign_in_challenges,
     signing_keys,
     signup_requests,
     users,

@@ -61,18 +61,18 @@ async fn person(state: &AppState, token: &str) -> Result<Authenticated, AppError
     let config = &state.config;
     let claims = tokens::verify(&state.keys, token, &config.jwt_issuer, &config.jwt_audience).await?;
     let (session_id, user_id) = (claims.sid.into(), claims.sub.into());
-    let started_after = config.clock.now()
-        - chrono::Duration::from_std(config.sessions.max_age).unwrap_or(chrono::Duration::MAX);
-    let (account, groups) = db::run(&state.pool, move |conn| {
-        let Some(account) = sessions::live_account(conn, session_id, user_id, started_after)? else {
+    let (lifetimes, now) = (config.sessions, config.clock.now());
+    let (live, groups) = db::run(&state.pool, move |conn| {
+        let Some(live) = sessions::live_account(conn, session_id, user_id, &lifetimes, now)? else {
             return Ok(None);
         };
-        accounts::groups_of(conn, &account).map(|groups| Some((account, groups)))
+        accounts::groups_of(conn, &live.account).map(|groups| Some((live, groups)))
     })
     .await?
     .ok_or(INVALID)?;
+    let sessions::Live { account, amr, impersonator } = live;
     let data_scope = account.data_scope;
-    Ok((Principal::Person { session_id, account }, data_scope, groups))
+    Ok((Principal::Person { session_id, account, amr, impersonator }, data_scope, groups))
 }
 
 async fn client(state: &AppState, token: &str) -> Result<Authenticated, AppError> {

@@ -3,10 +3,12 @@
 //! sign-in limits. Resources build on it; it knows no route.
 
 pub mod actor;
+pub mod challenges;
 pub mod clients;
 pub mod hasher;
 pub mod keys;
 pub mod passwords;
 pub mod rate_limit;
 pub mod sessions;
+pub mod steps;
 pub mod tokens;

@@ -11,7 +11,7 @@ use diesel::dsl::now as db_now;
 use diesel::prelude::*;
 use uuid::Uuid;
 
-use crate::accounts::UserRow;
+use crate::accounts::{Amr, UserRow};
 use crate::config::SessionLifetimes;
 use crate::db::ids::{CustomerId, SessionId, UserId};
 use crate::db::schema::{refresh_tokens, sessions, users};
@@ -39,6 +39,12 @@ crate::text_enum! {
         CustomerClosed = "customer_suspended_or_portal_disabled",
         /// The session reached its maximum age.
         MaxAge = "max_age_reached",
+        /// The session was not used for `SESSION_IDLE_TIMEOUT`.
+        IdleTimeout = "idle_timeout",
+        /// The person, or an admin, ended it from the session list.
+        Ended = "ended",
+        /// MFA was switched off or reset.
+        MfaChanged = "mfa_changed",
     }
 }
 
@@ -53,12 +59,21 @@ pub mod reason {
     pub const ACCESS_CHANGED: EndReason = EndReason::AccessChanged;
     pub const CUSTOMER_CLOSED: EndReason = EndReason::CustomerClosed;
     pub const MAX_AGE: EndReason = EndReason::MaxAge;
+    pub const IDLE: EndReason = EndReason::IdleTimeout;
+    pub const ENDED: EndReason = EndReason::Ended;
+    pub const MFA_CHANGED: EndReason = EndReason::MfaChanged;
 }
 
 pub struct Issued {
     pub session_id: SessionId,
     pub refresh_token: String,
+    /// How the person signed in (the access token's `amr`).
+    pub amr: Vec<Amr>,
 }
+
+/// How long a session may go unused before it has to be refreshed to stay alive: the
+/// `last_used_at` stamp is written at most this often, not on every request.
+const TOUCH_EVERY: chrono::Duration = chrono::Duration::seconds(60);
 
 /// Issues a refresh token for `session_id`, valid `refresh_token_ttl` from `now` but never past
 /// the session's `max_age` from `started_at`.
@@ -86,14 +101,15 @@ fn span(duration: Duration) -> chrono::Duration {
     chrono::Duration::from_std(duration).unwrap_or(chrono::Duration::MAX)
 }
 
-/// Starts a session for `user_id` at `now` (its maximum age counts from there) and issues its
-/// first refresh token.
+/// Starts a session for `user_id` at `now` (its maximum age counts from there), signed in with
+/// `amr`, and issues its first refresh token.
 pub fn start(
     conn: &mut PgConnection,
     user_id: impl Into<UserId>,
     origin: &Origin,
     lifetimes: &SessionLifetimes,
     now: DateTime<Utc>,
+    amr: Vec<Amr>,
 ) -> QueryResult<Issued> {
     let user_id = user_id.into();
     conn.transaction(|conn| {
@@ -105,10 +121,12 @@ pub fn start(
                 sessions::client_addr.eq(&origin.client_addr),
                 sessions::user_agent.eq(&origin.user_agent),
                 sessions::created_at.eq(now),
+                sessions::last_used_at.eq(now),
+                sessions::amr.eq(&amr),
             ))
             .execute(conn)?;
         let refresh_token = add_refresh_token(conn, session_id, lifetimes, now, now)?;
-        Ok(Issued { session_id, refresh_token })
+        Ok(Issued { session_id, refresh_token, amr })
     })
 }
 
@@ -125,13 +143,13 @@ pub enum Rotation {
 
 /// Exchanges a refresh token for a new one in the same session, at `now`. `may_continue`
 /// decides whether the person may still sign in (status, login, customer rules). A session
-/// older than its maximum age ends here, however recently it was refreshed.
+/// older than its maximum age, or unused for the idle timeout, ends here.
 pub fn rotate(
     conn: &mut PgConnection,
     presented: &str,
     lifetimes: &SessionLifetimes,
     now: DateTime<Utc>,
-    may_continue: impl Fn(&mut PgConnection, &UserRow) -> QueryResult<bool>,
+    may_continue: impl Fn(&mut PgConnection, &UserRow, DateTime<Utc>) -> QueryResult<bool>,
 ) -> QueryResult<Rotation> {
     let hash = hash_secret(presented);
     conn.transaction(|conn| {
@@ -146,6 +164,8 @@ pub fn rotate(
                 sessions::created_at,
                 sessions::revoked_at,
                 sessions::user_id,
+                sessions::last_used_at,
+                sessions::amr,
             ))
             .for_update()
             .first::<(
@@ -156,9 +176,22 @@ pub fn rotate(
                 DateTime<Utc>,
                 Option<DateTime<Utc>>,
                 UserId,
+                DateTime<Utc>,
+                Vec<Amr>,
             )>(conn)
             .optional()?;
-        let Some((token_id, expires_at, used_at, session_id, started_at, revoked_at, user_id)) = found else {
+        let Some((
+            token_id,
+            expires_at,
+            used_at,
+            session_id,
+            started_at,
+            revoked_at,
+            user_id,
+            last_used_at,
+            amr,
+        )) = found
+        else {
             return Ok(Rotation::Invalid);
         };
         if revoked_at.is_some() {
@@ -172,23 +205,32 @@ pub fn rotate(
             revoke(conn, session_id, EndReason::MaxAge)?;
             return Ok(Rotation::Invalid);
         }
+        if last_used_at + span(lifetimes.idle_timeout) <= now {
+            revoke(conn, session_id, EndReason::IdleTimeout)?;
+            return Ok(Rotation::Invalid);
+        }
         if expires_at <= now {
             return Ok(Rotation::Invalid);
         }
         let account = users::table.find(user_id).select(UserRow::as_select()).first(conn)?;
-        if !may_continue(conn, &account)? {
+        if !may_continue(conn, &account, now)? {
             revoke(conn, session_id, EndReason::AccountUnavailable)?;
             return Ok(Rotation::Invalid);
         }
         diesel::update(refresh_tokens::table.find(token_id))
             .set(refresh_tokens::used_at.eq(db_now))
             .execute(conn)?;
+        diesel::update(sessions::table.find(session_id)).set(sessions::last_used_at.eq(now)).execute(conn)?;
         let refresh_token = add_refresh_token(conn, session_id, lifetimes, started_at, now)?;
-        Ok(Rotation::Rotated { account: Box::new(account), issued: Issued { session_id, refresh_token } })
+        Ok(Rotation::Rotated {
+            account: Box::new(account),
+            issued: Issued { session_id, refresh_token, amr },
+        })
     })
 }
 
-fn revoke(conn: &mut PgConnection, session_id: SessionId, why: EndReason) -> QueryResult<usize> {
+/// Ends one session (if still live).
+pub fn revoke(conn: &mut PgConnection, session_id: SessionId, why: EndReason) -> QueryResult<usize> {
     diesel::update(sessions::table.find(session_id).filter(sessions::revoked_at.is_null()))
         .set((sessions::revoked_at.eq(db_now), sessions::revoked_reason.eq(why)))
         .execute(conn)
@@ -236,25 +278,54 @@ pub fn end_all_for_customer(
     .execute(conn)
 }
 
-/// The person behind a live session, if the session is live (not ended, and started after
-/// `started_after`: younger than its maximum age) and the person may still sign in.
+/// A live session as the request extractor sees it.
+pub struct Live {
+    pub account: UserRow,
+    pub amr: Vec<Amr>,
+    pub impersonator: Option<uuid::Uuid>,
+}
+
+/// The person behind a live session at `now`, if the session is live — not ended, younger than
+/// its maximum age, used within the idle timeout, before its hard end (a support session) — and
+/// the person may still sign in. Keeps `last_used_at` fresh to the minute; a session found idle
+/// is ended.
 pub fn live_account(
     conn: &mut PgConnection,
     session_id: SessionId,
     user_id: UserId,
-    started_after: DateTime<Utc>,
-) -> QueryResult<Option<UserRow>> {
-    let account = sessions::table
+    lifetimes: &SessionLifetimes,
+    now: DateTime<Utc>,
+) -> QueryResult<Option<Live>> {
+    let found = sessions::table
         .inner_join(users::table)
         .filter(sessions::id.eq(session_id))
         .filter(sessions::user_id.eq(user_id))
         .filter(sessions::revoked_at.is_null())
-        .filter(sessions::created_at.gt(started_after))
-        .select(UserRow::as_select())
-        .first(conn)
+        .filter(sessions::created_at.gt(now - span(lifetimes.max_age)))
+        .select((
+            UserRow::as_select(),
+            sessions::last_used_at,
+            sessions::expires_at,
+            sessions::amr,
+            sessions::impersonator_id,
+        ))
+        .first::<(UserRow, DateTime<Utc>, Option<DateTime<Utc>>, Vec<Amr>, Option<uuid::Uuid>)>(conn)
         .optional()?;
-    match account {
-        Some(account) if crate::accounts::queries::may_sign_in(conn, &account)? => Ok(Some(account)),
-        _ => Ok(None),
+    let Some((account, last_used_at, expires_at, amr, impersonator)) = found else { return Ok(None) };
+    if expires_at.is_some_and(|end| end <= now) {
+        return Ok(None);
     }
+    if last_used_at + span(lifetimes.idle_timeout) <= now {
+        revoke(conn, session_id, EndReason::IdleTimeout)?;
+        return Ok(None);
+    }
+    if !crate::accounts::queries::may_sign_in(conn, &account, now)? {
+        return Ok(None);
+    }
+    if last_used_at + TOUCH_EVERY <= now {
+        diesel::update(sessions::table.find(session_id).filter(sessions::last_used_at.lt(now)))
+            .set(sessions::last_used_at.eq(now))
+            .execute(conn)?;
+    }
+    Ok(Some(Live { account, amr, impersonator }))
 }

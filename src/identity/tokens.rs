@@ -16,7 +16,7 @@ use uuid::Uuid;
 
 use super::keys::{KeyStore, LEEWAY};
 use super::sessions::Issued;
-use crate::accounts::UserRow;
+use crate::accounts::{Amr, UserRow};
 use crate::db::{self, ids::SessionId};
 use crate::error::AppError;
 use crate::permissions::{Kind, Permission, Role};
@@ -29,7 +29,8 @@ use crate::state::AppState;
     "exp": 1790000900, "iat": 1790000000, "jti": "01936f0e-7c1a-7d2b-9a51-3f1f2b7c4d11",
     "sid": "01936f0e-7c1a-7d2b-9a51-3f1f2b7c4d12", "kind": "customer_user", "role": "user",
     "customer_id": "01936f0e-7c1a-7d2b-9a51-3f1f2b7c4d30",
-    "permissions": ["orders.view", "tracking.view", "pod.download"], "groups": ["*"]
+    "permissions": ["orders.view", "tracking.view", "pod.download"], "groups": ["*"],
+    "amr": ["pwd", "otp"]
 }))]
 pub struct AccessClaims {
     pub iss: String,
@@ -54,6 +55,20 @@ pub struct AccessClaims {
     /// the groups whose data the person sees besides untagged data — possibly `[]`: no group's
     /// data, untagged data only. Never read an empty list as "all".
     pub groups: Vec<String>,
+    /// How the person signed in (RFC 8176): `["pwd"]`, or `["pwd", "otp"]` after a second
+    /// factor. A service that demands MFA checks for `otp`.
+    pub amr: Vec<Amr>,
+    /// A support session (RFC 8693 section 4.1): the staff member acting as `sub`. Absent
+    /// otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub act: Option<ActClaim>,
+}
+
+/// The `act` claim: who acts on the subject's behalf.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ActClaim {
+    /// The staff member's id.
+    pub sub: Uuid,
 }
 
 impl AccessClaims {
@@ -63,10 +78,12 @@ impl AccessClaims {
     /// other services') accept a token by its `exp` against their own clock, with leeway. In
     /// production the clock is the system's; a clock a test moved forward only issues tokens
     /// that live longer by the system's reckoning, never ones that are born expired.
+    #[allow(clippy::too_many_arguments)]
     pub fn for_account(
         account: &UserRow,
         groups: &[Uuid],
         session_id: SessionId,
+        amr: &[Amr],
         issuer: &str,
         audience: &str,
         ttl: Duration,
@@ -87,6 +104,8 @@ impl AccessClaims {
             customer_ids: account.customer_ids_claim(),
             permissions: account.effective_permissions(),
             groups: UserRow::groups_claim(account.data_scope, groups),
+            amr: amr.to_vec(),
+            act: None,
         }
     }
 }
@@ -247,6 +266,7 @@ pub async fn issue_pair(
         account,
         &groups,
         issued.session_id,
+        &issued.amr,
         &config.jwt_issuer,
         &config.jwt_audience,
         config.access_token_ttl,

@@ -9,7 +9,6 @@ use validator::Validate;
 use super::models::{Invitation, InvitationRow, InvitationStatus};
 use crate::audit::{Target, Visibility};
 use crate::error::AppError;
-use crate::identity::tokens::TokenResponse;
 use crate::permissions::{self, DataScope, Permission};
 use crate::text_enum;
 use crate::users::dto::{CustomerRole, UserView};
@@ -277,5 +276,6 @@ pub struct AcceptInvitation {
 }))]
 pub struct AcceptedInvitation {
     pub user: UserView,
-    pub tokens: TokenResponse,
+    /// The token pair, or the step that is left (an MFA enrolment the customer requires).
+    pub tokens: crate::identity::steps::SignInResponse,
 }

@@ -9,12 +9,12 @@ use diesel::prelude::*;
 use super::dto::{AcceptInvitation, AcceptedInvitation, InvitationLookup, LookupParams};
 use super::models::{InvitationRow, InvitationStatus};
 use super::queries;
-use crate::accounts::{AccountStatus, UserRow, queries as accounts};
+use crate::accounts::{AccountStatus, Amr, UserRow, queries as accounts};
 use crate::audit::{self, Author, Event};
 use crate::db;
 use crate::error::AppError;
 use crate::extract::{Json, Query};
-use crate::identity::sessions;
+use crate::identity::steps::{self, SignInResponse};
 use crate::openapi::sets;
 use crate::origin::Origin;
 use crate::state::AppState;
@@ -168,21 +168,20 @@ pub async fn accept_invitation(
     let origin = Origin::of(&req);
     let author = Author::person(&origin, &account);
     let name = body.name.trim().to_owned();
-    let lifetimes = state.config.sessions;
-    let (user, account, issued) = db::transaction(&state.pool, move |conn| {
+    let config = state.config.clone();
+    let (user, account, proceed) = db::transaction(&state.pool, move |conn| {
         let now = clock.now();
         let (invitation, joined) = join(conn, &token_hash, now, (&name, &password_hash))?;
-        let issued = sessions::start(conn, joined.id, &origin, &lifetimes, now)?;
-        accounts::record_sign_in(conn, joined.id)?;
+        let proceed = steps::proceed(conn, &config, &joined, vec![Amr::Pwd], &origin)?;
         let account = accounts::find(conn, joined.id)?;
         let user = views::one(conn, &account)?;
         audit::record(conn, &author, accepted(&invitation, now))?;
         audit::announce(conn, &person_joined(&user))?;
-        Ok((user, account, issued))
+        Ok((user, account, proceed))
     })
     .await?;
     tracing::info!(user_id = %account.id, "invitation accepted");
-    let tokens = crate::identity::tokens::issue_pair(&state, &account, issued).await?;
+    let tokens = SignInResponse::of(&state, &account, proceed).await?;
     Ok(HttpResponse::Created()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .json(AcceptedInvitation { user, tokens }))

@@ -102,5 +102,6 @@ pub struct VerifySignup {
 }))]
 pub struct SignupResult {
     pub user: crate::users::dto::UserView,
-    pub tokens: crate::identity::tokens::TokenResponse,
+    /// The token pair, or the step that is left (an MFA enrolment the customer requires).
+    pub tokens: crate::identity::steps::SignInResponse,
 }

@@ -5,13 +5,14 @@ use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use diesel::{PgConnection, QueryResult};
 
 use super::dto::{LoginRequest, RefreshRequest};
-use crate::accounts::{UserRow, queries as accounts};
+use crate::accounts::{Amr, UserRow, queries as accounts};
 use crate::db::{self, types::Email};
 use crate::error::AppError;
 use crate::extract::Json;
 use crate::identity::keys::Jwks;
 use crate::identity::rate_limit;
 use crate::identity::sessions::{self, Issued, Rotation};
+use crate::identity::steps::{self, SignInResponse};
 use crate::identity::tokens::{self, TokenResponse};
 use crate::openapi::sets;
 use crate::origin::{Origin, client_addr};
@@ -30,7 +31,9 @@ async fn token_pair(state: &AppState, account: &UserRow, issued: Issued) -> Resu
 
 /// Sign in
 ///
-/// Exchanges an e-mail address and password for an access token and a refresh token. A wrong
+/// Exchanges an e-mail address and password for an access token and a refresh token — or, when
+/// a step is left, for the token of that step: a second factor (`mfa_required`), a password
+/// change (`password_change_required`) or an MFA enrolment (`mfa_enrolment_required`). A wrong
 /// e-mail, a wrong password and an account that may not sign in all get the same 401, in the
 /// same time. Failures are limited per account and client address, per account, and per client
 /// address (429 with `Retry-After`).
@@ -39,7 +42,7 @@ async fn token_pair(state: &AppState, account: &UserRow, issued: Issued) -> Resu
     operation_id = "login",
     request_body(content = LoginRequest, content_type = "application/json"),
     responses(
-        (status = 200, description = "Signed in.", body = TokenResponse),
+        (status = 200, description = "Signed in, or a step is left.", body = SignInResponse),
         sets::Body, sets::Served, sets::Credentials, sets::Limited,
     )
 )]
@@ -55,12 +58,12 @@ pub async fn login(
     let email = Email::lookup(&body.email);
     let origin = Origin::of(&req);
     let client = client_addr(&req);
-    let limits = state.config.login_limits;
+    let (limits, now) = (state.config.login_limits, state.config.clock.now());
 
     let (lookup_email, lookup_client) = (email.clone(), client.clone());
     let (reserved, account) = db::run(&state.pool, move |conn| -> Result<_, AppError> {
         let reserved = rate_limit::reserve(conn, &limits, &lookup_email, &lookup_client)?.admitted()?;
-        Ok((reserved, signing_in(conn, &lookup_email)?))
+        Ok((reserved, signing_in(conn, &lookup_email, now)?))
     })
     .await?;
 
@@ -71,17 +74,15 @@ pub async fn login(
 
     match account {
         Some((account, may_sign_in)) if matches && may_sign_in => {
-            let (lifetimes, now) = (state.config.sessions, state.config.clock.now());
-            let user_id = account.id;
-            let issued = db::transaction(&state.pool, move |conn| {
-                let issued = sessions::start(conn, user_id, &origin, &lifetimes, now)?;
-                accounts::record_sign_in(conn, user_id)?;
+            let (config, signing_in) = (state.config.clone(), account.clone());
+            let proceed = db::transaction(&state.pool, move |conn| {
+                let proceed = steps::proceed(conn, &config, &signing_in, vec![Amr::Pwd], &origin)?;
                 rate_limit::release(conn, reserved, &email, &client)?;
-                Ok(issued)
+                Ok(proceed)
             })
             .await?;
-            tracing::info!(user_id = %user_id, "signed in");
-            token_pair(&state, &account, issued).await
+            tracing::info!(user_id = %account.id, "password accepted");
+            SignInResponse::respond(&state, &account, proceed).await
         }
         // The reserved attempt stays: it is the counted failure.
         _ => Err(BAD_CREDENTIALS),
@@ -89,9 +90,13 @@ pub async fn login(
 }
 
 /// The account an address names, and whether it may sign in now.
-fn signing_in(conn: &mut PgConnection, email: &Email) -> QueryResult<Option<(UserRow, bool)>> {
+fn signing_in(
+    conn: &mut PgConnection,
+    email: &Email,
+    now: chrono::DateTime<chrono::Utc>,
+) -> QueryResult<Option<(UserRow, bool)>> {
     let Some(account) = accounts::find_by_email(conn, email)? else { return Ok(None) };
-    let may_sign_in = accounts::may_sign_in(conn, &account)?;
+    let may_sign_in = accounts::may_sign_in(conn, &account, now)?;
     Ok(Some((account, may_sign_in)))
 }
 

@@ -15,7 +15,7 @@ use diesel::prelude::*;
 use uuid::Uuid;
 
 use super::dto::{SignupRequest, SignupResult, VerifySignup};
-use crate::accounts::{UserRow, mails::describe, queries as accounts};
+use crate::accounts::{Amr, UserRow, mails::describe, queries as accounts};
 use crate::audit::{self, Author, Event};
 use crate::config::Config;
 use crate::customers::models::{CustomerRow, CustomerStatus};
@@ -25,7 +25,8 @@ use crate::db::{self, DbPool, ids::CustomerId, types::Email};
 use crate::error::{AppError, ConflictKind, FieldCode};
 use crate::extract::Json;
 use crate::identity::hasher::HashSlot;
-use crate::identity::{passwords, rate_limit, sessions, tokens};
+use crate::identity::steps::{self, SignInResponse};
+use crate::identity::{passwords, rate_limit};
 use crate::mail::{self, Mail, throttle};
 use crate::openapi::sets;
 use crate::origin::{Origin, client_addr};
@@ -270,12 +271,11 @@ pub async fn verify_signup(
     Json(body): Json<VerifySignup>,
 ) -> Result<HttpResponse, AppError> {
     let origin = Origin::of(&req);
-    let (clock, lifetimes) = (state.config.clock.clone(), state.config.sessions);
+    let config = state.config.clone();
     let token = body.token;
-    let (row, user, issued) = db::transaction(&state.pool, move |conn| {
-        let row = sign_up(conn, &token, clock.now())?;
-        let issued = sessions::start(conn, row.id, &origin, &lifetimes, clock.now())?;
-        accounts::record_sign_in(conn, row.id)?;
+    let (row, user, proceed) = db::transaction(&state.pool, move |conn| {
+        let row = sign_up(conn, &token, config.clock.now())?;
+        let proceed = steps::proceed(conn, &config, &row, vec![Amr::Pwd], &origin)?;
         let row = accounts::find(conn, row.id)?;
         let user = views::one(conn, &row)?;
         let author = Author {
@@ -294,12 +294,12 @@ pub async fn verify_signup(
             before: None,
         };
         audit::record(conn, &author, event)?;
-        Ok((row, user, issued))
+        Ok((row, user, proceed))
     })
     .await?;
     tracing::info!(user_id = %row.id, role = %row.role.as_str(), "signed up");
     let location = format!("/v1/customers/{}/users/{}", user.customer_id, user.id);
-    let tokens = tokens::issue_pair(&state, &row, issued).await?;
+    let tokens = SignInResponse::of(&state, &row, proceed).await?;
     Ok(HttpResponse::Created()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .insert_header((header::LOCATION, location))

@@ -70,7 +70,8 @@ impl StaffStatus {
 #[schema(example = json!({
     "id": "01936f0e-7c1a-7d2b-9a51-3f1f2b7c4d10", "name": "Dana Dispatcher", "email": "dana@operator.example",
     "role": "dispatcher", "customer_ids": ["01936f0e-7c1a-7d2b-9a51-3f1f2b7c4d30"], "status": "active",
-    "last_login_at": null, "created_at": "2026-11-01T08:00:00Z", "updated_at": "2026-11-01T08:00:00Z"
+    "mfa_enabled": false, "password_change_required": false, "valid_until": null, "last_login_at": null,
+    "created_at": "2026-11-01T08:00:00Z", "updated_at": "2026-11-01T08:00:00Z"
 }))]
 pub struct StaffView {
     pub id: Uuid,
@@ -80,6 +81,12 @@ pub struct StaffView {
     /// A dispatcher's customers; empty means all customers.
     pub customer_ids: Vec<Uuid>,
     pub status: StaffStatus,
+    /// Whether the person signs in with a second factor (TOTP).
+    pub mfa_enabled: bool,
+    /// The password was set by someone else: the next sign-in ends in a password change.
+    pub password_change_required: bool,
+    /// After this the person cannot sign in; null: no end.
+    pub valid_until: Option<DateTime<Utc>>,
     pub last_login_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -100,6 +107,9 @@ impl TryFrom<&UserRow> for StaffView {
             role: StaffRole::of(row.role).ok_or_else(not_staff)?,
             customer_ids: row.customer_scope(),
             status: StaffStatus::of(row.status).ok_or_else(not_staff)?,
+            mfa_enabled: row.mfa_enabled(),
+            password_change_required: row.password_change_required,
+            valid_until: row.valid_until,
             last_login_at: row.last_login_at,
             created_at: row.created_at,
             updated_at: row.updated_at,

@@ -51,7 +51,8 @@ impl From<Role> for CustomerRole {
     "permissions": ["orders.create", "orders.view", "pod.download", "tracking.view"],
     "data_scope": "groups", "group_ids": ["01936f0e-7c1a-7d2b-9a51-3f1f2b7c4d70"],
     "warehouse_address_id": "01936f0e-7c1a-7d2b-9a51-3f1f2b7c4d31", "cost_center_id": null,
-    "external_id": "ERP-10042", "last_login_at": "2026-11-23T09:30:00Z",
+    "external_id": "ERP-10042", "mfa_enabled": true, "password_change_required": false,
+    "valid_until": null, "last_login_at": "2026-11-23T09:30:00Z",
     "created_at": "2026-11-01T08:00:00Z", "updated_at": "2026-11-20T14:12:00Z"
 }))]
 pub struct UserView {
@@ -81,6 +82,12 @@ pub struct UserView {
     pub cost_center_id: Option<Uuid>,
     /// The ERP's key for this person, unique within the customer.
     pub external_id: Option<String>,
+    /// Whether the person signs in with a second factor (TOTP).
+    pub mfa_enabled: bool,
+    /// The password was set by someone else: the next sign-in ends in a password change.
+    pub password_change_required: bool,
+    /// After this the person cannot sign in; null: no end.
+    pub valid_until: Option<DateTime<Utc>>,
     pub last_login_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -106,6 +113,9 @@ impl UserView {
             warehouse_address_id: row.warehouse_address_id.or(default_address),
             cost_center_id: row.cost_center_id,
             external_id: row.external_id.clone(),
+            mfa_enabled: row.mfa_enabled(),
+            password_change_required: row.password_change_required,
+            valid_until: row.valid_until,
             last_login_at: row.last_login_at,
             created_at: row.created_at,
             updated_at: row.updated_at,
