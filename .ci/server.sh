@@ -11,6 +11,8 @@ export DOCKGATE_DATA_DIR="$work/data" BIND_ADDR="127.0.0.1:$port" ACCESS_TOKEN_T
 # says otherwise (.ci/webhook-receivers, whose receivers listen on loopback and nothing else is
 # allowed).
 export WEBHOOK_POLL_INTERVAL=${WEBHOOK_POLL_INTERVAL:-1000d}
+# A fixed key so MFA enrolment works under schemathesis (never a production key).
+export MFA_ENCRYPTION_KEY=${MFA_ENCRYPTION_KEY:-AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=}
 unset DATABASE_URL
 base="http://127.0.0.1:$port"
 

@@ -18,6 +18,7 @@ mod floors;
 mod group_limits;
 mod group_matrix;
 mod groups;
+mod hardening;
 mod hashing;
 mod house_b1;
 mod house_b2;

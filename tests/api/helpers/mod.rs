@@ -63,6 +63,8 @@ pub fn test_config(database_url: &str) -> Config {
     config.webhooks.allowed_cidrs =
         vec!["127.0.0.0/8".parse().expect("a CIDR"), "::1/128".parse().expect("a CIDR")];
     config.webhooks.poll_interval = Duration::from_millis(100);
+    // TOTP secrets are sealed with this key (tests that check the missing-key refusal unset it).
+    config.sign_in.mfa_encryption_key = Some(dockgate::config::MfaKey([7; 32]));
     config
 }
 

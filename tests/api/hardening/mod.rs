@@ -1,0 +1,7 @@
+//! Sign-in hardening (issue 16): multi-factor sign-in, sessions people can see and end and
+//! accounts valid until a date, and support access (impersonation, temporary passwords, the
+//! access review).
+
+mod mfa;
+mod sessions;
+mod support;

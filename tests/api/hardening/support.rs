@@ -1,0 +1,1 @@
+//! Issue 16: see the helper's brief.
