@@ -113,14 +113,18 @@ fn ids(events: &[Emitted]) -> BTreeSet<Uuid> {
 }
 
 /// No stored body holds a secret, hash, token or password, by value or by name. `password_set`
-/// (a boolean) and `previous_secret_valid_until` (a time) are public fields of the REST views.
+/// and `password_change_required` (booleans) and `previous_secret_valid_until` (a time) are
+/// public fields of the REST views.
 fn assert_no_secrets(app: &TestApp) {
     fn walk(value: &Value, at: &str) {
         match value {
             Value::Object(map) => {
                 for (key, inner) in map {
                     let k = key.to_ascii_lowercase();
-                    let public = matches!(k.as_str(), "password_set" | "previous_secret_valid_until");
+                    let public = matches!(
+                        k.as_str(),
+                        "password_set" | "password_change_required" | "previous_secret_valid_until"
+                    );
                     let named = ["token", "password", "secret", "hash"].iter().any(|w| k.contains(w));
                     assert!(public || !named, "{at}: a key `{key}`");
                     walk(inner, at);
