@@ -169,6 +169,8 @@ impl Drop for EmbeddedGuard {
 }
 
 const EMBEDDED_DATABASE: &str = "dockgate";
+/// The embedded database's MFA key, in `DOCKGATE_DATA_DIR` next to `pgdata`.
+const MFA_KEY_FILE: &str = "mfa_encryption_key";
 
 /// `DATABASE_URL`, or the embedded cluster under `DOCKGATE_DATA_DIR` (started if needed).
 fn database(config: &Config) -> Result<(String, Option<EmbeddedGuard>), String> {
@@ -274,6 +276,12 @@ fn create_admin(
 fn serve(mut config: Config) -> Result<(), String> {
     let (url, guard) = database(&config)?;
     config.database_url = Some(SecretString::from(url));
+    // The embedded database is a developer's: its MFA key lives beside it, made once.
+    if guard.is_some() && config.sign_in.mfa_encryption_key.is_none() {
+        let path = config.data_dir.join(MFA_KEY_FILE);
+        config.sign_in.mfa_encryption_key = Some(crate::config::MfaKey::load_or_create(&path)?);
+        tracing::info!(path = %path.display(), "no MFA_ENCRYPTION_KEY: using the embedded database's own key");
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -75,6 +75,52 @@ pub struct SessionLifetimes {
 #[derive(Clone, PartialEq, Eq)]
 pub struct MfaKey(pub [u8; 32]);
 
+impl MfaKey {
+    /// 32 bytes written as 64 hex digits or in base64 (standard, or URL-safe without padding).
+    pub fn parse(raw: &str) -> Option<Self> {
+        use base64::Engine as _;
+        let raw = raw.trim();
+        let bytes: Vec<u8> = if raw.len() == 64 && raw.bytes().all(|b| b.is_ascii_hexdigit()) {
+            (0..32).map(|i| u8::from_str_radix(&raw[2 * i..2 * i + 2], 16).unwrap_or(0)).collect()
+        } else {
+            base64::engine::general_purpose::STANDARD
+                .decode(raw)
+                .or_else(|_| base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(raw))
+                .unwrap_or_default()
+        };
+        <[u8; 32]>::try_from(bytes).ok().map(MfaKey)
+    }
+
+    /// The key kept in `path`, made (32 random bytes, base64, readable by the owner only) the
+    /// first time: for a developer's embedded database, whose data lives next to it, so MFA
+    /// works out of the box and keeps working across restarts. Never used with `DATABASE_URL`:
+    /// a real deployment's key is the operator's to keep.
+    pub fn load_or_create(path: &std::path::Path) -> Result<Self, String> {
+        use base64::Engine as _;
+        use std::io::Write as _;
+        use std::os::unix::fs::OpenOptionsExt as _;
+        let shown = path.display();
+        match std::fs::read_to_string(path) {
+            Ok(raw) => {
+                return Self::parse(&raw).ok_or_else(|| format!("{shown} does not hold a 32-byte MFA key"));
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(format!("cannot read {shown}: {e}")),
+        }
+        let mut key = [0u8; 32];
+        getrandom::fill(&mut key).map_err(|e| format!("no randomness for the MFA key: {e}"))?;
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(path)
+            .map_err(|e| format!("cannot create {shown}: {e}"))?;
+        writeln!(file, "{}", base64::engine::general_purpose::STANDARD.encode(key))
+            .map_err(|e| format!("cannot write {shown}: {e}"))?;
+        Ok(MfaKey(key))
+    }
+}
+
 impl std::fmt::Debug for MfaKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("MfaKey(..)")
@@ -397,18 +443,9 @@ fn boolean(get: &Get<'_>, variable: &'static str) -> Result<bool, ConfigError> {
 }
 
 fn sign_in_settings(get: &Get<'_>) -> Result<SignInSettings, ConfigError> {
-    use base64::Engine as _;
     let mfa_encryption_key = get("MFA_ENCRYPTION_KEY")
         .map(|raw| {
-            let bytes = if raw.len() == 64 && raw.bytes().all(|b| b.is_ascii_hexdigit()) {
-                (0..32).map(|i| u8::from_str_radix(&raw[2 * i..2 * i + 2], 16).unwrap_or(0)).collect()
-            } else {
-                base64::engine::general_purpose::STANDARD
-                    .decode(&raw)
-                    .or_else(|_| base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(&raw))
-                    .unwrap_or_default()
-            };
-            <[u8; 32]>::try_from(bytes).map(MfaKey).map_err(|_| {
+            MfaKey::parse(&raw).ok_or_else(|| {
                 err("MFA_ENCRYPTION_KEY", "must be 32 random bytes, base64 or hex (openssl rand -base64 32)")
             })
         })

@@ -33,6 +33,9 @@ pub enum Action {
     /// Acting on the owner, or making someone owner (creating one, transferring ownership):
     /// staff and the current owner; never an admin.
     ManageOwner,
+    /// Turning the customer's `mfa_required` on or off: staff and the owner; never an admin,
+    /// who could otherwise switch off the second factor the owner demands of the admins too.
+    RequireMfa,
     /// Finding users across customers (`GET /v1/users`): staff, within their scope.
     FindUsers,
     /// A customer's groups and their members: staff, and customer users with `users.manage`.
@@ -226,6 +229,7 @@ pub fn allows(actor: &Actor, action: Action) -> bool {
             | Action::ReadAudit
             | Action::ManageUsers
             | Action::ManageOwner
+            | Action::RequireMfa
             | Action::FindUsers
             | Action::ManageGroups
             | Action::ManageApiClients
@@ -242,7 +246,7 @@ pub fn allows(actor: &Actor, action: Action) -> bool {
             // An endpoint hears about everyone of the customer, whatever their groups, so a
             // caller limited to groups would learn of people it does not see.
             Action::ManageWebhooks => has(actor, Permission::UsersManage) && group_scope(actor).is_none(),
-            Action::ManageOwner => role == Some(Role::Owner),
+            Action::ManageOwner | Action::RequireMfa => role == Some(Role::Owner),
             // A platform client with users.manage finds users like staff do.
             Action::FindUsers => kind == Kind::Staff && has(actor, Permission::UsersManage),
             Action::ManageStaff
@@ -287,6 +291,7 @@ fn forbidden_detail(action: Action) -> &'static str {
         Action::ManageOwner => {
             "Only staff and the customer's owner may change the owner or make someone owner."
         }
+        Action::RequireMfa => "Only staff and the customer's owner may change whether MFA is required.",
         Action::FindUsers => "Only staff may search users across customers.",
         Action::ManageGroups => "Managing groups needs the users.manage permission.",
         Action::ManageApiClients => "Managing API clients needs the users.manage permission.",

@@ -21,6 +21,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(signin::handlers::logout)
         .service(signin::recovery::forgot_password)
         .service(signin::recovery::reset_password)
+        .service(signin::password_change::change_temporary_password)
         .service(signin::signup::signup)
         .service(signin::signup::verify_signup)
         .service(signin::handlers::jwks);
@@ -44,7 +45,9 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(staff::handlers::create_staff)
         .service(staff::handlers::get_staff)
         .service(staff::handlers::patch_staff)
-        .service(staff::handlers::delete_staff);
+        .service(staff::handlers::delete_staff)
+        .service(staff::credentials::set_staff_password)
+        .service(staff::credentials::reset_staff_mfa);
     cfg.service(users::handlers::find_users)
         .service(users::handlers::list_users)
         .service(users::handlers::create_user)
@@ -58,7 +61,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(users::lifecycle::reactivate_user)
         .service(users::lifecycle::set_password)
         .service(users::lifecycle::send_password_reset)
-        .service(users::lifecycle::transfer_ownership);
+        .service(users::lifecycle::transfer_ownership)
+        .service(users::mfa::reset_user_mfa);
     cfg.service(invitations::handlers::create_invitations)
         .service(invitations::handlers::list_invitations)
         .service(invitations::handlers::get_invitation)

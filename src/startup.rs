@@ -34,6 +34,10 @@ pub enum StartupError {
     NoDatabase,
     #[error("cannot reach the database: {0}")]
     Database(String),
+    #[error(
+        "MFA_ENCRYPTION_KEY is not set, but {0}: without it nobody can sign in with MFA. Set it to 32 random bytes (openssl rand -base64 32), the same key as before if MFA was set up with one"
+    )]
+    MfaKeyMissing(&'static str),
     #[error("{0}")]
     Other(String),
     #[error("cannot listen on {addr}: {source}")]
@@ -58,6 +62,24 @@ pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 /// a mail or delivery cut off mid-attempt is attempted again once its claim lapses.
 const MAILER_GRACE: Duration = Duration::from_secs(10);
 
+/// Refuses to start without `MFA_ENCRYPTION_KEY` while MFA is enforced or in use anywhere:
+/// the TOTP secrets could not be opened, and whoever must or does use MFA could not sign in.
+async fn mfa_key_present(config: &Config, pool: &DbPool) -> Result<(), StartupError> {
+    if config.sign_in.mfa_encryption_key.is_some() {
+        return Ok(());
+    }
+    if config.sign_in.staff_mfa_required {
+        return Err(StartupError::MfaKeyMissing("STAFF_MFA_REQUIRED is on"));
+    }
+    let in_use = db::run(pool, crate::accounts::queries::mfa_in_use)
+        .await
+        .map_err(|e| StartupError::Database(e.to_string()))?;
+    match in_use {
+        Some(why) => Err(StartupError::MfaKeyMissing(why)),
+        None => Ok(()),
+    }
+}
+
 impl Application {
     pub async fn build(config: Config) -> Result<Self, StartupError> {
         let url = config.database_url.as_ref().ok_or(StartupError::NoDatabase)?.expose_secret().to_owned();
@@ -76,6 +98,7 @@ impl Application {
         })
         .await
         .map_err(|e| StartupError::Database(e.to_string()))?;
+        mfa_key_present(&config, &pool).await?;
 
         let metrics = Metrics::new().map_err(|e| StartupError::Other(e.to_string()))?;
         let webhook_worker =

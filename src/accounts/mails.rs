@@ -51,6 +51,14 @@ pub fn send_password_reset(conn: &mut PgConnection, config: &Config, account: &U
     mail::enqueue(conn, account.customer_id, email, &reset).map(drop)
 }
 
+/// Tells the person its MFA was switched off by an admin (it may not have been them who asked:
+/// a reset that the person did not expect is the alarm worth raising).
+pub fn send_mfa_reset(conn: &mut PgConnection, config: &Config, account: &UserRow) -> QueryResult<()> {
+    let Some(email) = account.email.as_ref() else { return Ok(()) };
+    let reset = Mail::MfaReset { name: account.name.clone(), portal_url: config.portal_url.to_string() };
+    mail::enqueue(conn, account.customer_id, email, &reset).map(drop)
+}
+
 /// "7 days", "1 hour", "30 minutes": how long a link works, in words.
 pub fn describe(ttl: Duration) -> String {
     let secs = ttl.as_secs();

@@ -21,11 +21,58 @@ pub fn insert(conn: &mut PgConnection, account: &NewAccount) -> QueryResult<User
     diesel::insert_into(users::table).values(account).returning(UserRow::as_returning()).get_result(conn)
 }
 
+/// A password the person chose themselves (its own change, a reset link): no longer one set by
+/// someone else. `password_changed_at` is stamped by the database on every new hash.
 pub fn set_password_hash(conn: &mut PgConnection, id: Uuid, hash: &str) -> QueryResult<UserRow> {
     diesel::update(users::table.find(id))
-        .set((users::password_hash.eq(hash), users::updated_at.eq(diesel::dsl::now)))
+        .set((
+            users::password_hash.eq(hash),
+            users::password_change_required.eq(false),
+            users::updated_at.eq(diesel::dsl::now),
+        ))
         .returning(UserRow::as_returning())
         .get_result(conn)
+}
+
+/// A password someone else set for the person (staff or an admin): `temporary` makes its next
+/// sign-in end in a password change.
+pub fn set_given_password(
+    conn: &mut PgConnection,
+    id: Uuid,
+    hash: &str,
+    temporary: bool,
+) -> QueryResult<UserRow> {
+    diesel::update(users::table.find(id))
+        .set((
+            users::password_hash.eq(hash),
+            users::password_change_required.eq(temporary),
+            users::updated_at.eq(diesel::dsl::now),
+        ))
+        .returning(UserRow::as_returning())
+        .get_result(conn)
+}
+
+/// Marks the person's password as set by someone else (a temporary one given at creation).
+pub fn require_password_change(conn: &mut PgConnection, id: Uuid) -> QueryResult<UserRow> {
+    diesel::update(users::table.find(id))
+        .set(users::password_change_required.eq(true))
+        .returning(UserRow::as_returning())
+        .get_result(conn)
+}
+
+/// Why MFA is in use anywhere (a customer requires it, someone has it on), for the start-up
+/// check that the key is there; `None` when it is not.
+pub fn mfa_in_use(conn: &mut PgConnection) -> QueryResult<Option<&'static str>> {
+    use crate::db::schema::customers;
+    let required = diesel::select(diesel::dsl::exists(customers::table.filter(customers::mfa_required)))
+        .get_result::<bool>(conn)?;
+    if required {
+        return Ok(Some("a customer requires MFA (mfa_required)"));
+    }
+    let enabled =
+        diesel::select(diesel::dsl::exists(users::table.filter(users::mfa_enabled_at.is_not_null())))
+            .get_result::<bool>(conn)?;
+    Ok(enabled.then_some("people have MFA on"))
 }
 
 pub fn record_sign_in(conn: &mut PgConnection, id: Uuid) -> QueryResult<()> {
@@ -77,4 +124,22 @@ pub fn groups_of(conn: &mut PgConnection, account: &UserRow) -> QueryResult<Vec<
         (Some(customer_id), DataScope::Groups) => groups_of_user(conn, customer_id, account.id),
         _ => Ok(Vec::new()),
     }
+}
+
+/// Switches the person's MFA off entirely (an admin's reset): the secret, an unconfirmed
+/// enrolment, the last accepted step and every recovery code go. The person enrols anew, and
+/// must at its next sign-in when MFA is required of it.
+pub fn clear_mfa(conn: &mut PgConnection, id: Uuid) -> QueryResult<UserRow> {
+    use crate::db::schema::mfa_recovery_codes;
+    diesel::delete(mfa_recovery_codes::table.filter(mfa_recovery_codes::user_id.eq(id))).execute(conn)?;
+    diesel::update(users::table.find(id))
+        .set((
+            users::mfa_secret.eq(None::<Vec<u8>>),
+            users::mfa_pending_secret.eq(None::<Vec<u8>>),
+            users::mfa_enabled_at.eq(None::<DateTime<Utc>>),
+            users::mfa_last_step.eq(None::<i64>),
+            users::updated_at.eq(diesel::dsl::now),
+        ))
+        .returning(UserRow::as_returning())
+        .get_result(conn)
 }

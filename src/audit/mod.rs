@@ -56,6 +56,7 @@ text_enum! {
         UserCreated = "user.created",
         UserDeactivated = "user.deactivated",
         UserDeleted = "user.deleted",
+        UserMfaReset = "user.mfa_reset",
         UserPasswordReset = "user.password_reset",
         UserPasswordResetRequested = "user.password_reset_requested",
         UserPasswordResetSent = "user.password_reset_sent",

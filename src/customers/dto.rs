@@ -18,7 +18,7 @@ use crate::write::{Plain, Tracked};
 #[schema(example = json!({
     "id": "01936f0e-7c1a-7d2b-9a51-3f1f2b7c4d30", "name": "Acme Logistics", "code": "C-10042",
     "contact_email": "ops@acme.example", "phone": "+49 30 1234567", "status": "active",
-    "portal_enabled": true, "self_signup_enabled": false,
+    "portal_enabled": true, "self_signup_enabled": false, "mfa_required": false,
     "default_warehouse_address_id": "01936f0e-7c1a-7d2b-9a51-3f1f2b7c4d31",
     "created_at": "2026-11-01T08:00:00Z", "updated_at": "2026-11-23T09:30:00Z"
 }))]
@@ -33,6 +33,9 @@ pub struct CustomerView {
     /// Feature flag: off means no customer-user logins.
     pub portal_enabled: bool,
     pub self_signup_enabled: bool,
+    /// Every person of the customer must sign in with a second factor (TOTP); someone without
+    /// MFA is asked to enrol after the correct password. Staff and the owner change it.
+    pub mfa_required: bool,
     /// Read-only: always the customer's default warehouse address (null while it has none).
     pub default_warehouse_address_id: Option<Uuid>,
     pub created_at: DateTime<Utc>,
@@ -51,6 +54,7 @@ impl From<&Customer> for CustomerView {
             status: row.status,
             portal_enabled: row.portal_enabled,
             self_signup_enabled: row.self_signup_enabled,
+            mfa_required: row.mfa_required,
             default_warehouse_address_id: customer.default_warehouse_address_id.map(Into::into),
             created_at: row.created_at,
             updated_at: row.updated_at,
@@ -163,6 +167,11 @@ pub struct PatchCustomer {
     #[schema(nullable = false)]
     #[serde(default, deserialize_with = "crate::extract::not_null")]
     pub self_signup_enabled: Option<bool>,
+    /// Staff and the customer's owner only (an admin gets 403). Turning it on needs
+    /// `MFA_ENCRYPTION_KEY` on the server (409 otherwise).
+    #[schema(nullable = false)]
+    #[serde(default, deserialize_with = "crate::extract::not_null")]
+    pub mfa_required: Option<bool>,
 }
 
 impl PatchCustomer {
@@ -185,6 +194,7 @@ impl From<PatchCustomer> for CustomerChanges {
             status: patch.status,
             portal_enabled: patch.portal_enabled,
             self_signup_enabled: patch.self_signup_enabled,
+            mfa_required: patch.mfa_required,
         }
     }
 }

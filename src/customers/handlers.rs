@@ -9,7 +9,7 @@ use super::queries;
 use crate::accounts::Actor;
 use crate::audit;
 use crate::db::{self, ids::CustomerId};
-use crate::error::AppError;
+use crate::error::{AppError, ConflictKind};
 use crate::etag::{self, IfMatch};
 use crate::extract::{Json, Query};
 use crate::idempotency::{Idempotent, KeyHeader};
@@ -104,7 +104,9 @@ pub async fn get_customer(
 /// Update a customer
 ///
 /// JSON merge-patch. Staff may change every field; the customer's own owner and admins only
-/// `name`, `contact_email` and `phone` (403 otherwise). Honours `If-Match`.
+/// `name`, `contact_email` and `phone` (403 otherwise) — and the owner `mfa_required` too (an
+/// admin gets 403). Turning `mfa_required` on is a 409 while the server has no
+/// `MFA_ENCRYPTION_KEY`. Honours `If-Match`.
 #[utoipa::path(
     tag = "customers",
     operation_id = "patchCustomer",
@@ -128,6 +130,17 @@ pub async fn patch_customer(
     let action =
         if patch.touches_settings() { Action::ManageCustomer } else { Action::UpdateCustomerProfile };
     policy::require(&actor, action, customer_id)?;
+    if let Some(required) = patch.mfa_required {
+        policy::require(&actor, Action::RequireMfa, customer_id)?;
+        // Without the key nobody could enrol: everyone would be locked out at the next sign-in.
+        if required && state.config.sign_in.mfa_encryption_key.is_none() {
+            return Err(AppError::Conflict(
+                ConflictKind::Conflict,
+                "MFA cannot be required: the server has no MFA_ENCRYPTION_KEY to protect TOTP secrets."
+                    .into(),
+            ));
+        }
+    }
     let changes = CustomerChanges::from(patch);
     let lock = move |conn: &mut _| queries::lock(conn, customer_id);
     let change = move |conn: &mut _, before| update_closing_logins(conn, &before, &changes);

@@ -20,6 +20,7 @@ pub struct CustomerRow {
     pub status: CustomerStatus,
     pub portal_enabled: bool,
     pub self_signup_enabled: bool,
+    pub mfa_required: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -63,4 +64,5 @@ pub struct CustomerChanges {
     pub status: Option<CustomerStatus>,
     pub portal_enabled: Option<bool>,
     pub self_signup_enabled: Option<bool>,
+    pub mfa_required: Option<bool>,
 }

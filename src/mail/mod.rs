@@ -38,6 +38,9 @@ pub enum Mail {
     },
     /// A link to choose a new password.
     PasswordReset { name: String, link: String, link_valid_for: String },
+    /// An admin switched the person's MFA off: it signs in with its password alone (or is
+    /// asked to enrol again, where MFA is required) until it sets MFA up anew.
+    MfaReset { name: String, portal_url: String },
     /// An invitation to a customer's portal, from someone there (or the operator's staff).
     Invitation { customer_name: String, inviter_name: String, link: String, expires_on: String },
     /// The verification link of a self sign-up.
@@ -59,6 +62,7 @@ impl Mail {
         match self {
             Mail::Welcome { .. } => "welcome",
             Mail::PasswordReset { .. } => "password_reset",
+            Mail::MfaReset { .. } => "mfa_reset",
             Mail::Invitation { .. } => "invitation",
             Mail::SignupVerification { .. } => "signup_verification",
             Mail::WebhookDisabled { .. } => "webhook_disabled",

@@ -10,13 +10,16 @@ use minijinja::{Environment, UndefinedBehavior, Value, context};
 use super::Mail;
 
 /// `(name, source)` of every template; the name's extension decides the escaping.
-const SOURCES: [(&str, &str); 15] = [
+const SOURCES: [(&str, &str); 18] = [
     ("welcome.subject.txt", include_str!("../../templates/mail/welcome.subject.txt")),
     ("welcome.txt", include_str!("../../templates/mail/welcome.txt")),
     ("welcome.html", include_str!("../../templates/mail/welcome.html")),
     ("password_reset.subject.txt", include_str!("../../templates/mail/password_reset.subject.txt")),
     ("password_reset.txt", include_str!("../../templates/mail/password_reset.txt")),
     ("password_reset.html", include_str!("../../templates/mail/password_reset.html")),
+    ("mfa_reset.subject.txt", include_str!("../../templates/mail/mfa_reset.subject.txt")),
+    ("mfa_reset.txt", include_str!("../../templates/mail/mfa_reset.txt")),
+    ("mfa_reset.html", include_str!("../../templates/mail/mfa_reset.html")),
     ("invitation.subject.txt", include_str!("../../templates/mail/invitation.subject.txt")),
     ("invitation.txt", include_str!("../../templates/mail/invitation.txt")),
     ("invitation.html", include_str!("../../templates/mail/invitation.html")),
@@ -82,6 +85,7 @@ fn values(mail: &Mail) -> Value {
             context! { name, login, portal_url, customer_name, set_password_link, link_valid_for }
         }
         Mail::PasswordReset { name, link, link_valid_for } => context! { name, link, link_valid_for },
+        Mail::MfaReset { name, portal_url } => context! { name, portal_url },
         Mail::Invitation { customer_name, inviter_name, link, expires_on } => {
             context! { customer_name, inviter_name, link, expires_on }
         }

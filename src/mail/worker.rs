@@ -115,6 +115,7 @@ impl Worker {
         let name = match &content {
             Mail::Welcome { name, .. }
             | Mail::PasswordReset { name, .. }
+            | Mail::MfaReset { name, .. }
             | Mail::SignupVerification { name, .. }
             | Mail::WebhookDisabled { name, .. } => Some(name.clone()),
             Mail::Invitation { .. } => None,

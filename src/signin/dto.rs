@@ -105,3 +105,19 @@ pub struct SignupResult {
     /// The token pair, or the step that is left (an MFA enrolment the customer requires).
     pub tokens: crate::identity::steps::SignInResponse,
 }
+
+/// The first own password of someone whose password was set by someone else.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"password_change_token": "dgs_Zr8...", "new_password": "my own long passphrase"}))]
+pub struct ChangeTemporaryPassword {
+    /// From the sign-in answer `{"password_change_required": true, ...}`; single use.
+    #[validate(length(min = 1, max = 200, message = "must be 1 to 200 characters"))]
+    #[schema(min_length = 1, max_length = 200)]
+    pub password_change_token: String,
+    /// 12 to 128 characters, not the e-mail address, not common or easy to guess, and not the
+    /// password that was set for you.
+    #[validate(length(min = 12, max = 128, message = "must be 12 to 128 characters"))]
+    #[schema(min_length = 12, max_length = 128)]
+    pub new_password: String,
+}

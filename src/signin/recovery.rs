@@ -40,7 +40,11 @@ fn target_type(account: &UserRow) -> audit::Target {
 }
 
 /// The audit event of something done to `account`'s password, as visible as the person.
-fn password_event(conn: &mut PgConnection, account: &UserRow, action: audit::Action) -> QueryResult<Event> {
+pub(super) fn password_event(
+    conn: &mut PgConnection,
+    account: &UserRow,
+    action: audit::Action,
+) -> QueryResult<Event> {
     Ok(Event {
         action,
         target_type: target_type(account),

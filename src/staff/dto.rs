@@ -160,6 +160,10 @@ pub struct CreateStaff {
     #[validate(length(min = 12, max = 128, message = "must be 12 to 128 characters"))]
     #[schema(min_length = 12, max_length = 128)]
     pub password: Option<String>,
+    /// With `password`: the person must replace it at its first sign-in
+    /// (`password_change_required`). Default from the server's `OPERATOR_PASSWORDS_TEMPORARY`
+    /// (itself default `false`).
+    pub temporary: Option<bool>,
     /// E-mail a welcome naming the login and the admin portal, with a link (valid 7 days) to
     /// choose a password when none was given. A password is never e-mailed.
     pub send_mail: Option<bool>,

@@ -106,11 +106,16 @@ pub async fn create_staff(
         None => None,
     };
     let scope = body.customer_ids.clone().unwrap_or_default();
+    let temporary = password_hash.is_some()
+        && body.temporary.unwrap_or(state.config.sign_in.operator_passwords_temporary);
     let account = body.into_account(email, password_hash);
     let config = state.config.clone();
     let insert = move |conn: &mut PgConnection| -> Result<Staff, AppError> {
         check_scope(account.role, &scope, conn)?;
-        let row = accounts::insert(conn, &account)?;
+        let mut row = accounts::insert(conn, &account)?;
+        if temporary {
+            row = accounts::require_password_change(conn, row.id)?;
+        }
         if send_mail {
             mails::send_welcome(conn, &config, &row, None)?;
         }

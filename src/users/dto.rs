@@ -182,6 +182,10 @@ pub struct CreateUser {
     #[validate(length(min = 12, max = 128, message = "must be 12 to 128 characters"))]
     #[schema(min_length = 12, max_length = 128)]
     pub password: Option<String>,
+    /// With `password`: the person must replace it at its first sign-in
+    /// (`password_change_required`). Default from the server's `OPERATOR_PASSWORDS_TEMPORARY`
+    /// (itself default `false`).
+    pub temporary: Option<bool>,
     /// Users with login only: e-mail a welcome naming the login and the portal address, with a
     /// link (valid 7 days) to choose a password when none was given.
     pub send_mail: Option<bool>,
@@ -277,12 +281,15 @@ pub struct UserFilters {
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"password": "a long temporary passphrase"}))]
+#[schema(example = json!({"password": "a long temporary passphrase", "temporary": true}))]
 pub struct SetPassword {
     /// 12 to 128 characters, not the e-mail address, not common or easy to guess.
     #[validate(length(min = 12, max = 128, message = "must be 12 to 128 characters"))]
     #[schema(min_length = 12, max_length = 128)]
     pub password: String,
+    /// The person must replace it at its next sign-in (`password_change_required`). Default
+    /// from the server's `OPERATOR_PASSWORDS_TEMPORARY` (itself default `false`).
+    pub temporary: Option<bool>,
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
@@ -392,6 +399,7 @@ impl From<ImportRow> for CreateUser {
             cost_center_id: row.cost_center_id,
             external_id: row.external_id,
             password: None,
+            temporary: None,
             send_mail: row.send_mail,
         }
     }

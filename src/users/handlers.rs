@@ -11,7 +11,7 @@ use super::dto::{CreateUser, PatchUser, UserFilters, UserView};
 use super::models::{Access, AccessRequest, NewUser, User, UserChanges};
 use super::views::Views;
 use super::{queries, rules};
-use crate::accounts::{Actor, mails};
+use crate::accounts::{Actor, mails, queries as accounts};
 use crate::audit;
 use crate::config::Config;
 use crate::db::ids::{AddressId, CostCenterId, CustomerId, UserId};
@@ -99,6 +99,8 @@ struct Addition {
     new: NewUser,
     access: Access,
     send_mail: bool,
+    /// The password given must be replaced at the first sign-in.
+    temporary: bool,
     within: Option<Vec<Uuid>>,
 }
 
@@ -117,6 +119,8 @@ async fn check_addition(
     let send_mail = body.send_mail.unwrap_or(false);
     rules::check_login(login_enabled, email.is_some(), body.password.is_some(), send_mail)?;
     let login = email.as_ref().map(Email::as_str);
+    let temporary = body.password.is_some()
+        && body.temporary.unwrap_or(state.config.sign_in.operator_passwords_temporary);
     let password_hash = match body.password {
         Some(password) => Some(rules::hash_password(&state.hasher, password, login).await?),
         None => None,
@@ -138,12 +142,12 @@ async fn check_addition(
         )
     };
     let access = Access { data_scope: grant.data_scope, group_ids: grant.group_ids };
-    Ok(Addition { new, access, send_mail, within: policy::group_scope(actor) })
+    Ok(Addition { new, access, send_mail, temporary, within: policy::group_scope(actor) })
 }
 
 /// Inserts the person with its groups, and queues its welcome mail when asked to.
 fn insert_addition(conn: &mut PgConnection, config: &Config, addition: Addition) -> Result<User, AppError> {
-    let Addition { new, access, send_mail, within } = addition;
+    let Addition { new, access, send_mail, temporary, within } = addition;
     let customer_id = new.customer_id.unwrap_or_default();
     let customer_name = queries::hold_customer(conn, customer_id)?;
     if new.login_enabled {
@@ -151,7 +155,10 @@ fn insert_addition(conn: &mut PgConnection, config: &Config, addition: Addition)
     }
     let (address, cost_center) = (new.warehouse_address_id, new.cost_center_id);
     rules::check_references(conn, customer_id, within.as_deref(), address, cost_center)?;
-    let row = queries::insert(conn, &new)?;
+    let mut row = queries::insert(conn, &new)?;
+    if temporary {
+        row = accounts::require_password_change(conn, row.id)?;
+    }
     let groups = rules::set_access(conn, customer_id, UserId::from(row.id), &access)?;
     if send_mail {
         mails::send_welcome(conn, config, &row, Some(customer_name))?;

@@ -307,6 +307,7 @@ impl CreateUserFrom {
             cost_center_id: row.cost_center_id,
             external_id: row.external_id.clone(),
             password: None,
+            temporary: None,
             send_mail: row.send_mail,
         }
     }

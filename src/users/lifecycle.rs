@@ -8,7 +8,7 @@ use super::dto::{SetPassword, TransferOwnership, UserView};
 use super::models::{User, UserChanges};
 use super::queries;
 use super::rules::{self, AccessChange};
-use crate::accounts::{AccountStatus, Actor, mails};
+use crate::accounts::{AccountStatus, Actor, mails, queries as accounts};
 use crate::audit::{self, Author, Event, Visibility};
 use crate::db::ids::{CustomerId, UserId};
 use crate::db::{self, types::Email};
@@ -160,7 +160,10 @@ fn password_event(action: audit::Action, user: &User) -> Event {
 /// Set a user's password
 ///
 /// Staff or an admin sets the password directly (policy: 12 to 128 characters, not the
-/// e-mail, not common or easy to guess). The user's sessions and open password links end. Only for
+/// e-mail, not common or easy to guess). The user's sessions and open password links end.
+/// `temporary` (default `OPERATOR_PASSWORDS_TEMPORARY`) makes the user replace it at its next
+/// sign-in (`password_change_required`, `POST /v1/auth/password/change`). Never in a support
+/// session (403). Only for
 /// users with login (409); for your own password use `POST /v1/me/password` (409).
 /// For a caller limited to groups, a user outside them (also in another group, or with data
 /// scope `all`) is a 404, exactly like a missing one.
@@ -184,21 +187,22 @@ pub async fn set_password(
 ) -> Result<HttpResponse, AppError> {
     let (customer_id, user_id) = path.into_inner();
     policy::require(&actor, Action::ManageUsers, customer_id)?;
+    // impersonation: policy::refuse_impersonated (the support helper's check) replaces this.
+    if actor.impersonator().is_some() {
+        return Err(AppError::Forbidden("Not in a support session.".into()));
+    }
     rules::not_self(&actor, user_id, "Change your own password with POST /v1/me/password.")?;
     // Read before the (slow) hashing, which needs the login.
     let target = rules::read_for(&state.pool, &actor, (customer_id, user_id)).await?;
     rules::require_login(&target.row)?;
     let login = target.row.email.as_ref().map(Email::as_str);
     let hash = rules::hash_password(&state.hasher, body.password, login).await?;
+    let temporary = body.temporary.unwrap_or(state.config.sign_in.operator_passwords_temporary);
     let author = Author::from(&actor);
     db::transaction(&state.pool, move |conn| {
         let user = rules::lock_for(conn, &actor, customer_id, user_id)?;
         rules::require_login(&user.row)?;
-        queries::update(
-            conn,
-            user_id,
-            &UserChanges { password_hash: Some(Some(hash)), ..Default::default() },
-        )?;
+        accounts::set_given_password(conn, user_id.into(), &hash, temporary)?;
         rules::access_changed(conn, user_id, AccessChange::Password)?;
         audit::record(conn, &author, password_event(audit::Action::UserPasswordSet, &user))?;
         Ok(())

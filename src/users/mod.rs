@@ -9,6 +9,7 @@ pub mod dto;
 pub mod handlers;
 pub mod import;
 pub mod lifecycle;
+pub mod mfa;
 pub mod models;
 pub mod queries;
 pub mod rules;

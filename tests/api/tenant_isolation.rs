@@ -44,6 +44,7 @@ const REQUESTS: &[(&str, &str, Option<&str>)] = &[
     ("reactivateUser", "", None),
     ("setUserPassword", "", Some(r#"{"password": "a stolen passphrase here"}"#)),
     ("sendUserPasswordReset", "", None),
+    ("resetUserMfa", "", None),
     ("transferOwnership", "", Some(r#"{"user_id": "{user_id}"}"#)),
     ("listGroups", "", None),
     ("createGroup", "", Some(r#"{"name": "Infiltrators"}"#)),

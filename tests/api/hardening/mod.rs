@@ -3,5 +3,6 @@
 //! access review).
 
 mod mfa;
+mod mfa_admin;
 mod sessions;
 mod support;
