@@ -556,6 +556,20 @@ fn parse_mail_url(raw: &str) -> Result<MailTransport, ConfigError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_embedded_databases_mfa_key_is_made_once_and_kept_private() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = std::env::temp_dir().join(format!("dockgate-mfa-key-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("mfa_encryption_key");
+        let made = MfaKey::load_or_create(&path).unwrap();
+        assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(MfaKey::load_or_create(&path).unwrap(), made, "the same key at the next start");
+        std::fs::write(&path, "not a key").unwrap();
+        assert!(MfaKey::load_or_create(&path).unwrap_err().contains("32-byte"));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
     use std::collections::HashMap;
 
     fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {

@@ -127,6 +127,21 @@ mod tests {
     }
 
     #[test]
+    fn the_mfa_reset_mail_names_the_person_and_the_portal() {
+        let mail = rendered(&Mail::MfaReset {
+            name: "Uwe & Co".into(),
+            portal_url: "http://localhost:3000/".into(),
+        });
+        assert_eq!(mail.subject, "Your two-step sign-in was switched off");
+        assert!(
+            mail.text.contains("Uwe & Co") && mail.text.contains("http://localhost:3000/"),
+            "{}",
+            mail.text
+        );
+        assert!(mail.html.contains("Uwe &amp; Co"), "{}", mail.html);
+    }
+
+    #[test]
     fn every_template_parses() {
         check().unwrap();
     }
