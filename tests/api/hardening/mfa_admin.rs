@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::helpers::{
-    Actor, MEMBER_PASSWORD, PASSWORD, TestApp, TestDatabase, customer_path, eventually, id_of, json_of,
+    Actor, MEMBER_PASSWORD, PASSWORD, SmtpSink, TestApp, TestDatabase, customer_path, id_of, json_of,
     problem, test_config, unique_email, user_path,
 };
 
@@ -276,7 +276,8 @@ async fn a_platform_admin_resets_a_staff_members_mfa() {
 
 #[tokio::test]
 async fn a_password_reset_never_switches_mfa_off() {
-    let app = TestApp::spawn().await;
+    let sink = SmtpSink::start().await;
+    let app = TestApp::spawn_with_mail(&sink).await;
     let staff = app.admin().await;
     let customer = id_of(&staff.create_customer("Acme").await);
     let user = staff.add_person(customer, "Uwe", json!({})).await;
@@ -285,11 +286,7 @@ async fn a_password_reset_never_switches_mfa_off() {
 
     let asked = app.post_json("/v1/auth/password/forgot", &json!({"email": email})).await;
     assert_eq!(asked.status(), StatusCode::ACCEPTED);
-    let link = eventually("the reset mail", || {
-        app.outbox().into_iter().find(|m| m.recipient == email && m.template == "password_reset")
-    })
-    .await;
-    let token = token_in(&link.payload);
+    let token = sink.wait_for(&email).await.token("/password-reset");
     let reset =
         app.post_json("/v1/auth/password/reset", &json!({"token": token, "password": OWN_PASSWORD})).await;
     assert_eq!(reset.status(), StatusCode::NO_CONTENT);
@@ -298,13 +295,6 @@ async fn a_password_reset_never_switches_mfa_off() {
     assert_eq!(answer["mfa_required"], true, "{answer}");
     assert!(answer.get("access_token").is_none(), "{answer}");
     assert_eq!(recovery_codes_of(&app, id_of(&user)), 2, "the recovery codes stay");
-}
-
-/// The token of the link in a mail's payload.
-fn token_in(payload: &Value) -> String {
-    let text = payload.to_string();
-    let start = text.find("token=").expect("a link with a token") + "token=".len();
-    text[start..].chars().take_while(|c| c.is_ascii_alphanumeric() || "_-%".contains(*c)).collect()
 }
 
 #[tokio::test]
