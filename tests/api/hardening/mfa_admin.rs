@@ -439,3 +439,37 @@ async fn staff_passwords_set_by_a_platform_admin_can_be_temporary_too() {
         problem(admin.post(&path, &json!({"password": email})).await, StatusCode::UNPROCESSABLE_ENTITY).await;
     assert_eq!(weak["errors"][0]["field"], "password");
 }
+
+/// Makes `actor`'s session a support session of `staff` (as impersonation leaves one).
+fn as_support_session(app: &TestApp, actor: &Actor, staff: Uuid) {
+    use dockgate::db::schema::sessions;
+    let session: Uuid = crate::helpers::read::claims(&actor.access_token)["sid"]
+        .as_str()
+        .and_then(|sid| sid.parse().ok())
+        .expect("the token names its session");
+    diesel::update(sessions::table.find(session))
+        .set((
+            sessions::impersonator_id.eq(Some(staff)),
+            sessions::impersonation_reason.eq(Some("ticket 4711")),
+            sessions::expires_at.eq(Some(Utc::now() + chrono::Duration::minutes(15))),
+        ))
+        .execute(&mut app.conn())
+        .expect("a support session");
+}
+
+#[tokio::test]
+async fn a_support_session_resets_no_mfa_and_sets_no_password() {
+    let app = TestApp::spawn().await;
+    let (staff, customer, _, admin) = customer_with_owner_and_admin(&app).await;
+    let user = staff.add_person(customer, "Uwe", json!({})).await;
+    mfa_on(&app, id_of(&user));
+    as_support_session(&app, &admin, staff.user_id);
+
+    let refused =
+        problem(post_empty(&admin, &reset_path(customer, id_of(&user))).await, StatusCode::FORBIDDEN).await;
+    assert!(refused["detail"].as_str().unwrap().contains("support session"), "{refused}");
+    let path = format!("{}/password", user_path(customer, id_of(&user)));
+    problem(admin.post(&path, &json!({"password": "a support passphrase"})).await, StatusCode::FORBIDDEN)
+        .await;
+    assert!(staff.get_user(customer, id_of(&user)).await["mfa_enabled"].as_bool().unwrap(), "MFA stays on");
+}
