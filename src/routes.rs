@@ -58,7 +58,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(users::lifecycle::reactivate_user)
         .service(users::lifecycle::set_password)
         .service(users::lifecycle::send_password_reset)
-        .service(users::lifecycle::transfer_ownership);
+        .service(users::lifecycle::transfer_ownership)
+        .service(users::impersonate::impersonate_user);
     cfg.service(invitations::handlers::create_invitations)
         .service(invitations::handlers::list_invitations)
         .service(invitations::handlers::get_invitation)

@@ -130,6 +130,36 @@ pub fn start(
     })
 }
 
+/// Starts a support session: `impersonator` (a staff member) acts as `user_id` until
+/// `expires_at`, for `reason`. The person proved nothing, so `amr` is empty, and there is no
+/// refresh token: when it ends, it ends.
+pub fn start_support(
+    conn: &mut PgConnection,
+    user_id: impl Into<UserId>,
+    impersonator: Uuid,
+    reason: &str,
+    origin: &Origin,
+    now: DateTime<Utc>,
+    expires_at: DateTime<Utc>,
+) -> QueryResult<SessionId> {
+    let session_id = SessionId::new();
+    diesel::insert_into(sessions::table)
+        .values((
+            sessions::id.eq(session_id),
+            sessions::user_id.eq(user_id.into()),
+            sessions::client_addr.eq(&origin.client_addr),
+            sessions::user_agent.eq(&origin.user_agent),
+            sessions::created_at.eq(now),
+            sessions::last_used_at.eq(now),
+            sessions::amr.eq(Vec::<Amr>::new()),
+            sessions::impersonator_id.eq(impersonator),
+            sessions::impersonation_reason.eq(reason),
+            sessions::expires_at.eq(expires_at),
+        ))
+        .execute(conn)?;
+    Ok(session_id)
+}
+
 pub enum Rotation {
     Rotated {
         account: Box<UserRow>,

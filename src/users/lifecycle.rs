@@ -161,7 +161,8 @@ fn password_event(action: audit::Action, user: &User) -> Event {
 ///
 /// Staff or an admin sets the password directly (policy: 12 to 128 characters, not the
 /// e-mail, not common or easy to guess). The user's sessions and open password links end. Only for
-/// users with login (409); for your own password use `POST /v1/me/password` (409).
+/// users with login (409); for your own password use `POST /v1/me/password` (409). Not in a
+/// support session (403).
 /// For a caller limited to groups, a user outside them (also in another group, or with data
 /// scope `all`) is a 404, exactly like a missing one.
 #[utoipa::path(
@@ -184,6 +185,7 @@ pub async fn set_password(
 ) -> Result<HttpResponse, AppError> {
     let (customer_id, user_id) = path.into_inner();
     policy::require(&actor, Action::ManageUsers, customer_id)?;
+    policy::refuse_impersonated(&actor)?;
     rules::not_self(&actor, user_id, "Change your own password with POST /v1/me/password.")?;
     // Read before the (slow) hashing, which needs the login.
     let target = rules::read_for(&state.pool, &actor, (customer_id, user_id)).await?;
@@ -307,7 +309,7 @@ fn transferred(customer_id: CustomerId, previous: Option<&User>, owner: &User) -
 ///
 /// Makes an active user with a login of the customer its owner; the previous owner (if any) becomes an
 /// `admin`. Both people's sessions end, so their tokens carry the new roles. Staff or the
-/// current owner only (403). Transferring to the owner changes nothing. For an owner limited
+/// current owner only (403), never in a support session (403). Transferring to the owner changes nothing. For an owner limited
 /// to groups, a `user_id` outside them is a 422 exactly like an unknown one.
 #[utoipa::path(
     tag = "users",
@@ -329,6 +331,7 @@ pub async fn transfer_ownership(
 ) -> Result<Tagged<UserView>, AppError> {
     let customer_id = customer_id.into_inner();
     policy::require(&actor, Action::ManageOwner, customer_id)?;
+    policy::refuse_impersonated(&actor)?;
     let author = Author::from(&actor);
     let view = db::transaction(&state.pool, move |conn| {
         // The customer row serializes transfers of one customer.

@@ -7,6 +7,7 @@
 pub mod access;
 pub mod dto;
 pub mod handlers;
+pub mod impersonate;
 pub mod import;
 pub mod lifecycle;
 pub mod models;
