@@ -12,6 +12,7 @@ pub mod import;
 pub mod lifecycle;
 pub mod models;
 pub mod queries;
+pub mod review;
 pub mod rules;
 pub mod upsert;
 pub mod views;
