@@ -160,6 +160,16 @@ async fn a_review_is_recorded_and_audited_and_only_who_sees_everyone_reviews() {
     // A user without users.manage neither reads nor records it.
     problem(user.get(&review_path(acme)).await, StatusCode::FORBIDDEN).await;
     problem(user.post(&format!("{}/reviewed", review_path(acme)), &json!({})).await, StatusCode::FORBIDDEN).await;
+    // Nor does an admin limited to groups: the review lists every group's people.
+    {
+        use diesel::prelude::*;
+        use dockgate::db::schema::users;
+        diesel::update(users::table.find(acme_admin.user_id))
+            .set(users::data_scope.eq(dockgate::permissions::DataScope::Groups))
+            .execute(&mut app.conn())
+            .expect("limit the admin to groups");
+    }
+    problem(acme_admin.get(&review_path(acme)).await, StatusCode::FORBIDDEN).await;
     // No such customer: 404.
     problem(admin.get(&review_path(Uuid::now_v7())).await, StatusCode::NOT_FOUND).await;
     problem(admin.post(&format!("{}/reviewed", review_path(Uuid::now_v7())), &json!({})).await, StatusCode::NOT_FOUND)
