@@ -108,7 +108,12 @@ pub async fn impersonate_user(
 
 /// The event names the user and says why; as visible as the user, so the customer's admins
 /// who see the person see who acted as it and why.
-fn impersonated(user: &super::models::User, reason: &str, session_id: SessionId, until: DateTime<Utc>) -> Event {
+fn impersonated(
+    user: &super::models::User,
+    reason: &str,
+    session_id: SessionId,
+    until: DateTime<Utc>,
+) -> Event {
     Event {
         action: audit::Action::UserImpersonated,
         target_type: audit::Target::User,

@@ -8,7 +8,7 @@ use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::dto::{AccessFlag, AccessReview, ReviewedApiClient, ReviewedPerson, Reviewed};
+use super::dto::{AccessFlag, AccessReview, Reviewed, ReviewedApiClient, ReviewedPerson};
 use super::queries;
 use crate::accounts::{Actor, UserRow};
 use crate::api_clients::models::ApiClientRow;

@@ -52,7 +52,12 @@ async fn the_review_flags_prices_missing_mfa_old_passwords_and_unused_clients() 
     let acme_admin = app.customer_user(acme, Role::Admin, &[]).await;
     let driver = id_of(&admin.add_user(acme, json!({"name": "Driver without login"})).await);
     let erp = json_of(
-        admin.post(&format!("/v1/customers/{acme}/api-clients"), &json!({"name": "ERP", "scopes": ["orders.view"]})).await,
+        admin
+            .post(
+                &format!("/v1/customers/{acme}/api-clients"),
+                &json!({"name": "ERP", "scopes": ["orders.view"]}),
+            )
+            .await,
         StatusCode::CREATED,
     )
     .await;
@@ -103,12 +108,19 @@ async fn the_review_exports_as_csv_with_the_same_people_and_clients() {
     app.customer_user(acme, Role::Owner, &[]).await;
     admin.add_user(acme, json!({"name": "=HYPERLINK(\"x\")"})).await;
     admin
-        .post(&format!("/v1/customers/{acme}/api-clients"), &json!({"name": "ERP", "scopes": ["orders.view"]}))
+        .post(
+            &format!("/v1/customers/{acme}/api-clients"),
+            &json!({"name": "ERP", "scopes": ["orders.view"]}),
+        )
         .await;
     let json = review(&admin, acme).await;
 
-    let response =
-        admin.request(Method::GET, &review_path(acme)).header("accept", "text/csv").send().await.expect("request");
+    let response = admin
+        .request(Method::GET, &review_path(acme))
+        .header("accept", "text/csv")
+        .send()
+        .await
+        .expect("request");
     assert_eq!(response.status(), StatusCode::OK);
     let header = |name: &str| {
         response.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned()
@@ -119,14 +131,20 @@ async fn the_review_exports_as_csv_with_the_same_people_and_clients() {
 
     let mut reader = csv::Reader::from_reader(body.as_ref());
     let columns = reader.headers().expect("a header row").clone();
-    let column = |name: &str| columns.iter().position(|c| c == name).unwrap_or_else(|| panic!("column {name}"));
+    let column =
+        |name: &str| columns.iter().position(|c| c == name).unwrap_or_else(|| panic!("column {name}"));
     let (kind, id, name, flags) = (column("type"), column("id"), column("name"), column("flags"));
     let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.expect("a CSV row")).collect();
     let of = |wanted: &str| -> BTreeSet<String> {
         rows.iter().filter(|r| &r[kind] == wanted).map(|r| r[id].to_owned()).collect()
     };
     let ids = |list: &str| -> BTreeSet<String> {
-        json[list].as_array().expect("list").iter().map(|e| e["id"].as_str().expect("id").to_owned()).collect()
+        json[list]
+            .as_array()
+            .expect("list")
+            .iter()
+            .map(|e| e["id"].as_str().expect("id").to_owned())
+            .collect()
     };
     assert_eq!(of("person"), ids("people"));
     assert_eq!(of("api_client"), ids("api_clients"));
@@ -155,11 +173,16 @@ async fn a_review_is_recorded_and_audited_and_only_who_sees_everyone_reviews() {
     let next = review(&admin, acme).await;
     assert_eq!(next["reviewed_at"], recorded["reviewed_at"]);
     assert_eq!(next["reviewed_by"], json!(acme_admin.user_id));
-    assert!(app.actions_on(acme).contains(&"customer.access_reviewed".to_owned()), "{:?}", app.actions_on(acme));
+    assert!(
+        app.actions_on(acme).contains(&"customer.access_reviewed".to_owned()),
+        "{:?}",
+        app.actions_on(acme)
+    );
 
     // A user without users.manage neither reads nor records it.
     problem(user.get(&review_path(acme)).await, StatusCode::FORBIDDEN).await;
-    problem(user.post(&format!("{}/reviewed", review_path(acme)), &json!({})).await, StatusCode::FORBIDDEN).await;
+    problem(user.post(&format!("{}/reviewed", review_path(acme)), &json!({})).await, StatusCode::FORBIDDEN)
+        .await;
     // Nor does an admin limited to groups: the review lists every group's people.
     {
         use diesel::prelude::*;
@@ -172,6 +195,9 @@ async fn a_review_is_recorded_and_audited_and_only_who_sees_everyone_reviews() {
     problem(acme_admin.get(&review_path(acme)).await, StatusCode::FORBIDDEN).await;
     // No such customer: 404.
     problem(admin.get(&review_path(Uuid::now_v7())).await, StatusCode::NOT_FOUND).await;
-    problem(admin.post(&format!("{}/reviewed", review_path(Uuid::now_v7())), &json!({})).await, StatusCode::NOT_FOUND)
-        .await;
+    problem(
+        admin.post(&format!("{}/reviewed", review_path(Uuid::now_v7())), &json!({})).await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
 }

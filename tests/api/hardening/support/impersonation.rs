@@ -125,8 +125,11 @@ async fn only_staff_in_scope_impersonate_and_only_a_platform_admin_the_owner() {
     problem(globex_dispatcher.post(&impersonate_path(acme, jana), &reason).await, StatusCode::NOT_FOUND)
         .await;
     // The owner is for a platform admin only.
-    problem(acme_dispatcher.post(&impersonate_path(acme, owner.user_id), &reason).await, StatusCode::FORBIDDEN)
-        .await;
+    problem(
+        acme_dispatcher.post(&impersonate_path(acme, owner.user_id), &reason).await,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
     act_as(&app, &admin, acme, owner.user_id, "Ticket 13").await;
     // A customer's own admin is no support.
     problem(customer_admin.post(&impersonate_path(acme, jana), &reason).await, StatusCode::FORBIDDEN).await;
