@@ -352,6 +352,15 @@ pub fn live_account(
     if !crate::accounts::queries::may_sign_in(conn, &account, now)? {
         return Ok(None);
     }
+    // A support session lives only as long as its staff member could sign in: deactivating
+    // or deleting the staff member ends what it started too.
+    if let Some(staff_id) = impersonator {
+        let staff = users::table.find(staff_id).select(UserRow::as_select()).first(conn).optional()?;
+        if !staff.is_some_and(|staff| staff.may_sign_in(now)) {
+            revoke(conn, session_id, EndReason::AccessChanged)?;
+            return Ok(None);
+        }
+    }
     if last_used_at + TOUCH_EVERY <= now {
         diesel::update(sessions::table.find(session_id).filter(sessions::last_used_at.lt(now)))
             .set(sessions::last_used_at.eq(now))

@@ -31,7 +31,8 @@ const SUPPORT_SESSION: Duration = Duration::from_secs(15 * 60);
 /// Starts a support session as the user and answers its access token: `sub` is the user,
 /// `act.sub` the staff member, `amr` is `[]` (the user proved nothing), and it has the user's
 /// role, permissions and groups. No refresh token; the session ends after 15 minutes (or
-/// `ACCESS_TOKEN_TTL` when shorter), and it shows in the user's session list. Platform
+/// `ACCESS_TOKEN_TTL` when shorter), or at once when the staff member can no longer sign in,
+/// and it shows in the user's session list. Platform
 /// admins, and dispatchers for the customers of their scope; a customer's own people and API
 /// clients get 403, and so does a dispatcher for the owner (a platform admin only). The user
 /// must be able to sign in (active, with a login, of an active customer with its portal on;

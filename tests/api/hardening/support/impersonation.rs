@@ -146,3 +146,20 @@ async fn only_staff_in_scope_impersonate_and_only_a_platform_admin_the_owner() {
     assert_eq!(deactivate.status(), StatusCode::OK);
     problem(admin.post(&path, &reason).await, StatusCode::CONFLICT).await;
 }
+
+#[tokio::test]
+async fn a_support_session_ends_with_its_staff_member() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let acme = id_of(&admin.create_customer("Acme").await);
+    let jana = id_of(&admin.add_person(acme, "Jana", json!({})).await);
+    let dispatcher = app.staff(Role::Dispatcher, &[acme]).await;
+    let (support, _) = act_as(&app, &dispatcher, acme, jana, "Ticket 14").await;
+    assert_eq!(support.me().await["id"], json!(jana));
+
+    // The dispatcher leaves the company: what it started as Jana stops at once.
+    let staff_path = format!("/v1/staff/{}", dispatcher.user_id);
+    let deactivated = admin.patch(&staff_path, &json!({"status": "deactivated"}), None).await;
+    assert_eq!(deactivated.status(), StatusCode::OK);
+    problem(support.get("/v1/me").await, StatusCode::UNAUTHORIZED).await;
+}
