@@ -51,6 +51,14 @@ pub enum Action {
     ManageWebhooks,
     /// Platform webhook endpoints, which hear every customer's events: platform admins only.
     ManagePlatformWebhooks,
+    /// Starting a support session as one of a customer's people: staff people only (platform
+    /// admins, dispatchers within their scope), never an API client or a customer's own
+    /// people. Acting as the owner needs a platform admin besides (the handler checks).
+    Impersonate,
+    /// A customer's access review (every person and client with what it may do) and
+    /// recording that it was done: staff, and customer users with `users.manage` who see all of
+    /// its data (the review lists every group's people).
+    ReviewAccess,
 }
 
 /// Which customers a caller sees.
@@ -233,7 +241,9 @@ pub fn allows(actor: &Actor, action: Action) -> bool {
             | Action::FindUsers
             | Action::ManageGroups
             | Action::ManageApiClients
-            | Action::ManageWebhooks => true,
+            | Action::ManageWebhooks
+            | Action::Impersonate
+            | Action::ReviewAccess => true,
         },
         (kind, role) => match action {
             Action::ReadCustomer => true,
@@ -245,7 +255,9 @@ pub fn allows(actor: &Actor, action: Action) -> bool {
             }
             // An endpoint hears about everyone of the customer, whatever their groups, so a
             // caller limited to groups would learn of people it does not see.
-            Action::ManageWebhooks => has(actor, Permission::UsersManage) && group_scope(actor).is_none(),
+            Action::ManageWebhooks | Action::ReviewAccess => {
+                has(actor, Permission::UsersManage) && group_scope(actor).is_none()
+            }
             Action::ManageOwner | Action::RequireMfa => role == Some(Role::Owner),
             // A platform client with users.manage finds users like staff do.
             Action::FindUsers => kind == Kind::Staff && has(actor, Permission::UsersManage),
@@ -253,7 +265,8 @@ pub fn allows(actor: &Actor, action: Action) -> bool {
             | Action::CreateCustomer
             | Action::ManageCustomer
             | Action::ManagePlatformClients
-            | Action::ManagePlatformWebhooks => false,
+            | Action::ManagePlatformWebhooks
+            | Action::Impersonate => false,
         },
     }
 }
@@ -300,5 +313,20 @@ fn forbidden_detail(action: Action) -> &'static str {
             "Managing webhooks needs the users.manage permission and the data scope all: an endpoint hears about every group's people."
         }
         Action::ManagePlatformWebhooks => "Only a platform admin may manage platform webhooks.",
+        Action::Impersonate => "Only a platform admin or a dispatcher may start a support session.",
+        Action::ReviewAccess => {
+            "The access review needs the users.manage permission and the data scope all: it lists every group's people."
+        }
+    }
+}
+
+/// 403 in a support session (an access token with `act`): a staff member acting as a person
+/// may look and help, never take the account over — change its password, its MFA or the
+/// ownership of its customer, end its other sessions, or impersonate in turn. Call right after
+/// [`require`] in every handler of such an action.
+pub fn refuse_impersonated(actor: &Actor) -> Result<(), AppError> {
+    match actor.impersonator() {
+        Some(_) => Err(AppError::Forbidden("This is not allowed in a support session.".into())),
+        None => Ok(()),
     }
 }

@@ -62,7 +62,10 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(users::lifecycle::set_password)
         .service(users::lifecycle::send_password_reset)
         .service(users::lifecycle::transfer_ownership)
-        .service(users::mfa::reset_user_mfa);
+        .service(users::mfa::reset_user_mfa)
+        .service(users::impersonate::impersonate_user)
+        .service(users::review::handlers::get_access_review)
+        .service(users::review::handlers::record_access_review);
     cfg.service(invitations::handlers::create_invitations)
         .service(invitations::handlers::list_invitations)
         .service(invitations::handlers::get_invitation)

@@ -38,6 +38,9 @@ text_enum! {
         CostCenterDeleted = "cost_center.deleted",
         CostCenterUpdated = "cost_center.updated",
         CustomerCreated = "customer.created",
+        /// Someone recorded that the customer's access review was done (who and when are on
+        /// the customer).
+        CustomerAccessReviewed = "customer.access_reviewed",
         CustomerDeleted = "customer.deleted",
         CustomerOwnerTransferred = "customer.owner_transferred",
         CustomerUpdated = "customer.updated",
@@ -57,6 +60,8 @@ text_enum! {
         UserDeactivated = "user.deactivated",
         UserDeleted = "user.deleted",
         UserMfaReset = "user.mfa_reset",
+        /// A staff member started a support session as the user; `changes` has the reason.
+        UserImpersonated = "user.impersonated",
         UserPasswordReset = "user.password_reset",
         UserPasswordResetRequested = "user.password_reset_requested",
         UserPasswordResetSent = "user.password_reset_sent",

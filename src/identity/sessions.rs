@@ -130,6 +130,36 @@ pub fn start(
     })
 }
 
+/// Starts a support session: `impersonator` (a staff member) acts as `user_id` until
+/// `expires_at`, for `reason`. The person proved nothing, so `amr` is empty, and there is no
+/// refresh token: when it ends, it ends.
+pub fn start_support(
+    conn: &mut PgConnection,
+    user_id: impl Into<UserId>,
+    impersonator: Uuid,
+    reason: &str,
+    origin: &Origin,
+    now: DateTime<Utc>,
+    expires_at: DateTime<Utc>,
+) -> QueryResult<SessionId> {
+    let session_id = SessionId::new();
+    diesel::insert_into(sessions::table)
+        .values((
+            sessions::id.eq(session_id),
+            sessions::user_id.eq(user_id.into()),
+            sessions::client_addr.eq(&origin.client_addr),
+            sessions::user_agent.eq(&origin.user_agent),
+            sessions::created_at.eq(now),
+            sessions::last_used_at.eq(now),
+            sessions::amr.eq(Vec::<Amr>::new()),
+            sessions::impersonator_id.eq(impersonator),
+            sessions::impersonation_reason.eq(reason),
+            sessions::expires_at.eq(expires_at),
+        ))
+        .execute(conn)?;
+    Ok(session_id)
+}
+
 pub enum Rotation {
     Rotated {
         account: Box<UserRow>,
@@ -321,6 +351,15 @@ pub fn live_account(
     }
     if !crate::accounts::queries::may_sign_in(conn, &account, now)? {
         return Ok(None);
+    }
+    // A support session lives only as long as its staff member could sign in: deactivating
+    // or deleting the staff member ends what it started too.
+    if let Some(staff_id) = impersonator {
+        let staff = users::table.find(staff_id).select(UserRow::as_select()).first(conn).optional()?;
+        if !staff.is_some_and(|staff| staff.may_sign_in(now)) {
+            revoke(conn, session_id, EndReason::AccessChanged)?;
+            return Ok(None);
+        }
     }
     if last_used_at + TOUCH_EVERY <= now {
         diesel::update(sessions::table.find(session_id).filter(sessions::last_used_at.lt(now)))

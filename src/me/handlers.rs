@@ -78,6 +78,7 @@ pub async fn patch_me(
 /// Needs the current password. The new one must be 12 to 128 characters, not the e-mail
 /// address and not common or easy to guess. Every session of the caller ends, this one included:
 /// sign in again with the new password. Wrong current passwords count as failed sign-ins.
+/// Not in a support session (403).
 #[utoipa::path(
     tag = "me",
     operation_id = "changeMyPassword",
@@ -95,6 +96,7 @@ pub async fn change_password(
     actor: Actor,
     Json(body): Json<ChangePassword>,
 ) -> Result<HttpResponse, AppError> {
+    crate::policy::refuse_impersonated(&actor)?;
     let author = Author::from(&actor);
     let visibility = Visibility::person(actor.data_scope, &actor.groups);
     let account = actor.require_person()?.clone();

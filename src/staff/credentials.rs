@@ -22,15 +22,6 @@ use crate::state::AppState;
 use crate::users::dto::SetPassword;
 use crate::write::{self, Tagged};
 
-/// 403 in a support session: what the person's own credentials are is never a support task.
-fn refuse_impersonated(actor: &Actor) -> Result<(), AppError> {
-    // impersonation: policy::refuse_impersonated (the support helper's check) replaces this.
-    if actor.impersonator().is_some() {
-        return Err(AppError::Forbidden("Not in a support session.".into()));
-    }
-    Ok(())
-}
-
 fn not_self(actor: &Actor, staff_id: UserId, detail: &str) -> Result<(), AppError> {
     if Uuid::from(staff_id) == actor.id() {
         return Err(AppError::Conflict(ConflictKind::OwnAccount, detail.into()));
@@ -64,7 +55,7 @@ pub async fn set_staff_password(
     Json(body): Json<SetPassword>,
 ) -> Result<HttpResponse, AppError> {
     policy::require_global(&actor, Action::ManageStaff)?;
-    refuse_impersonated(&actor)?;
+    policy::refuse_impersonated(&actor)?;
     let staff_id = staff_id.into_inner();
     not_self(&actor, staff_id, "Change your own password with POST /v1/me/password.")?;
     // Read before the (slow) hashing, which needs the login.
@@ -134,7 +125,7 @@ pub async fn reset_staff_mfa(
     _body: NoBody,
 ) -> Result<Tagged<StaffView>, AppError> {
     policy::require_global(&actor, Action::ManageStaff)?;
-    refuse_impersonated(&actor)?;
+    policy::refuse_impersonated(&actor)?;
     let staff_id = staff_id.into_inner();
     not_self(&actor, staff_id, "Switch your own MFA off with DELETE /v1/me/mfa/totp.")?;
     let config = state.config.clone();

@@ -460,3 +460,42 @@ pub struct ImportReport {
     pub summary: ImportSummary,
     pub rows: Vec<ImportRowResult>,
 }
+
+/// Why a staff member acts as this person: 1 to 500 characters once trimmed, kept in the
+/// audit log the customer's admins read.
+fn impersonation_reason(reason: &str) -> Result<(), validator::ValidationError> {
+    let length = reason.trim().chars().count();
+    if (1..=500).contains(&length) {
+        Ok(())
+    } else {
+        let mut error = validator::ValidationError::new("length");
+        error.message = Some("must be 1 to 500 characters (trimmed)".into());
+        Err(error)
+    }
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"reason": "Ticket 4711: the user cannot see the orders of cost center CC-12."}))]
+pub struct Impersonate {
+    /// Why: 1 to 500 characters, trimmed. The customer's admins read it in the audit log.
+    #[validate(custom(function = "impersonation_reason"))]
+    #[schema(min_length = 1, max_length = 500, pattern = r"\S")]
+    pub reason: String,
+}
+
+/// The access token of a support session. There is no refresh token: the session ends at
+/// `expires_in` seconds, at most 15 minutes.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "access_token": "eyJ0eXAiOiJKV1QiLCJhbGciOiJFZERTQSIsImtpZCI6Ik56Ykxz...",
+    "token_type": "Bearer",
+    "expires_in": 900
+}))]
+pub struct ImpersonationToken {
+    /// An EdDSA-signed JWT whose `sub` is the user and whose `act.sub` is the staff member.
+    pub access_token: String,
+    pub token_type: crate::identity::tokens::TokenType,
+    /// Seconds until the token and its session end.
+    pub expires_in: u64,
+}

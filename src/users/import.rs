@@ -530,7 +530,7 @@ fn is_csv(content_type: Option<&header::HeaderValue>) -> bool {
 }
 
 /// Whether `Accept` names `text/csv` (the report is JSON otherwise).
-fn wants_csv(req: &HttpRequest) -> bool {
+pub(super) fn wants_csv(req: &HttpRequest) -> bool {
     req.headers()
         .get_all(header::ACCEPT)
         .filter_map(|value| value.to_str().ok())
@@ -540,7 +540,7 @@ fn wants_csv(req: &HttpRequest) -> bool {
 
 /// A cell a spreadsheet would run as a formula (OWASP's CSV injection list) made text by a
 /// leading `'`.
-fn cell(text: &str) -> String {
+pub(super) fn cell(text: &str) -> String {
     if text.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{text}") } else { text.to_owned() }
 }
 

@@ -187,10 +187,7 @@ pub async fn set_password(
 ) -> Result<HttpResponse, AppError> {
     let (customer_id, user_id) = path.into_inner();
     policy::require(&actor, Action::ManageUsers, customer_id)?;
-    // impersonation: policy::refuse_impersonated (the support helper's check) replaces this.
-    if actor.impersonator().is_some() {
-        return Err(AppError::Forbidden("Not in a support session.".into()));
-    }
+    policy::refuse_impersonated(&actor)?;
     rules::not_self(&actor, user_id, "Change your own password with POST /v1/me/password.")?;
     // Read before the (slow) hashing, which needs the login.
     let target = rules::read_for(&state.pool, &actor, (customer_id, user_id)).await?;
@@ -311,7 +308,7 @@ fn transferred(customer_id: CustomerId, previous: Option<&User>, owner: &User) -
 ///
 /// Makes an active user with a login of the customer its owner; the previous owner (if any) becomes an
 /// `admin`. Both people's sessions end, so their tokens carry the new roles. Staff or the
-/// current owner only (403). Transferring to the owner changes nothing. For an owner limited
+/// current owner only (403), never in a support session (403). Transferring to the owner changes nothing. For an owner limited
 /// to groups, a `user_id` outside them is a 422 exactly like an unknown one.
 #[utoipa::path(
     tag = "users",
@@ -333,6 +330,7 @@ pub async fn transfer_ownership(
 ) -> Result<Tagged<UserView>, AppError> {
     let customer_id = customer_id.into_inner();
     policy::require(&actor, Action::ManageOwner, customer_id)?;
+    policy::refuse_impersonated(&actor)?;
     let author = Author::from(&actor);
     let view = db::transaction(&state.pool, move |conn| {
         // The customer row serializes transfers of one customer.

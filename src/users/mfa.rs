@@ -61,10 +61,7 @@ pub async fn reset_user_mfa(
 ) -> Result<Tagged<UserView>, AppError> {
     let (customer_id, user_id) = path.into_inner();
     policy::require(&actor, Action::ManageUsers, customer_id)?;
-    // impersonation: policy::refuse_impersonated (the support helper's check) replaces this.
-    if actor.impersonator().is_some() {
-        return Err(AppError::Forbidden("Not in a support session.".into()));
-    }
+    policy::refuse_impersonated(&actor)?;
     rules::not_self(&actor, user_id, "Switch your own MFA off with DELETE /v1/me/mfa/totp.")?;
     let config = state.config.clone();
     let lock = rules::locking(&actor, customer_id, user_id);

@@ -7,11 +7,13 @@
 pub mod access;
 pub mod dto;
 pub mod handlers;
+pub mod impersonate;
 pub mod import;
 pub mod lifecycle;
 pub mod mfa;
 pub mod models;
 pub mod queries;
+pub mod review;
 pub mod rules;
 pub mod upsert;
 pub mod views;

@@ -1,1 +1,0 @@
-//! Issue 16: see the helper's brief.
