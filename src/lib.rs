@@ -27,6 +27,7 @@ pub mod me;
 pub mod oauth;
 pub mod permission_catalog;
 pub mod scim;
+pub mod sessions;
 pub mod signin;
 pub mod staff;
 pub mod users;

@@ -11,7 +11,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use crate::openapi::ApiDoc;
 use crate::{
     api_clients, audit_events, authz, cost_centers, customers, groups, health, invitations, me, oauth,
-    permission_catalog, scim, signin, staff, users, warehouse_addresses, webhook_endpoints,
+    permission_catalog, scim, sessions, signin, staff, users, warehouse_addresses, webhook_endpoints,
 };
 
 pub fn routes(cfg: &mut ServiceConfig) {
@@ -26,6 +26,15 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(signin::signup::verify_signup)
         .service(signin::handlers::jwks);
     cfg.service(me::handlers::get_me).service(me::handlers::patch_me).service(me::handlers::change_password);
+    cfg.service(sessions::handlers::list_my_sessions)
+        .service(sessions::handlers::end_my_other_sessions)
+        .service(sessions::handlers::end_my_session)
+        .service(sessions::handlers::list_user_sessions)
+        .service(sessions::handlers::end_user_sessions)
+        .service(sessions::handlers::end_user_session)
+        .service(sessions::handlers::list_staff_sessions)
+        .service(sessions::handlers::end_staff_sessions)
+        .service(sessions::handlers::end_staff_session);
     cfg.service(customers::handlers::list_customers)
         .service(customers::handlers::create_customer)
         .service(customers::handlers::get_customer)

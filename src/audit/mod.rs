@@ -67,6 +67,8 @@ text_enum! {
         UserPasswordResetSent = "user.password_reset_sent",
         UserPasswordSet = "user.password_set",
         UserReactivated = "user.reactivated",
+        UserSessionEnded = "user.session_ended",
+        UserExpired = "user.expired",
         UserSignedUp = "user.signed_up",
         UserSignupRequested = "user.signup_requested",
         UserUpdated = "user.updated",

@@ -368,3 +368,88 @@ pub fn live_account(
     }
     Ok(Some(Live { account, amr, impersonator }))
 }
+
+/// A session as its list shows it (`GET .../sessions`).
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = sessions)]
+pub struct SessionRow {
+    pub id: SessionId,
+    pub created_at: DateTime<Utc>,
+    pub last_used_at: DateTime<Utc>,
+    pub client_addr: Option<String>,
+    pub user_agent: Option<String>,
+    pub amr: Vec<Amr>,
+    pub impersonator_id: Option<Uuid>,
+    pub impersonation_reason: Option<String>,
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+/// The live sessions of `user_id` at `now`, by the rules of [`live_account`] (not ended, younger
+/// than the maximum age, used within the idle timeout, before a support session's hard end).
+fn live_of(
+    user_id: UserId,
+    lifetimes: &SessionLifetimes,
+    now: DateTime<Utc>,
+) -> sessions::BoxedQuery<'static, diesel::pg::Pg> {
+    sessions::table
+        .filter(sessions::user_id.eq(user_id))
+        .filter(sessions::revoked_at.is_null())
+        .filter(sessions::created_at.gt(now - span(lifetimes.max_age)))
+        .filter(sessions::last_used_at.gt(now - span(lifetimes.idle_timeout)))
+        .filter(sessions::expires_at.is_null().or(sessions::expires_at.gt(now)))
+        .into_boxed()
+}
+
+/// One page of the live sessions of `user_id`, newest first (ids are time-ordered, so the page's
+/// cursor is the last id shown).
+pub fn list_live(
+    conn: &mut PgConnection,
+    user_id: UserId,
+    lifetimes: &SessionLifetimes,
+    now: DateTime<Utc>,
+    page: crate::pagination::Page,
+) -> QueryResult<Vec<SessionRow>> {
+    let mut query = live_of(user_id, lifetimes, now);
+    if let Some(after) = page.after {
+        query = query.filter(sessions::id.lt(SessionId::from(after)));
+    }
+    query.order(sessions::id.desc()).limit(page.fetch()).select(SessionRow::as_select()).load(conn)
+}
+
+/// The live session `session_id` of `user_id`, if there is one: another person's session is as
+/// absent as a missing one.
+pub fn find_live(
+    conn: &mut PgConnection,
+    user_id: UserId,
+    session_id: SessionId,
+    lifetimes: &SessionLifetimes,
+    now: DateTime<Utc>,
+) -> QueryResult<Option<SessionRow>> {
+    live_of(user_id, lifetimes, now)
+        .filter(sessions::id.eq(session_id))
+        .select(SessionRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Ends every live session of `user_id` except `keep` (the caller's own, for "sign out
+/// everywhere else"), and says which ended.
+pub fn end_all_but(
+    conn: &mut PgConnection,
+    user_id: UserId,
+    keep: Option<SessionId>,
+    why: EndReason,
+) -> QueryResult<Vec<SessionId>> {
+    // No session has the nil id: "keep none" is "keep the nil one".
+    let keep = keep.map_or(Uuid::nil(), Uuid::from);
+    let ended = diesel::update(
+        sessions::table
+            .filter(sessions::user_id.eq(user_id))
+            .filter(sessions::revoked_at.is_null())
+            .filter(sessions::id.ne(SessionId::from(keep))),
+    )
+    .set((sessions::revoked_at.eq(db_now), sessions::revoked_reason.eq(why)))
+    .returning(sessions::id)
+    .get_results(conn)?;
+    Ok(ended)
+}

@@ -48,6 +48,7 @@ const FLOORS: &[(&str, u8)] = &[
     ("me", 4),
     ("permission_catalog", 4),
     ("scim", 4),
+    ("sessions", 4),
     ("signin", 4),
     ("api_clients", 4),
     ("oauth", 4),

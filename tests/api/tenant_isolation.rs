@@ -49,6 +49,9 @@ const REQUESTS: &[(&str, &str, Option<&str>)] = &[
     ("impersonateUser", "", Some(r#"{"reason": "Just looking around"}"#)),
     ("getAccessReview", "", None),
     ("recordAccessReview", "", None),
+    ("listUserSessions", "", None),
+    ("endUserSession", "", None),
+    ("endUserSessions", "", None),
     ("listGroups", "", None),
     ("createGroup", "", Some(r#"{"name": "Infiltrators"}"#)),
     ("getGroup", "", None),
@@ -203,11 +206,13 @@ struct Victim {
     token: Uuid,
     webhook: Uuid,
     delivery: Uuid,
+    /// The victim user's session (signed in once).
+    session: Uuid,
 }
 
 impl Victim {
     /// The names the document gives the victim's ids.
-    const NAMES: [&str; 10] = [
+    const NAMES: [&str; 11] = [
         "customer_id",
         "address_id",
         "cost_center_id",
@@ -218,6 +223,7 @@ impl Victim {
         "token_id",
         "webhook_id",
         "delivery_id",
+        "session_id",
     ];
 
     async fn new(staff: &Actor) -> Self {
@@ -244,6 +250,13 @@ impl Victim {
         let delivery = staff.post(&format!("{hooks}/{webhook}/test"), &json!({})).await;
         let delivery = id_of(&json_of(delivery, StatusCode::ACCEPTED).await);
         let user = id_of(&user);
+        let signed_in = staff
+            .request(reqwest::Method::POST, "/v1/auth/login")
+            .json(&json!({"email": "victim.user@victim.example", "password": "victim passphrase 1"}))
+            .send()
+            .await
+            .expect("request");
+        let session = session_of(&json_of(signed_in, StatusCode::OK).await);
         Victim {
             customer,
             address,
@@ -255,6 +268,7 @@ impl Victim {
             token,
             webhook,
             delivery,
+            session,
         }
     }
 
@@ -271,6 +285,7 @@ impl Victim {
             "token_id" => self.token,
             "webhook_id" => self.webhook,
             "delivery_id" => self.delivery,
+            "session_id" => self.session,
             other => panic!("the victim has no {other}"),
         }
     }
@@ -284,6 +299,16 @@ impl Victim {
             })
             .replace("{external_id}", VICTIM_KEY)
     }
+}
+
+/// The session (`sid`) of a sign-in's access token.
+fn session_of(pair: &Value) -> Uuid {
+    use base64::Engine;
+    let token = pair["access_token"].as_str().expect("an access token");
+    let payload = token.split('.').nth(1).expect("a JWT");
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).expect("base64");
+    let claims: Value = serde_json::from_slice(&bytes).expect("claims");
+    claims["sid"].as_str().and_then(|sid| sid.parse().ok()).expect("a sid")
 }
 
 async fn attempt(actor: &Actor, request: &Request) -> reqwest::Response {
