@@ -17,6 +17,7 @@ use crate::{
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(health::handlers::live).service(health::handlers::ready).service(health::handlers::metrics);
     cfg.service(signin::handlers::login)
+        .service(signin::mfa::login_mfa)
         .service(signin::handlers::refresh)
         .service(signin::handlers::logout)
         .service(signin::recovery::forgot_password)
@@ -25,6 +26,10 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(signin::signup::verify_signup)
         .service(signin::handlers::jwks);
     cfg.service(me::handlers::get_me).service(me::handlers::patch_me).service(me::handlers::change_password);
+    cfg.service(me::mfa::start_enrolment)
+        .service(me::mfa::confirm_enrolment)
+        .service(me::mfa::disable)
+        .service(me::mfa::renew_recovery_codes);
     cfg.service(customers::handlers::list_customers)
         .service(customers::handlers::create_customer)
         .service(customers::handlers::get_customer)

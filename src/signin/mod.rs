@@ -4,5 +4,6 @@
 
 pub mod dto;
 pub mod handlers;
+pub mod mfa;
 pub mod recovery;
 pub mod signup;
