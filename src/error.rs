@@ -117,6 +117,11 @@ crate::text_enum! {
         ClientRevoked = "client-revoked",
         /// The webhook endpoint is disabled: enable it before retrying or testing.
         WebhookDisabled = "webhook-disabled",
+        /// MFA cannot be set up here: `MFA_ENCRYPTION_KEY` is not set.
+        MfaUnavailable = "mfa-unavailable",
+        /// MFA is already on (enrol), or not on (disable, new recovery codes), or no enrolment
+        /// is pending (confirm).
+        MfaState = "mfa-state",
         /// Something else still refers to it (a customer's users, a group's addresses).
         StillReferenced = "still-referenced",
         /// Another conflict with an existing resource.
@@ -140,6 +145,8 @@ impl ConflictKind {
             Self::InvitationState => "Invitation state",
             Self::ClientRevoked => "API client revoked",
             Self::WebhookDisabled => "Webhook disabled",
+            Self::MfaUnavailable => "MFA unavailable",
+            Self::MfaState => "MFA state",
             Self::StillReferenced => "Still referenced",
             Self::Conflict => "Conflict",
         }

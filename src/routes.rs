@@ -17,6 +17,7 @@ use crate::{
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(health::handlers::live).service(health::handlers::ready).service(health::handlers::metrics);
     cfg.service(signin::handlers::login)
+        .service(signin::mfa::login_mfa)
         .service(signin::handlers::refresh)
         .service(signin::handlers::logout)
         .service(signin::recovery::forgot_password)
@@ -35,6 +36,10 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(sessions::handlers::list_staff_sessions)
         .service(sessions::handlers::end_staff_sessions)
         .service(sessions::handlers::end_staff_session);
+    cfg.service(me::mfa::start_enrolment)
+        .service(me::mfa::confirm_enrolment)
+        .service(me::mfa::disable)
+        .service(me::mfa::renew_recovery_codes);
     cfg.service(customers::handlers::list_customers)
         .service(customers::handlers::create_customer)
         .service(customers::handlers::get_customer)

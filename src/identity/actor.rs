@@ -26,7 +26,7 @@ const MISSING: AppError =
     AppError::Unauthorized("A bearer token is required (Authorization: Bearer <access token>).");
 const INVALID: AppError = AppError::Unauthorized("The access token is missing, invalid or expired.");
 
-fn bearer(req: &HttpRequest) -> Option<String> {
+pub(super) fn bearer(req: &HttpRequest) -> Option<String> {
     let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.trim().split_once(' ')?;
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim().to_owned())

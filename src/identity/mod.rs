@@ -7,6 +7,7 @@ pub mod challenges;
 pub mod clients;
 pub mod hasher;
 pub mod keys;
+pub mod mfa;
 pub mod passwords;
 pub mod rate_limit;
 pub mod sessions;

@@ -2,5 +2,6 @@
 
 pub mod dto;
 pub mod handlers;
+pub mod mfa;
 pub mod models;
 pub mod queries;

@@ -4,6 +4,7 @@
 
 pub mod dto;
 pub mod handlers;
+pub mod mfa;
 pub mod password_change;
 pub mod recovery;
 pub mod signup;
