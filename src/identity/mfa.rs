@@ -142,9 +142,7 @@ pub fn matching_step(totp: &TOTP, code: &str, now: DateTime<Utc>) -> Option<i64>
 /// is a replay.
 fn claim_step(conn: &mut PgConnection, user_id: Uuid, step: i64) -> QueryResult<bool> {
     diesel::update(
-        users::table
-            .find(user_id)
-            .filter(users::mfa_last_step.is_null().or(users::mfa_last_step.lt(step))),
+        users::table.find(user_id).filter(users::mfa_last_step.is_null().or(users::mfa_last_step.lt(step))),
     )
     .set(users::mfa_last_step.eq(step))
     .execute(conn)
@@ -209,7 +207,10 @@ pub fn confirm(
 }
 
 pub fn already_on() -> AppError {
-    AppError::Conflict(ConflictKind::MfaState, "MFA is already on: switch it off first to enrol again.".into())
+    AppError::Conflict(
+        ConflictKind::MfaState,
+        "MFA is already on: switch it off first to enrol again.".into(),
+    )
 }
 
 pub fn not_on() -> AppError {
@@ -235,7 +236,8 @@ pub fn switch_off(conn: &mut PgConnection, user_id: Uuid) -> QueryResult<()> {
             users::updated_at.eq(db_now),
         ))
         .execute(conn)?;
-    diesel::delete(mfa_recovery_codes::table.filter(mfa_recovery_codes::user_id.eq(user_id))).execute(conn)?;
+    diesel::delete(mfa_recovery_codes::table.filter(mfa_recovery_codes::user_id.eq(user_id)))
+        .execute(conn)?;
     Ok(())
 }
 
@@ -263,7 +265,8 @@ pub fn new_recovery_codes(
     user_id: Uuid,
     now: DateTime<Utc>,
 ) -> Result<Vec<String>, AppError> {
-    diesel::delete(mfa_recovery_codes::table.filter(mfa_recovery_codes::user_id.eq(user_id))).execute(conn)?;
+    diesel::delete(mfa_recovery_codes::table.filter(mfa_recovery_codes::user_id.eq(user_id)))
+        .execute(conn)?;
     let codes = (0..RECOVERY_CODES).map(|_| new_recovery_code()).collect::<Result<Vec<_>, _>>()?;
     let rows: Vec<_> = codes
         .iter()

@@ -142,7 +142,10 @@ fn email_of(account: &UserRow) -> Email {
     )
 )]
 #[post("/v1/me/mfa/totp")]
-pub async fn start_enrolment(state: web::Data<AppState>, caller: Enrolling) -> Result<HttpResponse, AppError> {
+pub async fn start_enrolment(
+    state: web::Data<AppState>,
+    caller: Enrolling,
+) -> Result<HttpResponse, AppError> {
     if let Enrolling::Person(actor) = &caller {
         refuse_impersonated(actor)?;
     }
@@ -153,8 +156,11 @@ pub async fn start_enrolment(state: web::Data<AppState>, caller: Enrolling) -> R
     let enrolment = mfa::new_enrolment(&state.config, &account)?;
     let (user_id, sealed) = (account.id, enrolment.sealed);
     db::run(&state.pool, move |conn| mfa::store_pending(conn, user_id, &sealed)).await?;
-    let body =
-        TotpEnrolment { secret: enrolment.secret, otpauth_uri: enrolment.otpauth_uri, qr_svg: enrolment.qr_svg };
+    let body = TotpEnrolment {
+        secret: enrolment.secret,
+        otpauth_uri: enrolment.otpauth_uri,
+        qr_svg: enrolment.qr_svg,
+    };
     Ok(HttpResponse::Created().insert_header((header::CACHE_CONTROL, "no-store")).json(body))
 }
 
@@ -199,12 +205,16 @@ pub async fn confirm_enrolment(
         Enrolling::Person(actor) => {
             (Author::from(actor), Some(Visibility::person(actor.data_scope, &actor.groups)), None)
         }
-        Enrolling::StepToken { token, account } => (Author::person(&origin, account), None, Some(token.clone())),
+        Enrolling::StepToken { token, account } => {
+            (Author::person(&origin, account), None, Some(token.clone()))
+        }
     };
     let signing_in = account.clone();
     let (codes, proceed) = db::transaction(&state.pool, move |conn| {
         let challenge = match &step_token {
-            Some(token) => Some(challenges::find(conn, token, Purpose::MfaEnrolment, now)?.ok_or(BAD_STEP_TOKEN)?),
+            Some(token) => {
+                Some(challenges::find(conn, token, Purpose::MfaEnrolment, now)?.ok_or(BAD_STEP_TOKEN)?)
+            }
             None => None,
         };
         mfa::confirm(conn, &config, &signing_in, &body.code, now)?.ok_or_else(wrong_code)?;

@@ -75,7 +75,8 @@ async fn a_person_enrols_and_signs_in_with_password_and_code() {
     let mfa_token = password_step(&app, &admin.email, &admin.password).await;
     next_step(&clock);
     let code = code_at(&secret, clock.now());
-    let pair = json_of(second_step(&app, json!({"mfa_token": mfa_token, "code": code})).await, StatusCode::OK).await;
+    let pair =
+        json_of(second_step(&app, json!({"mfa_token": mfa_token, "code": code})).await, StatusCode::OK).await;
     assert_eq!(claims(pair["access_token"].as_str().unwrap())["amr"], json!(["pwd", "otp"]));
 
     // The session remembers it: a refresh keeps amr.
@@ -132,15 +133,19 @@ async fn a_recovery_code_works_once_and_exactly_one_code_is_given() {
     let (secret, codes) = enrol(&clock, &admin).await;
 
     let mfa_token = password_step(&app, &admin.email, &admin.password).await;
-    let both = second_step(&app, json!({"mfa_token": mfa_token, "code": "123456", "recovery_code": codes[0]})).await;
+    let both =
+        second_step(&app, json!({"mfa_token": mfa_token, "code": "123456", "recovery_code": codes[0]})).await;
     assert_eq!(both.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let neither = second_step(&app, json!({"mfa_token": mfa_token})).await;
     assert_eq!(neither.status(), StatusCode::UNPROCESSABLE_ENTITY);
 
     // Recovery codes are typed off paper: case and separators do not matter.
     let typed = codes[0].to_uppercase().replace('-', " ");
-    let pair = json_of(second_step(&app, json!({"mfa_token": mfa_token, "recovery_code": typed})).await, StatusCode::OK)
-        .await;
+    let pair = json_of(
+        second_step(&app, json!({"mfa_token": mfa_token, "recovery_code": typed})).await,
+        StatusCode::OK,
+    )
+    .await;
     assert_eq!(claims(pair["access_token"].as_str().unwrap())["amr"], json!(["pwd", "otp"]));
 
     let mfa_token = password_step(&app, &admin.email, &admin.password).await;
@@ -195,8 +200,13 @@ async fn an_enrolment_token_enrols_and_signs_in_and_opens_nothing_else() {
 
     // It is no access token anywhere else.
     assert_eq!(holder.get("/v1/me").await.status(), StatusCode::UNAUTHORIZED);
-    assert_eq!(holder.post("/v1/me/mfa/recovery-codes", &json!({"code": "123456"})).await.status(), StatusCode::UNAUTHORIZED);
-    let disable = holder.request(reqwest::Method::DELETE, "/v1/me/mfa/totp").json(&json!({"password": PASSWORD, "code": "123456"}));
+    assert_eq!(
+        holder.post("/v1/me/mfa/recovery-codes", &json!({"code": "123456"})).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    let disable = holder
+        .request(reqwest::Method::DELETE, "/v1/me/mfa/totp")
+        .json(&json!({"password": PASSWORD, "code": "123456"}));
     assert_eq!(disable.send().await.unwrap().status(), StatusCode::UNAUTHORIZED);
 
     // On the two enrolment endpoints it is.
@@ -236,7 +246,12 @@ async fn the_secret_is_never_shown_again() {
     let (secret, _) = enrol(&clock, &jana_actor).await;
 
     let me = jana_actor.get("/v1/me").await.text().await.unwrap();
-    let view = admin.get(&format!("/v1/customers/{acme_id}/users/{}", jana_actor.user_id)).await.text().await.unwrap();
+    let view = admin
+        .get(&format!("/v1/customers/{acme_id}/users/{}", jana_actor.user_id))
+        .await
+        .text()
+        .await
+        .unwrap();
     for body in [&me, &view] {
         assert!(!body.contains(&secret), "no secret in {body}");
         assert!(!body.contains("mfa_secret"));
@@ -258,7 +273,10 @@ async fn switching_mfa_off_needs_the_password_and_a_code_and_ends_other_sessions
     let off = |body: Value| admin.request(reqwest::Method::DELETE, "/v1/me/mfa/totp").json(&body).send();
     let wrong_password = off(json!({"password": "not the password at all", "code": codes[0]})).await.unwrap();
     assert_eq!(wrong_password.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(field_errors(&wrong_password.json().await.unwrap()), [("password".into(), "incorrect".into())]);
+    assert_eq!(
+        field_errors(&wrong_password.json().await.unwrap()),
+        [("password".into(), "incorrect".into())]
+    );
     let wrong_code = off(json!({"password": PASSWORD, "code": "nope-nope-nope-nope"})).await.unwrap();
     assert_eq!(wrong_code.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(field_errors(&wrong_code.json().await.unwrap()), [("code".into(), "incorrect".into())]);
