@@ -374,6 +374,11 @@ pub mod exact {
         ("token_id", "The long-lived token's id.", "01936f0e-7c1a-7d2b-9a51-3f1f2b7c4d90"),
         ("webhook_id", "The webhook endpoint's id.", "01936f0e-7c1a-7d2b-9a51-3f1f2b7c4da0"),
         ("delivery_id", "The delivery's id.", "01936f0e-7c1a-7d2b-9a51-3f1f2b7c4db0"),
+        (
+            "session_id",
+            "The session's id (`GET .../sessions` lists them).",
+            "01936f0e-7c1a-7d2b-9a51-3f1f2b7c4dc0",
+        ),
         ("actor_id", "", "01936f0e-7c1a-7d2b-9a51-3f1f2b7c4d10"),
         ("target_id", "", "01936f0e-7c1a-7d2b-9a51-3f1f2b7c4d50"),
         ("action", "", "user.updated"),

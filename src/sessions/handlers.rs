@@ -68,8 +68,7 @@ impl Holder {
     }
 }
 
-const SUPPORT_ENDS_ITSELF: &str =
-    "Not in a support session: a support session can end only itself.";
+const SUPPORT_ENDS_ITSELF: &str = "Not in a support session: a support session can end only itself.";
 
 /// Under impersonation only the support session itself may be ended (`own`: the one asked to
 /// end, `None` for several).
