@@ -236,6 +236,7 @@ fn create_admin(
         customer_ids: Vec::new(),
         permissions: Vec::new(),
         data_scope: DataScope::All,
+        valid_until: None,
     };
     let created = conn.transaction(|conn| {
         let row = accounts::insert(conn, &account)?;

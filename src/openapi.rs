@@ -384,6 +384,7 @@ pub mod exact {
         ("action", "", "user.updated"),
         ("since", "", "2026-11-01T00:00:00Z"),
         ("until", "", "2026-12-01T00:00:00Z"),
+        ("expiring_before", "", "2026-12-31T00:00:00Z"),
         ("limit", "", "50"),
         ("cursor", "", "AZNvDnwafSuaUT8fK3xNUA"),
         ("q", "", "berg"),

@@ -132,4 +132,5 @@ pub struct NewAccount {
     pub permissions: Vec<Option<Permission>>,
     /// Staff always see `all` (a CHECK constraint says so too).
     pub data_scope: DataScope,
+    pub valid_until: Option<DateTime<Utc>>,
 }

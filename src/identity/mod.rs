@@ -5,6 +5,7 @@
 pub mod actor;
 pub mod challenges;
 pub mod clients;
+pub mod expiry;
 pub mod hasher;
 pub mod keys;
 pub mod mfa;

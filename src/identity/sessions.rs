@@ -349,7 +349,7 @@ pub fn live_account(
         revoke(conn, session_id, EndReason::IdleTimeout)?;
         return Ok(None);
     }
-    if !crate::accounts::queries::may_sign_in(conn, &account, now)? {
+    if !super::expiry::may_sign_in(conn, &account, now)? {
         return Ok(None);
     }
     // A support session lives only as long as its staff member could sign in: deactivating

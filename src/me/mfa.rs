@@ -88,14 +88,6 @@ pub struct RecoveryCodes {
 }
 
 /// A support session proves nothing about the person: nothing MFA happens in one.
-// impersonation: policy::refuse_impersonated (replace this once the support work is merged)
-fn refuse_impersonated(actor: &Actor) -> Result<(), AppError> {
-    match actor.impersonator() {
-        Some(_) => Err(AppError::Forbidden("Not in a support session.".into())),
-        None => Ok(()),
-    }
-}
-
 fn target_of(account: &UserRow) -> Target {
     match account.kind {
         Kind::Staff => Target::Staff,
@@ -147,7 +139,7 @@ pub async fn start_enrolment(
     caller: Enrolling,
 ) -> Result<HttpResponse, AppError> {
     if let Enrolling::Person(actor) = &caller {
-        refuse_impersonated(actor)?;
+        crate::policy::refuse_impersonated(actor)?;
     }
     let account = caller.account()?.clone();
     if account.mfa_enabled() {
@@ -189,7 +181,7 @@ pub async fn confirm_enrolment(
     Json(body): Json<TotpCode>,
 ) -> Result<HttpResponse, AppError> {
     if let Enrolling::Person(actor) = &caller {
-        refuse_impersonated(actor)?;
+        crate::policy::refuse_impersonated(actor)?;
     }
     let account = caller.account()?.clone();
     let origin = Origin::of(&req);
@@ -272,7 +264,7 @@ pub async fn disable(
     actor: Actor,
     Json(body): Json<DisableMfa>,
 ) -> Result<HttpResponse, AppError> {
-    refuse_impersonated(&actor)?;
+    crate::policy::refuse_impersonated(&actor)?;
     let author = Author::from(&actor);
     let visibility = Visibility::person(actor.data_scope, &actor.groups);
     let current = actor.session_id();
@@ -340,7 +332,7 @@ pub async fn renew_recovery_codes(
     actor: Actor,
     Json(body): Json<TotpCode>,
 ) -> Result<HttpResponse, AppError> {
-    refuse_impersonated(&actor)?;
+    crate::policy::refuse_impersonated(&actor)?;
     let author = Author::from(&actor);
     let visibility = Visibility::person(actor.data_scope, &actor.groups);
     let account = actor.require_person()?.clone();

@@ -72,7 +72,6 @@ const SUPPORT_ENDS_ITSELF: &str = "Not in a support session: a support session c
 
 /// Under impersonation only the support session itself may be ended (`own`: the one asked to
 /// end, `None` for several).
-// impersonation: switch to policy::refuse_impersonated once it is merged.
 fn refuse_impersonated_unless(actor: &Actor, only: Option<SessionId>) -> Result<(), AppError> {
     if actor.impersonator().is_some() && (only.is_none() || only != actor.session_id()) {
         return Err(AppError::Forbidden(SUPPORT_ENDS_ITSELF.into()));

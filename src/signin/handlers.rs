@@ -96,7 +96,7 @@ fn signing_in(
     now: chrono::DateTime<chrono::Utc>,
 ) -> QueryResult<Option<(UserRow, bool)>> {
     let Some(account) = accounts::find_by_email(conn, email)? else { return Ok(None) };
-    let may_sign_in = accounts::may_sign_in(conn, &account, now)?;
+    let may_sign_in = crate::identity::expiry::may_sign_in(conn, &account, now)?;
     Ok(Some((account, may_sign_in)))
 }
 
@@ -120,7 +120,7 @@ pub async fn refresh(
 ) -> Result<HttpResponse, AppError> {
     let (lifetimes, now) = (state.config.sessions, state.config.clock.now());
     let rotation = db::run(&state.pool, move |conn| {
-        sessions::rotate(conn, &body.refresh_token, &lifetimes, now, accounts::may_sign_in)
+        sessions::rotate(conn, &body.refresh_token, &lifetimes, now, crate::identity::expiry::may_sign_in)
     })
     .await?;
     match rotation {

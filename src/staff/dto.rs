@@ -164,6 +164,9 @@ pub struct CreateStaff {
     /// (`password_change_required`). Default from the server's `OPERATOR_PASSWORDS_TEMPORARY`
     /// (itself default `false`).
     pub temporary: Option<bool>,
+    /// After this the person cannot sign in and its sessions end (seasonal staff); absent: no
+    /// end.
+    pub valid_until: Option<DateTime<Utc>>,
     /// E-mail a welcome naming the login and the admin portal, with a link (valid 7 days) to
     /// choose a password when none was given. A password is never e-mailed.
     pub send_mail: Option<bool>,
@@ -186,6 +189,7 @@ impl CreateStaff {
             customer_ids: self.customer_ids.unwrap_or_default().into_iter().map(Some).collect(),
             permissions: Vec::new(),
             data_scope: crate::permissions::DataScope::All,
+            valid_until: self.valid_until,
         }
     }
 }
@@ -217,6 +221,11 @@ pub struct PatchStaff {
     #[schema(nullable = false)]
     #[serde(default, deserialize_with = "crate::extract::not_null")]
     pub status: Option<StaffStatus>,
+    /// After this the person cannot sign in and its sessions end at their next request; `null`
+    /// removes the end.
+    #[serde(default, deserialize_with = "crate::extract::double_option")]
+    #[schema(value_type = Option<DateTime<Utc>>)]
+    pub valid_until: Option<Option<DateTime<Utc>>>,
 }
 
 #[derive(Debug, Default, Deserialize, IntoParams, Validate)]

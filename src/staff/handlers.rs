@@ -212,6 +212,8 @@ fn apply(
         role: patch.role.map(Role::from),
         customer_ids: Some(scope.iter().copied().map(Some).collect()),
         status: patch.status.map(AccountStatus::from),
+        valid_until: patch.valid_until,
+        expired_at: patch.valid_until.map(|_| None),
     };
     let Staff(after) = queries::update(conn, staff_id, &changes)?;
     let access_changed = after.status != AccountStatus::Active

@@ -21,4 +21,7 @@ pub struct StaffChanges {
     pub role: Option<Role>,
     pub customer_ids: Option<Vec<Option<Uuid>>>,
     pub status: Option<AccountStatus>,
+    pub valid_until: Option<Option<chrono::DateTime<chrono::Utc>>>,
+    /// Cleared whenever `valid_until` is set, so a new end is audited again when it passes.
+    pub expired_at: Option<Option<chrono::DateTime<chrono::Utc>>>,
 }

@@ -186,6 +186,9 @@ pub struct CreateUser {
     /// (`password_change_required`). Default from the server's `OPERATOR_PASSWORDS_TEMPORARY`
     /// (itself default `false`).
     pub temporary: Option<bool>,
+    /// After this the person cannot sign in and its sessions end (seasonal staff); absent: no
+    /// end.
+    pub valid_until: Option<DateTime<Utc>>,
     /// Users with login only: e-mail a welcome naming the login and the portal address, with a
     /// link (valid 7 days) to choose a password when none was given.
     pub send_mail: Option<bool>,
@@ -259,6 +262,11 @@ pub struct PatchUser {
     #[schema(nullable = false, min_length = 12, max_length = 128)]
     #[serde(default, deserialize_with = "crate::extract::not_null")]
     pub password: Option<String>,
+    /// After this the person cannot sign in and its sessions end at their next request; `null`
+    /// removes the end. A time already past locks the person out at once.
+    #[serde(default, deserialize_with = "crate::extract::double_option")]
+    #[schema(value_type = Option<DateTime<Utc>>)]
+    pub valid_until: Option<Option<DateTime<Utc>>>,
     /// With `login_enabled: true`: e-mail the welcome (and a set-password link when the user
     /// has no password).
     #[schema(nullable = false)]
@@ -277,6 +285,8 @@ pub struct UserFilters {
     #[param(max_length = 200)]
     #[validate(length(max = 200, message = "must be at most 200 characters"))]
     pub q: Option<String>,
+    /// Only people whose `valid_until` is before this time (including those already past).
+    pub expiring_before: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
@@ -387,6 +397,7 @@ pub struct ImportRow {
 impl From<ImportRow> for CreateUser {
     fn from(row: ImportRow) -> Self {
         Self {
+            valid_until: None,
             name: row.name,
             phone: row.phone,
             email: row.email,

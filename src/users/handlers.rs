@@ -133,6 +133,7 @@ async fn check_addition(
         warehouse_address_id: body.warehouse_address_id.map(AddressId::from),
         cost_center_id: body.cost_center_id.map(CostCenterId::from),
         external_id: body.external_id.map(|id| id.trim().to_owned()),
+        valid_until: body.valid_until,
         ..NewUser::new(
             customer_id,
             body.name.trim().to_owned(),
@@ -331,6 +332,8 @@ fn plan_patch(conn: &mut PgConnection, before: &User, request: PatchRequest) -> 
         password_hash: if login_closed { Some(None) } else { password_hash.map(Some) },
         status: None,
         data_scope: None,
+        valid_until: patch.valid_until,
+        expired_at: patch.valid_until.map(|_| None),
     };
     let current = before.access();
     let asked = AccessRequest { data_scope: patch.data_scope, group_ids: patch.group_ids };

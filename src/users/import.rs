@@ -295,6 +295,7 @@ struct CreateUserFrom;
 impl CreateUserFrom {
     fn from(row: &ImportRow) -> super::dto::CreateUser {
         super::dto::CreateUser {
+            valid_until: None,
             name: row.name.clone(),
             phone: row.phone.clone(),
             email: row.email.clone(),

@@ -1,6 +1,7 @@
 //! New customer-user rows and changes to them (the row itself is [`crate::accounts::UserRow`]),
 //! and [`User`], the row with the groups its view and its visibility depend on.
 
+use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use uuid::Uuid;
 
@@ -28,6 +29,9 @@ pub struct UserChanges {
     /// Set only through `rules::set_access` and its siblings, which keep the
     /// memberships in line.
     pub data_scope: Option<DataScope>,
+    pub valid_until: Option<Option<DateTime<Utc>>>,
+    /// Cleared whenever `valid_until` is set, so a new end is audited again when it passes.
+    pub expired_at: Option<Option<DateTime<Utc>>>,
 }
 
 /// A new customer user; start from [`NewUser::new`] and set what differs.
@@ -51,6 +55,7 @@ pub struct NewUser {
     pub external_id: Option<String>,
     /// Decided by `rules::access_for`; its groups are set after the insert.
     pub data_scope: DataScope,
+    pub valid_until: Option<DateTime<Utc>>,
 }
 
 impl NewUser {
@@ -79,6 +84,7 @@ impl NewUser {
             cost_center_id: None,
             external_id: None,
             data_scope,
+            valid_until: None,
         }
     }
 }

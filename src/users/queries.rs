@@ -25,6 +25,9 @@ fn filtered(mut query: Query, filters: &UserFilters, page: Page) -> Query {
     if let Some(status) = filters.status {
         query = query.filter(users::status.eq(status));
     }
+    if let Some(before) = filters.expiring_before {
+        query = query.filter(users::valid_until.lt(before));
+    }
     if let Some(role) = filters.role {
         query = query.filter(users::role.eq(Role::from(role)));
     }

@@ -242,6 +242,9 @@ pub fn replace(
         password_hash,
         status: None,
         data_scope: None,
+        // The ERP upsert does not manage end dates; PATCH does.
+        valid_until: None,
+        expired_at: None,
     };
     // A full body's groups replace the person's, but leaving groups never widens: only an
     // explicit `data_scope: "all"` does (see [`rules::access_after`]).
@@ -293,6 +296,8 @@ fn is_empty(changes: &UserChanges) -> bool {
         password_hash,
         status,
         data_scope,
+        valid_until,
+        expired_at,
     } = changes;
     name.is_none()
         && phone.is_none()
@@ -306,6 +311,8 @@ fn is_empty(changes: &UserChanges) -> bool {
         && password_hash.is_none()
         && status.is_none()
         && data_scope.is_none()
+        && valid_until.is_none()
+        && expired_at.is_none()
 }
 
 /// The ERP's key as a path names it: 1 to 255 characters, not only white space, no control

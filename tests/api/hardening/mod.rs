@@ -6,3 +6,4 @@ mod mfa;
 mod mfa_admin;
 mod sessions;
 mod support;
+mod valid_until;

@@ -141,6 +141,7 @@ impl TestApp {
             customer_ids: customer_ids.iter().copied().map(Some).collect(),
             permissions: Vec::new(),
             data_scope: DataScope::All,
+            valid_until: None,
         };
         accounts::insert(&mut self.conn(), &account).expect("insert staff")
     }
@@ -202,6 +203,7 @@ impl TestApp {
             permissions: permissions.iter().copied().map(Some).collect(),
             // In no group: all of its customer's data, until a test gives it groups.
             data_scope: DataScope::All,
+            valid_until: None,
         };
         let row = accounts::insert(&mut self.conn(), &account).expect("insert customer user");
         self.sign_in(row.id, &email, PASSWORD).await
