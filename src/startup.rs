@@ -268,5 +268,11 @@ async fn prune(pool: DbPool, keep: Keep, clock: crate::clock::Clock) {
         if let Err(error) = db::run(&pool, purge).await {
             tracing::warn!(%error, "purging the webhook delivery log failed");
         }
+        // Sign-in step tokens live five minutes; a day later nobody asks about them.
+        let purge =
+            move |conn: &mut _| crate::identity::challenges::purge(conn, now - chrono::Duration::days(1));
+        if let Err(error) = db::run(&pool, purge).await {
+            tracing::warn!(%error, "purging sign-in step tokens failed");
+        }
     }
 }
