@@ -27,15 +27,6 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(signin::signup::verify_signup)
         .service(signin::handlers::jwks);
     cfg.service(me::handlers::get_me).service(me::handlers::patch_me).service(me::handlers::change_password);
-    cfg.service(sessions::handlers::list_my_sessions)
-        .service(sessions::handlers::end_my_other_sessions)
-        .service(sessions::handlers::end_my_session)
-        .service(sessions::handlers::list_user_sessions)
-        .service(sessions::handlers::end_user_sessions)
-        .service(sessions::handlers::end_user_session)
-        .service(sessions::handlers::list_staff_sessions)
-        .service(sessions::handlers::end_staff_sessions)
-        .service(sessions::handlers::end_staff_session);
     cfg.service(me::mfa::start_enrolment)
         .service(me::mfa::confirm_enrolment)
         .service(me::mfa::disable)
@@ -80,6 +71,17 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(users::impersonate::impersonate_user)
         .service(users::review::handlers::get_access_review)
         .service(users::review::handlers::record_access_review);
+    // After the users' routes: `users/by-external-id/{external_id}` must be tried before
+    // `users/{user_id}/sessions` (an external id may be any text, "sessions" too).
+    cfg.service(sessions::handlers::list_my_sessions)
+        .service(sessions::handlers::end_my_other_sessions)
+        .service(sessions::handlers::end_my_session)
+        .service(sessions::handlers::list_user_sessions)
+        .service(sessions::handlers::end_user_sessions)
+        .service(sessions::handlers::end_user_session)
+        .service(sessions::handlers::list_staff_sessions)
+        .service(sessions::handlers::end_staff_sessions)
+        .service(sessions::handlers::end_staff_session);
     cfg.service(invitations::handlers::create_invitations)
         .service(invitations::handlers::list_invitations)
         .service(invitations::handlers::get_invitation)

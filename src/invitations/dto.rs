@@ -264,7 +264,8 @@ pub struct AcceptInvitation {
         "password_set": true, "status": "active", "role": "user",
         "permissions": ["orders.view", "pod.download", "tracking.view"],
         "data_scope": "all", "group_ids": [], "warehouse_address_id": "01936f0e-7c1a-7d2b-9a51-3f1f2b7c4d31",
-        "cost_center_id": null, "external_id": null, "last_login_at": "2026-11-24T10:00:00Z",
+        "cost_center_id": null, "external_id": null, "mfa_enabled": false, "password_change_required": false, "valid_until": null,
+        "last_login_at": "2026-11-24T10:00:00Z",
         "created_at": "2026-11-23T09:30:00Z", "updated_at": "2026-11-24T10:00:00Z"
     },
     "tokens": {

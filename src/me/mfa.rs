@@ -69,12 +69,13 @@ pub struct DisableMfa {
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({"recovery_codes": ["k7mq-3xtd-9wfa-hp2c", "a4nz-8rve-u6js-c2gq",
     "f9bw-t3ky-m5dh-q7xe", "p2cs-6jan-w8rt-z4mf", "h5ud-9qgk-b3ye-s7wp", "x8rf-2mwc-k6tn-v9ad",
-    "e3jy-7pbs-q4hm-u2zk", "n6wa-5cxf-d9rg-t3jq", "s2ke-8ytm-w4fn-b7hc", "g9pz-3dqu-r6xa-m5ey"]}))]
+    "e3jy-7pbs-q4hm-u2zk", "n6wa-5cxf-d9rg-t3jq", "s2ke-8ytm-w4fn-b7hc", "g9pz-3dqu-r6xa-m5ey"],
+    "tokens": null}))]
 pub struct MfaConfirmed {
     /// Ten single-use codes, each works once instead of an app code. Store them safely.
     pub recovery_codes: Vec<String>,
-    /// Only when confirmed with an enrolment token: the sign-in, usually a token pair.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// Only when confirmed with an enrolment token: the sign-in, usually a token pair; else
+    /// null.
     pub tokens: Option<SignInResponse>,
 }
 

@@ -91,6 +91,7 @@ pub struct VerifySignup {
         "permissions": ["addresses.manage", "cost_centers.manage", "messages.view_body", "orders.create", "orders.view",
             "payments.manage", "pod.download", "pricing.view", "reports.view", "scheduling.book", "tracking.view", "users.manage"],
         "data_scope": "all", "group_ids": [], "warehouse_address_id": null, "cost_center_id": null, "external_id": null,
+        "mfa_enabled": false, "password_change_required": false, "valid_until": null,
         "last_login_at": null, "created_at": "2026-11-23T09:30:00Z", "updated_at": "2026-11-23T09:30:00Z"
     },
     "tokens": {
