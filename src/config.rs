@@ -181,6 +181,10 @@ pub struct Config {
     /// Requests that may wait for a hashing thread; beyond that a 503 (default: 32 per thread).
     pub password_hash_queue: usize,
     pub log_format: LogFormat,
+    /// `SERVER_TIMING=true`: every response says how many SQL statements it took
+    /// (`Server-Timing: db;desc="3 statements"`), for the benchmark and for tests; off by default, as it tells
+    /// strangers something about the inside.
+    pub server_timing: bool,
     pub metrics_token: Option<SecretString>,
     /// `CORS_ALLOWED_ORIGINS`: the exact origins (`https://portal.example.com`) whose pages may
     /// call the API from a browser; empty: no CORS headers at all.
@@ -270,6 +274,7 @@ impl Config {
             password_hash_concurrency: password_hash_concurrency as usize,
             password_hash_queue: number(&get, "PASSWORD_HASH_QUEUE", queue, 0, 100_000)? as usize,
             log_format: log_format(&get)?,
+            server_timing: boolean(&get, "SERVER_TIMING")?,
             metrics_token: get("METRICS_TOKEN").map(SecretString::from),
             cors_allowed_origins: get("CORS_ALLOWED_ORIGINS")
                 .map(|v| origins(&v))

@@ -117,6 +117,7 @@ impl Application {
         let served = crate::routes::document_json();
         let known_routes = web::Data::new(KnownRoutes::from_openapi(&openapi));
         let metrics = web::Data::new(metrics);
+        let server_timing = telemetry::ServerTiming(config.server_timing);
 
         let listener = TcpListener::bind(&config.bind_addr)
             .map_err(|source| StartupError::Bind { addr: config.bind_addr.clone(), source })?;
@@ -137,6 +138,7 @@ impl Application {
                         .external_urls_from_iter_unchecked([("/openapi.json", served.clone())]),
                 )
                 .app_data(known_routes.clone())
+                .app_data(server_timing)
                 .default_service(web::to(unmatched))
                 .app_data(
                     web::QueryConfig::default()

@@ -208,7 +208,13 @@ fn request_id_from(req: &ServiceRequest) -> String {
         .map_or_else(|| uuid::Uuid::now_v7().to_string(), str::to_owned)
 }
 
-/// The outermost middleware: request id, span, access log line, metrics.
+/// Whether responses carry `Server-Timing` (`SERVER_TIMING`), as app data.
+#[derive(Debug, Clone, Copy)]
+pub struct ServerTiming(pub bool);
+
+const SERVER_TIMING: HeaderName = HeaderName::from_static("server-timing");
+
+/// The outermost middleware: request id, span, statement count, access log line, metrics.
 pub async fn observe(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
@@ -218,13 +224,23 @@ pub async fn observe(
     req.extensions_mut().insert(RequestId(request_id.clone()));
     let metrics = req.app_data::<actix_web::web::Data<Metrics>>().map(|m| m.get_ref().clone());
     let method = req.method().to_string();
+    let server_timing = req.app_data::<ServerTiming>().is_some_and(|timing| timing.0);
     let span = tracing::info_span!("request", request_id = %request_id, method = %method, path = %req.path());
-    let mut response = next.call(req).instrument(span.clone()).await?;
+    let (response, statements) =
+        crate::db::statements::counted(next.call(req).instrument(span.clone())).await;
+    let mut response = response?;
+    let statements = statements.get();
 
     let route = response.request().match_pattern().unwrap_or_else(|| "unmatched".into());
     let status = response.status();
     if let Ok(value) = HeaderValue::from_str(&request_id) {
         response.headers_mut().insert(REQUEST_ID, value);
+    }
+    if server_timing {
+        let value = HeaderValue::from_str(&format!("db;desc=\"{statements} statements\""));
+        if let Ok(value) = value {
+            response.headers_mut().insert(SERVER_TIMING, value);
+        }
     }
     let elapsed = started.elapsed();
     if let Some(metrics) = metrics {
@@ -232,7 +248,7 @@ pub async fn observe(
         metrics.latency.with_label_values(&[&method, &route]).observe(elapsed.as_secs_f64());
     }
     span.in_scope(|| {
-        tracing::info!(route = %route, status = status.as_u16(), elapsed_ms = elapsed.as_secs_f64() * 1000.0, "served");
+        tracing::info!(route = %route, status = status.as_u16(), statements, elapsed_ms = elapsed.as_secs_f64() * 1000.0, "served");
     });
     Ok(response)
 }

@@ -5,6 +5,7 @@ pub mod embedded;
 pub mod ids;
 pub mod outbox;
 pub mod schema;
+pub mod statements;
 pub mod types;
 
 use std::ops::{Deref, DerefMut};
@@ -71,7 +72,10 @@ impl ManageConnection for Manager {
     type Error = diesel::r2d2::Error;
 
     fn connect(&self) -> Result<PoolConnection, Self::Error> {
-        self.0.connect().map(|pg| PoolConnection { pg, retired: false })
+        use diesel::Connection;
+        let mut pg = self.0.connect()?;
+        pg.set_instrumentation(statements::Counting);
+        Ok(PoolConnection { pg, retired: false })
     }
 
     fn is_valid(&self, conn: &mut PoolConnection) -> Result<(), Self::Error> {
@@ -152,9 +156,10 @@ where
     E: Into<AppError> + Send + 'static,
 {
     let pool = pool.clone();
+    let counter = statements::current();
     blocking(move || {
         let mut conn = pool.get_timeout(wait)?;
-        let result = work(&mut conn).map_err(Into::into);
+        let result = statements::carrying(counter, || work(&mut conn)).map_err(Into::into);
         if let Err(AppError::Unavailable(_)) = &result {
             retire_if_lost(&pool, &mut conn);
         }

@@ -40,6 +40,7 @@ mod scim_idp;
 mod serving;
 mod signup;
 mod staff;
+mod statements;
 mod tenant_isolation;
 mod upsert;
 mod users;

@@ -54,6 +54,8 @@ pub fn test_config(database_url: &str) -> Config {
     config.bind_addr = "127.0.0.1:0".into();
     config.db_pool_size = 4;
     config.http_workers = 1;
+    // Every response says how many statements it took (tests hold endpoints to their budget).
+    config.server_timing = true;
     config.mail = MailTransport::Log;
     config.mail_poll_interval = Duration::from_millis(100);
     config.mail_retry_base = Duration::from_millis(200);
