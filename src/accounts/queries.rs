@@ -95,6 +95,16 @@ pub fn may_sign_in(conn: &mut PgConnection, account: &UserRow, now: DateTime<Utc
     }
 }
 
+/// [`may_sign_in`] with the customer's gate already read (`(status, portal_enabled)`, `None`
+/// for staff or a customer that is gone): no statement.
+pub fn gate_open(account: &UserRow, now: DateTime<Utc>, gate: Option<(super::CustomerStatus, bool)>) -> bool {
+    account.may_sign_in(now)
+        && match account.customer_id {
+            None => true,
+            Some(_) => matches!(gate, Some((super::CustomerStatus::Active, true))),
+        }
+}
+
 /// Whether a customer's users can have working logins: active and with the portal enabled.
 pub fn customer_allows_logins(conn: &mut PgConnection, customer_id: Uuid) -> QueryResult<bool> {
     use super::CustomerStatus;

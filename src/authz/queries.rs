@@ -14,12 +14,18 @@ pub fn missing(
     customer_id: CustomerId,
     group_id: Option<GroupId>,
 ) -> QueryResult<Option<CheckReason>> {
-    let customer: bool =
-        diesel::select(diesel::dsl::exists(customers::table.find(customer_id))).get_result(conn)?;
-    if !customer {
-        return Ok(Some(CheckReason::CustomerNotVisible));
-    }
-    let Some(group_id) = group_id else { return Ok(None) };
-    let group = crate::groups::queries::find(conn, customer_id, group_id).optional()?;
-    Ok(group.is_none().then_some(CheckReason::UnknownGroup))
+    use crate::db::schema::groups;
+    use diesel::dsl::exists;
+    // One statement whether or not a group is asked about: a missing group id matches no row.
+    let group =
+        groups::table.filter(groups::customer_id.eq(customer_id)).filter(groups::id.nullable().eq(group_id));
+    let (customer, group): (bool, bool) =
+        diesel::select((exists(customers::table.find(customer_id)), exists(group))).get_result(conn)?;
+    Ok(if !customer {
+        Some(CheckReason::CustomerNotVisible)
+    } else if group_id.is_some() && !group {
+        Some(CheckReason::UnknownGroup)
+    } else {
+        None
+    })
 }

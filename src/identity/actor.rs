@@ -15,7 +15,7 @@ use actix_web::{FromRequest, HttpRequest, web};
 use futures_util::future::LocalBoxFuture;
 
 use super::{clients, sessions, tokens};
-use crate::accounts::{Actor, Principal, queries as accounts};
+use crate::accounts::{Actor, Principal};
 use crate::db;
 use crate::error::AppError;
 use crate::origin::Origin;
@@ -62,14 +62,10 @@ async fn person(state: &AppState, token: &str) -> Result<Authenticated, AppError
     let claims = tokens::verify(&state.keys, token, &config.jwt_issuer, &config.jwt_audience).await?;
     let (session_id, user_id) = (claims.sid.into(), claims.sub.into());
     let (lifetimes, now) = (config.sessions, config.clock.now());
-    let (live, groups) = db::run(&state.pool, move |conn| {
-        let Some(live) = sessions::live_account(conn, session_id, user_id, &lifetimes, now)? else {
-            return Ok(None);
-        };
-        accounts::groups_of(conn, &live.account).map(|groups| Some((live, groups)))
-    })
-    .await?
-    .ok_or(INVALID)?;
+    let (live, groups) =
+        db::run(&state.pool, move |conn| sessions::live_account(conn, session_id, user_id, &lifetimes, now))
+            .await?
+            .ok_or(INVALID)?;
     let sessions::Live { account, amr, impersonator } = live;
     let data_scope = account.data_scope;
     Ok((Principal::Person { session_id, account, amr, impersonator }, data_scope, groups))
@@ -80,8 +76,8 @@ async fn client(state: &AppState, token: &str) -> Result<Authenticated, AppError
     let claims = tokens::verify_client(&state.keys, token, &config.jwt_issuer, &config.jwt_audience).await?;
     let now = config.clock.now();
     let (caller, data_scope, groups) = db::run(&state.pool, move |conn| {
-        let Some(found) = clients::by_id(conn, claims.sub)? else { return Ok(None) };
-        clients::caller(conn, found, Some(&claims.permissions), now)
+        let Some((found, standing)) = clients::by_id(conn, claims.sub)? else { return Ok(None) };
+        clients::caller(conn, found, standing, Some(&claims.permissions), now)
     })
     .await?
     .ok_or(INVALID)?;
@@ -91,8 +87,8 @@ async fn client(state: &AppState, token: &str) -> Result<Authenticated, AppError
 async fn long_lived(state: &AppState, token: String) -> Result<Authenticated, AppError> {
     let now = state.config.clock.now();
     let (caller, data_scope, groups) = db::run(&state.pool, move |conn| {
-        let Some(found) = clients::by_token(conn, &token, now)? else { return Ok(None) };
-        clients::caller(conn, found, None, now)
+        let Some((found, standing)) = clients::by_token(conn, &token, now)? else { return Ok(None) };
+        clients::caller(conn, found, standing, None, now)
     })
     .await?
     .ok_or(INVALID)?;

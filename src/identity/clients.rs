@@ -12,7 +12,7 @@ use subtle::ConstantTimeEq;
 use uuid::Uuid;
 
 use crate::accounts::{ClientCaller, CustomerStatus};
-use crate::db::schema::{api_client_groups, api_client_tokens, api_clients, customers};
+use crate::db::schema::{api_client_tokens, api_clients, customers};
 use crate::permissions::{DataScope, Permission};
 use crate::secrets::hash_secret;
 
@@ -85,56 +85,80 @@ pub fn by_client_id(conn: &mut PgConnection, client_id: &str) -> QueryResult<Opt
         .optional()
 }
 
-/// The client with the row id `id`, whatever its status.
-pub fn by_id(conn: &mut PgConnection, id: Uuid) -> QueryResult<Option<Credential>> {
-    api_clients::table.find(id).select(Credential::as_select()).first(conn).optional()
+/// What deciding whether a client may act needs beside its row, read with it in one statement:
+/// its customer's status (`None`: a platform client, or a customer that is gone), its groups
+/// (looked up only for a `groups`-scoped client) and when it was last used.
+pub struct Standing {
+    pub customer_status: Option<CustomerStatus>,
+    pub groups: Vec<Uuid>,
+    pub last_used_at: Option<DateTime<Utc>>,
 }
 
-/// The groups of a client (only a `groups`-scoped client has any; it may have none).
-pub fn groups_of(conn: &mut PgConnection, id: Uuid) -> QueryResult<Vec<Uuid>> {
-    api_client_groups::table
-        .filter(api_client_groups::api_client_id.eq(id))
-        .order(api_client_groups::group_id.asc())
-        .select(api_client_groups::group_id)
-        .load(conn)
-}
+type StandingSql = (
+    diesel::sql_types::Nullable<diesel::sql_types::Text>,
+    diesel::sql_types::Array<diesel::sql_types::Uuid>,
+    diesel::sql_types::Nullable<diesel::sql_types::Timestamptz>,
+);
 
-/// Whether the client's customer takes requests (a platform client has none and always does).
-/// Unlike a person's sign-in, a switched-off portal does not matter: clients do not use it.
-pub fn customer_open(conn: &mut PgConnection, customer_id: Option<Uuid>) -> QueryResult<bool> {
-    let Some(customer_id) = customer_id else { return Ok(true) };
-    let status = customers::table
-        .find(customer_id)
-        .select(customers::status)
-        .first::<CustomerStatus>(conn)
-        .optional()?;
-    Ok(status == Some(CustomerStatus::Active))
-}
-
-/// Records that the client was used, at most once a minute: the row is written only when its
-/// last use is older, so a busy client does not turn every request into a write.
-pub fn touch(conn: &mut PgConnection, id: Uuid, now: DateTime<Utc>) -> QueryResult<()> {
-    let a_minute_ago = now - chrono::Duration::minutes(1);
-    diesel::update(
-        api_clients::table
-            .find(id)
-            .filter(api_clients::last_used_at.is_null().or(api_clients::last_used_at.lt(a_minute_ago))),
+/// The columns of [`Standing`], for a query joining `api_clients` with `customers` (left).
+fn standing_columns() -> diesel::expression::SqlLiteral<StandingSql> {
+    diesel::dsl::sql::<StandingSql>(
+        "customers.status, CASE WHEN api_clients.data_scope = 'groups' THEN ARRAY(SELECT g.group_id \
+         FROM api_client_groups g WHERE g.api_client_id = api_clients.id ORDER BY g.group_id) \
+         ELSE '{}'::uuid[] END, api_clients.last_used_at",
     )
-    .set(api_clients::last_used_at.eq(now))
-    .execute(conn)
-    .map(drop)
 }
 
-/// The caller a request authenticated as `client` is: active, its customer open, acting with
-/// `permissions` (what its token was issued for) cut down to its scopes as they are now, and
-/// its data scope and groups as they are now. `None` when the client may not act.
+/// The client with the row id `id`, whatever its status, and its standing.
+pub fn by_id(conn: &mut PgConnection, id: Uuid) -> QueryResult<Option<(Credential, Standing)>> {
+    api_clients::table
+        .left_join(customers::table)
+        .filter(api_clients::id.eq(id))
+        .select((Credential::as_select(), standing_columns()))
+        .first::<(Credential, (Option<CustomerStatus>, Vec<Uuid>, Option<DateTime<Utc>>))>(conn)
+        .optional()
+        .map(|found| found.map(|(client, standing)| (client, Standing::from(standing))))
+}
+
+/// The standing of the client `id` (the token endpoint has its row already).
+pub fn standing(conn: &mut PgConnection, id: Uuid) -> QueryResult<Standing> {
+    api_clients::table
+        .left_join(customers::table)
+        .filter(api_clients::id.eq(id))
+        .select(standing_columns())
+        .first::<(Option<CustomerStatus>, Vec<Uuid>, Option<DateTime<Utc>>)>(conn)
+        .map(Standing::from)
+}
+
+impl From<(Option<CustomerStatus>, Vec<Uuid>, Option<DateTime<Utc>>)> for Standing {
+    fn from(
+        (customer_status, groups, last_used_at): (Option<CustomerStatus>, Vec<Uuid>, Option<DateTime<Utc>>),
+    ) -> Self {
+        Self { customer_status, groups, last_used_at }
+    }
+}
+
+/// Whether a use at `now` after one at `last` should be recorded: at most once a minute, so a
+/// busy client does not turn every request into a write.
+fn stale(last: Option<DateTime<Utc>>, now: DateTime<Utc>) -> bool {
+    last.is_none_or(|last| last < now - chrono::Duration::minutes(1))
+}
+
+/// The caller a request authenticated as `client` is: active, its customer open (a platform
+/// client has none and always is; unlike a person's sign-in, a switched-off portal does not
+/// matter: clients do not use it), acting with `permissions` (what its token was issued for)
+/// cut down to its scopes as they are now, and its data scope and groups as they are now.
+/// `None` when the client may not act. Records the use, at most once a minute.
 pub fn caller(
     conn: &mut PgConnection,
     client: Credential,
+    standing: Standing,
     permissions: Option<&[Permission]>,
     now: DateTime<Utc>,
 ) -> QueryResult<Option<(ClientCaller, DataScope, Vec<Uuid>)>> {
-    if client.status != ClientStatus::Active || !customer_open(conn, client.customer_id)? {
+    let customer_open =
+        client.customer_id.is_none() || standing.customer_status == Some(CustomerStatus::Active);
+    if client.status != ClientStatus::Active || !customer_open {
         return Ok(None);
     }
     let scopes = client.scopes();
@@ -142,12 +166,11 @@ pub fn caller(
         Some(granted) => scopes.iter().copied().filter(|p| granted.contains(p)).collect(),
         None => scopes,
     };
-    // Only a `groups`-scoped client has groups; an `all` one skips the query.
-    let groups = match client.data_scope {
-        DataScope::All => Vec::new(),
-        DataScope::Groups => groups_of(conn, client.id)?,
-    };
-    touch(conn, client.id, now)?;
+    if stale(standing.last_used_at, now) {
+        diesel::update(api_clients::table.find(client.id))
+            .set(api_clients::last_used_at.eq(now))
+            .execute(conn)?;
+    }
     let caller = ClientCaller {
         id: client.id,
         client_id: client.client_id,
@@ -155,27 +178,37 @@ pub fn caller(
         customer_id: client.customer_id,
         permissions,
     };
-    Ok(Some((caller, client.data_scope, groups)))
+    Ok(Some((caller, client.data_scope, standing.groups)))
 }
 
 /// The client of the long-lived token `token`, if the token is live (not revoked, not
-/// expired); its last use is recorded like the client's.
-pub fn by_token(conn: &mut PgConnection, token: &str, now: DateTime<Utc>) -> QueryResult<Option<Credential>> {
+/// expired), with its standing; the token's last use is recorded like the client's.
+pub fn by_token(
+    conn: &mut PgConnection,
+    token: &str,
+    now: DateTime<Utc>,
+) -> QueryResult<Option<(Credential, Standing)>> {
     let hash = hash_secret(token);
-    let found: Option<(Uuid, Credential)> = api_client_tokens::table
-        .inner_join(api_clients::table)
+    type Found =
+        (Uuid, Option<DateTime<Utc>>, Credential, (Option<CustomerStatus>, Vec<Uuid>, Option<DateTime<Utc>>));
+    let found: Option<Found> = api_client_tokens::table
+        .inner_join(api_clients::table.left_join(customers::table))
         .filter(api_client_tokens::token_hash.eq(&hash))
         .filter(api_client_tokens::revoked.eq(false))
         .filter(api_client_tokens::expires_at.is_null().or(api_client_tokens::expires_at.gt(now)))
-        .select((api_client_tokens::id, Credential::as_select()))
+        .select((
+            api_client_tokens::id,
+            api_client_tokens::last_used_at,
+            Credential::as_select(),
+            standing_columns(),
+        ))
         .first(conn)
         .optional()?;
-    let Some((token_id, client)) = found else { return Ok(None) };
-    let a_minute_ago = now - chrono::Duration::minutes(1);
-    diesel::update(api_client_tokens::table.find(token_id).filter(
-        api_client_tokens::last_used_at.is_null().or(api_client_tokens::last_used_at.lt(a_minute_ago)),
-    ))
-    .set(api_client_tokens::last_used_at.eq(now))
-    .execute(conn)?;
-    Ok(Some(client))
+    let Some((token_id, token_used_at, client, standing)) = found else { return Ok(None) };
+    if stale(token_used_at, now) {
+        diesel::update(api_client_tokens::table.find(token_id))
+            .set(api_client_tokens::last_used_at.eq(now))
+            .execute(conn)?;
+    }
+    Ok(Some((client, Standing::from(standing))))
 }

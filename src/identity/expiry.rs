@@ -14,10 +14,17 @@ use crate::permissions::{DataScope, Kind};
 
 /// [`accounts::may_sign_in`], recording an account's expiry the first time it refuses for it.
 pub fn may_sign_in(conn: &mut PgConnection, account: &UserRow, now: DateTime<Utc>) -> QueryResult<bool> {
+    note_if_expired(conn, account, now)?;
+    accounts::may_sign_in(conn, account, now)
+}
+
+/// Records the account's expiry if this is the first use refused for it (no statement
+/// otherwise).
+pub fn note_if_expired(conn: &mut PgConnection, account: &UserRow, now: DateTime<Utc>) -> QueryResult<()> {
     if account.is_expired(now) && account.expired_at.is_none() {
         note(conn, account, now)?;
     }
-    accounts::may_sign_in(conn, account, now)
+    Ok(())
 }
 
 fn note(conn: &mut PgConnection, account: &UserRow, now: DateTime<Utc>) -> QueryResult<()> {

@@ -317,17 +317,37 @@ pub struct Live {
 
 /// The person behind a live session at `now`, if the session is live — not ended, younger than
 /// its maximum age, used within the idle timeout, before its hard end (a support session) — and
-/// the person may still sign in. Keeps `last_used_at` fresh to the minute; a session found idle
-/// is ended.
+/// the person may still sign in (its customer's gate included), with its groups: everything an
+/// authenticated request needs, in one statement. Keeps `last_used_at` fresh to the minute (a
+/// second statement at most once a minute); a session found idle is ended.
 pub fn live_account(
     conn: &mut PgConnection,
     session_id: SessionId,
     user_id: UserId,
     lifetimes: &SessionLifetimes,
     now: DateTime<Utc>,
-) -> QueryResult<Option<Live>> {
+) -> QueryResult<Option<(Live, Vec<Uuid>)>> {
+    use crate::accounts::CustomerStatus;
+    use crate::db::schema::customers;
+    use diesel::dsl::sql;
+    use diesel::sql_types::{Array, Uuid as SqlUuid};
+    // Only a `groups`-scoped customer user has memberships; CASE skips the lookup for the rest.
+    let groups = sql::<Array<SqlUuid>>(
+        "CASE WHEN users.data_scope = 'groups' THEN ARRAY(SELECT m.group_id FROM group_members m \
+         WHERE m.customer_id = users.customer_id AND m.user_id = users.id ORDER BY m.group_id) \
+         ELSE '{}'::uuid[] END",
+    );
+    type Found = (
+        UserRow,
+        DateTime<Utc>,
+        Option<DateTime<Utc>>,
+        Vec<Amr>,
+        Option<Uuid>,
+        Option<(CustomerStatus, bool)>,
+        Vec<Uuid>,
+    );
     let found = sessions::table
-        .inner_join(users::table)
+        .inner_join(users::table.left_join(customers::table))
         .filter(sessions::id.eq(session_id))
         .filter(sessions::user_id.eq(user_id))
         .filter(sessions::revoked_at.is_null())
@@ -338,10 +358,14 @@ pub fn live_account(
             sessions::expires_at,
             sessions::amr,
             sessions::impersonator_id,
+            (customers::status, customers::portal_enabled).nullable(),
+            groups,
         ))
-        .first::<(UserRow, DateTime<Utc>, Option<DateTime<Utc>>, Vec<Amr>, Option<uuid::Uuid>)>(conn)
+        .first::<Found>(conn)
         .optional()?;
-    let Some((account, last_used_at, expires_at, amr, impersonator)) = found else { return Ok(None) };
+    let Some((account, last_used_at, expires_at, amr, impersonator, gate, groups)) = found else {
+        return Ok(None);
+    };
     if expires_at.is_some_and(|end| end <= now) {
         return Ok(None);
     }
@@ -349,11 +373,12 @@ pub fn live_account(
         revoke(conn, session_id, EndReason::IdleTimeout)?;
         return Ok(None);
     }
-    if !super::expiry::may_sign_in(conn, &account, now)? {
+    super::expiry::note_if_expired(conn, &account, now)?;
+    if !crate::accounts::queries::gate_open(&account, now, gate) {
         return Ok(None);
     }
     // A support session lives only as long as its staff member could sign in: deactivating
-    // or deleting the staff member ends what it started too.
+    // or deleting the staff member ends what it started too. Rare, so a statement of its own.
     if let Some(staff_id) = impersonator {
         let staff = users::table.find(staff_id).select(UserRow::as_select()).first(conn).optional()?;
         if !staff.is_some_and(|staff| staff.may_sign_in(now)) {
@@ -366,7 +391,7 @@ pub fn live_account(
             .set(sessions::last_used_at.eq(now))
             .execute(conn)?;
     }
-    Ok(Some(Live { account, amr, impersonator }))
+    Ok(Some((Live { account, amr, impersonator }, groups)))
 }
 
 /// A session as its list shows it (`GET .../sessions`).

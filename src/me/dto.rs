@@ -10,7 +10,6 @@ use validator::Validate;
 use super::models::{Me, ProfileChanges};
 use crate::accounts::{AccountStatus, UserRow};
 use crate::audit::{Target, Visibility};
-use crate::customers::queries as customers;
 use crate::error::AppError;
 use crate::permissions::{DataScope, Kind, Permission, Role};
 use crate::validation::{not_blank, validate_phone};
@@ -107,12 +106,8 @@ impl Viewed for Me {
     fn view(&self, conn: &mut PgConnection) -> Result<MeView, AppError> {
         let customer = match self.row.customer_id {
             Some(customer_id) => {
-                let customer = customers::find(conn, customer_id)?;
-                Some(MeCustomer {
-                    id: customer.row.id.into(),
-                    name: customer.row.name,
-                    code: customer.row.code,
-                })
+                let (name, code) = super::queries::customer_of(conn, customer_id)?;
+                Some(MeCustomer { id: customer_id, name, code })
             }
             None => None,
         };

@@ -18,3 +18,9 @@ pub fn update_profile(conn: &mut PgConnection, id: UserId, changes: &ProfileChan
         .returning(UserRow::as_returning())
         .get_result(conn)
 }
+
+/// The name and code of the customer a customer user works for (all `GET /v1/me` shows of it).
+pub fn customer_of(conn: &mut PgConnection, customer_id: uuid::Uuid) -> QueryResult<(String, String)> {
+    use crate::db::schema::customers;
+    customers::table.find(customer_id).select((customers::name, customers::code)).first(conn)
+}

@@ -122,11 +122,8 @@ async fn token(
         }
     };
     let (caller, data_scope, groups) = db::run(&state.pool, move |conn| {
-        let customer_open = clients::customer_open(conn, client.customer_id)?;
-        if !customer_open {
-            return Ok(None);
-        }
-        clients::caller(conn, client, Some(&granted), now)
+        let standing = clients::standing(conn, client.id)?;
+        clients::caller(conn, client, standing, Some(&granted), now)
     })
     .await?
     .ok_or_else(|| {

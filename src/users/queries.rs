@@ -18,7 +18,35 @@ use crate::pagination::Page;
 use crate::permissions::{DataScope, Kind, Role};
 use crate::policy::Scope;
 
-type Query = users::BoxedQuery<'static, Pg, diesel::dsl::AsSelect<UserRow, Pg>>;
+/// A listed user with what its view needs beside its row: its customer's default address and
+/// its groups, read in the same statement as the page.
+pub type Listed = (UserRow, Option<Uuid>, Vec<Uuid>);
+
+type ListedSql = (
+    diesel::dsl::AsSelect<UserRow, Pg>,
+    diesel::sql_types::Nullable<diesel::sql_types::Uuid>,
+    Array<diesel::sql_types::Uuid>,
+);
+
+type Query = users::BoxedQuery<'static, Pg, ListedSql>;
+
+/// The page query's columns: the row, the customer's default address (one index probe on the
+/// partial unique index) and the memberships (only a `groups`-scoped person has any).
+fn listed() -> (
+    diesel::dsl::AsSelect<UserRow, Pg>,
+    diesel::expression::SqlLiteral<diesel::sql_types::Nullable<diesel::sql_types::Uuid>>,
+    diesel::expression::SqlLiteral<Array<diesel::sql_types::Uuid>>,
+) {
+    (
+        UserRow::as_select(),
+        sql(
+            "(SELECT a.id FROM warehouse_addresses a WHERE a.customer_id = users.customer_id AND a.is_default)",
+        ),
+        sql("CASE WHEN users.data_scope = 'groups' THEN ARRAY(SELECT m.group_id FROM group_members m \
+             WHERE m.customer_id = users.customer_id AND m.user_id = users.id ORDER BY m.group_id) \
+             ELSE '{}'::uuid[] END"),
+    )
+}
 
 /// The filters and the keyset page both user lists share.
 fn filtered(mut query: Query, filters: &UserFilters, page: Page) -> Query {
@@ -56,9 +84,8 @@ pub fn list(
     within: Option<&[Uuid]>,
     filters: &UserFilters,
     page: Page,
-) -> QueryResult<Vec<UserRow>> {
-    let mut query =
-        users::table.filter(users::customer_id.eq(customer_id)).select(UserRow::as_select()).into_boxed();
+) -> QueryResult<Vec<Listed>> {
+    let mut query = users::table.filter(users::customer_id.eq(customer_id)).select(listed()).into_boxed();
     if let Some(groups) = within {
         query = query.filter(covered_by(groups));
     }
@@ -97,9 +124,8 @@ pub fn find_across(
     scope: &Scope,
     filters: &UserFilters,
     page: Page,
-) -> QueryResult<Vec<UserRow>> {
-    let mut query =
-        users::table.filter(users::kind.eq(Kind::CustomerUser)).select(UserRow::as_select()).into_boxed();
+) -> QueryResult<Vec<Listed>> {
+    let mut query = users::table.filter(users::kind.eq(Kind::CustomerUser)).select(listed()).into_boxed();
     if let Scope::Only(ids) = scope {
         query = query.filter(users::customer_id.eq_any(ids.clone()));
     }

@@ -39,6 +39,11 @@ impl Views {
     }
 }
 
+/// The view of a user as a list query read it ([`queries::Listed`]).
+pub fn listed((row, default_address, groups): queries::Listed) -> UserView {
+    UserView::new(&row, default_address, groups)
+}
+
 /// The view of one user.
 pub fn one(conn: &mut PgConnection, row: &UserRow) -> QueryResult<UserView> {
     Ok(Views::load(conn, std::slice::from_ref(row))?.of(row))

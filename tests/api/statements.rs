@@ -67,7 +67,7 @@ async fn who_is_calling_costs_one_statement_and_me_and_the_check_at_most_two() {
     within("GET /v1/me (grouped person)", 2, StatusCode::OK, member.get("/v1/me").await).await;
     within("GET /v1/me (staff)", 2, StatusCode::OK, admin.get("/v1/me").await).await;
     let check =
-        json!({"permission": "addresses.read", "customer_id": depot.customer, "group_id": depot.north});
+        json!({"permission": "orders.view", "customer_id": depot.customer, "group_id": depot.north});
     within("POST /v1/authz/check", 2, StatusCode::OK, member.post("/v1/authz/check", &check).await).await;
 }
 
