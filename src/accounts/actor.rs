@@ -36,6 +36,13 @@ crate::text_enum! {
     }
 }
 
+/// The name and code of a customer user's customer.
+#[derive(Debug, Clone)]
+pub struct CustomerLabel {
+    pub name: String,
+    pub code: String,
+}
+
 /// Who is calling.
 #[derive(Debug, Clone)]
 // One actor per request, moved and cloned a handful of times: boxing the row would buy nothing.
@@ -43,7 +50,15 @@ crate::text_enum! {
 pub enum Principal {
     /// A person signed in with a session. `impersonator` is the staff member acting as the
     /// person in a support session (the token's `act.sub`).
-    Person { session_id: SessionId, account: UserRow, amr: Vec<Amr>, impersonator: Option<Uuid> },
+    Person {
+        session_id: SessionId,
+        account: UserRow,
+        amr: Vec<Amr>,
+        impersonator: Option<Uuid>,
+        /// A customer user's customer as the request found it (read with the session, so
+        /// `GET /v1/me` needs no statement of its own); `None` for staff.
+        customer: Option<CustomerLabel>,
+    },
     /// An API client.
     Client(ClientCaller),
 }
@@ -163,8 +178,13 @@ impl Actor {
 
     /// [`Self::require_person`], taking the row.
     pub fn into_person(self) -> Result<UserRow, AppError> {
+        self.into_person_and_customer().map(|(account, _)| account)
+    }
+
+    /// [`Self::into_person`], with the customer's name and code for a customer user.
+    pub fn into_person_and_customer(self) -> Result<(UserRow, Option<CustomerLabel>), AppError> {
         match self.principal {
-            Principal::Person { account, .. } => Ok(account),
+            Principal::Person { account, customer, .. } => Ok((account, customer)),
             Principal::Client(_) => Err(AppError::Forbidden(PEOPLE_ONLY.into())),
         }
     }

@@ -8,5 +8,5 @@ pub mod models;
 pub mod password_tokens;
 pub mod queries;
 
-pub use actor::{Actor, Amr, ClientCaller, Principal};
+pub use actor::{Actor, Amr, ClientCaller, CustomerLabel, Principal};
 pub use models::{AccountStatus, CustomerStatus, NewAccount, UserRow};

@@ -66,9 +66,9 @@ async fn person(state: &AppState, token: &str) -> Result<Authenticated, AppError
         db::run(&state.pool, move |conn| sessions::live_account(conn, session_id, user_id, &lifetimes, now))
             .await?
             .ok_or(INVALID)?;
-    let sessions::Live { account, amr, impersonator } = live;
+    let sessions::Live { account, amr, impersonator, customer } = live;
     let data_scope = account.data_scope;
-    Ok((Principal::Person { session_id, account, amr, impersonator }, data_scope, groups))
+    Ok((Principal::Person { session_id, account, amr, impersonator, customer }, data_scope, groups))
 }
 
 async fn client(state: &AppState, token: &str) -> Result<Authenticated, AppError> {

@@ -313,6 +313,8 @@ pub struct Live {
     pub account: UserRow,
     pub amr: Vec<Amr>,
     pub impersonator: Option<uuid::Uuid>,
+    /// A customer user's customer (`None` for staff).
+    pub customer: Option<crate::accounts::CustomerLabel>,
 }
 
 /// The person behind a live session at `now`, if the session is live — not ended, younger than
@@ -343,7 +345,7 @@ pub fn live_account(
         Option<DateTime<Utc>>,
         Vec<Amr>,
         Option<Uuid>,
-        Option<(CustomerStatus, bool)>,
+        Option<(CustomerStatus, bool, String, String)>,
         Vec<Uuid>,
     );
     let found = sessions::table
@@ -358,14 +360,16 @@ pub fn live_account(
             sessions::expires_at,
             sessions::amr,
             sessions::impersonator_id,
-            (customers::status, customers::portal_enabled).nullable(),
+            (customers::status, customers::portal_enabled, customers::name, customers::code).nullable(),
             groups,
         ))
         .first::<Found>(conn)
         .optional()?;
-    let Some((account, last_used_at, expires_at, amr, impersonator, gate, groups)) = found else {
+    let Some((account, last_used_at, expires_at, amr, impersonator, customer, groups)) = found else {
         return Ok(None);
     };
+    let gate = customer.as_ref().map(|(status, portal_enabled, ..)| (*status, *portal_enabled));
+    let customer = customer.map(|(_, _, name, code)| crate::accounts::CustomerLabel { name, code });
     if expires_at.is_some_and(|end| end <= now) {
         return Ok(None);
     }
@@ -391,7 +395,7 @@ pub fn live_account(
             .set(sessions::last_used_at.eq(now))
             .execute(conn)?;
     }
-    Ok(Some((Live { account, amr, impersonator }, groups)))
+    Ok(Some((Live { account, amr, impersonator, customer }, groups)))
 }
 
 /// A session as its list shows it (`GET .../sessions`).
