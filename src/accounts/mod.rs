@@ -9,4 +9,4 @@ pub mod password_tokens;
 pub mod queries;
 
 pub use actor::{Actor, Amr, ClientCaller, CustomerLabel, Principal};
-pub use models::{AccountStatus, CustomerStatus, NewAccount, UserRow};
+pub use models::{AccountStatus, CustomerGate, CustomerStatus, NewAccount, UserRow};

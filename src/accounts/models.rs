@@ -27,6 +27,23 @@ text_enum! {
     }
 }
 
+/// What of a customer decides whether its people may sign in and how: read with the person
+/// (a join) where a sign-in or a refresh needs it, so that costs no statement of its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Queryable)]
+pub struct CustomerGate {
+    pub status: CustomerStatus,
+    pub portal_enabled: bool,
+    /// Its people must have MFA (`customers.mfa_required`).
+    pub mfa_required: bool,
+}
+
+impl CustomerGate {
+    /// Whether the customer's users can have working logins: active and with the portal on.
+    pub fn allows_logins(&self) -> bool {
+        self.status == CustomerStatus::Active && self.portal_enabled
+    }
+}
+
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = users, check_for_backend(diesel::pg::Pg))]
 pub struct UserRow {

@@ -4,8 +4,8 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use uuid::Uuid;
 
-use super::models::{NewAccount, UserRow};
-use crate::db::schema::{group_members, users};
+use super::models::{CustomerGate, NewAccount, UserRow};
+use crate::db::schema::{customers, group_members, users};
 use crate::db::types::Email;
 use crate::permissions::DataScope;
 
@@ -15,6 +15,25 @@ pub fn find(conn: &mut PgConnection, id: Uuid) -> QueryResult<UserRow> {
 
 pub fn find_by_email(conn: &mut PgConnection, email: &Email) -> QueryResult<Option<UserRow>> {
     users::table.filter(users::email.eq(email)).select(UserRow::as_select()).first(conn).optional()
+}
+
+/// The account an address names, with its customer's gate (`None` for staff, or a customer
+/// that is gone): what a sign-in decides on, in one statement.
+pub fn find_signing_in(
+    conn: &mut PgConnection,
+    email: &Email,
+) -> QueryResult<Option<(UserRow, Option<CustomerGate>)>> {
+    users::table
+        .left_join(customers::table)
+        .filter(users::email.eq(email))
+        .select((UserRow::as_select(), gate_columns().nullable()))
+        .first(conn)
+        .optional()
+}
+
+/// The columns of a [`CustomerGate`], for a query that joins `customers`.
+pub fn gate_columns() -> (customers::status, customers::portal_enabled, customers::mfa_required) {
+    (customers::status, customers::portal_enabled, customers::mfa_required)
 }
 
 pub fn insert(conn: &mut PgConnection, account: &NewAccount) -> QueryResult<UserRow> {
@@ -63,7 +82,6 @@ pub fn require_password_change(conn: &mut PgConnection, id: Uuid) -> QueryResult
 /// Why MFA is in use anywhere (a customer requires it, someone has it on), for the start-up
 /// check that the key is there; `None` when it is not.
 pub fn mfa_in_use(conn: &mut PgConnection) -> QueryResult<Option<&'static str>> {
-    use crate::db::schema::customers;
     let required = diesel::select(diesel::dsl::exists(customers::table.filter(customers::mfa_required)))
         .get_result::<bool>(conn)?;
     if required {
@@ -73,13 +91,6 @@ pub fn mfa_in_use(conn: &mut PgConnection) -> QueryResult<Option<&'static str>> 
         diesel::select(diesel::dsl::exists(users::table.filter(users::mfa_enabled_at.is_not_null())))
             .get_result::<bool>(conn)?;
     Ok(enabled.then_some("people have MFA on"))
-}
-
-pub fn record_sign_in(conn: &mut PgConnection, id: Uuid) -> QueryResult<()> {
-    diesel::update(users::table.find(id))
-        .set(users::last_login_at.eq(diesel::dsl::now))
-        .execute(conn)
-        .map(drop)
 }
 
 /// Whether `account` may sign in now: its own state (see [`UserRow::may_sign_in`]) and, for a
@@ -95,26 +106,23 @@ pub fn may_sign_in(conn: &mut PgConnection, account: &UserRow, now: DateTime<Utc
     }
 }
 
-/// [`may_sign_in`] with the customer's gate already read (`(status, portal_enabled)`, `None`
-/// for staff or a customer that is gone): no statement.
-pub fn gate_open(account: &UserRow, now: DateTime<Utc>, gate: Option<(super::CustomerStatus, bool)>) -> bool {
+/// [`may_sign_in`] with the customer's gate already read (`None`: staff, or no such customer).
+pub fn may_sign_in_through(account: &UserRow, gate: Option<&CustomerGate>, now: DateTime<Utc>) -> bool {
     account.may_sign_in(now)
         && match account.customer_id {
             None => true,
-            Some(_) => matches!(gate, Some((super::CustomerStatus::Active, true))),
+            Some(_) => gate.is_some_and(CustomerGate::allows_logins),
         }
 }
 
 /// Whether a customer's users can have working logins: active and with the portal enabled.
 pub fn customer_allows_logins(conn: &mut PgConnection, customer_id: Uuid) -> QueryResult<bool> {
-    use super::CustomerStatus;
-    use crate::db::schema::customers;
-    let found = customers::table
-        .find(customer_id)
-        .select((customers::status, customers::portal_enabled))
-        .first::<(CustomerStatus, bool)>(conn)
-        .optional()?;
-    Ok(matches!(found, Some((CustomerStatus::Active, true))))
+    Ok(customer_gate(conn, customer_id)?.is_some_and(|gate| gate.allows_logins()))
+}
+
+/// A customer's gate, if the customer exists.
+pub fn customer_gate(conn: &mut PgConnection, customer_id: Uuid) -> QueryResult<Option<CustomerGate>> {
+    customers::table.find(customer_id).select(gate_columns()).first(conn).optional()
 }
 
 /// The memberships of one person (only a `groups`-scoped person has any; it may have none).

@@ -6,7 +6,7 @@
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 
-use crate::accounts::{UserRow, queries as accounts};
+use crate::accounts::{CustomerGate, UserRow, queries as accounts};
 use crate::audit::{self, Author, Event};
 use crate::db::schema::users;
 use crate::origin::Origin;
@@ -14,13 +14,25 @@ use crate::permissions::{DataScope, Kind};
 
 /// [`accounts::may_sign_in`], recording an account's expiry the first time it refuses for it.
 pub fn may_sign_in(conn: &mut PgConnection, account: &UserRow, now: DateTime<Utc>) -> QueryResult<bool> {
-    note_if_expired(conn, account, now)?;
+    record_if_expired(conn, account, now)?;
     accounts::may_sign_in(conn, account, now)
 }
 
-/// Records the account's expiry if this is the first use refused for it (no statement
-/// otherwise).
-pub fn note_if_expired(conn: &mut PgConnection, account: &UserRow, now: DateTime<Utc>) -> QueryResult<()> {
+/// [`may_sign_in`] with the customer's gate read with the account: no statement unless the
+/// expiry is to be recorded.
+pub fn may_sign_in_through(
+    conn: &mut PgConnection,
+    account: &UserRow,
+    gate: Option<&CustomerGate>,
+    now: DateTime<Utc>,
+) -> QueryResult<bool> {
+    record_if_expired(conn, account, now)?;
+    Ok(accounts::may_sign_in_through(account, gate, now))
+}
+
+/// Records the account's expiry if `valid_until` has passed at `now` and it is not recorded yet
+/// (no statement otherwise).
+pub fn record_if_expired(conn: &mut PgConnection, account: &UserRow, now: DateTime<Utc>) -> QueryResult<()> {
     if account.is_expired(now) && account.expired_at.is_none() {
         note(conn, account, now)?;
     }

@@ -11,10 +11,12 @@ use diesel::dsl::now as db_now;
 use diesel::prelude::*;
 use uuid::Uuid;
 
-use crate::accounts::{Amr, UserRow};
+use diesel::sql_types as sql;
+
+use crate::accounts::{Amr, CustomerGate, UserRow, queries as accounts};
 use crate::config::SessionLifetimes;
 use crate::db::ids::{CustomerId, SessionId, UserId};
-use crate::db::schema::{refresh_tokens, sessions, users};
+use crate::db::schema::{customers, refresh_tokens, sessions, users};
 use crate::origin::Origin;
 use crate::secrets::{hash_secret, new_secret};
 
@@ -75,26 +77,17 @@ pub struct Issued {
 /// `last_used_at` stamp is written at most this often, not on every request.
 const TOUCH_EVERY: chrono::Duration = chrono::Duration::seconds(60);
 
-/// Issues a refresh token for `session_id`, valid `refresh_token_ttl` from `now` but never past
-/// the session's `max_age` from `started_at`.
-fn add_refresh_token(
-    conn: &mut PgConnection,
-    session_id: SessionId,
+/// A new refresh token for a session started at `started_at`, issued at `now`: the token, its
+/// hash (what is stored) and its end, `refresh_token_ttl` from `now` but never past the
+/// session's `max_age` from `started_at`.
+fn new_refresh_token(
     lifetimes: &SessionLifetimes,
     started_at: DateTime<Utc>,
     now: DateTime<Utc>,
-) -> QueryResult<String> {
+) -> QueryResult<(String, Vec<u8>, DateTime<Utc>)> {
     let (token, hash) = new_secret(PREFIX)?;
     let expires_at = (now + span(lifetimes.refresh_token_ttl)).min(started_at + span(lifetimes.max_age));
-    diesel::insert_into(refresh_tokens::table)
-        .values((
-            refresh_tokens::id.eq(Uuid::now_v7()),
-            refresh_tokens::session_id.eq(session_id),
-            refresh_tokens::token_hash.eq(hash),
-            refresh_tokens::expires_at.eq(expires_at),
-        ))
-        .execute(conn)?;
-    Ok(token)
+    Ok((token, hash, expires_at))
 }
 
 fn span(duration: Duration) -> chrono::Duration {
@@ -102,7 +95,8 @@ fn span(duration: Duration) -> chrono::Duration {
 }
 
 /// Starts a session for `user_id` at `now` (its maximum age counts from there), signed in with
-/// `amr`, and issues its first refresh token.
+/// `amr`, issues its first refresh token and records the sign-in (`users.last_login_at`): one
+/// statement, so all of it or none.
 pub fn start(
     conn: &mut PgConnection,
     user_id: impl Into<UserId>,
@@ -111,23 +105,31 @@ pub fn start(
     now: DateTime<Utc>,
     amr: Vec<Amr>,
 ) -> QueryResult<Issued> {
-    let user_id = user_id.into();
-    conn.transaction(|conn| {
-        let session_id = SessionId::new();
-        diesel::insert_into(sessions::table)
-            .values((
-                sessions::id.eq(session_id),
-                sessions::user_id.eq(user_id),
-                sessions::client_addr.eq(&origin.client_addr),
-                sessions::user_agent.eq(&origin.user_agent),
-                sessions::created_at.eq(now),
-                sessions::last_used_at.eq(now),
-                sessions::amr.eq(&amr),
-            ))
-            .execute(conn)?;
-        let refresh_token = add_refresh_token(conn, session_id, lifetimes, now, now)?;
-        Ok(Issued { session_id, refresh_token, amr })
-    })
+    let user_id = Uuid::from(user_id.into());
+    let session_id = SessionId::new();
+    let (refresh_token, hash, expires_at) = new_refresh_token(lifetimes, now, now)?;
+    // The refresh token's foreign key is checked at the end of the statement, when the
+    // session's row is there.
+    diesel::sql_query(
+        "WITH started AS (
+             INSERT INTO sessions (id, user_id, client_addr, user_agent, created_at, last_used_at, amr)
+             VALUES ($1, $2, $3, $4, $5, $5, $6)
+         ), signed_in AS (
+             UPDATE users SET last_login_at = now() WHERE id = $2
+         )
+         INSERT INTO refresh_tokens (id, session_id, token_hash, expires_at) VALUES ($7, $1, $8, $9)",
+    )
+    .bind::<sql::Uuid, _>(Uuid::from(session_id))
+    .bind::<sql::Uuid, _>(user_id)
+    .bind::<sql::Nullable<sql::Text>, _>(&origin.client_addr)
+    .bind::<sql::Nullable<sql::Text>, _>(&origin.user_agent)
+    .bind::<sql::Timestamptz, _>(now)
+    .bind::<sql::Array<sql::Text>, _>(&amr)
+    .bind::<sql::Uuid, _>(Uuid::now_v7())
+    .bind::<sql::Bytea, _>(hash)
+    .bind::<sql::Timestamptz, _>(expires_at)
+    .execute(conn)?;
+    Ok(Issued { session_id, refresh_token, amr })
 }
 
 /// Starts a support session: `impersonator` (a staff member) acts as `user_id` until
@@ -171,92 +173,118 @@ pub enum Rotation {
     Reused,
 }
 
-/// Exchanges a refresh token for a new one in the same session, at `now`. `may_continue`
-/// decides whether the person may still sign in (status, login, customer rules). A session
-/// older than its maximum age, or unused for the idle timeout, ends here.
+/// The counts of a rotation's one write: whether the presented token was still unused when it
+/// was claimed, and whether its successor was issued (the session still live).
+#[derive(QueryableByName)]
+struct Rotated {
+    #[diesel(sql_type = sql::BigInt)]
+    claimed: i64,
+    #[diesel(sql_type = sql::BigInt)]
+    issued: i64,
+}
+
+/// Exchanges a refresh token for a new one in the same session, at `now`. The person must still
+/// be able to sign in (status, login, valid_until, the customer's gate); a session older than its
+/// maximum age, or unused for the idle timeout, ends here.
+///
+/// Two statements, no transaction: the token, its session, the person and the customer's gate
+/// are read together, unlocked; the write then claims the token only if it is still unused
+/// (`used_at IS NULL`, re-checked on the newest row under its lock), so of two requests with
+/// the same token at once exactly one rotates and the other is a reuse that ends the session,
+/// as if it had come second.
 pub fn rotate(
     conn: &mut PgConnection,
     presented: &str,
     lifetimes: &SessionLifetimes,
     now: DateTime<Utc>,
-    may_continue: impl Fn(&mut PgConnection, &UserRow, DateTime<Utc>) -> QueryResult<bool>,
 ) -> QueryResult<Rotation> {
     let hash = hash_secret(presented);
-    conn.transaction(|conn| {
-        let found = refresh_tokens::table
-            .inner_join(sessions::table)
-            .filter(refresh_tokens::token_hash.eq(&hash))
-            .select((
-                refresh_tokens::id,
-                refresh_tokens::expires_at,
-                refresh_tokens::used_at,
-                sessions::id,
-                sessions::created_at,
-                sessions::revoked_at,
-                sessions::user_id,
-                sessions::last_used_at,
-                sessions::amr,
-            ))
-            .for_update()
-            .first::<(
-                Uuid,
-                DateTime<Utc>,
-                Option<DateTime<Utc>>,
-                SessionId,
-                DateTime<Utc>,
-                Option<DateTime<Utc>>,
-                UserId,
-                DateTime<Utc>,
-                Vec<Amr>,
-            )>(conn)
-            .optional()?;
-        let Some((
-            token_id,
-            expires_at,
-            used_at,
-            session_id,
-            started_at,
-            revoked_at,
-            user_id,
-            last_used_at,
-            amr,
-        )) = found
-        else {
-            return Ok(Rotation::Invalid);
-        };
-        if revoked_at.is_some() {
-            return Ok(Rotation::Invalid);
-        }
-        if used_at.is_some() {
+    let found = refresh_tokens::table
+        .inner_join(sessions::table.inner_join(users::table.left_join(customers::table)))
+        .filter(refresh_tokens::token_hash.eq(&hash))
+        .select((
+            (refresh_tokens::id, refresh_tokens::expires_at, refresh_tokens::used_at),
+            (sessions::id, sessions::created_at, sessions::revoked_at, sessions::last_used_at, sessions::amr),
+            UserRow::as_select(),
+            accounts::gate_columns().nullable(),
+        ))
+        .first::<(
+            (Uuid, DateTime<Utc>, Option<DateTime<Utc>>),
+            (SessionId, DateTime<Utc>, Option<DateTime<Utc>>, DateTime<Utc>, Vec<Amr>),
+            UserRow,
+            Option<CustomerGate>,
+        )>(conn)
+        .optional()?;
+    let Some((
+        (token_id, expires_at, used_at),
+        (session_id, started_at, revoked_at, last_used_at, amr),
+        account,
+        gate,
+    )) = found
+    else {
+        return Ok(Rotation::Invalid);
+    };
+    if revoked_at.is_some() {
+        return Ok(Rotation::Invalid);
+    }
+    if used_at.is_some() {
+        revoke(conn, session_id, EndReason::RefreshTokenReuse)?;
+        return Ok(Rotation::Reused);
+    }
+    if started_at + span(lifetimes.max_age) <= now {
+        revoke(conn, session_id, EndReason::MaxAge)?;
+        return Ok(Rotation::Invalid);
+    }
+    if last_used_at + span(lifetimes.idle_timeout) <= now {
+        revoke(conn, session_id, EndReason::IdleTimeout)?;
+        return Ok(Rotation::Invalid);
+    }
+    if expires_at <= now {
+        return Ok(Rotation::Invalid);
+    }
+    if !accounts::may_sign_in_through(&account, gate.as_ref(), now) {
+        // Recording a lapsed `valid_until` and ending the session are one change.
+        conn.transaction(|conn| {
+            super::expiry::record_if_expired(conn, &account, now)?;
+            revoke(conn, session_id, EndReason::AccountUnavailable)
+        })?;
+        return Ok(Rotation::Invalid);
+    }
+    let (refresh_token, new_hash, new_expires_at) = new_refresh_token(lifetimes, started_at, now)?;
+    let rotated: Rotated = diesel::sql_query(
+        "WITH claimed AS (
+             UPDATE refresh_tokens SET used_at = now() WHERE id = $1 AND used_at IS NULL
+             RETURNING session_id
+         ), touched AS (
+             UPDATE sessions SET last_used_at = $2
+             WHERE id = (SELECT session_id FROM claimed) AND revoked_at IS NULL
+             RETURNING id
+         ), issued AS (
+             INSERT INTO refresh_tokens (id, session_id, token_hash, expires_at)
+             SELECT $3, id, $4, $5 FROM touched
+             RETURNING id
+         )
+         SELECT (SELECT count(*) FROM claimed) AS claimed, (SELECT count(*) FROM issued) AS issued",
+    )
+    .bind::<sql::Uuid, _>(token_id)
+    .bind::<sql::Timestamptz, _>(now)
+    .bind::<sql::Uuid, _>(Uuid::now_v7())
+    .bind::<sql::Bytea, _>(new_hash)
+    .bind::<sql::Timestamptz, _>(new_expires_at)
+    .get_result(conn)?;
+    match rotated {
+        Rotated { claimed: 0, .. } => {
+            // Another request used the token between the read and the claim.
             revoke(conn, session_id, EndReason::RefreshTokenReuse)?;
-            return Ok(Rotation::Reused);
+            Ok(Rotation::Reused)
         }
-        if started_at + span(lifetimes.max_age) <= now {
-            revoke(conn, session_id, EndReason::MaxAge)?;
-            return Ok(Rotation::Invalid);
-        }
-        if last_used_at + span(lifetimes.idle_timeout) <= now {
-            revoke(conn, session_id, EndReason::IdleTimeout)?;
-            return Ok(Rotation::Invalid);
-        }
-        if expires_at <= now {
-            return Ok(Rotation::Invalid);
-        }
-        let account = users::table.find(user_id).select(UserRow::as_select()).first(conn)?;
-        if !may_continue(conn, &account, now)? {
-            revoke(conn, session_id, EndReason::AccountUnavailable)?;
-            return Ok(Rotation::Invalid);
-        }
-        diesel::update(refresh_tokens::table.find(token_id))
-            .set(refresh_tokens::used_at.eq(db_now))
-            .execute(conn)?;
-        diesel::update(sessions::table.find(session_id)).set(sessions::last_used_at.eq(now)).execute(conn)?;
-        let refresh_token = add_refresh_token(conn, session_id, lifetimes, started_at, now)?;
-        Ok(Rotation::Rotated {
+        // The session ended meanwhile.
+        Rotated { issued: 0, .. } => Ok(Rotation::Invalid),
+        _ => Ok(Rotation::Rotated {
             account: Box::new(account),
             issued: Issued { session_id, refresh_token, amr },
-        })
-    })
+        }),
+    }
 }
 
 /// Ends one session (if still live).
@@ -329,7 +357,7 @@ pub fn live_account(
     lifetimes: &SessionLifetimes,
     now: DateTime<Utc>,
 ) -> QueryResult<Option<(Live, Vec<Uuid>)>> {
-    use crate::accounts::CustomerStatus;
+    use crate::accounts::{CustomerGate, CustomerStatus};
     use crate::db::schema::customers;
     use diesel::dsl::sql;
     use diesel::sql_types::{Array, Uuid as SqlUuid};
@@ -345,7 +373,7 @@ pub fn live_account(
         Option<DateTime<Utc>>,
         Vec<Amr>,
         Option<Uuid>,
-        Option<(CustomerStatus, bool, String, String)>,
+        Option<(CustomerStatus, bool, bool, String, String)>,
         Vec<Uuid>,
     );
     let found = sessions::table
@@ -360,7 +388,14 @@ pub fn live_account(
             sessions::expires_at,
             sessions::amr,
             sessions::impersonator_id,
-            (customers::status, customers::portal_enabled, customers::name, customers::code).nullable(),
+            (
+                customers::status,
+                customers::portal_enabled,
+                customers::mfa_required,
+                customers::name,
+                customers::code,
+            )
+                .nullable(),
             groups,
         ))
         .first::<Found>(conn)
@@ -368,8 +403,12 @@ pub fn live_account(
     let Some((account, last_used_at, expires_at, amr, impersonator, customer, groups)) = found else {
         return Ok(None);
     };
-    let gate = customer.as_ref().map(|(status, portal_enabled, ..)| (*status, *portal_enabled));
-    let customer = customer.map(|(_, _, name, code)| crate::accounts::CustomerLabel { name, code });
+    let gate = customer.as_ref().map(|(status, portal_enabled, mfa_required, ..)| CustomerGate {
+        status: *status,
+        portal_enabled: *portal_enabled,
+        mfa_required: *mfa_required,
+    });
+    let customer = customer.map(|(.., name, code)| crate::accounts::CustomerLabel { name, code });
     if expires_at.is_some_and(|end| end <= now) {
         return Ok(None);
     }
@@ -377,8 +416,7 @@ pub fn live_account(
         revoke(conn, session_id, EndReason::IdleTimeout)?;
         return Ok(None);
     }
-    super::expiry::note_if_expired(conn, &account, now)?;
-    if !crate::accounts::queries::gate_open(&account, now, gate) {
+    if !super::expiry::may_sign_in_through(conn, &account, gate.as_ref(), now)? {
         return Ok(None);
     }
     // A support session lives only as long as its staff member could sign in: deactivating

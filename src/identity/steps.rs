@@ -14,7 +14,7 @@ use utoipa::ToSchema;
 use super::challenges::{self, Purpose, TTL_SECONDS};
 use super::sessions::{self, Issued};
 use super::tokens::{self, TokenResponse};
-use crate::accounts::{Amr, UserRow, queries as accounts};
+use crate::accounts::{Amr, CustomerGate, UserRow};
 use crate::config::Config;
 use crate::db::schema::customers;
 use crate::error::AppError;
@@ -36,12 +36,21 @@ pub fn mfa_required(conn: &mut PgConnection, config: &Config, account: &UserRow)
     }
 }
 
-/// The next step for a person who has proven `amr`.
+/// [`mfa_required`] with the customer's gate read with the account (`None`: staff, or no such
+/// customer).
+fn mfa_required_through(config: &Config, account: &UserRow, gate: Option<&CustomerGate>) -> bool {
+    match (account.kind, account.customer_id) {
+        (Kind::Staff, _) | (_, None) => config.sign_in.staff_mfa_required,
+        (_, Some(_)) => gate.is_some_and(|gate| gate.mfa_required),
+    }
+}
+
+/// The next step for a person who has proven `amr`; `mfa_required` is asked only when it
+/// decides (it may cost a statement).
 fn next(
-    conn: &mut PgConnection,
-    config: &Config,
     account: &UserRow,
     amr: &[Amr],
+    mfa_required: impl FnOnce() -> QueryResult<bool>,
 ) -> QueryResult<Option<Purpose>> {
     if account.mfa_enabled() && !amr.contains(&Amr::Otp) {
         return Ok(Some(Purpose::Mfa));
@@ -49,7 +58,7 @@ fn next(
     if account.password_change_required {
         return Ok(Some(Purpose::PasswordChange));
     }
-    if !account.mfa_enabled() && mfa_required(conn, config, account)? {
+    if !account.mfa_enabled() && mfa_required()? {
         return Ok(Some(Purpose::MfaEnrolment));
     }
     Ok(None)
@@ -73,13 +82,39 @@ pub fn proceed(
     amr: Vec<Amr>,
     origin: &Origin,
 ) -> QueryResult<Proceed> {
+    let purpose = next(account, &amr, || mfa_required(conn, config, account))?;
+    take(conn, config, account, purpose, amr, origin)
+}
+
+/// [`proceed`] for a sign-in that read the customer's gate with the account (`None`: staff, or
+/// no such customer), so deciding the step costs no statement.
+pub fn proceed_through(
+    conn: &mut PgConnection,
+    config: &Config,
+    account: &UserRow,
+    gate: Option<&CustomerGate>,
+    amr: Vec<Amr>,
+    origin: &Origin,
+) -> QueryResult<Proceed> {
+    let purpose = next(account, &amr, || Ok(mfa_required_through(config, account, gate)))?;
+    take(conn, config, account, purpose, amr, origin)
+}
+
+/// Issues the token of step `purpose`, or, with none left, starts the session.
+fn take(
+    conn: &mut PgConnection,
+    config: &Config,
+    account: &UserRow,
+    purpose: Option<Purpose>,
+    amr: Vec<Amr>,
+    origin: &Origin,
+) -> QueryResult<Proceed> {
     let now = config.clock.now();
-    if let Some(purpose) = next(conn, config, account, &amr)? {
+    if let Some(purpose) = purpose {
         let token = challenges::issue(conn, account.id, purpose, &amr, now)?;
         return Ok(Proceed::Step { purpose, token });
     }
     let issued = sessions::start(conn, account.id, origin, &config.sessions, now, amr)?;
-    accounts::record_sign_in(conn, account.id)?;
     Ok(Proceed::Session(issued))
 }
 

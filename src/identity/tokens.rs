@@ -256,12 +256,14 @@ pub async fn issue_pair(
     issued: Issued,
 ) -> Result<TokenResponse, AppError> {
     let config = &state.config;
-    let groups = if account.customer_id.is_some() {
-        let account = account.clone();
-        db::run(&state.pool, move |conn| crate::accounts::queries::groups_of(conn, &account)).await?
-    } else {
-        Vec::new()
-    };
+    // Only a groups-scoped customer user has any: no trip to the blocking pool for the others.
+    let groups =
+        if account.customer_id.is_some() && account.data_scope == crate::permissions::DataScope::Groups {
+            let account = account.clone();
+            db::run(&state.pool, move |conn| crate::accounts::queries::groups_of(conn, &account)).await?
+        } else {
+            Vec::new()
+        };
     let claims = AccessClaims::for_account(
         account,
         &groups,

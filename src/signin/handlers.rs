@@ -5,7 +5,7 @@ use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use diesel::{PgConnection, QueryResult};
 
 use super::dto::{LoginRequest, RefreshRequest};
-use crate::accounts::{Amr, UserRow, queries as accounts};
+use crate::accounts::{Amr, CustomerGate, UserRow, queries as accounts};
 use crate::db::{self, types::Email};
 use crate::error::AppError;
 use crate::extract::Json;
@@ -69,14 +69,21 @@ pub async fn login(
 
     // Verify even when there is no account or it may not sign in, so every failure costs the
     // same Argon2 time.
-    let stored = account.as_ref().and_then(|(a, _)| a.password_hash.clone());
+    let stored = account.as_ref().and_then(|found| found.account.password_hash.clone());
     let matches = slot.verify(stored, body.password).await?;
 
     match account {
-        Some((account, may_sign_in)) if matches && may_sign_in => {
+        Some(SigningIn { account, gate, may_sign_in: true }) if matches => {
             let (config, signing_in) = (state.config.clone(), account.clone());
             let proceed = db::transaction(&state.pool, move |conn| {
-                let proceed = steps::proceed(conn, &config, &signing_in, vec![Amr::Pwd], &origin)?;
+                let proceed = steps::proceed_through(
+                    conn,
+                    &config,
+                    &signing_in,
+                    gate.as_ref(),
+                    vec![Amr::Pwd],
+                    &origin,
+                )?;
                 rate_limit::release(conn, reserved, &email, &client)?;
                 Ok(proceed)
             })
@@ -89,15 +96,23 @@ pub async fn login(
     }
 }
 
-/// The account an address names, and whether it may sign in now.
+/// The account an address names, with its customer's gate, and whether it may sign in now.
+struct SigningIn {
+    account: UserRow,
+    gate: Option<CustomerGate>,
+    may_sign_in: bool,
+}
+
+/// One statement (the account joined with its customer), unless a lapsed `valid_until` is to
+/// be recorded.
 fn signing_in(
     conn: &mut PgConnection,
     email: &Email,
     now: chrono::DateTime<chrono::Utc>,
-) -> QueryResult<Option<(UserRow, bool)>> {
-    let Some(account) = accounts::find_by_email(conn, email)? else { return Ok(None) };
-    let may_sign_in = crate::identity::expiry::may_sign_in(conn, &account, now)?;
-    Ok(Some((account, may_sign_in)))
+) -> QueryResult<Option<SigningIn>> {
+    let Some((account, gate)) = accounts::find_signing_in(conn, email)? else { return Ok(None) };
+    let may_sign_in = crate::identity::expiry::may_sign_in_through(conn, &account, gate.as_ref(), now)?;
+    Ok(Some(SigningIn { account, gate, may_sign_in }))
 }
 
 /// Refresh the token pair
@@ -119,10 +134,9 @@ pub async fn refresh(
     Json(body): Json<RefreshRequest>,
 ) -> Result<HttpResponse, AppError> {
     let (lifetimes, now) = (state.config.sessions, state.config.clock.now());
-    let rotation = db::run(&state.pool, move |conn| {
-        sessions::rotate(conn, &body.refresh_token, &lifetimes, now, crate::identity::expiry::may_sign_in)
-    })
-    .await?;
+    let rotation =
+        db::run(&state.pool, move |conn| sessions::rotate(conn, &body.refresh_token, &lifetimes, now))
+            .await?;
     match rotation {
         Rotation::Rotated { account, issued } => token_pair(&state, &account, issued).await,
         Rotation::Reused => {

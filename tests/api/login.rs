@@ -161,6 +161,38 @@ async fn reusing_a_refresh_token_revokes_the_whole_session() {
     assert_eq!(app.login(&admin.email, &admin.password).await.status(), StatusCode::OK);
 }
 
+/// A rotation claims its token only while it is unused: of the same refresh token presented
+/// eight times at once (across two instances), exactly one gets a new pair, the rest are a
+/// reuse, and the session is over — the new pair included.
+#[tokio::test]
+async fn one_refresh_token_presented_at_once_rotates_once_and_ends_the_session() {
+    let first = TestApp::spawn().await;
+    let second = TestApp::spawn_on(first.db.clone(), |_| {}).await;
+    let admin = first.admin().await;
+    let body = json!({"refresh_token": admin.refresh_token});
+    let attempts = (0..8).map(|n| {
+        let app = if n % 2 == 0 { &first } else { &second };
+        app.post_json("/v1/auth/refresh", &body)
+    });
+    let responses = futures_util::future::join_all(attempts).await;
+    let statuses: Vec<StatusCode> = responses.iter().map(reqwest::Response::status).collect();
+    let rotated = statuses.iter().filter(|s| **s == StatusCode::OK).count();
+    let refused = statuses.iter().filter(|s| **s == StatusCode::UNAUTHORIZED).count();
+    assert_eq!((rotated, refused), (1, 7), "{statuses:?}");
+
+    let mut responses = responses.into_iter();
+    let winner = responses.find(|r| r.status() == StatusCode::OK).expect("one rotation");
+    let winner = admin.with_pair(&winner.json().await.expect("json"));
+    problem(winner.refresh().await, StatusCode::UNAUTHORIZED).await;
+    problem(winner.get("/v1/me").await, StatusCode::UNAUTHORIZED).await;
+    let reason: Option<String> = dockgate::db::schema::sessions::table
+        .filter(dockgate::db::schema::sessions::user_id.eq(admin.user_id))
+        .select(dockgate::db::schema::sessions::revoked_reason)
+        .first(&mut first.conn())
+        .expect("the session");
+    assert_eq!(reason.as_deref(), Some("refresh_token_reuse"));
+}
+
 #[tokio::test]
 async fn unknown_and_malformed_refresh_tokens_are_401() {
     let app = TestApp::spawn().await;

@@ -116,16 +116,44 @@ async fn a_users_page_and_an_address_page_cost_two_statements() {
 }
 
 #[tokio::test]
-async fn signing_in_refreshing_and_adding_a_person_stay_within_their_budgets() {
+async fn signing_in_and_refreshing_stay_within_their_budgets() {
     let app = TestApp::spawn().await;
     let admin = app.admin().await;
     let depot = depot(&admin).await;
+    let member = admin.add_person(depot.customer, "CountedSignIn", json!({"group_ids": [depot.north]})).await;
 
-    let login = json!({"email": admin.email, "password": admin.password});
-    let pair =
-        within("POST /v1/auth/login", 7, StatusCode::OK, app.post_json("/v1/auth/login", &login).await).await;
-    let signed_in = app.holder_of(&pair);
-    within("POST /v1/auth/refresh", 6, StatusCode::OK, signed_in.refresh().await).await;
+    // Staff, and a groups-scoped customer user: the customer's gate and the groups are the
+    // parts a staff sign-in does not have.
+    let people = [
+        ("staff", admin.email.clone(), admin.password.clone()),
+        (
+            "grouped person",
+            member["email"].as_str().expect("an e-mail").to_owned(),
+            MEMBER_PASSWORD.to_owned(),
+        ),
+    ];
+    for (who, email, password) in people {
+        let login = json!({"email": email, "password": password});
+        let pair = within(
+            &format!("POST /v1/auth/login ({who})"),
+            7,
+            StatusCode::OK,
+            app.post_json("/v1/auth/login", &login).await,
+        )
+        .await;
+        let signed_in = app.holder_of(&pair);
+        let again =
+            within(&format!("POST /v1/auth/refresh ({who})"), 6, StatusCode::OK, signed_in.refresh().await)
+                .await;
+        assert!(again["access_token"].is_string(), "{again}");
+    }
+}
+
+#[tokio::test]
+async fn adding_a_person_stays_within_its_budget() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let depot = depot(&admin).await;
 
     let body = json!({"name": "Counted driver", "group_ids": [depot.north]});
     within(
