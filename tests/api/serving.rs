@@ -30,6 +30,8 @@ impl Server {
             .env("BIND_ADDR", format!("127.0.0.1:{port}"))
             .env("LOG_FORMAT", log_format)
             .env("HTTP_WORKERS", "2")
+            // One hashing thread: sign-ins queue, so some are surely in flight at a signal.
+            .env("PASSWORD_HASH_CONCURRENCY", "1")
             .env("LOGIN_MAX_FAILURES_PER_CLIENT", "10000")
             .arg("serve")
             .stdout(Stdio::null())
@@ -74,18 +76,28 @@ async fn sigint_and_sigterm_both_let_the_requests_in_flight_finish() {
         assert!(futures_util::future::join_all(warm).await.iter().all(Result::is_ok));
         // Sign-ins of unknown people: each costs a full Argon2 verification, so 24 of them on
         // the pool's threads are still being served when the signal arrives.
+        let answered = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let sign_ins = (0..24).map(|n| {
             let request = client
                 .post(format!("{}/v1/auth/login", server.base))
                 .json(&json!({"email": format!("nobody{n}@nowhere.example"), "password": "a long wrong passphrase"}))
                 .send();
+            let answered = answered.clone();
             async move {
                 let response = request.await;
+                answered.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                 (Instant::now(), response.map(|r| r.status().as_u16()))
             }
         });
         let all = tokio::spawn(futures_util::future::join_all(sign_ins));
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        // Signal once the first answer is back: all 24 were written together, so the rest are
+        // then in the server's hands, queued for the one hashing thread (a fixed sleep was
+        // too short on a loaded machine, and the requests were not sent yet).
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while answered.load(std::sync::atomic::Ordering::SeqCst) == 0 {
+            assert!(Instant::now() < deadline, "no sign-in was answered");
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
         let signalled = Instant::now();
         server.signal(signal);
         let answers = all.await.expect("requests");
