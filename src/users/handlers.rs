@@ -147,24 +147,39 @@ async fn check_addition(
 }
 
 /// Inserts the person with its groups, and queues its welcome mail when asked to.
-fn insert_addition(conn: &mut PgConnection, config: &Config, addition: Addition) -> Result<User, AppError> {
+fn insert_addition(conn: &mut PgConnection, config: &Config, addition: Addition) -> Result<Added, AppError> {
     let Addition { new, access, send_mail, temporary, within } = addition;
     let customer_id = new.customer_id.unwrap_or_default();
-    let customer_name = queries::hold_customer(conn, customer_id)?;
-    if new.login_enabled {
-        rules::require_logins_open(conn, customer_id)?;
-    }
-    let (address, cost_center) = (new.warehouse_address_id, new.cost_center_id);
-    rules::check_references(conn, customer_id, within.as_deref(), address, cost_center)?;
+    let references = (new.warehouse_address_id, new.cost_center_id);
+    let groups = match access.data_scope {
+        crate::permissions::DataScope::All => Vec::new(),
+        crate::permissions::DataScope::Groups => access.group_ids.clone(),
+    };
+    let admitted =
+        rules::admit(conn, customer_id, new.login_enabled, within.as_deref(), references, &groups)?;
     let mut row = queries::insert(conn, &new)?;
     if temporary {
         row = accounts::require_password_change(conn, row.id)?;
     }
-    let groups = rules::set_access(conn, customer_id, UserId::from(row.id), &access)?;
+    let groups = rules::set_access_of(conn, customer_id, &[UserId::from(row.id)], &[], &access)?;
     if send_mail {
-        mails::send_welcome(conn, config, &row, Some(customer_name))?;
+        mails::send_welcome(conn, config, &row, Some(admitted.customer_name))?;
     }
-    Ok(User { row, groups })
+    Ok(Added { user: User { row, groups }, default_address: admitted.default_address })
+}
+
+/// A person just added, with its customer's default address: its view needs no query.
+struct Added {
+    user: User,
+    default_address: Option<Uuid>,
+}
+
+impl write::Viewed for Added {
+    type View = UserView;
+
+    fn view(&self, _: &mut PgConnection) -> Result<UserView, AppError> {
+        Ok(UserView::new(&self.user.row, self.default_address, self.user.groups.clone()))
+    }
 }
 
 /// Add a user
