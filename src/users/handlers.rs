@@ -11,7 +11,7 @@ use super::dto::{CreateUser, PatchUser, UserFilters, UserView};
 use super::models::{Access, AccessRequest, NewUser, User, UserChanges};
 use super::views::Views;
 use super::{queries, rules};
-use crate::accounts::{Actor, mails, queries as accounts};
+use crate::accounts::{Actor, mails};
 use crate::audit;
 use crate::config::Config;
 use crate::db::ids::{AddressId, CostCenterId, CustomerId, UserId};
@@ -99,8 +99,6 @@ struct Addition {
     new: NewUser,
     access: Access,
     send_mail: bool,
-    /// The password given must be replaced at the first sign-in.
-    temporary: bool,
     within: Option<Vec<Uuid>>,
 }
 
@@ -134,6 +132,8 @@ async fn check_addition(
         cost_center_id: body.cost_center_id.map(CostCenterId::from),
         external_id: body.external_id.map(|id| id.trim().to_owned()),
         valid_until: body.valid_until,
+        // Stored with the row: no second statement to mark it.
+        password_change_required: temporary,
         ..NewUser::new(
             customer_id,
             body.name.trim().to_owned(),
@@ -143,12 +143,12 @@ async fn check_addition(
         )
     };
     let access = Access { data_scope: grant.data_scope, group_ids: grant.group_ids };
-    Ok(Addition { new, access, send_mail, temporary, within: policy::group_scope(actor) })
+    Ok(Addition { new, access, send_mail, within: policy::group_scope(actor) })
 }
 
 /// Inserts the person with its groups, and queues its welcome mail when asked to.
 fn insert_addition(conn: &mut PgConnection, config: &Config, addition: Addition) -> Result<Added, AppError> {
-    let Addition { new, access, send_mail, temporary, within } = addition;
+    let Addition { new, access, send_mail, within } = addition;
     let customer_id = new.customer_id.unwrap_or_default();
     let references = (new.warehouse_address_id, new.cost_center_id);
     let groups = match access.data_scope {
@@ -157,10 +157,7 @@ fn insert_addition(conn: &mut PgConnection, config: &Config, addition: Addition)
     };
     let admitted =
         rules::admit(conn, customer_id, new.login_enabled, within.as_deref(), references, &groups)?;
-    let mut row = queries::insert(conn, &new)?;
-    if temporary {
-        row = accounts::require_password_change(conn, row.id)?;
-    }
+    let row = queries::insert(conn, &new)?;
     let groups = rules::set_access_of(conn, customer_id, &[UserId::from(row.id)], &[], &access)?;
     if send_mail {
         mails::send_welcome(conn, config, &row, Some(admitted.customer_name))?;
