@@ -22,10 +22,9 @@ pub type Hook = (Option<Uuid>, EventType, Value);
 /// audit event names another resource (an accepted invitation creates a person). Call in the
 /// transaction of the change.
 pub fn announce(conn: &mut PgConnection, event: &Event) -> QueryResult<()> {
-    for (customer_id, event_type, data) in of(event) {
-        webhooks::emit(conn, customer_id, event_type, &data)?;
-    }
-    Ok(())
+    let hooks = of(event);
+    let hooks: Vec<_> = hooks.iter().map(|(customer_id, kind, data)| (*customer_id, *kind, data)).collect();
+    webhooks::emit_all(conn, &hooks)
 }
 
 /// The webhook events of `event`, in order; none for what no webhook announces (staff,

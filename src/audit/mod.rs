@@ -16,7 +16,6 @@ use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use crate::accounts::Actor;
-use crate::db::schema::audit_events;
 use crate::origin::Origin;
 use crate::permissions::DataScope;
 use crate::text_enum;
@@ -218,23 +217,75 @@ pub fn widened(
 /// when nobody listens); call inside the transaction that makes the change, so both exist
 /// exactly when it commits.
 pub fn record(conn: &mut PgConnection, author: &Author, event: Event) -> QueryResult<()> {
-    announce(conn, &event)?;
-    diesel::insert_into(audit_events::table)
-        .values((
-            audit_events::id.eq(Uuid::now_v7()),
-            audit_events::actor_id.eq(author.actor_id),
-            audit_events::actor_kind.eq(author.actor_kind),
-            audit_events::action.eq(event.action),
-            audit_events::target_type.eq(event.target_type),
-            audit_events::target_id.eq(event.target_id),
-            audit_events::customer_id.eq(event.customer_id),
-            audit_events::changes.eq(event.changes),
-            audit_events::request_id.eq(&author.request_id),
-            audit_events::client_addr.eq(&author.client_addr),
-            audit_events::visible_groups.eq(event.visibility.stored()),
-        ))
-        .execute(conn)
-        .map(drop)
+    record_all(conn, author, vec![event])
+}
+
+/// [`record`] for many events by one author, in order: the events and their webhooks in one
+/// statement whatever their number (none for no events).
+pub fn record_all(conn: &mut PgConnection, author: &Author, events: Vec<Event>) -> QueryResult<()> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    let hooks: Vec<hooks::Hook> = events.iter().flat_map(hooks::of).collect();
+    let hooks: Vec<_> = hooks.iter().map(|(customer_id, kind, data)| (*customer_id, *kind, data)).collect();
+    let emission = crate::webhooks::Emission::of(&hooks)?;
+    let mut rows = Rows::default();
+    for event in events {
+        rows.ids.push(Uuid::now_v7());
+        rows.actions.push(event.action.as_str().to_owned());
+        rows.target_types.push(event.target_type.as_str().to_owned());
+        rows.target_ids.push(event.target_id);
+        rows.customer_ids.push(event.customer_id);
+        rows.changes.push(event.changes);
+        // An array of arrays would be one flat array to `unnest`: each row's groups travel as
+        // the text of a uuid[] instead.
+        rows.visible_groups.push(event.visibility.stored().map(|groups| {
+            let groups: Vec<String> = groups.iter().flatten().map(Uuid::to_string).collect();
+            format!("{{{}}}", groups.join(","))
+        }));
+    }
+    let with = if emission.is_empty() {
+        String::new()
+    } else {
+        format!("WITH {} ", crate::webhooks::Emission::ctes(12))
+    };
+    let sql = format!(
+        "{with}INSERT INTO audit_events (id, actor_id, actor_kind, action, target_type, target_id,
+             customer_id, changes, request_id, client_addr, visible_groups)
+         SELECT e.id, $1, $2, e.action, e.target_type, e.target_id, e.customer_id, e.changes, $3, $4,
+             e.visible_groups::uuid[]
+         FROM unnest($5::uuid[], $6::text[], $7::text[], $8::uuid[], $9::uuid[], $10::jsonb[], $11::text[])
+             AS e (id, action, target_type, target_id, customer_id, changes, visible_groups)
+         ORDER BY e.id"
+    );
+    use diesel::sql_types::{Array, Jsonb, Nullable, Text, Uuid as SqlUuid};
+    let query = diesel::sql_query(sql)
+        .into_boxed()
+        .bind::<Nullable<SqlUuid>, _>(author.actor_id)
+        .bind::<Nullable<Text>, _>(author.actor_kind.map(|kind| kind.as_str().to_owned()))
+        .bind::<Nullable<Text>, _>(author.request_id.clone())
+        .bind::<Nullable<Text>, _>(author.client_addr.clone())
+        .bind::<Array<SqlUuid>, _>(rows.ids)
+        .bind::<Array<Text>, _>(rows.actions)
+        .bind::<Array<Text>, _>(rows.target_types)
+        .bind::<Array<SqlUuid>, _>(rows.target_ids)
+        .bind::<Array<Nullable<SqlUuid>>, _>(rows.customer_ids)
+        .bind::<Array<Jsonb>, _>(rows.changes)
+        .bind::<Array<Nullable<Text>>, _>(rows.visible_groups);
+    let query = if emission.is_empty() { query } else { emission.bind(query) };
+    query.execute(conn).map(drop)
+}
+
+/// The columns of the events [`record_all`] writes, one array each.
+#[derive(Default)]
+struct Rows {
+    ids: Vec<Uuid>,
+    actions: Vec<String>,
+    target_types: Vec<String>,
+    target_ids: Vec<Uuid>,
+    customer_ids: Vec<Option<Uuid>>,
+    changes: Vec<Value>,
+    visible_groups: Vec<Option<String>>,
 }
 
 /// The fields that differ between two views of a resource, as `{field: {"from", "to"}}`;

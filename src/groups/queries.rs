@@ -167,15 +167,37 @@ pub fn set_memberships(
     user_id: impl Into<UserId>,
     group_ids: &[Uuid],
 ) -> QueryResult<()> {
-    let (customer_id, user_id) = (customer_id.into(), user_id.into());
-    diesel::delete(gm::table.filter(gm::customer_id.eq(customer_id)).filter(gm::user_id.eq(user_id)))
+    set_memberships_of(conn, customer_id.into(), &[], &[user_id.into()], group_ids)
+}
+
+/// [`set_memberships`] for many people: `fresh` ones (just inserted, in no group yet) and
+/// `existing` ones (their other memberships go), in one statement each, none that has nothing
+/// to do.
+pub fn set_memberships_of(
+    conn: &mut PgConnection,
+    customer_id: CustomerId,
+    fresh: &[UserId],
+    existing: &[UserId],
+    group_ids: &[Uuid],
+) -> QueryResult<()> {
+    if !existing.is_empty() {
+        diesel::delete(
+            gm::table.filter(gm::customer_id.eq(customer_id)).filter(gm::user_id.eq_any(existing)),
+        )
         .execute(conn)?;
-    let rows: Vec<_> = group_ids
+    }
+    let rows: Vec<_> = fresh
         .iter()
-        .map(|group_id| {
-            (gm::customer_id.eq(customer_id), gm::group_id.eq(*group_id), gm::user_id.eq(user_id))
+        .chain(existing)
+        .flat_map(|user_id| {
+            group_ids.iter().map(move |group_id| {
+                (gm::customer_id.eq(customer_id), gm::group_id.eq(*group_id), gm::user_id.eq(*user_id))
+            })
         })
         .collect();
+    if rows.is_empty() {
+        return Ok(());
+    }
     diesel::insert_into(gm::table).values(rows).on_conflict_do_nothing().execute(conn).map(drop)
 }
 

@@ -133,10 +133,7 @@ pub async fn create_invitations(
     let sender = Sender::new(actor, &state.config, customer_id, terms);
     idempotency::run(&state, &author, key, move |conn| {
         let sender = Sender::check(conn, sender)?;
-        let results = candidates
-            .into_iter()
-            .map(|(raw, verdict)| sender.result(conn, raw, verdict))
-            .collect::<Result<_, AppError>>()?;
+        let results = sender.results(conn, candidates)?;
         Recorded::json(StatusCode::OK, None, None, &InviteResults { results })
     })
     .await

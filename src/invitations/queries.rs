@@ -7,8 +7,9 @@ use diesel::prelude::*;
 use uuid::Uuid;
 
 use super::models::{InvitationRow, InvitationStatus};
+use crate::accounts::UserRow;
 use crate::db::ids::{CustomerId, InvitationId};
-use crate::db::schema::invitations;
+use crate::db::schema::{invitations, users};
 use crate::db::types::Email;
 use crate::pagination::Page;
 
@@ -17,6 +18,23 @@ pub fn insert(conn: &mut PgConnection, new: &InvitationRow) -> QueryResult<Invit
         .values(new)
         .returning(InvitationRow::as_returning())
         .get_result(conn)
+}
+
+/// Many [`insert`]s in one statement (none for none); the rows in no particular order.
+pub fn insert_all(conn: &mut PgConnection, new: &[InvitationRow]) -> QueryResult<Vec<InvitationRow>> {
+    if new.is_empty() {
+        return Ok(Vec::new());
+    }
+    diesel::insert_into(invitations::table)
+        .values(new)
+        .returning(InvitationRow::as_returning())
+        .get_results(conn)
+}
+
+/// The accounts (of any customer, and staff) whose login is one of `emails`: who holds an
+/// address decides whether it can be invited.
+pub fn accounts_of(conn: &mut PgConnection, emails: &[Email]) -> QueryResult<Vec<UserRow>> {
+    users::table.filter(users::email.eq_any(emails)).select(UserRow::as_select()).load(conn)
 }
 
 pub fn find(
@@ -81,17 +99,21 @@ pub fn list(
     query.order(invitations::id.asc()).limit(page.fetch()).load(conn)
 }
 
-/// Whether `email` has a live invitation (pending, unexpired, its user still there) with any
-/// customer.
-pub fn live_for_email(conn: &mut PgConnection, email: &Email, now: DateTime<Utc>) -> QueryResult<bool> {
-    diesel::select(diesel::dsl::exists(
-        invitations::table
-            .filter(invitations::email.eq(email))
-            .filter(invitations::status.eq(InvitationStatus::Pending))
-            .filter(invitations::user_id.is_not_null())
-            .filter(invitations::expires_at.gt(now)),
-    ))
-    .get_result(conn)
+/// Those of `emails` with a live invitation (pending, unexpired, its user still there) with
+/// any customer, as the invitations spell them.
+pub fn live_for_emails(
+    conn: &mut PgConnection,
+    emails: &[Email],
+    now: DateTime<Utc>,
+) -> QueryResult<Vec<Email>> {
+    invitations::table
+        .filter(invitations::email.eq_any(emails))
+        .filter(invitations::status.eq(InvitationStatus::Pending))
+        .filter(invitations::user_id.is_not_null())
+        .filter(invitations::expires_at.gt(now))
+        .select(invitations::email)
+        .distinct()
+        .load(conn)
 }
 
 /// Whether another invitation of the same user is newer than `invitation` (a re-invitation

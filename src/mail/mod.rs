@@ -87,19 +87,36 @@ pub fn enqueue(
     recipient: &Email,
     mail: &Mail,
 ) -> QueryResult<Uuid> {
-    let id = Uuid::now_v7();
-    let payload =
-        serde_json::to_value(mail).map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?;
-    diesel::insert_into(mail_outbox::table)
-        .values((
+    let ids = enqueue_all(conn, customer_id, &[(recipient, mail)])?;
+    ids.into_iter().next().ok_or(diesel::result::Error::NotFound)
+}
+
+/// [`enqueue`] of many mails about `customer_id` in one statement (none for no mails); their
+/// ids, in order.
+pub fn enqueue_all(
+    conn: &mut PgConnection,
+    customer_id: Option<Uuid>,
+    mails: &[(&Email, &Mail)],
+) -> QueryResult<Vec<Uuid>> {
+    let mut ids = Vec::with_capacity(mails.len());
+    let mut rows = Vec::with_capacity(mails.len());
+    for (recipient, mail) in mails {
+        let id = Uuid::now_v7();
+        let payload =
+            serde_json::to_value(mail).map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?;
+        rows.push((
             mail_outbox::id.eq(id),
             mail_outbox::customer_id.eq(customer_id),
             mail_outbox::template.eq(mail.template()),
             mail_outbox::recipient.eq(recipient.as_str()),
             mail_outbox::payload.eq(payload),
-        ))
-        .execute(conn)?;
-    Ok(id)
+        ));
+        ids.push(id);
+    }
+    if !rows.is_empty() {
+        diesel::insert_into(mail_outbox::table).values(rows).execute(conn)?;
+    }
+    Ok(ids)
 }
 
 #[cfg(test)]

@@ -57,11 +57,24 @@ pub fn admit(
 /// Records a mail of `kind` to `recipient` now, whether or not one went recently (a first
 /// invitation: the request itself decided it goes).
 pub fn record(conn: &mut PgConnection, recipient: &Email, kind: Kind, now: DateTime<Utc>) -> QueryResult<()> {
+    record_all(conn, std::slice::from_ref(recipient), kind, now)
+}
+
+/// [`record`] for many recipients (distinct addresses) in one statement; none for none.
+pub fn record_all(
+    conn: &mut PgConnection,
+    recipients: &[Email],
+    kind: Kind,
+    now: DateTime<Utc>,
+) -> QueryResult<()> {
+    if recipients.is_empty() {
+        return Ok(());
+    }
     diesel::sql_query(
-        "INSERT INTO mail_throttle (recipient, kind, last_sent_at) VALUES ($1, $2, $3)
+        "INSERT INTO mail_throttle (recipient, kind, last_sent_at) SELECT r, $2, $3 FROM unnest($1) AS r
          ON CONFLICT (recipient, kind) DO UPDATE SET last_sent_at = EXCLUDED.last_sent_at",
     )
-    .bind::<Citext, _>(recipient)
+    .bind::<diesel::sql_types::Array<Citext>, _>(recipients.to_vec())
     .bind::<Text, _>(kind.as_str())
     .bind::<Timestamptz, _>(now)
     .execute(conn)

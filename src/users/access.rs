@@ -97,38 +97,62 @@ pub fn check_access(actor: &Actor, data_scope: DataScope, group_ids: &[Uuid]) ->
     })
 }
 
-/// 422 unless every id names a group of `customer_id`.
+/// 422 unless every id names a group of `customer_id` (no query for none).
 pub fn check_groups(
     conn: &mut PgConnection,
     customer_id: CustomerId,
     group_ids: &[Uuid],
 ) -> Result<(), AppError> {
-    if crate::groups::queries::unknown(conn, customer_id, group_ids)?.is_empty() {
+    if group_ids.is_empty() || crate::groups::queries::unknown(conn, customer_id, group_ids)?.is_empty() {
         Ok(())
     } else {
-        Err(AppError::field("group_ids", FieldCode::Unknown, "names groups that are not this customer's"))
+        Err(unknown_groups())
     }
+}
+
+/// The 422 for groups that are not the customer's.
+pub(super) fn unknown_groups() -> AppError {
+    AppError::field("group_ids", FieldCode::Unknown, "names groups that are not this customer's")
 }
 
 /// THE place a person's data scope and memberships are stored together: [`check_groups`]
 /// (422), then the person of `customer_id` sees `access` — its `data_scope` column and exactly
 /// its groups (none for `all`). Returns the groups as its view shows them. Every write of a
-/// person's scope or groups goes through here or [`join_groups`] / [`leave_groups`], so the
-/// invariant "`all` is in no group" holds.
+/// person's scope or groups goes through here, [`set_access_of`] or [`join_groups`] /
+/// [`leave_groups`], so the invariant "`all` is in no group" holds.
 pub fn set_access(
     conn: &mut PgConnection,
     customer_id: CustomerId,
     user_id: UserId,
     access: &Access,
 ) -> Result<Vec<Uuid>, AppError> {
-    let wanted = match access.data_scope {
+    check_groups(conn, customer_id, &wanted(access))?;
+    Ok(set_access_of(conn, customer_id, &[], &[user_id], access)?)
+}
+
+/// [`set_access`] for many people at once, whose groups the caller has checked
+/// ([`super::rules::admit`]): `fresh` people, just inserted with `access`'s data scope and in
+/// no group, only join its groups; `existing` ones get its data scope and exactly its groups.
+/// A statement per kind of change, none that has nothing to do.
+pub fn set_access_of(
+    conn: &mut PgConnection,
+    customer_id: CustomerId,
+    fresh: &[UserId],
+    existing: &[UserId],
+    access: &Access,
+) -> QueryResult<Vec<Uuid>> {
+    let wanted = wanted(access);
+    queries::set_data_scope(conn, customer_id, existing, access.data_scope)?;
+    crate::groups::queries::set_memberships_of(conn, customer_id, fresh, existing, &wanted)?;
+    Ok(wanted)
+}
+
+/// The groups someone with `access` is in: none for `all`.
+fn wanted(access: &Access) -> Vec<Uuid> {
+    match access.data_scope {
         DataScope::All => Vec::new(),
         DataScope::Groups => sorted(access.group_ids.clone()),
-    };
-    check_groups(conn, customer_id, &wanted)?;
-    queries::set_data_scope(conn, customer_id, user_id, access.data_scope)?;
-    crate::groups::queries::set_memberships(conn, customer_id, user_id, &wanted)?;
-    Ok(wanted)
+    }
 }
 
 /// Adds the person to `group_ids` (422 unless they are `customer_id`'s), keeping its other

@@ -11,7 +11,7 @@ use super::dto::{CreateUser, PatchUser, UserFilters, UserView};
 use super::models::{Access, AccessRequest, NewUser, User, UserChanges};
 use super::views;
 use super::{queries, rules};
-use crate::accounts::{Actor, mails, queries as accounts};
+use crate::accounts::{Actor, mails};
 use crate::audit;
 use crate::config::Config;
 use crate::db::ids::{AddressId, CostCenterId, CustomerId, UserId};
@@ -98,8 +98,6 @@ struct Addition {
     new: NewUser,
     access: Access,
     send_mail: bool,
-    /// The password given must be replaced at the first sign-in.
-    temporary: bool,
     within: Option<Vec<Uuid>>,
 }
 
@@ -133,6 +131,8 @@ async fn check_addition(
         cost_center_id: body.cost_center_id.map(CostCenterId::from),
         external_id: body.external_id.map(|id| id.trim().to_owned()),
         valid_until: body.valid_until,
+        // Stored with the row: no second statement to mark it.
+        password_change_required: temporary,
         ..NewUser::new(
             customer_id,
             body.name.trim().to_owned(),
@@ -142,28 +142,40 @@ async fn check_addition(
         )
     };
     let access = Access { data_scope: grant.data_scope, group_ids: grant.group_ids };
-    Ok(Addition { new, access, send_mail, temporary, within: policy::group_scope(actor) })
+    Ok(Addition { new, access, send_mail, within: policy::group_scope(actor) })
 }
 
 /// Inserts the person with its groups, and queues its welcome mail when asked to.
-fn insert_addition(conn: &mut PgConnection, config: &Config, addition: Addition) -> Result<User, AppError> {
-    let Addition { new, access, send_mail, temporary, within } = addition;
+fn insert_addition(conn: &mut PgConnection, config: &Config, addition: Addition) -> Result<Added, AppError> {
+    let Addition { new, access, send_mail, within } = addition;
     let customer_id = new.customer_id.unwrap_or_default();
-    let customer_name = queries::hold_customer(conn, customer_id)?;
-    if new.login_enabled {
-        rules::require_logins_open(conn, customer_id)?;
-    }
-    let (address, cost_center) = (new.warehouse_address_id, new.cost_center_id);
-    rules::check_references(conn, customer_id, within.as_deref(), address, cost_center)?;
-    let mut row = queries::insert(conn, &new)?;
-    if temporary {
-        row = accounts::require_password_change(conn, row.id)?;
-    }
-    let groups = rules::set_access(conn, customer_id, UserId::from(row.id), &access)?;
+    let references = (new.warehouse_address_id, new.cost_center_id);
+    let groups = match access.data_scope {
+        crate::permissions::DataScope::All => Vec::new(),
+        crate::permissions::DataScope::Groups => access.group_ids.clone(),
+    };
+    let admitted =
+        rules::admit(conn, customer_id, new.login_enabled, within.as_deref(), references, &groups)?;
+    let row = queries::insert(conn, &new)?;
+    let groups = rules::set_access_of(conn, customer_id, &[UserId::from(row.id)], &[], &access)?;
     if send_mail {
-        mails::send_welcome(conn, config, &row, Some(customer_name))?;
+        mails::send_welcome(conn, config, &row, Some(admitted.customer_name))?;
     }
-    Ok(User { row, groups })
+    Ok(Added { user: User { row, groups }, default_address: admitted.default_address })
+}
+
+/// A person just added, with its customer's default address: its view needs no query.
+struct Added {
+    user: User,
+    default_address: Option<Uuid>,
+}
+
+impl write::Viewed for Added {
+    type View = UserView;
+
+    fn view(&self, _: &mut PgConnection) -> Result<UserView, AppError> {
+        Ok(UserView::new(&self.user.row, self.default_address, self.user.groups.clone()))
+    }
 }
 
 /// Add a user

@@ -56,6 +56,8 @@ pub struct NewUser {
     /// Decided by `rules::access_for`; its groups are set after the insert.
     pub data_scope: DataScope,
     pub valid_until: Option<DateTime<Utc>>,
+    /// A password someone else gave: the first sign-in ends in a password change.
+    pub password_change_required: bool,
 }
 
 impl NewUser {
@@ -85,6 +87,7 @@ impl NewUser {
             external_id: None,
             data_scope,
             valid_until: None,
+            password_change_required: false,
         }
     }
 }

@@ -104,18 +104,108 @@ pub fn covered_by<QS: 'static>(groups: &[Uuid]) -> Box<dyn BoxableExpression<QS,
     Box::new(covered)
 }
 
-/// Sets the person's data scope column alone; `rules::set_access` keeps its
-/// memberships in line and is what everything else calls.
+/// Sets the people's data scope column alone; `rules::set_access` keeps their
+/// memberships in line and is what everything else calls. Nothing to do for no ids.
 pub fn set_data_scope(
     conn: &mut PgConnection,
     customer_id: CustomerId,
-    id: UserId,
+    ids: &[UserId],
     data_scope: DataScope,
 ) -> QueryResult<()> {
-    diesel::update(users::table.find(id).filter(users::customer_id.eq(customer_id)))
+    if ids.is_empty() {
+        return Ok(());
+    }
+    diesel::update(users::table.filter(users::id.eq_any(ids)).filter(users::customer_id.eq(customer_id)))
         .set((users::data_scope.eq(data_scope), users::updated_at.eq(diesel::dsl::now)))
         .execute(conn)
         .map(drop)
+}
+
+/// What adding people to a customer depends on, read in one statement: see
+/// [`crate::users::rules::admit`].
+#[derive(QueryableByName)]
+pub struct Admission {
+    #[diesel(sql_type = Text)]
+    pub customer_name: String,
+    #[diesel(sql_type = Bool)]
+    pub logins_open: bool,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Uuid>)]
+    pub default_address: Option<Uuid>,
+    /// Whether the address asked for is the customer's (and within the caller's groups).
+    #[diesel(sql_type = diesel::sql_types::Nullable<Bool>)]
+    pub address_known: Option<bool>,
+    /// Whether the cost center asked for is active; `None` when it is not the customer's.
+    #[diesel(sql_type = diesel::sql_types::Nullable<Bool>)]
+    pub cost_center_active: Option<bool>,
+    /// How many of the groups asked for are the customer's.
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub known_groups: i64,
+}
+
+/// The customer's name, whether it takes logins and its default address, and what of the
+/// address, cost center and groups (each only when asked for) is the customer's; `None` when
+/// there is no such customer. Holds the customer (`FOR KEY SHARE`, as [`hold_customer`]) so
+/// people inserted for it cannot fail on the foreign key.
+pub fn admission(
+    conn: &mut PgConnection,
+    customer_id: CustomerId,
+    within: Option<&[Uuid]>,
+    address: Option<AddressId>,
+    cost_center: Option<CostCenterId>,
+    group_ids: &[Uuid],
+) -> QueryResult<Option<Admission>> {
+    use diesel::sql_types::{Array, Uuid as SqlUuid};
+    let mut next = 1;
+    let mut param = || {
+        next += 1;
+        format!("${next}")
+    };
+    let address_known = match address {
+        None => "NULL::boolean".to_owned(),
+        Some(_) => {
+            let id = param();
+            let limit = match within {
+                Some(_) => format!(" AND (a.group_id IS NULL OR a.group_id = ANY ({}))", param()),
+                None => String::new(),
+            };
+            format!(
+                "EXISTS (SELECT 1 FROM warehouse_addresses a WHERE a.customer_id = c.id AND a.id = {id}{limit})"
+            )
+        }
+    };
+    let cost_center_active = match cost_center {
+        None => "NULL::boolean".to_owned(),
+        Some(_) => {
+            format!("(SELECT k.active FROM cost_centers k WHERE k.customer_id = c.id AND k.id = {})", param())
+        }
+    };
+    let known_groups = if group_ids.is_empty() {
+        "0::bigint".to_owned()
+    } else {
+        format!("(SELECT count(*) FROM groups g WHERE g.customer_id = c.id AND g.id = ANY ({}))", param())
+    };
+    let sql = format!(
+        "SELECT c.name AS customer_name, (c.status = 'active' AND c.portal_enabled) AS logins_open,
+             (SELECT w.id FROM warehouse_addresses w WHERE w.customer_id = c.id AND w.is_default LIMIT 1)
+                 AS default_address,
+             {address_known} AS address_known, {cost_center_active} AS cost_center_active,
+             {known_groups} AS known_groups
+         FROM customers c WHERE c.id = $1 FOR KEY SHARE OF c"
+    );
+    let mut query = diesel::sql_query(sql).into_boxed().bind::<SqlUuid, _>(Uuid::from(customer_id));
+    if let Some(address) = address {
+        query = query.bind::<SqlUuid, _>(Uuid::from(address));
+        if let Some(groups) = within {
+            query = query.bind::<Array<SqlUuid>, _>(groups.to_vec());
+        }
+    }
+    if let Some(cost_center) = cost_center {
+        query = query.bind::<SqlUuid, _>(Uuid::from(cost_center));
+    }
+    if !group_ids.is_empty() {
+        query = query.bind::<Array<SqlUuid>, _>(group_ids.to_vec());
+    }
+    query.get_result(conn).optional()
 }
 
 /// Customer users across the customers of `scope` (staff search).
@@ -211,6 +301,31 @@ pub fn has_user_managers(conn: &mut PgConnection, customer_id: CustomerId) -> Qu
             .filter(users::role.eq_any([Role::Owner, Role::Admin])),
     ))
     .get_result(conn)
+}
+
+/// Many [`insert`]s in one statement; the rows in no particular order (match them by id).
+pub fn insert_all(conn: &mut PgConnection, new: &[NewUser]) -> QueryResult<Vec<UserRow>> {
+    if new.is_empty() {
+        return Ok(Vec::new());
+    }
+    diesel::insert_into(users::table).values(new).returning(UserRow::as_returning()).get_results(conn)
+}
+
+/// The same [`update`] of the customer's users `ids` in one statement (none for no ids); the
+/// rows in no particular order.
+pub fn update_all(
+    conn: &mut PgConnection,
+    customer_id: CustomerId,
+    ids: &[UserId],
+    changes: &UserChanges,
+) -> QueryResult<Vec<UserRow>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    diesel::update(users::table.filter(users::customer_id.eq(customer_id)).filter(users::id.eq_any(ids)))
+        .set((changes, users::updated_at.eq(diesel::dsl::now)))
+        .returning(UserRow::as_returning())
+        .get_results(conn)
 }
 
 pub fn insert(conn: &mut PgConnection, new: &NewUser) -> QueryResult<UserRow> {

@@ -11,7 +11,8 @@ use uuid::Uuid;
 use super::access::sorted;
 pub use super::access::{
     AccessChange, access_after, access_changed, access_for, announce_access, check_access, check_groups,
-    customer_access_changed, join_groups, leave_groups, record_widening, set_access, track_access,
+    customer_access_changed, join_groups, leave_groups, record_widening, set_access, set_access_of,
+    track_access,
 };
 use super::dto::CustomerRole;
 use super::models::User;
@@ -107,6 +108,63 @@ pub fn check_references(
         }
     }
     if errors.is_empty() { Ok(()) } else { Err(AppError::Validation(errors)) }
+}
+
+/// What people may be added to a customer with: its name and default address (for their
+/// views), once [`admit`] let them in.
+pub struct Admitted {
+    pub customer_name: String,
+    pub default_address: Option<Uuid>,
+}
+
+/// Whether people may be added to `customer_id` with the address, cost center and groups
+/// asked for, in one statement: 404 for no such customer, 409 when `with_login` and it takes
+/// no logins ([`require_logins_open`]), 422 as [`check_references`] and [`check_groups`] say,
+/// in that order. The customer is held until the transaction ends.
+pub fn admit(
+    conn: &mut PgConnection,
+    customer_id: CustomerId,
+    with_login: bool,
+    within: Option<&[Uuid]>,
+    (address, cost_center): (Option<AddressId>, Option<CostCenterId>),
+    group_ids: &[Uuid],
+) -> Result<Admitted, AppError> {
+    let group_ids = sorted(group_ids.to_vec());
+    let found = queries::admission(conn, customer_id, within, address, cost_center, &group_ids)?
+        .ok_or(diesel::result::Error::NotFound)?;
+    if with_login && !found.logins_open {
+        return Err(AppError::Conflict(ConflictKind::LoginsClosed, LOGINS_CLOSED.into()));
+    }
+    let mut errors = Vec::new();
+    if address.is_some() && found.address_known != Some(true) {
+        errors.push(FieldError::new(
+            "warehouse_address_id",
+            FieldCode::Unknown,
+            "names no warehouse address of this customer",
+        ));
+    }
+    if cost_center.is_some() {
+        match found.cost_center_active {
+            None => errors.push(FieldError::new(
+                "cost_center_id",
+                FieldCode::Unknown,
+                "names no cost center of this customer",
+            )),
+            Some(false) => errors.push(FieldError::new(
+                "cost_center_id",
+                FieldCode::Inactive,
+                "the cost center is inactive",
+            )),
+            Some(true) => {}
+        }
+    }
+    if !errors.is_empty() {
+        return Err(AppError::Validation(errors));
+    }
+    if usize::try_from(found.known_groups).ok() != Some(group_ids.len()) {
+        return Err(super::access::unknown_groups());
+    }
+    Ok(Admitted { customer_name: found.customer_name, default_address: found.default_address })
 }
 
 /// What a person with login needs: an e-mail, and a password or a welcome mail with a link.

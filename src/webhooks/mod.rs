@@ -139,28 +139,90 @@ pub fn emit(
     event_type: EventType,
     data: &Value,
 ) -> QueryResult<()> {
-    let payload = body(event_type, Utc::now(), data)
-        .map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?;
-    diesel::sql_query(
-        "WITH listening AS (
-             SELECT id FROM webhook_endpoints
-             WHERE status = 'active'
-               AND (customer_id = $1 OR customer_id IS NULL)
-               AND (event_types IS NULL OR $2 = ANY (event_types))
-         ), event AS (
-             INSERT INTO webhook_events (id, customer_id, event_type, payload)
-             SELECT $3, $1, $2, $4 WHERE EXISTS (SELECT 1 FROM listening)
-             RETURNING id
-         )
-         INSERT INTO webhook_deliveries (id, endpoint_id, event_id)
-         SELECT gen_random_uuid(), listening.id, event.id FROM listening, event",
-    )
-    .bind::<Nullable<SqlUuid>, _>(customer_id)
-    .bind::<Text, _>(event_type.as_str())
-    .bind::<SqlUuid, _>(Uuid::now_v7())
-    .bind::<Text, _>(payload)
-    .execute(conn)
-    .map(drop)
+    emit_all(conn, &[(customer_id, event_type, data)])
+}
+
+/// [`emit`] for many events at once, in order: one statement whatever their number, none for
+/// no events.
+pub fn emit_all(conn: &mut PgConnection, events: &[(Option<Uuid>, EventType, &Value)]) -> QueryResult<()> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    let emission = Emission::of(events)?;
+    let sql = format!("WITH {} SELECT 1", Emission::ctes(1));
+    emission.bind(diesel::sql_query(sql).into_boxed()).execute(conn).map(drop)
+}
+
+/// Webhook events about to be written as part of a larger statement (the audit log writes its
+/// events and their webhooks in one): the SQL of [`Emission::ctes`] and its four parameters.
+pub struct Emission {
+    ids: Vec<Uuid>,
+    customer_ids: Vec<Option<Uuid>>,
+    event_types: Vec<String>,
+    payloads: Vec<String>,
+}
+
+/// A raw statement parameters are bound to one after the other.
+pub type Statement<'a> =
+    diesel::query_builder::BoxedSqlQuery<'a, diesel::pg::Pg, diesel::query_builder::SqlQuery>;
+
+impl Emission {
+    /// The events (whose endpoint, what, its data), each with its body serialized now.
+    pub fn of(events: &[(Option<Uuid>, EventType, &Value)]) -> QueryResult<Self> {
+        let now = Utc::now();
+        let mut emission =
+            Self { ids: Vec::new(), customer_ids: Vec::new(), event_types: Vec::new(), payloads: Vec::new() };
+        for (customer_id, event_type, data) in events {
+            let payload = body(*event_type, now, data)
+                .map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?;
+            emission.ids.push(Uuid::now_v7());
+            emission.customer_ids.push(*customer_id);
+            emission.event_types.push(event_type.as_str().to_owned());
+            emission.payloads.push(payload);
+        }
+        Ok(emission)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+
+    /// Common table expressions that write the events and one delivery per active endpoint
+    /// listening (the customer's own and the platform's); an event nobody hears is not written.
+    /// Its parameters are `$first` to `$first + 3`, bound by [`Emission::bind`].
+    pub fn ctes(first: usize) -> String {
+        let (ids, customers, types, payloads) = (first, first + 1, first + 2, first + 3);
+        format!(
+            "hook AS (
+                 SELECT * FROM unnest(${ids}::uuid[], ${customers}::uuid[], ${types}::text[], ${payloads}::text[])
+                     AS h (id, customer_id, event_type, payload)
+             ), listening AS (
+                 SELECT hook.id AS event_id, e.id AS endpoint_id FROM hook JOIN webhook_endpoints e
+                     ON e.status = 'active'
+                    AND (e.customer_id = hook.customer_id OR e.customer_id IS NULL)
+                    AND (e.event_types IS NULL OR hook.event_type = ANY (e.event_types))
+             ), event AS (
+                 INSERT INTO webhook_events (id, customer_id, event_type, payload)
+                 SELECT id, customer_id, event_type, payload FROM hook
+                 WHERE id IN (SELECT event_id FROM listening)
+                 ORDER BY id
+                 RETURNING id
+             ), delivery AS (
+                 INSERT INTO webhook_deliveries (id, endpoint_id, event_id)
+                 SELECT gen_random_uuid(), listening.endpoint_id, event.id
+                 FROM listening JOIN event ON event.id = listening.event_id
+             )"
+        )
+    }
+
+    /// Binds the four parameters of [`Emission::ctes`], next after what `query` has bound.
+    pub fn bind(self, query: Statement<'_>) -> Statement<'_> {
+        query
+            .bind::<diesel::sql_types::Array<SqlUuid>, _>(self.ids)
+            .bind::<diesel::sql_types::Array<Nullable<SqlUuid>>, _>(self.customer_ids)
+            .bind::<diesel::sql_types::Array<Text>, _>(self.event_types)
+            .bind::<diesel::sql_types::Array<Text>, _>(self.payloads)
+    }
 }
 
 /// Records `event_type` for one endpoint only, whatever it listens to (the `webhook.test` event);
