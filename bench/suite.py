@@ -171,6 +171,7 @@ class Suite:
     def capture(self, name, make_request):
         """Runs make_request() (returns (status, headers)) with log_statement=all; returns the
         statement count of Server-Timing and the pgbench script of what dockgate sent."""
+        time.sleep(1)  # what wrk left in flight finishes first
         self.sql("ALTER SYSTEM SET log_statement = 'all'")
         self.sql("SELECT pg_reload_conf()")
         time.sleep(0.5)
