@@ -599,7 +599,7 @@ def main():
     wall = time.time() - args.started
     notes = "".join(f"\n- {note}" for note in suite.notes)
     text = (f"# dockgate benchmark, {date:%Y-%m-%d %H:%M} UTC\n\n{suite.machine()}\n\n{table}\n\n"
-            f"Whole run (build check, seeding, all measurements): {wall / 60:.1f} min; seeding {suite.wall['seed']:.0f} s.\n"
+            f"Whole run after the build (PostgreSQL start, seeding, all measurements): {wall / 60:.1f} min; seeding {suite.wall['seed']:.0f} s.\n"
             + (f"\nNotes:{notes}\n" if notes else ""))
     os.makedirs(args.results, exist_ok=True)
     path = os.path.join(args.results, f"{date:%Y-%m-%d}-{socket.gethostname()}.md")
