@@ -1,9 +1,9 @@
 //! The Argon2id ceiling of `bench/run`: verifications per second on this machine with the
-//! service's parameters, computed the way the hashing pool does (`src/identity/hasher.rs`: the
+//! service's parameters, computed the way the hashing pool does (dockgate's `src/identity/hasher.rs`: the
 //! `argon2` crate of Cargo.lock, `Params::default()`, one reused buffer per thread), one thread
 //! per core unless told otherwise.
 //!
-//!     cargo run --release --example argon2_rate -- [seconds] [threads]
+//!     cargo run --release --manifest-path bench/argon2_rate/Cargo.toml -- [seconds] [threads]
 //!
 //! Prints `argon2id m=19456 t=2 p=1 threads=2 seconds=5.00 verifications=… per_second=…`.
 
