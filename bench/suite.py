@@ -259,6 +259,9 @@ class Suite:
             "name": "'Person ' || lpad(i::text, 7, '0')",
         }, f"CROSS JOIN (SELECT id FROM customers WHERE code LIKE 'BC-{self.tag}-%') c "
            f"CROSS JOIN generate_series(1, {per_customer}) i"))
+        short = self.args.users - int(self.sql("SELECT count(*) FROM users"))
+        if short > 0:  # what the division left over, in the main customer
+            self.seed_users(short, "R")
         # 50 groups, 200 addresses (every 10th in the group-limited user's group), 10 % of the
         # main customer's users in some group
         self.sql(self.clone_sql("groups", f"t.id = '{gid}'", {
