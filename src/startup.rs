@@ -48,6 +48,7 @@ pub struct Application {
     port: u16,
     server: Server,
     pruner: tokio::task::JoinHandle<()>,
+    key_refresher: tokio::task::JoinHandle<()>,
     mailer: tokio::task::JoinHandle<()>,
     webhooks: tokio::task::JoinHandle<()>,
     stop_workers: tokio::sync::watch::Sender<bool>,
@@ -113,6 +114,7 @@ impl Application {
             hasher,
             config: config.clone(),
         });
+        let keys_state = state.clone();
         let openapi = crate::routes::document();
         let served = crate::routes::document_json();
         let known_routes = web::Data::new(KnownRoutes::from_openapi(&openapi));
@@ -162,10 +164,11 @@ impl Application {
         .run();
 
         let pruner = tokio::spawn(prune(pool, Keep::from(&config), config.clock.clone()));
+        let key_refresher = tokio::spawn(async move { keys_state.keys.keep_fresh().await });
         let (stop_workers, stopping) = tokio::sync::watch::channel(false);
         let mailer = tokio::spawn(mail_worker.run(stopping.clone()));
         let webhooks = tokio::spawn(webhook_worker.run(stopping));
-        Ok(Self { port, server, pruner, mailer, webhooks, stop_workers })
+        Ok(Self { port, server, pruner, key_refresher, mailer, webhooks, stop_workers })
     }
 
     pub fn port(&self) -> u16 {
@@ -206,6 +209,7 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let result = self.server.await;
         self.pruner.abort();
+        self.key_refresher.abort();
         let _ = self.stop_workers.send(true);
         let (mut mailer, mut webhooks) = (self.mailer, self.webhooks);
         let both = async { tokio::join!(&mut mailer, &mut webhooks) };

@@ -4,7 +4,9 @@
 //!
 //! Each instance caches keys: the signing key for [`SIGNING_KEY_REFRESH`] (so a rotation is
 //! picked up everywhere within that time), verification keys by `kid` (keys never change; an
-//! unknown `kid` reloads the published set at most once a second).
+//! unknown `kid` reloads the published set at most once a second). [`KeyStore::keep_fresh`]
+//! reloads the signing key in the background at half that age, so no sign-in pays for it (a
+//! request reloads it itself only when the background could not, the database being away).
 
 use std::collections::HashMap;
 use std::sync::RwLock;
@@ -194,12 +196,30 @@ impl KeyStore {
                 }
             }
         }
+        self.reload_signing_key().await
+    }
+
+    async fn reload_signing_key(&self) -> Result<(String, EncodingKey), AppError> {
         let row = db::run(&self.pool, current).await?;
         let key = EncodingKey::from_ed_der(&row.private_key);
         if let Ok(mut cache) = self.cache.write() {
             cache.signing = Some((row.kid.clone(), key.clone(), Instant::now()));
         }
         Ok((row.kid, key))
+    }
+
+    /// Reloads the signing key every half [`SIGNING_KEY_REFRESH`], for as long as it runs (the
+    /// application aborts it when it stops). A failure is left to the next round, or to the
+    /// request that finds the key too old.
+    pub async fn keep_fresh(&self) {
+        let mut every = tokio::time::interval(SIGNING_KEY_REFRESH / 2);
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            every.tick().await;
+            if let Err(error) = self.reload_signing_key().await {
+                tracing::debug!(%error, "signing key not reloaded; a request will try");
+            }
+        }
     }
 
     /// The verification key for `kid`, if it is published.
