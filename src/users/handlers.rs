@@ -146,7 +146,11 @@ async fn check_addition(
 }
 
 /// Inserts the person with its groups, and queues its welcome mail when asked to.
-fn insert_addition(conn: &mut PgConnection, config: &Config, addition: Addition) -> Result<Added, AppError> {
+fn insert_addition(
+    conn: &mut PgConnection,
+    config: &Config,
+    addition: Addition,
+) -> Result<views::WithDefault, AppError> {
     let Addition { new, access, send_mail, within } = addition;
     let customer_id = new.customer_id.unwrap_or_default();
     let references = (new.warehouse_address_id, new.cost_center_id);
@@ -161,21 +165,7 @@ fn insert_addition(conn: &mut PgConnection, config: &Config, addition: Addition)
     if send_mail {
         mails::send_welcome(conn, config, &row, Some(admitted.customer_name))?;
     }
-    Ok(Added { user: User { row, groups }, default_address: admitted.default_address })
-}
-
-/// A person just added, with its customer's default address: its view needs no query.
-struct Added {
-    user: User,
-    default_address: Option<Uuid>,
-}
-
-impl write::Viewed for Added {
-    type View = UserView;
-
-    fn view(&self, _: &mut PgConnection) -> Result<UserView, AppError> {
-        Ok(UserView::new(&self.user.row, self.default_address, self.user.groups.clone()))
-    }
+    Ok(views::WithDefault { user: User { row, groups }, default_address: admitted.default_address })
 }
 
 /// Add a user

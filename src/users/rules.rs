@@ -82,32 +82,45 @@ pub fn check_references(
     address: Option<AddressId>,
     cost_center: Option<CostCenterId>,
 ) -> Result<(), AppError> {
+    let address_known = match address {
+        Some(address) => Some(queries::address_belongs(conn, customer_id, within, address)?),
+        None => None,
+    };
+    let cost_center_active = match cost_center {
+        Some(cost_center) => Some(queries::cost_center_active(conn, customer_id, cost_center)?),
+        None => None,
+    };
+    let errors = reference_errors(address_known, cost_center_active);
+    if errors.is_empty() { Ok(()) } else { Err(AppError::Validation(errors)) }
+}
+
+/// The 422s of the references asked for. `address_known`: whether the address asked for is the
+/// customer's (`None`: none asked for); `cost_center_active`: whether the cost center asked for
+/// is active, `Some(None)` when it is not the customer's.
+fn reference_errors(
+    address_known: Option<bool>,
+    cost_center_active: Option<Option<bool>>,
+) -> Vec<FieldError> {
     let mut errors = Vec::new();
-    if let Some(address) = address
-        && !queries::address_belongs(conn, customer_id, within, address)?
-    {
+    if address_known == Some(false) {
         errors.push(FieldError::new(
             "warehouse_address_id",
             FieldCode::Unknown,
             "names no warehouse address of this customer",
         ));
     }
-    if let Some(cost_center) = cost_center {
-        match queries::cost_center_active(conn, customer_id, cost_center)? {
-            None => errors.push(FieldError::new(
-                "cost_center_id",
-                FieldCode::Unknown,
-                "names no cost center of this customer",
-            )),
-            Some(false) => errors.push(FieldError::new(
-                "cost_center_id",
-                FieldCode::Inactive,
-                "the cost center is inactive",
-            )),
-            Some(true) => {}
+    match cost_center_active {
+        Some(None) => errors.push(FieldError::new(
+            "cost_center_id",
+            FieldCode::Unknown,
+            "names no cost center of this customer",
+        )),
+        Some(Some(false)) => {
+            errors.push(FieldError::new("cost_center_id", FieldCode::Inactive, "the cost center is inactive"))
         }
+        Some(Some(true)) | None => {}
     }
-    if errors.is_empty() { Ok(()) } else { Err(AppError::Validation(errors)) }
+    errors
 }
 
 /// What people may be added to a customer with: its name and default address (for their
@@ -135,29 +148,8 @@ pub fn admit(
     if with_login && !found.logins_open {
         return Err(AppError::Conflict(ConflictKind::LoginsClosed, LOGINS_CLOSED.into()));
     }
-    let mut errors = Vec::new();
-    if address.is_some() && found.address_known != Some(true) {
-        errors.push(FieldError::new(
-            "warehouse_address_id",
-            FieldCode::Unknown,
-            "names no warehouse address of this customer",
-        ));
-    }
-    if cost_center.is_some() {
-        match found.cost_center_active {
-            None => errors.push(FieldError::new(
-                "cost_center_id",
-                FieldCode::Unknown,
-                "names no cost center of this customer",
-            )),
-            Some(false) => errors.push(FieldError::new(
-                "cost_center_id",
-                FieldCode::Inactive,
-                "the cost center is inactive",
-            )),
-            Some(true) => {}
-        }
-    }
+    let address_known = address.map(|_| found.address_known == Some(true));
+    let errors = reference_errors(address_known, cost_center.map(|_| found.cost_center_active));
     if !errors.is_empty() {
         return Err(AppError::Validation(errors));
     }

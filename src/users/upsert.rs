@@ -11,6 +11,7 @@ use uuid::Uuid;
 
 use super::dto::{CreateUser, CustomerRole, UserView};
 use super::models::{Access, AccessRequest, NewUser, User, UserChanges};
+use super::views::WithDefault;
 use super::{queries, rules};
 use crate::accounts::{Actor, mails};
 use crate::audit::{self, Author};
@@ -164,21 +165,6 @@ pub fn hold(conn: &mut PgConnection, customer_id: CustomerId) -> Result<Held, Ap
         Err(error) => return Err(error),
     };
     Ok(Held { name, logins_open, default_address: queries::default_address(conn, customer_id)? })
-}
-
-/// A person of an import with its customer's default address, read once a batch, so its view
-/// needs no query of its own.
-struct Shown {
-    user: User,
-    default_address: Option<Uuid>,
-}
-
-impl write::Viewed for Shown {
-    type View = UserView;
-
-    fn view(&self, _: &mut PgConnection) -> Result<UserView, AppError> {
-        Ok(UserView::new(&self.user.row, self.default_address, self.user.groups.clone()))
-    }
 }
 
 /// `before` made into what `desired` describes, under the rules of a change: the owner keeps
@@ -472,8 +458,8 @@ pub fn import_row(
     let email = desired.email.clone();
     let finder = actor.clone();
     let default_address = held.default_address;
-    let shown = move |user: User| Shown { user, default_address };
-    let find = move |conn: &mut PgConnection| -> Result<Option<Shown>, AppError> {
+    let shown = move |user: User| WithDefault { user, default_address };
+    let find = move |conn: &mut PgConnection| -> Result<Option<WithDefault>, AppError> {
         if !upsert {
             return Ok(None);
         }
@@ -488,7 +474,7 @@ pub fn import_row(
     let inserting = move |conn: &mut PgConnection| {
         insert(conn, config, for_insert, false, Some(held)).map(|user| user.map(shown))
     };
-    let replacing = move |conn: &mut PgConnection, before: Shown| {
+    let replacing = move |conn: &mut PgConnection, before: WithDefault| {
         replace(conn, config, actor, before.user, desired).map(shown)
     };
     write::upsert_in(conn, author, ACTIONS, &IfMatch::default(), find, inserting, replacing)

@@ -44,6 +44,21 @@ pub fn listed((row, default_address, groups): queries::Listed) -> UserView {
     UserView::new(&row, default_address, groups)
 }
 
+/// A user with its customer's default address already read (by the check that admitted it, or
+/// once for an import's batch), so its view needs no query of its own.
+pub struct WithDefault {
+    pub user: User,
+    pub default_address: Option<Uuid>,
+}
+
+impl Viewed for WithDefault {
+    type View = UserView;
+
+    fn view(&self, _: &mut PgConnection) -> Result<UserView, AppError> {
+        Ok(UserView::new(&self.user.row, self.default_address, self.user.groups.clone()))
+    }
+}
+
 /// The view of one user.
 pub fn one(conn: &mut PgConnection, row: &UserRow) -> QueryResult<UserView> {
     Ok(Views::load(conn, std::slice::from_ref(row))?.of(row))
