@@ -2,6 +2,7 @@
 //! the embedded migrations, and the embedded PostgreSQL for a machine without `DATABASE_URL`.
 
 pub mod embedded;
+pub mod fixed;
 pub mod ids;
 pub mod outbox;
 pub mod schema;

@@ -101,8 +101,8 @@ type StandingSql = (
 );
 
 /// The columns of [`Standing`], for a query joining `api_clients` with `customers` (left).
-fn standing_columns() -> diesel::expression::SqlLiteral<StandingSql> {
-    diesel::dsl::sql::<StandingSql>(
+fn standing_columns() -> crate::db::fixed::Fixed<StandingSql> {
+    crate::db::fixed::fixed::<StandingSql>(
         "customers.status, CASE WHEN api_clients.data_scope = 'groups' THEN ARRAY(SELECT g.group_id \
          FROM api_client_groups g WHERE g.api_client_id = api_clients.id ORDER BY g.group_id) \
          ELSE '{}'::uuid[] END, api_clients.last_used_at",

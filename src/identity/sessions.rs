@@ -359,10 +359,9 @@ pub fn live_account(
 ) -> QueryResult<Option<(Live, Vec<Uuid>)>> {
     use crate::accounts::{CustomerGate, CustomerStatus};
     use crate::db::schema::customers;
-    use diesel::dsl::sql;
     use diesel::sql_types::{Array, Uuid as SqlUuid};
     // Only a `groups`-scoped customer user has memberships; CASE skips the lookup for the rest.
-    let groups = sql::<Array<SqlUuid>>(
+    let groups = crate::db::fixed::fixed::<Array<SqlUuid>>(
         "CASE WHEN users.data_scope = 'groups' THEN ARRAY(SELECT m.group_id FROM group_members m \
          WHERE m.customer_id = users.customer_id AND m.user_id = users.id ORDER BY m.group_id) \
          ELSE '{}'::uuid[] END",

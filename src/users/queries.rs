@@ -11,6 +11,7 @@ use uuid::Uuid;
 use super::dto::UserFilters;
 use super::models::{NewUser, UserChanges};
 use crate::accounts::{AccountStatus, UserRow};
+use crate::db::fixed::{Fixed, fixed};
 use crate::db::ids::{AddressId, CostCenterId, CustomerId, UserId};
 use crate::db::schema::{cost_centers, customers, users, warehouse_addresses};
 use crate::db::types::Email;
@@ -34,17 +35,19 @@ type Query = users::BoxedQuery<'static, Pg, ListedSql>;
 /// partial unique index) and the memberships (only a `groups`-scoped person has any).
 fn listed() -> (
     diesel::dsl::AsSelect<UserRow, Pg>,
-    diesel::expression::SqlLiteral<diesel::sql_types::Nullable<diesel::sql_types::Uuid>>,
-    diesel::expression::SqlLiteral<Array<diesel::sql_types::Uuid>>,
+    Fixed<diesel::sql_types::Nullable<diesel::sql_types::Uuid>>,
+    Fixed<Array<diesel::sql_types::Uuid>>,
 ) {
     (
         UserRow::as_select(),
-        sql(
+        fixed(
             "(SELECT a.id FROM warehouse_addresses a WHERE a.customer_id = users.customer_id AND a.is_default)",
         ),
-        sql("CASE WHEN users.data_scope = 'groups' THEN ARRAY(SELECT m.group_id FROM group_members m \
+        fixed(
+            "CASE WHEN users.data_scope = 'groups' THEN ARRAY(SELECT m.group_id FROM group_members m \
              WHERE m.customer_id = users.customer_id AND m.user_id = users.id ORDER BY m.group_id) \
-             ELSE '{}'::uuid[] END"),
+             ELSE '{}'::uuid[] END",
+        ),
     )
 }
 
