@@ -33,11 +33,13 @@ type Query = users::BoxedQuery<'static, Pg, ListedSql>;
 
 /// The page query's columns: the row, the customer's default address (one index probe on the
 /// partial unique index) and the memberships (only a `groups`-scoped person has any).
-fn listed() -> (
+type ListedColumns = (
     diesel::dsl::AsSelect<UserRow, Pg>,
     Fixed<diesel::sql_types::Nullable<diesel::sql_types::Uuid>>,
     Fixed<Array<diesel::sql_types::Uuid>>,
-) {
+);
+
+fn listed() -> ListedColumns {
     (
         UserRow::as_select(),
         fixed(
