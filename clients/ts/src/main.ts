@@ -35,6 +35,10 @@ const signIn = await api.POST("/v1/auth/login", {
 if (signIn.data === undefined) {
   throw new Error(`sign-in failed: ${signIn.error.type} ${signIn.error.detail}`);
 }
+// A sign-in answers tokens, or the next step (MFA, a password change, an enrolment).
+if (!("access_token" in signIn.data)) {
+  throw new Error("sign-in needs another step (MFA, a password change or an enrolment)");
+}
 const token: string = signIn.data.access_token;
 check(signIn.data.token_type === "Bearer", "the token is a bearer token");
 const auth: Middleware = {
