@@ -276,7 +276,7 @@ diesel::table! {
 }
 
 diesel::table! {
-    signup_requests (id) {
+    signup_requests (customer_id, id) {
         id -> Uuid,
         customer_id -> Uuid,
         email -> Citext,
