@@ -1143,8 +1143,11 @@ async fn one_address_created_at_once_in_two_customers_is_one_user_and_login_emai
     let moved = unique_email("moved");
     diesel::update(users::table.find(user)).set(users::email.eq(&moved)).execute(&mut conn).expect("move");
     assert_eq!(row(&mut conn), [(moved.clone(), user, holder)]);
-    let free: i64 =
-        login_emails::table.filter(login_emails::email.eq(&email)).count().get_result(&mut conn).expect("count");
+    let free: i64 = login_emails::table
+        .filter(login_emails::email.eq(&email))
+        .count()
+        .get_result(&mut conn)
+        .expect("count");
     assert_eq!(free, 0);
     // Another customer: the shard to look in follows.
     let elsewhere = if holder == Some(acme) { other } else { acme };
