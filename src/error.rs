@@ -544,7 +544,9 @@ fn conflict_of(constraint: Option<&str>) -> (ConflictKind, &'static str) {
     match constraint {
         // The same words whoever holds the address (this customer, another one, staff), so the
         // answer does not tell a customer who is registered elsewhere.
-        Some("users_email_key") => {
+        // login_emails_pkey holds the rule since issue 18 (the users trigger inserts there);
+        // users_email_key held it before, and still does on a database not yet migrated.
+        Some("login_emails_pkey" | "users_email_key") => {
             (ConflictKind::EmailTaken, "This e-mail address cannot be used; choose another.")
         }
         Some("customers_code_key") => (ConflictKind::CodeTaken, "A customer with this code already exists."),

@@ -162,6 +162,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    login_emails (email) {
+        email -> Citext,
+        user_id -> Uuid,
+        customer_id -> Nullable<Uuid>,
+    }
+}
+
+diesel::table! {
     mail_outbox (id) {
         id -> Uuid,
         customer_id -> Nullable<Uuid>,
@@ -268,7 +276,7 @@ diesel::table! {
 }
 
 diesel::table! {
-    signup_requests (id) {
+    signup_requests (customer_id, id) {
         id -> Uuid,
         customer_id -> Uuid,
         email -> Citext,
@@ -409,6 +417,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     groups,
     idempotency_keys,
     invitations,
+    login_emails,
     login_failures,
     mail_outbox,
     mail_throttle,

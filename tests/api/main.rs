@@ -13,6 +13,7 @@ mod cors;
 mod cost_centers;
 mod customers;
 mod data_scope;
+mod distribution;
 mod errors;
 mod floors;
 mod group_limits;

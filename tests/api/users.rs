@@ -1101,3 +1101,69 @@ async fn a_taken_address_gets_one_answer_whoever_holds_it() {
     assert_eq!(answers[0]["detail"], "This e-mail address cannot be used; choose another.");
     assert_eq!(answers[0]["type"], "urn:dockgate:problem:email-taken", "each kind of 409 is its own type");
 }
+
+/// The rule lives in login_emails since issue 18 (kept by a trigger on users): two customers
+/// creating one address at once make one user and one e-mail 409, and the table follows every
+/// change of address, of customer and every delete, in the transaction of the change.
+#[tokio::test]
+async fn one_address_created_at_once_in_two_customers_is_one_user_and_login_emails_follows_users() {
+    use diesel::prelude::*;
+    use dockgate::db::schema::{login_emails, users};
+
+    let app = TestApp::spawn().await;
+    let staff = app.admin().await;
+    let acme = id_of(&staff.create_customer("Acme").await);
+    let other = id_of(&staff.create_customer("Other").await);
+    let email = unique_email("race");
+    let body = json!({"name": "Racer", "email": email, "password": PORTAL_PASSWORD});
+    let (acme_path, other_path) = (users_of(acme), users_of(other));
+    let (first, second) = tokio::join!(staff.post(&acme_path, &body), staff.post(&other_path, &body));
+    let mut statuses = [first.status(), second.status()];
+    statuses.sort();
+    assert_eq!(statuses, [StatusCode::CREATED, StatusCode::CONFLICT]);
+    let (created, refused) =
+        if first.status() == StatusCode::CREATED { (first, second) } else { (second, first) };
+    let user = id_of(&created.json::<Value>().await.expect("json"));
+    let refused = problem(refused, StatusCode::CONFLICT).await;
+    assert_eq!(refused["type"], "urn:dockgate:problem:email-taken");
+
+    let mut conn = app.conn();
+    let row = |conn: &mut PgConnection| -> Vec<(String, Uuid, Option<Uuid>)> {
+        login_emails::table
+            .filter(login_emails::user_id.eq(user))
+            .select((login_emails::email, login_emails::user_id, login_emails::customer_id))
+            .load(conn)
+            .expect("login_emails")
+    };
+    let holder: Option<Uuid> =
+        users::table.find(user).select(users::customer_id).first(&mut conn).expect("the user");
+    assert_eq!(row(&mut conn), [(email.clone(), user, holder)]);
+
+    // A new address replaces the old one, which is free again.
+    let moved = unique_email("moved");
+    diesel::update(users::table.find(user)).set(users::email.eq(&moved)).execute(&mut conn).expect("move");
+    assert_eq!(row(&mut conn), [(moved.clone(), user, holder)]);
+    let free: i64 = login_emails::table
+        .filter(login_emails::email.eq(&email))
+        .count()
+        .get_result(&mut conn)
+        .expect("count");
+    assert_eq!(free, 0);
+    // Another customer: the shard to look in follows.
+    let elsewhere = if holder == Some(acme) { other } else { acme };
+    diesel::update(users::table.find(user))
+        .set(users::customer_id.eq(Some(elsewhere)))
+        .execute(&mut conn)
+        .expect("move customer");
+    assert_eq!(row(&mut conn), [(moved.clone(), user, Some(elsewhere))]);
+    // No address (a contact without login), no row; deleting the user removes its row.
+    diesel::update(users::table.find(user))
+        .set((users::email.eq(None::<String>), users::login_enabled.eq(false)))
+        .execute(&mut conn)
+        .expect("clear");
+    assert!(row(&mut conn).is_empty());
+    diesel::update(users::table.find(user)).set(users::email.eq(&moved)).execute(&mut conn).expect("set");
+    assert_eq!(row(&mut conn).len(), 1);
+    diesel::delete(users::table.find(user)).execute(&mut conn).expect("delete");
+    assert!(row(&mut conn).is_empty());
+}
