@@ -98,11 +98,16 @@ class Sizes:
             self.clone(table, f"t.customer_id = '{cid}'", {"customer_id": "c.id", "id": "gen_random_uuid()"},
                        f"CROSS JOIN {others}")
         # a user's address and cost center are those of the same label in its own customer
-        ref = ("(SELECT x.id FROM {table} x WHERE x.customer_id = c.id AND x.{col} = "
-               "(SELECT y.{col} FROM {table} y WHERE y.id = t.{fk}))")
+        # (the template's labels are read once: a lookup by id alone has no index)
+        label = self.sql(f"SELECT a.label FROM users u JOIN warehouse_addresses a ON a.customer_id = u.customer_id "
+                         f"AND a.id = u.warehouse_address_id WHERE u.id = '{self.person}'")
+        code = self.sql(f"SELECT x.code FROM users u JOIN cost_centers x ON x.customer_id = u.customer_id "
+                        f"AND x.id = u.cost_center_id WHERE u.id = '{self.person}'")
         user_refs = {
-            "warehouse_address_id": ref.format(table="warehouse_addresses", col="label", fk="warehouse_address_id"),
-            "cost_center_id": ref.format(table="cost_centers", col="code", fk="cost_center_id"),
+            "warehouse_address_id": (f"(SELECT x.id FROM warehouse_addresses x WHERE x.customer_id = c.id "
+                                     f"AND x.label = '{label}')") if label else "NULL",
+            "cost_center_id": (f"(SELECT x.id FROM cost_centers x WHERE x.customer_id = c.id AND x.code = '{code}')"
+                               if code else "NULL"),
         }
         self.clone("users", f"t.id = '{self.login_user}'", {
             "id": "gen_random_uuid()", "customer_id": "c.id", "customer_ids": "ARRAY[c.id]",
