@@ -305,6 +305,17 @@ type Get<'a> = dyn Fn(&str) -> Option<String> + 'a;
 
 fn database_url(get: &Get<'_>) -> Result<Option<SecretString>, ConfigError> {
     let Some(url) = get("DATABASE_URL") else { return Ok(None) };
+    // libpq takes several hosts (`postgres://h1:5432,h2:5432/db?target_session_attrs=read-write`,
+    // for failover), which no WHATWG URL parser accepts ("5432,h2:5432" is no port): only the
+    // scheme is checked for those; libpq reports anything else wrong when it connects.
+    let authority = url.split_once("://").map(|(_, rest)| rest.split(['/', '?']).next().unwrap_or_default());
+    if authority.is_some_and(|authority| authority.contains(',')) {
+        let scheme = url.split_once("://").map(|(scheme, _)| scheme.to_ascii_lowercase());
+        if !matches!(scheme.as_deref(), Some("postgres" | "postgresql")) {
+            return Err(err("DATABASE_URL", "must be a postgres:// or postgresql:// URL"));
+        }
+        return Ok(Some(SecretString::from(url)));
+    }
     let parsed = Url::parse(&url)
         .map_err(|e| err("DATABASE_URL", not_a_url(&e, "postgres://user:password@host:5432/dockgate")))?;
     if !matches!(parsed.scheme(), "postgres" | "postgresql") {
@@ -603,6 +614,21 @@ mod tests {
         assert_eq!((four.password_hash_concurrency, four.password_hash_queue), (4, 128));
         let set = config(&[("PASSWORD_HASH_CONCURRENCY", "1"), ("PASSWORD_HASH_QUEUE", "0")]).unwrap();
         assert_eq!((set.password_hash_concurrency, set.password_hash_queue), (1, 0));
+    }
+
+    #[test]
+    fn a_database_url_may_name_several_hosts_for_libpq() {
+        let url = "postgres://u:p@10.0.0.1:5432,10.0.0.2:5432/dockgate?target_session_attrs=read-write";
+        let config = config(&[("DATABASE_URL", url)]).unwrap();
+        assert_eq!(
+            config
+                .database_url
+                .as_ref()
+                .map(|u| secrecy::ExposeSecret::expose_secret(u).to_owned())
+                .as_deref(),
+            Some(url)
+        );
+        assert!(super::database_url(&|_: &str| Some("mysql://a:1,b:2/x".into())).is_err());
     }
 
     #[test]

@@ -75,6 +75,15 @@ impl ManageConnection for Manager {
     fn connect(&self) -> Result<PoolConnection, Self::Error> {
         use diesel::Connection;
         let mut pg = self.0.connect()?;
+        // Never hand out a connection to a server in recovery (a standby, or a primary that
+        // was just demoted): every write on it would fail. Asked before the instrumentation
+        // is installed, so the statement budgets do not count it; the pool then waits and
+        // retries, and a request that gets nothing within the wait is a 503.
+        if in_recovery(&mut pg)? {
+            return Err(diesel::r2d2::Error::ConnectionError(diesel::ConnectionError::BadConnection(
+                "the server is in recovery (read-only); looking for the primary".into(),
+            )));
+        }
         pg.set_instrumentation(statements::Counting);
         Ok(PoolConnection { pg, retired: false })
     }
@@ -86,6 +95,14 @@ impl ManageConnection for Manager {
     fn has_broken(&self, conn: &mut PoolConnection) -> bool {
         conn.retired || self.0.has_broken(&mut conn.pg)
     }
+}
+
+/// `SELECT pg_is_in_recovery()`: true on a standby (read-only).
+pub fn in_recovery(conn: &mut PgConnection) -> Result<bool, diesel::r2d2::Error> {
+    use diesel::RunQueryDsl;
+    diesel::select(diesel::dsl::sql::<diesel::sql_types::Bool>("pg_is_in_recovery()"))
+        .get_result(conn)
+        .map_err(diesel::r2d2::Error::QueryError)
 }
 
 /// Runs `work` with a pooled connection on the blocking thread pool: every diesel call goes
@@ -171,11 +188,11 @@ where
 
 /// Tests a connection after a 503 (not on every checkout, which would cost every request a
 /// round trip). A lost connection fails the test at once, without touching the network:
-/// libpq already knows it is closed. A healthy one (the 503 was pending migrations, say)
-/// answers and stays.
+/// libpq already knows it is closed. One whose server is now read-only (a demoted primary,
+/// SQLSTATE 25006 on a write) answers `true` and goes too, so the pool reconnects and libpq
+/// finds the new primary. A healthy one (the 503 was pending migrations, say) stays.
 fn retire_if_lost(pool: &DbPool, conn: &mut PoolConnection) {
-    use diesel::r2d2::R2D2Connection;
-    if conn.pg.ping().is_ok() {
+    if matches!(in_recovery(&mut conn.pg), Ok(false)) {
         return;
     }
     conn.retired = true;

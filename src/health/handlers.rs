@@ -56,6 +56,11 @@ const READY_WAIT: Duration = Duration::from_secs(2);
 #[get("/health/ready")]
 pub async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
     db::run_waiting(&state.pool, READY_WAIT, |conn| {
+        // db::Manager refuses servers in recovery on connect, but behind a pooler (PgBouncer,
+        // HAProxy) a kept connection can end up on a demoted server: ready means a primary.
+        if db::in_recovery(conn).map_err(|e| AppError::Unavailable(format!("cannot ask the server: {e}")))? {
+            return Err(AppError::Unavailable("the database server is in recovery (read-only)".into()));
+        }
         if db::migrations_applied(conn)? {
             Ok(())
         } else {
