@@ -15,6 +15,7 @@ mod customers;
 mod data_scope;
 mod distribution;
 mod errors;
+mod failover;
 mod floors;
 mod group_limits;
 mod group_matrix;
