@@ -220,6 +220,15 @@ pub fn record(conn: &mut PgConnection, author: &Author, event: Event) -> QueryRe
     record_all(conn, author, vec![event])
 }
 
+/// `changes` as `AuditEventView` documents it: an object of `{"from"?, "to"?}` objects.
+fn is_change_set(changes: &Value) -> bool {
+    changes.as_object().is_some_and(|fields| {
+        fields.values().all(|change| {
+            change.as_object().is_some_and(|sides| sides.keys().all(|side| side == "from" || side == "to"))
+        })
+    })
+}
+
 /// [`record`] for many events by one author, in order: the events and their webhooks in one
 /// statement whatever their number (none for no events).
 pub fn record_all(conn: &mut PgConnection, author: &Author, events: Vec<Event>) -> QueryResult<()> {
@@ -231,6 +240,8 @@ pub fn record_all(conn: &mut PgConnection, author: &Author, events: Vec<Event>) 
     let emission = crate::webhooks::Emission::of(&hooks)?;
     let mut rows = Rows::default();
     for event in events {
+        // The OpenAPI document promises this shape to every reader of the log.
+        debug_assert!(is_change_set(&event.changes), "{} changes: {}", event.action.as_str(), event.changes);
         rows.ids.push(Uuid::now_v7());
         rows.actions.push(event.action.as_str().to_owned());
         rows.target_types.push(event.target_type.as_str().to_owned());
@@ -322,6 +333,16 @@ pub fn changes<T: Serialize>(before: Option<&T>, after: Option<&T>) -> Value {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn change_sets_are_objects_of_from_and_to() {
+        assert!(is_change_set(&json!({})));
+        assert!(is_change_set(&json!({"name": {"from": "A", "to": "B"}, "user_id": {"to": 1}})));
+        assert!(!is_change_set(&json!({"valid_until": "2026-12-02T12:52:21Z"})));
+        assert!(!is_change_set(&json!({"session_ids": ["a"]})));
+        assert!(!is_change_set(&json!({"name": {"before": "A"}})));
+        assert!(!is_change_set(&json!([])));
+    }
 
     #[test]
     fn changes_name_only_what_differs() {

@@ -56,7 +56,7 @@ fn note(conn: &mut PgConnection, account: &UserRow, now: DateTime<Utc>) -> Query
         target_type: if account.kind == Kind::Staff { audit::Target::Staff } else { audit::Target::User },
         target_id: account.id,
         customer_id: account.customer_id,
-        changes: serde_json::json!({"valid_until": account.valid_until}),
+        changes: serde_json::json!({"expired_at": {"from": null, "to": now}}),
         visibility: audit::Visibility::person(account.data_scope, &groups),
         data: None,
         before: None,

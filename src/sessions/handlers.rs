@@ -60,7 +60,7 @@ impl Holder {
             target_type: self.target,
             target_id: self.user_id.into(),
             customer_id: self.customer_id,
-            changes: serde_json::json!({ "session_ids": ended }),
+            changes: serde_json::json!({ "session_ids": {"from": ended, "to": []} }),
             visibility: self.visibility.clone(),
             data: None,
             before: None,

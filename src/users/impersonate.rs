@@ -121,9 +121,9 @@ fn impersonated(
         target_id: user.row.id,
         customer_id: user.row.customer_id,
         changes: serde_json::json!({
-            "reason": reason,
-            "session_id": session_id,
-            "expires_at": until,
+            "reason": {"to": reason},
+            "session_id": {"to": session_id},
+            "expires_at": {"to": until},
         }),
         visibility: Visibility::person(user.row.data_scope, &user.groups),
         data: None,

@@ -307,8 +307,8 @@ pub async fn record_access_review(
                 target_id: customer_id.into(),
                 customer_id: Some(customer_id.into()),
                 changes: serde_json::json!({
-                    "access_reviewed_at": reviewed_at,
-                    "access_reviewed_by": reviewer,
+                    "access_reviewed_at": {"to": reviewed_at},
+                    "access_reviewed_by": {"to": reviewer},
                 }),
                 visibility: Visibility::Everyone,
                 data: None,

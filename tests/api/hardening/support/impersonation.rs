@@ -68,7 +68,7 @@ async fn a_platform_admin_acts_as_a_user_for_fifteen_minutes_and_the_customer_re
     assert_eq!(events[0]["target_id"], json!(jana));
     assert_eq!(events[0]["actor_id"], json!(admin.user_id));
     assert_eq!(events[0]["actor_kind"], "staff");
-    assert_eq!(events[0]["changes"]["reason"], "Ticket 4711: Jana cannot see her orders.");
+    assert_eq!(events[0]["changes"]["reason"]["to"], "Ticket 4711: Jana cannot see her orders.");
 
     // Fifteen minutes on, the support session is over.
     clock.advance(chrono::Duration::minutes(16));
