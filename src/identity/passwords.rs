@@ -22,6 +22,14 @@ static COMMON: LazyLock<HashSet<&'static str>> = LazyLock::new(|| {
         .collect()
 });
 
+/// Words of dockgate's context, tried first by the estimator: `data/context-words.txt`.
+static CONTEXT_WORDS: LazyLock<Vec<&'static str>> = LazyLock::new(|| {
+    include_str!("../../data/context-words.txt")
+        .lines()
+        .filter(|line| !line.starts_with('#') && !line.is_empty())
+        .collect()
+});
+
 /// A hash of a random password, verified against when the account does not exist (or has no
 /// password) so that every failed sign-in costs the same time.
 static DUMMY_HASH: LazyLock<Option<String>> = LazyLock::new(|| {
@@ -71,10 +79,11 @@ const MIN_SCORE: zxcvbn::Score = zxcvbn::Score::Three;
 const ESTIMATED_PREFIX: usize = 32;
 
 /// zxcvbn's estimate (dictionaries, repeats, sequences, keyboard patterns, dates, l33t), with
-/// the e-mail address and its local part as words an attacker would try first.
+/// the context words, the e-mail address and its local part as words an attacker would try
+/// first.
 fn too_easy_to_guess(password: &str, email: Option<&str>) -> bool {
     let prefix: String = password.chars().take(ESTIMATED_PREFIX).collect();
-    let mut inputs: Vec<&str> = Vec::new();
+    let mut inputs: Vec<&str> = CONTEXT_WORDS.clone();
     if let Some(email) = email {
         inputs.push(email);
         inputs.extend(email.split('@').next());
@@ -100,6 +109,7 @@ pub fn verify(stored: Option<&str>, password: &str) -> bool {
 /// its own dummy hash when it starts.)
 pub fn warm_up() {
     LazyLock::force(&COMMON);
+    LazyLock::force(&CONTEXT_WORDS);
 }
 
 fn base64_url(bytes: &[u8]) -> String {
@@ -110,6 +120,15 @@ fn base64_url(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn context_words_make_a_password_easy_to_guess() {
+        // Strong enough when "dockgate" is just letters, too weak once it is a known word.
+        let candidate = "Dockgate2026!";
+        assert!(zxcvbn::zxcvbn(candidate, &[]).score() >= MIN_SCORE, "strong without the list");
+        assert!(too_easy_to_guess(candidate, None));
+        assert!(!too_easy_to_guess("correct horse battery staple", None));
+    }
 
     #[test]
     fn policy_rejects_short_long_common_and_email() {
