@@ -246,16 +246,23 @@ fn normalize(code: &str) -> String {
     code.chars().filter(|c| c.is_ascii_alphanumeric()).map(|c| c.to_ascii_lowercase()).collect()
 }
 
+/// Symbols of a recovery code: 24 of 31 are about 119 bits. From 112 bits ASVS 5.0 (6.5.2)
+/// lets a lookup secret be stored under a plain SHA-256, which finds a code in one indexed
+/// comparison; fewer bits would need a salted password hash per stored code.
+const RECOVERY_SYMBOLS: usize = 24;
+
 fn new_recovery_code() -> Result<String, AppError> {
-    // 16 symbols of 31 (`xxxx-xxxx-xxxx-xxxx`): about 79 bits; three groups would be 59.
-    let bytes = random::<16>()?;
-    let n = RECOVERY_ALPHABET.len() as u16;
-    let chars: Vec<char> = bytes
-        .iter()
-        // 256 = 8 * 31 + 8: a plain modulo favours 8 symbols by 1/8; the code still carries
-        // over 78 bits.
-        .map(|b| RECOVERY_ALPHABET[usize::from(u16::from(*b) % n)] as char)
-        .collect();
+    let n = RECOVERY_ALPHABET.len();
+    // Bytes from 248 = 8 * 31 up are dropped, so every symbol is equally likely.
+    let limit = 256 - 256 % n;
+    let mut chars = Vec::with_capacity(RECOVERY_SYMBOLS);
+    while chars.len() < RECOVERY_SYMBOLS {
+        for b in random::<32>()? {
+            if usize::from(b) < limit && chars.len() < RECOVERY_SYMBOLS {
+                chars.push(RECOVERY_ALPHABET[usize::from(b) % n] as char);
+            }
+        }
+    }
     Ok(chars.chunks(4).map(|group| group.iter().collect::<String>()).collect::<Vec<_>>().join("-"))
 }
 
@@ -378,9 +385,10 @@ mod tests {
     }
 
     #[test]
-    fn recovery_codes_are_four_groups_of_an_unambiguous_alphabet() {
+    fn recovery_codes_are_six_groups_of_an_unambiguous_alphabet() {
         let code = new_recovery_code().unwrap();
-        assert_eq!(code.len(), 19);
+        assert_eq!(code.len(), 29);
+        assert_eq!(code.split('-').count(), 6);
         assert!(code.split('-').all(|g| g.len() == 4));
         assert!(!code.contains(['0', 'o', '1', 'l', 'i']));
         assert_eq!(normalize(&code.to_uppercase()), normalize(&code));

@@ -67,9 +67,9 @@ pub struct DisableMfa {
 
 /// MFA is on: the recovery codes, shown this once (and the sign-in, for an enrolment token).
 #[derive(Debug, Serialize, ToSchema)]
-#[schema(example = json!({"recovery_codes": ["k7mq-3xtd-9wfa-hp2c", "a4nz-8rve-u6js-c2gq",
-    "f9bw-t3ky-m5dh-q7xe", "p2cs-6jan-w8rt-z4mf", "h5ud-9qgk-b3ye-s7wp", "x8rf-2mwc-k6tn-v9ad",
-    "e3jy-7pbs-q4hm-u2zk", "n6wa-5cxf-d9rg-t3jq", "s2ke-8ytm-w4fn-b7hc", "g9pz-3dqu-r6xa-m5ey"],
+#[schema(example = json!({"recovery_codes": ["k7mq-3xtd-9wfa-hp2c-cz6e-p34v", "a4nz-8rve-u6js-c2gq-k5dm-3yj8",
+    "f9bw-t3ky-m5dh-q7xe-34ff-494k", "p2cs-6jan-w8rt-z4mf-f3vm-5z9p", "h5ud-9qgk-b3ye-s7wp-pmz3-mme3", "x8rf-2mwc-k6tn-v9ad-93kw-6bf6",
+    "e3jy-7pbs-q4hm-u2zk-k5mb-kvq7", "n6wa-5cxf-d9rg-t3jq-5mmp-8d5k", "s2ke-8ytm-w4fn-b7hc-r4m3-n8hq", "g9pz-3dqu-r6xa-m5ey-kftc-gmyg"],
     "tokens": null}))]
 pub struct MfaConfirmed {
     /// Ten single-use codes, each works once instead of an app code. Store them safely.
@@ -81,9 +81,9 @@ pub struct MfaConfirmed {
 
 /// New recovery codes, shown this once; the old ones no longer work.
 #[derive(Debug, Serialize, ToSchema)]
-#[schema(example = json!({"recovery_codes": ["k7mq-3xtd-9wfa-hp2c", "a4nz-8rve-u6js-c2gq",
-    "f9bw-t3ky-m5dh-q7xe", "p2cs-6jan-w8rt-z4mf", "h5ud-9qgk-b3ye-s7wp", "x8rf-2mwc-k6tn-v9ad",
-    "e3jy-7pbs-q4hm-u2zk", "n6wa-5cxf-d9rg-t3jq", "s2ke-8ytm-w4fn-b7hc", "g9pz-3dqu-r6xa-m5ey"]}))]
+#[schema(example = json!({"recovery_codes": ["k7mq-3xtd-9wfa-hp2c-cz6e-p34v", "a4nz-8rve-u6js-c2gq-k5dm-3yj8",
+    "f9bw-t3ky-m5dh-q7xe-34ff-494k", "p2cs-6jan-w8rt-z4mf-f3vm-5z9p", "h5ud-9qgk-b3ye-s7wp-pmz3-mme3", "x8rf-2mwc-k6tn-v9ad-93kw-6bf6",
+    "e3jy-7pbs-q4hm-u2zk-k5mb-kvq7", "n6wa-5cxf-d9rg-t3jq-5mmp-8d5k", "s2ke-8ytm-w4fn-b7hc-r4m3-n8hq", "g9pz-3dqu-r6xa-m5ey-kftc-gmyg"]}))]
 pub struct RecoveryCodes {
     pub recovery_codes: Vec<String>,
 }

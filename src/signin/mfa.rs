@@ -30,7 +30,7 @@ pub struct LoginMfaRequest {
     #[validate(length(min = 1, max = 64, message = "must be 1 to 64 characters"))]
     #[schema(min_length = 1, max_length = 64)]
     pub code: Option<String>,
-    /// One of the recovery codes (`xxxx-xxxx-xxxx-xxxx`); each works once.
+    /// One of the recovery codes (`xxxx-xxxx-xxxx-xxxx-xxxx-xxxx`); each works once.
     #[validate(length(min = 1, max = 64, message = "must be 1 to 64 characters"))]
     #[schema(min_length = 1, max_length = 64)]
     pub recovery_code: Option<String>,
