@@ -50,6 +50,23 @@ pub struct TotpCode {
     pub code: String,
 }
 
+/// A code of the new authenticator app, and the password where a session turns MFA on.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"code": "492039", "password": "correct horse battery staple"}))]
+pub struct ConfirmTotp {
+    /// The six digits the app shows now.
+    #[validate(length(min = 1, max = 64, message = "must be 1 to 64 characters"))]
+    #[schema(min_length = 1, max_length = 64)]
+    pub code: String,
+    /// Your current password: required with an access token (a stolen token alone must not
+    /// bind an attacker's app to the account), not taken with the `mfa_token` of an
+    /// `mfa_enrolment_required` sign-in (that sign-in has just checked it).
+    #[validate(length(min = 1, max = 1024, message = "must be 1 to 1024 characters"))]
+    #[schema(min_length = 1, max_length = 1024)]
+    pub password: Option<String>,
+}
+
 /// The password and a second factor, to switch MFA off.
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -160,15 +177,16 @@ pub async fn start_enrolment(
 /// Confirm TOTP enrolment
 ///
 /// Turns MFA on with the pending secret when `code` is a current code of it, and answers ten
-/// single-use recovery codes, this once. With the `mfa_token` of an `mfa_enrolment_required`
-/// sign-in as the bearer token, it also finishes the sign-in: `tokens` is then the sign-in's
-/// answer (usually a token pair, with `amr: ["pwd", "otp"]`). A wrong code is a 422 and counts
-/// as a failed sign-in.
+/// single-use recovery codes, this once. With an access token it also needs the current
+/// `password`. With the `mfa_token` of an `mfa_enrolment_required` sign-in as the bearer token
+/// it takes no password and also finishes the sign-in: `tokens` is then the sign-in's answer
+/// (usually a token pair, with `amr: ["pwd", "otp"]`). A wrong code or password is a 422 and
+/// counts as a failed sign-in.
 #[utoipa::path(
     tag = "me",
     operation_id = "confirmTotpEnrolment",
     security(("bearer" = [])),
-    request_body(content = TotpCode, content_type = "application/json"),
+    request_body(content = ConfirmTotp, content_type = "application/json"),
     responses(
         (status = 200, description = "MFA is on.", body = MfaConfirmed),
         sets::SignedIn, sets::Body, sets::Forbidden, sets::Conflicting, sets::Limited,
@@ -179,12 +197,31 @@ pub async fn confirm_enrolment(
     state: web::Data<AppState>,
     req: HttpRequest,
     caller: Enrolling,
-    Json(body): Json<TotpCode>,
+    Json(body): Json<ConfirmTotp>,
 ) -> Result<HttpResponse, AppError> {
     if let Enrolling::Person(actor) = &caller {
         crate::policy::refuse_impersonated(actor)?;
     }
+    let password = match (&caller, body.password) {
+        (Enrolling::Person(_), Some(password)) => Some(password),
+        (Enrolling::Person(_), None) => {
+            return Err(AppError::field("password", FieldCode::Required, "is needed to turn MFA on"));
+        }
+        (Enrolling::StepToken { .. }, Some(_)) => {
+            return Err(AppError::field(
+                "password",
+                FieldCode::NotAllowed,
+                "is not taken with an enrolment token: its sign-in has checked it",
+            ));
+        }
+        (Enrolling::StepToken { .. }, None) => None,
+    };
     let account = caller.account()?.clone();
+    // Taken first: a full hashing queue is a 503 that counts no attempt.
+    let slot = match password {
+        Some(password) => Some((state.hasher.admit()?, password)),
+        None => None,
+    };
     let origin = Origin::of(&req);
     let (email, client) = (email_of(&account), client_addr(&req));
     let (limits, now, config) = (state.config.login_limits, state.config.clock.now(), state.config.clone());
@@ -193,6 +230,12 @@ pub async fn confirm_enrolment(
         rate_limit::reserve(conn, &limits, &check_email, &check_client)?.admitted()
     })
     .await?;
+    // A wrong password keeps its reservation: it is the counted failure.
+    if let Some((slot, password)) = slot {
+        if !slot.verify(account.password_hash.clone(), password).await? {
+            return Err(AppError::field("password", FieldCode::Incorrect, "is not your current password"));
+        }
+    }
 
     let (author, visibility, step_token) = match &caller {
         Enrolling::Person(actor) => {

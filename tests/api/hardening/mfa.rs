@@ -45,8 +45,11 @@ async fn enrol(clock: &Clock, person: &Actor) -> (String, Vec<String>) {
     assert!(started["qr_svg"].as_str().expect("an SVG").contains("<svg"));
     next_step(clock);
     let code = code_at(&secret, clock.now());
-    let confirmed =
-        json_of(person.post("/v1/me/mfa/totp/confirm", &json!({"code": code})).await, StatusCode::OK).await;
+    let confirmed = json_of(
+        person.post("/v1/me/mfa/totp/confirm", &json!({"code": code, "password": person.password})).await,
+        StatusCode::OK,
+    )
+    .await;
     assert!(confirmed["tokens"].is_null(), "a signed-in person is signed in already");
     let codes: Vec<String> = serde_json::from_value(confirmed["recovery_codes"].clone()).expect("codes");
     assert_eq!(codes.len(), 10);
@@ -87,6 +90,34 @@ async fn a_person_enrols_and_signs_in_with_password_and_code() {
     // The step token was used.
     let again = second_step(&app, json!({"mfa_token": mfa_token, "code": code})).await;
     assert_eq!(again.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn a_stolen_access_token_alone_cannot_turn_mfa_on() {
+    let (app, clock) = spawn_with_clock(|_| {}).await;
+    let admin = app.admin().await;
+    let started = json_of(admin.post("/v1/me/mfa/totp", &json!({})).await, StatusCode::CREATED).await;
+    let secret = started["secret"].as_str().expect("a secret").to_owned();
+    next_step(&clock);
+    let code = code_at(&secret, clock.now());
+    let path = "/v1/me/mfa/totp/confirm";
+
+    let without =
+        json_of(admin.post(path, &json!({"code": code})).await, StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert_eq!(field_errors(&without), [("password".to_owned(), "required".to_owned())]);
+    let wrong = admin.post(path, &json!({"code": code, "password": "not the password at all"})).await;
+    let wrong = json_of(wrong, StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert_eq!(field_errors(&wrong), [("password".to_owned(), "incorrect".to_owned())]);
+
+    // MFA stayed off: the password alone still signs in.
+    let pair = json_of(app.login(&admin.email, &admin.password).await, StatusCode::OK).await;
+    assert!(pair["access_token"].is_string(), "{pair}");
+    assert!(!app.actions_on(admin.user_id).contains(&"user.mfa_enabled".to_owned()));
+
+    // With it, the same code turns it on.
+    let on = admin.post(path, &json!({"code": code, "password": admin.password})).await;
+    let on = json_of(on, StatusCode::OK).await;
+    assert_eq!(on["recovery_codes"].as_array().map(Vec::len), Some(10));
 }
 
 #[tokio::test]
@@ -213,11 +244,14 @@ async fn an_enrolment_token_enrols_and_signs_in_and_opens_nothing_else() {
     let started = json_of(holder.post("/v1/me/mfa/totp", &json!({})).await, StatusCode::CREATED).await;
     let secret = started["secret"].as_str().unwrap();
     next_step(&clock);
-    let confirmed = json_of(
-        holder.post("/v1/me/mfa/totp/confirm", &json!({"code": code_at(secret, clock.now())})).await,
-        StatusCode::OK,
-    )
-    .await;
+    let code = code_at(secret, clock.now());
+    // Its sign-in has just checked the password: it takes none.
+    let with_password =
+        holder.post("/v1/me/mfa/totp/confirm", &json!({"code": code, "password": PASSWORD})).await;
+    let with_password = json_of(with_password, StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert_eq!(field_errors(&with_password), [("password".to_owned(), "not_allowed".to_owned())]);
+    let confirmed =
+        json_of(holder.post("/v1/me/mfa/totp/confirm", &json!({"code": code})).await, StatusCode::OK).await;
     assert_eq!(confirmed["recovery_codes"].as_array().unwrap().len(), 10);
     let access = confirmed["tokens"]["access_token"].as_str().expect("signed in");
     assert_eq!(claims(access)["amr"], json!(["pwd", "otp"]));
