@@ -36,6 +36,9 @@ pub enum Action {
     /// Turning the customer's `mfa_required` on or off: staff and the owner; never an admin,
     /// who could otherwise switch off the second factor the owner demands of the admins too.
     RequireMfa,
+    /// Ending every session of a customer's people at once: staff and the owner; never an
+    /// admin, who would sign the owner out too.
+    EndCustomerSessions,
     /// Finding users across customers (`GET /v1/users`): staff, within their scope.
     FindUsers,
     /// A customer's groups and their members: staff, and customer users with `users.manage`.
@@ -238,6 +241,7 @@ pub fn allows(actor: &Actor, action: Action) -> bool {
             | Action::ManageUsers
             | Action::ManageOwner
             | Action::RequireMfa
+            | Action::EndCustomerSessions
             | Action::FindUsers
             | Action::ManageGroups
             | Action::ManageApiClients
@@ -258,7 +262,9 @@ pub fn allows(actor: &Actor, action: Action) -> bool {
             Action::ManageWebhooks | Action::ReviewAccess => {
                 has(actor, Permission::UsersManage) && group_scope(actor).is_none()
             }
-            Action::ManageOwner | Action::RequireMfa => role == Some(Role::Owner),
+            Action::ManageOwner | Action::RequireMfa | Action::EndCustomerSessions => {
+                role == Some(Role::Owner)
+            }
             // A platform client with users.manage finds users like staff do.
             Action::FindUsers => kind == Kind::Staff && has(actor, Permission::UsersManage),
             Action::ManageStaff
@@ -305,6 +311,9 @@ fn forbidden_detail(action: Action) -> &'static str {
             "Only staff and the customer's owner may change the owner or make someone owner."
         }
         Action::RequireMfa => "Only staff and the customer's owner may change whether MFA is required.",
+        Action::EndCustomerSessions => {
+            "Only staff and the customer's owner may end every session of the customer's people."
+        }
         Action::FindUsers => "Only staff may search users across customers.",
         Action::ManageGroups => "Managing groups needs the users.manage permission.",
         Action::ManageApiClients => "Managing API clients needs the users.manage permission.",

@@ -79,6 +79,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(sessions::handlers::list_user_sessions)
         .service(sessions::handlers::end_user_sessions)
         .service(sessions::handlers::end_user_session)
+        .service(sessions::handlers::end_customer_sessions)
         .service(sessions::handlers::list_staff_sessions)
         .service(sessions::handlers::end_staff_sessions)
         .service(sessions::handlers::end_staff_session);

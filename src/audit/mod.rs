@@ -41,6 +41,9 @@ text_enum! {
         /// the customer).
         CustomerAccessReviewed = "customer.access_reviewed",
         CustomerDeleted = "customer.deleted",
+        /// Every session of the customer's people was ended at once (`changes.sessions`: how
+        /// many).
+        CustomerSessionsEnded = "customer.sessions_ended",
         CustomerOwnerTransferred = "customer.owner_transferred",
         CustomerUpdated = "customer.updated",
         GroupCreated = "group.created",

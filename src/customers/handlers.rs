@@ -156,7 +156,7 @@ fn update_closing_logins(
 ) -> diesel::QueryResult<Customer> {
     let after = queries::update(conn, before.row.id, changes)?;
     if before.row.allows_logins() && !after.row.allows_logins() {
-        sessions::end_all_for_customer(conn, after.row.id, sessions::reason::CUSTOMER_CLOSED)?;
+        sessions::end_all_for_customer(conn, after.row.id, None, sessions::reason::CUSTOMER_CLOSED)?;
     }
     Ok(after)
 }

@@ -9,7 +9,7 @@ use diesel::prelude::*;
 use uuid::Uuid;
 
 use crate::accounts::Amr;
-use crate::db::schema::sign_in_challenges;
+use crate::db::schema::{sign_in_challenges, users};
 use crate::secrets::{hash_secret, new_secret};
 
 /// Prefix that makes a leaked step token recognizable to secret scanners.
@@ -99,6 +99,19 @@ pub fn end_all_for_user(conn: &mut PgConnection, user_id: Uuid) -> QueryResult<u
     diesel::update(
         sign_in_challenges::table
             .filter(sign_in_challenges::user_id.eq(user_id))
+            .filter(sign_in_challenges::used_at.is_null()),
+    )
+    .set(sign_in_challenges::used_at.eq(db_now))
+    .execute(conn)
+}
+
+/// Ends the open sign-in steps of every person of `customer_id`: no sign-in begun before
+/// completes after.
+pub fn end_all_for_customer(conn: &mut PgConnection, customer_id: Uuid) -> QueryResult<usize> {
+    let people = users::table.filter(users::customer_id.eq(customer_id)).select(users::id);
+    diesel::update(
+        sign_in_challenges::table
+            .filter(sign_in_challenges::user_id.eq_any(people))
             .filter(sign_in_challenges::used_at.is_null()),
     )
     .set(sign_in_challenges::used_at.eq(db_now))

@@ -321,16 +321,23 @@ pub fn end_all_for_user(
     .execute(conn)
 }
 
-/// Ends every live session of a customer's users (the customer was suspended or its portal
-/// switched off), so switching it back on does not revive old sign-ins.
+/// Ends every live session of a customer's users but `keep` (the caller's own, when it asked;
+/// `None` when the customer was suspended or its portal switched off, so switching it back on
+/// does not revive old sign-ins).
 pub fn end_all_for_customer(
     conn: &mut PgConnection,
     customer_id: impl Into<CustomerId>,
+    keep: Option<SessionId>,
     why: EndReason,
 ) -> QueryResult<usize> {
     let people = users::table.filter(users::customer_id.eq(customer_id.into())).select(users::id);
+    // No session has the nil id: "keep none" is "keep the nil one".
+    let keep = SessionId::from(keep.map_or(Uuid::nil(), Uuid::from));
     diesel::update(
-        sessions::table.filter(sessions::user_id.eq_any(people)).filter(sessions::revoked_at.is_null()),
+        sessions::table
+            .filter(sessions::user_id.eq_any(people))
+            .filter(sessions::revoked_at.is_null())
+            .filter(sessions::id.ne(keep)),
     )
     .set((sessions::revoked_at.eq(db_now), sessions::revoked_reason.eq(why)))
     .execute(conn)

@@ -14,6 +14,7 @@ use crate::db::{
     ids::{CustomerId, SessionId, UserId},
 };
 use crate::error::AppError;
+use crate::identity::challenges;
 use crate::identity::sessions::{self, EndReason};
 use crate::openapi::sets;
 use crate::pagination::{List, Page, PageParams};
@@ -303,6 +304,59 @@ pub async fn end_user_sessions(
     let (customer_id, user_id) = path.into_inner();
     policy::require(&actor, Action::ManageUsers, customer_id)?;
     end_all(&state, actor, customer_user(customer_id, user_id, true)).await
+}
+
+/// End every session of a customer's people
+///
+/// Signs everyone of the customer out everywhere at once, without suspending it: after a
+/// leak, or to make everyone sign in again under a new rule. Their access tokens stop at once,
+/// and sign-ins half done (a password given, the code not yet) cannot complete. The caller's
+/// own session stays. API clients hold no sessions: revoke their tokens under
+/// `/api-clients`. Staff who see the customer, and its owner (an admin gets 403: it would sign
+/// the owner out); never from a support session. Audited once as `customer.sessions_ended`
+/// with how many ended (`changes.sessions`), even when none.
+#[utoipa::path(
+    tag = "customers",
+    operation_id = "endCustomerSessions",
+    security(("bearer" = [])),
+    params(("customer_id" = Uuid, Path)),
+    responses(
+        (status = 204, description = "Ended."),
+        sets::SignedIn, sets::Forbidden, sets::Missing,
+    )
+)]
+#[delete("/v1/customers/{customer_id}/sessions")]
+pub async fn end_customer_sessions(
+    state: web::Data<AppState>,
+    actor: Actor,
+    customer_id: web::Path<CustomerId>,
+) -> Result<Deleted, AppError> {
+    let customer_id = customer_id.into_inner();
+    policy::require(&actor, Action::EndCustomerSessions, customer_id)?;
+    refuse_impersonated_unless(&actor, None)?;
+    let author = Author::from(&actor);
+    let keep = actor.session_id();
+    db::transaction(&state.pool, move |conn| {
+        // Under the customer's lock, so a deletion racing it leaves nothing half done.
+        crate::customers::queries::lock(conn, customer_id)?;
+        let ended = sessions::end_all_for_customer(conn, customer_id, keep, EndReason::Ended)?;
+        challenges::end_all_for_customer(conn, customer_id.into())?;
+        let event = Event {
+            action: audit::Action::CustomerSessionsEnded,
+            target_type: Target::Customer,
+            target_id: customer_id.into(),
+            customer_id: Some(customer_id.into()),
+            changes: serde_json::json!({"sessions": {"from": ended, "to": 0}}),
+            // A count over every group's people: for readers who see them all.
+            visibility: Visibility::Unlimited,
+            data: None,
+            before: None,
+        };
+        audit::record(conn, &author, event)?;
+        Ok(())
+    })
+    .await?;
+    Ok(Deleted)
 }
 
 // ----- staff ---------------------------------------------------------------------------------

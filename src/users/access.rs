@@ -304,7 +304,7 @@ pub fn track_access(conn: &mut PgConnection, before: &User, after: &User) -> Que
 /// [`access_changed`] for every person of a customer that stopped taking logins (suspended,
 /// portal switched off), so switching it back on does not revive old sign-ins.
 pub fn customer_access_changed(conn: &mut PgConnection, customer_id: CustomerId) -> QueryResult<()> {
-    sessions::end_all_for_customer(conn, customer_id, sessions::reason::CUSTOMER_CLOSED).map(drop)
+    sessions::end_all_for_customer(conn, customer_id, None, sessions::reason::CUSTOMER_CLOSED).map(drop)
 }
 
 /// Ids in order, each once: how a view shows a set.

@@ -52,6 +52,7 @@ const REQUESTS: &[(&str, &str, Option<&str>)] = &[
     ("listUserSessions", "", None),
     ("endUserSession", "", None),
     ("endUserSessions", "", None),
+    ("endCustomerSessions", "", None),
     ("listGroups", "", None),
     ("createGroup", "", Some(r#"{"name": "Infiltrators"}"#)),
     ("getGroup", "", None),

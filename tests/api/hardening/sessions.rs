@@ -238,3 +238,57 @@ async fn a_session_used_regularly_survives_the_idle_timeout_but_not_its_maximum_
     assert_eq!(phone.refresh().await.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(laptop.get("/v1/me").await.status(), StatusCode::UNAUTHORIZED);
 }
+
+#[tokio::test]
+async fn staff_or_the_owner_end_every_session_of_a_customer_at_once() {
+    let app = TestApp::spawn().await;
+    let (customer, _, laptop, phone) = person_on_two_devices(&app).await;
+    let owner = app.customer_user(customer, Role::Owner, &[]).await;
+    let admin = app.customer_user(customer, Role::Admin, &[]).await;
+    let staff = app.admin().await;
+    let other = crate::helpers::id_of(&staff.create_customer("Depot South").await);
+    let bystander = app.customer_user(other, Role::User, &[]).await;
+    let path = format!("/v1/customers/{customer}/sessions");
+
+    // An admin may not: it would sign the owner out too.
+    assert_eq!(admin.delete(&path, None).await.status(), StatusCode::FORBIDDEN);
+    assert_eq!(laptop.get("/v1/me").await.status(), StatusCode::OK);
+    // Nor may a support session, even one acting as the owner.
+    let support = json_of(
+        staff
+            .post(
+                &format!("/v1/customers/{customer}/users/{}/impersonate", owner.user_id),
+                &json!({"reason": "Ticket 4712: the owner cannot sign everyone out."}),
+            )
+            .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let support = app.bearer(support["access_token"].as_str().expect("a support token"));
+    assert_eq!(support.delete(&path, None).await.status(), StatusCode::FORBIDDEN);
+
+    // The owner can: everyone else's tokens stop at once, its own session stays.
+    assert_eq!(owner.delete(&path, None).await.status(), StatusCode::NO_CONTENT);
+    for signed_out in [&laptop, &phone, &admin, &support] {
+        assert_eq!(signed_out.get("/v1/me").await.status(), StatusCode::UNAUTHORIZED);
+    }
+    assert_eq!(laptop.refresh().await.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(owner.get("/v1/me").await.status(), StatusCode::OK);
+    // Another customer's people are not touched.
+    assert_eq!(bystander.get("/v1/me").await.status(), StatusCode::OK);
+
+    // One event, with how many ended: the laptop, the phone, the admin and the support session.
+    let log =
+        owner.get(&format!("/v1/audit-events?customer_id={customer}&action=customer.sessions_ended")).await;
+    let events = json_of(log, StatusCode::OK).await;
+    let events = events["items"].as_array().expect("items").clone();
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!(events[0]["actor_id"], json!(owner.user_id));
+    assert_eq!(events[0]["target_id"], json!(customer));
+    assert_eq!(events[0]["changes"], json!({"sessions": {"from": 4, "to": 0}}));
+
+    // Staff who see the customer may too, and then the owner is signed out as well.
+    assert_eq!(staff.delete(&path, None).await.status(), StatusCode::NO_CONTENT);
+    assert_eq!(owner.get("/v1/me").await.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(staff.get("/v1/me").await.status(), StatusCode::OK);
+}
