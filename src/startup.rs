@@ -249,7 +249,8 @@ impl From<&Config> for Keep {
 
 /// Deletes sign-in failures that no limit counts any more, mail-throttle records that no
 /// longer throttle anything, SCIM request counts of past minutes, idempotency keys older
-/// than their TTL and webhook events past the delivery log's retention (in batches).
+/// than their TTL, webhook events past the delivery log's retention, sign-in step tokens and
+/// refresh tokens a day past their end (in batches).
 async fn prune(pool: DbPool, keep: Keep, clock: crate::clock::Clock) {
     let Keep { window, key_ttl, webhook_log } = keep;
     let mut tick = tokio::time::interval(PRUNE_EVERY);
@@ -279,6 +280,14 @@ async fn prune(pool: DbPool, keep: Keep, clock: crate::clock::Clock) {
             move |conn: &mut _| crate::identity::challenges::purge(conn, now - chrono::Duration::days(1));
         if let Err(error) = db::run(&pool, purge).await {
             tracing::warn!(%error, "purging sign-in step tokens failed");
+        }
+        // A day past its end a refresh token is refused anyway; reuse detection needs only
+        // the tokens that could still be exchanged.
+        let purge = move |conn: &mut _| {
+            crate::identity::sessions::purge_refresh_tokens(conn, now - chrono::Duration::days(1))
+        };
+        if let Err(error) = db::run(&pool, purge).await {
+            tracing::warn!(%error, "purging ended refresh tokens failed");
         }
     }
 }

@@ -343,6 +343,29 @@ pub fn end_all_for_customer(
     .execute(conn)
 }
 
+/// How many refresh tokens one purge statement deletes.
+const PURGE_BATCH: i64 = 1000;
+
+/// Deletes refresh tokens that ended before `before`, a batch per statement; returns how many
+/// went. An ended token is refused whatever happens to its row, and every refresh adds one, so
+/// without this the table grows by about a hundred rows a day for each portal left open.
+pub fn purge_refresh_tokens(conn: &mut PgConnection, before: DateTime<Utc>) -> QueryResult<usize> {
+    let mut purged = 0;
+    loop {
+        let deleted = diesel::sql_query(
+            "DELETE FROM refresh_tokens WHERE id IN
+                 (SELECT id FROM refresh_tokens WHERE expires_at < $1 LIMIT $2)",
+        )
+        .bind::<sql::Timestamptz, _>(before)
+        .bind::<sql::BigInt, _>(PURGE_BATCH)
+        .execute(conn)?;
+        purged += deleted;
+        if deleted < PURGE_BATCH as usize {
+            return Ok(purged);
+        }
+    }
+}
+
 /// A live session as the request extractor sees it.
 pub struct Live {
     pub account: UserRow,

@@ -292,3 +292,42 @@ async fn staff_or_the_owner_end_every_session_of_a_customer_at_once() {
     assert_eq!(owner.get("/v1/me").await.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(staff.get("/v1/me").await.status(), StatusCode::OK);
 }
+
+#[tokio::test]
+async fn the_pruner_deletes_refresh_tokens_a_day_past_their_end_and_keeps_the_rest() {
+    use dockgate::db::schema::refresh_tokens;
+    let app = TestApp::spawn().await;
+    let (_, _, laptop, _) = person_on_two_devices(&app).await;
+    let before = sid(&laptop).parse::<Uuid>().expect("a session id");
+    // Three refreshes: three used tokens of the laptop's session and its current one.
+    let mut current = laptop;
+    for _ in 0..3 {
+        current = current.refreshed().await;
+    }
+    let of_session = || refresh_tokens::table.filter(refresh_tokens::session_id.eq(before));
+    let tokens: Vec<Uuid> = of_session()
+        .order(refresh_tokens::created_at)
+        .select(refresh_tokens::id)
+        .load(&mut app.conn())
+        .unwrap();
+    assert_eq!(tokens.len(), 4);
+    // The two oldest ended two days ago, the third an hour ago.
+    let ended = |id: Uuid, ago: chrono::Duration| {
+        diesel::update(refresh_tokens::table.find(id))
+            .set(refresh_tokens::expires_at.eq(chrono::Utc::now() - ago))
+            .execute(&mut app.conn())
+            .unwrap();
+    };
+    ended(tokens[0], chrono::Duration::days(2));
+    ended(tokens[1], chrono::Duration::days(2));
+    ended(tokens[2], chrono::Duration::hours(1));
+
+    let cutoff = chrono::Utc::now() - chrono::Duration::days(1);
+    let purged = dockgate::identity::sessions::purge_refresh_tokens(&mut app.conn(), cutoff).expect("purge");
+    assert_eq!(purged, 2, "only the tokens a day past their end");
+    let left: Vec<Uuid> = of_session().select(refresh_tokens::id).load(&mut app.conn()).unwrap();
+    assert_eq!(left.len(), 2);
+    assert!(left.contains(&tokens[2]) && left.contains(&tokens[3]));
+    // The session goes on.
+    assert_eq!(current.refresh().await.status(), StatusCode::OK);
+}
