@@ -48,8 +48,6 @@ pub const HEADER: &str = "idempotency-key";
 pub const REPLAYED: &str = "idempotent-replayed";
 /// How long a claim holds the key before a retry may take it over (its request died).
 pub const LOCK: Duration = Duration::from_secs(60);
-/// How many rows one purge statement deletes.
-const PURGE_BATCH: i64 = 1000;
 /// The longest key (the draft leaves it to the server; Stripe takes 255).
 const MAX_KEY_LEN: usize = 255;
 
@@ -584,24 +582,16 @@ fn release(conn: &mut PgConnection, caller_id: Uuid, key: &str, attempt: Uuid) -
         .execute(conn)
 }
 
-/// Deletes the keys created before `now - ttl`, a batch per statement so that no statement holds
-/// many locks or runs long; returns how many went.
+/// Deletes the keys created before `now - ttl`, in batches ([`crate::db::purge`]); returns how
+/// many went.
 pub fn purge(conn: &mut PgConnection, now: DateTime<Utc>, ttl: Duration) -> QueryResult<usize> {
     let cutoff = now - chrono::Duration::from_std(ttl).unwrap_or(chrono::Duration::MAX);
-    let mut purged = 0;
-    loop {
-        let deleted = diesel::sql_query(
-            "DELETE FROM idempotency_keys WHERE ctid IN \
-             (SELECT ctid FROM idempotency_keys WHERE created_at < $1 LIMIT $2)",
-        )
-        .bind::<diesel::sql_types::Timestamptz, _>(cutoff)
-        .bind::<diesel::sql_types::BigInt, _>(PURGE_BATCH)
-        .execute(conn)?;
-        purged += deleted;
-        if deleted < PURGE_BATCH as usize {
-            return Ok(purged);
-        }
-    }
+    crate::db::purge::in_batches(
+        conn,
+        "DELETE FROM idempotency_keys WHERE ctid IN \
+         (SELECT ctid FROM idempotency_keys WHERE created_at < $1 LIMIT $2)",
+        cutoff,
+    )
 }
 
 /// The `Idempotency-Key` request header as documented on every creating operation.

@@ -5,6 +5,7 @@ pub mod embedded;
 pub mod fixed;
 pub mod ids;
 pub mod outbox;
+pub mod purge;
 pub mod schema;
 pub mod statements;
 pub mod types;

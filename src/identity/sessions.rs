@@ -331,8 +331,7 @@ pub fn end_all_for_customer(
     why: EndReason,
 ) -> QueryResult<usize> {
     let people = users::table.filter(users::customer_id.eq(customer_id.into())).select(users::id);
-    // No session has the nil id: "keep none" is "keep the nil one".
-    let keep = SessionId::from(keep.map_or(Uuid::nil(), Uuid::from));
+    let keep = kept(keep);
     diesel::update(
         sessions::table
             .filter(sessions::user_id.eq_any(people))
@@ -343,27 +342,16 @@ pub fn end_all_for_customer(
     .execute(conn)
 }
 
-/// How many refresh tokens one purge statement deletes.
-const PURGE_BATCH: i64 = 1000;
-
-/// Deletes refresh tokens that ended before `before`, a batch per statement; returns how many
-/// went. An ended token is refused whatever happens to its row, and every refresh adds one, so
-/// without this the table grows by about a hundred rows a day for each portal left open.
+/// Deletes refresh tokens that ended before `before`, in batches; returns how many went. An
+/// ended token is refused whatever happens to its row, and every refresh adds one, so without
+/// this the table grows by about a hundred rows a day for each portal left open.
 pub fn purge_refresh_tokens(conn: &mut PgConnection, before: DateTime<Utc>) -> QueryResult<usize> {
-    let mut purged = 0;
-    loop {
-        let deleted = diesel::sql_query(
-            "DELETE FROM refresh_tokens WHERE id IN
-                 (SELECT id FROM refresh_tokens WHERE expires_at < $1 LIMIT $2)",
-        )
-        .bind::<sql::Timestamptz, _>(before)
-        .bind::<sql::BigInt, _>(PURGE_BATCH)
-        .execute(conn)?;
-        purged += deleted;
-        if deleted < PURGE_BATCH as usize {
-            return Ok(purged);
-        }
-    }
+    crate::db::purge::in_batches(
+        conn,
+        "DELETE FROM refresh_tokens WHERE id IN
+             (SELECT id FROM refresh_tokens WHERE expires_at < $1 LIMIT $2)",
+        before,
+    )
 }
 
 /// A live session as the request extractor sees it.
@@ -528,6 +516,12 @@ pub fn find_live(
         .optional()
 }
 
+/// The session to spare in an `id <> $keep` filter: no session has the nil id, so "keep none"
+/// is "keep the nil one".
+fn kept(keep: Option<SessionId>) -> SessionId {
+    keep.unwrap_or_else(|| SessionId::from(Uuid::nil()))
+}
+
 /// Ends every live session of `user_id` except `keep` (the caller's own, for "sign out
 /// everywhere else"), and says which ended.
 pub fn end_all_but(
@@ -536,13 +530,12 @@ pub fn end_all_but(
     keep: Option<SessionId>,
     why: EndReason,
 ) -> QueryResult<Vec<SessionId>> {
-    // No session has the nil id: "keep none" is "keep the nil one".
-    let keep = keep.map_or(Uuid::nil(), Uuid::from);
+    let keep = kept(keep);
     let ended = diesel::update(
         sessions::table
             .filter(sessions::user_id.eq(user_id))
             .filter(sessions::revoked_at.is_null())
-            .filter(sessions::id.ne(SessionId::from(keep))),
+            .filter(sessions::id.ne(keep)),
     )
     .set((sessions::revoked_at.eq(db_now), sessions::revoked_reason.eq(why)))
     .returning(sessions::id)

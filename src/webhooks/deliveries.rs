@@ -232,9 +232,6 @@ pub fn make_due(
     .execute(conn)
 }
 
-/// How many events one purge statement deletes.
-const PURGE_BATCH: i64 = 1000;
-
 /// Deletes the events created before `now - retention` (with their deliveries) of which no
 /// delivery waits for an attempt any more, a batch per statement; returns how many went. The
 /// delivery log keeps `WEBHOOK_LOG_RETENTION` of history, and the tables do not grow forever.
@@ -244,24 +241,16 @@ pub fn purge(
     retention: Duration,
 ) -> QueryResult<usize> {
     let cutoff = now - chrono::Duration::from_std(retention).unwrap_or(chrono::Duration::MAX);
-    let mut purged = 0;
-    loop {
-        let deleted = diesel::sql_query(
-            "DELETE FROM webhook_events WHERE id IN (
-                 SELECT e.id FROM webhook_events e
-                 WHERE e.created_at < $1
-                   AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d
-                                   WHERE d.event_id = e.id AND d.status = 'pending')
-                 LIMIT $2)",
-        )
-        .bind::<diesel::sql_types::Timestamptz, _>(cutoff)
-        .bind::<diesel::sql_types::BigInt, _>(PURGE_BATCH)
-        .execute(conn)?;
-        purged += deleted;
-        if deleted < PURGE_BATCH as usize {
-            return Ok(purged);
-        }
-    }
+    crate::db::purge::in_batches(
+        conn,
+        "DELETE FROM webhook_events WHERE id IN (
+             SELECT e.id FROM webhook_events e
+             WHERE e.created_at < $1
+               AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d
+                               WHERE d.event_id = e.id AND d.status = 'pending')
+             LIMIT $2)",
+        cutoff,
+    )
 }
 
 /// Deliveries waiting for an attempt and deliveries given up, for the metrics (partial indexes).

@@ -121,6 +121,25 @@ async fn a_stolen_access_token_alone_cannot_turn_mfa_on() {
 }
 
 #[tokio::test]
+async fn wrong_passwords_on_the_confirmation_count_as_failed_sign_ins() {
+    let (app, clock) = spawn_with_clock(|config| config.login_limits.per_account_and_client = 3).await;
+    let admin = app.admin().await;
+    let started = json_of(admin.post("/v1/me/mfa/totp", &json!({})).await, StatusCode::CREATED).await;
+    next_step(&clock);
+    let code = code_at(started["secret"].as_str().expect("a secret"), clock.now());
+    let path = "/v1/me/mfa/totp/confirm";
+    for _ in 0..3 {
+        let wrong = admin.post(path, &json!({"code": code, "password": "not the password at all"})).await;
+        assert_eq!(wrong.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    }
+    // Guessing stops there, for the right password too, and so does signing in.
+    let limited = admin.post(path, &json!({"code": code, "password": admin.password})).await;
+    assert_eq!(limited.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(limited.headers().contains_key("retry-after"));
+    assert_eq!(app.login(&admin.email, &admin.password).await.status(), StatusCode::TOO_MANY_REQUESTS);
+}
+
+#[tokio::test]
 async fn a_code_works_once_and_within_one_step_of_drift() {
     let (app, clock) = spawn_with_clock(|_| {}).await;
     let admin = app.admin().await;
